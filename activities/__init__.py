@@ -1,0 +1,1 @@
+"""Activities: every piece of I/O the workflows need (database, SES, Temporal client)."""

@@ -1,0 +1,270 @@
+"""The I/O of a dunning run: load its plan, re-check the invoice, send or record each step, finish.
+
+Every decision is written to the run's timeline (RunEvent). Emails and tasks carry an idempotency
+key so a retried activity never sends or creates twice.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import structlog
+from sqlalchemy import delete, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from models import AppUser, DunningRun, EmailTemplate, RunEvent, Scenario, ScenarioStep, SenderMode, Task
+from relance import repository, rules, timing
+from relance.db import Database
+from relance.dunning import (
+    BeginRunInput,
+    ExitReason,
+    FinishRunInput,
+    InvoiceCheck,
+    InvoiceCheckInput,
+    NotSentReason,
+    PlannedStep,
+    RunPlan,
+    RunState,
+    StepInput,
+    StepOutcome,
+    StepStatus,
+)
+from relance.mailer import OutgoingEmail, SenderNotVerified, SesMailer
+from relance.rendering import MergeData, TemplateProblem, merge_values, render
+
+log = structlog.get_logger("relance.dunning")
+
+
+class DunningActivities:
+    def __init__(self, db: Database, mailer: SesMailer):
+        self.db = db
+        self.mailer = mailer
+
+    @activity.defn
+    async def begin_run(self, inp: BeginRunInput) -> RunPlan:
+        """Record the run and freeze its plan; a retried or re-run start keeps the first scenario."""
+        async with self.db.session() as session:
+            file = await _invoice_file(session, inp.org_slug, inp.invoice_number)
+            org = file.org
+            run = await session.get(DunningRun, inp.workflow_id)
+            scenario_id = run.scenario_id if run else org.default_scenario_id
+            if scenario_id is None:
+                raise ApplicationError(
+                    f"organisation {org.slug!r}: field default_scenario is empty, no scenario to run",
+                    type="NoScenario", non_retryable=True,
+                )
+            if run is None:
+                await session.exec(insert(DunningRun).values(
+                    workflow_id=inp.workflow_id, org_id=org.id, invoice_id=file.invoice.id,
+                    scenario_id=scenario_id, state=RunState.STARTING, started_at=inp.now,
+                ).on_conflict_do_nothing())
+            scenario = await session.get(Scenario, scenario_id)
+            steps = (await session.exec(
+                select(ScenarioStep).where(ScenarioStep.scenario_id == scenario_id).order_by(ScenarioStep.position)
+            )).all()
+        log.info("run begun", org=org.slug, invoice=inp.invoice_number, scenario=scenario.key, version=scenario.version)
+        return RunPlan(
+            org_slug=org.slug,
+            invoice_number=file.invoice.number,
+            customer_ref=file.account.ref,
+            scenario_id=scenario_id,
+            scenario_name=f"{scenario.name} (v{scenario.version})",
+            timezone=org.timezone,
+            due_date=file.invoice.due_date,
+            started_at=run.started_at if run else inp.now,
+            steps=[
+                PlannedStep(
+                    position=s.position, kind=s.kind, label=s.label, offset_days=s.offset_days,
+                    pause_days=s.pause_days, window_start=s.window_start or org.send_window_start,
+                    window_end=s.window_end or org.send_window_end,
+                )
+                for s in steps
+            ],
+        )
+
+    @activity.defn
+    async def check_invoice(self, inp: InvoiceCheckInput) -> InvoiceCheck:
+        """Called when the run is told its invoice changed, so a payment ends it at once."""
+        async with self.db.session() as session:
+            file = await _invoice_file(session, inp.org_slug, inp.invoice_number)
+        return InvoiceCheck(rules.exit_reason(file.invoice, file.amount_due), str(file.amount_due))
+
+    @activity.defn
+    async def execute_step(self, inp: StepInput) -> StepOutcome:
+        """Re-check the invoice, then send the email or create the task of one step."""
+        async with self.db.session() as session:
+            file = await _invoice_file(session, inp.org_slug, inp.invoice_number)
+            step = (await session.exec(select(ScenarioStep).where(
+                ScenarioStep.scenario_id == inp.scenario_id, ScenarioStep.position == inp.position
+            ))).one()
+            reason = rules.exit_reason(file.invoice, file.amount_due)
+            if reason is not None:
+                return StepOutcome(StepStatus.EXIT, reason)
+            if not file.org.dunning_enabled:
+                await _record(session, inp, kind="hold", outcome="held", reason="dunning switched off",
+                              idem_key=f"{inp.workflow_id}:{inp.position}:hold")
+                await _set_state(session, inp, RunState.HELD)
+                return StepOutcome(StepStatus.HELD, "dunning switched off")
+            await _set_state(session, inp, RunState.WAITING)
+            if timing.is_stale(_planned(step), file.invoice.due_date, inp.now, file.org.timezone):
+                await _record(session, inp, kind="skip", outcome="skipped", reason=NotSentReason.DUE_DATE_PASSED,
+                              idem_key=f"{inp.workflow_id}:{inp.position}:skip")
+                return StepOutcome(StepStatus.SKIPPED, NotSentReason.DUE_DATE_PASSED)
+            if step.kind == "action":
+                return await _create_task(session, inp, file, step)
+            prepared = await self._prepare_email(session, inp, file, step)
+        if isinstance(prepared, StepOutcome):
+            return prepared
+        return await self._deliver(inp, prepared)
+
+    async def _prepare_email(self, session: AsyncSession, inp: StepInput, file: repository.InvoiceFile,
+                             step: ScenarioStep) -> StepOutcome | OutgoingEmail:
+        """Everything up to the send: a final outcome when nothing is to be sent, else the email,
+        claimed in the timeline (outcome 'sending') before it leaves."""
+        key = f"{inp.workflow_id}:{inp.position}:email"
+        prior = (await session.exec(select(RunEvent).where(RunEvent.idem_key == key))).first()
+        if prior is not None:
+            if prior.outcome == "sending":
+                # A previous attempt died between SES and the audit row: SES may have the message.
+                prior.outcome, prior.reason = "uncertain", NotSentReason.DELIVERY_UNCERTAIN
+                log.warning("delivery uncertain, not resending", org=inp.org_slug, invoice=inp.invoice_number,
+                            step=inp.position)
+            return StepOutcome(StepStatus.DONE, prior.reason, prior.recipient, prior.provider_message_id)
+
+        recipient = rules.pick_recipient(file.invoice, file.account, file.contacts)
+        if recipient is None:
+            await _record(session, inp, kind="email", outcome="not_sent", reason=NotSentReason.NO_RECIPIENT,
+                          idem_key=key)
+            log.warning("reminder not sent: no recipient", org=inp.org_slug, invoice=inp.invoice_number,
+                        step=inp.position)
+            return StepOutcome(StepStatus.DONE, NotSentReason.NO_RECIPIENT)
+
+        sender = await _sender(session, file, step)
+        if sender is None or not await self.mailer.is_verified(sender.email):
+            detail = "no sender configured" if sender is None else f"{sender.email} is not a verified SES identity"
+            await _record(session, inp, kind="email", outcome="not_sent", reason=NotSentReason.SENDER_NOT_VERIFIED,
+                          sender=sender.email if sender else None)
+            await _set_state(session, inp, RunState.BLOCKED)
+            log.warning("reminder held: sender not verified", org=inp.org_slug, invoice=inp.invoice_number,
+                        step=inp.position)
+            return StepOutcome(StepStatus.BLOCKED, detail)
+
+        template = await session.get(EmailTemplate, step.template_id) if step.template_id else None
+        org, invoice = file.org, file.invoice
+        values = merge_values(MergeData(
+            locale=org.locale, currency=org.currency, today=timing.local_today(inp.now, org.timezone),
+            civility=recipient.civility, name=recipient.name, number=invoice.number,
+            amount_incl_tax=invoice.amount_incl_tax, amount_excl_tax=invoice.amount_excl_tax,
+            invoice_date=invoice.invoice_date, due_date=invoice.due_date, amount_due=file.amount_due,
+        ))
+        try:
+            if template is None:
+                raise TemplateProblem([f"scenario step {step.position} ({step.label}): field template is empty"])
+            email = render(template.subject, template.body, values)
+        except TemplateProblem as exc:
+            await _record(session, inp, kind="email", outcome="not_sent", reason=NotSentReason.TEMPLATE_ERROR,
+                          idem_key=key, subject=str(exc)[:500])
+            return StepOutcome(StepStatus.DONE, NotSentReason.TEMPLATE_ERROR)
+
+        await _record(session, inp, kind="email", outcome="sending", idem_key=key, recipient=recipient.email,
+                      sender=sender.email, subject=email.subject)
+        return OutgoingEmail(
+            sender_address=sender.email,
+            sender_name=step.sender_name or sender.full_name or org.name,
+            to=recipient.email,
+            subject=email.subject,
+            text=email.text,
+            html=email.html,
+            bcc=[sender.email] if sender.notify_on_reminder else [],
+        )
+
+    async def _deliver(self, inp: StepInput, email: OutgoingEmail) -> StepOutcome:
+        key = f"{inp.workflow_id}:{inp.position}:email"
+        try:
+            message_id = await self.mailer.send(email)
+        except SenderNotVerified:
+            async with self.db.session() as session:
+                await session.exec(delete(RunEvent).where(RunEvent.idem_key == key))
+                await _record(session, inp, kind="email", outcome="not_sent",
+                              reason=NotSentReason.SENDER_NOT_VERIFIED, sender=email.sender_address)
+                await _set_state(session, inp, RunState.BLOCKED)
+            return StepOutcome(StepStatus.BLOCKED, f"{email.sender_address} is not a verified SES identity")
+        except Exception:
+            # SES did not take the message: release the claim so the retry sends it.
+            async with self.db.session() as session:
+                await session.exec(delete(RunEvent).where(RunEvent.idem_key == key, RunEvent.outcome == "sending"))
+            raise
+        async with self.db.session() as session:
+            await session.exec(update(RunEvent).where(RunEvent.idem_key == key).values(
+                outcome="sent", provider_message_id=message_id))
+        log.info("reminder sent", org=inp.org_slug, invoice=inp.invoice_number, step=inp.position,
+                 message_id=message_id)
+        return StepOutcome(StepStatus.DONE, None, email.to, message_id)
+
+    @activity.defn
+    async def finish_run(self, inp: FinishRunInput) -> None:
+        async with self.db.session() as session:
+            await session.exec(update(DunningRun).where(DunningRun.workflow_id == inp.workflow_id).values(
+                state=RunState.ENDED, exit_reason=inp.reason, exit_detail=inp.detail, ended_at=inp.now))
+            await session.exec(insert(RunEvent).values(
+                workflow_id=inp.workflow_id, kind="exit", outcome="exited", reason=inp.reason,
+                subject=inp.detail, idem_key=f"{inp.workflow_id}:exit", occurred_at=inp.now,
+            ).on_conflict_do_nothing())
+        log.info("run finished", reason=inp.reason)
+
+
+async def _invoice_file(session: AsyncSession, org_slug: str, number: str) -> repository.InvoiceFile:
+    try:
+        return await repository.invoice_file(session, org_slug, number)
+    except repository.NotFound as exc:
+        raise ApplicationError(str(exc), type="NotFound", non_retryable=True) from exc
+
+
+def _planned(step: ScenarioStep) -> PlannedStep:
+    return PlannedStep(position=step.position, kind=step.kind, label=step.label, offset_days=step.offset_days)
+
+
+async def _sender(session: AsyncSession, file: repository.InvoiceFile, step: ScenarioStep) -> AppUser | None:
+    """The step's sender, else the invoice's creator when the organisation says so, else its default."""
+    if step.sender_user_id:
+        return await session.get(AppUser, step.sender_user_id)
+    if file.org.sender_mode == SenderMode.INVOICE_CREATOR and file.invoice.creator_user_id:
+        return await session.get(AppUser, file.invoice.creator_user_id)
+    if file.org.default_sender_user_id:
+        return await session.get(AppUser, file.org.default_sender_user_id)
+    return None
+
+
+async def _create_task(session: AsyncSession, inp: StepInput, file: repository.InvoiceFile,
+                       step: ScenarioStep) -> StepOutcome:
+    key = f"{inp.workflow_id}:{inp.position}:task"
+    due_on = timing.local_today(inp.now, file.org.timezone) + timedelta(days=step.task_due_days)
+    await session.exec(insert(Task).values(
+        org_id=file.org.id, invoice_id=file.invoice.id,
+        assignee_user_id=step.task_assignee_user_id or file.org.default_sender_user_id,
+        title=step.task_title or step.label, due_on=due_on, source_workflow_id=inp.workflow_id,
+        idem_key=key, created_at=inp.now,
+    ).on_conflict_do_nothing())
+    await _record(session, inp, kind="action", outcome="created", idem_key=key, subject=step.task_title or step.label)
+    log.info("task created", org=inp.org_slug, invoice=inp.invoice_number, step=inp.position)
+    return StepOutcome(StepStatus.DONE)
+
+
+async def _record(session: AsyncSession, inp: StepInput, *, kind: str, outcome: str, reason: str | None = None,
+                  idem_key: str | None = None, recipient: str | None = None, sender: str | None = None,
+                  subject: str | None = None) -> None:
+    """Append to the run's timeline; an idempotency key makes a repeated decision a no-op."""
+    statement = insert(RunEvent).values(
+        workflow_id=inp.workflow_id, step_position=inp.position, kind=kind, outcome=outcome, reason=reason,
+        recipient=recipient, sender=sender, subject=subject, idem_key=idem_key, occurred_at=inp.now,
+    )
+    await session.exec(statement.on_conflict_do_nothing() if idem_key else statement)
+
+
+async def _set_state(session: AsyncSession, inp: StepInput, state: RunState) -> None:
+    await session.exec(update(DunningRun).where(DunningRun.workflow_id == inp.workflow_id).values(
+        state=state, current_step=inp.position))

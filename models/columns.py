@@ -1,0 +1,21 @@
+"""Column helpers shared by the tables."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import DateTime, Numeric, func
+from sqlmodel import Field
+
+
+def recorded_at() -> datetime | None:
+    """Row bookkeeping time, set by the database; never used for a business decision."""
+    return Field(default=None, sa_type=DateTime(timezone=True), sa_column_kwargs={"server_default": func.now()},
+                 nullable=False)
+
+
+def timestamp(nullable: bool = False, **kwargs):
+    return Field(sa_type=DateTime(timezone=True), nullable=nullable, **kwargs)
+
+
+def money(**kwargs) -> Decimal:
+    return Field(sa_type=Numeric(12, 2), **kwargs)

@@ -1,0 +1,33 @@
+from datetime import time
+from enum import StrEnum
+
+from sqlalchemy import Column, ForeignKey, Integer
+from sqlmodel import Field, SQLModel
+
+
+def _late_fk(target: str):
+    """A foreign key added after both tables exist (organisation, user and scenario refer to each other)."""
+    return Field(default=None, sa_column=Column(Integer, ForeignKey(target, use_alter=True), nullable=True))
+
+
+class SenderMode(StrEnum):
+    """Who signs the reminders: a chosen user, or the user who created the invoice (seed 002)."""
+
+    USER = "user"
+    INVOICE_CREATOR = "invoice_creator"
+
+
+class Organisation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(unique=True, index=True, description="short id used in workflow ids")
+    name: str
+    timezone: str = "Europe/Paris"
+    locale: str = "fr_FR"
+    currency: str = "EUR"
+    dunning_enabled: bool = False
+    dunning_apply_to_new_invoices: bool = False
+    send_window_start: time = time(9, 0)
+    send_window_end: time = time(18, 0)
+    default_scenario_id: int | None = _late_fk("scenario.id")
+    sender_mode: str = SenderMode.USER
+    default_sender_user_id: int | None = _late_fk("appuser.id")

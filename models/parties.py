@@ -1,0 +1,41 @@
+"""The people around an invoice: the organisation's users, its customers (accounts) and their contacts."""
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class AppUser(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("org_id", "email"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    notify_on_reminder: bool = Field(default=False, description="copy (Bcc) of every reminder sent in their name")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Account(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("org_id", "ref"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    ref: str = Field(description="customer code; used in search attributes instead of the name (no PII there)")
+    name: str
+    email: str | None = None
+
+
+class Contact(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("org_id", "ref"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    ref: str
+    civility: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    email: str | None = None
+    is_billing: bool = False
+    is_decision_maker: bool = False

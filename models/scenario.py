@@ -1,0 +1,54 @@
+from datetime import time
+from enum import StrEnum
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class StepKind(StrEnum):
+    EMAIL = "email"
+    PAUSE = "pause"
+    ACTION = "action"
+
+
+class EmailTemplate(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("org_id", "key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    key: str
+    name: str
+    subject: str
+    body: str
+
+
+class Scenario(SQLModel, table=True):
+    """One version of a reminder scenario; a changed scenario is a new row with version + 1."""
+
+    __table_args__ = (UniqueConstraint("org_id", "key", "version"),)
+    id: int | None = Field(default=None, primary_key=True)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    key: str
+    version: int = 1
+    name: str
+
+
+class ScenarioStep(SQLModel, table=True):
+    """A step is timed by offset_days from the due date (negative = before), or, when that is
+    empty, right after the previous step and the pauses that follow it."""
+
+    __table_args__ = (UniqueConstraint("scenario_id", "position"),)
+    id: int | None = Field(default=None, primary_key=True)
+    scenario_id: int = Field(foreign_key="scenario.id", index=True)
+    position: int
+    kind: str
+    label: str
+    offset_days: int | None = None
+    pause_days: int = 0
+    template_id: int | None = Field(default=None, foreign_key="emailtemplate.id")
+    sender_user_id: int | None = Field(default=None, foreign_key="appuser.id")
+    sender_name: str | None = None
+    window_start: time | None = None
+    window_end: time | None = None
+    task_title: str | None = None
+    task_assignee_user_id: int | None = Field(default=None, foreign_key="appuser.id")
+    task_due_days: int = 0

@@ -1,0 +1,1 @@
+"""relance: durable invoice dunning and CRM automations on Temporal."""

@@ -1,0 +1,38 @@
+"""Settings read from the environment, with defaults that match the local stack.
+
+Every variable is documented in the README ("Configuration"); docker-compose.yml sets the same names.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return default if value is None or value == "" else value
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(
+        default_factory=lambda: _env("RELANCE_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:54329/relance")
+    )
+    temporal_address: str = field(default_factory=lambda: _env("RELANCE_TEMPORAL_ADDRESS", "127.0.0.1:7233"))
+    temporal_namespace: str = field(default_factory=lambda: _env("RELANCE_TEMPORAL_NAMESPACE", "default"))
+    temporal_api_key: str = field(default_factory=lambda: _env("RELANCE_TEMPORAL_API_KEY", ""))
+    temporal_tls_cert: str = field(default_factory=lambda: _env("RELANCE_TEMPORAL_TLS_CERT", ""))
+    temporal_tls_key: str = field(default_factory=lambda: _env("RELANCE_TEMPORAL_TLS_KEY", ""))
+    task_queue: str = field(default_factory=lambda: _env("RELANCE_TASK_QUEUE", "relance"))
+    # Empty means real AWS SES (credentials from the usual boto3 chain).
+    ses_endpoint: str = field(default_factory=lambda: _env("RELANCE_SES_ENDPOINT", "http://127.0.0.1:4579"))
+    aws_region: str = field(default_factory=lambda: _env("AWS_REGION", "eu-west-1"))
+    log_format: str = field(default_factory=lambda: _env("RELANCE_LOG_FORMAT", "console"))
+    log_level: str = field(default_factory=lambda: _env("RELANCE_LOG_LEVEL", "INFO"))
+    home: Path = field(default_factory=lambda: Path(_env("RELANCE_HOME", str(PROJECT_ROOT / ".relance"))))
+    ui_port: int = field(default_factory=lambda: int(_env("RELANCE_TEMPORAL_UI_PORT", "8233")))
+    sweep_cron: str = field(default_factory=lambda: _env("RELANCE_SWEEP_CRON", "0 2 * * *"))

@@ -1,0 +1,128 @@
+"""Local SES: moto's server mode (the `moto[server]` wheel), so mail is "sent" without AWS and can be inspected.
+
+moto keeps everything in memory (a restart starts empty) and runs in its own process, so tests and the CLI
+read what it accepted over HTTP (/moto-api/data.json), never through moto's in-process backends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sysconfig
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from email import message_from_string, policy
+from email.utils import getaddresses, parseaddr
+from pathlib import Path
+
+READY_TIMEOUT_SECONDS = 30.0
+
+
+def _get(url: str, method: str = "GET") -> bytes:
+    with urllib.request.urlopen(urllib.request.Request(url, method=method), timeout=10) as response:
+        return response.read()
+
+
+def _answers(endpoint: str) -> bool:
+    try:
+        _get(f"{endpoint}/moto-api/")
+    except OSError:
+        return False
+    return True
+
+
+@dataclass
+class LocalSes:
+    port: int = 4579
+    host: str = "127.0.0.1"
+    log_file: Path | None = None
+    _process: subprocess.Popen | None = field(default=None, init=False, repr=False)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> None:
+        """Start moto_server and wait until it answers HTTP (no-op if this launcher already runs it)."""
+        if self.is_running():
+            return
+        if _answers(self.endpoint):
+            raise RuntimeError(f"{self.endpoint} already answers: another local SES is running on that port")
+        # The venv's own script, not PATH: the CLI may run without the venv activated.
+        binary = os.path.join(sysconfig.get_path("scripts"), "moto_server")
+        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
+        try:
+            # Own process group: Ctrl-C in the terminal reaches only us, and we stop it in order.
+            self._process = subprocess.Popen(
+                [binary, "-H", self.host, "-p", str(self.port)],
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, process_group=0,
+            )
+        finally:
+            if self.log_file:
+                out.close()
+        see = f"; see {self.log_file}" if self.log_file else ""
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        while not _answers(self.endpoint):
+            if self._process.poll() is not None:
+                raise RuntimeError(f"moto_server exited with code {self._process.returncode}{see}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(
+                    f"moto_server did not answer on {self.endpoint} within {READY_TIMEOUT_SECONDS:.0f} s{see}")
+            time.sleep(0.1)
+
+    def is_running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def stop(self) -> None:
+        if not self.is_running():
+            return
+        os.killpg(self._process.pid, signal.SIGTERM)
+        try:
+            self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self._process.pid, signal.SIGKILL)
+            self._process.wait()
+
+
+def reset(endpoint: str) -> None:
+    """Forget every identity and message (all moto state), e.g. between tests."""
+    _get(f"{endpoint}/moto-api/reset", method="POST")
+
+
+def sent_messages(endpoint: str) -> list[dict]:
+    """Emails the endpoint accepted (rejected ones are absent): SendEmail ones, then SendRawEmail ones,
+    each oldest first.
+
+    Each: message_id, source, destinations {to, cc, bcc}, subject, body, text, html.
+    moto tracks models globally, so messages from every region and account come back together.
+    For SendEmail moto keeps a single body, the HTML part when there was one, else the text part:
+    that is `body`, and text/html stay None. For SendRawEmail the MIME is parsed: text and html are
+    the parts found, and body follows the same rule so it means the same thing for both kinds.
+    """
+    ses = json.loads(_get(f"{endpoint}/moto-api/data.json")).get("ses", {})
+    messages = []
+    for item in ses.get("Message", []):
+        destinations = item["destinations"]
+        messages.append({
+            "message_id": item["id"], "source": item["source"], "subject": item["subject"],
+            "destinations": {"to": destinations.get("ToAddresses", []), "cc": destinations.get("CcAddresses", []),
+                             "bcc": destinations.get("BccAddresses", [])},
+            "body": item["body"], "text": None, "html": None,
+        })
+    for item in ses.get("RawMessage", []):
+        mime = message_from_string(item["raw_data"], policy=policy.default)
+        to = [address for _, address in getaddresses(mime.get_all("To", []))]
+        cc = [address for _, address in getaddresses(mime.get_all("Cc", []))]
+        parts = [mime.get_body(preferencelist=(kind,)) for kind in ("plain", "html")]
+        text, html = (part.get_content() if part else None for part in parts)
+        messages.append({
+            "message_id": item["id"], "source": item["source"], "subject": mime.get("Subject", ""),
+            "destinations": {"to": to, "cc": cc, "bcc": list(dict.fromkeys(
+                address for address in (parseaddr(d)[1] for d in item["destinations"]) if address not in to + cc))},
+            "body": html if html is not None else text, "text": text, "html": html,
+        })
+    return messages

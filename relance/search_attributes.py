@@ -1,0 +1,24 @@
+"""relance's custom search attributes: what ops filter on in the Temporal UI.
+
+No PII here: search attributes are never encrypted, so the customer is its code, not its name.
+"""
+
+from temporalio.common import SearchAttributeKey
+
+ORGANISATION = SearchAttributeKey.for_keyword("RelanceOrganisation")
+INVOICE_NUMBER = SearchAttributeKey.for_keyword("RelanceInvoiceNumber")
+CUSTOMER = SearchAttributeKey.for_keyword("RelanceCustomer")
+CURRENT_STEP = SearchAttributeKey.for_keyword("RelanceStep")
+STATE = SearchAttributeKey.for_keyword("RelanceState")
+NEXT_STEP_AT = SearchAttributeKey.for_datetime("RelanceNextStepAt")
+
+ALL = (ORGANISATION, INVOICE_NUMBER, CUSTOMER, CURRENT_STEP, STATE, NEXT_STEP_AT)
+
+
+def cli_flags() -> list[str]:
+    """`--search-attribute Name=Type` pairs for `temporal server start-dev`."""
+    kinds = {"KEYWORD": "Keyword", "DATETIME": "Datetime"}
+    flags: list[str] = []
+    for key in ALL:
+        flags += ["--search-attribute", f"{key.name}={kinds[key.indexed_value_type.name.removeprefix('INDEXED_VALUE_TYPE_')]}"]
+    return flags

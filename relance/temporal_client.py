@@ -1,0 +1,25 @@
+"""One way to connect to Temporal, for the worker, the CLI and the host application."""
+
+from __future__ import annotations
+
+from temporalio.client import Client, TLSConfig
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from relance.config import Settings
+
+# datetime and Decimal fields need the pydantic converter on every client and worker.
+DATA_CONVERTER = pydantic_data_converter
+
+
+async def connect(settings: Settings) -> Client:
+    tls: TLSConfig | bool = False
+    if settings.temporal_tls_cert:
+        with open(settings.temporal_tls_cert, "rb") as cert, open(settings.temporal_tls_key, "rb") as key:
+            tls = TLSConfig(client_cert=cert.read(), client_private_key=key.read())
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        api_key=settings.temporal_api_key or None,
+        tls=tls or bool(settings.temporal_api_key),
+        data_converter=DATA_CONVERTER,
+    )

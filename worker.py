@@ -1,0 +1,56 @@
+"""The relance worker: every workflow and activity on one task queue.
+
+Run it with `relance worker` (or `python worker.py`); settings come from the environment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.dunning import DunningActivities
+from activities.sweep import SweepActivities
+from relance.config import Settings
+from relance.db import Database
+from relance.logging import LogContextInterceptor, configure
+from relance.mailer import SesMailer
+from relance.temporal_client import connect
+from workflows.dunning import InvoiceDunningWorkflow
+from workflows.sweep import DunningSweepWorkflow
+
+WORKFLOWS = [InvoiceDunningWorkflow, DunningSweepWorkflow]
+
+
+def build_worker(client: Client, task_queue: str, db: Database, mailer: SesMailer) -> Worker:
+    dunning = DunningActivities(db, mailer)
+    sweep = SweepActivities(db)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=[
+            dunning.begin_run,
+            dunning.check_invoice,
+            dunning.execute_step,
+            dunning.finish_run,
+            sweep.start_overdue_runs,
+        ],
+        interceptors=[LogContextInterceptor()],
+        max_cached_workflows=5000,
+    )
+
+
+async def run_worker(settings: Settings) -> None:
+    configure(settings.log_format, settings.log_level)
+    client = await connect(settings)
+    db = Database(settings.database_url)
+    try:
+        await build_worker(client, settings.task_queue, db, SesMailer(settings)).run()
+    finally:
+        await db.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(run_worker(Settings()))
