@@ -23,20 +23,21 @@ from workflows.sweep import DunningSweepWorkflow
 WORKFLOWS = [InvoiceDunningWorkflow, DunningSweepWorkflow]
 
 
-def build_worker(client: Client, task_queue: str, db: Database, mailer: SesMailer) -> Worker:
+def activities(db: Database, mailer: SesMailer) -> list:
     dunning = DunningActivities(db, mailer)
     sweep = SweepActivities(db)
+    return [dunning.begin_run, dunning.check_invoice, dunning.execute_step, dunning.finish_run,
+            sweep.start_overdue_runs]
+
+
+def build_worker(client: Client, task_queue: str, db: Database, mailer: SesMailer,
+                 activity_list: list | None = None) -> Worker:
+    """`activity_list` replaces the real activities, for failure-injection tests only."""
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=[
-            dunning.begin_run,
-            dunning.check_invoice,
-            dunning.execute_step,
-            dunning.finish_run,
-            sweep.start_overdue_runs,
-        ],
+        activities=activity_list if activity_list is not None else activities(db, mailer),
         interceptors=[LogContextInterceptor()],
         max_cached_workflows=5000,
     )

@@ -35,7 +35,7 @@ def at_local(day: date, moment: time, tz: str) -> datetime:
 
 def fit_window(moment: datetime, start: time, end: time, tz: str) -> datetime:
     """The first instant at or after `moment` inside the daily window [start, end)."""
-    local = moment.astimezone(ZoneInfo(tz))
+    local = in_zone(moment, tz)
     if local.time() < start:
         return at_local(local.date(), start, tz)
     if local.time() >= end:
@@ -64,8 +64,12 @@ def scheduled_at(plan: RunPlan, index: int, previous: Progress | None) -> dateti
 
 def is_stale(step: PlannedStep, due_date: date, now: datetime, tz: str) -> bool:
     """A step meant for before the due date is pointless once the due date is reached."""
-    return step.offset_days is not None and step.offset_days < 0 and now.astimezone(ZoneInfo(tz)).date() >= due_date
+    return step.offset_days is not None and step.offset_days < 0 and local_today(now, tz) >= due_date
+
+
+def in_zone(moment: datetime, tz: str) -> datetime:
+    return moment.astimezone(ZoneInfo(tz))
 
 
 def local_today(now: datetime, tz: str) -> date:
-    return now.astimezone(ZoneInfo(tz)).date()
+    return in_zone(now, tz).date()

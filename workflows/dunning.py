@@ -13,8 +13,6 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from zoneinfo import ZoneInfo
-
     from activities.dunning import DunningActivities
     from relance import search_attributes as sa
     from relance import timing
@@ -164,7 +162,7 @@ class InvoiceDunningWorkflow:
         ])
         when = ""
         if next_at is not None:
-            local = next_at.astimezone(ZoneInfo(self._plan.timezone))
+            local = timing.in_zone(next_at, self._plan.timezone)
             when = f" until **{local:%Y-%m-%d %H:%M}** ({self._plan.timezone})"
         what = {
             RunState.WAITING: f"Waiting for step **{step_name}** ({step.kind if step else ''}){when}",

@@ -19,10 +19,12 @@ from email.utils import getaddresses, parseaddr
 from pathlib import Path
 
 READY_TIMEOUT_SECONDS = 30.0
+# The endpoint is local: an HTTP(S)_PROXY from the environment must not intercept it.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def _get(url: str, method: str = "GET") -> bytes:
-    with urllib.request.urlopen(urllib.request.Request(url, method=method), timeout=10) as response:
+    with _OPENER.open(urllib.request.Request(url, method=method), timeout=10) as response:
         return response.read()
 
 

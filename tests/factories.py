@@ -1,0 +1,71 @@
+"""Test data written in the import format, so tests load it through the real importer."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+
+from relance.db import Database
+from relance.importer import import_data
+
+SENDER = "compta@example.com"
+
+TEMPLATES = [
+    {"key": "rappel", "name": "Rappel", "subject": "Rappel facture [[!Number]]",
+     "body": "Bonjour [[!GENDERANDNAME]], la facture [[!Number]] arrive à échéance le [[!DueDate]]."},
+    {"key": "first", "name": "Première relance", "subject": "Facture [[!Number]] impayée",
+     "body": "Bonjour [[!GENDERANDNAME]], reste dû : [[!AmountDue]] (total [[!AmountTtc]]) au [[!NOW]]."},
+    {"key": "second", "name": "Deuxième relance", "subject": "Deuxième relance [[!Number]]",
+     "body": "Bonjour [[!GENDERANDNAME]], la facture [[!Number]] du [[!InvoiceDate]] reste due : [[!AmountDue]]."},
+]
+
+# The default scenario of the demo: 90 days from the first reminder to the phone call.
+DEFAULT_STEPS = [
+    {"kind": "email", "label": "Rappel", "offset_days": -3, "template": "rappel"},
+    {"kind": "email", "label": "Première relance", "offset_days": 10, "template": "first"},
+    {"kind": "pause", "label": "Pause", "days": 20},
+    {"kind": "email", "label": "Deuxième relance", "template": "second"},
+    {"kind": "pause", "label": "Pause", "days": 60},
+    {"kind": "action", "label": "Appel", "task": {"title": "Appeler le client", "due_in_days": 7}},
+]
+
+ONE_REMINDER = [{"kind": "email", "label": "Relance", "offset_days": 10, "template": "first"}]
+
+BASE_ORG = {
+    "slug": "acme",
+    "name": "ACME SARL",
+    "timezone": "Europe/Paris",
+    "locale": "fr_FR",
+    "dunning": {"enabled": True, "send_window": ["00:00", "23:59:59"], "scenario": "default", "sender": SENDER},
+    "users": [{"email": SENDER, "first_name": "Claire", "last_name": "Martin"}],
+    "templates": TEMPLATES,
+    "scenarios": [{"key": "default", "name": "Relances", "steps": DEFAULT_STEPS}],
+    "accounts": [
+        {"ref": "C1", "name": "Dupont SA", "email": "account@dupont.example.org",
+         "contacts": [{"ref": "C1-billing", "civility": "M.", "first_name": "Jean", "last_name": "Dupont",
+                       "email": "billing@dupont.example.org", "billing": True}]},
+    ],
+    "invoices": [],
+}
+
+
+def org(steps: list | None = None, **overrides) -> dict:
+    data = copy.deepcopy(BASE_ORG)
+    if steps is not None:
+        data["scenarios"][0]["steps"] = steps
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key].update(value)
+        else:
+            data[key] = value
+    return data
+
+
+def invoice(number: str = "F-1", due: date | str = "today-20", **fields) -> dict:
+    return {"number": number, "account": "C1", "invoice_date": "today-50",
+            "due_date": due.isoformat() if isinstance(due, date) else due,
+            "amount_excl_tax": "1000.00", "amount_incl_tax": "1200.00", **fields}
+
+
+async def load(db: Database, organisation: dict, today: date):
+    return await import_data(db, {"organisations": [organisation]}, "test data", today)
