@@ -14,11 +14,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 from sqlmodel import SQLModel
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
-import models  # noqa: F401
+from models import RunEvent, Task
+from sqlmodel import select
+
 from relance.config import Settings
+from relance.ids import dunning_workflow_id
 from relance.db import Database
 from relance.local import ses as local_ses
 from relance.local.postgres import LocalPostgres
@@ -27,6 +33,8 @@ from relance.local.temporal import ensure_search_attributes
 from relance.mailer import SesMailer
 from relance.migrate import upgrade_async
 from relance.temporal_client import DATA_CONVERTER
+from starter.api import start_dunning_run
+from tests import factories
 from worker import build_worker
 
 TEST_SERVER = os.path.join(sysconfig.get_path("scripts"), "temporal-test-server")
@@ -101,6 +109,7 @@ class Stack:
     mailer: SesMailer
     ses_endpoint: str
     task_queue: str
+    slug: str  # unique per test: workflow ids outlive the truncated tables on the shared test server
 
     @property
     def client(self) -> Client:
@@ -114,6 +123,38 @@ class Stack:
 
     def sent(self) -> list[dict]:
         return local_ses.sent_messages(self.ses_endpoint)
+
+    def org(self, steps: list | None = None, **overrides) -> dict:
+        return factories.org(steps, slug=self.slug, **overrides)
+
+    async def load(self, organisation: dict):
+        return await factories.load(self.db, organisation, await self.today(organisation.get("timezone", "Europe/Paris")))
+
+    async def start(self, number: str = "F-1", customer: str = "C1"):
+        return await start_dunning_run(self.client, self.task_queue, self.slug, number, customer)
+
+    async def timeline(self, number: str = "F-1") -> list[RunEvent]:
+        async with self.db.session() as session:
+            rows = await session.exec(select(RunEvent).where(
+                RunEvent.workflow_id == dunning_workflow_id(self.slug, number)).order_by(RunEvent.id))
+            return list(rows.all())
+
+    async def emails(self, number: str = "F-1", outcome: str = "sent") -> list[RunEvent]:
+        return [e for e in await self.timeline(number) if e.kind == "email" and e.outcome == outcome]
+
+    async def keywords(self, handle) -> dict[str, str]:
+        """Keyword search attributes of a run. (The test server keeps an unset Datetime attribute as
+        null, which the SDK's typed decoding rejects, so the raw description is read instead.)"""
+        answer = await self.client.workflow_service.describe_workflow_execution(DescribeWorkflowExecutionRequest(
+            namespace=self.client.namespace, execution=WorkflowExecution(workflow_id=handle.id)))
+        raw = answer.workflow_execution_info.search_attributes
+        converter = DataConverter.default.payload_converter
+        return {name: converter.from_payloads([payload])[0] for name, payload in raw.indexed_fields.items()
+                if payload.metadata.get("type") == b"Keyword"}
+
+    async def tasks(self) -> list[Task]:
+        async with self.db.session() as session:
+            return list((await session.exec(select(Task).order_by(Task.id))).all())
 
     async def advance_until(self, condition, step: timedelta = timedelta(hours=1), limit: int = 500):
         """Skip time in small steps until `condition()` (sync or async) holds."""
@@ -131,4 +172,4 @@ class Stack:
 async def stack(env, db, mailer, ses_endpoint, clean):
     task_queue = f"relance-test-{uuid.uuid4()}"
     async with build_worker(env.client, task_queue, db, mailer):
-        yield Stack(env, db, mailer, ses_endpoint, task_queue)
+        yield Stack(env, db, mailer, ses_endpoint, task_queue, f"acme-{uuid.uuid4().hex[:8]}")

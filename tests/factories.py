@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from decimal import Decimal  # noqa: F401  (re-exported for tests)
 from datetime import date
 
 from relance.db import Database
