@@ -18,9 +18,10 @@ from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client
 from temporalio.converter import DataConverter
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from models import RunEvent, Task
+from models import DunningRun, RunEvent, Task
 from sqlmodel import select
 
 from relance.config import Settings
@@ -173,3 +174,15 @@ async def stack(env, db, mailer, ses_endpoint, clean):
     task_queue = f"relance-test-{uuid.uuid4()}"
     async with build_worker(env.client, task_queue, db, mailer):
         yield Stack(env, db, mailer, ses_endpoint, task_queue, f"acme-{uuid.uuid4().hex[:8]}")
+        await _terminate_open_runs(env.client, db)
+
+
+async def _terminate_open_runs(client: Client, db: Database) -> None:
+    """A run left waiting would stall time skipping for the next tests (its worker is gone)."""
+    async with db.session() as session:
+        open_runs = (await session.exec(select(DunningRun.workflow_id).where(DunningRun.ended_at.is_(None)))).all()
+    for workflow_id in open_runs:
+        try:
+            await client.get_workflow_handle(workflow_id).terminate("test over")
+        except RPCError:
+            pass  # already closed
