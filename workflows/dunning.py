@@ -71,6 +71,8 @@ class InvoiceDunningWorkflow:
             outcome = await self._run_step(index, scheduled)
             if outcome.status == StepStatus.EXIT:
                 return await self._finish(ExitReason(outcome.reason), outcome.detail, steps_done)
+            if outcome.status == StepStatus.SKIPPED:
+                continue  # a skipped step sets no pace for the next ones
             steps_done += 1
             now = workflow.now()
             previous = timing.Progress(index, now, max(now - scheduled, timedelta(0)))

@@ -1,0 +1,74 @@
+"""The nightly sweep starts one run per overdue invoice, once, whatever happens."""
+
+import uuid
+from datetime import timedelta
+
+from sqlmodel import select
+
+from models import DunningRun
+from relance.dunning import SweepRequest
+from relance.ids import dunning_workflow_id
+from tests import factories as f
+from workflows.sweep import DunningSweepWorkflow
+
+OVERDUE = ["F-1", "F-2", "F-3"]
+
+
+def invoices():
+    return [
+        f.invoice("F-1", "today-1"),
+        f.invoice("F-2", "today-30"),
+        f.invoice("F-3", "today-60", payments=[{"ref": "P1", "amount": "100.00", "paid_on": "today-5"}]),
+        f.invoice("F-4", "today"),  # due today: not overdue yet
+        f.invoice("F-5", "today+3"),
+        f.invoice("F-6", "today-10", status="paid"),
+        f.invoice("F-7", "today-10", status="in_payment"),
+        f.invoice("F-8", "today-10", do_not_remind=True),
+        f.invoice("F-9", "today-10", payments=[{"ref": "P1", "amount": "1200.00", "paid_on": "today-5"}]),
+    ]
+
+
+async def sweep(stack):
+    return await stack.client.execute_workflow(
+        DunningSweepWorkflow.run, SweepRequest(stack.slug), id=f"sweep-{uuid.uuid4()}", task_queue=stack.task_queue)
+
+
+async def started_runs(stack) -> list[str]:
+    async with stack.db.session() as session:
+        return sorted((await session.exec(select(DunningRun.workflow_id))).all())
+
+
+async def test_sweep_twice_starts_each_overdue_invoice_once(stack):
+    await stack.mailer.verify(f.SENDER)
+    await stack.load(stack.org(invoices=invoices()))
+    first = await sweep(stack)
+    assert (first.examined, first.started) == (3, 3)
+    await stack.advance_until(lambda: len(stack.sent()) >= 2, step=timedelta(minutes=1))
+    run_ids = {n: (await stack.describe(dunning_workflow_id(stack.slug, n))).execution.run_id for n in OVERDUE}
+    second = await sweep(stack)
+    assert (second.examined, second.started) == (0, 0)
+    assert await started_runs(stack) == sorted(dunning_workflow_id(stack.slug, n) for n in OVERDUE)
+    for number, run_id in run_ids.items():
+        assert (await stack.describe(dunning_workflow_id(stack.slug, number))).execution.run_id == run_id
+
+
+async def test_finished_run_is_never_restarted(stack):
+    await stack.mailer.verify(f.SENDER)
+    await stack.load(stack.org(f.ONE_REMINDER, invoices=[f.invoice()]))
+    await sweep(stack)
+    workflow_id = dunning_workflow_id(stack.slug, "F-1")
+    await stack.advance_until(lambda: len(stack.sent()) == 1)
+    first_run = (await stack.describe(workflow_id)).execution.run_id
+    # Even if the database forgot the run, Temporal refuses a second one for the same id.
+    async with stack.db.session() as session:
+        await session.exec(DunningRun.__table__.update().values(ended_at=None))
+    assert await stack.start() is None
+    assert (await stack.describe(workflow_id)).execution.run_id == first_run
+    assert len(stack.sent()) == 1
+
+
+async def test_sweep_does_nothing_while_dunning_is_off(stack):
+    await stack.load(stack.org(dunning={"enabled": False}, invoices=invoices()))
+    result = await sweep(stack)
+    assert result.started == 0
+    assert await started_runs(stack) == []
