@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
-from decimal import Decimal  # noqa: F401  (re-exported for tests)
 from datetime import date
+from decimal import Decimal  # noqa: F401  (re-exported for tests)
 
 from relance.db import Database
 from relance.importer import import_data
