@@ -11,7 +11,7 @@ COPY workflows workflows
 COPY activities activities
 COPY models models
 COPY starter starter
-COPY migrations migrations
+
 RUN pip install . && useradd --system --no-create-home relance
 
 USER relance

@@ -6,6 +6,9 @@ Run it with `relance worker` (or `python worker.py`); settings come from the env
 from __future__ import annotations
 
 import asyncio
+import signal
+
+import structlog
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -44,11 +47,19 @@ def build_worker(client: Client, task_queue: str, db: Database, mailer: SesMaile
 
 
 async def run_worker(settings: Settings) -> None:
+    """Run until SIGINT or SIGTERM, then let running activities finish (graceful shutdown)."""
     configure(settings.log_format, settings.log_level)
     client = await connect(settings)
     db = Database(settings.database_url)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     try:
-        await build_worker(client, settings.task_queue, db, SesMailer(settings)).run()
+        async with build_worker(client, settings.task_queue, db, SesMailer(settings)):
+            structlog.get_logger("relance.worker").info(
+                "worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
+            await stop.wait()
     finally:
         await db.close()
 

@@ -156,18 +156,19 @@ def organisation_problems(org: OrganisationIn) -> list[str]:
     return problems
 
 
-async def _upsert(session: AsyncSession, model: type[SQLModel], keys: dict, values: dict) -> tuple[Any, bool]:
-    """Find the row by its natural key and update it, or insert it; returns (row, created)."""
+async def _upsert(session: AsyncSession, model: type[SQLModel], keys: dict, values: dict) -> tuple[Any, str | None]:
+    """Find the row by its natural key and update it, or insert it.
+    Returns (row, "created" | "changed" | None when it was already so)."""
     row = (await session.exec(select(model).filter_by(**keys))).first()
-    created = row is None
-    if created:
-        row = model(**keys, **values)
+    if row is None:
+        row, outcome = model(**keys, **values), "created"
     else:
+        outcome = "changed" if any(getattr(row, k) != v for k, v in values.items()) else None
         for name, value in values.items():
             setattr(row, name, value)
     session.add(row)
     await session.flush()
-    return row, created
+    return row, outcome
 
 
 async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, today: date, report: ImportReport,
@@ -207,7 +208,7 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, tod
                 last_name=c.last_name, email=c.email, is_billing=c.billing, is_decision_maker=c.decision_maker))
             report.count("contacts")
     for n, inv in enumerate(org_in.invoices, start=1):
-        invoice, created = await _upsert(session, Invoice, {"org_id": org.id, "number": inv.number}, dict(
+        invoice, outcome = await _upsert(session, Invoice, {"org_id": org.id, "number": inv.number}, dict(
             account_id=accounts[inv.account].id,
             contact_id=contacts[inv.contact].id if inv.contact else None,
             creator_user_id=users[inv.creator].id if inv.creator else None,
@@ -215,12 +216,16 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, tod
             amount_excl_tax=inv.amount_excl_tax, amount_incl_tax=inv.amount_incl_tax, status=inv.status,
             do_not_remind=inv.do_not_remind or inv.payment_schedule, has_payment_schedule=inv.payment_schedule,
         ))
-        (report.new_invoices if created else report.changed_invoices).append((org.slug, inv.number))
         report.count("invoices")
         for p in inv.payments:
-            await _upsert(session, Payment, {"invoice_id": invoice.id, "ref": p.ref},
-                          dict(amount=p.amount, paid_on=p.paid_on.resolve(today)))
+            _, paid = await _upsert(session, Payment, {"invoice_id": invoice.id, "ref": p.ref},
+                                    dict(amount=p.amount, paid_on=p.paid_on.resolve(today)))
+            outcome = outcome or (paid and "changed")  # a new payment changes the invoice
             report.count("payments")
+        if outcome == "created":
+            report.new_invoices.append((org.slug, inv.number))
+        elif outcome == "changed":
+            report.changed_invoices.append((org.slug, inv.number))
         if n % 500 == 0:
             progress(f"{org.slug}: {n}/{len(org_in.invoices)} invoices")
     session.add(org)

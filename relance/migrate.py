@@ -1,4 +1,4 @@
-"""Bring a database to the newest schema (Alembic, migrations/)."""
+"""Bring a database to the newest schema (Alembic, relance/migrations/)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-import migrations
-
-SCRIPT_DIR = Path(migrations.__file__).parent
+SCRIPT_DIR = Path(__file__).parent / "migrations"
 
 
 def alembic_config(database_url: str) -> Config:

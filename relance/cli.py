@@ -1,0 +1,340 @@
+"""`relance`: the command line. Every command calls the same code as the host application's API."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time as wallclock
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from sqlmodel import select
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
+
+from models import DunningRun, Organisation, RunEvent
+from relance import repository
+from relance.config import Settings
+from relance.db import Database
+from relance.dunning import SweepRequest, SweepResult
+from relance.ids import dunning_workflow_id
+from relance.importer import ImportRejected, ImportReport, import_data, read_file
+from relance.temporal_client import connect
+
+DEMO_FILE = Path(__file__).parent / "demo" / "demo.yaml"
+
+
+def say(message: str = "") -> None:
+    print(message, flush=True)
+
+
+async def _with_db(settings: Settings, work):
+    db = Database(settings.database_url)
+    try:
+        return await work(db)
+    finally:
+        await db.close()
+
+
+# --- import -------------------------------------------------------------------------------------
+
+async def load_and_start(settings: Settings, client: Client, db: Database, raw, source: str) -> ImportReport:
+    """Import, then what the host application would do: start runs of new invoices when the
+    organisation applies dunning to new invoices, wake runs of changed ones, keep schedules current."""
+    from starter.api import invoice_created, notify_invoice_changed
+    from starter.schedule import ensure_sweep_schedule
+
+    today = datetime.now(timezone.utc).date()
+    report = await import_data(db, raw, source, today, progress=lambda line: say(f"  … {line}"))
+    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(report.counts.items()))
+    say(f"imported {len(report.organisations)} organisation(s): {counts}")
+    started = 0
+    for n, (org, number) in enumerate(report.new_invoices, start=1):
+        started += await invoice_created(client, db, settings.task_queue, org, number) is not None
+        if n % 200 == 0:
+            say(f"  … {n}/{len(report.new_invoices)} new invoices considered")
+    for org, number in report.changed_invoices:
+        await notify_invoice_changed(client, org, number)
+    if started:
+        say(f"started {started} run(s) at invoice creation (apply-to-new-invoices)")
+    for org in report.organisations:
+        await ensure_sweep_schedule(client, org.slug, org.timezone, settings.sweep_cron, settings.task_queue)
+    say(f"nightly sweep schedule(s): {', '.join(f'dunning-sweep:{o.slug}' for o in report.organisations)} "
+        f"({settings.sweep_cron}, organisation time zone)")
+    return report
+
+
+async def cmd_import(settings: Settings, args) -> int:
+    client = await connect(settings)
+
+    async def work(db):
+        await load_and_start(settings, client, db, read_file(Path(args.file)), args.file)
+
+    await _with_db(settings, work)
+    return 0
+
+
+# --- sweep --------------------------------------------------------------------------------------
+
+async def run_sweep(settings: Settings, client: Client, db: Database, org_slugs: list[str] | None) -> dict:
+    from workflows.sweep import DunningSweepWorkflow
+
+    async with db.session() as session:
+        query = select(Organisation.slug).where(Organisation.dunning_enabled)
+        slugs = org_slugs or list((await session.exec(query)).all())
+    results: dict[str, SweepResult] = {}
+    for slug in slugs:
+        handle = await client.start_workflow(
+            DunningSweepWorkflow.run, SweepRequest(slug), id=f"dunning-sweep-manual:{slug}",
+            task_queue=settings.task_queue, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            static_summary=f"Manual dunning sweep of {slug}",
+        )
+        task = asyncio.create_task(handle.result())
+        while not task.done():
+            await asyncio.wait([task], timeout=1.0)
+            if not task.done():
+                say(f"  … {slug}: {await _sweep_progress(client, handle)}")
+        results[slug] = task.result()
+        r = results[slug]
+        say(f"sweep {slug}: {r.examined} overdue invoice(s) without a run, {r.started} run(s) started")
+    return results
+
+
+async def _sweep_progress(client: Client, handle) -> str:
+    description = await handle.describe()
+    for pending in description.raw_description.pending_activities:
+        if pending.heartbeat_details.payloads:
+            _, done = await client.data_converter.decode(pending.heartbeat_details.payloads)
+            return f"{done['examined']} examined, {done['started']} started"
+    return "waiting for the worker"
+
+
+async def cmd_sweep(settings: Settings, args) -> int:
+    client = await connect(settings)
+    await _with_db(settings, lambda db: run_sweep(settings, client, db, args.org))
+    return 0
+
+
+# --- runs ---------------------------------------------------------------------------------------
+
+async def cmd_show(settings: Settings, args) -> int:
+    from workflows.dunning import InvoiceDunningWorkflow
+
+    workflow_id = dunning_workflow_id(args.org, args.invoice)
+
+    async def work(db):
+        async with db.session() as session:
+            run = await session.get(DunningRun, workflow_id)
+            events = (await session.exec(select(RunEvent).where(RunEvent.workflow_id == workflow_id)
+                                         .order_by(RunEvent.id))).all()
+        return run, events
+
+    run, events = await _with_db(settings, work)
+    if run is None:
+        say(f"no dunning run for invoice {args.invoice!r} of organisation {args.org!r}")
+        return 1
+    say(f"{workflow_id}: {run.state}" + (f", ended: {run.exit_reason}" if run.ended_at else ""))
+    if run.exit_detail:
+        say(f"  detail: {run.exit_detail}")
+    if run.ended_at is None:
+        client = await connect(settings)
+        try:
+            status = await client.get_workflow_handle(workflow_id).query(InvoiceDunningWorkflow.status)
+            say(f"  now: {status.state} at step {status.step_position} ({status.step_label}), "
+                f"next at {status.next_at:%Y-%m-%d %H:%M %Z}" if status.next_at else f"  now: {status.state}")
+        except Exception as exc:  # no worker running: the database still tells the story
+            say(f"  (live state unavailable: {exc})")
+    say("  timeline:")
+    for e in events:
+        who = f" → {e.recipient}" if e.recipient else ""
+        say(f"    {e.occurred_at:%Y-%m-%d %H:%M} step {'-' if e.step_position is None else e.step_position} "
+            f"{e.kind} {e.outcome}{who}" + (f" ({e.reason})" if e.reason else "")
+            + (f" [{e.provider_message_id}]" if e.provider_message_id else ""))
+    return 0
+
+
+async def cmd_cancel(settings: Settings, args) -> int:
+    from starter.api import cancel_reminders
+
+    client = await connect(settings)
+    if await cancel_reminders(client, args.org, args.invoice, args.reason, args.by):
+        say(f"reminders of invoice {args.invoice} cancelled ({args.reason}, by {args.by})")
+        return 0
+    say(f"invoice {args.invoice} of {args.org} has no running dunning run")
+    return 1
+
+
+async def cmd_pay(settings: Settings, args) -> int:
+    from starter.api import record_payment
+
+    client = await connect(settings)
+    due = await _with_db(settings, lambda db: record_payment(
+        client, db, args.org, args.invoice, args.amount, args.ref, args.date or date.today()))
+    say(f"payment {args.ref} recorded on {args.invoice}; still due: {due}")
+    return 0
+
+
+async def cmd_activate(settings: Settings, args) -> int:
+    from starter.api import set_dunning_activation
+
+    client = await connect(settings)
+    enabled = args.state == "on"
+    told = await _with_db(settings, lambda db: set_dunning_activation(client, db, args.org, enabled))
+    say(f"dunning {'on' if enabled else 'off'} for {args.org}" + (f"; {told} held run(s) resumed" if enabled else ""))
+    return 0
+
+
+def cmd_mail(settings: Settings, args) -> int:
+    from relance.local.ses import sent_messages
+
+    messages = sent_messages(settings.ses_endpoint)[-args.last:]
+    for m in messages:
+        to = ", ".join(m["destinations"]["to"])
+        say(f"{m['message_id'][:18]}…  {m['source']}  →  {to}\n    {m['subject']}")
+    say(f"{len(messages)} email(s) accepted by the SES endpoint {settings.ses_endpoint}")
+    return 0
+
+
+# --- stack --------------------------------------------------------------------------------------
+
+async def cmd_up(settings: Settings, args) -> int:
+    from relance.local.stack import LocalStack
+    from relance.local.temporal import ensure_search_attributes
+    from relance.mailer import SesMailer
+    from relance.migrate import upgrade_async
+
+    stack = LocalStack(settings)
+    try:
+        say("starting PostgreSQL, the local SES endpoint and the Temporal dev server …")
+        stack.start_services()
+        await stack.temporal.wait_ready()
+        await upgrade_async(settings.database_url)
+        client = await connect(settings)
+        await ensure_search_attributes(client, settings.temporal_namespace)
+        stack.start_worker()
+        db = Database(settings.database_url)
+        try:
+            if not args.no_demo:
+                raw = read_file(DEMO_FILE)
+                mailer = SesMailer(settings)
+                for org in raw["organisations"]:
+                    for user in org.get("users", []):
+                        await mailer.verify(user["email"])
+                await load_and_start(settings, client, db, raw, "demo data")
+            await run_sweep(settings, client, db, None)
+            await asyncio.sleep(2)  # let the first steps go out before the summary
+            await _print_summary(settings, stack, db)
+        finally:
+            await db.close()
+        if args.once:
+            return 0
+        say("\nPress Ctrl-C to stop everything (state is kept in "
+            f"{settings.home}; `relance up` resumes from it).")
+        await asyncio.Event().wait()
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        say("\nstopping …")
+    finally:
+        stack.stop()
+    return 0
+
+
+async def _print_summary(settings: Settings, stack, db: Database) -> None:
+    from relance.local.ses import sent_messages
+
+    async with db.session() as session:
+        runs = (await session.exec(select(DunningRun).order_by(DunningRun.workflow_id))).all()
+    say("\nrelance is up:")
+    say(f"  Temporal UI   {stack.temporal.ui_url}/namespaces/{settings.temporal_namespace}/workflows"
+        "   (filter: RelanceOrganisation = \"demo\")")
+    say(f"  Temporal      {settings.temporal_address}, namespace {settings.temporal_namespace}, "
+        f"task queue {settings.task_queue}")
+    say(f"  PostgreSQL    {settings.database_url}")
+    say(f"  SES (local)   {settings.ses_endpoint}: {len(sent_messages(settings.ses_endpoint))} email(s) accepted"
+        " so far; `relance mail` lists them")
+    say(f"  logs          {stack.logs}/")
+    say(f"\n{len(runs)} dunning run(s):")
+    for run in runs:
+        say(f"  {run.workflow_id:32} {run.state:8} step {run.current_step}"
+            + (f"  ended: {run.exit_reason}" if run.ended_at else ""))
+
+
+# --- parser -------------------------------------------------------------------------------------
+
+def _amount(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation as exc:
+        raise argparse.ArgumentTypeError(f"not an amount: {text!r}") from exc
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="relance", description="Durable invoice dunning on Temporal.")
+    sub = p.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="start the local stack, load the demo, run the sweep, wait for Ctrl-C")
+    up.add_argument("--no-demo", action="store_true", help="do not load the demo data")
+    up.add_argument("--once", action="store_true", help="stop everything after the summary (smoke test)")
+    sub.add_parser("worker", help="run a worker (settings from the environment)")
+    sub.add_parser("migrate", help="bring the database schema up to date")
+    imp = sub.add_parser("import", help="import a YAML or JSON file (format in the README)")
+    imp.add_argument("file")
+    sw = sub.add_parser("sweep", help="start runs for overdue invoices now")
+    sw.add_argument("--org", action="append", help="organisation slug (repeatable); default: all enabled")
+    for name, text in (("show", "show a run and its timeline"), ("cancel", "cancel the reminders of an invoice"),
+                       ("pay", "record a payment; the run exits if nothing is due")):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("org")
+        cmd.add_argument("invoice")
+        if name == "cancel":
+            cmd.add_argument("--reason", required=True)
+            cmd.add_argument("--by", default=os.environ.get("USER", "cli"))
+        if name == "pay":
+            cmd.add_argument("amount", type=_amount)
+            cmd.add_argument("--ref", default=f"cli-{int(wallclock.time())}")
+            cmd.add_argument("--date", type=date.fromisoformat)
+    act = sub.add_parser("activate", help="switch dunning on or off for an organisation")
+    act.add_argument("org")
+    act.add_argument("state", choices=["on", "off"])
+    mail = sub.add_parser("mail", help="list the emails the local SES endpoint accepted")
+    mail.add_argument("--last", type=int, default=50)
+    return p
+
+
+COMMANDS = {"import": cmd_import, "sweep": cmd_sweep, "show": cmd_show, "cancel": cmd_cancel, "pay": cmd_pay,
+            "activate": cmd_activate, "up": cmd_up}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = Settings()
+    if args.command == "worker":
+        from worker import run_worker
+
+        asyncio.run(run_worker(settings))
+        return 0
+    if args.command == "migrate":
+        from relance.migrate import upgrade
+
+        upgrade(settings.database_url)
+        say("database schema up to date")
+        return 0
+    if args.command == "mail":
+        return cmd_mail(settings, args)
+    try:
+        code = asyncio.run(COMMANDS[args.command](settings, args))
+    except ImportRejected as exc:
+        print(exc, file=sys.stderr)
+        code = 2
+    except repository.NotFound as exc:
+        print(exc, file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        code = 130
+    sys.stdout.flush()
+    os._exit(code)  # sdk-python#300: a short-lived client can abort at interpreter exit
+
+
+if __name__ == "__main__":
+    main()

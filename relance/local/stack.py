@@ -1,0 +1,72 @@
+"""`relance up`: every service of the local stack as a child process, stopped together on Ctrl-C.
+
+State lives under RELANCE_HOME (.relance/ by default): PostgreSQL's data directory, Temporal's SQLite
+file and the logs. Running `relance up` again resumes from it. The local SES endpoint keeps its mail
+in memory only; the database's run timeline is the lasting record of what was sent.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+from sqlalchemy.engine import make_url
+
+from relance.config import Settings
+from relance.local.postgres import LocalPostgres
+from relance.local.ses import LocalSes
+from relance.local.temporal import LocalTemporal
+
+
+@dataclass
+class LocalStack:
+    settings: Settings
+    postgres: LocalPostgres = field(init=False)
+    ses: LocalSes = field(init=False)
+    temporal: LocalTemporal = field(init=False)
+    _worker: subprocess.Popen | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        home, s = self.settings.home, self.settings
+        db = make_url(s.database_url)
+        ses = urlparse(s.ses_endpoint)
+        host, _, port = s.temporal_address.rpartition(":")
+        self.logs = home / "logs"
+        self.database = db.database
+        self.postgres = LocalPostgres(home / "postgres", port=db.port or 5432, host=db.host or "127.0.0.1")
+        self.ses = LocalSes(port=ses.port or 80, host=ses.hostname or "127.0.0.1", log_file=self.logs / "ses.log")
+        self.temporal = LocalTemporal(home / "temporal.db", port=int(port), ui_port=s.ui_port, host=host,
+                                      log_file=self.logs / "temporal.log", namespace=s.temporal_namespace)
+
+    def start_services(self) -> None:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        self.postgres.start()
+        self.postgres.create_database(self.database)
+        self.ses.start()
+        self.temporal.start()
+
+    def start_worker(self) -> None:
+        log = open(self.logs / "worker.log", "ab")
+        self._worker = subprocess.Popen(
+            [sys.executable, "-m", "relance.cli", "worker"], stdin=subprocess.DEVNULL, stdout=log,
+            stderr=subprocess.STDOUT, process_group=0, env=os.environ.copy(),
+        )
+        log.close()
+
+    def stop(self) -> None:
+        """Stop in reverse order; each one is tried even if another fails."""
+        if self._worker is not None and self._worker.poll() is None:
+            os.killpg(self._worker.pid, signal.SIGTERM)
+            try:
+                self._worker.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self._worker.pid, signal.SIGKILL)
+        for service in (self.temporal, self.ses, self.postgres):
+            try:
+                service.stop()
+            except Exception as exc:  # keep stopping the others
+                print(f"could not stop {type(service).__name__}: {exc}", file=sys.stderr)
