@@ -180,3 +180,33 @@ async def stack(env, db, mailer, ses_endpoint, clean):
     async with build_worker(env.client, task_queue, db, mailer):
         yield Stack(env, db, mailer, ses_endpoint, task_queue, f"acme-{uuid.uuid4().hex[:8]}")
 
+
+
+@pytest.fixture(scope="session")
+async def dev_server(tmp_path_factory):
+    """The real Temporal dev server (schedules, visibility), as `relance up` runs it."""
+    from relance.local.temporal import LocalTemporal
+
+    home = tmp_path_factory.mktemp("temporal")
+    server = LocalTemporal(home / "temporal.db", port=free_port(), ui_port=free_port(), log_file=home / "log")
+    server.start()
+    await server.wait_ready()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def dev_stack(dev_server, db, mailer, ses_endpoint, settings, clean):
+    """A worker on the dev server, and the environment a `relance` command needs to reach it all."""
+    from dataclasses import replace
+
+    from relance.temporal_client import connect
+
+    task_queue = f"relance-dev-{uuid.uuid4()}"
+    client = await connect(replace(settings, temporal_address=dev_server.address))
+    env_vars = {
+        **os.environ, "RELANCE_DATABASE_URL": settings.database_url, "RELANCE_SES_ENDPOINT": ses_endpoint,
+        "RELANCE_TEMPORAL_ADDRESS": dev_server.address, "RELANCE_TASK_QUEUE": task_queue,
+    }
+    async with build_worker(client, task_queue, db, mailer):
+        yield client, task_queue, env_vars

@@ -1,0 +1,87 @@
+"""The `relance` command line as a user types it, against the dev server, PostgreSQL and local SES."""
+
+import asyncio
+import os
+import subprocess
+import sys
+import sysconfig
+
+import yaml
+
+from relance.local.ses import sent_messages
+from tests import factories as f
+
+TEMPORAL_CLI = os.path.join(sysconfig.get_path("scripts"), "temporal")
+
+
+async def relance(env, *args) -> subprocess.CompletedProcess:
+    """Run the command in a thread: the test's worker shares this event loop and must keep polling."""
+    return await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "relance.cli", *args], env=env,
+                                   capture_output=True, text=True, timeout=120)
+
+
+async def until_shown(env, *args, text: str):
+    for _ in range(100):
+        if text in (await relance(env, "show", *args)).stdout:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{text!r} never shown")
+
+
+async def until(condition):
+    for _ in range(100):
+        if condition():
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError("condition not met")
+
+
+async def test_import_sweep_show_pay_cancel(dev_stack, mailer, ses_endpoint, tmp_path):
+    _, task_queue, env = dev_stack
+    slug = f"cli-{task_queue[-8:]}"
+    await mailer.verify(f.SENDER)
+    data = {"organisations": [f.org(slug=slug, invoices=[f.invoice("F-1"), f.invoice("F-2")])]}
+    (tmp_path / "data.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+    imported = await relance(env, "import", str(tmp_path / "data.yaml"))
+    assert imported.returncode == 0, imported.stderr
+    assert "imported 1 organisation(s)" in imported.stdout and "2 invoices" in imported.stdout
+    assert f"dunning-sweep:{slug}" in imported.stdout
+
+    swept = await relance(env, "sweep", "--org", slug)
+    assert f"sweep {slug}: 2 overdue invoice(s) without a run, 2 run(s) started" in swept.stdout, swept.stderr
+    await until(lambda: len(sent_messages(ses_endpoint)) == 2)
+
+    shown = await relance(env, "show", slug, "F-1")
+    assert "email sent → billing@dupont.example.org" in shown.stdout, shown.stdout
+    assert "next at" in shown.stdout
+
+    paid = await relance(env, "pay", slug, "F-1", "200", "--ref", "VIR-9")
+    assert "still due: 1000.00" in paid.stdout, paid.stderr
+
+    cancelled = await relance(env, "cancel", slug, "F-1", "--reason", "disputed", "--by", "ops")
+    assert cancelled.returncode == 0 and "cancelled" in cancelled.stdout
+    await until_shown(env, slug, "F-1", text="ended: cancelled")
+
+    # The README's way for developers: the Temporal CLI, with the signal's JSON argument.
+    signalled = await asyncio.to_thread(subprocess.run, 
+        [TEMPORAL_CLI, "workflow", "signal", "--address", env["RELANCE_TEMPORAL_ADDRESS"],
+         "--workflow-id", f"dunning:{slug}:F-2", "--name", "cancel_reminders",
+         "--input", '{"reason": "paid by cheque", "by": "dev"}'],
+        capture_output=True, text=True, timeout=60)
+    assert signalled.returncode == 0, signalled.stderr
+    await until_shown(env, slug, "F-2", text="by dev: paid by cheque")
+
+    mail = await relance(env, "mail")
+    assert "Facture F-1 impayée" in mail.stdout
+
+
+async def test_bad_import_file_names_the_field_and_fails(dev_stack, tmp_path):
+    _, _, env = dev_stack
+    organisation = f.org(slug="bad")
+    organisation["accounts"][0]["contacts"][0]["email"] = "nobody-at-example"
+    (tmp_path / "bad.json").write_text(__import__("json").dumps({"organisations": [organisation]}))
+    result = await relance(env, "import", str(tmp_path / "bad.json"))
+    assert result.returncode == 2
+    assert "nothing imported" in result.stderr
+    assert "contacts[0] 'C1-billing' › email" in result.stderr
