@@ -1,0 +1,27 @@
+# Two commands for a fresh machine (Python 3.11+, no Docker, no internet but PyPI):
+#   make up    start the whole local stack with the demo data and run the sweep (Ctrl-C stops it all)
+#   make test  run the test suite against real PostgreSQL, Temporal test/dev servers and local SES
+PYTHON ?= python3
+VENV := .venv
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: up test install clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "relance needs Python 3.11 or newer (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e ".[local,test]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+up: $(STAMP)
+	$(VENV)/bin/relance up
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .relance .pytest_cache
