@@ -38,3 +38,39 @@ def test_up_brings_the_stack_and_the_demo_and_resumes_without_duplicates(tmp_pat
     assert "6 dunning run(s)" in second.stdout
     assert "0 email(s) accepted" in second.stdout  # nothing sent twice
     assert (tmp_path / "home" / "temporal.db").exists() and (tmp_path / "home" / "postgres").exists()
+
+
+def test_ctrl_c_stops_every_process_it_started(tmp_path):
+    import signal
+    import socket
+    import time
+
+    ports = {name: free_port() for name in ("pg", "ses", "temporal", "ui")}
+    env = {
+        **os.environ,
+        "RELANCE_HOME": str(tmp_path / "home"),
+        "RELANCE_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:{ports['pg']}/relance",
+        "RELANCE_SES_ENDPOINT": f"http://127.0.0.1:{ports['ses']}",
+        "RELANCE_TEMPORAL_ADDRESS": f"127.0.0.1:{ports['temporal']}",
+        "RELANCE_TEMPORAL_UI_PORT": str(ports["ui"]),
+    }
+    process = subprocess.Popen([sys.executable, "-m", "relance.cli", "up", "--no-demo"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if "Press Ctrl-C" in line:
+            break
+    assert any("relance is up" in line for line in lines), "".join(lines)
+    process.send_signal(signal.SIGINT)
+    assert process.wait(timeout=60) in (0, 130)
+
+    def answers(port):
+        with socket.socket() as s:
+            s.settimeout(0.5)
+            return s.connect_ex(("127.0.0.1", port)) == 0
+
+    deadline = time.monotonic() + 20
+    while any(answers(p) for p in ports.values()) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert [name for name, port in ports.items() if answers(port)] == []

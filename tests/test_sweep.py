@@ -72,3 +72,30 @@ async def test_sweep_does_nothing_while_dunning_is_off(stack):
     result = await sweep(stack)
     assert result.started == 0
     assert await started_runs(stack) == []
+
+
+async def test_sweep_retried_mid_way_resumes_after_the_last_heartbeat(dev_stack, db, mailer, monkeypatch):
+    """On the dev server (which keeps heartbeat details across a failed attempt): the first attempt
+    dies on the third invoice; the retry carries on from there instead of starting over."""
+    import activities.sweep as sweep_module
+    from temporalio import activity
+
+    client, task_queue, _ = dev_stack
+    real_start = sweep_module.start_dunning_run
+    calls = []
+
+    async def flaky_start(client_, queue, org, number, customer):
+        calls.append(number)
+        if number == "F-3" and activity.info().attempt == 1:
+            raise ConnectionError("Temporal frontend unreachable")
+        return await real_start(client_, queue, org, number, customer)
+
+    monkeypatch.setattr(sweep_module, "start_dunning_run", flaky_start)
+    monkeypatch.setattr(sweep_module, "PAGE_SIZE", 2)
+    slug = f"resume-{task_queue[-8:]}"
+    await mailer.verify(f.SENDER)
+    await f.load(db, f.org(slug=slug, invoices=[f.invoice(f"F-{n}") for n in range(1, 6)]), f.date.today())
+    result = await client.execute_workflow(DunningSweepWorkflow.run, SweepRequest(slug), id=f"sweep-{slug}",
+                                           task_queue=task_queue)
+    assert calls == ["F-1", "F-2", "F-3", "F-3", "F-4", "F-5"]
+    assert (result.examined, result.started) == (5, 5)
