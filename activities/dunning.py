@@ -16,8 +16,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from models import AppUser, DunningRun, EmailTemplate, RunEvent, Scenario, ScenarioStep, SenderMode, Task
+from models import DunningRun, RunEvent, Scenario, ScenarioStep, Task
 from relance import repository, rules, timing
+from relance.compose import compose_for_invoice
 from relance.db import Database
 from relance.dunning import (
     BeginRunInput,
@@ -33,7 +34,6 @@ from relance.dunning import (
     StepStatus,
 )
 from relance.mailer import OutgoingEmail, SenderNotVerified, SesMailer
-from relance.rendering import MergeData, TemplateProblem, merge_values, render
 
 log = structlog.get_logger("relance.dunning")
 
@@ -134,52 +134,25 @@ class DunningActivities:
                             step=inp.position)
             return StepOutcome(StepStatus.DONE, prior.reason, prior.recipient, prior.provider_message_id)
 
-        recipient = rules.pick_recipient(file.invoice, file.account, file.contacts)
-        if recipient is None:
-            await _record(session, inp, kind="email", outcome="not_sent", reason=NotSentReason.NO_RECIPIENT,
-                          idem_key=key)
-            log.warning("reminder not sent: no recipient", org=inp.org_slug, invoice=inp.invoice_number,
-                        step=inp.position)
-            return StepOutcome(StepStatus.DONE, NotSentReason.NO_RECIPIENT)
-
-        sender = await _sender(session, file, step)
-        if sender is None or not await self.mailer.is_verified(sender.email):
-            detail = "no sender configured" if sender is None else f"{sender.email} is not a verified SES identity"
-            await _record(session, inp, kind="email", outcome="not_sent", reason=NotSentReason.SENDER_NOT_VERIFIED,
-                          sender=sender.email if sender else None)
+        composition = await compose_for_invoice(session, self.mailer, file, step, inp.now)
+        if composition.reason == NotSentReason.SENDER_NOT_VERIFIED:
+            # Retried later, never lost: each refusal is in the timeline.
+            await _record(session, inp, kind="email", outcome="not_sent", reason=composition.reason,
+                          sender=composition.sender)
             await _set_state(session, inp, RunState.BLOCKED)
             log.warning("reminder held: sender not verified", org=inp.org_slug, invoice=inp.invoice_number,
                         step=inp.position)
-            return StepOutcome(StepStatus.BLOCKED, detail)
-
-        template = await session.get(EmailTemplate, step.template_id) if step.template_id else None
-        org, invoice = file.org, file.invoice
-        values = merge_values(MergeData(
-            locale=org.locale, currency=org.currency, today=timing.local_today(inp.now, org.timezone),
-            civility=recipient.civility, name=recipient.name, number=invoice.number,
-            amount_incl_tax=invoice.amount_incl_tax, amount_excl_tax=invoice.amount_excl_tax,
-            invoice_date=invoice.invoice_date, due_date=invoice.due_date, amount_due=file.amount_due,
-        ))
-        try:
-            if template is None:
-                raise TemplateProblem([f"scenario step {step.position} ({step.label}): field template is empty"])
-            email = render(template.subject, template.body, values)
-        except TemplateProblem as exc:
-            await _record(session, inp, kind="email", outcome="not_sent", reason=NotSentReason.TEMPLATE_ERROR,
-                          idem_key=key, subject=str(exc)[:500])
-            return StepOutcome(StepStatus.DONE, NotSentReason.TEMPLATE_ERROR)
-
-        await _record(session, inp, kind="email", outcome="sending", idem_key=key, recipient=recipient.email,
-                      sender=sender.email, subject=email.subject)
-        return OutgoingEmail(
-            sender_address=sender.email,
-            sender_name=step.sender_name or sender.full_name or org.name,
-            to=recipient.email,
-            subject=email.subject,
-            text=email.text,
-            html=email.html,
-            bcc=[sender.email] if sender.notify_on_reminder else [],
-        )
+            return StepOutcome(StepStatus.BLOCKED, composition.detail)
+        if composition.email is None:
+            await _record(session, inp, kind="email", outcome="not_sent", reason=composition.reason,
+                          idem_key=key, subject=composition.detail)
+            log.warning("reminder not sent", reason=composition.reason, org=inp.org_slug,
+                        invoice=inp.invoice_number, step=inp.position)
+            return StepOutcome(StepStatus.DONE, composition.reason)
+        email = composition.email
+        await _record(session, inp, kind="email", outcome="sending", idem_key=key, recipient=email.to,
+                      sender=email.sender_address, subject=email.subject)
+        return email
 
     async def _deliver(self, inp: StepInput, email: OutgoingEmail) -> StepOutcome:
         key = f"{inp.workflow_id}:{inp.position}:email"
@@ -225,17 +198,6 @@ async def _invoice_file(session: AsyncSession, org_slug: str, number: str) -> re
 
 def _planned(step: ScenarioStep) -> PlannedStep:
     return PlannedStep(position=step.position, kind=step.kind, label=step.label, offset_days=step.offset_days)
-
-
-async def _sender(session: AsyncSession, file: repository.InvoiceFile, step: ScenarioStep) -> AppUser | None:
-    """The step's sender, else the invoice's creator when the organisation says so, else its default."""
-    if step.sender_user_id:
-        return await session.get(AppUser, step.sender_user_id)
-    if file.org.sender_mode == SenderMode.INVOICE_CREATOR and file.invoice.creator_user_id:
-        return await session.get(AppUser, file.invoice.creator_user_id)
-    if file.org.default_sender_user_id:
-        return await session.get(AppUser, file.org.default_sender_user_id)
-    return None
 
 
 async def _create_task(session: AsyncSession, inp: StepInput, file: repository.InvoiceFile,

@@ -30,6 +30,7 @@ from models import (
     ScenarioStep,
     SenderMode,
 )
+from relance import predefined
 from relance.db import Database
 from relance.import_format import ImportFile, OrganisationIn, ScenarioIn, TemplateIn
 from relance.rendering import MergeData, TemplateProblem, merge_values, render, template_problems
@@ -133,7 +134,7 @@ def organisation_problems(org: OrganisationIn) -> list[str]:
     """Cross-record checks: references between records of the file."""
     where = f"organisation {org.slug!r}"
     users = {u.email for u in org.users}
-    templates = {t.key for t in org.templates}
+    templates = {t.key for t in org.templates} | set(predefined.templates())
     scenarios = {s.key for s in org.scenarios}
     problems = [f"{where} › {p}" for t in org.templates for p in template_check(t)]
     problems += [f"{where} › {p}" for s in org.scenarios for p in scenario_check(s, templates, users)]
@@ -197,10 +198,12 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, tod
         report.count("users")
     templates = {}
     for t in org_in.templates:
-        templates[t.key], _ = await _upsert(session, EmailTemplate, {"org_id": org.id, "key": t.key},
-                                            dict(name=t.name, subject=t.subject, body=t.body))
+        templates[t.key] = await write_template(session, org, t)
         report.count("templates")
-    scenarios = {s.key: await _write_scenario(session, org, s, users, templates) for s in org_in.scenarios}
+    scenarios = {}
+    for s in org_in.scenarios:
+        templates.update(await predefined_copies(session, org, s, templates))
+        scenarios[s.key] = await write_scenario(session, org, s, users, templates)
     report.counts["scenarios"] = report.counts.get("scenarios", 0) + len(scenarios)
     if d.scenario:
         org.default_scenario_id = scenarios[d.scenario].id
@@ -240,8 +243,25 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, tod
     session.add(org)
 
 
-async def _write_scenario(session: AsyncSession, org: Organisation, s: ScenarioIn, users: dict,
-                          templates: dict) -> Scenario:
+async def write_template(session: AsyncSession, org: Organisation, t: TemplateIn) -> EmailTemplate:
+    template, _ = await _upsert(session, EmailTemplate, {"org_id": org.id, "key": t.key},
+                                dict(name=t.name, subject=t.subject, body=t.body))
+    return template
+
+
+async def predefined_copies(session: AsyncSession, org: Organisation, s: ScenarioIn,
+                            known: dict) -> dict[str, EmailTemplate]:
+    """The organisation's copies of the predefined templates the scenario names, made on first use."""
+    copies = {}
+    for key in {st.template for st in s.steps if st.template and st.template not in known}:
+        existing = (await session.exec(select(EmailTemplate).where(
+            EmailTemplate.org_id == org.id, EmailTemplate.key == key))).first()
+        copies[key] = existing or await write_template(session, org, predefined.templates()[key])
+    return copies
+
+
+async def write_scenario(session: AsyncSession, org: Organisation, s: ScenarioIn, users: dict,
+                         templates: dict) -> Scenario:
     """A scenario whose steps changed becomes a new version; running runs keep theirs."""
     steps = [
         dict(position=i, kind=st.kind, label=st.label, offset_days=st.offset_days, pause_days=st.days or 0,
