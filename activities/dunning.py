@@ -16,9 +16,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from models import DunningRun, RunEvent, Scenario, ScenarioStep, Task
+from models import DunningRun, RunEvent, ScenarioStep, Task
 from relance import repository, rules, timing
 from relance.compose import compose_for_invoice
+from relance.plans import build_plan
 from relance.db import Database
 from relance.dunning import (
     BeginRunInput,
@@ -61,29 +62,9 @@ class DunningActivities:
                     workflow_id=inp.workflow_id, org_id=org.id, invoice_id=file.invoice.id,
                     scenario_id=scenario_id, state=RunState.STARTING, started_at=inp.now,
                 ).on_conflict_do_nothing())
-            scenario = await session.get(Scenario, scenario_id)
-            steps = (await session.exec(
-                select(ScenarioStep).where(ScenarioStep.scenario_id == scenario_id).order_by(ScenarioStep.position)
-            )).all()
-        log.info("run begun", org=org.slug, invoice=inp.invoice_number, scenario=scenario.key, version=scenario.version)
-        return RunPlan(
-            org_slug=org.slug,
-            invoice_number=file.invoice.number,
-            customer_ref=file.account.ref,
-            scenario_id=scenario_id,
-            scenario_name=f"{scenario.name} (v{scenario.version})",
-            timezone=org.timezone,
-            due_date=file.invoice.due_date,
-            started_at=run.started_at if run else inp.now,
-            steps=[
-                PlannedStep(
-                    position=s.position, kind=s.kind, label=s.label, offset_days=s.offset_days,
-                    pause_days=s.pause_days, window_start=s.window_start or org.send_window_start,
-                    window_end=s.window_end or org.send_window_end,
-                )
-                for s in steps
-            ],
-        )
+            plan = await build_plan(session, file, scenario_id, run.started_at if run else inp.now)
+        log.info("run begun", org=org.slug, invoice=inp.invoice_number, scenario=plan.scenario_name)
+        return plan
 
     @activity.defn
     async def check_invoice(self, inp: InvoiceCheckInput) -> InvoiceCheck:

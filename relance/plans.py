@@ -1,0 +1,43 @@
+"""The plan of a run (its frozen scenario, due date, zone and windows), built the same way for the
+workflow, the preview and the forecast."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import Scenario, ScenarioStep
+from relance import repository
+from relance.dunning import PlannedStep, RunPlan
+
+
+async def scenario_steps(session: AsyncSession, scenario_id: int) -> list[ScenarioStep]:
+    return list((await session.exec(
+        select(ScenarioStep).where(ScenarioStep.scenario_id == scenario_id).order_by(ScenarioStep.position)
+    )).all())
+
+
+async def build_plan(session: AsyncSession, file: repository.InvoiceFile, scenario_id: int,
+                     started_at: datetime) -> RunPlan:
+    org = file.org
+    scenario = await session.get(Scenario, scenario_id)
+    return RunPlan(
+        org_slug=org.slug,
+        invoice_number=file.invoice.number,
+        customer_ref=file.account.ref,
+        scenario_id=scenario_id,
+        scenario_name=f"{scenario.name} (v{scenario.version})",
+        timezone=org.timezone,
+        due_date=file.invoice.due_date,
+        started_at=started_at,
+        steps=[
+            PlannedStep(
+                position=s.position, kind=s.kind, label=s.label, offset_days=s.offset_days,
+                pause_days=s.pause_days, window_start=s.window_start or org.send_window_start,
+                window_end=s.window_end or org.send_window_end,
+            )
+            for s in await scenario_steps(session, scenario_id)
+        ],
+    )
