@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.dunning import DunningActivities
+from activities.simulation import SimulationActivities
 from activities.sweep import SweepActivities
 from relance.config import Settings
 from relance.db import Database
@@ -20,16 +21,18 @@ from relance.logging import LogContextInterceptor, configure
 from relance.mailer import SesMailer
 from relance.temporal_client import connect
 from workflows.dunning import InvoiceDunningWorkflow
+from workflows.simulation import ScenarioSimulationWorkflow
 from workflows.sweep import DunningSweepWorkflow
 
-WORKFLOWS = [InvoiceDunningWorkflow, DunningSweepWorkflow]
+WORKFLOWS = [InvoiceDunningWorkflow, DunningSweepWorkflow, ScenarioSimulationWorkflow]
 
 
 def activities(db: Database, mailer: SesMailer) -> list:
     dunning = DunningActivities(db, mailer)
     sweep = SweepActivities(db)
+    simulation = SimulationActivities(db, mailer)
     return [dunning.begin_run, dunning.check_invoice, dunning.execute_step, dunning.finish_run,
-            sweep.start_overdue_runs]
+            sweep.start_overdue_runs, simulation.load_simulation, simulation.simulate_step]
 
 
 def build_worker(client: Client, task_queue: str, db: Database, mailer: SesMailer,

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import structlog
-from sqlalchemy import func
-from sqlmodel import col, select
 from temporalio import activity
 
-from models import DunningRun, Invoice, InvoiceStatus, Payment
 from relance import repository, timing
 from relance.db import Database
 from relance.dunning import SweepInput, SweepResult
@@ -34,30 +31,10 @@ class SweepActivities:
             log.info("sweep skipped: dunning switched off", org=org.slug)
             return result
         today = timing.local_today(inp.now, org.timezone)
-        paid = (
-            select(func.coalesce(func.sum(Payment.amount), 0))
-            .where(Payment.invoice_id == Invoice.id)
-            .scalar_subquery()
-        )
-        has_run = select(DunningRun.workflow_id).where(DunningRun.invoice_id == Invoice.id).exists()
         client = activity.client()
         while True:
             async with self.db.session() as session:
-                page = (await session.exec(
-                    select(Invoice.id, Invoice.number, Invoice.account_id)
-                    .where(
-                        Invoice.org_id == org.id,
-                        Invoice.id > after_id,
-                        Invoice.status == InvoiceStatus.ISSUED,
-                        col(Invoice.do_not_remind).is_(False),
-                        col(Invoice.has_payment_schedule).is_(False),
-                        Invoice.due_date < today,
-                        Invoice.amount_incl_tax > paid,
-                        ~has_run,
-                    )
-                    .order_by(Invoice.id)
-                    .limit(PAGE_SIZE)
-                )).all()
+                page = await repository.overdue_without_run(session, org.id, today, after_id, PAGE_SIZE)
                 refs = await repository.account_refs(session, {row.account_id for row in page})
             if not page:
                 break

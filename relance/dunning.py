@@ -146,6 +146,18 @@ class RunStatus:
 
 
 @dataclass
+class RunProgress:
+    """What a forecast needs to replay the rest of a run with the workflow's own timing code."""
+
+    plan: RunPlan
+    index: int | None
+    next_at: datetime | None
+    previous_position: int | None = None
+    previous_done_at: datetime | None = None
+    previous_delay_seconds: float = 0.0
+
+
+@dataclass
 class RunResult:
     reason: ExitReason
     detail: str | None

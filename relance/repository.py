@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
-from sqlmodel import select
+from sqlalchemy import func
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models import Account, Contact, Invoice, Organisation, Payment
+from models import Account, Contact, DunningRun, Invoice, InvoiceStatus, Organisation, Payment
 from relance import rules
 
 
@@ -56,3 +58,25 @@ async def account_refs(session: AsyncSession, account_ids: set[int]) -> dict[int
         return {}
     rows = (await session.exec(select(Account.id, Account.ref).where(Account.id.in_(account_ids)))).all()
     return {row.id: row.ref for row in rows}
+
+
+async def overdue_without_run(session: AsyncSession, org_id: int, today: date, after_id: int, limit: int):
+    """A page (by id) of the invoices the sweep of `today` starts: due date passed, amount still due,
+    nothing that stops a run (paid, in payment, do-not-remind, payment schedule), no run yet."""
+    paid = select(func.coalesce(func.sum(Payment.amount), 0)).where(Payment.invoice_id == Invoice.id)
+    has_run = select(DunningRun.workflow_id).where(DunningRun.invoice_id == Invoice.id).exists()
+    return (await session.exec(
+        select(Invoice.id, Invoice.number, Invoice.account_id)
+        .where(
+            Invoice.org_id == org_id,
+            Invoice.id > after_id,
+            Invoice.status == InvoiceStatus.ISSUED,
+            col(Invoice.do_not_remind).is_(False),
+            col(Invoice.has_payment_schedule).is_(False),
+            Invoice.due_date < today,
+            Invoice.amount_incl_tax > paid.scalar_subquery(),
+            ~has_run,
+        )
+        .order_by(Invoice.id)
+        .limit(limit)
+    )).all()

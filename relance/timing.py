@@ -48,7 +48,8 @@ def actionable_positions(plan: RunPlan) -> list[int]:
 
 
 def scheduled_at(plan: RunPlan, index: int, previous: Progress | None) -> datetime:
-    """When step `index` (an email or action) is to run, given what the previous one did."""
+    """When step `index` (an email or action) is due, given what the previous one did; it may be in
+    the past (a run started late), see send_time."""
     step = plan.steps[index]
     if step.offset_days is not None:
         nominal = at_local(plan.due_date + timedelta(days=step.offset_days), step.window_start, plan.timezone)
@@ -73,3 +74,27 @@ def in_zone(moment: datetime, tz: str) -> datetime:
 
 def local_today(now: datetime, tz: str) -> date:
     return in_zone(now, tz).date()
+
+
+def send_time(plan: RunPlan, index: int, nominal: datetime, now: datetime) -> datetime:
+    """When a step due at `nominal` actually goes: never before now, always inside its send window
+    (a run started by the 02:00 sweep sends its late first reminder at the window's opening)."""
+    step = plan.steps[index]
+    return fit_window(max(nominal, now), step.window_start, step.window_end, plan.timezone)
+
+
+def upcoming(plan: RunPlan, index: int, not_before: datetime, previous: Progress | None,
+             first_at: datetime | None = None, until: datetime | None = None) -> list[tuple[int, datetime]]:
+    """Step `index` and every later email/action step, as the workflow would run them if each went on
+    time and nothing changed. Stale "before the due date" steps are left out, as the run skips them."""
+    planned: list[tuple[int, datetime]] = []
+    for position in (i for i in actionable_positions(plan) if i >= index):
+        nominal = scheduled_at(plan, position, previous)
+        at = first_at if position == index and first_at else send_time(plan, position, nominal, not_before)
+        if until is not None and at > until:
+            break
+        if is_stale(plan.steps[position], plan.due_date, at, plan.timezone):
+            continue
+        planned.append((position, at))
+        previous, not_before = Progress(position, at, max(at - nominal, timedelta(0))), at
+    return planned

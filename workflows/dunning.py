@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         FinishRunInput,
         InvoiceCheckInput,
         RunPlan,
+        RunProgress,
         RunResult,
         RunState,
         RunStatus,
@@ -51,6 +52,7 @@ class InvoiceDunningWorkflow:
         self._next_at: datetime | None = None
         self._exit: tuple[ExitReason, str | None] | None = None
         self._emails_sent = 0
+        self._previous: timing.Progress | None = None
 
     @workflow.run
     async def run(self, inp: DunningInput) -> RunResult:
@@ -67,24 +69,25 @@ class InvoiceDunningWorkflow:
         previous: timing.Progress | None = None
         steps_done = 0
         for index in timing.actionable_positions(self._plan):
-            scheduled = timing.scheduled_at(self._plan, index, previous)
-            outcome = await self._run_step(index, scheduled)
+            nominal = timing.scheduled_at(self._plan, index, previous)
+            outcome = await self._run_step(index, nominal)
             if outcome.status == StepStatus.EXIT:
                 return await self._finish(ExitReason(outcome.reason), outcome.detail, steps_done)
             if outcome.status == StepStatus.SKIPPED:
                 continue  # a skipped step sets no pace for the next ones
             steps_done += 1
             now = workflow.now()
-            previous = timing.Progress(index, now, max(now - scheduled, timedelta(0)))
+            previous = self._previous = timing.Progress(index, now, max(now - nominal, timedelta(0)))
         return await self._finish(ExitReason.COMPLETED, None, steps_done)
 
-    async def _run_step(self, index: int, scheduled: datetime) -> StepOutcome:
+    async def _run_step(self, index: int, nominal: datetime) -> StepOutcome:
         """Wait for the step's time, then do it; a held or blocked step is retried until it can go."""
         step = self._plan.steps[index]
         blocked_since: datetime | None = None
+        at = timing.send_time(self._plan, index, nominal, workflow.now())
         while True:
-            self._publish(RunState.WAITING, index, scheduled)
-            exit_reason = await self._sleep_until(scheduled, f"step {step.position}: {step.label}")
+            self._publish(RunState.WAITING, index, at)
+            exit_reason = await self._sleep_until(at, f"step {step.position}: {step.label}")
             if exit_reason is not None:
                 return exit_reason
             outcome = await workflow.execute_activity_method(
@@ -109,7 +112,7 @@ class InvoiceDunningWorkflow:
             exit_reason = await self._sleep_until(retry_at, f"{outcome.status}: {outcome.reason}")
             if exit_reason is not None:
                 return exit_reason
-            scheduled = timing.fit_window(workflow.now(), step.window_start, step.window_end, self._plan.timezone)
+            at = timing.send_time(self._plan, index, workflow.now(), workflow.now())
 
     async def _sleep_until(self, moment: datetime, label: str) -> StepOutcome | None:
         """A durable wait that a cancel ends, and that an invoice or settings change interrupts to re-check."""
@@ -187,6 +190,16 @@ class InvoiceDunningWorkflow:
     def settings_changed(self) -> None:
         """Dunning was switched on again or a sender verified: a held or blocked step retries now."""
         self._recheck = True
+
+    @workflow.query
+    def progress(self) -> RunProgress:
+        previous = self._previous
+        return RunProgress(
+            plan=self._plan, index=self._position if self._state != RunState.ENDED else None, next_at=self._next_at,
+            previous_position=previous.position if previous else None,
+            previous_done_at=previous.done_at if previous else None,
+            previous_delay_seconds=previous.delay.total_seconds() if previous else 0.0,
+        )
 
     @workflow.query
     def status(self) -> RunStatus:
