@@ -19,7 +19,6 @@ from temporalio.exceptions import ApplicationError
 from models import DunningRun, RunEvent, ScenarioStep, Task
 from relance import repository, rules, timing
 from relance.compose import compose_for_invoice
-from relance.plans import build_plan
 from relance.db import Database
 from relance.dunning import (
     BeginRunInput,
@@ -35,6 +34,7 @@ from relance.dunning import (
     StepStatus,
 )
 from relance.mailer import OutgoingEmail, SenderNotVerified, SesMailer
+from relance.plans import build_plan
 
 log = structlog.get_logger("relance.dunning")
 

@@ -1,7 +1,5 @@
 """Inputs and reports of a scenario simulation (seed 001, "Simuler")."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass, field
 from datetime import datetime
 

@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.simulation import SimulationActivities
+    from relance.dunning import PlannedStep  # noqa: F401  (pydantic resolves SimulationPlan's steps through it)
     from relance.simulation import (
         SimulateStepInput,
         SimulationInput,
