@@ -16,8 +16,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import AppUser, DunningRun, EmailTemplate, Organisation, Scenario, SenderMode
 from relance import predefined, repository
 from relance.db import Database
-from relance.import_format import ScenarioIn, StepIn, TaskIn
-from relance.importer import ImportRejected, predefined_copies, scenario_check, template_check, write_scenario
+from relance.import_format import ScenarioIn, StepIn, TaskIn, TemplateIn
+from relance.importer import (
+    ImportRejected, predefined_copies, scenario_check, template_check, write_scenario, write_template,
+)
 from relance.mailer import SesMailer
 from relance.plans import scenario_steps
 
@@ -111,6 +113,9 @@ async def reset_scenario(db: Database, org_slug: str) -> Scenario:
 
 
 def parse_scenario(raw: Any) -> ScenarioIn:
+    """The file format of `show`; its `version` is informational (applying decides the next one)."""
+    if isinstance(raw, dict):
+        raw = {k: v for k, v in raw.items() if k != "version"}
     try:
         return ScenarioIn.model_validate(raw)
     except ValidationError as exc:
@@ -191,9 +196,6 @@ async def versions(db: Database, org_slug: str) -> list[dict]:
 
 async def save_template(db: Database, org_slug: str, raw: Any) -> EmailTemplate:
     """A custom template, checked (merge fields, syntax, a sample render) before it is saved."""
-    from relance.import_format import TemplateIn
-    from relance.importer import write_template
-
     try:
         template = TemplateIn.model_validate(raw)
     except ValidationError as exc:

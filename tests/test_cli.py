@@ -85,3 +85,43 @@ async def test_bad_import_file_names_the_field_and_fails(dev_stack, tmp_path):
     assert result.returncode == 2
     assert "nothing imported" in result.stderr
     assert "contacts[0] 'C1-billing' › email" in result.stderr
+
+
+async def test_scenario_authoring_commands(dev_stack, mailer, ses_endpoint, tmp_path):
+    _, task_queue, env = dev_stack
+    slug = f"author-{task_queue[-8:]}"
+    await mailer.verify(f.SENDER)
+    data = {"organisations": [f.org(slug=slug, invoices=[f.invoice("F-1", "today+10")])]}
+    (tmp_path / "data.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert (await relance(env, "import", str(tmp_path / "data.yaml"))).returncode == 0
+
+    wizard = await relance(env, "scenario", "init", slug, "--first-days", "7", "--second-days", "14",
+                           "--sender", f.SENDER)
+    assert "scenario default v2 created" in wizard.stdout, wizard.stderr
+    shown = await relance(env, "scenario", "show", slug)
+    scenario = yaml.safe_load(shown.stdout)
+    assert scenario["steps"][0]["offset_days"] == 7 and scenario["steps"][1]["days"] == 14
+
+    scenario["steps"][0]["template"] = "missing"
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(scenario, allow_unicode=True), encoding="utf-8")
+    checked = await relance(env, "scenario", "validate", slug, str(tmp_path / "bad.yaml"))
+    assert checked.returncode == 1 and "step 0 'Première relance' › template: unknown template" in checked.stdout
+    refused = await relance(env, "scenario", "apply", slug, str(tmp_path / "bad.yaml"))
+    assert refused.returncode == 2 and "nothing applied" in refused.stderr
+
+    listed = await relance(env, "scenario", "versions", slug)
+    assert "v1" in listed.stdout and "v2 " in listed.stdout and "default" in listed.stdout
+
+    preview = await relance(env, "preview", slug, "F-1")
+    assert "Première relance (email)" in preview.stdout and "to billing@dupont.example.org" in preview.stdout
+
+    started = await relance(env, "simulate", "start", slug, "--as", f.SENDER)
+    assert "simulation" in started.stdout, started.stderr
+    step = await relance(env, "simulate", "next", slug, "--as", f.SENDER)
+    assert "step 0 Première relance (email): sent" in step.stdout, step.stderr
+    assert sent_messages(ses_endpoint)[-1]["destinations"]["to"] == [f.SENDER]
+    stopped = await relance(env, "simulate", "stop", slug, "--as", f.SENDER)
+    assert "simulation stopped" in stopped.stdout
+
+    fc = await relance(env, "forecast", slug, "--days", "40", "--json")
+    assert fc.returncode == 0 and fc.stdout.strip() == "[]"  # no run yet, nothing overdue tonight

@@ -81,7 +81,6 @@ async def test_running_run_keeps_its_version_new_runs_take_the_newest(stack):
     await stack.advance_until(lambda: len(stack.sent()) == 1)
     changed = await export_scenario(stack.db, stack.slug)
     changed["steps"][3]["label"] = "Relance ferme"
-    del changed["version"]
     applied = await apply_scenario(stack.db, stack.slug, changed)
     assert applied.version == 2
     second = await stack.start("F-2")
@@ -169,3 +168,28 @@ async def test_forecast_agrees_with_what_the_workflows_then_do(stack):
 
 async def _waiting(handle):
     return (await handle.query(InvoiceDunningWorkflow.status)).state == RunState.WAITING
+
+
+async def test_saving_a_template_lists_everything_wrong_and_saves_nothing(stack):
+    from relance.importer import ImportRejected
+    from relance.scenarios import save_template
+
+    await stack.load(stack.org())
+    with pytest.raises(ImportRejected) as caught:
+        await save_template(stack.db, stack.slug, {"key": "x", "name": "X", "subject": "[[!Numero]] {{",
+                                                   "body": "[[!Montant]]"})
+    text = str(caught.value)
+    assert "[[!Numero]]" in text and "[[!Montant]]" in text and "subject: unexpected" in text
+    saved = await save_template(stack.db, stack.slug, {"key": "x", "name": "X", "subject": "[[!Number]]",
+                                                       "body": "Reste [[!AmountDue]]"})
+    assert saved.key == "x"
+
+
+def test_every_predefined_template_is_valid_in_french_and_english():
+    from relance import predefined
+    from relance.importer import template_check
+
+    keys = set(predefined.templates())
+    assert {f"{lang}/{kind}" for lang in ("fr", "en")
+            for kind in ("rappel", "first_reminder", "second_reminder", "formal_notice")} <= keys
+    assert [p for t in predefined.templates().values() for p in template_check(t)] == []
