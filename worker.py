@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.dunning import DunningActivities
+from activities.renewal import RenewalActivities
 from activities.sweep import SweepActivities
 from relance.config import Settings
 from relance.db import Database
@@ -20,16 +21,19 @@ from relance.logging import LogContextInterceptor, configure
 from relance.mailer import SesMailer
 from relance.temporal_client import connect
 from workflows.dunning import InvoiceDunningWorkflow
-from workflows.sweep import DunningSweepWorkflow
+from workflows.renewal import RenewalNoticeWorkflow
+from workflows.sweep import DunningSweepWorkflow, RenewalInspectionWorkflow
 
-WORKFLOWS = [InvoiceDunningWorkflow, DunningSweepWorkflow]
+WORKFLOWS = [InvoiceDunningWorkflow, DunningSweepWorkflow, RenewalNoticeWorkflow, RenewalInspectionWorkflow]
 
 
 def activities(db: Database, mailer: SesMailer) -> list:
     dunning = DunningActivities(db, mailer)
+    renewal = RenewalActivities(db, mailer)
     sweep = SweepActivities(db)
     return [dunning.begin_run, dunning.check_invoice, dunning.execute_step, dunning.finish_run,
-            sweep.start_overdue_runs]
+            renewal.begin_notice, renewal.send_notice, renewal.finish_notice,
+            sweep.start_overdue_runs, sweep.start_due_renewal_notices]
 
 
 def build_worker(client: Client, task_queue: str, db: Database, mailer: SesMailer,

@@ -106,3 +106,9 @@ def notices(commitment: Commitment, alert_days: int, first_day: date, last_day: 
             break
         found.append(Notice(end, when))
     return found
+
+
+def contract_notices(contract, alert_days: int, first_day: date, last_day: date) -> list[Notice]:
+    """`notices` of a contract row (anything with start_date, period, years and tacit_renewal)."""
+    commitment = Commitment.of(contract.start_date, contract.period, contract.years, contract.tacit_renewal)
+    return notices(commitment, alert_days, first_day, last_day)
