@@ -18,6 +18,7 @@ from relance import repository, rules, timing
 from relance.db import Database
 from relance.dunning import RunState
 from relance.mailer import OutgoingEmail, SenderNotVerified, SesMailer
+from relance.rendering import MergeData, TemplateProblem, merge_values, render
 from relance.renewal import (
     BeginNoticeInput,
     FinishNoticeInput,
@@ -27,7 +28,6 @@ from relance.renewal import (
     NoticePlan,
     NoticeReason,
 )
-from relance.rendering import MergeData, TemplateProblem, merge_values, render
 
 log = structlog.get_logger("relance.renewal")
 

@@ -86,7 +86,8 @@ async def run_sweep(settings: Settings, client: Client, db: Database, org_slugs:
     from workflows.sweep import DunningSweepWorkflow, RenewalInspectionWorkflow
 
     async with db.session() as session:
-        dunning = org_slugs or list((await session.exec(select(Organisation.slug).where(Organisation.dunning_enabled))).all())
+        dunning = org_slugs or list((await session.exec(
+            select(Organisation.slug).where(Organisation.dunning_enabled))).all())
         renewals = org_slugs or list((await session.exec(
             select(Organisation.slug).join(RenewalSettings, RenewalSettings.org_id == Organisation.id)
             .where(RenewalSettings.enabled))).all())
@@ -274,7 +275,8 @@ async def _print_summary(settings: Settings, stack, db: Database) -> None:
     say(f"\n{len(notices)} renewal notice(s):")
     for notice in notices:
         say(f"  {notice.workflow_id:32} {notice.state:8}" + (f"  {notice.outcome}" if notice.outcome else "")
-            + (f" ({notice.reason})" if notice.reason else "") + (f" → {notice.recipient}" if notice.recipient else ""))
+            + (f" ({notice.reason})" if notice.reason else "")
+            + (f" → {notice.recipient}" if notice.recipient else ""))
 
 
 # --- parser -------------------------------------------------------------------------------------

@@ -96,8 +96,9 @@ async def _show(settings: Settings, args, with_db, say) -> int:
     if term_end is None:
         say("  the contract has ended (no tacit renewal)")
     else:
-        say(f"  current term ends {term_end}; its notice is due {notice_date(commitment, term_end, file.settings.alert_days)}"
-            f" ({renewal_workflow_id(org.slug, c.ref, term_end)})")
+        due = notice_date(commitment, term_end, file.settings.alert_days)
+        workflow_id = renewal_workflow_id(org.slug, c.ref, term_end)
+        say(f"  current term ends {term_end}; its notice is due {due} ({workflow_id})")
     say("  notices:" if rows else "  no notice yet")
     client = None
     for row in rows:

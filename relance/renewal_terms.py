@@ -14,6 +14,7 @@ Conventions:
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -62,8 +63,8 @@ class Commitment:
         """End of term k (k >= 1)."""
         return add_months(self.start, k * self.months)
 
-    def terms_after(self, day: date):
-        """(k, end) of every term not ended on `day` (end > day), in order; finite without tacit renewal."""
+    def terms_after(self, day: date) -> Iterator[date]:
+        """Ends of the terms not ended on `day` (end > day), in order; finite without tacit renewal."""
         elapsed = (day.year - self.start.year) * 12 + day.month - self.start.month
         k = max(1, elapsed // self.months)  # within one term of the right one; the loops settle it
         while k > 1 and self.term_end(k - 1) > day:
@@ -73,14 +74,14 @@ class Commitment:
         if k > 1 and not self.tacit_renewal:
             return
         while True:
-            yield k, self.term_end(k)
+            yield self.term_end(k)
             if not self.tacit_renewal:
                 return
             k += 1
 
     def current_term_end(self, day: date) -> date | None:
         """End of the term `day` falls in; None once a contract without tacit renewal has ended."""
-        return next((end for _, end in self.terms_after(day)), None)
+        return next(self.terms_after(day), None)
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def notices(commitment: Commitment, alert_days: int, first_day: date, last_day: 
     included; with a later last_day it is the forecast of the CLI.
     """
     found = []
-    for _, end in commitment.terms_after(first_day):
+    for end in commitment.terms_after(first_day):
         when = notice_date(commitment, end, alert_days)
         if when > last_day:
             break

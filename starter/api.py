@@ -30,7 +30,8 @@ async def _start_once(client: Client, run, arg, workflow_id: str, task_queue: st
         return await client.start_workflow(
             run, arg, id=workflow_id, task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=TypedSearchAttributes([*attributes, SearchAttributePair(sa.STATE, RunState.STARTING.value)]),
+            search_attributes=TypedSearchAttributes(
+                [*attributes, SearchAttributePair(sa.STATE, RunState.STARTING.value)]),
             static_summary=summary,
         )
     except WorkflowAlreadyStartedError:

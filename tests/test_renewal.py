@@ -43,7 +43,8 @@ async def nightly(stack, day: date, at: time = time(0, 30)):
 
 async def notices(stack) -> list[RenewalNotice]:
     async with stack.db.session() as session:
-        return list((await session.exec(select(RenewalNotice).order_by(RenewalNotice.term_end, RenewalNotice.workflow_id))).all())
+        rows = await session.exec(select(RenewalNotice).order_by(RenewalNotice.term_end, RenewalNotice.workflow_id))
+        return list(rows.all())
 
 
 async def recorded(stack, count: int) -> list:
@@ -110,7 +111,8 @@ async def test_notice_goes_on_exactly_its_day_across_a_dst_change(stack):
     assert sent_at.utcoffset() != PARIS.utcoffset(datetime.combine(change - timedelta(days=1), time(12)))
     [message] = stack.sent()
     assert message["destinations"]["to"] == ["billing@dupont.example.org"]
-    assert f"se renouvelle le {term_end:%d/%m/%Y} pour 1\u202f500,00\xa0€. Le {notice_day:%d/%m/%Y}." in message["body"]
+    expected = f"se renouvelle le {term_end:%d/%m/%Y} pour 1\u202f500,00\xa0€. Le {notice_day:%d/%m/%Y}."
+    assert expected in message["body"]
 
 
 async def test_once_per_term_over_two_renewals_whatever_the_inspections(stack):

@@ -108,8 +108,8 @@ class RenewalNoticeWorkflow:
     async def _finish(self, attempt: NoticeAttempt) -> NoticeResult:
         self._result = NoticeResult(attempt.outcome, attempt.reason, attempt.detail, attempt.recipient,
                                     attempt.message_id)
-        self._note = attempt.outcome + (f": {attempt.reason}" if attempt.reason else "") + (
-            f" → {attempt.recipient}" if attempt.recipient else "")
+        self._note = attempt.outcome + (f": {attempt.reason}" if attempt.reason not in (None, attempt.outcome) else "")
+        self._note += f" → {attempt.recipient}" if attempt.recipient else ""
         self._publish(RunState.ENDED, None)
         await workflow.execute_activity_method(
             RenewalActivities.finish_notice,
