@@ -2,20 +2,25 @@
 billing contact; monthly and settled contracts never; a missed day is caught up; nothing is silent."""
 
 import uuid
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import update
 from sqlmodel import select
+from temporalio import activity
 
+from activities.renewal import RenewalActivities
 from models import Contract, RenewalNotice
 from relance.dunning import RunState, SweepRequest
 from relance.ids import renewal_workflow_id
-from relance.renewal import NoticeOutcome, NoticeReason
+from relance.renewal import NoticeAttempt, NoticeInput, NoticeOutcome, NoticeReason
 from relance.renewal_terms import add_months
 from starter.api import cancel_renewal_notice
 from tests import factories as f
+from worker import activities as real_activities
+from worker import build_worker
 from workflows.renewal import RenewalNoticeWorkflow
 from workflows.sweep import RenewalInspectionWorkflow
 
@@ -225,3 +230,27 @@ async def test_waiting_for_the_window_a_settled_contract_is_not_notified_and_a_c
     assert [(r.outcome, r.reason, r.detail) for r in rows] == [
         ("not_sent", "contract_settled", None), ("cancelled", "cancelled", "by claire: renegotiated")]
     assert stack.sent() == []
+
+
+async def test_send_retried_after_ses_accepted_sends_nothing_more(stack):
+    """A worker lost after SES accepted the notice (here: the activity fails after the real send):
+    the retry finds the notice recorded and does not send it again."""
+    await stack.mailer.verify(f.SENDER)
+    await stack.load(stack.org(renewals=f.RENEWALS, contracts=[f.contract()]))
+    real = RenewalActivities(stack.db, stack.mailer)
+
+    @activity.defn(name="send_notice")
+    async def send_then_crash(inp: NoticeInput) -> NoticeAttempt:
+        attempt = await real.send_notice(inp)
+        if activity.info().attempt == 1:
+            raise RuntimeError("worker lost after SES accepted the message")
+        return attempt
+
+    injected = [a for a in real_activities(stack.db, stack.mailer) if a.__name__ != "send_notice"]
+    queue = stack.task_queue + "-crash"
+    async with build_worker(stack.client, queue, stack.db, stack.mailer, [*injected, send_then_crash]):
+        assert (await inspect(replace(stack, task_queue=queue))).started == 1
+        [notice] = await until_ended(stack)
+    assert (notice.outcome, notice.recipient) == ("sent", "billing@dupont.example.org")
+    [message] = stack.sent()
+    assert notice.provider_message_id == message["message_id"]
