@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.dunning import DunningActivities
+from activities.renewal import RenewalActivities
 from activities.simulation import SimulationActivities
 from activities.sweep import SweepActivities
 from relance.config import Settings
@@ -21,18 +22,23 @@ from relance.logging import LogContextInterceptor, configure
 from relance.mailer import SesMailer
 from relance.temporal_client import connect
 from workflows.dunning import InvoiceDunningWorkflow
+from workflows.renewal import RenewalNoticeWorkflow
 from workflows.simulation import ScenarioSimulationWorkflow
-from workflows.sweep import DunningSweepWorkflow
+from workflows.sweep import DunningSweepWorkflow, RenewalInspectionWorkflow
 
-WORKFLOWS = [InvoiceDunningWorkflow, DunningSweepWorkflow, ScenarioSimulationWorkflow]
+WORKFLOWS = [InvoiceDunningWorkflow, DunningSweepWorkflow, RenewalNoticeWorkflow, RenewalInspectionWorkflow,
+             ScenarioSimulationWorkflow]
 
 
 def activities(db: Database, mailer: SesMailer) -> list:
     dunning = DunningActivities(db, mailer)
+    renewal = RenewalActivities(db, mailer)
     sweep = SweepActivities(db)
     simulation = SimulationActivities(db, mailer)
     return [dunning.begin_run, dunning.check_invoice, dunning.execute_step, dunning.finish_run,
-            sweep.start_overdue_runs, simulation.load_simulation, simulation.simulate_step]
+            renewal.begin_notice, renewal.send_notice, renewal.finish_notice,
+            sweep.start_overdue_runs, sweep.start_due_renewal_notices,
+            simulation.load_simulation, simulation.simulate_step]
 
 
 def build_worker(client: Client, task_queue: str, db: Database, mailer: SesMailer,

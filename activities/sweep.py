@@ -1,4 +1,8 @@
-"""The nightly sweep: start a dunning run for every overdue invoice that has none."""
+"""The nightly jobs of an organisation: start a dunning run for every overdue invoice that has none,
+and the renewal notice of every contract term whose notice date has come.
+
+Both page through their rows by id and heartbeat the last id done, so a retry resumes after it;
+starting is idempotent (deterministic workflow ids), so a page done twice starts nothing twice."""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from temporalio import activity
 from relance import repository, timing
 from relance.db import Database
 from relance.dunning import SweepInput, SweepResult
-from starter.api import start_dunning_run
+from relance.renewal_terms import contract_notices
+from starter.api import start_dunning_run, start_renewal_notice
 
 log = structlog.get_logger("relance.sweep")
 
@@ -21,10 +26,8 @@ class SweepActivities:
 
     @activity.defn
     async def start_overdue_runs(self, inp: SweepInput) -> SweepResult:
-        """Pages through the organisation's overdue invoices by id; the last id done is heartbeated so
-        a retry resumes after it. Starting is idempotent, so a page done twice starts nothing twice."""
-        details = activity.info().heartbeat_details
-        after_id, result = (details[0], SweepResult(**details[1])) if details else (0, SweepResult())
+        """Pages through the organisation's overdue invoices by id and starts a run for each."""
+        after_id, result = _resume()
         async with self.db.session() as session:
             org = await repository.organisation(session, inp.org_slug)
         if not org.dunning_enabled:
@@ -40,12 +43,44 @@ class SweepActivities:
                 break
             for row in page:
                 handle = await start_dunning_run(client, inp.task_queue, org.slug, row.number, refs[row.account_id])
-                result.examined += 1
-                if handle is None:
-                    result.already_known += 1
-                else:
-                    result.started += 1
+                result.count(handle)
                 after_id = row.id
                 activity.heartbeat(after_id, result.__dict__)
         log.info("sweep done", org=org.slug, examined=result.examined, started=result.started)
         return result
+
+    @activity.defn
+    async def start_due_renewal_notices(self, inp: SweepInput) -> SweepResult:
+        """Seed 000's daily inspection: for every contract not settled and not monthly, the notice of
+        each term whose notice date is today or earlier and which has not ended yet. So a day missed
+        (worker or server down) is caught up while the term runs, and an ended term never gets one.
+        "Today" is the workflow's time in the organisation's zone, never this worker's clock."""
+        after_id, result = _resume()
+        async with self.db.session() as session:
+            org = await repository.organisation(session, inp.org_slug)
+            settings = await repository.renewal_settings(session, org)
+        if not settings.enabled:
+            log.info("renewal inspection skipped: renewals switched off", org=org.slug)
+            return result
+        today = timing.local_today(inp.now, org.timezone)
+        client = activity.client()
+        while True:
+            async with self.db.session() as session:
+                page = await repository.renewal_contracts(session, org.id, after_id, PAGE_SIZE)
+                refs = await repository.account_refs(session, {c.account_id for c in page})
+            if not page:
+                break
+            for contract in page:
+                for notice in contract_notices(contract, settings.alert_days, today, today):
+                    result.count(await start_renewal_notice(client, inp.task_queue, org.slug, contract.ref,
+                                                            refs[contract.account_id], notice.term_end))
+                after_id = contract.id
+                activity.heartbeat(after_id, result.__dict__)
+        log.info("renewal inspection done", org=org.slug, due=result.examined, started=result.started)
+        return result
+
+
+def _resume() -> tuple[int, SweepResult]:
+    """Where a retried attempt starts: after the last id its predecessor heartbeated."""
+    details = activity.info().heartbeat_details
+    return (details[0], SweepResult(**details[1])) if details else (0, SweepResult())

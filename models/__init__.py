@@ -1,5 +1,6 @@
 """Database tables (SQLModel). Alembic migrations live in migrations/."""
 
+from models.contract import Contract, ContractStatus, RenewalNotice, RenewalSettings
 from models.invoice import Invoice, InvoiceStatus, Payment
 from models.organisation import Organisation, SenderMode
 from models.parties import Account, AppUser, Contact
@@ -10,12 +11,16 @@ __all__ = [
     "Account",
     "AppUser",
     "Contact",
+    "Contract",
+    "ContractStatus",
     "DunningRun",
     "EmailTemplate",
     "Invoice",
     "InvoiceStatus",
     "Organisation",
     "Payment",
+    "RenewalNotice",
+    "RenewalSettings",
     "RunEvent",
     "Scenario",
     "ScenarioStep",

@@ -15,8 +15,8 @@ from sqlmodel import select
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 
-from models import DunningRun, Organisation, RunEvent
-from relance import repository
+from models import DunningRun, Organisation, RenewalNotice, RenewalSettings, RunEvent
+from relance import renewal_cli, repository
 from relance.config import Settings
 from relance.db import Database
 from relance.dunning import SweepRequest, SweepResult
@@ -46,7 +46,7 @@ async def load_and_start(settings: Settings, client: Client, db: Database, raw, 
     """Import, then what the host application would do: start runs of new invoices when the
     organisation applies dunning to new invoices, wake runs of changed ones, keep schedules current."""
     from starter.api import invoice_created, notify_invoice_changed
-    from starter.schedule import ensure_sweep_schedule
+    from starter.schedule import ensure_renewal_schedule, ensure_sweep_schedule
 
     today = datetime.now(timezone.utc).date()
     report = await import_data(db, raw, source, today, progress=lambda line: say(f"  … {line}"))
@@ -61,10 +61,11 @@ async def load_and_start(settings: Settings, client: Client, db: Database, raw, 
         await notify_invoice_changed(client, org, number)
     if started:
         say(f"started {started} run(s) at invoice creation (apply-to-new-invoices)")
+    names = []
     for org in report.organisations:
-        await ensure_sweep_schedule(client, org.slug, org.timezone, settings.sweep_cron, settings.task_queue)
-    say(f"nightly sweep schedule(s): {', '.join(f'dunning-sweep:{o.slug}' for o in report.organisations)} "
-        f"({settings.sweep_cron}, organisation time zone)")
+        for ensure in (ensure_sweep_schedule, ensure_renewal_schedule):
+            names.append((await ensure(client, org.slug, org.timezone, settings.sweep_cron, settings.task_queue)).id)
+    say(f"nightly schedule(s): {', '.join(names)} ({settings.sweep_cron}, organisation time zone)")
     return report
 
 
@@ -80,28 +81,39 @@ async def cmd_import(settings: Settings, args) -> int:
 
 # --- sweep --------------------------------------------------------------------------------------
 
-async def run_sweep(settings: Settings, client: Client, db: Database, org_slugs: list[str] | None) -> dict:
-    from workflows.sweep import DunningSweepWorkflow
+async def run_sweep(settings: Settings, client: Client, db: Database, org_slugs: list[str] | None) -> None:
+    """What the nightly Schedules do, now: the dunning sweep of each organisation with dunning on, the
+    renewal inspection of each with renewals on (or both jobs for the organisations named)."""
+    from workflows.sweep import DunningSweepWorkflow, RenewalInspectionWorkflow
 
     async with db.session() as session:
-        query = select(Organisation.slug).where(Organisation.dunning_enabled)
-        slugs = org_slugs or list((await session.exec(query)).all())
-    results: dict[str, SweepResult] = {}
-    for slug in slugs:
-        handle = await client.start_workflow(
-            DunningSweepWorkflow.run, SweepRequest(slug), id=f"dunning-sweep-manual:{slug}",
-            task_queue=settings.task_queue, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            static_summary=f"Manual dunning sweep of {slug}",
-        )
-        task = asyncio.create_task(handle.result())
-        while not task.done():
-            await asyncio.wait([task], timeout=1.0)
-            if not task.done():
-                say(f"  … {slug}: {await _sweep_progress(client, handle)}")
-        results[slug] = task.result()
-        r = results[slug]
+        dunning = org_slugs or list((await session.exec(
+            select(Organisation.slug).where(Organisation.dunning_enabled))).all())
+        renewals = org_slugs or list((await session.exec(
+            select(Organisation.slug).join(RenewalSettings, RenewalSettings.org_id == Organisation.id)
+            .where(RenewalSettings.enabled))).all())
+    for slug in dunning:
+        r = await _run_job(settings, client, DunningSweepWorkflow.run, slug, f"dunning-sweep-manual:{slug}",
+                           f"Manual dunning sweep of {slug}")
         say(f"sweep {slug}: {r.examined} overdue invoice(s) without a run, {r.started} run(s) started")
-    return results
+    for slug in renewals:
+        r = await _run_job(settings, client, RenewalInspectionWorkflow.run, slug, f"renewal-inspection-manual:{slug}",
+                           f"Manual renewal inspection of {slug}")
+        say(f"renewals {slug}: {r.examined} notice(s) due, {r.started} notice(s) started")
+
+
+async def _run_job(settings: Settings, client: Client, run, slug: str, workflow_id: str, summary: str) -> SweepResult:
+    """Start one nightly job (or join the one running) and show its progress until it ends."""
+    handle = await client.start_workflow(
+        run, SweepRequest(slug), id=workflow_id, task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING, static_summary=summary,
+    )
+    task = asyncio.create_task(handle.result())
+    while not task.done():
+        await asyncio.wait([task], timeout=1.0)
+        if not task.done():
+            say(f"  … {slug}: {await _sweep_progress(client, handle)}")
+    return task.result()
 
 
 async def _sweep_progress(client: Client, handle) -> str:
@@ -358,6 +370,7 @@ async def _print_summary(settings: Settings, stack, db: Database) -> None:
 
     async with db.session() as session:
         runs = (await session.exec(select(DunningRun).order_by(DunningRun.workflow_id))).all()
+        notices = (await session.exec(select(RenewalNotice).order_by(RenewalNotice.workflow_id))).all()
     say("\nrelance is up:")
     say(f"  Temporal UI   {stack.temporal.ui_url}/namespaces/{settings.temporal_namespace}/workflows"
         "   (filter: RelanceOrganisation = \"demo\")")
@@ -371,6 +384,11 @@ async def _print_summary(settings: Settings, stack, db: Database) -> None:
     for run in runs:
         say(f"  {run.workflow_id:32} {run.state:8} step {run.current_step}"
             + (f"  ended: {run.exit_reason}" if run.ended_at else ""))
+    say(f"\n{len(notices)} renewal notice(s):")
+    for notice in notices:
+        say(f"  {notice.workflow_id:32} {notice.state:8}" + (f"  {notice.outcome}" if notice.outcome else "")
+            + (f" ({notice.reason})" if notice.reason else "")
+            + (f" → {notice.recipient}" if notice.recipient else ""))
 
 
 # --- parser -------------------------------------------------------------------------------------
@@ -383,7 +401,8 @@ def _amount(text: str) -> Decimal:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="relance", description="Durable invoice dunning on Temporal.")
+    p = argparse.ArgumentParser(prog="relance", description="Durable invoice dunning and contract renewal notices "
+                                                            "on Temporal.")
     sub = p.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="start the local stack, load the demo, run the sweep, wait for Ctrl-C")
     up.add_argument("--no-demo", action="store_true", help="do not load the demo data")
@@ -392,7 +411,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="bring the database schema up to date")
     imp = sub.add_parser("import", help="import a YAML or JSON file (format in the README)")
     imp.add_argument("file")
-    sw = sub.add_parser("sweep", help="start runs for overdue invoices now")
+    sw = sub.add_parser("sweep", help="run the nightly jobs now: dunning sweep and renewal inspection")
     sw.add_argument("--org", action="append", help="organisation slug (repeatable); default: all enabled")
     for name, text in (("show", "show a run and its timeline"), ("cancel", "cancel the reminders of an invoice"),
                        ("pay", "record a payment; the run exits if nothing is due")):
@@ -444,12 +463,17 @@ def parser() -> argparse.ArgumentParser:
     fc.add_argument("--json", action="store_true")
     mail = sub.add_parser("mail", help="list the emails the local SES endpoint accepted")
     mail.add_argument("--last", type=int, default=50)
+    renewal_cli.add_parser(sub)
     return p
+
+
+async def cmd_renewal(settings: Settings, args) -> int:
+    return await renewal_cli.run(settings, args, _with_db, say)
 
 
 COMMANDS = {"import": cmd_import, "sweep": cmd_sweep, "show": cmd_show, "cancel": cmd_cancel, "pay": cmd_pay,
             "activate": cmd_activate, "up": cmd_up, "scenario": cmd_scenario, "template": cmd_template,
-            "preview": cmd_preview, "simulate": cmd_simulate, "forecast": cmd_forecast}
+            "preview": cmd_preview, "simulate": cmd_simulate, "forecast": cmd_forecast, "renewal": cmd_renewal}
 
 
 def main(argv: list[str] | None = None) -> int:

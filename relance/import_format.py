@@ -148,6 +148,27 @@ class InvoiceIn(Strict):
     payments: list[PaymentIn] = []
 
 
+class RenewalsIn(Strict):
+    """Seed 000's settings: the notice goes `alert_days` before the end of each commitment term."""
+
+    enabled: bool = False
+    alert_days: int = Field(default=30, ge=1)
+    template: str | None = None
+    sender: Email | None = None
+
+
+class ContractIn(Strict):
+    ref: Annotated[str, Field(pattern=r"^[A-Za-z0-9._/-]+$")]
+    account: str
+    billing_contact: str | None = None  # the only recipient of the renewal notices
+    start_date: Day
+    period: Literal["monthly", "quarterly", "half_yearly", "yearly", "multi_year"]
+    years: int | None = Field(default=None, ge=2, description="length of a multi-year term")
+    tacit_renewal: bool = True
+    status: Literal["active", "settled"] = "active"
+    amount: Decimal | None = Field(default=None, ge=0)
+
+
 class OrganisationIn(Strict):
     slug: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
     name: str
@@ -155,11 +176,13 @@ class OrganisationIn(Strict):
     locale: str = "fr_FR"
     currency: str = "EUR"
     dunning: DunningIn = DunningIn()
+    renewals: RenewalsIn = RenewalsIn()
     users: list[UserIn] = []
     templates: list[TemplateIn] = []
     scenarios: list[ScenarioIn] = []
     accounts: list[AccountIn] = []
     invoices: list[InvoiceIn] = []
+    contracts: list[ContractIn] = []
 
     @field_validator("timezone")
     @classmethod

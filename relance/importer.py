@@ -1,4 +1,5 @@
-"""Import organisations, users, accounts, contacts, invoices, payments, templates and scenarios.
+"""Import organisations, users, accounts, contacts, invoices, payments, templates, scenarios, contracts
+and renewal settings.
 
 All or nothing: every problem of the file is collected, named by record and field, and nothing is
 written unless there are none.
@@ -22,10 +23,12 @@ from models import (
     Account,
     AppUser,
     Contact,
+    Contract,
     EmailTemplate,
     Invoice,
     Organisation,
     Payment,
+    RenewalSettings,
     Scenario,
     ScenarioStep,
     SenderMode,
@@ -33,7 +36,7 @@ from models import (
 from relance import predefined
 from relance.db import Database
 from relance.import_format import ImportFile, OrganisationIn, ScenarioIn, TemplateIn
-from relance.rendering import MergeData, TemplateProblem, merge_values, render, template_problems
+from relance.rendering import RENEWAL_FIELDS, MergeData, TemplateProblem, merge_values, render, template_problems
 
 MAX_EMAIL_STEPS = 5
 NAME_FIELDS = ("slug", "number", "ref", "key", "email", "label")
@@ -94,7 +97,9 @@ def template_check(template: TemplateIn) -> list[str]:
     if not problems:
         sample = MergeData(locale="fr_FR", currency="EUR", today=date(2026, 1, 31), civility="M.", name="Exemple",
                            number="F-0001", amount_incl_tax=Decimal("120"), amount_excl_tax=Decimal("100"),
-                           invoice_date=date(2026, 1, 1), due_date=date(2026, 1, 31), amount_due=Decimal("120"))
+                           invoice_date=date(2026, 1, 1), due_date=date(2026, 1, 31), amount_due=Decimal("120"),
+                           contract_ref="CT-1", customer="Exemple SA", term_end=date(2026, 12, 31),
+                           contract_amount=Decimal("1200"))
         try:
             render(template.subject, template.body, merge_values(sample))
         except TemplateProblem as exc:
@@ -147,6 +152,7 @@ def organisation_problems(org: OrganisationIn) -> list[str]:
         problems.append(f"{where} › dunning.send_window: opens after it closes")
     contacts = {c.ref: a.ref for a in org.accounts for c in a.contacts}
     accounts = {a.ref for a in org.accounts}
+    problems += renewal_problems(org, users, accounts, contacts)
     for inv in org.invoices:
         at = f"{where} › invoice {inv.number!r}"
         if inv.account not in accounts:
@@ -160,9 +166,40 @@ def organisation_problems(org: OrganisationIn) -> list[str]:
     for kind, keys in (("user", [u.email for u in org.users]), ("account", [a.ref for a in org.accounts]),
                        ("contact", [c.ref for a in org.accounts for c in a.contacts]),
                        ("invoice", [i.number for i in org.invoices]), ("template", [t.key for t in org.templates]),
-                       ("scenario", [s.key for s in org.scenarios])):
+                       ("scenario", [s.key for s in org.scenarios]), ("contract", [c.ref for c in org.contracts])):
         for duplicate in sorted({k for k in keys if keys.count(k) > 1}):
             problems.append(f"{where} › {kind} {duplicate!r}: appears twice in the file")
+    return problems
+
+
+def renewal_problems(org: OrganisationIn, users: set[str], accounts: set[str], contacts: dict[str, str]) -> list[str]:
+    where = f"organisation {org.slug!r}"
+    renewals = org.renewals
+    problems = []
+    if renewals.enabled and renewals.template is None:
+        problems.append(f"{where} › renewals.template: renewal notices need a template")
+    if renewals.enabled and renewals.sender is None:
+        problems.append(f"{where} › renewals.sender: renewal notices need a sender")
+    template = next((t for t in org.templates if t.key == renewals.template), None)
+    if renewals.template is not None and template is None:
+        problems.append(f"{where} › renewals.template: unknown template {renewals.template!r}")
+    if template is not None:
+        # A notice has no invoice behind it: invoice fields would reach the customer as raw codes.
+        problems += [f"{where} › renewals.template {template.key!r} › {p}"
+                     for p in template_problems(template.subject, template.body, RENEWAL_FIELDS)]
+    if renewals.sender is not None and renewals.sender not in users:
+        problems.append(f"{where} › renewals.sender: {renewals.sender!r} is not a user of the organisation")
+    for contract in org.contracts:
+        at = f"{where} › contract {contract.ref!r}"
+        if contract.account not in accounts:
+            problems.append(f"{at} › account: unknown account {contract.account!r}")
+        if contract.billing_contact is not None and contacts.get(contract.billing_contact) != contract.account:
+            problems.append(f"{at} › billing_contact: unknown contact {contract.billing_contact!r} "
+                            f"for account {contract.account!r}")
+        if contract.period == "multi_year" and contract.years is None:
+            problems.append(f"{at} › years: a multi-year period needs its number of years (2 or more)")
+        if contract.period != "multi_year" and contract.years is not None:
+            problems.append(f"{at} › years: only a multi_year period has years")
     return problems
 
 
@@ -240,6 +277,17 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, tod
             report.changed_invoices.append((org.slug, inv.number))
         if n % 500 == 0:
             progress(f"{org.slug}: {n}/{len(org_in.invoices)} invoices")
+    r = org_in.renewals
+    await _upsert(session, RenewalSettings, {"org_id": org.id}, dict(
+        enabled=r.enabled, alert_days=r.alert_days, template_id=templates[r.template].id if r.template else None,
+        sender_user_id=users[r.sender].id if r.sender else None))
+    for c in org_in.contracts:
+        await _upsert(session, Contract, {"org_id": org.id, "ref": c.ref}, dict(
+            account_id=accounts[c.account].id,
+            billing_contact_id=contacts[c.billing_contact].id if c.billing_contact else None,
+            start_date=c.start_date.resolve(today), period=c.period, years=c.years, tacit_renewal=c.tacit_renewal,
+            status=c.status, amount=c.amount))
+        report.count("contracts")
     session.add(org)
 
 

@@ -1,4 +1,4 @@
-"""Reminder emails: the seed's [[!Field]] merge fields over a sandboxed Jinja2 template.
+"""Reminder and renewal emails: the seeds' [[!Field]] merge fields over a sandboxed Jinja2 template.
 
 Templates are user content: rendered in a sandbox, escaped in the HTML part, and the subject is a
 single line (no header injection).
@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Iterable
 
 from babel.dates import format_date
 from babel.numbers import format_currency
@@ -28,7 +29,14 @@ MERGE_FIELDS = {
     "InvoiceDate": "invoice date",
     "DueDate": "due date",
     "AmountDue": "amount still due (after partial payments)",
+    "ContractRef": "contract reference (renewal notices)",
+    "Customer": "customer's name (renewal notices)",
+    "TermEnd": "end of the current commitment term (renewal notices)",
+    "ContractAmount": "contract amount, empty when unknown (renewal notices)",
 }
+
+# What a renewal notice fills in: there is no invoice behind it.
+RENEWAL_FIELDS = ("GENDERANDNAME", "NOW", "ContractRef", "Customer", "TermEnd", "ContractAmount")
 
 _env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
@@ -52,15 +60,17 @@ def _to_jinja(source: str) -> str:
     return MERGE_FIELD.sub(lambda m: "{{ " + m.group(1) + " }}", source)
 
 
-def template_problems(subject: str, body: str) -> list[str]:
-    """Unknown merge fields and syntax errors, each named, so an author can fix them all at once."""
+def template_problems(subject: str, body: str, known: Iterable[str] = MERGE_FIELDS) -> list[str]:
+    """Unknown merge fields and syntax errors, each named, so an author can fix them all at once.
+    `known` narrows the fields to those the template's use can fill in (RENEWAL_FIELDS)."""
+    known = list(known)
     problems: list[str] = []
     for part, source in (("subject", subject), ("body", body)):
-        unknown = sorted({m for m in MERGE_FIELD.findall(source) if m not in MERGE_FIELDS})
+        unknown = sorted({m for m in MERGE_FIELD.findall(source) if m not in known})
         if unknown:
             problems.append(
                 f"{part}: unknown merge field(s) {', '.join(f'[[!{u}]]' for u in unknown)}; "
-                f"known: {', '.join(f'[[!{k}]]' for k in MERGE_FIELDS)}"
+                f"known: {', '.join(f'[[!{k}]]' for k in known)}"
             )
         try:
             _env.parse(_to_jinja(source))
@@ -90,7 +100,8 @@ def single_line(value: str) -> str:
 
 @dataclass
 class MergeData:
-    """What the merge fields are made of; None means "no invoice behind it" (simulation)."""
+    """What the merge fields are made of; None means "nothing behind it" (simulation, or an invoice
+    field in a renewal notice): the raw code stays."""
 
     locale: str
     currency: str
@@ -103,6 +114,10 @@ class MergeData:
     invoice_date: date | None = None
     due_date: date | None = None
     amount_due: Decimal | None = None
+    contract_ref: str | None = None
+    customer: str | None = None
+    term_end: date | None = None
+    contract_amount: Decimal | None = None
 
 
 def merge_values(data: MergeData) -> dict[str, str]:
@@ -123,4 +138,10 @@ def merge_values(data: MergeData) -> dict[str, str]:
         "InvoiceDate": day(data.invoice_date, "InvoiceDate"),
         "DueDate": day(data.due_date, "DueDate"),
         "AmountDue": money(data.amount_due, "AmountDue"),
+        "ContractRef": data.contract_ref if data.contract_ref is not None else "[[!ContractRef]]",
+        "Customer": data.customer if data.customer is not None else "[[!Customer]]",
+        "TermEnd": day(data.term_end, "TermEnd"),
+        # A contract without a known amount: empty, so `{% if ContractAmount %}` can leave the sentence out.
+        "ContractAmount": "" if data.contract_ref is not None and data.contract_amount is None
+        else money(data.contract_amount, "ContractAmount"),
     }

@@ -10,8 +10,20 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models import Account, Contact, DunningRun, Invoice, InvoiceStatus, Organisation, Payment
+from models import (
+    Account,
+    Contact,
+    Contract,
+    ContractStatus,
+    DunningRun,
+    Invoice,
+    InvoiceStatus,
+    Organisation,
+    Payment,
+    RenewalSettings,
+)
 from relance import rules
+from relance.renewal_terms import Period
 
 
 class NotFound(LookupError):
@@ -51,6 +63,44 @@ async def invoice_file(session: AsyncSession, org_slug: str, number: str) -> Inv
     contacts = list((await session.exec(select(Contact).where(Contact.account_id == invoice.account_id))).all())
     payments = list((await session.exec(select(Payment).where(Payment.invoice_id == invoice.id))).all())
     return InvoiceFile(org, invoice, account, contacts, payments)
+
+
+@dataclass
+class ContractFile:
+    """A contract with everything a renewal decision needs."""
+
+    org: Organisation
+    settings: RenewalSettings
+    contract: Contract
+    account: Account
+    billing_contact: Contact | None
+
+
+async def renewal_settings(session: AsyncSession, org: Organisation) -> RenewalSettings:
+    """An organisation never configured has renewals off."""
+    return await session.get(RenewalSettings, org.id) or RenewalSettings(org_id=org.id)
+
+
+async def contract_file(session: AsyncSession, org_slug: str, ref: str) -> ContractFile:
+    org = await organisation(session, org_slug)
+    contract = (await session.exec(select(Contract).where(Contract.org_id == org.id, Contract.ref == ref))).first()
+    if contract is None:
+        raise NotFound(f"contract {ref!r} of organisation {org_slug!r} not found")
+    account = await session.get(Account, contract.account_id)
+    contact = await session.get(Contact, contract.billing_contact_id) if contract.billing_contact_id else None
+    return ContractFile(org, await renewal_settings(session, org), contract, account, contact)
+
+
+async def renewal_contracts(session: AsyncSession, org_id: int, after_id: int = 0,
+                            limit: int | None = None) -> list[Contract]:
+    """The contracts seed 000 inspects: not settled, commitment period not monthly; by id."""
+    return list((await session.exec(
+        select(Contract)
+        .where(Contract.org_id == org_id, Contract.id > after_id, Contract.status != ContractStatus.SETTLED,
+               Contract.period != Period.MONTHLY)
+        .order_by(Contract.id)
+        .limit(limit)
+    )).all())
 
 
 async def account_refs(session: AsyncSession, account_ids: set[int]) -> dict[int, str]:

@@ -35,22 +35,22 @@ class Recipient:
     email: str
     civility: str
     name: str
-    source: str  # invoice_contact | billing_contact | decision_maker | account
+    source: str  # invoice_contact | billing_contact | decision_maker | account | contract_billing_contact
+
+
+def _recipient(contact: Contact, source: str) -> Recipient:
+    name = f"{contact.first_name} {contact.last_name}".strip()
+    return Recipient(contact.email or "", contact.civility, name, source)
 
 
 def pick_recipient(invoice: Invoice, account: Account, contacts: list[Contact]) -> Recipient | None:
     """The contact on the invoice; else the account's billing contact; else its decision maker; else
     the account's own address. Contacts without an address are skipped."""
-
-    def of(contact: Contact, source: str) -> Recipient:
-        name = f"{contact.first_name} {contact.last_name}".strip()
-        return Recipient(contact.email or "", contact.civility, name, source)
-
     ordered = sorted(contacts, key=lambda c: c.id or 0)
     candidates = [
-        *(of(c, "invoice_contact") for c in ordered if c.id == invoice.contact_id),
-        *(of(c, "billing_contact") for c in ordered if c.is_billing),
-        *(of(c, "decision_maker") for c in ordered if c.is_decision_maker),
+        *(_recipient(c, "invoice_contact") for c in ordered if c.id == invoice.contact_id),
+        *(_recipient(c, "billing_contact") for c in ordered if c.is_billing),
+        *(_recipient(c, "decision_maker") for c in ordered if c.is_decision_maker),
     ]
     for candidate in candidates:
         if candidate.email:
@@ -58,3 +58,10 @@ def pick_recipient(invoice: Invoice, account: Account, contacts: list[Contact]) 
     if account.email:
         return Recipient(account.email, "", account.name, "account")
     return None
+
+
+def contract_recipient(billing_contact: Contact | None) -> Recipient | None:
+    """Seed 000: the notice goes to the billing contact set on the contract, and to no one else."""
+    if billing_contact is None or not billing_contact.email:
+        return None
+    return _recipient(billing_contact, "contract_billing_contact")

@@ -7,12 +7,13 @@ from temporalio.common import SearchAttributeKey
 
 ORGANISATION = SearchAttributeKey.for_keyword("RelanceOrganisation")
 INVOICE_NUMBER = SearchAttributeKey.for_keyword("RelanceInvoiceNumber")
+CONTRACT = SearchAttributeKey.for_keyword("RelanceContract")
 CUSTOMER = SearchAttributeKey.for_keyword("RelanceCustomer")
 CURRENT_STEP = SearchAttributeKey.for_keyword("RelanceStep")
 STATE = SearchAttributeKey.for_keyword("RelanceState")
 NEXT_STEP_AT = SearchAttributeKey.for_datetime("RelanceNextStepAt")
 
-ALL = (ORGANISATION, INVOICE_NUMBER, CUSTOMER, CURRENT_STEP, STATE, NEXT_STEP_AT)
+ALL = (ORGANISATION, INVOICE_NUMBER, CONTRACT, CUSTOMER, CURRENT_STEP, STATE, NEXT_STEP_AT)
 
 
 def cli_flags() -> list[str]:

@@ -1,4 +1,4 @@
-"""Calls from the host application (and the CLI) into running dunning workflows."""
+"""Calls from the host application (and the CLI) into running dunning and renewal workflows."""
 
 from __future__ import annotations
 
@@ -11,35 +11,56 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes, Workfl
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from models import DunningRun, Payment
+from models import Contract, DunningRun, Payment, RenewalNotice
 from relance import repository, rules
 from relance import search_attributes as sa
 from relance.db import Database
 from relance.dunning import CancelRequest, DunningInput, RunState
-from relance.ids import dunning_workflow_id
+from relance.ids import dunning_workflow_id, renewal_workflow_id
+from relance.renewal import RenewalInput
 from workflows.dunning import InvoiceDunningWorkflow
+from workflows.renewal import RenewalNoticeWorkflow
+
+
+async def _start_once(client: Client, run, arg, workflow_id: str, task_queue: str, summary: str,
+                      attributes: list[SearchAttributePair]) -> WorkflowHandle | None:
+    """Start a workflow under its deterministic id; None when that id has a run already, running or
+    finished (reject-duplicate id reuse: never restarted)."""
+    try:
+        return await client.start_workflow(
+            run, arg, id=workflow_id, task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes(
+                [*attributes, SearchAttributePair(sa.STATE, RunState.STARTING.value)]),
+            static_summary=summary,
+        )
+    except WorkflowAlreadyStartedError:
+        return None
 
 
 async def start_dunning_run(client: Client, task_queue: str, org_slug: str, invoice_number: str,
                             customer_ref: str) -> WorkflowHandle | None:
     """Start the invoice's run; None when it has one already, running or finished (never restarted)."""
-    try:
-        return await client.start_workflow(
-            InvoiceDunningWorkflow.run,
-            DunningInput(org_slug, invoice_number),
-            id=dunning_workflow_id(org_slug, invoice_number),
-            task_queue=task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            search_attributes=TypedSearchAttributes([
-                SearchAttributePair(sa.ORGANISATION, org_slug),
-                SearchAttributePair(sa.INVOICE_NUMBER, invoice_number),
-                SearchAttributePair(sa.CUSTOMER, customer_ref),
-                SearchAttributePair(sa.STATE, RunState.STARTING.value),
-            ]),
-            static_summary=f"Dunning of invoice {invoice_number} ({org_slug})",
-        )
-    except WorkflowAlreadyStartedError:
-        return None
+    return await _start_once(
+        client, InvoiceDunningWorkflow.run, DunningInput(org_slug, invoice_number),
+        dunning_workflow_id(org_slug, invoice_number), task_queue,
+        f"Dunning of invoice {invoice_number} ({org_slug})",
+        [SearchAttributePair(sa.ORGANISATION, org_slug), SearchAttributePair(sa.INVOICE_NUMBER, invoice_number),
+         SearchAttributePair(sa.CUSTOMER, customer_ref)],
+    )
+
+
+async def start_renewal_notice(client: Client, task_queue: str, org_slug: str, contract_ref: str,
+                               customer_ref: str, term_end: date) -> WorkflowHandle | None:
+    """Start the notice of one contract's term; None when that term's notice exists already, so the
+    nightly inspection can run any number of times and a notice still goes once per term."""
+    return await _start_once(
+        client, RenewalNoticeWorkflow.run, RenewalInput(org_slug, contract_ref, term_end),
+        renewal_workflow_id(org_slug, contract_ref, term_end), task_queue,
+        f"Renewal notice of contract {contract_ref}, term ending {term_end} ({org_slug})",
+        [SearchAttributePair(sa.ORGANISATION, org_slug), SearchAttributePair(sa.CONTRACT, contract_ref),
+         SearchAttributePair(sa.CUSTOMER, customer_ref)],
+    )
 
 
 async def _signal(client: Client, workflow_id: str, signal, *args) -> bool:
@@ -108,3 +129,17 @@ async def set_dunning_activation(client: Client, db: Database, org_slug: str, en
     for workflow_id in open_runs:
         told += await _signal(client, workflow_id, InvoiceDunningWorkflow.settings_changed)
     return told
+
+
+async def cancel_renewal_notice(client: Client, db: Database, org_slug: str, contract_ref: str, reason: str,
+                                by: str) -> list[str]:
+    """Cancel the contract's notices not ended yet (waiting for the send window, or blocked by an
+    unverified sender); returns the workflow ids told. A notice already sent cannot be taken back."""
+    async with db.session() as session:
+        org = await repository.organisation(session, org_slug)
+        open_notices = (await session.exec(
+            select(RenewalNotice.workflow_id).join(Contract, Contract.id == RenewalNotice.contract_id)
+            .where(Contract.org_id == org.id, Contract.ref == contract_ref, RenewalNotice.ended_at.is_(None))
+        )).all()
+    return [workflow_id for workflow_id in open_notices
+            if await _signal(client, workflow_id, RenewalNoticeWorkflow.cancel_notice, CancelRequest(reason, by))]

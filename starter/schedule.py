@@ -1,4 +1,10 @@
-"""The nightly sweep Schedule, one per organisation, in the organisation's time zone."""
+"""The nightly Schedules, one per organisation and per job, in the organisation's time zone:
+`dunning-sweep:<org>` (DunningSweepWorkflow) and `renewal-inspection:<org>` (RenewalInspectionWorkflow).
+
+One schedule per job rather than one workflow doing both: each can be paused on the Schedules page
+on its own (renewals stopped for maintenance while reminders go on), a failing job never holds the
+other one up, and each has its own name, history and result. Both fire at the same cron time.
+"""
 
 from __future__ import annotations
 
@@ -17,32 +23,42 @@ from temporalio.client import (
 )
 
 from relance.dunning import SweepRequest
-from relance.ids import sweep_schedule_id
-from workflows.sweep import DunningSweepWorkflow
+from relance.ids import renewal_schedule_id, sweep_schedule_id
+from workflows.sweep import DunningSweepWorkflow, RenewalInspectionWorkflow
 
 
-def sweep_schedule(org_slug: str, timezone: str, cron: str, task_queue: str) -> Schedule:
+def _nightly_schedule(run, action_id: str, summary: str, org_slug: str, timezone: str, cron: str,
+                     task_queue: str) -> Schedule:
     return Schedule(
-        action=ScheduleActionStartWorkflow(
-            DunningSweepWorkflow.run,
-            SweepRequest(org_slug),
-            id=f"dunning-sweep-run:{org_slug}",
-            task_queue=task_queue,
-            static_summary=f"Nightly dunning sweep of {org_slug}",
-        ),
+        action=ScheduleActionStartWorkflow(run, SweepRequest(org_slug), id=action_id, task_queue=task_queue,
+                                           static_summary=summary),
         spec=ScheduleSpec(cron_expressions=[cron], time_zone_name=timezone),
-        # A night missed by an outage is caught up within the day; two sweeps never overlap.
+        # A night missed by an outage is caught up within the day; two runs never overlap.
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(hours=20)),
     )
 
 
-async def ensure_sweep_schedule(client: Client, org_slug: str, timezone: str, cron: str,
-                                task_queue: str) -> ScheduleHandle:
-    """Create the organisation's schedule, or bring an existing one up to date (time zone, cron)."""
-    schedule = sweep_schedule(org_slug, timezone, cron, task_queue)
+async def _ensure(client: Client, schedule_id: str, schedule: Schedule) -> ScheduleHandle:
+    """Create the schedule, or bring an existing one up to date (time zone, cron)."""
     try:
-        return await client.create_schedule(sweep_schedule_id(org_slug), schedule)
+        return await client.create_schedule(schedule_id, schedule)
     except ScheduleAlreadyRunningError:
-        handle = client.get_schedule_handle(sweep_schedule_id(org_slug))
+        handle = client.get_schedule_handle(schedule_id)
         await handle.update(lambda _: ScheduleUpdate(schedule=schedule))
         return handle
+
+
+async def ensure_sweep_schedule(client: Client, org_slug: str, timezone: str, cron: str,
+                                task_queue: str) -> ScheduleHandle:
+    schedule = _nightly_schedule(DunningSweepWorkflow.run, f"dunning-sweep-run:{org_slug}",
+                                f"Nightly dunning sweep of {org_slug}", org_slug, timezone, cron, task_queue)
+    return await _ensure(client, sweep_schedule_id(org_slug), schedule)
+
+
+async def ensure_renewal_schedule(client: Client, org_slug: str, timezone: str, cron: str,
+                                  task_queue: str) -> ScheduleHandle:
+    """A day missed beyond the catch-up window is still caught up: the inspection sends every notice
+    whose date has passed while its term has not ended (relance.renewal_terms)."""
+    schedule = _nightly_schedule(RenewalInspectionWorkflow.run, f"renewal-inspection-run:{org_slug}",
+                                f"Nightly renewal inspection of {org_slug}", org_slug, timezone, cron, task_queue)
+    return await _ensure(client, renewal_schedule_id(org_slug), schedule)

@@ -18,7 +18,12 @@ TEMPLATES = [
      "body": "Bonjour [[!GENDERANDNAME]], reste dû : [[!AmountDue]] (total [[!AmountTtc]]) au [[!NOW]]."},
     {"key": "second", "name": "Deuxième relance", "subject": "Deuxième relance [[!Number]]",
      "body": "Bonjour [[!GENDERANDNAME]], la facture [[!Number]] du [[!InvoiceDate]] reste due : [[!AmountDue]]."},
+    {"key": "renewal", "name": "Renouvellement", "subject": "Contrat [[!ContractRef]] : renouvellement le [[!TermEnd]]",
+     "body": "Bonjour [[!GENDERANDNAME]], le contrat [[!ContractRef]] de [[!Customer]] se renouvelle le [[!TermEnd]]"
+             "{% if ContractAmount %} pour [[!ContractAmount]]{% endif %}. Le [[!NOW]]."},
 ]
+
+RENEWALS = {"enabled": True, "alert_days": 10, "template": "renewal", "sender": SENDER}
 
 # The default scenario of the demo: 90 days from the first reminder to the phone call.
 DEFAULT_STEPS = [
@@ -70,3 +75,8 @@ def invoice(number: str = "F-1", due: date | str = "today-20", **fields) -> dict
 
 async def load(db: Database, organisation: dict, today: date):
     return await import_data(db, {"organisations": [organisation]}, "test data", today)
+
+
+def contract(ref: str = "CT-1", start: date | str = "today-85", period: str = "quarterly", **fields) -> dict:
+    return {"ref": ref, "account": "C1", "billing_contact": "C1-billing",
+            "start_date": start.isoformat() if isinstance(start, date) else start, "period": period, **fields}

@@ -125,3 +125,43 @@ async def test_scenario_authoring_commands(dev_stack, mailer, ses_endpoint, tmp_
 
     fc = await relance(env, "forecast", slug, "--days", "40", "--json")
     assert fc.returncode == 0 and fc.stdout.strip() == "[]"  # no run yet, nothing overdue tonight
+
+
+async def test_renewal_upcoming_sweep_show_cancel(dev_stack, mailer, tmp_path):
+    _, task_queue, env = dev_stack
+    slug = f"ren-{task_queue[-8:]}"
+    await mailer.verify(f.SENDER)
+    # A send window one second wide at midnight: the notice started now waits for it, so it can be cancelled.
+    contracts = [f.contract("CT-1"), f.contract("CT-2", "today-10"), f.contract("CT-M", "today-25", "monthly")]
+    data = {"organisations": [f.org(slug=slug, dunning={"send_window": ["00:00", "00:00:01"]}, renewals=f.RENEWALS,
+                                    contracts=contracts)]}
+    (tmp_path / "data.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    imported = await relance(env, "import", str(tmp_path / "data.yaml"))
+    assert "3 contracts" in imported.stdout and f"renewal-inspection:{slug}" in imported.stdout, imported.stderr
+
+    upcoming = await relance(env, "renewal", "upcoming", slug, "--days", "80")
+    lines = upcoming.stdout.splitlines()
+    assert "2 notice(s)" in lines[-1], upcoming.stdout + upcoming.stderr
+    assert "CT-1" in lines[1] and "[due now]" in lines[1] and "billing@dupont.example.org" in lines[1]
+    assert "CT-2" in lines[2] and "[planned]" in lines[2]
+    assert "CT-M" not in upcoming.stdout
+
+    swept = await relance(env, "sweep", "--org", slug)
+    assert f"renewals {slug}: 1 notice(s) due, 1 notice(s) started" in swept.stdout, swept.stderr
+    await until_renewal_shown(env, slug, "CT-1", text="now waiting, sends at")
+
+    cancelled = await relance(env, "renewal", "cancel", slug, "CT-1", "--reason", "renegotiated", "--by", "ops")
+    assert cancelled.returncode == 0 and f"renewal notice renewal:{slug}:CT-1:" in cancelled.stdout
+    await until_renewal_shown(env, slug, "CT-1", text="ended, cancelled (cancelled); by ops: renegotiated")
+    again = await relance(env, "renewal", "cancel", slug, "CT-1", "--reason", "twice")
+    assert again.returncode == 1 and "no renewal notice waiting" in again.stdout
+    assert "[cancelled]" in (await relance(env, "renewal", "upcoming", slug)).stdout
+
+
+async def until_renewal_shown(env, org, contract, text: str):
+    for _ in range(100):
+        shown = await relance(env, "renewal", "show", org, contract)
+        if text in shown.stdout:
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"{text!r} never shown:\n{shown.stdout}{shown.stderr}")

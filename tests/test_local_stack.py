@@ -28,14 +28,18 @@ def test_up_brings_the_stack_and_the_demo_and_resumes_without_duplicates(tmp_pat
     assert "imported 1 organisation(s)" in out and "10 invoices" in out
     assert "started 6 run(s) at invoice creation" in out  # paid, in payment, do-not-remind, schedule: none
     assert "6 dunning run(s)" in out
-    assert "5 email(s) accepted" in out  # the customer without any address gets none
+    # monthly and settled contracts are left out; of the two notices due, one has no address
+    assert "renewals demo: 2 notice(s) due, 2 notice(s) started" in out
+    assert "2 renewal notice(s)" in out and "no_recipient" in out
+    assert "6 email(s) accepted" in out  # 5 reminders (one customer has no address at all) and 1 notice
     assert f"Temporal UI   http://127.0.0.1:{env['RELANCE_TEMPORAL_UI_PORT']}" in out
 
     second = up(env)
     assert second.returncode == 0, second.stdout + second.stderr
-    assert "started" not in second.stdout.split("nightly sweep")[0]
+    assert "started" not in second.stdout.split("nightly schedule")[0]
     assert "0 run(s) started" in second.stdout
     assert "6 dunning run(s)" in second.stdout
+    assert "renewals demo: 2 notice(s) due, 0 notice(s) started" in second.stdout
     assert "0 email(s) accepted" in second.stdout  # nothing sent twice
     assert (tmp_path / "home" / "temporal.db").exists() and (tmp_path / "home" / "postgres").exists()
 

@@ -47,3 +47,12 @@ def test_sandbox_refuses_unsafe_attribute_access():
 def test_simulation_keeps_raw_codes_when_no_invoice_is_behind():
     values = merge_values(MergeData(locale="fr_FR", currency="EUR", today=date(2026, 11, 24), name="Moi"))
     assert render("[[!Number]]", "[[!AmountDue]] [[!DueDate]]", values).text == "[[!AmountDue]] [[!DueDate]]"
+
+
+def test_renewal_fields_and_an_unknown_contract_amount_left_empty():
+    base = dict(locale="fr_FR", currency="EUR", today=date(2026, 11, 24), civility="M.", name="Jean Dupont",
+                contract_ref="CT-7", customer="Dupont SA", term_end=date(2027, 2, 28))
+    body = "[[!ContractRef]]|[[!Customer]]|[[!TermEnd]]|{% if ContractAmount %}[[!ContractAmount]]{% endif %}"
+    known = render("s", body, merge_values(MergeData(**base, contract_amount=Decimal("1500"))))
+    assert known.text == "CT-7|Dupont SA|28/02/2027|1\u202f500,00\xa0€"
+    assert render("s", body, merge_values(MergeData(**base))).text == "CT-7|Dupont SA|28/02/2027|"

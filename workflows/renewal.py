@@ -1,0 +1,154 @@
+"""RenewalNoticeWorkflow: one per contract and term, id renewal:<org>:<contract>:<term end>.
+
+The nightly inspection starts it on the notice date (or on the first day after, when a day was
+missed). It waits for the organisation's send window, then lets an activity re-check the contract
+and send the notice. An unverified sender does not lose the notice: it is tried again daily (or at
+once on `settings_changed`) until the term ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, time, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.renewal import RenewalActivities
+    from relance import search_attributes as sa
+    from relance import timing
+    from relance.dunning import CancelRequest, RunState
+    from relance.renewal import (
+        BeginNoticeInput,
+        FinishNoticeInput,
+        NoticeAttempt,
+        NoticeInput,
+        NoticeOutcome,
+        NoticePlan,
+        NoticeReason,
+        NoticeResult,
+        NoticeStatus,
+        RenewalInput,
+    )
+
+ACTIVITY_TIMEOUT = timedelta(seconds=60)
+RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
+RETRY_BLOCKED_AFTER = timedelta(days=1)
+
+
+@workflow.defn
+class RenewalNoticeWorkflow:
+    def __init__(self) -> None:
+        self._plan: NoticePlan | None = None
+        self._cancel: CancelRequest | None = None
+        self._retry_now = False
+        self._state = RunState.STARTING
+        self._send_at: datetime | None = None
+        self._note: str | None = None
+        self._result: NoticeResult | None = None
+
+    @workflow.run
+    async def run(self, inp: RenewalInput) -> NoticeResult:
+        workflow_id = workflow.info().workflow_id
+        self._plan = plan = await workflow.execute_activity_method(
+            RenewalActivities.begin_notice,
+            BeginNoticeInput(workflow_id, inp.org_slug, inp.contract_ref, inp.term_end, workflow.now()),
+            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY, summary="Record the notice",
+        )
+        workflow.upsert_search_attributes([
+            sa.ORGANISATION.value_set(plan.org_slug),
+            sa.CONTRACT.value_set(plan.contract_ref),
+            sa.CUSTOMER.value_set(plan.customer_ref),
+        ])
+        term_over = timing.at_local(plan.term_end, time(0), plan.timezone)
+        state, send_at = RunState.WAITING, self._window(workflow.now())
+        while True:
+            self._publish(state, send_at)
+            if not await self._wait_until(send_at):
+                detail = f"by {self._cancel.by}: {self._cancel.reason}"
+                return await self._finish(NoticeAttempt(NoticeOutcome.CANCELLED, NoticeReason.CANCELLED, detail))
+            if state == RunState.BLOCKED:  # the retry time came, or settings_changed: at the next window moment
+                state, send_at = RunState.WAITING, self._window(workflow.now())
+                continue
+            attempt = await workflow.execute_activity_method(
+                RenewalActivities.send_notice,
+                NoticeInput(workflow_id, plan.org_slug, plan.contract_ref, plan.term_end, workflow.now()),
+                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY,
+                summary=f"Send the renewal notice of {plan.contract_ref}",
+            )
+            self._retry_now = False
+            if attempt.outcome is not None:
+                return await self._finish(attempt)
+            # Blocked by an unverified sender: tried again daily while the term runs.
+            send_at = self._window(workflow.now() + RETRY_BLOCKED_AFTER)
+            if send_at >= term_over:
+                detail = f"{attempt.detail}; the term ended before it was fixed"
+                return await self._finish(NoticeAttempt(NoticeOutcome.NOT_SENT, attempt.reason, detail))
+            state, self._note = RunState.BLOCKED, attempt.detail
+
+    def _window(self, moment: datetime) -> datetime:
+        return timing.fit_window(moment, self._plan.window_start, self._plan.window_end, self._plan.timezone)
+
+    async def _wait_until(self, moment: datetime) -> bool:
+        """A durable wait that a cancel ends, and that settings_changed cuts short while blocked.
+        False when the notice was cancelled."""
+        remaining = moment - workflow.now()
+        if remaining > timedelta(0):
+            try:
+                await workflow.wait_condition(
+                    lambda: self._cancel is not None or (self._retry_now and self._state == RunState.BLOCKED),
+                    timeout=remaining,
+                    timeout_summary=f"{self._state} until {timing.in_zone(moment, self._plan.timezone):%Y-%m-%d %H:%M}",
+                )
+            except asyncio.TimeoutError:
+                pass
+        return self._cancel is None
+
+    async def _finish(self, attempt: NoticeAttempt) -> NoticeResult:
+        self._result = NoticeResult(attempt.outcome, attempt.reason, attempt.detail, attempt.recipient,
+                                    attempt.message_id)
+        self._note = attempt.outcome + (f": {attempt.reason}" if attempt.reason not in (None, attempt.outcome) else "")
+        self._note += f" → {attempt.recipient}" if attempt.recipient else ""
+        self._publish(RunState.ENDED, None)
+        await workflow.execute_activity_method(
+            RenewalActivities.finish_notice,
+            FinishNoticeInput(workflow.info().workflow_id, attempt.outcome, attempt.reason, attempt.detail,
+                              workflow.now()),
+            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY, summary=f"Finish: {attempt.outcome}",
+        )
+        return self._result
+
+    def _publish(self, state: RunState, send_at: datetime | None) -> None:
+        """Keep the query, the search attributes and the UI's current details in step."""
+        self._state, self._send_at = state, send_at
+        workflow.upsert_search_attributes([
+            sa.STATE.value_set(state),
+            sa.NEXT_STEP_AT.value_set(send_at) if send_at else sa.NEXT_STEP_AT.value_unset(),
+        ])
+        plan = self._plan
+        when = ""
+        if send_at is not None:
+            when = f" **{timing.in_zone(send_at, plan.timezone):%Y-%m-%d %H:%M}** ({plan.timezone})"
+        what = {
+            RunState.WAITING: f"Waiting for the send window: sends at{when}",
+            RunState.BLOCKED: f"Blocked: {self._note}; next try at{when}",
+            RunState.ENDED: f"Ended: {self._note}",
+        }[state]
+        workflow.set_current_details(
+            f"Renewal notice of contract **{plan.contract_ref}** for the term ending **{plan.term_end}**\n\n{what}")
+
+    @workflow.signal
+    def cancel_notice(self, request: CancelRequest) -> None:
+        self._cancel = request
+
+    @workflow.signal
+    def settings_changed(self) -> None:
+        """A sender was verified or the settings changed: a blocked notice tries again now."""
+        self._retry_now = True
+
+    @workflow.query
+    def status(self) -> NoticeStatus:
+        result = self._result
+        return NoticeStatus(self._state, self._send_at, result.outcome if result else None,
+                            result.reason if result else None, result.detail if result else None)
