@@ -322,11 +322,39 @@ async def cmd_forecast(settings: Settings, args) -> int:
     return 0
 
 
+# --- admin --------------------------------------------------------------------------------------
+
+async def cmd_admin(settings: Settings, args) -> int:
+    """Prepare a real cluster's namespace: idempotent, safe to run at every deploy."""
+    from datetime import timedelta
+
+    from temporalio.service import RPCError
+
+    from relance.admin import ensure_namespace, ensure_search_attributes
+
+    namespace = args.namespace or settings.temporal_namespace
+    client = await connect(settings)
+    if args.create_namespace:
+        created = await ensure_namespace(client, namespace, timedelta(days=args.retention_days))
+        say(f"namespace {namespace}: {'created' if created else 'already there'}")
+    # A namespace just created takes a few seconds to be known to every service.
+    for attempt in range(60):
+        try:
+            added = await ensure_search_attributes(client, namespace)
+            break
+        except RPCError:
+            if attempt == 59:
+                raise
+            await asyncio.sleep(0.5)
+    say(f"search attributes of {namespace}: " + (f"added {', '.join(added)}" if added else "all already there"))
+    return 0
+
+
 # --- stack --------------------------------------------------------------------------------------
 
 async def cmd_up(settings: Settings, args) -> int:
     from relance.local.stack import LocalStack
-    from relance.local.temporal import ensure_search_attributes
+    from relance.admin import ensure_search_attributes
     from relance.mailer import SesMailer
     from relance.migrate import upgrade_async
 
@@ -461,6 +489,11 @@ def parser() -> argparse.ArgumentParser:
     fc.add_argument("org")
     fc.add_argument("--days", type=int, default=14)
     fc.add_argument("--json", action="store_true")
+    adm = sub.add_parser("admin", help="register relance's search attributes (and namespace) on any Temporal server")
+    adm.add_argument("action", choices=["setup"])
+    adm.add_argument("--namespace", help="default: RELANCE_TEMPORAL_NAMESPACE")
+    adm.add_argument("--create-namespace", action="store_true")
+    adm.add_argument("--retention-days", type=int, default=30)
     mail = sub.add_parser("mail", help="list the emails the local SES endpoint accepted")
     mail.add_argument("--last", type=int, default=50)
     renewal_cli.add_parser(sub)
@@ -473,7 +506,7 @@ async def cmd_renewal(settings: Settings, args) -> int:
 
 COMMANDS = {"import": cmd_import, "sweep": cmd_sweep, "show": cmd_show, "cancel": cmd_cancel, "pay": cmd_pay,
             "activate": cmd_activate, "up": cmd_up, "scenario": cmd_scenario, "template": cmd_template,
-            "preview": cmd_preview, "simulate": cmd_simulate, "forecast": cmd_forecast, "renewal": cmd_renewal}
+            "preview": cmd_preview, "simulate": cmd_simulate, "forecast": cmd_forecast, "renewal": cmd_renewal, "admin": cmd_admin}
 
 
 def main(argv: list[str] | None = None) -> int:
