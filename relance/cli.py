@@ -494,6 +494,10 @@ def parser() -> argparse.ArgumentParser:
     adm.add_argument("--namespace", help="default: RELANCE_TEMPORAL_NAMESPACE")
     adm.add_argument("--create-namespace", action="store_true")
     adm.add_argument("--retention-days", type=int, default=30)
+    key = sub.add_parser("codec-key", help="print a new encryption key entry for RELANCE_CODEC_KEYS")
+    key.add_argument("key_id", nargs="?", default="k1")
+    cs = sub.add_parser("codec-server", help="serve /encode and /decode for the Temporal UI and CLI")
+    cs.add_argument("--host", default="127.0.0.1")
     mail = sub.add_parser("mail", help="list the emails the local SES endpoint accepted")
     mail.add_argument("--last", type=int, default=50)
     renewal_cli.add_parser(sub)
@@ -525,6 +529,22 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "mail":
         return cmd_mail(settings, args)
+    if args.command == "codec-key":
+        from relance.codec import new_key
+
+        say(f"{args.key_id}:{new_key()}")
+        return 0
+    if args.command == "codec-server":
+        from relance.codec import codec_from
+        from relance.codec_server import serve
+
+        codec = codec_from(settings.codec_keys)
+        if codec is None:
+            print("RELANCE_CODEC_KEYS is empty: nothing to decode", file=sys.stderr)
+            return 2
+        say(f"codec server on http://{args.host}:{settings.codec_port} (CORS: {settings.codec_cors_origins})")
+        serve(codec, args.host, settings.codec_port, settings.codec_cors_origins.split(","), settings.codec_token)
+        return 0
     try:
         code = asyncio.run(COMMANDS[args.command](settings, args))
     except (ImportRejected, ScenarioRejected) as exc:

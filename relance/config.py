@@ -36,3 +36,9 @@ class Settings:
     home: Path = field(default_factory=lambda: Path(_env("RELANCE_HOME", str(PROJECT_ROOT / ".relance"))))
     ui_port: int = field(default_factory=lambda: int(_env("RELANCE_TEMPORAL_UI_PORT", "8233")))
     sweep_cron: str = field(default_factory=lambda: _env("RELANCE_SWEEP_CRON", "0 2 * * *"))
+    # "id:base64key,..." (AES-256-GCM, 32-byte keys); the first encrypts, all decrypt (rotation).
+    codec_keys: str = field(default_factory=lambda: _env("RELANCE_CODEC_KEYS", ""))
+    codec_token: str = field(default_factory=lambda: _env("RELANCE_CODEC_TOKEN", ""))
+    codec_port: int = field(default_factory=lambda: int(_env("RELANCE_CODEC_PORT", "8081")))
+    codec_cors_origins: str = field(
+        default_factory=lambda: _env("RELANCE_CODEC_CORS_ORIGINS", "http://localhost:8233,http://127.0.0.1:8233"))

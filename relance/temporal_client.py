@@ -5,6 +5,7 @@ from __future__ import annotations
 from temporalio.client import Client, TLSConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from relance.codec import codec_from, with_codec
 from relance.config import Settings
 
 # datetime and Decimal fields need the pydantic converter on every client and worker.
@@ -21,5 +22,5 @@ async def connect(settings: Settings) -> Client:
         namespace=settings.temporal_namespace,
         api_key=settings.temporal_api_key or None,
         tls=tls or bool(settings.temporal_api_key),
-        data_converter=DATA_CONVERTER,
+        data_converter=with_codec(DATA_CONVERTER, codec_from(settings.codec_keys)),
     )

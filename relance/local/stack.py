@@ -28,6 +28,7 @@ class LocalStack:
     ses: LocalSes = field(init=False)
     temporal: LocalTemporal = field(init=False)
     _worker: subprocess.Popen | None = field(default=None, init=False)
+    _codec: subprocess.Popen | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         home, s = self.settings.home, self.settings
@@ -38,8 +39,10 @@ class LocalStack:
         self.database = db.database
         self.postgres = LocalPostgres(home / "postgres", port=db.port or 5432, host=db.host or "127.0.0.1")
         self.ses = LocalSes(port=ses.port or 80, host=ses.hostname or "127.0.0.1", log_file=self.logs / "ses.log")
+        self.codec_endpoint = f"http://127.0.0.1:{s.codec_port}" if s.codec_keys else ""
         self.temporal = LocalTemporal(home / "temporal.db", port=int(port), ui_port=s.ui_port, host=host,
-                                      log_file=self.logs / "temporal.log", namespace=s.temporal_namespace)
+                                      log_file=self.logs / "temporal.log", namespace=s.temporal_namespace,
+                                      ui_codec_endpoint=self.codec_endpoint)
 
     def start_services(self) -> None:
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -50,10 +53,13 @@ class LocalStack:
 
     def start_worker(self) -> None:
         self._worker = process.spawn([sys.executable, "-m", "relance.cli", "worker"], self.logs / "worker.log")
+        if self.codec_endpoint:
+            self._codec = process.spawn([sys.executable, "-m", "relance.cli", "codec-server"], self.logs / "codec.log")
 
     def stop(self) -> None:
         """Stop in reverse order; each one is tried even if another fails."""
         process.stop(self._worker)
+        process.stop(self._codec)
         for service in (self.temporal, self.ses, self.postgres):
             try:
                 service.stop()

@@ -31,6 +31,7 @@ class LocalTemporal:
     host: str = "127.0.0.1"
     log_file: Path | None = None
     namespace: str = "default"
+    ui_codec_endpoint: str = ""  # the codec server the Web UI calls to show encrypted payloads
     _process: subprocess.Popen | None = field(default=None, init=False, repr=False)
 
     @property
@@ -59,6 +60,7 @@ class LocalTemporal:
             "--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal",
             "--ip", self.host, "--port", str(self.port), "--ui-port", str(self.ui_port),
             "--namespace", self.namespace, *search_attributes.cli_flags(),
+            *(["--ui-codec-endpoint", self.ui_codec_endpoint] if self.ui_codec_endpoint else []),
         ]
         self._process = process.spawn(command, self.log_file)
 
