@@ -20,7 +20,7 @@ from relance.config import Settings
 from relance.db import Database
 from relance.logging import LogContextInterceptor, configure
 from relance.mailer import SesMailer
-from relance.temporal_client import connect
+from relance.temporal_client import connect, metrics_runtime
 from workflows.dunning import InvoiceDunningWorkflow
 from workflows.renewal import RenewalNoticeWorkflow
 from workflows.simulation import ScenarioSimulationWorkflow
@@ -57,7 +57,8 @@ def build_worker(client: Client, task_queue: str, db: Database, mailer: SesMaile
 async def run_worker(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then let running activities finish (graceful shutdown)."""
     configure(settings.log_format, settings.log_level)
-    client = await connect(settings)
+    runtime = metrics_runtime(settings.metrics_address) if settings.metrics_address else None
+    client = await connect(settings, runtime)
     db = Database(settings.database_url)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -154,6 +154,8 @@ class DunningActivities:
         async with self.db.session() as session:
             await session.exec(update(RunEvent).where(RunEvent.idem_key == key).values(
                 outcome="sent", provider_message_id=message_id))
+        activity.metric_meter().create_counter(
+            "relance_reminders_sent", "Reminder emails accepted by SES").add(1, {"org": inp.org_slug})
         log.info("reminder sent", org=inp.org_slug, invoice=inp.invoice_number, step=inp.position,
                  message_id=message_id)
         return StepOutcome(StepStatus.DONE, None, email.to, message_id)
@@ -200,6 +202,9 @@ async def _record(session: AsyncSession, inp: StepInput, *, kind: str, outcome: 
                   idem_key: str | None = None, recipient: str | None = None, sender: str | None = None,
                   subject: str | None = None) -> None:
     """Append to the run's timeline; an idempotency key makes a repeated decision a no-op."""
+    if outcome == "not_sent":
+        activity.metric_meter().create_counter(
+            "relance_steps_not_sent", "Email steps not sent, by reason").add(1, {"reason": str(reason)})
     statement = insert(RunEvent).values(
         workflow_id=inp.workflow_id, step_position=inp.position, kind=kind, outcome=outcome, reason=reason,
         recipient=recipient, sender=sender, subject=subject, idem_key=idem_key, occurred_at=inp.now,

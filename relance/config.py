@@ -36,6 +36,8 @@ class Settings:
     home: Path = field(default_factory=lambda: Path(_env("RELANCE_HOME", str(PROJECT_ROOT / ".relance"))))
     ui_port: int = field(default_factory=lambda: int(_env("RELANCE_TEMPORAL_UI_PORT", "8233")))
     sweep_cron: str = field(default_factory=lambda: _env("RELANCE_SWEEP_CRON", "0 2 * * *"))
+    # host:port for the worker's Prometheus endpoint (SDK and relance metrics); empty: off.
+    metrics_address: str = field(default_factory=lambda: _env("RELANCE_METRICS_ADDRESS", ""))
     # "id:base64key,..." (AES-256-GCM, 32-byte keys); the first encrypts, all decrypt (rotation).
     codec_keys: str = field(default_factory=lambda: _env("RELANCE_CODEC_KEYS", ""))
     codec_token: str = field(default_factory=lambda: _env("RELANCE_CODEC_TOKEN", ""))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from temporalio.client import Client, TLSConfig
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from relance.codec import codec_from, with_codec
 from relance.config import Settings
@@ -12,7 +13,13 @@ from relance.config import Settings
 DATA_CONVERTER = pydantic_data_converter
 
 
-async def connect(settings: Settings) -> Client:
+def metrics_runtime(address: str) -> Runtime:
+    """A runtime exporting Prometheus metrics on `address` (one per process)."""
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address),
+                                             global_tags={"service": "relance"}))
+
+
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     tls: TLSConfig | bool = False
     if settings.temporal_tls_cert:
         with open(settings.temporal_tls_cert, "rb") as cert, open(settings.temporal_tls_key, "rb") as key:
@@ -23,4 +30,5 @@ async def connect(settings: Settings) -> Client:
         api_key=settings.temporal_api_key or None,
         tls=tls or bool(settings.temporal_api_key),
         data_converter=with_codec(DATA_CONVERTER, codec_from(settings.codec_keys)),
+        runtime=runtime,
     )

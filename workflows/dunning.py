@@ -144,6 +144,9 @@ class InvoiceDunningWorkflow:
 
     async def _finish(self, reason: ExitReason, detail: str | None, steps_done: int) -> RunResult:
         self._exit = (reason, detail)
+        workflow.metric_meter().create_counter("relance_runs_ended", "Dunning runs ended, by reason").add(
+            1, {"reason": reason.value})
+        workflow.logger.info("run ended: %s", reason.value, extra={"reason": reason.value, "detail": detail})
         self._publish(RunState.ENDED, self._position, None, f"{reason}" + (f" ({detail})" if detail else ""))
         await workflow.execute_activity_method(
             DunningActivities.finish_run,
