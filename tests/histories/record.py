@@ -1,0 +1,121 @@
+"""Record the histories replayed by tests/test_replay.py, from representative runs on the real
+time-skipping server, PostgreSQL and local SES. Refresh them after an intended change of workflow
+behaviour (guarded by workflow.patched):
+
+    .venv/bin/python -m tests.histories.record
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from temporalio.testing import WorkflowEnvironment
+
+from relance.admin import ensure_search_attributes
+from relance.config import Settings
+from relance.db import Database
+from relance.dunning import SweepRequest
+from relance.local.postgres import LocalPostgres
+from relance.local.ses import LocalSes
+from relance.mailer import SesMailer
+from relance.migrate import upgrade_async
+from relance.temporal_client import DATA_CONVERTER
+from starter.api import cancel_reminders, record_payment, set_dunning_activation, start_dunning_run
+from starter.simulation import start_simulation
+from tests import factories as f
+from tests.conftest import TEST_SERVER, free_port
+from worker import build_worker
+from workflows.simulation import ScenarioSimulationWorkflow
+from workflows.sweep import DunningSweepWorkflow
+
+HERE = Path(__file__).parent
+
+
+async def record() -> None:
+    with tempfile.TemporaryDirectory() as home:
+        pg = LocalPostgres(Path(home) / "pg", port=free_port())
+        ses = LocalSes(port=free_port())
+        pg.start()
+        pg.create_database("relance")
+        ses.start()
+        try:
+            settings = Settings(database_url=pg.url("relance"), ses_endpoint=ses.endpoint)
+            await upgrade_async(settings.database_url)
+            db, mailer = Database(settings.database_url), SesMailer(settings)
+            await mailer.verify(f.SENDER)
+            for name, scenario in SCENARIOS.items():
+                async with await WorkflowEnvironment.start_time_skipping(
+                        test_server_existing_path=TEST_SERVER, data_converter=DATA_CONVERTER) as env:
+                    await ensure_search_attributes(env.client, env.client.namespace)
+                    queue = f"record-{uuid.uuid4()}"
+                    async with build_worker(env.client, queue, db, mailer):
+                        handle = await scenario(env, db, queue, f"rec-{name.replace('_', '-')}")
+                        await handle.result()
+                        history = await handle.fetch_history()
+                (HERE / f"{name}.json").write_text(history.to_json(), encoding="utf-8")
+                print(f"recorded {name}: {len(history.events)} events")
+            await db.close()
+        finally:
+            ses.stop()
+            pg.destroy()
+
+
+async def _load(db, env, organisation):
+    today = (await env.get_current_time()).date()
+    await f.load(db, organisation, today)
+
+
+async def completed_default_scenario(env, db, queue, slug):
+    await _load(db, env, f.org(slug=slug, invoices=[f.invoice(due="today+5")]))
+    return await start_dunning_run(env.client, queue, slug, "F-1", "C1")
+
+
+async def cancelled_by_signal(env, db, queue, slug):
+    await _load(db, env, f.org(slug=slug, invoices=[f.invoice()]))
+    handle = await start_dunning_run(env.client, queue, slug, "F-1", "C1")
+    await env.sleep(timedelta(days=1))
+    await cancel_reminders(env.client, slug, "F-1", "paid by cheque", "ops")
+    return handle
+
+
+async def paid_mid_run(env, db, queue, slug):
+    await _load(db, env, f.org(slug=slug, invoices=[f.invoice()]))
+    handle = await start_dunning_run(env.client, queue, slug, "F-1", "C1")
+    await env.sleep(timedelta(days=1))
+    await record_payment(env.client, db, slug, "F-1", f.Decimal("1200.00"), "P1", (await env.get_current_time()).date())
+    return handle
+
+
+async def held_then_resumed(env, db, queue, slug):
+    await _load(db, env, f.org(slug=slug, dunning={"enabled": False}, invoices=[f.invoice()]))
+    handle = await start_dunning_run(env.client, queue, slug, "F-1", "C1")
+    await env.sleep(timedelta(days=3))
+    await set_dunning_activation(env.client, db, slug, True)
+    return handle
+
+
+async def sweep(env, db, queue, slug):
+    await _load(db, env, f.org(slug=slug, invoices=[f.invoice("F-1"), f.invoice("F-2")]))
+    return await env.client.start_workflow(DunningSweepWorkflow.run, SweepRequest(slug), id=f"sweep-{slug}",
+                                           task_queue=queue)
+
+
+async def simulation(env, db, queue, slug):
+    await _load(db, env, f.org(slug=slug))
+    handle = await start_simulation(env.client, db, queue, slug, f.SENDER)
+    for _ in range(6):
+        await handle.execute_update(ScenarioSimulationWorkflow.execute_next)
+    return handle
+
+
+SCENARIOS = {fn.__name__: fn for fn in (completed_default_scenario, cancelled_by_signal, paid_mid_run,
+                                        held_then_resumed, sweep, simulation)}
+
+if __name__ == "__main__":
+    asyncio.run(record())
+    os._exit(0)  # sdk-python#300

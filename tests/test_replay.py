@@ -1,0 +1,25 @@
+"""Histories of representative runs (tests/histories/, refreshed with `python -m tests.histories.record`)
+replayed against today's workflow code: a change that breaks determinism fails here, before it
+reaches running workflows. Intended changes go behind workflow.patched(...)."""
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from relance.temporal_client import DATA_CONVERTER
+from worker import WORKFLOWS
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def test_histories_are_there():
+    assert {p.stem for p in HISTORIES} >= {"completed_default_scenario", "cancelled_by_signal", "paid_mid_run",
+                                           "held_then_resumed", "sweep", "simulation"}
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_history_replays_deterministically(path):
+    history = WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))
+    await Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER).replay_workflow(history)
