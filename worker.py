@@ -18,6 +18,7 @@ from activities.simulation import SimulationActivities
 from activities.sweep import SweepActivities
 from relance.config import Settings
 from relance.db import Database
+from relance.ids import email_queue
 from relance.logging import LogContextInterceptor, configure
 from relance.mailer import SesMailer
 from relance.temporal_client import connect, metrics_runtime
@@ -30,28 +31,48 @@ WORKFLOWS = [InvoiceDunningWorkflow, DunningSweepWorkflow, RenewalNoticeWorkflow
              ScenarioSimulationWorkflow]
 
 
-def activities(db: Database, mailer: SesMailer) -> list:
+def activities(db: Database, mailer: SesMailer) -> tuple[list, list]:
+    """(the activities that only touch the database and Temporal, the ones that call SES)."""
     dunning = DunningActivities(db, mailer)
     renewal = RenewalActivities(db, mailer)
     sweep = SweepActivities(db)
     simulation = SimulationActivities(db, mailer)
-    return [dunning.begin_run, dunning.check_invoice, dunning.execute_step, dunning.finish_run,
-            renewal.begin_notice, renewal.send_notice, renewal.finish_notice,
-            sweep.start_overdue_runs, sweep.start_due_renewal_notices,
-            simulation.load_simulation, simulation.simulate_step]
+    return ([dunning.begin_run, dunning.check_invoice, dunning.finish_run,
+             renewal.begin_notice, renewal.finish_notice,
+             sweep.start_overdue_runs, sweep.start_due_renewal_notices, simulation.load_simulation],
+            [dunning.execute_step, renewal.send_notice, simulation.simulate_step])
+
+
+class RelanceWorker:
+    """Two workers: the workflows and database activities on `task_queue`; the activities that send
+    email on their own queue, which the server rate-limits to the SES quota (all workers together)."""
+
+    def __init__(self, workers: list[Worker]):
+        self.workers = workers
+
+    async def __aenter__(self) -> "RelanceWorker":
+        for worker in self.workers:
+            await worker.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        for worker in reversed(self.workers):
+            await worker.__aexit__(*exc)
 
 
 def build_worker(client: Client, task_queue: str, db: Database, mailer: SesMailer,
-                 activity_list: list | None = None) -> Worker:
-    """`activity_list` replaces the real activities, for failure-injection tests only."""
-    return Worker(
-        client,
-        task_queue=task_queue,
-        workflows=WORKFLOWS,
-        activities=activity_list if activity_list is not None else activities(db, mailer),
-        interceptors=[LogContextInterceptor()],
-        max_cached_workflows=5000,
-    )
+                 overrides: dict | None = None, ses_rate: float | None = None) -> RelanceWorker:
+    """`overrides` replaces activities by name, for failure-injection tests only."""
+    overrides = overrides or {}
+    common, emailing = (
+        [overrides.get(fn.__name__, fn) for fn in group] for group in activities(db, mailer))
+    interceptors = [LogContextInterceptor()]
+    return RelanceWorker([
+        Worker(client, task_queue=task_queue, workflows=WORKFLOWS, activities=common, interceptors=interceptors,
+               max_cached_workflows=5000),
+        Worker(client, task_queue=email_queue(task_queue), activities=emailing, interceptors=interceptors,
+               max_task_queue_activities_per_second=ses_rate),
+    ])
 
 
 async def run_worker(settings: Settings) -> None:
@@ -65,7 +86,7 @@ async def run_worker(settings: Settings) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with build_worker(client, settings.task_queue, db, SesMailer(settings)):
+        async with build_worker(client, settings.task_queue, db, SesMailer(settings), ses_rate=settings.ses_rate):
             structlog.get_logger("relance.worker").info(
                 "worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
             await stop.wait()

@@ -353,8 +353,8 @@ async def cmd_admin(settings: Settings, args) -> int:
 # --- stack --------------------------------------------------------------------------------------
 
 async def cmd_up(settings: Settings, args) -> int:
-    from relance.local.stack import LocalStack
     from relance.admin import ensure_search_attributes
+    from relance.local.stack import LocalStack
     from relance.mailer import SesMailer
     from relance.migrate import upgrade_async
 

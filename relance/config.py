@@ -30,6 +30,9 @@ class Settings:
     task_queue: str = field(default_factory=lambda: _env("RELANCE_TASK_QUEUE", "relance"))
     # Empty means real AWS SES (credentials from the usual boto3 chain).
     ses_endpoint: str = field(default_factory=lambda: _env("RELANCE_SES_ENDPOINT", "http://127.0.0.1:4579"))
+    # Emails per second for all workers together (your SES sending quota); empty: no limit.
+    ses_rate: float | None = field(
+        default_factory=lambda: float(_env("RELANCE_SES_RATE", "0")) or None)
     aws_region: str = field(default_factory=lambda: _env("AWS_REGION", "eu-west-1"))
     log_format: str = field(default_factory=lambda: _env("RELANCE_LOG_FORMAT", "console"))
     log_level: str = field(default_factory=lambda: _env("RELANCE_LOG_LEVEL", "INFO"))

@@ -18,3 +18,8 @@ def renewal_workflow_id(org_slug: str, contract_ref: str, term_end: date) -> str
 
 def renewal_schedule_id(org_slug: str) -> str:
     return f"renewal-inspection:{org_slug}"
+
+
+def email_queue(task_queue: str) -> str:
+    """The task queue of the activities that call SES, rate-limited to the SES quota."""
+    return f"{task_queue}-email"

@@ -18,7 +18,12 @@ from relance import predefined, repository
 from relance.db import Database
 from relance.import_format import ScenarioIn, StepIn, TaskIn, TemplateIn
 from relance.importer import (
-    ImportRejected, predefined_copies, scenario_check, template_check, write_scenario, write_template,
+    ImportRejected,
+    predefined_copies,
+    scenario_check,
+    template_check,
+    write_scenario,
+    write_template,
 )
 from relance.mailer import SesMailer
 from relance.plans import scenario_steps

@@ -21,13 +21,13 @@ from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
 from models import RunEvent, Task
+from relance.admin import ensure_search_attributes
 from relance.config import Settings
 from relance.db import Database
 from relance.ids import dunning_workflow_id
 from relance.local import ses as local_ses
 from relance.local.postgres import LocalPostgres
 from relance.local.ses import LocalSes
-from relance.admin import ensure_search_attributes
 from relance.mailer import SesMailer
 from relance.migrate import upgrade_async
 from relance.temporal_client import DATA_CONVERTER

@@ -43,6 +43,12 @@ async def test_completed_run_records_sent_email_with_provider_id(stack):
     [message] = stack.sent()
     assert sent.provider_message_id == message["message_id"]
     assert sent.recipient == "billing@dupont.example.org"
+    history = await handle.fetch_history()
+    queues = {e.activity_task_scheduled_event_attributes.activity_type.name:
+              e.activity_task_scheduled_event_attributes.task_queue.name
+              for e in history.events if e.HasField("activity_task_scheduled_event_attributes")}
+    assert queues["execute_step"] == f"{stack.task_queue}-email"  # the SES-rate-limited queue
+    assert queues["begin_run"] == stack.task_queue
     attributes = await stack.keywords(handle)
     assert attributes[sa.ORGANISATION.name] == stack.slug
     assert attributes[sa.INVOICE_NUMBER.name] == "F-1"

@@ -13,7 +13,6 @@ from models import RunEvent
 from relance.dunning import ExitReason, RunState, StepInput, StepOutcome
 from starter.api import invoice_created, record_payment, set_dunning_activation
 from tests import factories as f
-from worker import activities as real_activities
 from worker import build_worker
 from workflows.dunning import InvoiceDunningWorkflow
 
@@ -172,9 +171,8 @@ async def test_email_activity_retried_after_ses_accepted_sends_nothing_more(stac
             raise RuntimeError("worker lost after SES accepted the message")
         return outcome
 
-    injected = [a for a in real_activities(stack.db, stack.mailer) if a.__name__ != "execute_step"]
     queue = stack.task_queue + "-crash"
-    async with build_worker(stack.client, queue, stack.db, stack.mailer, [*injected, execute_step_then_crash]):
+    async with build_worker(stack.client, queue, stack.db, stack.mailer, {"execute_step": execute_step_then_crash}):
         handle = await replace(stack, task_queue=queue).start()
         result = await handle.result()
     assert result.reason == ExitReason.COMPLETED

@@ -19,7 +19,6 @@ from relance.renewal import NoticeAttempt, NoticeInput, NoticeOutcome, NoticeRea
 from relance.renewal_terms import add_months
 from starter.api import cancel_renewal_notice
 from tests import factories as f
-from worker import activities as real_activities
 from worker import build_worker
 from workflows.renewal import RenewalNoticeWorkflow
 from workflows.sweep import RenewalInspectionWorkflow
@@ -246,9 +245,8 @@ async def test_send_retried_after_ses_accepted_sends_nothing_more(stack):
             raise RuntimeError("worker lost after SES accepted the message")
         return attempt
 
-    injected = [a for a in real_activities(stack.db, stack.mailer) if a.__name__ != "send_notice"]
     queue = stack.task_queue + "-crash"
-    async with build_worker(stack.client, queue, stack.db, stack.mailer, [*injected, send_then_crash]):
+    async with build_worker(stack.client, queue, stack.db, stack.mailer, {"send_notice": send_then_crash}):
         assert (await inspect(replace(stack, task_queue=queue))).started == 1
         [notice] = await until_ended(stack)
     assert (notice.outcome, notice.recipient) == ("sent", "billing@dupont.example.org")

@@ -12,6 +12,8 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+from workflows.routing import email_queue_of_this_run
+
 with workflow.unsafe.imports_passed_through():
     from activities.dunning import DunningActivities
     from relance import search_attributes as sa
@@ -94,7 +96,7 @@ class InvoiceDunningWorkflow:
                 DunningActivities.execute_step,
                 StepInput(workflow.info().workflow_id, self._plan.org_slug, self._plan.invoice_number,
                           self._plan.scenario_id, step.position, workflow.now()),
-                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY,
+                task_queue=email_queue_of_this_run(), start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY,
                 summary=f"Step {step.position}: {step.label} ({step.kind})",
             )
             if outcome.status not in (StepStatus.HELD, StepStatus.BLOCKED):

@@ -14,6 +14,8 @@ from datetime import datetime, time, timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+from workflows.routing import email_queue_of_this_run
+
 with workflow.unsafe.imports_passed_through():
     from activities.renewal import RenewalActivities
     from relance import search_attributes as sa
@@ -74,7 +76,7 @@ class RenewalNoticeWorkflow:
             attempt = await workflow.execute_activity_method(
                 RenewalActivities.send_notice,
                 NoticeInput(workflow_id, plan.org_slug, plan.contract_ref, plan.term_end, workflow.now()),
-                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY,
+                task_queue=email_queue_of_this_run(), start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY,
                 summary=f"Send the renewal notice of {plan.contract_ref}",
             )
             self._retry_now = False
