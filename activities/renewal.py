@@ -20,7 +20,6 @@ from relance.dunning import RunState
 from relance.mailer import OutgoingEmail, SenderNotVerified, SesMailer
 from relance.rendering import MergeData, TemplateProblem, merge_values, render
 from relance.renewal import (
-    BeginNoticeInput,
     FinishNoticeInput,
     NoticeAttempt,
     NoticeInput,
@@ -40,7 +39,7 @@ class RenewalActivities:
         self.mailer = mailer
 
     @activity.defn
-    async def begin_notice(self, inp: BeginNoticeInput) -> NoticePlan:
+    async def begin_notice(self, inp: NoticeInput) -> NoticePlan:
         """Record the notice (once) and tell the workflow where and when it may be sent."""
         async with self.db.session() as session:
             file = await _contract_file(session, inp.org_slug, inp.contract_ref)

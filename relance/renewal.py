@@ -44,15 +44,6 @@ class RenewalInput:
 
 
 @dataclass
-class BeginNoticeInput:
-    workflow_id: str
-    org_slug: str
-    contract_ref: str
-    term_end: date
-    now: datetime
-
-
-@dataclass
 class NoticePlan:
     org_slug: str
     contract_ref: str
@@ -65,6 +56,8 @@ class NoticePlan:
 
 @dataclass
 class NoticeInput:
+    """What every notice activity is given: which notice, and the workflow's time."""
+
     workflow_id: str
     org_slug: str
     contract_ref: str

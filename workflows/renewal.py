@@ -22,7 +22,6 @@ with workflow.unsafe.imports_passed_through():
     from relance import timing
     from relance.dunning import CancelRequest, RunState
     from relance.renewal import (
-        BeginNoticeInput,
         FinishNoticeInput,
         NoticeAttempt,
         NoticeInput,
@@ -55,7 +54,7 @@ class RenewalNoticeWorkflow:
         workflow_id = workflow.info().workflow_id
         self._plan = plan = await workflow.execute_activity_method(
             RenewalActivities.begin_notice,
-            BeginNoticeInput(workflow_id, inp.org_slug, inp.contract_ref, inp.term_end, workflow.now()),
+            NoticeInput(workflow_id, inp.org_slug, inp.contract_ref, inp.term_end, workflow.now()),
             start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY, summary="Record the notice",
         )
         workflow.upsert_search_attributes([
