@@ -14,8 +14,10 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
+from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
+from models import RenewalNotice
 from relance.admin import ensure_search_attributes
 from relance.config import Settings
 from relance.db import Database
@@ -31,7 +33,7 @@ from tests import factories as f
 from tests.conftest import TEST_SERVER, free_port
 from worker import build_worker
 from workflows.simulation import ScenarioSimulationWorkflow
-from workflows.sweep import DunningSweepWorkflow
+from workflows.sweep import DunningSweepWorkflow, RenewalInspectionWorkflow
 
 HERE = Path(__file__).parent
 
@@ -113,8 +115,34 @@ async def simulation(env, db, queue, slug):
     return handle
 
 
+async def renewal_inspection(env, db, queue, slug):
+    await _load(db, env, f.org(slug=slug, renewals=f.RENEWALS, contracts=[f.contract()]))
+    return await env.client.start_workflow(RenewalInspectionWorkflow.run, SweepRequest(slug),
+                                           id=f"inspection-{slug}", task_queue=queue)
+
+
+async def renewal_notice(env, db, queue, slug):
+    """The notice a first inspection started (found by its row), waiting for its window then sent."""
+    await _load(db, env, f.org(slug=slug, dunning={"send_window": ["09:00", "18:00"]}, renewals=f.RENEWALS,
+                               contracts=[f.contract()]))
+    inspection = await env.client.start_workflow(RenewalInspectionWorkflow.run, SweepRequest(slug),
+                                                 id=f"inspection-{slug}", task_queue=queue)
+    with env.auto_time_skipping_disabled():
+        await inspection.result()
+    for _ in range(50):  # the notice writes its row as it begins, just after the inspection returns
+        async with db.session() as session:
+            notices = (await session.exec(select(RenewalNotice.workflow_id))).all()
+        if notices:
+            break
+        await asyncio.sleep(0.1)
+    workflow_id = notices[-1]
+    await env.sleep(timedelta(days=1))  # past the next window opening: the notice has gone
+    return env.client.get_workflow_handle(workflow_id)
+
+
 SCENARIOS = {fn.__name__: fn for fn in (completed_default_scenario, cancelled_by_signal, paid_mid_run,
-                                        held_then_resumed, sweep, simulation)}
+                                        held_then_resumed, sweep, simulation, renewal_inspection,
+                                        renewal_notice)}
 
 if __name__ == "__main__":
     asyncio.run(record())
