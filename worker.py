@@ -30,6 +30,18 @@ WORKFLOWS = [InvoiceDunningWorkflow, DunningSweepWorkflow, RenewalNoticeWorkflow
              ScenarioSimulationWorkflow]
 
 
+# Sized for throughput on a small host (TEMPORAL.md, pitfall 14): enough task slots and pollers that
+# the worker, not poll round trips, sets the pace, and a cache large enough that waking runs are not
+# replayed. bench/baseline_worker.py uses the same values so the benchmark compares like with like.
+TUNING = dict(
+    max_concurrent_workflow_tasks=500,
+    max_concurrent_activities=1000,
+    max_cached_workflows=5000,
+    max_concurrent_workflow_task_polls=20,
+    max_concurrent_activity_task_polls=20,
+)
+
+
 def activities(db: Database, mailer: SesMailer) -> list:
     dunning = DunningActivities(db, mailer)
     renewal = RenewalActivities(db, mailer)
@@ -50,7 +62,7 @@ def build_worker(client: Client, task_queue: str, db: Database, mailer: SesMaile
         workflows=WORKFLOWS,
         activities=activity_list if activity_list is not None else activities(db, mailer),
         interceptors=[LogContextInterceptor()],
-        max_cached_workflows=5000,
+        **TUNING,
     )
 
 
