@@ -46,6 +46,9 @@ class BenchStack:
             "RELANCE_TASK_QUEUE": "relance-bench",
             "RELANCE_LOG_FORMAT": "json",
         })
+        # Workers run as installed (pip writes bytecode): without .pyc files the workflow sandbox
+        # compiles the workflow's module from source for every new run, a cost production never pays.
+        os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
         self.settings = Settings()
         self.local = LocalStack(self.settings)
 
