@@ -1,11 +1,12 @@
 # Two commands for a fresh machine (Python 3.11+, no Docker, no internet but PyPI):
 #   make up    start the whole local stack with the demo data and run the sweep (Ctrl-C stops it all)
 #   make test  run the test suite against real PostgreSQL, Temporal test/dev servers and local SES
+#   make bench relance against bare Temporal on the same local stack (BENCH_ARGS="--n 10000")
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: up test install browser clean
+.PHONY: up test bench install browser clean
 
 install: $(STAMP)
 
@@ -13,7 +14,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "relance needs Python 3.11 or newer (set PYTHON=...)")'
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e ".[local,test]"
+	$(VENV)/bin/python -m pip install --quiet -e ".[local,test,bench]"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -28,6 +29,9 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium for the browser test"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "could not install chromium: the browser test will skip (and fail under CI=true)"; }
+
+bench: $(STAMP)
+	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .relance .pytest_cache

@@ -31,6 +31,18 @@ WORKFLOWS = [InvoiceDunningWorkflow, DunningSweepWorkflow, RenewalNoticeWorkflow
              ScenarioSimulationWorkflow]
 
 
+# Sized for throughput on a small host (TEMPORAL.md, pitfall 14): enough task slots and pollers that
+# the worker, not poll round trips, sets the pace, and a cache large enough that waking runs are not
+# replayed. bench/baseline_worker.py uses the same values so the benchmark compares like with like.
+TUNING = dict(
+    max_concurrent_workflow_tasks=500,
+    max_concurrent_activities=1000,
+    max_cached_workflows=5000,
+    max_concurrent_workflow_task_polls=20,
+    max_concurrent_activity_task_polls=20,
+)
+
+
 def activities(db: Database, mailer: SesMailer) -> tuple[list, list]:
     """(the activities that only touch the database and Temporal, the ones that call SES)."""
     dunning = DunningActivities(db, mailer)
@@ -69,8 +81,10 @@ def build_worker(client: Client, task_queue: str, db: Database, mailer: SesMaile
     interceptors = [LogContextInterceptor()]
     return RelanceWorker([
         Worker(client, task_queue=task_queue, workflows=WORKFLOWS, activities=common, interceptors=interceptors,
-               max_cached_workflows=5000),
+               **TUNING),
         Worker(client, task_queue=email_queue(task_queue), activities=emailing, interceptors=interceptors,
+               max_concurrent_activities=TUNING["max_concurrent_activities"],
+               max_concurrent_activity_task_polls=TUNING["max_concurrent_activity_task_polls"],
                max_task_queue_activities_per_second=ses_rate),
     ])
 

@@ -48,7 +48,6 @@ async def test_completed_run_records_sent_email_with_provider_id(stack):
               e.activity_task_scheduled_event_attributes.task_queue.name
               for e in history.events if e.HasField("activity_task_scheduled_event_attributes")}
     assert queues["execute_step"] == f"{stack.task_queue}-email"  # the SES-rate-limited queue
-    assert queues["begin_run"] == stack.task_queue
     attributes = await stack.keywords(handle)
     assert attributes[sa.ORGANISATION.name] == stack.slug
     assert attributes[sa.INVOICE_NUMBER.name] == "F-1"

@@ -76,7 +76,8 @@ async def test_sweep_does_nothing_while_dunning_is_off(stack):
 
 async def test_sweep_retried_mid_way_resumes_after_the_last_heartbeat(dev_stack, db, mailer, monkeypatch):
     """On the dev server (which keeps heartbeat details across a failed attempt): the first attempt
-    dies on the third invoice; the retry carries on from there instead of starting over."""
+    dies on the third invoice; the retry carries on from there instead of starting over. One start
+    in flight at a time, so the order of the calls is known."""
     from temporalio import activity
 
     import activities.sweep as sweep_module
@@ -93,6 +94,7 @@ async def test_sweep_retried_mid_way_resumes_after_the_last_heartbeat(dev_stack,
 
     monkeypatch.setattr(sweep_module, "start_dunning_run", flaky_start)
     monkeypatch.setattr(sweep_module, "PAGE_SIZE", 2)
+    monkeypatch.setattr(sweep_module, "START_CONCURRENCY", 1)
     slug = f"resume-{task_queue[-8:]}"
     await mailer.verify(f.SENDER)
     await f.load(db, f.org(slug=slug, invoices=[f.invoice(f"F-{n}") for n in range(1, 6)]), f.date.today())

@@ -1,0 +1,1 @@
+"""Benchmarks: relance against bare Temporal on the same local stack, in one run (`make bench`)."""

@@ -1,0 +1,41 @@
+"""Generated organisations in the import format, loaded through the real importer."""
+
+from __future__ import annotations
+
+SENDER = "bench@example.com"
+
+ONE_REMINDER = [{"kind": "email", "label": "Relance", "offset_days": 10, "template": "fr/first_reminder"}]
+
+# The demo's default scenario: 90 days from the first reminder to the phone call.
+DEFAULT_SCENARIO = [
+    {"kind": "email", "label": "Rappel", "offset_days": -3, "template": "fr/rappel"},
+    {"kind": "email", "label": "Première relance", "offset_days": 10, "template": "fr/first_reminder"},
+    {"kind": "pause", "label": "Pause", "days": 20},
+    {"kind": "email", "label": "Deuxième relance", "template": "fr/second_reminder"},
+    {"kind": "pause", "label": "Pause", "days": 60},
+    {"kind": "action", "label": "Appel", "task": {"title": "Appeler le client", "due_in_days": 7}},
+]
+
+
+def organisation(slug: str, invoices: int, due: str, steps: list[dict], apply_to_new: bool = False,
+                 window: tuple[str, str] = ("00:00", "23:59:59")) -> dict:
+    """One sender, ten customers, `invoices` invoices all due on `due` ("today-20", a date...).
+    The default send window is the whole day, so a reminder goes as soon as its step is due."""
+    return {
+        "slug": slug, "name": f"Bench {slug}", "timezone": "Europe/Paris", "locale": "fr_FR",
+        "dunning": {"enabled": True, "apply_to_new_invoices": apply_to_new, "send_window": list(window),
+                    "scenario": "default", "sender": SENDER},
+        "users": [{"email": SENDER, "first_name": "Claire", "last_name": "Martin"}],
+        "scenarios": [{"key": "default", "name": "Bench", "steps": steps}],
+        "accounts": [
+            {"ref": f"C{a}", "name": f"Client {a}", "email": f"compta@client{a}.example.org",
+             "contacts": [{"ref": f"C{a}-1", "civility": "Mme", "first_name": "Ann", "last_name": f"Client{a}",
+                           "email": f"billing@client{a}.example.org", "billing": True}]}
+            for a in range(10)
+        ],
+        "invoices": [
+            {"number": f"B-{i:06d}", "account": f"C{i % 10}", "invoice_date": "today-50", "due_date": due,
+             "amount_excl_tax": "1000.00", "amount_incl_tax": "1200.00"}
+            for i in range(invoices)
+        ],
+    }

@@ -1,0 +1,52 @@
+"""What every phase needs: bounded-concurrency starts, polling until a count is reached, process
+CPU and memory read from the operating system's own accounting."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Awaitable, Callable, Iterable
+
+import psutil
+
+POLL_SECONDS = 0.1
+# In-flight starts for the baseline; the sweep starts with its own limit (activities/sweep.py).
+START_CONCURRENCY = 32
+
+
+async def bounded(calls: Iterable[Callable[[], Awaitable]], limit: int = START_CONCURRENCY) -> list:
+    gate = asyncio.Semaphore(limit)
+
+    async def one(call):
+        async with gate:
+            return await call()
+
+    return await asyncio.gather(*(one(call) for call in calls))
+
+
+async def until(count: Callable[[], Awaitable[int]], target: int, timeout: float,
+                alive: Callable[[], None] = lambda: None) -> float:
+    """Poll `count()` until it reaches `target`; return the perf_counter time it was first seen."""
+    deadline = time.perf_counter() + timeout
+    while True:
+        seen = await count()
+        now = time.perf_counter()
+        if seen >= target:
+            return now
+        alive()
+        if now > deadline:
+            raise TimeoutError(f"only {seen} of {target} after {timeout:.0f} s")
+        await asyncio.sleep(POLL_SECONDS)
+
+
+def cpu_seconds(proc: psutil.Process) -> float:
+    """User + system CPU of the process and its children, as the kernel accounts it."""
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        times = p.cpu_times()
+        total += times.user + times.system
+    return total
+
+
+def rss_mb(proc: psutil.Process) -> float:
+    return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]) / 2**20

@@ -1,0 +1,133 @@
+"""`python -m bench.run`: relance against bare Temporal on one local stack, in one run.
+
+Baseline and relance repetitions alternate, so drift on a shared machine hits both alike; each
+figure is reported as median, min and max over its repetitions. Prints a table, writes JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from bench import data, memory, throughput, timeskip
+from bench.stack import BenchStack
+from relance.db import Database
+from relance.logging import configure
+from relance.mailer import SesMailer
+
+WARM_UP_RUNS = 20
+
+# name: (unit, target, how it is read)
+FIGURES = {
+    "baseline_workflows_per_s": ("wf/s", "40-50 expected", "bare one-activity workflows, first start to last completion"),
+    "relance_runs_per_s": ("runs/s", "", "sweep start to last first reminder sent (audit row 'sent')"),
+    "relance_to_baseline": ("ratio", ">= 0.8", "relance runs/s over baseline wf/s, same repetition"),
+    "sweep_starts_per_s": ("runs/s", "", "runs started by the sweep alone"),
+    "bare_starts_per_s": ("wf/s", "", "bare starts, 32 in flight"),
+    "ninety_day_scenario_s": ("s", "< 0.3", "whole default scenario on the time-skipping server"),
+    "worker_rss_mb": ("MB", "< 250", "relance worker with the sleeping runs"),
+    "server_rss_mb": ("MB", "", "dev server with the sleeping runs"),
+    "worker_cpu_ms_per_run": ("ms", "", "relance worker CPU per run (whole run)"),
+    "server_cpu_ms_per_run": ("ms", "", "dev server CPU per relance run"),
+    "baseline_worker_cpu_ms_per_run": ("ms", "", "baseline worker CPU per bare workflow"),
+    "baseline_server_cpu_ms_per_run": ("ms", "", "dev server CPU per bare workflow"),
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    p.add_argument("--n", type=int, default=2000, help="runs per throughput repetition (default 2000)")
+    p.add_argument("--repeat", type=int, default=3, help="throughput repetitions (default 3)")
+    p.add_argument("--memory-runs", type=int, default=10_000, help="sleeping runs for the memory figure")
+    p.add_argument("--memory-samples", type=int, default=3, help="RSS readings, 1 s apart")
+    p.add_argument("--timeskip-runs", type=int, default=20, help="90-day scenarios on the test server")
+    p.add_argument("--out", type=Path, default=Path("bench/results/latest.json"))
+    return p
+
+
+async def measure(args) -> dict[str, list[float]]:
+    samples: dict[str, list[float]] = {name: [] for name in FIGURES}
+    home = Path(tempfile.mkdtemp(prefix="relance-bench-"))
+    stack = BenchStack(home)
+    print(f"stack under {home}", file=sys.stderr)
+    try:
+        client = await stack.start()
+        db = Database(stack.settings.database_url)
+        mailer = SesMailer(stack.settings)
+        await mailer.verify(data.SENDER)
+        step("90-day scenario on the time-skipping server")
+        samples["ninety_day_scenario_s"] = await timeskip.ninety_days(db, mailer, args.timeskip_runs)
+        step("warm-up")
+        await throughput.baseline(stack, client, WARM_UP_RUNS)
+        await throughput.relance(stack, client, db, WARM_UP_RUNS)
+        for rep in range(args.repeat):
+            step(f"repetition {rep + 1}/{args.repeat}: baseline, then relance, {args.n} runs each")
+            bare = await throughput.baseline(stack, client, args.n)
+            ours = await throughput.relance(stack, client, db, args.n)
+            print(f"  baseline {bare['workflows_per_s']:.1f} wf/s, relance {ours['runs_per_s']:.1f} runs/s",
+                  file=sys.stderr)
+            for name, value in [
+                ("baseline_workflows_per_s", bare["workflows_per_s"]), ("relance_runs_per_s", ours["runs_per_s"]),
+                ("relance_to_baseline", ours["runs_per_s"] / bare["workflows_per_s"]),
+                ("sweep_starts_per_s", ours["sweep_starts_per_s"]), ("bare_starts_per_s", bare["starts_per_s"]),
+                ("worker_cpu_ms_per_run", ours["worker_cpu_ms_per_run"]),
+                ("server_cpu_ms_per_run", ours["server_cpu_ms_per_run"]),
+                ("baseline_worker_cpu_ms_per_run", bare["worker_cpu_ms_per_run"]),
+                ("baseline_server_cpu_ms_per_run", bare["server_cpu_ms_per_run"]),
+            ]:
+                samples[name].append(value)
+        step(f"{args.memory_runs} sleeping runs")
+        samples.update(await memory.sleeping_runs(stack, client, db, args.memory_runs, args.memory_samples))
+        await db.close()
+    finally:
+        stack.stop()
+    shutil.rmtree(home, ignore_errors=True)
+    return samples
+
+
+def step(text: str) -> None:
+    print(f"bench: {text}", file=sys.stderr, flush=True)
+
+
+def summarise(samples: dict[str, list[float]]) -> dict:
+    return {name: {"median": statistics.median(values), "min": min(values), "max": max(values),
+                   "samples": values, "unit": FIGURES[name][0], "target": FIGURES[name][1],
+                   "what": FIGURES[name][2]}
+            for name, values in samples.items()}
+
+
+def table(figures: dict) -> str:
+    lines = [f"{'figure':32} {'median':>10} {'min':>10} {'max':>10}  {'unit':7} target",
+             "-" * 84]
+    for name, f in figures.items():
+        lines.append(f"{name:32} {f['median']:10.3f} {f['min']:10.3f} {f['max']:10.3f}  {f['unit']:7} {f['target']}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    configure("console", "WARNING")  # the in-process time-skipping worker would log every step
+    figures = summarise(asyncio.run(measure(args)))
+    report = {
+        "parameters": {"n": args.n, "repeat": args.repeat, "memory_runs": args.memory_runs,
+                       "memory_samples": args.memory_samples, "timeskip_runs": args.timeskip_runs},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "figures": figures,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2))
+    print(table(figures))
+    print(f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""Figures 1, 2, 3 and 6: bare workflows against relance runs, on the same server in the same run.
+
+Both rates are runs over the time from the first start to the moment the last one is seen done
+(bare: workflow completed; relance: first reminder sent, i.e. its audit row says 'sent'). Both are
+read by polling every 0.1 s, so the error is the same on both sides.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import boto3
+from sqlalchemy import func
+from sqlmodel import col, select
+from temporalio.client import Client
+
+from bench import data
+from bench.measure import bounded, cpu_seconds, until
+from bench.stack import BASELINE_QUEUE, BenchStack
+from models import DunningRun, RunEvent
+from relance.db import Database
+from relance.dunning import SweepRequest
+from relance.importer import import_data
+from workflows.sweep import DunningSweepWorkflow
+
+
+def _timeout(n: int) -> float:
+    """Generous: a stuck phase fails the bench instead of hanging it (at least 2 runs/s)."""
+    return 120 + n / 2
+
+
+def _cpu(stack: BenchStack) -> dict[str, float]:
+    return {name: cpu_seconds(proc) for name, proc in stack.processes().items()}
+
+
+def _cpu_ms_per_run(before: dict, after: dict, worker: str, n: int) -> dict[str, float]:
+    return {"worker_cpu_ms_per_run": (after[worker] - before[worker]) * 1000 / n,
+            "server_cpu_ms_per_run": (after["server"] - before["server"]) * 1000 / n}
+
+
+async def baseline(stack: BenchStack, client: Client, n: int) -> dict[str, float]:
+    """N one-activity workflows, started as fast as a client with 32 calls in flight can."""
+    prefix = f"bare-{uuid.uuid4().hex[:8]}-"
+    done_query = f'WorkflowId STARTS_WITH "{prefix}" AND ExecutionStatus = "Completed"'
+    before = _cpu(stack)
+    started_at = time.perf_counter()
+    await bounded(lambda i=i: client.start_workflow("BareWorkflow", id=f"{prefix}{i}", task_queue=BASELINE_QUEUE)
+                  for i in range(n))
+    all_started = time.perf_counter()
+    done = await until(lambda: _count_workflows(client, done_query), n, _timeout(n), stack.check_alive)
+    return {"workflows_per_s": n / (done - started_at), "starts_per_s": n / (all_started - started_at),
+            **_cpu_ms_per_run(before, _cpu(stack), "baseline_worker", n)}
+
+
+async def relance(stack: BenchStack, client: Client, db: Database, n: int) -> dict[str, float]:
+    """N overdue invoices, one sweep; done when every run has sent its first reminder."""
+    slug = f"bench-{uuid.uuid4().hex[:8]}"
+    await import_data(db, {"organisations": [data.organisation(slug, n, "today-20", data.ONE_REMINDER)]},
+                      "bench", datetime.now(ZoneInfo("Europe/Paris")).date())
+    runs = f"dunning:{slug}:%"
+    sent = select(func.count(RunEvent.id)).where(RunEvent.outcome == "sent", col(RunEvent.workflow_id).like(runs))
+    ended = select(func.count()).where(col(DunningRun.workflow_id).like(runs), col(DunningRun.ended_at).is_not(None))
+    accepted_before = ses_accepted(stack)
+    before = _cpu(stack)
+    started_at = time.perf_counter()
+    sweep = await client.start_workflow(DunningSweepWorkflow.run, SweepRequest(slug), id=f"sweep:{slug}",
+                                        task_queue=stack.settings.task_queue)
+    all_sent = await until(lambda: _scalar(db, sent), n, _timeout(n), stack.check_alive)
+    swept = await sweep.result()
+    # The sweep's own end, from the server's record: when its activity had started the last run.
+    described = await sweep.describe()
+    sweep_seconds = (described.close_time - described.start_time).total_seconds()
+    await until(lambda: _scalar(db, ended), n, _timeout(n), stack.check_alive)  # CPU counts the whole run
+    after = _cpu(stack)
+    if swept.started != n or ses_accepted(stack) - accepted_before != n:
+        raise RuntimeError(f"expected {n} runs and emails, got {swept.started} runs, "
+                           f"{ses_accepted(stack) - accepted_before} emails")
+    return {"runs_per_s": n / (all_sent - started_at), "sweep_starts_per_s": n / sweep_seconds,
+            **_cpu_ms_per_run(before, after, "worker", n)}
+
+
+def ses_accepted(stack: BenchStack) -> int:
+    """Emails the local SES endpoint accepted so far (its send quota counter)."""
+    ses = boto3.client("ses", region_name=stack.settings.aws_region, endpoint_url=stack.settings.ses_endpoint,
+                       aws_access_key_id="local", aws_secret_access_key="local")
+    return int(ses.get_send_quota()["SentLast24Hours"])
+
+
+async def _count_workflows(client: Client, query: str) -> int:
+    return (await client.count_workflows(query)).count
+
+
+async def _scalar(db: Database, statement) -> int:
+    async with db.session() as session:
+        return (await session.exec(statement)).one()

@@ -1,0 +1,22 @@
+"""The benchmark runs end to end with a tiny N. No timed assertions: the figures only have to exist."""
+
+import json
+import subprocess
+import sys
+
+from bench.run import FIGURES
+from relance.config import PROJECT_ROOT
+
+
+def test_bench_runs_once_with_a_tiny_n(tmp_path):
+    out = tmp_path / "bench.json"
+    subprocess.run(
+        [sys.executable, "-m", "bench.run", "--n", "10", "--repeat", "1", "--memory-runs", "20",
+         "--memory-samples", "1", "--timeskip-runs", "1", "--out", str(out)],
+        cwd=PROJECT_ROOT, check=True, capture_output=True, timeout=300,
+    )
+    figures = json.loads(out.read_text())["figures"]
+    assert set(figures) == set(FIGURES)
+    for name, figure in figures.items():
+        assert figure["samples"], name
+        assert all(figure[key] > 0 for key in ("median", "min", "max")), name
