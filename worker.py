@@ -32,12 +32,13 @@ WORKFLOWS = [InvoiceDunningWorkflow, DunningSweepWorkflow, RenewalNoticeWorkflow
 
 
 # Sized for throughput on a small host (TEMPORAL.md, pitfall 14): enough task slots and pollers that
-# the worker, not poll round trips, sets the pace, and a cache large enough that waking runs are not
-# replayed. bench/baseline_worker.py uses the same values so the benchmark compares like with like.
+# the worker, not poll round trips, sets the pace. The workflow cache is what bounds memory
+# (RELANCE_WORKFLOW_CACHE; bench: 5,000 cached runs took 1,008 MB, 1,000 took 334 MB).
+# bench/baseline_worker.py uses the same values so the benchmark compares like with like.
 TUNING = dict(
     max_concurrent_workflow_tasks=500,
     max_concurrent_activities=1000,
-    max_cached_workflows=5000,
+    max_cached_workflows=Settings().workflow_cache,
     max_concurrent_workflow_task_polls=20,
     max_concurrent_activity_task_polls=20,
 )
