@@ -33,7 +33,7 @@ WORKFLOWS = [InvoiceDunningWorkflow, DunningSweepWorkflow, RenewalNoticeWorkflow
 
 # Sized for throughput on a small host (TEMPORAL.md, pitfall 14): enough task slots and pollers that
 # the worker, not poll round trips, sets the pace. The workflow cache is what bounds memory
-# (RELANCE_WORKFLOW_CACHE; bench: 5,000 cached runs took 1,008 MB, 1,000 took 334 MB).
+# (RELANCE_WORKFLOW_CACHE; bench, 10,000 sleeping runs: cache 5,000 → 1,008 MB, 1,000 → 334 MB, 400 → 238 MB).
 # bench/baseline_worker.py uses the same values so the benchmark compares like with like.
 TUNING = dict(
     max_concurrent_workflow_tasks=500,

@@ -41,7 +41,7 @@ class Settings:
     sweep_cron: str = field(default_factory=lambda: _env("RELANCE_SWEEP_CRON", "0 2 * * *"))
     # Runs kept in worker memory between their steps: each costs about 0.2 MB (sandboxed instance);
     # a run not cached is replayed from its (short) history when its timer fires.
-    workflow_cache: int = field(default_factory=lambda: int(_env("RELANCE_WORKFLOW_CACHE", "500")))
+    workflow_cache: int = field(default_factory=lambda: int(_env("RELANCE_WORKFLOW_CACHE", "400")))
     # host:port for the worker's Prometheus endpoint (SDK and relance metrics); empty: off.
     metrics_address: str = field(default_factory=lambda: _env("RELANCE_METRICS_ADDRESS", ""))
     # "id:base64key,..." (AES-256-GCM, 32-byte keys); the first encrypts, all decrypt (rotation).
