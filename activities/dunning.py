@@ -6,7 +6,7 @@ key so a retried activity never sends or creates twice.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy import delete, update
@@ -16,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from models import DunningRun, RunEvent, ScenarioStep, Task
+from models import DunningRun, EmailTemplate, RunEvent, ScenarioStep, Task
 from relance import repository, rules, timing
 from relance.compose import compose_for_invoice
 from relance.db import Database
@@ -47,40 +47,31 @@ class DunningActivities:
     @activity.defn
     async def begin_run(self, inp: BeginRunInput) -> RunPlan:
         """Record the run and freeze its plan; a retried or re-run start keeps the first scenario."""
-        async with self.db.session() as session:
+        async with self.db.autocommit() as session:
             file = await _invoice_file(session, inp.org_slug, inp.invoice_number)
             org = file.org
-            run = await session.get(DunningRun, inp.workflow_id)
-            scenario_id = run.scenario_id if run else org.default_scenario_id
-            if scenario_id is None:
+            run = await _record_run(session, inp, file)
+            if run is None:
                 raise ApplicationError(
                     f"organisation {org.slug!r}: field default_scenario is empty, no scenario to run",
                     type="NoScenario", non_retryable=True,
                 )
-            if run is None:
-                await session.exec(insert(DunningRun).values(
-                    workflow_id=inp.workflow_id, org_id=org.id, invoice_id=file.invoice.id,
-                    scenario_id=scenario_id, state=RunState.STARTING, started_at=inp.now,
-                ).on_conflict_do_nothing())
-            plan = await build_plan(session, file, scenario_id, run.started_at if run else inp.now)
+            plan = await build_plan(session, file, *run)
         log.info("run begun", org=org.slug, invoice=inp.invoice_number, scenario=plan.scenario_name)
         return plan
 
     @activity.defn
     async def check_invoice(self, inp: InvoiceCheckInput) -> InvoiceCheck:
         """Called when the run is told its invoice changed, so a payment ends it at once."""
-        async with self.db.session() as session:
+        async with self.db.autocommit() as session:
             file = await _invoice_file(session, inp.org_slug, inp.invoice_number)
         return InvoiceCheck(rules.exit_reason(file.invoice, file.amount_due), str(file.amount_due))
 
     @activity.defn
     async def execute_step(self, inp: StepInput) -> StepOutcome:
         """Re-check the invoice, then send the email or create the task of one step."""
-        async with self.db.session() as session:
+        async with self.db.autocommit() as session:
             file = await _invoice_file(session, inp.org_slug, inp.invoice_number)
-            step = (await session.exec(select(ScenarioStep).where(
-                ScenarioStep.scenario_id == inp.scenario_id, ScenarioStep.position == inp.position
-            ))).one()
             reason = rules.exit_reason(file.invoice, file.amount_due)
             if reason is not None:
                 return StepOutcome(StepStatus.EXIT, reason)
@@ -89,10 +80,16 @@ class DunningActivities:
                               idem_key=f"{inp.workflow_id}:{inp.position}:hold")
                 await _set_state(session, inp, RunState.HELD)
                 return StepOutcome(StepStatus.HELD, "dunning switched off")
-            await _set_state(session, inp, RunState.WAITING)
+            # The step with its template in one query (compose then finds the template in the session).
+            step, _ = (await session.exec(
+                select(ScenarioStep, EmailTemplate)
+                .outerjoin(EmailTemplate, EmailTemplate.id == ScenarioStep.template_id)
+                .where(ScenarioStep.scenario_id == inp.scenario_id, ScenarioStep.position == inp.position)
+            )).one()
             if timing.is_stale(_planned(step), file.invoice.due_date, inp.now, file.org.timezone):
                 await _record(session, inp, kind="skip", outcome="skipped", reason=NotSentReason.DUE_DATE_PASSED,
                               idem_key=f"{inp.workflow_id}:{inp.position}:skip")
+                await _set_state(session, inp, RunState.WAITING)
                 return StepOutcome(StepStatus.SKIPPED, NotSentReason.DUE_DATE_PASSED)
             if step.kind == "action":
                 return await _create_task(session, inp, file, step)
@@ -104,17 +101,9 @@ class DunningActivities:
     async def _prepare_email(self, session: AsyncSession, inp: StepInput, file: repository.InvoiceFile,
                              step: ScenarioStep) -> StepOutcome | OutgoingEmail:
         """Everything up to the send: a final outcome when nothing is to be sent, else the email,
-        claimed in the timeline (outcome 'sending') before it leaves."""
+        claimed in the timeline (outcome 'sending') before it leaves. A step claimed already (a
+        retried attempt) is never sent again: its first outcome stands."""
         key = f"{inp.workflow_id}:{inp.position}:email"
-        prior = (await session.exec(select(RunEvent).where(RunEvent.idem_key == key))).first()
-        if prior is not None:
-            if prior.outcome == "sending":
-                # A previous attempt died between SES and the audit row: SES may have the message.
-                prior.outcome, prior.reason = "uncertain", NotSentReason.DELIVERY_UNCERTAIN
-                log.warning("delivery uncertain, not resending", org=inp.org_slug, invoice=inp.invoice_number,
-                            step=inp.position)
-            return StepOutcome(StepStatus.DONE, prior.reason, prior.recipient, prior.provider_message_id)
-
         composition = await compose_for_invoice(session, self.mailer, file, step, inp.now)
         if composition.reason == NotSentReason.SENDER_NOT_VERIFIED:
             # Retried later, never lost: each refusal is in the timeline.
@@ -124,15 +113,20 @@ class DunningActivities:
             log.warning("reminder held: sender not verified", org=inp.org_slug, invoice=inp.invoice_number,
                         step=inp.position)
             return StepOutcome(StepStatus.BLOCKED, composition.detail)
-        if composition.email is None:
-            await _record(session, inp, kind="email", outcome="not_sent", reason=composition.reason,
-                          idem_key=key, subject=composition.detail)
+        email = composition.email
+        if email is None:
+            claimed = await _record(session, inp, kind="email", outcome="not_sent", reason=composition.reason,
+                                    idem_key=key, subject=composition.detail)
+        else:
+            claimed = await _record(session, inp, kind="email", outcome="sending", idem_key=key, recipient=email.to,
+                                    sender=email.sender_address, subject=email.subject)
+        if not claimed:
+            return await _prior_outcome(session, inp, key)
+        if email is None:
+            await _set_state(session, inp, RunState.WAITING)
             log.warning("reminder not sent", reason=composition.reason, org=inp.org_slug,
                         invoice=inp.invoice_number, step=inp.position)
             return StepOutcome(StepStatus.DONE, composition.reason)
-        email = composition.email
-        await _record(session, inp, kind="email", outcome="sending", idem_key=key, recipient=email.to,
-                      sender=email.sender_address, subject=email.subject)
         return email
 
     async def _deliver(self, inp: StepInput, email: OutgoingEmail) -> StepOutcome:
@@ -148,12 +142,14 @@ class DunningActivities:
             return StepOutcome(StepStatus.BLOCKED, f"{email.sender_address} is not a verified SES identity")
         except Exception:
             # SES did not take the message: release the claim so the retry sends it.
-            async with self.db.session() as session:
+            async with self.db.autocommit() as session:
                 await session.exec(delete(RunEvent).where(RunEvent.idem_key == key, RunEvent.outcome == "sending"))
             raise
-        async with self.db.session() as session:
-            await session.exec(update(RunEvent).where(RunEvent.idem_key == key).values(
-                outcome="sent", provider_message_id=message_id))
+        async with self.db.autocommit() as session:
+            # One statement, so the audit row and the run's state cannot disagree.
+            sent = update(RunEvent).where(RunEvent.idem_key == key).values(
+                outcome="sent", provider_message_id=message_id).cte("sent")
+            await session.exec(_state_update(inp, RunState.WAITING).add_cte(sent))
         activity.metric_meter().create_counter(
             "relance_reminders_sent", "Reminder emails accepted by SES").add(1, {"org": inp.org_slug})
         log.info("reminder sent", org=inp.org_slug, invoice=inp.invoice_number, step=inp.position,
@@ -162,13 +158,14 @@ class DunningActivities:
 
     @activity.defn
     async def finish_run(self, inp: FinishRunInput) -> None:
-        async with self.db.session() as session:
-            await session.exec(update(DunningRun).where(DunningRun.workflow_id == inp.workflow_id).values(
-                state=RunState.ENDED, exit_reason=inp.reason, exit_detail=inp.detail, ended_at=inp.now))
-            await session.exec(insert(RunEvent).values(
+        async with self.db.autocommit() as session:
+            exited = insert(RunEvent).values(
                 workflow_id=inp.workflow_id, kind="exit", outcome="exited", reason=inp.reason,
                 subject=inp.detail, idem_key=f"{inp.workflow_id}:exit", occurred_at=inp.now,
-            ).on_conflict_do_nothing())
+            ).on_conflict_do_nothing().cte("exited")
+            await session.exec(update(DunningRun).where(DunningRun.workflow_id == inp.workflow_id).values(
+                state=RunState.ENDED, exit_reason=inp.reason, exit_detail=inp.detail, ended_at=inp.now,
+            ).add_cte(exited))
         log.info("run finished", reason=inp.reason)
 
 
@@ -177,6 +174,25 @@ async def _invoice_file(session: AsyncSession, org_slug: str, number: str) -> re
         return await repository.invoice_file(session, org_slug, number)
     except repository.NotFound as exc:
         raise ApplicationError(str(exc), type="NotFound", non_retryable=True) from exc
+
+
+async def _record_run(session: AsyncSession, inp: BeginRunInput,
+                      file: repository.InvoiceFile) -> tuple[int, datetime] | None:
+    """The run's (scenario id, start), its row created on first call; None when there is no row and
+    no default scenario to start one with."""
+    scenario_id = file.org.default_scenario_id
+    if scenario_id is None:
+        run = await session.get(DunningRun, inp.workflow_id)
+        return (run.scenario_id, run.started_at) if run else None
+    statement = insert(DunningRun).values(
+        workflow_id=inp.workflow_id, org_id=file.org.id, invoice_id=file.invoice.id,
+        scenario_id=scenario_id, state=RunState.STARTING, started_at=inp.now,
+    )
+    # A no-op update on conflict makes RETURNING give the existing row: one round trip either way.
+    row = (await session.exec(statement.on_conflict_do_update(
+        index_elements=[DunningRun.workflow_id], set_={"workflow_id": statement.excluded.workflow_id},
+    ).returning(DunningRun.scenario_id, DunningRun.started_at))).one()
+    return row.scenario_id, row.started_at
 
 
 def _planned(step: ScenarioStep) -> PlannedStep:
@@ -194,14 +210,16 @@ async def _create_task(session: AsyncSession, inp: StepInput, file: repository.I
         idem_key=key, created_at=inp.now,
     ).on_conflict_do_nothing())
     await _record(session, inp, kind="action", outcome="created", idem_key=key, subject=step.task_title or step.label)
+    await _set_state(session, inp, RunState.WAITING)
     log.info("task created", org=inp.org_slug, invoice=inp.invoice_number, step=inp.position)
     return StepOutcome(StepStatus.DONE)
 
 
 async def _record(session: AsyncSession, inp: StepInput, *, kind: str, outcome: str, reason: str | None = None,
                   idem_key: str | None = None, recipient: str | None = None, sender: str | None = None,
-                  subject: str | None = None) -> None:
-    """Append to the run's timeline; an idempotency key makes a repeated decision a no-op."""
+                  subject: str | None = None) -> bool:
+    """Append to the run's timeline; False when the idempotency key was taken already (a repeated
+    decision, which writes nothing)."""
     if outcome == "not_sent":
         activity.metric_meter().create_counter(
             "relance_steps_not_sent", "Email steps not sent, by reason").add(1, {"reason": str(reason)})
@@ -209,9 +227,30 @@ async def _record(session: AsyncSession, inp: StepInput, *, kind: str, outcome: 
         workflow_id=inp.workflow_id, step_position=inp.position, kind=kind, outcome=outcome, reason=reason,
         recipient=recipient, sender=sender, subject=subject, idem_key=idem_key, occurred_at=inp.now,
     )
-    await session.exec(statement.on_conflict_do_nothing() if idem_key else statement)
+    if idem_key is None:
+        await session.exec(statement)
+        return True
+    inserted = await session.exec(statement.on_conflict_do_nothing().returning(RunEvent.id))
+    return inserted.first() is not None
+
+
+async def _prior_outcome(session: AsyncSession, inp: StepInput, key: str) -> StepOutcome:
+    """The outcome of a step an earlier attempt claimed. A claim still 'sending' means that attempt
+    died between SES and the audit row: SES may have the message, so it is marked uncertain, not resent."""
+    prior = (await session.exec(select(RunEvent).where(RunEvent.idem_key == key))).one()
+    if prior.outcome == "sending":
+        prior.outcome, prior.reason = "uncertain", NotSentReason.DELIVERY_UNCERTAIN
+        await session.exec(update(RunEvent).where(RunEvent.id == prior.id).values(
+            outcome=prior.outcome, reason=prior.reason))
+        log.warning("delivery uncertain, not resending", org=inp.org_slug, invoice=inp.invoice_number,
+                    step=inp.position)
+    return StepOutcome(StepStatus.DONE, prior.reason, prior.recipient, prior.provider_message_id)
+
+
+def _state_update(inp: StepInput, state: RunState):
+    return update(DunningRun).where(DunningRun.workflow_id == inp.workflow_id).values(
+        state=state, current_step=inp.position)
 
 
 async def _set_state(session: AsyncSession, inp: StepInput, state: RunState) -> None:
-    await session.exec(update(DunningRun).where(DunningRun.workflow_id == inp.workflow_id).values(
-        state=state, current_step=inp.position))
+    await session.exec(_state_update(inp, state))

@@ -8,17 +8,34 @@ from typing import AsyncIterator
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+# Connections are not pinged at checkout (a round trip per activity, bench/): a connection that died
+# fails its statement, SQLAlchemy drops it from the pool and the activity's retry takes a fresh one.
+# Recycling keeps idle connections younger than typical firewall and proxy idle timeouts.
+POOL_RECYCLE_SECONDS = 1800
+
 
 class Database:
     def __init__(self, url: str, pool_size: int = 10):
         self.url = url
-        self.engine: AsyncEngine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(
+            url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=POOL_RECYCLE_SECONDS)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self._autocommit_sessions = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"), class_=AsyncSession,
+            expire_on_commit=False)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
         """A session in a transaction: committed when the block ends, rolled back on error."""
         async with self._sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def autocommit(self) -> AsyncIterator[AsyncSession]:
+        """A session where every statement commits on its own, for the activities of a run: each of
+        their writes is a single idempotent statement, so BEGIN and COMMIT would only add two round
+        trips per activity (bench/)."""
+        async with self._autocommit_sessions() as session:
             yield session
 
     async def close(self) -> None:

@@ -21,8 +21,17 @@ async def scenario_steps(session: AsyncSession, scenario_id: int) -> list[Scenar
 
 async def build_plan(session: AsyncSession, file: repository.InvoiceFile, scenario_id: int,
                      started_at: datetime) -> RunPlan:
+    """One query: the scenario with its steps (a scenario without steps comes back as one row)."""
     org = file.org
-    scenario = await session.get(Scenario, scenario_id)
+    rows = (await session.exec(
+        select(Scenario, ScenarioStep)
+        .outerjoin(ScenarioStep, ScenarioStep.scenario_id == Scenario.id)
+        .where(Scenario.id == scenario_id)
+        .order_by(ScenarioStep.position)
+    )).all()
+    if not rows:
+        raise repository.NotFound(f"scenario {scenario_id} not found")
+    scenario = rows[0][0]
     return RunPlan(
         org_slug=org.slug,
         invoice_number=file.invoice.number,
@@ -38,6 +47,6 @@ async def build_plan(session: AsyncSession, file: repository.InvoiceFile, scenar
                 pause_days=s.pause_days, window_start=s.window_start or org.send_window_start,
                 window_end=s.window_end or org.send_window_end,
             )
-            for s in await scenario_steps(session, scenario_id)
+            for _, s in rows if s is not None
         ],
     )

@@ -6,6 +6,7 @@ single line (no header injection).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -14,7 +15,7 @@ from typing import Iterable
 
 from babel.dates import format_date
 from babel.numbers import format_currency
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import escape
 
@@ -60,6 +61,12 @@ def _to_jinja(source: str) -> str:
     return MERGE_FIELD.sub(lambda m: "{{ " + m.group(1) + " }}", source)
 
 
+@functools.lru_cache(maxsize=512)
+def _compiled(source: str) -> Template:
+    """A template compiles once per worker, not once per email (keyed by its text, so an edit is a new entry)."""
+    return _env.from_string(_to_jinja(source))
+
+
 def template_problems(subject: str, body: str, known: Iterable[str] = MERGE_FIELDS) -> list[str]:
     """Unknown merge fields and syntax errors, each named, so an author can fix them all at once.
     `known` narrows the fields to those the template's use can fill in (RENEWAL_FIELDS)."""
@@ -82,11 +89,11 @@ def template_problems(subject: str, body: str, known: Iterable[str] = MERGE_FIEL
 def render(subject: str, body: str, values: dict[str, str]) -> RenderedEmail:
     """Render both parts; raises TemplateProblem naming the part that failed."""
     try:
-        rendered_subject = _env.from_string(_to_jinja(subject)).render(values)
+        rendered_subject = _compiled(subject).render(values)
     except TemplateError as exc:
         raise TemplateProblem([f"subject: {exc}"]) from exc
     try:
-        text = _env.from_string(_to_jinja(body)).render(values)
+        text = _compiled(body).render(values)
     except TemplateError as exc:
         raise TemplateProblem([f"body: {exc}"]) from exc
     html = "<html><body><p>" + str(escape(text)).replace("\n", "<br>\n") + "</p></body></html>"

@@ -53,13 +53,17 @@ async def organisation(session: AsyncSession, slug: str) -> Organisation:
 
 
 async def invoice_file(session: AsyncSession, org_slug: str, number: str) -> InvoiceFile:
-    org = await organisation(session, org_slug)
-    invoice = (
-        await session.exec(select(Invoice).where(Invoice.org_id == org.id, Invoice.number == number))
-    ).first()
-    if invoice is None:
+    """Three queries: organisation, invoice and account joined; then contacts; then payments."""
+    row = (await session.exec(
+        select(Organisation, Invoice, Account)
+        .join(Invoice, Invoice.org_id == Organisation.id)
+        .join(Account, Account.id == Invoice.account_id)
+        .where(Organisation.slug == org_slug, Invoice.number == number)
+    )).first()
+    if row is None:
+        await organisation(session, org_slug)  # names the organisation when it is the one missing
         raise NotFound(f"invoice {number!r} of organisation {org_slug!r} not found")
-    account = await session.get(Account, invoice.account_id)
+    org, invoice, account = row
     contacts = list((await session.exec(select(Contact).where(Contact.account_id == invoice.account_id))).all())
     payments = list((await session.exec(select(Payment).where(Payment.invoice_id == invoice.id))).all())
     return InvoiceFile(org, invoice, account, contacts, payments)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from temporalio.client import Client, TLSConfig
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
 from relance.codec import codec_from, with_codec
 from relance.config import Settings
+from relance.converter import DATA_CONVERTER
 
-# datetime and Decimal fields need the pydantic converter on every client and worker.
-DATA_CONVERTER = pydantic_data_converter
+__all__ = ["DATA_CONVERTER", "connect", "metrics_runtime"]
 
 
 def metrics_runtime(address: str) -> Runtime:
