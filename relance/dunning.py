@@ -79,6 +79,7 @@ class RunPlan:
 class DunningInput:
     org_slug: str
     invoice_number: str
+    revision: int = 0  # the workflow code revision that started the run (workflows/versions.py)
 
 
 @dataclass

@@ -41,6 +41,7 @@ class RenewalInput:
     org_slug: str
     contract_ref: str
     term_end: date
+    revision: int = 0  # the workflow code revision that started the notice (workflows/versions.py)
 
 
 @dataclass

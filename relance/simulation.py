@@ -11,6 +11,7 @@ class SimulationInput:
     org_slug: str
     scenario_id: int
     user_email: str  # the internal contact who receives every email
+    revision: int = 0  # the workflow code revision that started it (workflows/versions.py)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from relance.ids import dunning_workflow_id, renewal_workflow_id
 from relance.renewal import RenewalInput
 from workflows.dunning import InvoiceDunningWorkflow
 from workflows.renewal import RenewalNoticeWorkflow
+from workflows.versions import REVISION
 
 
 async def _start_once(client: Client, run, arg, workflow_id: str, task_queue: str, summary: str,
@@ -42,7 +43,7 @@ async def start_dunning_run(client: Client, task_queue: str, org_slug: str, invo
                             customer_ref: str) -> WorkflowHandle | None:
     """Start the invoice's run; None when it has one already, running or finished (never restarted)."""
     return await _start_once(
-        client, InvoiceDunningWorkflow.run, DunningInput(org_slug, invoice_number),
+        client, InvoiceDunningWorkflow.run, DunningInput(org_slug, invoice_number, REVISION),
         dunning_workflow_id(org_slug, invoice_number), task_queue,
         f"Dunning of invoice {invoice_number} ({org_slug})",
         [SearchAttributePair(sa.ORGANISATION, org_slug), SearchAttributePair(sa.INVOICE_NUMBER, invoice_number),
@@ -55,7 +56,7 @@ async def start_renewal_notice(client: Client, task_queue: str, org_slug: str, c
     """Start the notice of one contract's term; None when that term's notice exists already, so the
     nightly inspection can run any number of times and a notice still goes once per term."""
     return await _start_once(
-        client, RenewalNoticeWorkflow.run, RenewalInput(org_slug, contract_ref, term_end),
+        client, RenewalNoticeWorkflow.run, RenewalInput(org_slug, contract_ref, term_end, REVISION),
         renewal_workflow_id(org_slug, contract_ref, term_end), task_queue,
         f"Renewal notice of contract {contract_ref}, term ending {term_end} ({org_slug})",
         [SearchAttributePair(sa.ORGANISATION, org_slug), SearchAttributePair(sa.CONTRACT, contract_ref),

@@ -11,6 +11,7 @@ from relance import repository
 from relance.db import Database
 from relance.simulation import SimulationInput
 from workflows.simulation import ScenarioSimulationWorkflow
+from workflows.versions import REVISION
 
 
 async def _user(session, org: Organisation, email: str) -> AppUser:
@@ -43,7 +44,7 @@ async def start_simulation(client: Client, db: Database, task_queue: str, org_sl
         if scenario is None:
             raise repository.NotFound(f"organisation {org_slug!r} has no scenario {scenario_key or '(default)'!r}")
     return await client.start_workflow(
-        ScenarioSimulationWorkflow.run, SimulationInput(org_slug, scenario.id, user_email),
+        ScenarioSimulationWorkflow.run, SimulationInput(org_slug, scenario.id, user_email, REVISION),
         id=f"simulation:{org_slug}:{user.id}", task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         static_summary=f"Simulation of scenario {scenario.key} v{scenario.version} ({org_slug})",

@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from workflows.routing import email_queue_of_this_run
 
 with workflow.unsafe.imports_passed_through():
     from activities.dunning import DunningActivities
+    from workflows.versions import email_queue_of_this_run, follows, missing_search_attributes
     from relance import search_attributes as sa
     from relance import timing
     from relance.dunning import (
@@ -41,15 +41,14 @@ RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=time
 RETRY_HELD_AFTER = timedelta(days=1)
 # A sender still unverified after this long ends the run, recorded as such.
 MAX_BLOCKED = timedelta(days=30)
-# begin_run and finish_run are short idempotent database writes: as local activities they run inside
-# the workflow task, which spares the server an activity task and a workflow task each (bench/).
-# Runs begun before this patch replay them as the ordinary activities they were.
-LOCAL_DB_ACTIVITIES = "local-begin-finish"
 
 
-async def _database_activity(method, arg, summary: str):
+async def _database_activity(method, arg, summary: str, revision: int):
+    """begin_run and finish_run are short idempotent database writes: as local activities they run inside
+    the workflow task, which spares the server an activity task and a workflow task each (bench/).
+    Runs begun before that change replay them as the ordinary activities they were."""
     options = dict(start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY, summary=summary)
-    if workflow.patched(LOCAL_DB_ACTIVITIES):
+    if follows("local-begin-finish", revision):
         return await workflow.execute_local_activity_method(method, arg, **options)
     return await workflow.execute_activity_method(method, arg, **options)
 
@@ -66,19 +65,23 @@ class InvoiceDunningWorkflow:
         self._exit: tuple[ExitReason, str | None] | None = None
         self._emails_sent = 0
         self._previous: timing.Progress | None = None
+        self._revision = 0
 
     @workflow.run
     async def run(self, inp: DunningInput) -> RunResult:
+        self._revision = inp.revision
         self._plan = await _database_activity(
             DunningActivities.begin_run,
             BeginRunInput(workflow.info().workflow_id, inp.org_slug, inp.invoice_number, workflow.now()),
-            "Load invoice and scenario",
+            "Load invoice and scenario", self._revision,
         )
-        workflow.upsert_search_attributes([
+        identity = missing_search_attributes([
             sa.ORGANISATION.value_set(self._plan.org_slug),
             sa.INVOICE_NUMBER.value_set(self._plan.invoice_number),
             sa.CUSTOMER.value_set(self._plan.customer_ref),
-        ])
+        ], self._revision)
+        if identity:
+            workflow.upsert_search_attributes(identity)
         previous: timing.Progress | None = None
         steps_done = 0
         for index in timing.actionable_positions(self._plan):
@@ -107,7 +110,7 @@ class InvoiceDunningWorkflow:
                 DunningActivities.execute_step,
                 StepInput(workflow.info().workflow_id, self._plan.org_slug, self._plan.invoice_number,
                           self._plan.scenario_id, step.position, workflow.now()),
-                task_queue=email_queue_of_this_run(), start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY,
+                task_queue=email_queue_of_this_run(self._revision), start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY,
                 summary=f"Step {step.position}: {step.label} ({step.kind})",
             )
             if outcome.status not in (StepStatus.HELD, StepStatus.BLOCKED):
@@ -164,7 +167,7 @@ class InvoiceDunningWorkflow:
         await _database_activity(
             DunningActivities.finish_run,
             FinishRunInput(workflow.info().workflow_id, reason, detail, workflow.now()),
-            f"Finish: {reason}",
+            f"Finish: {reason}", self._revision,
         )
         return RunResult(reason, detail, self._emails_sent, steps_done)
 

@@ -14,10 +14,9 @@ from datetime import datetime, time, timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-from workflows.routing import email_queue_of_this_run
-
 with workflow.unsafe.imports_passed_through():
     from activities.renewal import RenewalActivities
+    from workflows.versions import email_queue_of_this_run, missing_search_attributes
     from relance import search_attributes as sa
     from relance import timing
     from relance.dunning import CancelRequest, RunState
@@ -57,11 +56,13 @@ class RenewalNoticeWorkflow:
             NoticeInput(workflow_id, inp.org_slug, inp.contract_ref, inp.term_end, workflow.now()),
             start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY, summary="Record the notice",
         )
-        workflow.upsert_search_attributes([
+        identity = missing_search_attributes([
             sa.ORGANISATION.value_set(plan.org_slug),
             sa.CONTRACT.value_set(plan.contract_ref),
             sa.CUSTOMER.value_set(plan.customer_ref),
-        ])
+        ], inp.revision)
+        if identity:
+            workflow.upsert_search_attributes(identity)
         term_over = timing.at_local(plan.term_end, time(0), plan.timezone)
         state, send_at = RunState.WAITING, self._window(workflow.now())
         while True:
@@ -75,7 +76,7 @@ class RenewalNoticeWorkflow:
             attempt = await workflow.execute_activity_method(
                 RenewalActivities.send_notice,
                 NoticeInput(workflow_id, plan.org_slug, plan.contract_ref, plan.term_end, workflow.now()),
-                task_queue=email_queue_of_this_run(), start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY,
+                task_queue=email_queue_of_this_run(inp.revision), start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY,
                 summary=f"Send the renewal notice of {plan.contract_ref}",
             )
             self._retry_now = False

@@ -11,10 +11,9 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
-from workflows.routing import email_queue_of_this_run
-
 with workflow.unsafe.imports_passed_through():
     from activities.simulation import SimulationActivities
+    from workflows.versions import email_queue_of_this_run
     from relance.dunning import PlannedStep  # noqa: F401  (pydantic resolves SimulationPlan's steps through it)
     from relance.simulation import (
         SimulateStepInput,
@@ -59,7 +58,7 @@ class ScenarioSimulationWorkflow:
                 report = await workflow.execute_activity_method(
                     SimulationActivities.simulate_step,
                     SimulateStepInput(inp.org_slug, inp.scenario_id, step.position, inp.user_email, workflow.now()),
-                    task_queue=email_queue_of_this_run(), start_to_close_timeout=ACTIVITY_TIMEOUT, summary=f"Simulate {step.position}. {step.label}")
+                    task_queue=email_queue_of_this_run(inp.revision), start_to_close_timeout=ACTIVITY_TIMEOUT, summary=f"Simulate {step.position}. {step.label}")
             self._reports.append(report)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.status()
