@@ -48,7 +48,7 @@ class DunningActivities:
     async def begin_run(self, inp: BeginRunInput) -> RunPlan:
         """Record the run and freeze its plan; a retried or re-run start keeps the first scenario."""
         async with self.db.autocommit() as session:
-            file = await _invoice_file(session, inp.org_slug, inp.invoice_number)
+            file = await _invoice_file(session, inp.org_slug, inp.invoice_number, with_contacts=False)
             org = file.org
             run = await _record_run(session, inp, file)
             if run is None:
@@ -64,7 +64,7 @@ class DunningActivities:
     async def check_invoice(self, inp: InvoiceCheckInput) -> InvoiceCheck:
         """Called when the run is told its invoice changed, so a payment ends it at once."""
         async with self.db.autocommit() as session:
-            file = await _invoice_file(session, inp.org_slug, inp.invoice_number)
+            file = await _invoice_file(session, inp.org_slug, inp.invoice_number, with_contacts=False)
         return InvoiceCheck(rules.exit_reason(file.invoice, file.amount_due), str(file.amount_due))
 
     @activity.defn
@@ -169,9 +169,10 @@ class DunningActivities:
         log.info("run finished", reason=inp.reason)
 
 
-async def _invoice_file(session: AsyncSession, org_slug: str, number: str) -> repository.InvoiceFile:
+async def _invoice_file(session: AsyncSession, org_slug: str, number: str,
+                        with_contacts: bool = True) -> repository.InvoiceFile:
     try:
-        return await repository.invoice_file(session, org_slug, number)
+        return await repository.invoice_file(session, org_slug, number, with_contacts)
     except repository.NotFound as exc:
         raise ApplicationError(str(exc), type="NotFound", non_retryable=True) from exc
 
@@ -190,7 +191,7 @@ async def _record_run(session: AsyncSession, inp: BeginRunInput,
     )
     # A no-op update on conflict makes RETURNING give the existing row: one round trip either way.
     row = (await session.exec(statement.on_conflict_do_update(
-        index_elements=[DunningRun.workflow_id], set_={"workflow_id": statement.excluded.workflow_id},
+        index_elements=[DunningRun.workflow_id], set_={"workflow_id": DunningRun.workflow_id},
     ).returning(DunningRun.scenario_id, DunningRun.started_at))).one()
     return row.scenario_id, row.started_at
 

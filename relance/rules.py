@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Iterable
 
-from models import Account, Contact, Invoice, InvoiceStatus, Payment
+from models import Account, Contact, Invoice, InvoiceStatus
 from relance.dunning import ExitReason
 
 
-def amount_due(invoice: Invoice, payments: Iterable[Payment]) -> Decimal:
+def amount_due(invoice: Invoice, paid: Decimal) -> Decimal:
     """What is still owed: a partial payment keeps the invoice in the scenario with this amount."""
-    return invoice.amount_incl_tax - sum((p.amount for p in payments), Decimal("0"))
+    return invoice.amount_incl_tax - paid
 
 
 def exit_reason(invoice: Invoice, due: Decimal) -> ExitReason | None:

@@ -110,7 +110,7 @@ async def record_payment(client: Client, db: Database, org_slug: str, invoice_nu
         if existing is None:
             payment = Payment(invoice_id=file.invoice.id, ref=ref, amount=amount, paid_on=paid_on)
             session.add(payment)
-            file.payments.append(payment)
+            file.paid += amount
     await notify_invoice_changed(client, org_slug, invoice_number)
     return file.amount_due
 
