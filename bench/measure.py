@@ -40,12 +40,20 @@ async def until(count: Callable[[], Awaitable[int]], target: int, timeout: float
 
 
 def cpu_seconds(proc: psutil.Process) -> float:
-    """User + system CPU of the process and its children, as the kernel accounts it."""
-    total = 0.0
+    """User + system CPU of the process and its live children, plus the children it has reaped
+    (PostgreSQL's backends that ended), as the kernel accounts it."""
+    own = proc.cpu_times()
+    total = own.children_user + own.children_system
     for p in [proc, *proc.children(recursive=True)]:
         times = p.cpu_times()
         total += times.user + times.system
     return total
+
+
+def machine_busy_seconds() -> float:
+    """CPU time the whole machine spent busy (all cores, every process)."""
+    times = psutil.cpu_times()
+    return sum(times) - times.idle - getattr(times, "iowait", 0.0)
 
 
 def rss_mb(proc: psutil.Process) -> float:

@@ -37,8 +37,14 @@ FIGURES = {
     "server_rss_mb": ("MB", "", "dev server with the sleeping runs"),
     "worker_cpu_ms_per_run": ("ms", "", "relance worker CPU per run (whole run)"),
     "server_cpu_ms_per_run": ("ms", "", "dev server CPU per relance run"),
+    "postgres_cpu_ms_per_run": ("ms", "", "PostgreSQL CPU per relance run"),
+    "ses_cpu_ms_per_run": ("ms", "", "local SES endpoint CPU per relance run"),
+    "machine_cpu_ms_per_run": ("ms", "", "whole machine CPU per relance run (bench client included)"),
+    "machine_busy_percent": ("%", "", "machine busy while relance runs (100 = all cores)"),
     "baseline_worker_cpu_ms_per_run": ("ms", "", "baseline worker CPU per bare workflow"),
     "baseline_server_cpu_ms_per_run": ("ms", "", "dev server CPU per bare workflow"),
+    "baseline_machine_cpu_ms_per_run": ("ms", "", "whole machine CPU per bare workflow (client included)"),
+    "baseline_machine_busy_percent": ("%", "", "machine busy while bare workflows run"),
 }
 
 
@@ -78,10 +84,12 @@ async def measure(args) -> dict[str, list[float]]:
                 ("baseline_workflows_per_s", bare["workflows_per_s"]), ("relance_runs_per_s", ours["runs_per_s"]),
                 ("relance_to_baseline", ours["runs_per_s"] / bare["workflows_per_s"]),
                 ("sweep_starts_per_s", ours["sweep_starts_per_s"]), ("bare_starts_per_s", bare["starts_per_s"]),
-                ("worker_cpu_ms_per_run", ours["worker_cpu_ms_per_run"]),
-                ("server_cpu_ms_per_run", ours["server_cpu_ms_per_run"]),
-                ("baseline_worker_cpu_ms_per_run", bare["worker_cpu_ms_per_run"]),
-                ("baseline_server_cpu_ms_per_run", bare["server_cpu_ms_per_run"]),
+                *((name, ours[name]) for name in (
+                    "worker_cpu_ms_per_run", "server_cpu_ms_per_run", "postgres_cpu_ms_per_run",
+                    "ses_cpu_ms_per_run", "machine_cpu_ms_per_run", "machine_busy_percent")),
+                *((f"baseline_{name}", bare[name]) for name in (
+                    "worker_cpu_ms_per_run", "server_cpu_ms_per_run", "machine_cpu_ms_per_run",
+                    "machine_busy_percent")),
             ]:
                 samples[name].append(value)
         step(f"{args.memory_runs} sleeping runs")

@@ -64,9 +64,12 @@ class BenchStack:
 
     def processes(self) -> dict[str, psutil.Process]:
         """The processes whose CPU and memory the bench reads."""
+        postmaster = int((self.local.postgres.data_dir / "postmaster.pid").read_text().split()[0])
         return {"worker": psutil.Process(self.local._worker.pid),
                 "baseline_worker": psutil.Process(self.baseline_worker.pid),
-                "server": psutil.Process(self.local.temporal._process.pid)}
+                "server": psutil.Process(self.local.temporal._process.pid),
+                "postgres": psutil.Process(postmaster),
+                "ses": psutil.Process(self.local.ses._process.pid)}
 
     def check_alive(self) -> None:
         for name, proc in (("relance worker", self.local._worker), ("baseline worker", self.baseline_worker)):

@@ -7,6 +7,7 @@ read by polling every 0.1 s, so the error is the same on both sides.
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from datetime import datetime
@@ -18,7 +19,7 @@ from sqlmodel import col, select
 from temporalio.client import Client
 
 from bench import data
-from bench.measure import bounded, cpu_seconds, until
+from bench.measure import bounded, cpu_seconds, machine_busy_seconds, until
 from bench.stack import BASELINE_QUEUE, BenchStack
 from models import DunningRun, RunEvent
 from relance.db import Database
@@ -33,12 +34,22 @@ def _timeout(n: int) -> float:
 
 
 def _cpu(stack: BenchStack) -> dict[str, float]:
-    return {name: cpu_seconds(proc) for name, proc in stack.processes().items()}
+    return {"machine": machine_busy_seconds(), "wall": time.perf_counter(),
+            **{name: cpu_seconds(proc) for name, proc in stack.processes().items()}}
 
 
 def _cpu_ms_per_run(before: dict, after: dict, worker: str, n: int) -> dict[str, float]:
-    return {"worker_cpu_ms_per_run": (after[worker] - before[worker]) * 1000 / n,
-            "server_cpu_ms_per_run": (after["server"] - before["server"]) * 1000 / n}
+    """CPU per run of each process, and of the whole machine (the bench's own client included)."""
+    per_run = {name: (after[name] - before[name]) * 1000 / n
+               for name in (worker, "server", "postgres", "ses", "machine")}
+    return {"worker_cpu_ms_per_run": per_run[worker], "server_cpu_ms_per_run": per_run["server"],
+            "postgres_cpu_ms_per_run": per_run["postgres"], "ses_cpu_ms_per_run": per_run["ses"],
+            "machine_cpu_ms_per_run": per_run["machine"]}
+
+
+def _busy_percent(before: dict, after: dict) -> float:
+    """How busy the machine's cores were between two readings: 100 means every core saturated."""
+    return 100 * (after["machine"] - before["machine"]) / ((after["wall"] - before["wall"]) * os.cpu_count())
 
 
 async def baseline(stack: BenchStack, client: Client, n: int) -> dict[str, float]:
@@ -51,8 +62,10 @@ async def baseline(stack: BenchStack, client: Client, n: int) -> dict[str, float
                   for i in range(n))
     all_started = time.perf_counter()
     done = await until(lambda: _count_workflows(client, done_query), n, _timeout(n), stack.check_alive)
+    after = _cpu(stack)
     return {"workflows_per_s": n / (done - started_at), "starts_per_s": n / (all_started - started_at),
-            **_cpu_ms_per_run(before, _cpu(stack), "baseline_worker", n)}
+            "machine_busy_percent": _busy_percent(before, after),
+            **_cpu_ms_per_run(before, after, "baseline_worker", n)}
 
 
 async def relance(stack: BenchStack, client: Client, db: Database, n: int) -> dict[str, float]:
@@ -69,6 +82,7 @@ async def relance(stack: BenchStack, client: Client, db: Database, n: int) -> di
     sweep = await client.start_workflow(DunningSweepWorkflow.run, SweepRequest(slug), id=f"sweep:{slug}",
                                         task_queue=stack.settings.task_queue)
     all_sent = await until(lambda: _scalar(db, sent), n, _timeout(n), stack.check_alive)
+    busy = _busy_percent(before, _cpu(stack))
     swept = await sweep.result()
     # The sweep's own end, from the server's record: when its activity had started the last run.
     described = await sweep.describe()
@@ -79,7 +93,7 @@ async def relance(stack: BenchStack, client: Client, db: Database, n: int) -> di
         raise RuntimeError(f"expected {n} runs and emails, got {swept.started} runs, "
                            f"{ses_accepted(stack) - accepted_before} emails")
     return {"runs_per_s": n / (all_sent - started_at), "sweep_starts_per_s": n / sweep_seconds,
-            **_cpu_ms_per_run(before, after, "worker", n)}
+            "machine_busy_percent": busy, **_cpu_ms_per_run(before, after, "worker", n)}
 
 
 def ses_accepted(stack: BenchStack) -> int:
