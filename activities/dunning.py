@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -37,6 +37,36 @@ from relance.mailer import OutgoingEmail, SenderNotVerified, SesMailer
 from relance.plans import build_plan
 
 log = structlog.get_logger("relance.dunning")
+
+# The statements every run executes are built once, with bound parameters ("p_" names): building and
+# hashing a statement per call cost as much worker CPU as running it (bench/).
+_STEP_WITH_TEMPLATE = (
+    select(ScenarioStep, EmailTemplate)
+    .outerjoin(EmailTemplate, EmailTemplate.id == ScenarioStep.template_id)
+    .where(ScenarioStep.scenario_id == bindparam("p_scenario_id"), ScenarioStep.position == bindparam("p_position"))
+)
+_EVENT_COLUMNS = ("workflow_id", "step_position", "kind", "outcome", "reason", "recipient", "sender", "subject",
+                  "idem_key", "occurred_at")
+_EVENT = insert(RunEvent).values({name: bindparam(f"p_{name}") for name in _EVENT_COLUMNS})
+# A no-op when the idempotency key is taken; RETURNING then gives no row.
+_CLAIM = _EVENT.on_conflict_do_nothing().returning(RunEvent.id)
+_STATE = update(DunningRun).where(DunningRun.workflow_id == bindparam("p_workflow_id")).values(
+    state=bindparam("p_state"), current_step=bindparam("p_position"))
+# One statement, so the audit row and the run's state cannot disagree.
+_SENT = _STATE.add_cte(update(RunEvent).where(RunEvent.idem_key == bindparam("p_key")).values(
+    outcome="sent", provider_message_id=bindparam("p_message_id")).cte("sent"))
+_FINISH = update(DunningRun).where(DunningRun.workflow_id == bindparam("p_workflow_id")).values(
+    state=RunState.ENDED, exit_reason=bindparam("p_reason"), exit_detail=bindparam("p_detail"),
+    ended_at=bindparam("p_now"),
+).add_cte(_CLAIM.cte("exited"))
+_RUN = insert(DunningRun).values(
+    workflow_id=bindparam("p_workflow_id"), org_id=bindparam("p_org_id"), invoice_id=bindparam("p_invoice_id"),
+    scenario_id=bindparam("p_scenario_id"), state=RunState.STARTING, started_at=bindparam("p_now"),
+)
+# A no-op update on conflict makes RETURNING give the existing row: one round trip either way.
+_RUN = _RUN.on_conflict_do_update(
+    index_elements=[DunningRun.workflow_id], set_={"workflow_id": DunningRun.workflow_id},
+).returning(DunningRun.scenario_id, DunningRun.started_at)
 
 
 class DunningActivities:
@@ -81,11 +111,8 @@ class DunningActivities:
                 await _set_state(session, inp, RunState.HELD)
                 return StepOutcome(StepStatus.HELD, "dunning switched off")
             # The step with its template in one query (compose then finds the template in the session).
-            step, _ = (await session.exec(
-                select(ScenarioStep, EmailTemplate)
-                .outerjoin(EmailTemplate, EmailTemplate.id == ScenarioStep.template_id)
-                .where(ScenarioStep.scenario_id == inp.scenario_id, ScenarioStep.position == inp.position)
-            )).one()
+            step, _ = (await session.exec(_STEP_WITH_TEMPLATE, params={
+                "p_scenario_id": inp.scenario_id, "p_position": inp.position})).one()
             if timing.is_stale(_planned(step), file.invoice.due_date, inp.now, file.org.timezone):
                 await _record(session, inp, kind="skip", outcome="skipped", reason=NotSentReason.DUE_DATE_PASSED,
                               idem_key=f"{inp.workflow_id}:{inp.position}:skip")
@@ -146,10 +173,8 @@ class DunningActivities:
                 await session.exec(delete(RunEvent).where(RunEvent.idem_key == key, RunEvent.outcome == "sending"))
             raise
         async with self.db.autocommit() as session:
-            # One statement, so the audit row and the run's state cannot disagree.
-            sent = update(RunEvent).where(RunEvent.idem_key == key).values(
-                outcome="sent", provider_message_id=message_id).cte("sent")
-            await session.exec(_state_update(inp, RunState.WAITING).add_cte(sent))
+            await session.exec(_SENT, params={"p_key": key, "p_message_id": message_id,
+                                              **_state_params(inp, RunState.WAITING)})
         activity.metric_meter().create_counter(
             "relance_reminders_sent", "Reminder emails accepted by SES").add(1, {"org": inp.org_slug})
         log.info("reminder sent", org=inp.org_slug, invoice=inp.invoice_number, step=inp.position,
@@ -159,13 +184,9 @@ class DunningActivities:
     @activity.defn
     async def finish_run(self, inp: FinishRunInput) -> None:
         async with self.db.autocommit() as session:
-            exited = insert(RunEvent).values(
-                workflow_id=inp.workflow_id, kind="exit", outcome="exited", reason=inp.reason,
-                subject=inp.detail, idem_key=f"{inp.workflow_id}:exit", occurred_at=inp.now,
-            ).on_conflict_do_nothing().cte("exited")
-            await session.exec(update(DunningRun).where(DunningRun.workflow_id == inp.workflow_id).values(
-                state=RunState.ENDED, exit_reason=inp.reason, exit_detail=inp.detail, ended_at=inp.now,
-            ).add_cte(exited))
+            exited = _event_params(inp.workflow_id, None, kind="exit", outcome="exited", reason=inp.reason,
+                                   subject=inp.detail, idem_key=f"{inp.workflow_id}:exit", now=inp.now)
+            await session.exec(_FINISH, params={**exited, "p_detail": inp.detail, "p_now": inp.now})
         log.info("run finished", reason=inp.reason)
 
 
@@ -185,14 +206,9 @@ async def _record_run(session: AsyncSession, inp: BeginRunInput,
     if scenario_id is None:
         run = await session.get(DunningRun, inp.workflow_id)
         return (run.scenario_id, run.started_at) if run else None
-    statement = insert(DunningRun).values(
-        workflow_id=inp.workflow_id, org_id=file.org.id, invoice_id=file.invoice.id,
-        scenario_id=scenario_id, state=RunState.STARTING, started_at=inp.now,
-    )
-    # A no-op update on conflict makes RETURNING give the existing row: one round trip either way.
-    row = (await session.exec(statement.on_conflict_do_update(
-        index_elements=[DunningRun.workflow_id], set_={"workflow_id": DunningRun.workflow_id},
-    ).returning(DunningRun.scenario_id, DunningRun.started_at))).one()
+    row = (await session.exec(_RUN, params={
+        "p_workflow_id": inp.workflow_id, "p_org_id": file.org.id, "p_invoice_id": file.invoice.id,
+        "p_scenario_id": scenario_id, "p_now": inp.now})).one()
     return row.scenario_id, row.started_at
 
 
@@ -224,15 +240,20 @@ async def _record(session: AsyncSession, inp: StepInput, *, kind: str, outcome: 
     if outcome == "not_sent":
         activity.metric_meter().create_counter(
             "relance_steps_not_sent", "Email steps not sent, by reason").add(1, {"reason": str(reason)})
-    statement = insert(RunEvent).values(
-        workflow_id=inp.workflow_id, step_position=inp.position, kind=kind, outcome=outcome, reason=reason,
-        recipient=recipient, sender=sender, subject=subject, idem_key=idem_key, occurred_at=inp.now,
-    )
+    params = _event_params(inp.workflow_id, inp.position, kind=kind, outcome=outcome, reason=reason,
+                           recipient=recipient, sender=sender, subject=subject, idem_key=idem_key, now=inp.now)
     if idem_key is None:
-        await session.exec(statement)
+        await session.exec(_EVENT, params=params)
         return True
-    inserted = await session.exec(statement.on_conflict_do_nothing().returning(RunEvent.id))
-    return inserted.first() is not None
+    return (await session.exec(_CLAIM, params=params)).first() is not None
+
+
+def _event_params(workflow_id: str, position: int | None, *, kind: str, outcome: str, now: datetime,
+                  reason: str | None = None, idem_key: str | None = None, recipient: str | None = None,
+                  sender: str | None = None, subject: str | None = None) -> dict:
+    return {"p_workflow_id": workflow_id, "p_step_position": position, "p_kind": kind, "p_outcome": outcome,
+            "p_reason": reason, "p_recipient": recipient, "p_sender": sender, "p_subject": subject,
+            "p_idem_key": idem_key, "p_occurred_at": now}
 
 
 async def _prior_outcome(session: AsyncSession, inp: StepInput, key: str) -> StepOutcome:
@@ -248,10 +269,9 @@ async def _prior_outcome(session: AsyncSession, inp: StepInput, key: str) -> Ste
     return StepOutcome(StepStatus.DONE, prior.reason, prior.recipient, prior.provider_message_id)
 
 
-def _state_update(inp: StepInput, state: RunState):
-    return update(DunningRun).where(DunningRun.workflow_id == inp.workflow_id).values(
-        state=state, current_step=inp.position)
+def _state_params(inp: StepInput, state: RunState) -> dict:
+    return {"p_workflow_id": inp.workflow_id, "p_state": state, "p_position": inp.position}
 
 
 async def _set_state(session: AsyncSession, inp: StepInput, state: RunState) -> None:
-    await session.exec(_state_update(inp, state))
+    await session.exec(_STATE, params=_state_params(inp, state))
