@@ -95,7 +95,7 @@ async def run_worker(settings: Settings) -> None:
     configure(settings.log_format, settings.log_level)
     runtime = metrics_runtime(settings.metrics_address) if settings.metrics_address else None
     client = await connect(settings, runtime)
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, ping_on_checkout=False)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -266,6 +266,7 @@ async def _prior_outcome(session: AsyncSession, inp: StepInput, key: str) -> Ste
             outcome=prior.outcome, reason=prior.reason))
         log.warning("delivery uncertain, not resending", org=inp.org_slug, invoice=inp.invoice_number,
                     step=inp.position)
+    await _set_state(session, inp, RunState.WAITING)  # the earlier attempt may have died before it
     return StepOutcome(StepStatus.DONE, prior.reason, prior.recipient, prior.provider_message_id)
 
 

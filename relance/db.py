@@ -8,17 +8,19 @@ from typing import AsyncIterator
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-# Connections are not pinged at checkout (a round trip per activity, bench/): a connection that died
-# fails its statement, SQLAlchemy drops it from the pool and the activity's retry takes a fresh one.
 # Recycling keeps idle connections younger than typical firewall and proxy idle timeouts.
 POOL_RECYCLE_SECONDS = 1800
 
 
 class Database:
-    def __init__(self, url: str, pool_size: int = 10):
+    def __init__(self, url: str, pool_size: int = 10, ping_on_checkout: bool = True):
+        """The worker passes ping_on_checkout=False: the ping is a round trip per activity (bench/), and
+        a connection that died fails its statement, leaves the pool, and the activity's retry takes a
+        fresh one. Other callers (CLI, host application) have no retry, so they ping."""
         self.url = url
         self.engine: AsyncEngine = create_async_engine(
-            url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=POOL_RECYCLE_SECONDS)
+            url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=POOL_RECYCLE_SECONDS,
+            pool_pre_ping=ping_on_checkout)
         self._sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
         self._autocommit_sessions = async_sessionmaker(
             self.engine.execution_options(isolation_level="AUTOCOMMIT"), class_=AsyncSession,
