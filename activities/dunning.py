@@ -50,21 +50,20 @@ _EVENT_COLUMNS = ("workflow_id", "step_position", "kind", "outcome", "reason", "
 _EVENT = insert(RunEvent).values({name: bindparam(f"p_{name}") for name in _EVENT_COLUMNS})
 # A no-op when the idempotency key is taken; RETURNING then gives no row.
 _CLAIM = _EVENT.on_conflict_do_nothing().returning(RunEvent.id)
-_STATE = update(DunningRun).where(DunningRun.workflow_id == bindparam("p_workflow_id")).values(
-    state=bindparam("p_state"), current_step=bindparam("p_position"))
+_THIS_RUN = update(DunningRun).where(DunningRun.workflow_id == bindparam("p_workflow_id"))
+_STATE = _THIS_RUN.values(state=bindparam("p_state"), current_step=bindparam("p_position"))
 # One statement, so the audit row and the run's state cannot disagree.
 _SENT = _STATE.add_cte(update(RunEvent).where(RunEvent.idem_key == bindparam("p_key")).values(
     outcome="sent", provider_message_id=bindparam("p_message_id")).cte("sent"))
-_FINISH = update(DunningRun).where(DunningRun.workflow_id == bindparam("p_workflow_id")).values(
+_FINISH = _THIS_RUN.values(
     state=RunState.ENDED, exit_reason=bindparam("p_reason"), exit_detail=bindparam("p_detail"),
     ended_at=bindparam("p_now"),
 ).add_cte(_CLAIM.cte("exited"))
+# A no-op update on conflict makes RETURNING give the existing row: one round trip either way.
 _RUN = insert(DunningRun).values(
     workflow_id=bindparam("p_workflow_id"), org_id=bindparam("p_org_id"), invoice_id=bindparam("p_invoice_id"),
     scenario_id=bindparam("p_scenario_id"), state=RunState.STARTING, started_at=bindparam("p_now"),
-)
-# A no-op update on conflict makes RETURNING give the existing row: one round trip either way.
-_RUN = _RUN.on_conflict_do_update(
+).on_conflict_do_update(
     index_elements=[DunningRun.workflow_id], set_={"workflow_id": DunningRun.workflow_id},
 ).returning(DunningRun.scenario_id, DunningRun.started_at)
 
@@ -260,14 +259,14 @@ async def _prior_outcome(session: AsyncSession, inp: StepInput, key: str) -> Ste
     """The outcome of a step an earlier attempt claimed. A claim still 'sending' means that attempt
     died between SES and the audit row: SES may have the message, so it is marked uncertain, not resent."""
     prior = (await session.exec(select(RunEvent).where(RunEvent.idem_key == key))).one()
+    reason = prior.reason
     if prior.outcome == "sending":
-        prior.outcome, prior.reason = "uncertain", NotSentReason.DELIVERY_UNCERTAIN
-        await session.exec(update(RunEvent).where(RunEvent.id == prior.id).values(
-            outcome=prior.outcome, reason=prior.reason))
+        reason = NotSentReason.DELIVERY_UNCERTAIN
+        await session.exec(update(RunEvent).where(RunEvent.id == prior.id).values(outcome="uncertain", reason=reason))
         log.warning("delivery uncertain, not resending", org=inp.org_slug, invoice=inp.invoice_number,
                     step=inp.position)
     await _set_state(session, inp, RunState.WAITING)  # the earlier attempt may have died before it
-    return StepOutcome(StepStatus.DONE, prior.reason, prior.recipient, prior.provider_message_id)
+    return StepOutcome(StepStatus.DONE, reason, prior.recipient, prior.provider_message_id)
 
 
 def _state_params(inp: StepInput, state: RunState) -> dict:
