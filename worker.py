@@ -1,4 +1,4 @@
-"""The relance worker: every workflow and activity on one task queue.
+"""The relance worker: every domain's workflows and activities, wired by the domain itself.
 
 Run it with `relance worker` (or `python worker.py`); settings come from the environment.
 """
@@ -12,23 +12,18 @@ import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.dunning import DunningActivities
-from activities.renewal import RenewalActivities
-from activities.simulation import SimulationActivities
-from activities.sweep import SweepActivities
 from relance.config import Settings
 from relance.db import Database
-from relance.ids import email_queue
+from relance.email.mailer import SesMailer
 from relance.logging import LogContextInterceptor, configure
-from relance.mailer import SesMailer
-from relance.temporal_client import connect, metrics_runtime
-from workflows.dunning import InvoiceDunningWorkflow
-from workflows.renewal import RenewalNoticeWorkflow
-from workflows.simulation import ScenarioSimulationWorkflow
-from workflows.sweep import DunningSweepWorkflow, RenewalInspectionWorkflow
+from relance.temporal.client import connect, metrics_runtime
+from relance.temporal.queues import email_queue
+from relance.temporal.registration import Registration, WorkerDeps
+from workflows import dunning, renewal, simulation
 
-WORKFLOWS = [InvoiceDunningWorkflow, DunningSweepWorkflow, RenewalNoticeWorkflow, RenewalInspectionWorkflow,
-             ScenarioSimulationWorkflow]
+# Each domain wires its own workflows and activities (workflows/<domain>.py `registration`).
+DOMAINS = (dunning, renewal, simulation)
+WORKFLOWS = [workflow for domain in DOMAINS for workflow in domain.WORKFLOWS]
 
 
 # Sized for throughput on a small host (TEMPORAL.md, pitfall 14): enough task slots and pollers that
@@ -44,16 +39,15 @@ TUNING = dict(
 )
 
 
-def activities(db: Database, mailer: SesMailer) -> tuple[list, list]:
-    """(the activities that only touch the database and Temporal, the ones that call SES)."""
-    dunning = DunningActivities(db, mailer)
-    renewal = RenewalActivities(db, mailer)
-    sweep = SweepActivities(db)
-    simulation = SimulationActivities(db, mailer)
-    return ([dunning.begin_run, dunning.check_invoice, dunning.finish_run,
-             renewal.begin_notice, renewal.finish_notice,
-             sweep.start_overdue_runs, sweep.start_due_renewal_notices, simulation.load_simulation],
-            [dunning.execute_step, renewal.send_notice, simulation.simulate_step])
+def registrations(db: Database, mailer: SesMailer) -> Registration:
+    """Every domain's registrations, merged."""
+    deps, merged = WorkerDeps(db, mailer), Registration()
+    for domain in DOMAINS:
+        part = domain.registration(deps)
+        merged.workflows += part.workflows
+        merged.activities += part.activities
+        merged.email_activities += part.email_activities
+    return merged
 
 
 class RelanceWorker:
@@ -63,7 +57,7 @@ class RelanceWorker:
     def __init__(self, workers: list[Worker]):
         self.workers = workers
 
-    async def __aenter__(self) -> "RelanceWorker":
+    async def __aenter__(self) -> RelanceWorker:
         for worker in self.workers:
             await worker.__aenter__()
         return self
@@ -77,12 +71,13 @@ def build_worker(client: Client, task_queue: str, db: Database, mailer: SesMaile
                  overrides: dict | None = None, ses_rate: float | None = None) -> RelanceWorker:
     """`overrides` replaces activities by name, for failure-injection tests only."""
     overrides = overrides or {}
-    common, emailing = (
-        [overrides.get(fn.__name__, fn) for fn in group] for group in activities(db, mailer))
+    registered = registrations(db, mailer)
+    common, emailing = ([overrides.get(fn.__name__, fn) for fn in group]
+                        for group in (registered.activities, registered.email_activities))
     interceptors = [LogContextInterceptor()]
     return RelanceWorker([
-        Worker(client, task_queue=task_queue, workflows=WORKFLOWS, activities=common, interceptors=interceptors,
-               **TUNING),
+        Worker(client, task_queue=task_queue, workflows=registered.workflows, activities=common,
+               interceptors=interceptors, **TUNING),
         Worker(client, task_queue=email_queue(task_queue), activities=emailing, interceptors=interceptors,
                max_concurrent_activities=TUNING["max_concurrent_activities"],
                max_concurrent_activity_task_polls=TUNING["max_concurrent_activity_task_polls"],

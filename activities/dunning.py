@@ -6,6 +6,7 @@ key so a retried activity never sends or creates twice.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 
 import structlog
@@ -16,27 +17,33 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.nightly import PAGE_SIZE, resume
 from models import DunningRun, EmailTemplate, RunEvent, ScenarioStep, Task
-from relance import repository, rules, timing
-from relance.compose import compose_for_invoice
 from relance.db import Database
-from relance.dunning import (
+from relance.dunning import repository, rules
+from relance.dunning.compose import compose_for_invoice
+from relance.dunning.plans import build_plan
+from relance.dunning.starting import start_dunning_run
+from relance.dunning.types import (
     BeginRunInput,
     FinishRunInput,
     InvoiceCheck,
     InvoiceCheckInput,
-    NotSentReason,
-    PlannedStep,
     RunPlan,
-    RunState,
+    SkipReason,
     StepInput,
-    StepOutcome,
-    StepStatus,
 )
-from relance.mailer import OutgoingEmail, SenderNotVerified, SesMailer
-from relance.plans import build_plan
+from relance.email.compose import NotSentReason
+from relance.email.mailer import OutgoingEmail, SenderNotVerified, SesMailer
+from relance.nightly import SweepInput, SweepResult
+from relance.scenario import timing
+from relance.scenario.plan import PlannedStep, RunState, StepOutcome, StepStatus
 
 log = structlog.get_logger("relance.dunning")
+
+# The sweep keeps this many starts in flight: one at a time, a start is a round trip to the server and
+# the sweep would start runs slower than the cluster completes them (bench/).
+START_CONCURRENCY = 32
 
 # The statements every run executes are built once, with bound parameters ("p_" names): building and
 # hashing a statement per call cost as much worker CPU as running it (bench/).
@@ -113,10 +120,10 @@ class DunningActivities:
             step, _ = (await session.exec(_STEP_WITH_TEMPLATE, params={
                 "p_scenario_id": inp.scenario_id, "p_position": inp.position})).one()
             if timing.is_stale(_planned(step), file.invoice.due_date, inp.now, file.org.timezone):
-                await _record(session, inp, kind="skip", outcome="skipped", reason=NotSentReason.DUE_DATE_PASSED,
+                await _record(session, inp, kind="skip", outcome="skipped", reason=SkipReason.DUE_DATE_PASSED,
                               idem_key=f"{inp.workflow_id}:{inp.position}:skip")
                 await _set_state(session, inp, RunState.WAITING)
-                return StepOutcome(StepStatus.SKIPPED, NotSentReason.DUE_DATE_PASSED)
+                return StepOutcome(StepStatus.SKIPPED, SkipReason.DUE_DATE_PASSED)
             if step.kind == "action":
                 return await _create_task(session, inp, file, step)
             prepared = await self._prepare_email(session, inp, file, step)
@@ -179,6 +186,39 @@ class DunningActivities:
         log.info("reminder sent", org=inp.org_slug, invoice=inp.invoice_number, step=inp.position,
                  message_id=message_id)
         return StepOutcome(StepStatus.DONE, None, email.to, message_id)
+
+    @activity.defn
+    async def start_overdue_runs(self, inp: SweepInput) -> SweepResult:
+        """Pages through the organisation's overdue invoices by id and starts a run for each."""
+        after_id, result = resume()
+        async with self.db.session() as session:
+            org = await repository.organisation(session, inp.org_slug)
+        if not org.dunning_enabled:
+            log.info("sweep skipped: dunning switched off", org=org.slug)
+            return result
+        today = timing.local_today(inp.now, org.timezone)
+        client = activity.client()
+        while True:
+            async with self.db.session() as session:
+                page = await repository.overdue_without_run(session, org.id, today, after_id, PAGE_SIZE)
+                refs = await repository.account_refs(session, {row.account_id for row in page})
+            if not page:
+                break
+            for first in range(0, len(page), START_CONCURRENCY):
+                chunk = page[first:first + START_CONCURRENCY]
+                outcomes = await asyncio.gather(
+                    *(start_dunning_run(client, inp.task_queue, org.slug, row.number, refs[row.account_id])
+                      for row in chunk), return_exceptions=True)
+                for row, outcome in zip(chunk, outcomes, strict=True):
+                    if isinstance(outcome, BaseException):
+                        # Resume right after the last start that went through in order.
+                        activity.heartbeat(after_id, result.__dict__)
+                        raise outcome
+                    result.count(outcome)
+                    after_id = row.id
+                activity.heartbeat(after_id, result.__dict__)
+        log.info("sweep done", org=org.slug, examined=result.examined, started=result.started)
+        return result
 
     @activity.defn
     async def finish_run(self, inp: FinishRunInput) -> None:

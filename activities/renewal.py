@@ -13,13 +13,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.nightly import PAGE_SIZE, resume
 from models import AppUser, ContractStatus, EmailTemplate, RenewalNotice
-from relance import repository, rules, timing
 from relance.db import Database
-from relance.dunning import RunState
-from relance.mailer import OutgoingEmail, SenderNotVerified, SesMailer
-from relance.rendering import MergeData, TemplateProblem, merge_values, render
-from relance.renewal import (
+from relance.email.mailer import OutgoingEmail, SenderNotVerified, SesMailer
+from relance.email.rendering import MergeData, TemplateProblem, merge_values, render
+from relance.nightly import SweepInput, SweepResult
+from relance.renewal import repository, rules
+from relance.renewal.starting import start_renewal_notice
+from relance.renewal.terms import contract_notices
+from relance.renewal.types import (
     FinishNoticeInput,
     NoticeAttempt,
     NoticeInput,
@@ -27,6 +30,8 @@ from relance.renewal import (
     NoticePlan,
     NoticeReason,
 )
+from relance.scenario import timing
+from relance.scenario.plan import RunState
 
 log = structlog.get_logger("relance.renewal")
 
@@ -136,6 +141,36 @@ class RenewalActivities:
         log.info("renewal notice sent", org=inp.org_slug, contract=inp.contract_ref, term_end=str(inp.term_end),
                  message_id=message_id)
         return NoticeAttempt(NoticeOutcome.SENT, recipient=email.to, message_id=message_id)
+
+    @activity.defn
+    async def start_due_renewal_notices(self, inp: SweepInput) -> SweepResult:
+        """Seed 000's daily inspection: for every contract not settled and not monthly, the notice of
+        each term whose notice date is today or earlier and which has not ended yet. So a day missed
+        (worker or server down) is caught up while the term runs, and an ended term never gets one.
+        "Today" is the workflow's time in the organisation's zone, never this worker's clock."""
+        after_id, result = resume()
+        async with self.db.session() as session:
+            org = await repository.organisation(session, inp.org_slug)
+            settings = await repository.renewal_settings(session, org)
+        if not settings.enabled:
+            log.info("renewal inspection skipped: renewals switched off", org=org.slug)
+            return result
+        today = timing.local_today(inp.now, org.timezone)
+        client = activity.client()
+        while True:
+            async with self.db.session() as session:
+                page = await repository.renewal_contracts(session, org.id, after_id, PAGE_SIZE)
+                refs = await repository.account_refs(session, {c.account_id for c in page})
+            if not page:
+                break
+            for contract in page:
+                for notice in contract_notices(contract, settings.alert_days, today, today):
+                    result.count(await start_renewal_notice(client, inp.task_queue, org.slug, contract.ref,
+                                                            refs[contract.account_id], notice.term_end))
+                after_id = contract.id
+                activity.heartbeat(after_id, result.__dict__)
+        log.info("renewal inspection done", org=org.slug, due=result.examined, started=result.started)
+        return result
 
     @activity.defn
     async def finish_notice(self, inp: FinishNoticeInput) -> None:

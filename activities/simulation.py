@@ -9,14 +9,15 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from models import AppUser, Scenario
-from relance import repository, timing
-from relance.compose import compose, sender_for
+from relance import repository
 from relance.db import Database
-from relance.dunning import PlannedStep
-from relance.mailer import SesMailer
-from relance.plans import scenario_steps
-from relance.rendering import MergeData
-from relance.simulation import SimulateStepInput, SimulationInput, SimulationPlan, StepReport
+from relance.email.compose import compose, sender_for
+from relance.email.mailer import SesMailer
+from relance.email.rendering import MergeData
+from relance.scenario import timing
+from relance.scenario.plan import PlannedStep
+from relance.scenario.steps import scenario_steps
+from relance.simulation.types import SimulateStepInput, SimulationInput, SimulationPlan, StepReport
 
 log = structlog.get_logger("relance.simulation")
 

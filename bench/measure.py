@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 import psutil
 
 POLL_SECONDS = 0.1
-# In-flight starts for the baseline; the sweep starts with its own limit (activities/sweep.py).
+# In-flight starts for the baseline; the sweep starts with its own limit (activities/dunning.py START_CONCURRENCY).
 START_CONCURRENCY = 32
 
 

@@ -20,8 +20,8 @@ from pathlib import Path
 from bench import data, memory, throughput, timeskip
 from bench.stack import BenchStack
 from relance.db import Database
+from relance.email.mailer import SesMailer
 from relance.logging import configure
-from relance.mailer import SesMailer
 
 WARM_UP_RUNS = 20
 

@@ -17,7 +17,7 @@ from relance.config import Settings
 from relance.local import process
 from relance.local.stack import LocalStack
 from relance.migrate import upgrade_async
-from relance.temporal_client import connect
+from relance.temporal.client import connect
 
 BASELINE_QUEUE = "bench-baseline"
 

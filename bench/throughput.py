@@ -23,9 +23,9 @@ from bench.measure import bounded, cpu_seconds, machine_busy_seconds, until
 from bench.stack import BASELINE_QUEUE, BenchStack
 from models import DunningRun, RunEvent
 from relance.db import Database
-from relance.dunning import SweepRequest
-from relance.importer import import_data
-from workflows.sweep import DunningSweepWorkflow
+from relance.importing.importer import import_data
+from relance.nightly import SweepRequest
+from workflows.dunning import DunningSweepWorkflow
 
 
 def _timeout(n: int) -> float:

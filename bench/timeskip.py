@@ -13,12 +13,12 @@ from zoneinfo import ZoneInfo
 from temporalio.testing import WorkflowEnvironment
 
 from bench import data
-from relance.admin import ensure_search_attributes
 from relance.db import Database
-from relance.importer import import_data
-from relance.mailer import SesMailer
-from relance.temporal_client import DATA_CONVERTER
-from starter.api import invoice_created
+from relance.email.mailer import SesMailer
+from relance.importing.importer import import_data
+from relance.temporal.admin import ensure_search_attributes
+from relance.temporal.client import DATA_CONVERTER
+from starter.dunning import invoice_created
 from worker import build_worker
 
 TEST_SERVER = os.path.join(sysconfig.get_path("scripts"), "temporal-test-server")

@@ -1,24 +1,3 @@
-"""The Python API the host application calls: start a run or a notice, tell a run its invoice changed,
-cancel either."""
-
-from starter.api import (
-    cancel_reminders,
-    cancel_renewal_notice,
-    invoice_created,
-    notify_invoice_changed,
-    record_payment,
-    set_dunning_activation,
-    start_dunning_run,
-    start_renewal_notice,
-)
-
-__all__ = [
-    "cancel_reminders",
-    "cancel_renewal_notice",
-    "invoice_created",
-    "notify_invoice_changed",
-    "record_payment",
-    "set_dunning_activation",
-    "start_dunning_run",
-    "start_renewal_notice",
-]
+"""The Python API the host application calls, one module per domain: starter.dunning (start a run,
+tell it its invoice changed, cancel it, switch dunning on or off), starter.renewal (start or cancel a
+notice), starter.simulation, and starter.schedule for the nightly jobs."""

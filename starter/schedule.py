@@ -22,9 +22,11 @@ from temporalio.client import (
     ScheduleUpdate,
 )
 
-from relance.dunning import SweepRequest
-from relance.ids import renewal_schedule_id, sweep_schedule_id
-from workflows.sweep import DunningSweepWorkflow, RenewalInspectionWorkflow
+from relance.dunning.ids import sweep_schedule_id
+from relance.nightly import SweepRequest
+from relance.renewal.ids import renewal_schedule_id
+from workflows.dunning import DunningSweepWorkflow
+from workflows.renewal import RenewalInspectionWorkflow
 
 
 def _nightly_schedule(run, action_id: str, summary: str, org_slug: str, timezone: str, cron: str,
@@ -58,7 +60,7 @@ async def ensure_sweep_schedule(client: Client, org_slug: str, timezone: str, cr
 async def ensure_renewal_schedule(client: Client, org_slug: str, timezone: str, cron: str,
                                   task_queue: str) -> ScheduleHandle:
     """A day missed beyond the catch-up window is still caught up: the inspection sends every notice
-    whose date has passed while its term has not ended (relance.renewal_terms)."""
+    whose date has passed while its term has not ended (relance.renewal.terms)."""
     schedule = _nightly_schedule(RenewalInspectionWorkflow.run, f"renewal-inspection-run:{org_slug}",
                                 f"Nightly renewal inspection of {org_slug}", org_slug, timezone, cron, task_queue)
     return await _ensure(client, renewal_schedule_id(org_slug), schedule)

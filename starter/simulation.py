@@ -9,9 +9,9 @@ from temporalio.common import WorkflowIDConflictPolicy
 from models import AppUser, Organisation, Scenario
 from relance import repository
 from relance.db import Database
-from relance.simulation import SimulationInput
+from relance.simulation.types import SimulationInput
+from relance.temporal.revision import REVISION
 from workflows.simulation import ScenarioSimulationWorkflow
-from workflows.versions import REVISION
 
 
 async def _user(session, org: Organisation, email: str) -> AppUser:

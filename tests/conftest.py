@@ -21,17 +21,17 @@ from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
 from models import RunEvent, Task
-from relance.admin import ensure_search_attributes
 from relance.config import Settings
 from relance.db import Database
-from relance.ids import dunning_workflow_id
+from relance.dunning.ids import dunning_workflow_id
+from relance.email.mailer import SesMailer
 from relance.local import ses as local_ses
 from relance.local.postgres import LocalPostgres
 from relance.local.ses import LocalSes
-from relance.mailer import SesMailer
 from relance.migrate import upgrade_async
-from relance.temporal_client import DATA_CONVERTER
-from starter.api import start_dunning_run
+from relance.temporal.admin import ensure_search_attributes
+from relance.temporal.client import DATA_CONVERTER
+from starter.dunning import start_dunning_run
 from tests import factories
 from worker import build_worker
 
@@ -198,7 +198,7 @@ async def dev_stack(dev_server, db, mailer, ses_endpoint, settings, clean):
     """A worker on the dev server, and the environment a `relance` command needs to reach it all."""
     from dataclasses import replace
 
-    from relance.temporal_client import connect
+    from relance.temporal.client import connect
 
     task_queue = f"relance-dev-{uuid.uuid4()}"
     client = await connect(replace(settings, temporal_address=dev_server.address))

@@ -7,7 +7,7 @@ import uuid
 
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 
-from relance import search_attributes
+from relance.temporal import search_attributes
 
 
 async def test_admin_setup_creates_namespace_and_attributes_once(dev_stack):

@@ -64,7 +64,7 @@ async def test_import_sweep_show_pay_cancel(dev_stack, mailer, ses_endpoint, tmp
     await until_shown(env, slug, "F-1", text="ended: cancelled")
 
     # The README's way for developers: the Temporal CLI, with the signal's JSON argument.
-    signalled = await asyncio.to_thread(subprocess.run, 
+    signalled = await asyncio.to_thread(subprocess.run,
         [TEMPORAL_CLI, "workflow", "signal", "--address", env["RELANCE_TEMPORAL_ADDRESS"],
          "--workflow-id", f"dunning:{slug}:F-2", "--name", "cancel_reminders",
          "--input", '{"reason": "paid by cheque", "by": "dev"}'],

@@ -12,10 +12,10 @@ from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 from temporalio.client import Client
 
-from relance.codec import EncryptionCodec, codec_from, parse_keys, with_codec
-from relance.codec_server import build_app
-from relance.temporal_client import DATA_CONVERTER
-from starter.api import start_dunning_run
+from relance.temporal.client import DATA_CONVERTER
+from relance.temporal.codec import EncryptionCodec, codec_from, parse_keys, with_codec
+from relance.temporal.codec_server import build_app
+from starter.dunning import start_dunning_run
 from tests import factories as f
 from tests.conftest import free_port
 from worker import build_worker

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from relance import search_attributes
+from relance.temporal import search_attributes
 
 ROOT = Path(__file__).parent.parent
 COMPOSE = ROOT / "docker-compose.yml"

@@ -6,8 +6,8 @@ import uuid
 
 from temporalio.client import Client
 
-from relance.temporal_client import DATA_CONVERTER, metrics_runtime
-from starter.api import start_dunning_run
+from relance.temporal.client import DATA_CONVERTER, metrics_runtime
+from starter.dunning import start_dunning_run
 from tests import factories as f
 from tests.conftest import free_port
 from worker import build_worker

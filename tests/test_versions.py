@@ -4,12 +4,13 @@ search attributes."""
 
 from temporalio.api.enums.v1 import EventType
 
-from relance import search_attributes as sa
-from relance.dunning import DunningInput
-from relance.ids import dunning_workflow_id, email_queue
+from relance.dunning.ids import dunning_workflow_id
+from relance.dunning.types import DunningInput
+from relance.temporal import search_attributes as sa
+from relance.temporal.queues import email_queue
+from relance.temporal.revision import CHANGES, REVISION
 from tests import factories as f
 from workflows.dunning import InvoiceDunningWorkflow
-from workflows.versions import CHANGES, REVISION
 
 IDENTITY = {sa.ORGANISATION.name, sa.INVOICE_NUMBER.name, sa.CUSTOMER.name}
 
@@ -41,7 +42,7 @@ async def test_a_new_run_pays_no_patch_marker_and_keeps_its_start_search_attribu
     assert not seen["upserted"] & IDENTITY  # set at start, not written again
     assert seen["email_queues"] == [email_queue(stack.task_queue)]
     assert (await stack.keywords(handle))[sa.INVOICE_NUMBER.name] == "F-1"
-    assert REVISION == max(CHANGES.values())
+    assert max(CHANGES.values()) == REVISION
 
 
 async def test_a_revision_0_run_follows_the_patches_and_gets_its_search_attributes(stack):

@@ -6,21 +6,15 @@ timer) until the step's time, then lets an activity re-check the invoice and do 
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-
 with workflow.unsafe.imports_passed_through():
     from activities.dunning import DunningActivities
-    from workflows.versions import email_queue_of_this_run, follows, missing_search_attributes
-    from relance import search_attributes as sa
-    from relance import timing
-    from relance.dunning import (
+    from relance.dunning.types import (
         BeginRunInput,
-        CancelRequest,
         DunningInput,
         ExitReason,
         FinishRunInput,
@@ -28,12 +22,16 @@ with workflow.unsafe.imports_passed_through():
         RunPlan,
         RunProgress,
         RunResult,
-        RunState,
         RunStatus,
         StepInput,
-        StepOutcome,
-        StepStatus,
     )
+    from relance.nightly import SweepInput, SweepRequest, SweepResult
+    from relance.scenario import timing
+    from relance.scenario.plan import CancelRequest, RunState, StepOutcome, StepStatus
+    from relance.temporal import search_attributes as sa
+    from relance.temporal.registration import Registration, WorkerDeps
+    from workflows.nightly import NIGHTLY_JOB_OPTIONS
+    from workflows.versions import email_queue_of_this_run, follows, missing_search_attributes
 
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
@@ -110,7 +108,8 @@ class InvoiceDunningWorkflow:
                 DunningActivities.execute_step,
                 StepInput(workflow.info().workflow_id, self._plan.org_slug, self._plan.invoice_number,
                           self._plan.scenario_id, step.position, workflow.now()),
-                task_queue=email_queue_of_this_run(self._revision), start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY,
+                task_queue=email_queue_of_this_run(self._revision),
+                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY,
                 summary=f"Step {step.position}: {step.label} ({step.kind})",
             )
             if outcome.status not in (StepStatus.HELD, StepStatus.BLOCKED):
@@ -155,7 +154,7 @@ class InvoiceDunningWorkflow:
                     lambda: self._cancel is not None or self._recheck,
                     timeout=remaining, timeout_summary=label,
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 return None
 
     async def _finish(self, reason: ExitReason, detail: str | None, steps_done: int) -> RunResult:
@@ -228,3 +227,26 @@ class InvoiceDunningWorkflow:
             state=self._state, step_position=step.position if step else None, step_label=step.label if step else None,
             next_at=self._next_at, exit_reason=reason, exit_detail=detail, emails_sent=self._emails_sent,
         )
+
+
+@workflow.defn
+class DunningSweepWorkflow:
+    @workflow.run
+    async def run(self, request: SweepRequest) -> SweepResult:
+        # "Overdue" is judged at the workflow's time, never the worker's clock.
+        return await workflow.execute_activity_method(
+            DunningActivities.start_overdue_runs,
+            SweepInput(request.org_slug, workflow.now(), workflow.info().task_queue),
+            summary=f"Start runs for the overdue invoices of {request.org_slug}",
+            **NIGHTLY_JOB_OPTIONS,
+        )
+
+
+WORKFLOWS = [InvoiceDunningWorkflow, DunningSweepWorkflow]
+
+
+def registration(deps: WorkerDeps) -> Registration:
+    """The dunning domain's part of the worker."""
+    acts = DunningActivities(deps.db, deps.mailer)
+    return Registration(workflows=WORKFLOWS, email_activities=[acts.execute_step],
+                        activities=[acts.begin_run, acts.check_invoice, acts.finish_run, acts.start_overdue_runs])

@@ -8,7 +8,6 @@ once on `settings_changed`) until the term ends.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, time, timedelta
 
 from temporalio import workflow
@@ -16,11 +15,8 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.renewal import RenewalActivities
-    from workflows.versions import email_queue_of_this_run, missing_search_attributes
-    from relance import search_attributes as sa
-    from relance import timing
-    from relance.dunning import CancelRequest, RunState
-    from relance.renewal import (
+    from relance.nightly import SweepInput, SweepRequest, SweepResult
+    from relance.renewal.types import (
         FinishNoticeInput,
         NoticeAttempt,
         NoticeInput,
@@ -31,6 +27,12 @@ with workflow.unsafe.imports_passed_through():
         NoticeStatus,
         RenewalInput,
     )
+    from relance.scenario import timing
+    from relance.scenario.plan import CancelRequest, RunState
+    from relance.temporal import search_attributes as sa
+    from relance.temporal.registration import Registration, WorkerDeps
+    from workflows.nightly import NIGHTLY_JOB_OPTIONS
+    from workflows.versions import email_queue_of_this_run, missing_search_attributes
 
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
@@ -76,7 +78,8 @@ class RenewalNoticeWorkflow:
             attempt = await workflow.execute_activity_method(
                 RenewalActivities.send_notice,
                 NoticeInput(workflow_id, plan.org_slug, plan.contract_ref, plan.term_end, workflow.now()),
-                task_queue=email_queue_of_this_run(inp.revision), start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY,
+                task_queue=email_queue_of_this_run(inp.revision),
+                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY,
                 summary=f"Send the renewal notice of {plan.contract_ref}",
             )
             self._retry_now = False
@@ -103,7 +106,7 @@ class RenewalNoticeWorkflow:
                     timeout=remaining,
                     timeout_summary=f"{self._state} until {timing.in_zone(moment, self._plan.timezone):%Y-%m-%d %H:%M}",
                 )
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         return self._cancel is None
 
@@ -154,3 +157,26 @@ class RenewalNoticeWorkflow:
         result = self._result
         return NoticeStatus(self._state, self._send_at, result.outcome if result else None,
                             result.reason if result else None, result.detail if result else None)
+
+
+@workflow.defn
+class RenewalInspectionWorkflow:
+    @workflow.run
+    async def run(self, request: SweepRequest) -> SweepResult:
+        # "Today" is the workflow's day in the organisation's zone, never the worker's clock.
+        return await workflow.execute_activity_method(
+            RenewalActivities.start_due_renewal_notices,
+            SweepInput(request.org_slug, workflow.now(), workflow.info().task_queue),
+            summary=f"Start the renewal notices due for the contracts of {request.org_slug}",
+            **NIGHTLY_JOB_OPTIONS,
+        )
+
+
+WORKFLOWS = [RenewalNoticeWorkflow, RenewalInspectionWorkflow]
+
+
+def registration(deps: WorkerDeps) -> Registration:
+    """The renewal domain's part of the worker."""
+    acts = RenewalActivities(deps.db, deps.mailer)
+    return Registration(workflows=WORKFLOWS, email_activities=[acts.send_notice],
+                        activities=[acts.begin_notice, acts.finish_notice, acts.start_due_renewal_notices])

@@ -13,15 +13,16 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.simulation import SimulationActivities
-    from workflows.versions import email_queue_of_this_run
-    from relance.dunning import PlannedStep  # noqa: F401  (pydantic resolves SimulationPlan's steps through it)
-    from relance.simulation import (
+    from relance.scenario.plan import PlannedStep  # noqa: F401  (pydantic resolves SimulationPlan's steps through it)
+    from relance.simulation.types import (
         SimulateStepInput,
         SimulationInput,
         SimulationPlan,
         SimulationStatus,
         StepReport,
     )
+    from relance.temporal.registration import Registration, WorkerDeps
+    from workflows.versions import email_queue_of_this_run
 
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
 # A forgotten simulation ends by itself.
@@ -58,7 +59,8 @@ class ScenarioSimulationWorkflow:
                 report = await workflow.execute_activity_method(
                     SimulationActivities.simulate_step,
                     SimulateStepInput(inp.org_slug, inp.scenario_id, step.position, inp.user_email, workflow.now()),
-                    task_queue=email_queue_of_this_run(inp.revision), start_to_close_timeout=ACTIVITY_TIMEOUT, summary=f"Simulate {step.position}. {step.label}")
+                    task_queue=email_queue_of_this_run(inp.revision), start_to_close_timeout=ACTIVITY_TIMEOUT,
+                    summary=f"Simulate {step.position}. {step.label}")
             self._reports.append(report)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.status()
@@ -90,3 +92,13 @@ class ScenarioSimulationWorkflow:
             scenario_name=self._plan.scenario_name if self._plan else "",
             next_position=upcoming.position if upcoming else None, next_label=upcoming.label if upcoming else None,
             reports=list(self._reports), stopped=self._stopped)
+
+
+WORKFLOWS = [ScenarioSimulationWorkflow]
+
+
+def registration(deps: WorkerDeps) -> Registration:
+    """The simulation domain's part of the worker."""
+    acts = SimulationActivities(deps.db, deps.mailer)
+    return Registration(workflows=WORKFLOWS, email_activities=[acts.simulate_step],
+                        activities=[acts.load_simulation])

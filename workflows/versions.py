@@ -12,15 +12,8 @@ To change workflow code: add the change's patch id with REVISION + 1 and branch 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from relance.ids import email_queue
-
-# patch id -> the first revision that has the change
-CHANGES = {
-    "email-task-queue": 1,  # SES activities on their own rate-limited queue
-    "local-begin-finish": 1,  # begin_run and finish_run as local activities
-    "identity-at-start": 1,  # no upsert of search attributes the run was started with
-}
-REVISION = max(CHANGES.values())
+    from relance.temporal.queues import email_queue
+    from relance.temporal.revision import CHANGES
 
 
 def follows(change: str, revision: int) -> bool:

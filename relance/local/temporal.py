@@ -19,8 +19,8 @@ from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from relance import search_attributes
 from relance.local import process
+from relance.temporal import search_attributes
 
 
 @dataclass

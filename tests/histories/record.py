@@ -18,22 +18,23 @@ from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
 from models import RenewalNotice
-from relance.admin import ensure_search_attributes
 from relance.config import Settings
 from relance.db import Database
-from relance.dunning import SweepRequest
+from relance.email.mailer import SesMailer
 from relance.local.postgres import LocalPostgres
 from relance.local.ses import LocalSes
-from relance.mailer import SesMailer
 from relance.migrate import upgrade_async
-from relance.temporal_client import DATA_CONVERTER
-from starter.api import cancel_reminders, record_payment, set_dunning_activation, start_dunning_run
+from relance.nightly import SweepRequest
+from relance.temporal.admin import ensure_search_attributes
+from relance.temporal.client import DATA_CONVERTER
+from starter.dunning import cancel_reminders, record_payment, set_dunning_activation, start_dunning_run
 from starter.simulation import start_simulation
 from tests import factories as f
 from tests.conftest import TEST_SERVER, free_port
 from worker import build_worker
+from workflows.dunning import DunningSweepWorkflow
+from workflows.renewal import RenewalInspectionWorkflow
 from workflows.simulation import ScenarioSimulationWorkflow
-from workflows.sweep import DunningSweepWorkflow, RenewalInspectionWorkflow
 
 HERE = Path(__file__).parent
 

@@ -1,0 +1,3 @@
+from relance.cli.main import main
+
+main()

@@ -1,0 +1,160 @@
+"""`relance scenario|template|preview|simulate|forecast`: the commands users run to trust a scenario
+before switching dunning on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from relance.config import Settings
+from relance.importing.importer import read_file
+from relance.temporal.client import connect
+
+
+def add_parsers(sub) -> None:
+    sc = sub.add_parser("scenario", help="author scenarios: init (wizard), show, validate, apply, reset, versions")
+    sc_sub = sc.add_subparsers(dest="action", required=True)
+    init = sc_sub.add_parser("init", help="the wizard: two reminders and a phone call")
+    init.add_argument("org")
+    init.add_argument("--first-days", type=int, required=True, help="days from the due date to the 1st reminder")
+    init.add_argument("--second-days", type=int, required=True, help="days from the 1st to the 2nd reminder")
+    init.add_argument("--sender", required=True, help="the sending user's email (a verified SES identity)")
+    init.add_argument("--call-after", type=int, default=60, help="days from the 2nd reminder to the phone call")
+    for name in ("show", "validate", "apply", "reset", "versions"):
+        action = sc_sub.add_parser(name)
+        action.add_argument("org")
+        if name == "show":
+            action.add_argument("--key")
+        if name in ("validate", "apply"):
+            action.add_argument("file")
+        if name == "apply":
+            action.add_argument("--default", action="store_true", help="also make it the organisation's default")
+    tpl = sub.add_parser("template", help="save a custom template (checked first)")
+    tpl.add_argument("action", choices=["save"])
+    tpl.add_argument("org")
+    tpl.add_argument("file")
+    pv = sub.add_parser("preview", help="each step of an invoice's scenario as it would go out")
+    pv.add_argument("org")
+    pv.add_argument("invoice")
+    sim = sub.add_parser("simulate", help="run a scenario step by step for an internal user (emails really sent)")
+    sim.add_argument("action", choices=["start", "next", "show", "stop"])
+    sim.add_argument("org")
+    sim.add_argument("--as", dest="user", required=True, help="the user's email, who receives every email")
+    sim.add_argument("--scenario", help="scenario key (default: the organisation's)")
+    fc = sub.add_parser("forecast", help="what will be sent in the next N days")
+    fc.add_argument("org")
+    fc.add_argument("--days", type=int, default=14)
+    fc.add_argument("--json", action="store_true")
+
+
+async def scenario(settings: Settings, args, with_db, say) -> int:
+    import yaml
+
+    from relance.email.mailer import SesMailer
+    from relance.scenario import authoring as scenarios
+
+    async def work(db):
+        if args.action == "init":
+            done = await scenarios.init_scenario(db, SesMailer(settings), args.org, args.first_days,
+                                                 args.second_days, args.sender, args.call_after)
+            say(f"scenario {done.key} v{done.version} created and set as the default of {args.org}; "
+                "simulate it before switching dunning on")
+        elif args.action == "show":
+            say(yaml.safe_dump(await scenarios.export_scenario(db, args.org, args.key), allow_unicode=True,
+                               sort_keys=False).rstrip())
+        elif args.action == "validate":
+            problems = await scenarios.validate_scenario(db, args.org, read_file(Path(args.file)))
+            say("\n".join(f"  - {p}" for p in problems) if problems else "scenario is valid")
+            return 1 if problems else 0
+        elif args.action == "apply":
+            done = await scenarios.apply_scenario(db, args.org, read_file(Path(args.file)), args.default)
+            say(f"scenario {done.key} is now at version {done.version}; running runs keep theirs")
+        elif args.action == "reset":
+            done = await scenarios.reset_scenario(db, args.org)
+            say(f"scenario {done.key} reset to the default (version {done.version})")
+        elif args.action == "versions":
+            for v in await scenarios.versions(db, args.org):
+                say(f"  {v['key']:16} v{v['version']:<3} {'default' if v['default'] else '       '}"
+                    f"  {v['running']} running / {v['runs']} run(s)")
+        return 0
+
+    return await with_db(settings, work)
+
+
+async def template(settings: Settings, args, with_db, say) -> int:
+    from relance.scenario.authoring import save_template
+
+    saved = await with_db(settings, lambda db: save_template(db, args.org, read_file(Path(args.file))))
+    say(f"template {saved.key} saved")
+    return 0
+
+
+async def preview(settings: Settings, args, with_db, say) -> int:
+    from relance.dunning.preview import preview_invoice
+    from relance.email.mailer import SesMailer
+
+    steps = await with_db(settings, lambda db: preview_invoice(
+        db, SesMailer(settings), args.org, args.invoice, datetime.now(UTC)))
+    for s in steps:
+        say(f"{s.at:%Y-%m-%d %H:%M %Z}  step {s.position} {s.label} ({s.kind})")
+        if s.not_sent:
+            say(f"    not sent: {s.not_sent}")
+        elif s.kind == "email":
+            say(f"    from {s.sender} to {s.recipient}\n    subject: {s.subject}\n"
+                + "\n".join(f"    | {line}" for line in s.body.splitlines()))
+        else:
+            say(f"    {s.subject}")
+    return 0
+
+
+async def simulate(settings: Settings, args, with_db, say) -> int:
+    from starter.simulation import simulation_handle, start_simulation
+    from workflows.simulation import ScenarioSimulationWorkflow
+
+    client = await connect(settings)
+
+    async def work(db):
+        if args.action == "start":
+            handle = await start_simulation(client, db, settings.task_queue, args.org, args.user, args.scenario)
+            say(f"simulation {handle.id} started: emails go to {args.user}; `relance simulate next` runs a step")
+            return 0
+        handle = await simulation_handle(client, db, args.org, args.user)
+        if args.action == "next":
+            r = await handle.execute_update(ScenarioSimulationWorkflow.execute_next)
+            say(f"step {r.position} {r.label} ({r.kind}): {r.outcome}" + (f" — {r.detail}" if r.detail else ""))
+        elif args.action == "stop":
+            await handle.signal(ScenarioSimulationWorkflow.stop)
+            say("simulation stopped")
+        status = await handle.query(ScenarioSimulationWorkflow.status)
+        if args.action == "show":
+            say(f"simulation of {status.scenario_name}" + (" (stopped)" if status.stopped else ""))
+            for r in status.reports:
+                say(f"  step {r.position} {r.label}: {r.outcome}" + (f" — {r.detail}" if r.detail else ""))
+        if status.next_position is not None and not status.stopped:
+            say(f"  next: step {status.next_position} {status.next_label}")
+        return 0
+
+    return await with_db(settings, work)
+
+
+async def forecast_cmd(settings: Settings, args, with_db, say) -> int:
+    import json
+
+    from starter.dunning import forecast
+
+    client = await connect(settings)
+    lines = await with_db(settings, lambda db: forecast(client, db, args.org, datetime.now(UTC),
+                                                         args.days))
+    if args.json:
+        say(json.dumps([line.as_json() for line in lines], indent=2, ensure_ascii=False))
+        return 0
+    say(f"{'when':22} {'invoice':14} {'customer':10} {'step':28} recipient")
+    for line in lines:
+        say(f"{line.at:%Y-%m-%d %H:%M %Z}  {line.invoice:14} {line.customer:10} {line.step:28} "
+            f"{line.recipient or '-'}" + ("  (enters tonight)" if line.source == "tonight" else ""))
+    say(f"{len(lines)} step(s) in the next {args.days} day(s)")
+    return 0
+
+
+COMMANDS = {"scenario": scenario, "template": template, "preview": preview, "simulate": simulate,
+            "forecast": forecast_cmd}

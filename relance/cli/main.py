@@ -1,0 +1,426 @@
+"""`relance`: the command line. Every command calls the same code as the host application's API."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time as wallclock
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from sqlmodel import select
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
+
+from models import DunningRun, Organisation, RenewalNotice, RenewalSettings, RunEvent
+from relance import repository
+from relance.cli import authoring as authoring_cli
+from relance.cli import renewal as renewal_cli
+from relance.config import Settings
+from relance.db import Database
+from relance.dunning.ids import dunning_workflow_id
+from relance.importing.importer import ImportRejected, ImportReport, import_data, read_file
+from relance.nightly import SweepRequest, SweepResult
+from relance.scenario.authoring import ScenarioRejected
+from relance.temporal.client import connect
+
+DEMO_FILE = Path(__file__).parent.parent / "demo" / "demo.yaml"
+
+
+def say(message: str = "") -> None:
+    print(message, flush=True)
+
+
+async def _with_db(settings: Settings, work):
+    db = Database(settings.database_url)
+    try:
+        return await work(db)
+    finally:
+        await db.close()
+
+
+# --- import -------------------------------------------------------------------------------------
+
+async def load_and_start(settings: Settings, client: Client, db: Database, raw, source: str) -> ImportReport:
+    """Import, then what the host application would do: start runs of new invoices when the
+    organisation applies dunning to new invoices, wake runs of changed ones, keep schedules current."""
+    from starter.dunning import invoice_created, notify_invoice_changed
+    from starter.schedule import ensure_renewal_schedule, ensure_sweep_schedule
+
+    today = datetime.now(UTC).date()
+    report = await import_data(db, raw, source, today, progress=lambda line: say(f"  … {line}"))
+    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(report.counts.items()))
+    say(f"imported {len(report.organisations)} organisation(s): {counts}")
+    started = 0
+    for n, (org, number) in enumerate(report.new_invoices, start=1):
+        started += await invoice_created(client, db, settings.task_queue, org, number) is not None
+        if n % 200 == 0:
+            say(f"  … {n}/{len(report.new_invoices)} new invoices considered")
+    for org, number in report.changed_invoices:
+        await notify_invoice_changed(client, org, number)
+    if started:
+        say(f"started {started} run(s) at invoice creation (apply-to-new-invoices)")
+    names = []
+    for org in report.organisations:
+        for ensure in (ensure_sweep_schedule, ensure_renewal_schedule):
+            names.append((await ensure(client, org.slug, org.timezone, settings.sweep_cron, settings.task_queue)).id)
+    say(f"nightly schedule(s): {', '.join(names)} ({settings.sweep_cron}, organisation time zone)")
+    return report
+
+
+async def cmd_import(settings: Settings, args) -> int:
+    client = await connect(settings)
+
+    async def work(db):
+        await load_and_start(settings, client, db, read_file(Path(args.file)), args.file)
+
+    await _with_db(settings, work)
+    return 0
+
+
+# --- sweep --------------------------------------------------------------------------------------
+
+async def run_sweep(settings: Settings, client: Client, db: Database, org_slugs: list[str] | None) -> None:
+    """What the nightly Schedules do, now: the dunning sweep of each organisation with dunning on, the
+    renewal inspection of each with renewals on (or both jobs for the organisations named)."""
+    from workflows.dunning import DunningSweepWorkflow
+    from workflows.renewal import RenewalInspectionWorkflow
+
+    async with db.session() as session:
+        dunning = org_slugs or list((await session.exec(
+            select(Organisation.slug).where(Organisation.dunning_enabled))).all())
+        renewals = org_slugs or list((await session.exec(
+            select(Organisation.slug).join(RenewalSettings, RenewalSettings.org_id == Organisation.id)
+            .where(RenewalSettings.enabled))).all())
+    for slug in dunning:
+        r = await _run_job(settings, client, DunningSweepWorkflow.run, slug, f"dunning-sweep-manual:{slug}",
+                           f"Manual dunning sweep of {slug}")
+        say(f"sweep {slug}: {r.examined} overdue invoice(s) without a run, {r.started} run(s) started")
+    for slug in renewals:
+        r = await _run_job(settings, client, RenewalInspectionWorkflow.run, slug, f"renewal-inspection-manual:{slug}",
+                           f"Manual renewal inspection of {slug}")
+        say(f"renewals {slug}: {r.examined} notice(s) due, {r.started} notice(s) started")
+
+
+async def _run_job(settings: Settings, client: Client, run, slug: str, workflow_id: str, summary: str) -> SweepResult:
+    """Start one nightly job (or join the one running) and show its progress until it ends."""
+    handle = await client.start_workflow(
+        run, SweepRequest(slug), id=workflow_id, task_queue=settings.task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING, static_summary=summary,
+    )
+    task = asyncio.create_task(handle.result())
+    while not task.done():
+        await asyncio.wait([task], timeout=1.0)
+        if not task.done():
+            say(f"  … {slug}: {await _sweep_progress(client, handle)}")
+    return task.result()
+
+
+async def _sweep_progress(client: Client, handle) -> str:
+    description = await handle.describe()
+    for pending in description.raw_description.pending_activities:
+        if pending.heartbeat_details.payloads:
+            _, done = await client.data_converter.decode(pending.heartbeat_details.payloads)
+            return f"{done['examined']} examined, {done['started']} started"
+    return "waiting for the worker"
+
+
+async def cmd_sweep(settings: Settings, args) -> int:
+    client = await connect(settings)
+    await _with_db(settings, lambda db: run_sweep(settings, client, db, args.org))
+    return 0
+
+
+# --- runs ---------------------------------------------------------------------------------------
+
+async def cmd_show(settings: Settings, args) -> int:
+    from workflows.dunning import InvoiceDunningWorkflow
+
+    workflow_id = dunning_workflow_id(args.org, args.invoice)
+
+    async def work(db):
+        async with db.session() as session:
+            run = await session.get(DunningRun, workflow_id)
+            events = (await session.exec(select(RunEvent).where(RunEvent.workflow_id == workflow_id)
+                                         .order_by(RunEvent.id))).all()
+        return run, events
+
+    run, events = await _with_db(settings, work)
+    if run is None:
+        say(f"no dunning run for invoice {args.invoice!r} of organisation {args.org!r}")
+        return 1
+    say(f"{workflow_id}: {run.state}" + (f", ended: {run.exit_reason}" if run.ended_at else ""))
+    if run.exit_detail:
+        say(f"  detail: {run.exit_detail}")
+    if run.ended_at is None:
+        client = await connect(settings)
+        try:
+            status = await client.get_workflow_handle(workflow_id).query(InvoiceDunningWorkflow.status)
+            say(f"  now: {status.state} at step {status.step_position} ({status.step_label}), "
+                f"next at {status.next_at:%Y-%m-%d %H:%M %Z}" if status.next_at else f"  now: {status.state}")
+        except Exception as exc:  # no worker running: the database still tells the story
+            say(f"  (live state unavailable: {exc})")
+    say("  timeline:")
+    for e in events:
+        who = f" → {e.recipient}" if e.recipient else ""
+        say(f"    {e.occurred_at:%Y-%m-%d %H:%M} step {'-' if e.step_position is None else e.step_position} "
+            f"{e.kind} {e.outcome}{who}" + (f" ({e.reason})" if e.reason else "")
+            + (f" [{e.provider_message_id}]" if e.provider_message_id else ""))
+    return 0
+
+
+async def cmd_cancel(settings: Settings, args) -> int:
+    from starter.dunning import cancel_reminders
+
+    client = await connect(settings)
+    if await cancel_reminders(client, args.org, args.invoice, args.reason, args.by):
+        say(f"reminders of invoice {args.invoice} cancelled ({args.reason}, by {args.by})")
+        return 0
+    say(f"invoice {args.invoice} of {args.org} has no running dunning run")
+    return 1
+
+
+async def cmd_pay(settings: Settings, args) -> int:
+    from starter.dunning import record_payment
+
+    client = await connect(settings)
+    due = await _with_db(settings, lambda db: record_payment(
+        client, db, args.org, args.invoice, args.amount, args.ref, args.date or date.today()))
+    say(f"payment {args.ref} recorded on {args.invoice}; still due: {due}")
+    return 0
+
+
+async def cmd_activate(settings: Settings, args) -> int:
+    from starter.dunning import set_dunning_activation
+
+    client = await connect(settings)
+    enabled = args.state == "on"
+    told = await _with_db(settings, lambda db: set_dunning_activation(client, db, args.org, enabled))
+    say(f"dunning {'on' if enabled else 'off'} for {args.org}" + (f"; {told} held run(s) resumed" if enabled else ""))
+    return 0
+
+
+def cmd_mail(settings: Settings, args) -> int:
+    from relance.local.ses import sent_messages
+
+    messages = sent_messages(settings.ses_endpoint)[-args.last:]
+    for m in messages:
+        to = ", ".join(m["destinations"]["to"])
+        say(f"{m['message_id'][:18]}…  {m['source']}  →  {to}\n    {m['subject']}")
+    say(f"{len(messages)} email(s) accepted by the SES endpoint {settings.ses_endpoint}")
+    return 0
+
+
+# --- admin --------------------------------------------------------------------------------------
+
+async def cmd_admin(settings: Settings, args) -> int:
+    """Prepare a real cluster's namespace: idempotent, safe to run at every deploy."""
+    from datetime import timedelta
+
+    from temporalio.service import RPCError
+
+    from relance.temporal.admin import ensure_namespace, ensure_search_attributes
+
+    namespace = args.namespace or settings.temporal_namespace
+    client = await connect(settings)
+    if args.create_namespace:
+        created = await ensure_namespace(client, namespace, timedelta(days=args.retention_days))
+        say(f"namespace {namespace}: {'created' if created else 'already there'}")
+    # A namespace just created takes a few seconds to be known to every service.
+    for attempt in range(60):
+        try:
+            added = await ensure_search_attributes(client, namespace)
+            break
+        except RPCError:
+            if attempt == 59:
+                raise
+            await asyncio.sleep(0.5)
+    say(f"search attributes of {namespace}: " + (f"added {', '.join(added)}" if added else "all already there"))
+    return 0
+
+
+# --- stack --------------------------------------------------------------------------------------
+
+async def cmd_up(settings: Settings, args) -> int:
+    from relance.email.mailer import SesMailer
+    from relance.local.stack import LocalStack
+    from relance.migrate import upgrade_async
+    from relance.temporal.admin import ensure_search_attributes
+
+    stack = LocalStack(settings)
+    try:
+        say("starting PostgreSQL, the local SES endpoint and the Temporal dev server …")
+        stack.start_services()
+        await stack.temporal.wait_ready()
+        await upgrade_async(settings.database_url)
+        client = await connect(settings)
+        await ensure_search_attributes(client, settings.temporal_namespace)
+        stack.start_worker()
+        db = Database(settings.database_url)
+        try:
+            if not args.no_demo:
+                raw = read_file(DEMO_FILE)
+                mailer = SesMailer(settings)
+                for org in raw["organisations"]:
+                    for user in org.get("users", []):
+                        await mailer.verify(user["email"])
+                await load_and_start(settings, client, db, raw, "demo data")
+            await run_sweep(settings, client, db, None)
+            await asyncio.sleep(2)  # let the first steps go out before the summary
+            await _print_summary(settings, stack, db)
+        finally:
+            await db.close()
+        if args.once:
+            return 0
+        say("\nPress Ctrl-C to stop everything (state is kept in "
+            f"{settings.home}; `relance up` resumes from it).")
+        await asyncio.Event().wait()
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        say("\nstopping …")
+    finally:
+        stack.stop()
+    return 0
+
+
+async def _print_summary(settings: Settings, stack, db: Database) -> None:
+    from relance.local.ses import sent_messages
+
+    async with db.session() as session:
+        runs = (await session.exec(select(DunningRun).order_by(DunningRun.workflow_id))).all()
+        notices = (await session.exec(select(RenewalNotice).order_by(RenewalNotice.workflow_id))).all()
+    say("\nrelance is up:")
+    say(f"  Temporal UI   {stack.temporal.ui_url}/namespaces/{settings.temporal_namespace}/workflows"
+        "   (filter: RelanceOrganisation = \"demo\")")
+    say(f"  Temporal      {settings.temporal_address}, namespace {settings.temporal_namespace}, "
+        f"task queue {settings.task_queue}")
+    say(f"  PostgreSQL    {settings.database_url}")
+    say(f"  SES (local)   {settings.ses_endpoint}: {len(sent_messages(settings.ses_endpoint))} email(s) accepted"
+        " so far; `relance mail` lists them")
+    say(f"  logs          {stack.logs}/")
+    say(f"\n{len(runs)} dunning run(s):")
+    for run in runs:
+        say(f"  {run.workflow_id:32} {run.state:8} step {run.current_step}"
+            + (f"  ended: {run.exit_reason}" if run.ended_at else ""))
+    say(f"\n{len(notices)} renewal notice(s):")
+    for notice in notices:
+        say(f"  {notice.workflow_id:32} {notice.state:8}" + (f"  {notice.outcome}" if notice.outcome else "")
+            + (f" ({notice.reason})" if notice.reason else "")
+            + (f" → {notice.recipient}" if notice.recipient else ""))
+
+
+# --- parser -------------------------------------------------------------------------------------
+
+def _amount(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation as exc:
+        raise argparse.ArgumentTypeError(f"not an amount: {text!r}") from exc
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="relance", description="Durable invoice dunning and contract renewal notices "
+                                                            "on Temporal.")
+    sub = p.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("up", help="start the local stack, load the demo, run the sweep, wait for Ctrl-C")
+    up.add_argument("--no-demo", action="store_true", help="do not load the demo data")
+    up.add_argument("--once", action="store_true", help="stop everything after the summary (smoke test)")
+    sub.add_parser("worker", help="run a worker (settings from the environment)")
+    sub.add_parser("migrate", help="bring the database schema up to date")
+    imp = sub.add_parser("import", help="import a YAML or JSON file (format in the README)")
+    imp.add_argument("file")
+    sw = sub.add_parser("sweep", help="run the nightly jobs now: dunning sweep and renewal inspection")
+    sw.add_argument("--org", action="append", help="organisation slug (repeatable); default: all enabled")
+    for name, text in (("show", "show a run and its timeline"), ("cancel", "cancel the reminders of an invoice"),
+                       ("pay", "record a payment; the run exits if nothing is due")):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("org")
+        cmd.add_argument("invoice")
+        if name == "cancel":
+            cmd.add_argument("--reason", required=True)
+            cmd.add_argument("--by", default=os.environ.get("USER", "cli"))
+        if name == "pay":
+            cmd.add_argument("amount", type=_amount)
+            cmd.add_argument("--ref", default=f"cli-{int(wallclock.time())}")
+            cmd.add_argument("--date", type=date.fromisoformat)
+    act = sub.add_parser("activate", help="switch dunning on or off for an organisation")
+    act.add_argument("org")
+    act.add_argument("state", choices=["on", "off"])
+    authoring_cli.add_parsers(sub)
+    adm = sub.add_parser("admin", help="register relance's search attributes (and namespace) on any Temporal server")
+    adm.add_argument("action", choices=["setup"])
+    adm.add_argument("--namespace", help="default: RELANCE_TEMPORAL_NAMESPACE")
+    adm.add_argument("--create-namespace", action="store_true")
+    adm.add_argument("--retention-days", type=int, default=30)
+    key = sub.add_parser("codec-key", help="print a new encryption key entry for RELANCE_CODEC_KEYS")
+    key.add_argument("key_id", nargs="?", default="k1")
+    cs = sub.add_parser("codec-server", help="serve /encode and /decode for the Temporal UI and CLI")
+    cs.add_argument("--host", default="127.0.0.1")
+    mail = sub.add_parser("mail", help="list the emails the local SES endpoint accepted")
+    mail.add_argument("--last", type=int, default=50)
+    renewal_cli.add_parser(sub)
+    return p
+
+
+async def cmd_authoring(settings: Settings, args) -> int:
+    return await authoring_cli.COMMANDS[args.command](settings, args, _with_db, say)
+
+
+async def cmd_renewal(settings: Settings, args) -> int:
+    return await renewal_cli.run(settings, args, _with_db, say)
+
+
+COMMANDS = {**{name: cmd_authoring for name in authoring_cli.COMMANDS}, "import": cmd_import, "sweep": cmd_sweep, "show": cmd_show, "cancel": cmd_cancel, "pay": cmd_pay,
+            "activate": cmd_activate, "up": cmd_up, "renewal": cmd_renewal, "admin": cmd_admin}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = Settings()
+    if args.command == "worker":
+        from worker import run_worker
+
+        asyncio.run(run_worker(settings))
+        return 0
+    if args.command == "migrate":
+        from relance.migrate import upgrade
+
+        upgrade(settings.database_url)
+        say("database schema up to date")
+        return 0
+    if args.command == "mail":
+        return cmd_mail(settings, args)
+    if args.command == "codec-key":
+        from relance.temporal.codec import new_key
+
+        say(f"{args.key_id}:{new_key()}")
+        return 0
+    if args.command == "codec-server":
+        from relance.temporal.codec import codec_from
+        from relance.temporal.codec_server import serve
+
+        codec = codec_from(settings.codec_keys)
+        if codec is None:
+            print("RELANCE_CODEC_KEYS is empty: nothing to decode", file=sys.stderr)
+            return 2
+        say(f"codec server on http://{args.host}:{settings.codec_port} (CORS: {settings.codec_cors_origins})")
+        serve(codec, args.host, settings.codec_port, settings.codec_cors_origins.split(","), settings.codec_token)
+        return 0
+    try:
+        code = asyncio.run(COMMANDS[args.command](settings, args))
+    except (ImportRejected, ScenarioRejected) as exc:
+        print(exc, file=sys.stderr)
+        code = 2
+    except repository.NotFound as exc:
+        print(exc, file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        code = 130
+    sys.stdout.flush()
+    os._exit(code)  # sdk-python#300: a short-lived client can abort at interpreter exit
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""Forecast: what will be sent in the next N days for an organisation. Running runs report their
+plan and progress (query `progress`); invoices that tonight's sweep will enter are planned from the
+sweep's own selection. Both go through relance.scenario.timing, the workflow's timing code."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime, time, timedelta
+
+from sqlmodel import select
+
+from models import DunningRun, Invoice
+from relance.db import Database
+from relance.dunning import repository, rules
+from relance.dunning.plans import build_plan
+from relance.dunning.types import RunProgress
+from relance.scenario import timing
+
+SWEEP_TIME = time(2, 0)  # the nightly Schedule's hour in the organisation's zone
+
+
+@dataclass
+class ForecastLine:
+    at: datetime
+    invoice: str
+    customer: str
+    step: str
+    kind: str
+    recipient: str | None
+    source: str  # running | tonight
+
+    def as_json(self) -> dict:
+        return {**asdict(self), "at": self.at.isoformat()}
+
+
+async def forecast(db: Database, progress_of: Callable[[str], Awaitable[RunProgress]], org_slug: str,
+                   now: datetime, days: int) -> list[ForecastLine]:
+    """`progress_of(workflow_id)` asks a running run for its plan and progress (the `progress` query)."""
+    horizon = now + timedelta(days=days)
+    lines: list[ForecastLine] = []
+    async with db.session() as session:
+        org = await repository.organisation(session, org_slug)
+        running = (await session.exec(select(DunningRun.workflow_id, Invoice.number).join(
+            Invoice, Invoice.id == DunningRun.invoice_id).where(
+            DunningRun.org_id == org.id, DunningRun.ended_at.is_(None)))).all()
+    for workflow_id, number in running:
+        progress = await progress_of(workflow_id)
+        if progress.index is None or progress.next_at is None:
+            continue
+        previous = None
+        if progress.previous_position is not None:
+            previous = timing.Progress(progress.previous_position, progress.previous_done_at,
+                                       timedelta(seconds=progress.previous_delay_seconds))
+        steps = timing.upcoming(progress.plan, progress.index, now, previous, progress.next_at, horizon)
+        lines += await _lines(db, org_slug, number, progress.plan, steps, "running")
+
+    tonight = timing.at_local(timing.local_today(now, org.timezone) + timedelta(days=1), SWEEP_TIME, org.timezone)
+    if org.dunning_enabled and org.default_scenario_id and tonight <= horizon:
+        async with db.session() as session:
+            entering = await repository.overdue_without_run(session, org.id, tonight.date(), 0, 100_000)
+            plans = [await build_plan(session, await repository.invoice_file(session, org_slug, row.number),
+                                      org.default_scenario_id, tonight) for row in entering]
+        for plan in plans:
+            steps = timing.upcoming(plan, 0, tonight, None, until=horizon)
+            lines += await _lines(db, org_slug, plan.invoice_number, plan, steps, "tonight")
+    return sorted(lines, key=lambda line: (line.at, line.invoice))
+
+
+async def _lines(db: Database, org_slug: str, number: str, plan, steps, source: str) -> list[ForecastLine]:
+    async with db.session() as session:
+        file = await repository.invoice_file(session, org_slug, number)
+    recipient = rules.pick_recipient(file.invoice, file.account, file.contacts)
+    return [ForecastLine(timing.in_zone(at, plan.timezone), number, plan.customer_ref,
+                         f"{position}. {plan.steps[position].label}", plan.steps[position].kind,
+                         recipient.email if recipient and plan.steps[position].kind == "email" else None, source)
+            for position, at in steps]

@@ -1,0 +1,11 @@
+"""The dunning domain's Temporal names: deterministic ids, so starting the same run twice starts it once."""
+
+RUN_WORKFLOW = "InvoiceDunningWorkflow"
+
+
+def dunning_workflow_id(org_slug: str, invoice_number: str) -> str:
+    return f"dunning:{org_slug}:{invoice_number}"
+
+
+def sweep_schedule_id(org_slug: str) -> str:
+    return f"dunning-sweep:{org_slug}"

@@ -1,0 +1,46 @@
+"""The business rules of seeds 001 and 002 as pure functions: when a run exits, who receives."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from models import Account, Contact, Invoice, InvoiceStatus
+from relance.dunning.types import ExitReason
+from relance.email.recipient import Recipient, recipient_from
+
+
+def amount_due(invoice: Invoice, paid: Decimal) -> Decimal:
+    """What is still owed: a partial payment keeps the invoice in the scenario with this amount."""
+    return invoice.amount_incl_tax - paid
+
+
+def exit_reason(invoice: Invoice, due: Decimal) -> ExitReason | None:
+    """Checked before every step; None means the invoice is still to be chased."""
+    if invoice.status == InvoiceStatus.CANCELLED:
+        return ExitReason.INVOICE_CANCELLED
+    if invoice.status == InvoiceStatus.PAID or due <= 0:
+        return ExitReason.PAID
+    if invoice.status == InvoiceStatus.IN_PAYMENT:
+        return ExitReason.IN_PAYMENT
+    if invoice.has_payment_schedule:
+        return ExitReason.PAYMENT_SCHEDULE
+    if invoice.do_not_remind:
+        return ExitReason.DO_NOT_REMIND
+    return None
+
+
+def pick_recipient(invoice: Invoice, account: Account, contacts: list[Contact]) -> Recipient | None:
+    """The contact on the invoice; else the account's billing contact; else its decision maker; else
+    the account's own address. Contacts without an address are skipped."""
+    ordered = sorted(contacts, key=lambda c: c.id or 0)
+    candidates = [
+        *(recipient_from(c, "invoice_contact") for c in ordered if c.id == invoice.contact_id),
+        *(recipient_from(c, "billing_contact") for c in ordered if c.is_billing),
+        *(recipient_from(c, "decision_maker") for c in ordered if c.is_decision_maker),
+    ]
+    for candidate in candidates:
+        if candidate.email:
+            return candidate
+    if account.email:
+        return Recipient(account.email, "", account.name, "account")
+    return None

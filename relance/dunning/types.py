@@ -1,0 +1,128 @@
+"""Inputs, results and vocabulary of a dunning run, shared by the workflow, its activities and callers.
+
+One dataclass per call so fields can be added without breaking running workflows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from relance.scenario.plan import PlannedStep, RunState
+
+
+class ExitReason(StrEnum):
+    """Why a run ended; every run ends with exactly one (SPEC rule 4)."""
+
+    COMPLETED = "completed"
+    PAID = "paid"
+    IN_PAYMENT = "in_payment"
+    DO_NOT_REMIND = "do_not_remind"
+    PAYMENT_SCHEDULE = "payment_schedule"
+    INVOICE_CANCELLED = "invoice_cancelled"
+    CANCELLED = "cancelled"
+    SENDER_NOT_VERIFIED = "sender_not_verified"
+
+
+class SkipReason(StrEnum):
+    DUE_DATE_PASSED = "due_date_passed"  # a "before the due date" step reached after it
+
+
+
+
+
+@dataclass
+class RunPlan:
+    org_slug: str
+    invoice_number: str
+    customer_ref: str
+    scenario_id: int
+    scenario_name: str
+    timezone: str
+    due_date: date
+    started_at: datetime
+    steps: list[PlannedStep] = field(default_factory=list)
+
+    @property
+    def anchor_date(self) -> date:
+        """The date the scenario's offsets count from."""
+        return self.due_date
+
+
+@dataclass
+class DunningInput:
+    org_slug: str
+    invoice_number: str
+    revision: int = 0  # the workflow code revision that started the run (workflows/versions.py)
+
+
+@dataclass
+class BeginRunInput:
+    workflow_id: str
+    org_slug: str
+    invoice_number: str
+    now: datetime
+
+
+@dataclass
+class StepInput:
+    workflow_id: str
+    org_slug: str
+    invoice_number: str
+    scenario_id: int
+    position: int
+    now: datetime
+
+
+
+@dataclass
+class InvoiceCheckInput:
+    org_slug: str
+    invoice_number: str
+
+
+@dataclass
+class InvoiceCheck:
+    exit_reason: ExitReason | None
+    amount_due: str
+
+
+@dataclass
+class FinishRunInput:
+    workflow_id: str
+    reason: ExitReason
+    detail: str | None
+    now: datetime
+
+
+
+@dataclass
+class RunStatus:
+    state: RunState
+    step_position: int | None
+    step_label: str | None
+    next_at: datetime | None
+    exit_reason: ExitReason | None = None
+    exit_detail: str | None = None
+    emails_sent: int = 0
+
+
+@dataclass
+class RunProgress:
+    """What a forecast needs to replay the rest of a run with the workflow's own timing code."""
+
+    plan: RunPlan
+    index: int | None
+    next_at: datetime | None
+    previous_position: int | None = None
+    previous_done_at: datetime | None = None
+    previous_delay_seconds: float = 0.0
+
+
+@dataclass
+class RunResult:
+    reason: ExitReason
+    detail: str | None
+    emails_sent: int
+    steps_done: int

@@ -1,0 +1,1 @@
+"""Email for every domain: rendering user templates, composition, and sending through SES."""

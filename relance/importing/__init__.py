@@ -1,0 +1,1 @@
+"""The import format (YAML/JSON) and the all-or-nothing importer."""

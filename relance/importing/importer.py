@@ -1,0 +1,356 @@
+"""Import organisations, users, accounts, contacts, invoices, payments, templates, scenarios, contracts
+and renewal settings.
+
+All or nothing: every problem of the file is collected, named by record and field, and nothing is
+written unless there are none.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from sqlmodel import SQLModel, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import (
+    Account,
+    AppUser,
+    Contact,
+    Contract,
+    EmailTemplate,
+    Invoice,
+    Organisation,
+    Payment,
+    RenewalSettings,
+    Scenario,
+    ScenarioStep,
+    SenderMode,
+)
+from relance.db import Database
+from relance.email.rendering import RENEWAL_FIELDS, MergeData, TemplateProblem, merge_values, render, template_problems
+from relance.importing.format import ImportFile, OrganisationIn, ScenarioIn, TemplateIn
+from relance.scenario import predefined
+
+MAX_EMAIL_STEPS = 5
+NAME_FIELDS = ("slug", "number", "ref", "key", "email", "label")
+
+
+class ImportRejected(ValueError):
+    """The file was refused; `problems` names each record and field. Nothing was written."""
+
+    def __init__(self, source: str, problems: list[str]):
+        super().__init__(f"{source}: {len(problems)} problem(s), nothing imported:\n  - " + "\n  - ".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class ImportReport:
+    organisations: list[Organisation] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    new_invoices: list[tuple[str, str]] = field(default_factory=list)
+    changed_invoices: list[tuple[str, str]] = field(default_factory=list)
+
+    def count(self, kind: str) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+
+
+def read_file(path: Path) -> Any:
+    text = path.read_text(encoding="utf-8")
+    try:
+        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ImportRejected(str(path), [f"not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}"]) from exc
+
+
+def parse(raw: Any, source: str) -> ImportFile:
+    try:
+        return ImportFile.model_validate(raw)
+    except ValidationError as exc:
+        raise ImportRejected(source, [_describe(raw, err) for err in exc.errors()]) from exc
+
+
+def _describe(raw: Any, error: dict) -> str:
+    """'organisations[0] acme › invoices[2] F-3 › due_date: ...' from a pydantic error location."""
+    parts: list[str] = []
+    node = raw
+    for step in error["loc"]:
+        if isinstance(step, int) and isinstance(node, list) and step < len(node):
+            node = node[step]
+            name = next((str(node[k]) for k in NAME_FIELDS if isinstance(node, dict) and k in node), None)
+            parts[-1] += f"[{step}]" + (f" {name!r}" if name else "")
+        else:
+            parts.append(str(step))
+            node = node.get(step) if isinstance(node, dict) else None
+    return " › ".join(parts) + f": {error['msg']}"
+
+
+def template_check(template: TemplateIn) -> list[str]:
+    """Syntax and merge fields, then a render with sample values (catches what only fails at run time)."""
+    problems = template_problems(template.subject, template.body)
+    if not problems:
+        sample = MergeData(locale="fr_FR", currency="EUR", today=date(2026, 1, 31), civility="M.", name="Exemple",
+                           number="F-0001", amount_incl_tax=Decimal("120"), amount_excl_tax=Decimal("100"),
+                           invoice_date=date(2026, 1, 1), due_date=date(2026, 1, 31), amount_due=Decimal("120"),
+                           contract_ref="CT-1", customer="Exemple SA", term_end=date(2026, 12, 31),
+                           contract_amount=Decimal("1200"))
+        try:
+            render(template.subject, template.body, merge_values(sample))
+        except TemplateProblem as exc:
+            problems = [f"fails to render: {p}" for p in exc.problems]
+    return [f"template {template.key!r} › {p}" for p in problems]
+
+
+def scenario_check(scenario: ScenarioIn, templates: set[str], users: set[str]) -> list[str]:
+    where = f"scenario {scenario.key!r}"
+    problems: list[str] = []
+    emails = [s for s in scenario.steps if s.kind == "email"]
+    if not 1 <= len(emails) <= MAX_EMAIL_STEPS:
+        problems.append(f"{where} › steps: needs 1 to {MAX_EMAIL_STEPS} email steps, has {len(emails)}")
+    for position, step in enumerate(scenario.steps):
+        at = f"{where} › step {position} {step.label!r}"
+        if step.kind == "pause" and step.days is None:
+            problems.append(f"{at} › days: a pause needs its number of days")
+        if step.kind != "pause" and step.days is not None:
+            problems.append(f"{at} › days: only pause steps have days (use offset_days)")
+        if step.kind == "pause" and step.offset_days is not None:
+            problems.append(f"{at} › offset_days: a pause is timed by days")
+        if step.kind == "email":
+            if step.template is None:
+                problems.append(f"{at} › template: an email step needs a template")
+            elif step.template not in templates:
+                problems.append(f"{at} › template: unknown template {step.template!r}")
+        if step.sender and step.sender not in users:
+            problems.append(f"{at} › sender: {step.sender!r} is not a user of the organisation")
+        if step.task and step.task.assignee and step.task.assignee not in users:
+            problems.append(f"{at} › task.assignee: {step.task.assignee!r} is not a user of the organisation")
+        if step.window and step.window[0] >= step.window[1]:
+            problems.append(f"{at} › window: opens at {step.window[0]} but closes at {step.window[1]}")
+    return problems
+
+
+def organisation_problems(org: OrganisationIn) -> list[str]:
+    """Cross-record checks: references between records of the file."""
+    where = f"organisation {org.slug!r}"
+    users = {u.email for u in org.users}
+    templates = {t.key for t in org.templates} | set(predefined.templates())
+    scenarios = {s.key for s in org.scenarios}
+    problems = [f"{where} › {p}" for t in org.templates for p in template_check(t)]
+    problems += [f"{where} › {p}" for s in org.scenarios for p in scenario_check(s, templates, users)]
+    dunning = org.dunning
+    if dunning.scenario and dunning.scenario not in scenarios:
+        problems.append(f"{where} › dunning.scenario: unknown scenario {dunning.scenario!r}")
+    if dunning.sender not in (None, "invoice_creator") and dunning.sender not in users:
+        problems.append(f"{where} › dunning.sender: {dunning.sender!r} is not a user of the organisation")
+    if dunning.send_window[0] >= dunning.send_window[1]:
+        problems.append(f"{where} › dunning.send_window: opens after it closes")
+    contacts = {c.ref: a.ref for a in org.accounts for c in a.contacts}
+    accounts = {a.ref for a in org.accounts}
+    problems += renewal_problems(org, users, accounts, contacts)
+    for inv in org.invoices:
+        at = f"{where} › invoice {inv.number!r}"
+        if inv.account not in accounts:
+            problems.append(f"{at} › account: unknown account {inv.account!r}")
+        if inv.contact is not None and contacts.get(inv.contact) != inv.account:
+            problems.append(f"{at} › contact: unknown contact {inv.contact!r} for account {inv.account!r}")
+        if inv.creator is not None and inv.creator not in users:
+            problems.append(f"{at} › creator: {inv.creator!r} is not a user of the organisation")
+        if inv.amount_incl_tax < inv.amount_excl_tax:
+            problems.append(f"{at} › amount_incl_tax: smaller than amount_excl_tax")
+    for kind, keys in (("user", [u.email for u in org.users]), ("account", [a.ref for a in org.accounts]),
+                       ("contact", [c.ref for a in org.accounts for c in a.contacts]),
+                       ("invoice", [i.number for i in org.invoices]), ("template", [t.key for t in org.templates]),
+                       ("scenario", [s.key for s in org.scenarios]), ("contract", [c.ref for c in org.contracts])):
+        for duplicate in sorted({k for k in keys if keys.count(k) > 1}):
+            problems.append(f"{where} › {kind} {duplicate!r}: appears twice in the file")
+    return problems
+
+
+def renewal_problems(org: OrganisationIn, users: set[str], accounts: set[str], contacts: dict[str, str]) -> list[str]:
+    where = f"organisation {org.slug!r}"
+    renewals = org.renewals
+    problems = []
+    if renewals.enabled and renewals.template is None:
+        problems.append(f"{where} › renewals.template: renewal notices need a template")
+    if renewals.enabled and renewals.sender is None:
+        problems.append(f"{where} › renewals.sender: renewal notices need a sender")
+    template = next((t for t in org.templates if t.key == renewals.template), None)
+    if renewals.template is not None and template is None:
+        problems.append(f"{where} › renewals.template: unknown template {renewals.template!r}")
+    if template is not None:
+        # A notice has no invoice behind it: invoice fields would reach the customer as raw codes.
+        problems += [f"{where} › renewals.template {template.key!r} › {p}"
+                     for p in template_problems(template.subject, template.body, RENEWAL_FIELDS)]
+    if renewals.sender is not None and renewals.sender not in users:
+        problems.append(f"{where} › renewals.sender: {renewals.sender!r} is not a user of the organisation")
+    for contract in org.contracts:
+        at = f"{where} › contract {contract.ref!r}"
+        if contract.account not in accounts:
+            problems.append(f"{at} › account: unknown account {contract.account!r}")
+        if contract.billing_contact is not None and contacts.get(contract.billing_contact) != contract.account:
+            problems.append(f"{at} › billing_contact: unknown contact {contract.billing_contact!r} "
+                            f"for account {contract.account!r}")
+        if contract.period == "multi_year" and contract.years is None:
+            problems.append(f"{at} › years: a multi-year period needs its number of years (2 or more)")
+        if contract.period != "multi_year" and contract.years is not None:
+            problems.append(f"{at} › years: only a multi_year period has years")
+    return problems
+
+
+async def _upsert(session: AsyncSession, model: type[SQLModel], keys: dict, values: dict) -> tuple[Any, str | None]:
+    """Find the row by its natural key and update it, or insert it.
+    Returns (row, "created" | "changed" | None when it was already so)."""
+    row = (await session.exec(select(model).filter_by(**keys))).first()
+    if row is None:
+        row, outcome = model(**keys, **values), "created"
+    else:
+        outcome = "changed" if any(getattr(row, k) != v for k, v in values.items()) else None
+        for name, value in values.items():
+            setattr(row, name, value)
+    session.add(row)
+    await session.flush()
+    return row, outcome
+
+
+async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, today: date, report: ImportReport,
+                              progress: Callable[[str], None]) -> None:
+    d = org_in.dunning
+    org, _ = await _upsert(session, Organisation, {"slug": org_in.slug}, dict(
+        name=org_in.name, timezone=org_in.timezone, locale=org_in.locale, currency=org_in.currency,
+        dunning_enabled=d.enabled, dunning_apply_to_new_invoices=d.apply_to_new_invoices,
+        send_window_start=d.send_window[0], send_window_end=d.send_window[1],
+        sender_mode=SenderMode.INVOICE_CREATOR if d.sender == "invoice_creator" else SenderMode.USER,
+    ))
+    report.organisations.append(org)
+    users = {}
+    for u in org_in.users:
+        users[u.email], _ = await _upsert(session, AppUser, {"org_id": org.id, "email": u.email}, dict(
+            first_name=u.first_name, last_name=u.last_name, notify_on_reminder=u.notify_on_reminder))
+        report.count("users")
+    templates = {}
+    for t in org_in.templates:
+        templates[t.key] = await write_template(session, org, t)
+        report.count("templates")
+    scenarios = {}
+    for s in org_in.scenarios:
+        templates.update(await predefined_copies(session, org, s, templates))
+        scenarios[s.key] = await write_scenario(session, org, s, users, templates)
+    report.counts["scenarios"] = report.counts.get("scenarios", 0) + len(scenarios)
+    if d.scenario:
+        org.default_scenario_id = scenarios[d.scenario].id
+    if d.sender and d.sender != "invoice_creator":
+        org.default_sender_user_id = users[d.sender].id
+    accounts, contacts = {}, {}
+    for a in org_in.accounts:
+        accounts[a.ref], _ = await _upsert(session, Account, {"org_id": org.id, "ref": a.ref},
+                                           dict(name=a.name, email=a.email))
+        report.count("accounts")
+        for c in a.contacts:
+            contacts[c.ref], _ = await _upsert(session, Contact, {"org_id": org.id, "ref": c.ref}, dict(
+                account_id=accounts[a.ref].id, civility=c.civility, first_name=c.first_name,
+                last_name=c.last_name, email=c.email, is_billing=c.billing, is_decision_maker=c.decision_maker))
+            report.count("contacts")
+    for n, inv in enumerate(org_in.invoices, start=1):
+        invoice, outcome = await _upsert(session, Invoice, {"org_id": org.id, "number": inv.number}, dict(
+            account_id=accounts[inv.account].id,
+            contact_id=contacts[inv.contact].id if inv.contact else None,
+            creator_user_id=users[inv.creator].id if inv.creator else None,
+            invoice_date=inv.invoice_date.resolve(today), due_date=inv.due_date.resolve(today),
+            amount_excl_tax=inv.amount_excl_tax, amount_incl_tax=inv.amount_incl_tax, status=inv.status,
+            do_not_remind=inv.do_not_remind or inv.payment_schedule, has_payment_schedule=inv.payment_schedule,
+        ))
+        report.count("invoices")
+        for p in inv.payments:
+            _, paid = await _upsert(session, Payment, {"invoice_id": invoice.id, "ref": p.ref},
+                                    dict(amount=p.amount, paid_on=p.paid_on.resolve(today)))
+            outcome = outcome or (paid and "changed")  # a new payment changes the invoice
+            report.count("payments")
+        if outcome == "created":
+            report.new_invoices.append((org.slug, inv.number))
+        elif outcome == "changed":
+            report.changed_invoices.append((org.slug, inv.number))
+        if n % 500 == 0:
+            progress(f"{org.slug}: {n}/{len(org_in.invoices)} invoices")
+    r = org_in.renewals
+    await _upsert(session, RenewalSettings, {"org_id": org.id}, dict(
+        enabled=r.enabled, alert_days=r.alert_days, template_id=templates[r.template].id if r.template else None,
+        sender_user_id=users[r.sender].id if r.sender else None))
+    for c in org_in.contracts:
+        await _upsert(session, Contract, {"org_id": org.id, "ref": c.ref}, dict(
+            account_id=accounts[c.account].id,
+            billing_contact_id=contacts[c.billing_contact].id if c.billing_contact else None,
+            start_date=c.start_date.resolve(today), period=c.period, years=c.years, tacit_renewal=c.tacit_renewal,
+            status=c.status, amount=c.amount))
+        report.count("contracts")
+    session.add(org)
+
+
+async def write_template(session: AsyncSession, org: Organisation, t: TemplateIn) -> EmailTemplate:
+    template, _ = await _upsert(session, EmailTemplate, {"org_id": org.id, "key": t.key},
+                                dict(name=t.name, subject=t.subject, body=t.body))
+    return template
+
+
+async def predefined_copies(session: AsyncSession, org: Organisation, s: ScenarioIn,
+                            known: dict) -> dict[str, EmailTemplate]:
+    """The organisation's copies of the predefined templates the scenario names, made on first use."""
+    copies = {}
+    for key in {st.template for st in s.steps if st.template and st.template not in known}:
+        existing = (await session.exec(select(EmailTemplate).where(
+            EmailTemplate.org_id == org.id, EmailTemplate.key == key))).first()
+        copies[key] = existing or await write_template(session, org, predefined.templates()[key])
+    return copies
+
+
+async def write_scenario(session: AsyncSession, org: Organisation, s: ScenarioIn, users: dict,
+                         templates: dict) -> Scenario:
+    """A scenario whose steps changed becomes a new version; running runs keep theirs."""
+    steps = [
+        dict(position=i, kind=st.kind, label=st.label, offset_days=st.offset_days, pause_days=st.days or 0,
+             template_id=templates[st.template].id if st.template else None,
+             sender_user_id=users[st.sender].id if st.sender else None, sender_name=st.sender_name,
+             window_start=st.window[0] if st.window else None, window_end=st.window[1] if st.window else None,
+             task_title=st.task.title if st.task else None,
+             task_assignee_user_id=users[st.task.assignee].id if st.task and st.task.assignee else None,
+             task_due_days=st.task.due_in_days if st.task else 0)
+        for i, st in enumerate(s.steps)
+    ]
+    latest = (await session.exec(select(Scenario).where(Scenario.org_id == org.id, Scenario.key == s.key)
+                                 .order_by(Scenario.version.desc()))).first()
+    if latest is not None:
+        existing = (await session.exec(select(ScenarioStep).where(ScenarioStep.scenario_id == latest.id)
+                                       .order_by(ScenarioStep.position))).all()
+        current = [row.model_dump(exclude={"id", "scenario_id"}) for row in existing]
+        if current == steps and latest.name == s.name:
+            return latest
+    scenario = Scenario(org_id=org.id, key=s.key, name=s.name, version=latest.version + 1 if latest else 1)
+    session.add(scenario)
+    await session.flush()
+    session.add_all(ScenarioStep(scenario_id=scenario.id, **step) for step in steps)
+    return scenario
+
+
+async def import_data(db: Database, raw: Any, source: str, today: date,
+                      progress: Callable[[str], None] = lambda _: None) -> ImportReport:
+    parsed = parse(raw, source)
+    problems = [p for org in parsed.organisations for p in organisation_problems(org)]
+    if problems:
+        raise ImportRejected(source, problems)
+    report = ImportReport()
+    async with db.session() as session:
+        for org_in in parsed.organisations:
+            progress(f"{org_in.slug}: writing")
+            await _write_organisation(session, org_in, today, report, progress)
+    return report
+
+
+async def import_file(db: Database, path: Path, today: date,
+                      progress: Callable[[str], None] = lambda _: None) -> ImportReport:
+    return await import_data(db, read_file(path), str(path), today, progress)

@@ -1,0 +1,1 @@
+"""Contract renewal notices (SPEC B, seed 000): one email per contract and commitment term."""

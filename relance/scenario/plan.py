@@ -1,0 +1,70 @@
+"""The vocabulary every scenario walk shares, whatever the domain: the frozen steps of a plan, what
+one step did, the run's state as ops see it (the RelanceState search attribute), a cancel request.
+
+One dataclass per call so fields can be added without breaking running workflows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import Protocol
+
+
+class RunState(StrEnum):
+    """Values of the RelanceState search attribute."""
+
+    STARTING = "starting"
+    WAITING = "waiting"
+    HELD = "held"  # dunning switched off for the organisation
+    BLOCKED = "blocked"  # sender address not a verified SES identity
+    ENDED = "ended"
+
+
+class StepStatus(StrEnum):
+    DONE = "done"
+    SKIPPED = "skipped"
+    EXIT = "exit"
+    HELD = "held"
+    BLOCKED = "blocked"
+
+
+@dataclass
+class PlannedStep:
+    """A frozen copy of a scenario step: the run keeps the version it started with."""
+
+    position: int
+    kind: str
+    label: str
+    offset_days: int | None = None
+    pause_days: int = 0
+    window_start: time = time(9, 0)
+    window_end: time = time(18, 0)
+
+
+@dataclass
+class StepOutcome:
+    status: StepStatus
+    reason: str | None = None
+    recipient: str | None = None
+    message_id: str | None = None
+    detail: str | None = None
+
+
+@dataclass
+class CancelRequest:
+    reason: str
+    by: str
+
+
+class ScenarioPlan(Protocol):
+    """What a walk needs of a domain's frozen plan: its steps, its zone, when it started and the date
+    its offsets count from (an invoice's due date, an enrolment's first day, ...)."""
+
+    steps: list[PlannedStep]
+    timezone: str
+    started_at: datetime
+
+    @property
+    def anchor_date(self) -> date: ...

@@ -1,0 +1,1 @@
+"""Scenario simulation (seed 001, "Simuler"): a scenario walked step by step for one internal contact."""

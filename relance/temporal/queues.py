@@ -1,0 +1,6 @@
+"""Task queue names shared by every domain."""
+
+
+def email_queue(task_queue: str) -> str:
+    """The task queue of the activities that call SES, rate-limited to the SES quota."""
+    return f"{task_queue}-email"

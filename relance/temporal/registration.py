@@ -1,0 +1,25 @@
+"""What a domain registers with the worker: its workflows, the activities that touch only the database
+and Temporal, and those that send email (on the rate-limited email queue)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from relance.db import Database
+from relance.email.mailer import SesMailer
+
+
+@dataclass
+class WorkerDeps:
+    """What activities share in one worker process."""
+
+    db: Database
+    mailer: SesMailer
+
+
+@dataclass
+class Registration:
+    workflows: list[type] = field(default_factory=list)
+    activities: list[Callable] = field(default_factory=list)
+    email_activities: list[Callable] = field(default_factory=list)

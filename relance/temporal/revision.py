@@ -1,0 +1,12 @@
+"""The workflow code revision a run is started with (workflows/versions.py says how it is used).
+
+Starters and the activities that start runs put REVISION in the run's input.
+"""
+
+# patch id -> the first revision that has the change
+CHANGES = {
+    "email-task-queue": 1,  # SES activities on their own rate-limited queue
+    "local-begin-finish": 1,  # begin_run and finish_run as local activities
+    "identity-at-start": 1,  # no upsert of search attributes the run was started with
+}
+REVISION = max(CHANGES.values())

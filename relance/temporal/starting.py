@@ -1,0 +1,41 @@
+"""Starting and signalling runs under their deterministic ids, for every domain."""
+
+from __future__ import annotations
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from relance.scenario.plan import RunState
+from relance.temporal import search_attributes as sa
+
+
+async def start_once(client: Client, workflow: str, arg, result_type: type, workflow_id: str, task_queue: str,
+                     summary: str, attributes: list[SearchAttributePair]) -> WorkflowHandle | None:
+    """Start a workflow by its type name under its deterministic id; None when that id has a run already,
+    running or finished (reject-duplicate id reuse: never restarted). By name, so that the activities
+    that start runs need not import the workflows (imports point down)."""
+    try:
+        return await client.start_workflow(
+            workflow, arg, id=workflow_id, task_queue=task_queue, result_type=result_type,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=TypedSearchAttributes(
+                [*attributes, SearchAttributePair(sa.STATE, RunState.STARTING.value)]),
+            static_summary=summary,
+        )
+    except WorkflowAlreadyStartedError:
+        return None
+
+
+async def signal_if_running(client: Client, workflow_id: str, signal, *args) -> bool:
+    """Signal a run; False when it is not running."""
+    try:
+        await client.get_workflow_handle(workflow_id).signal(signal, *args)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return False
+        raise
+    return True
+
+

@@ -1,0 +1,89 @@
+"""Calls from the host application (and the CLI) into invoices' dunning runs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlmodel import select
+from temporalio.client import Client, WorkflowHandle
+
+from models import DunningRun, Payment
+from relance.db import Database
+from relance.dunning import forecast as forecasting
+from relance.dunning import repository, rules
+from relance.dunning.ids import dunning_workflow_id
+from relance.dunning.starting import start_dunning_run
+from relance.scenario.plan import CancelRequest
+from relance.temporal.starting import signal_if_running
+from workflows.dunning import InvoiceDunningWorkflow
+
+__all__ = ["cancel_reminders", "forecast", "invoice_created", "notify_invoice_changed", "record_payment",
+           "set_dunning_activation", "start_dunning_run"]
+
+
+async def notify_invoice_changed(client: Client, org_slug: str, invoice_number: str) -> bool:
+    return await signal_if_running(client, dunning_workflow_id(org_slug, invoice_number),
+                                   InvoiceDunningWorkflow.invoice_changed)
+
+
+async def cancel_reminders(client: Client, org_slug: str, invoice_number: str, reason: str, by: str) -> bool:
+    return await signal_if_running(client, dunning_workflow_id(org_slug, invoice_number),
+                         InvoiceDunningWorkflow.cancel_reminders, CancelRequest(reason=reason, by=by))
+
+
+async def invoice_created(client: Client, db: Database, task_queue: str, org_slug: str,
+                          invoice_number: str) -> WorkflowHandle | None:
+    """Seed 002's "activation by default": a new invoice gets its run at once, so steps before the
+    due date can go. Otherwise the nightly sweep picks it up once overdue."""
+    async with db.session() as session:
+        file = await repository.invoice_file(session, org_slug, invoice_number)
+    org = file.org
+    if not (org.dunning_enabled and org.dunning_apply_to_new_invoices):
+        return None
+    if rules.exit_reason(file.invoice, file.amount_due) is not None:
+        return None
+    return await start_dunning_run(client, task_queue, org_slug, invoice_number, file.account.ref)
+
+
+async def record_payment(client: Client, db: Database, org_slug: str, invoice_number: str, amount: Decimal,
+                         ref: str, paid_on: date) -> Decimal:
+    """Store a payment and wake the run, which exits now if nothing is owed any more. Returns the amount due."""
+    if amount <= 0:
+        raise ValueError(f"payment {ref!r} of invoice {invoice_number!r}: field amount must be positive, got {amount}")
+    async with db.session() as session:
+        file = await repository.invoice_file(session, org_slug, invoice_number)
+        existing = (await session.exec(select(Payment).where(
+            Payment.invoice_id == file.invoice.id, Payment.ref == ref))).first()
+        if existing is None:
+            payment = Payment(invoice_id=file.invoice.id, ref=ref, amount=amount, paid_on=paid_on)
+            session.add(payment)
+            file.paid += amount
+    await notify_invoice_changed(client, org_slug, invoice_number)
+    return file.amount_due
+
+
+async def set_dunning_activation(client: Client, db: Database, org_slug: str, enabled: bool) -> int:
+    """Switch dunning on or off; switching on wakes the held runs (each resumes where it was). Returns
+    the number of runs told."""
+    async with db.session() as session:
+        org = await repository.organisation(session, org_slug)
+        org.dunning_enabled = enabled
+        session.add(org)
+        open_runs = (await session.exec(select(DunningRun.workflow_id).where(
+            DunningRun.org_id == org.id, DunningRun.ended_at.is_(None)))).all()
+    if not enabled:
+        return 0
+    told = 0
+    for workflow_id in open_runs:
+        told += await signal_if_running(client, workflow_id, InvoiceDunningWorkflow.settings_changed)
+    return told
+
+
+async def forecast(client: Client, db: Database, org_slug: str, now: datetime,
+                   days: int) -> list[forecasting.ForecastLine]:
+    """What will be sent in the next `days` days: running runs answer with their own plan and progress."""
+    async def progress_of(workflow_id: str):
+        return await client.get_workflow_handle(workflow_id).query(InvoiceDunningWorkflow.progress)
+
+    return await forecasting.forecast(db, progress_of, org_slug, now, days)
