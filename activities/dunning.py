@@ -19,6 +19,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities.nightly import PAGE_SIZE, resume
 from models import DunningRun, EmailTemplate, RunEvent, ScenarioStep, Task
+from relance import calendar
 from relance.db import Database
 from relance.dunning import repository, rules
 from relance.dunning.compose import compose_for_invoice
@@ -196,7 +197,7 @@ class DunningActivities:
         if not org.dunning_enabled:
             log.info("sweep skipped: dunning switched off", org=org.slug)
             return result
-        today = timing.local_today(inp.now, org.timezone)
+        today = calendar.local_today(inp.now, org.timezone)
         client = activity.client()
         while True:
             async with self.db.session() as session:
@@ -258,7 +259,7 @@ def _planned(step: ScenarioStep) -> PlannedStep:
 async def _create_task(session: AsyncSession, inp: StepInput, file: repository.InvoiceFile,
                        step: ScenarioStep) -> StepOutcome:
     key = f"{inp.workflow_id}:{inp.position}:task"
-    due_on = timing.local_today(inp.now, file.org.timezone) + timedelta(days=step.task_due_days)
+    due_on = calendar.local_today(inp.now, file.org.timezone) + timedelta(days=step.task_due_days)
     await session.exec(insert(Task).values(
         org_id=file.org.id, invoice_id=file.invoice.id,
         assignee_user_id=step.task_assignee_user_id or file.org.default_sender_user_id,

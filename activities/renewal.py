@@ -15,10 +15,12 @@ from temporalio.exceptions import ApplicationError
 
 from activities.nightly import PAGE_SIZE, resume
 from models import AppUser, ContractStatus, EmailTemplate, RenewalNotice
+from relance import calendar
 from relance.db import Database
 from relance.email.mailer import OutgoingEmail, SenderNotVerified, SesMailer
 from relance.email.rendering import MergeData, TemplateProblem, merge_values, render
 from relance.nightly import SweepInput, SweepResult
+from relance.opening import holidays_of, weekdays_of
 from relance.renewal import repository, rules
 from relance.renewal.starting import start_renewal_notice
 from relance.renewal.terms import contract_notices
@@ -30,7 +32,6 @@ from relance.renewal.types import (
     NoticePlan,
     NoticeReason,
 )
-from relance.scenario import timing
 from relance.scenario.plan import RunState
 
 log = structlog.get_logger("relance.renewal")
@@ -53,8 +54,9 @@ class RenewalActivities:
                 term_end=inp.term_end, state=RunState.STARTING, started_at=inp.now,
             ).on_conflict_do_nothing())
         org = file.org
+        country, subdivision = holidays_of(org)
         return NoticePlan(org.slug, file.contract.ref, file.account.ref, inp.term_end, org.timezone,
-                          org.send_window_start, org.send_window_end)
+                          org.send_window_start, org.send_window_end, weekdays_of(org), country, subdivision)
 
     @activity.defn
     async def send_notice(self, inp: NoticeInput) -> NoticeAttempt:
@@ -82,7 +84,7 @@ class RenewalActivities:
             reason = NoticeReason.CONTRACT_SETTLED
         elif not settings.enabled:
             reason = NoticeReason.RENEWALS_OFF
-        elif timing.local_today(inp.now, org.timezone) >= inp.term_end:
+        elif calendar.local_today(inp.now, org.timezone) >= inp.term_end:
             reason = NoticeReason.TERM_ENDED
         recipient = rules.contract_recipient(file.billing_contact)
         if reason is None and recipient is None:
@@ -101,7 +103,7 @@ class RenewalActivities:
 
         template = await session.get(EmailTemplate, settings.template_id) if settings.template_id else None
         values = merge_values(MergeData(
-            locale=org.locale, currency=org.currency, today=timing.local_today(inp.now, org.timezone),
+            locale=org.locale, currency=org.currency, today=calendar.local_today(inp.now, org.timezone),
             civility=recipient.civility, name=recipient.name, contract_ref=contract.ref,
             customer=file.account.name, term_end=inp.term_end, contract_amount=contract.amount,
         ))
@@ -155,7 +157,7 @@ class RenewalActivities:
         if not settings.enabled:
             log.info("renewal inspection skipped: renewals switched off", org=org.slug)
             return result
-        today = timing.local_today(inp.now, org.timezone)
+        today = calendar.local_today(inp.now, org.timezone)
         client = activity.client()
         while True:
             async with self.db.session() as session:

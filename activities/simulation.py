@@ -9,12 +9,11 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from models import AppUser, Scenario
-from relance import repository
+from relance import calendar, repository
 from relance.db import Database
 from relance.email.compose import compose, sender_for
 from relance.email.mailer import SesMailer
 from relance.email.rendering import MergeData
-from relance.scenario import timing
 from relance.scenario.plan import PlannedStep
 from relance.scenario.steps import scenario_steps
 from relance.simulation.types import SimulateStepInput, SimulationInput, SimulationPlan, StepReport
@@ -55,7 +54,7 @@ class SimulationActivities:
                 raise ApplicationError(f"{inp.user_email!r} is not a user of organisation {org.slug!r}",
                                        non_retryable=True)
             merge = MergeData(locale=org.locale, currency=org.currency,
-                              today=timing.local_today(inp.now, org.timezone), name=user.full_name)
+                              today=calendar.local_today(inp.now, org.timezone), name=user.full_name)
             sender = await sender_for(session, org, step, creator_user_id=None)
             composed = await compose(session, self.mailer, org, step, sender, user.email, merge)
         if composed.email is None:

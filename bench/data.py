@@ -20,11 +20,11 @@ DEFAULT_SCENARIO = [
 def organisation(slug: str, invoices: int, due: str, steps: list[dict], apply_to_new: bool = False,
                  window: tuple[str, str] = ("00:00", "23:59:59")) -> dict:
     """One sender, ten customers, `invoices` invoices all due on `due` ("today-20", a date...).
-    The default send window is the whole day, so a reminder goes as soon as its step is due."""
+    The default send window is the whole day, every day, so a reminder goes as soon as its step is due."""
     return {
-        "slug": slug, "name": f"Bench {slug}", "timezone": "Europe/Paris", "locale": "fr_FR",
+        "slug": slug, "name": f"Bench {slug}", "timezone": "Europe/Paris", "locale": "fr_FR", "holiday_country": "none",
         "dunning": {"enabled": True, "apply_to_new_invoices": apply_to_new, "send_window": list(window),
-                    "scenario": "default", "sender": SENDER},
+                    "send_days": "mon-sun", "scenario": "default", "sender": SENDER},
         "users": [{"email": SENDER, "first_name": "Claire", "last_name": "Martin"}],
         "scenarios": [{"key": "default", "name": "Bench", "steps": steps}],
         "accounts": [

@@ -28,6 +28,10 @@ class Organisation(SQLModel, table=True):
     dunning_apply_to_new_invoices: bool = False
     send_window_start: time = time(9, 0)
     send_window_end: time = time(18, 0)
+    send_weekdays: str = Field(default="mon-fri", description="days the send window opens (relance.calendar)")
+    holiday_country: str | None = Field(
+        default=None, description="public holidays close the send window; None: from the locale, '': none")
+    holiday_subdivision: str | None = None
     default_scenario_id: int | None = _late_fk("scenario.id")
     sender_mode: str = SenderMode.USER
     default_sender_user_id: int | None = _late_fk("appuser.id")

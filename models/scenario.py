@@ -49,6 +49,7 @@ class ScenarioStep(SQLModel, table=True):
     sender_name: str | None = None
     window_start: time | None = None
     window_end: time | None = None
+    send_weekdays: str | None = None  # None: the organisation's
     task_title: str | None = None
     task_assignee_user_id: int | None = Field(default=None, foreign_key="appuser.id")
     task_due_days: int = 0

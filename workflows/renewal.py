@@ -15,6 +15,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.renewal import RenewalActivities
+    from relance import calendar
     from relance.nightly import SweepInput, SweepRequest, SweepResult
     from relance.renewal.types import (
         FinishNoticeInput,
@@ -27,7 +28,6 @@ with workflow.unsafe.imports_passed_through():
         NoticeStatus,
         RenewalInput,
     )
-    from relance.scenario import timing
     from relance.scenario.plan import CancelRequest, RunState
     from relance.temporal import search_attributes as sa
     from relance.temporal.registration import Registration, WorkerDeps
@@ -65,7 +65,7 @@ class RenewalNoticeWorkflow:
         ], inp.revision)
         if identity:
             workflow.upsert_search_attributes(identity)
-        term_over = timing.at_local(plan.term_end, time(0), plan.timezone)
+        term_over = calendar.at_local(plan.term_end, time(0), plan.timezone)
         state, send_at = RunState.WAITING, self._window(workflow.now())
         while True:
             self._publish(state, send_at)
@@ -93,7 +93,7 @@ class RenewalNoticeWorkflow:
             state, self._note = RunState.BLOCKED, attempt.detail
 
     def _window(self, moment: datetime) -> datetime:
-        return timing.fit_window(moment, self._plan.window_start, self._plan.window_end, self._plan.timezone)
+        return calendar.next_opening(moment, self._plan.opening(), self._plan.timezone)
 
     async def _wait_until(self, moment: datetime) -> bool:
         """A durable wait that a cancel ends, and that settings_changed cuts short while blocked.
@@ -104,7 +104,8 @@ class RenewalNoticeWorkflow:
                 await workflow.wait_condition(
                     lambda: self._cancel is not None or (self._retry_now and self._state == RunState.BLOCKED),
                     timeout=remaining,
-                    timeout_summary=f"{self._state} until {timing.in_zone(moment, self._plan.timezone):%Y-%m-%d %H:%M}",
+                    timeout_summary=f"{self._state} until "
+                                    f"{calendar.in_zone(moment, self._plan.timezone):%Y-%m-%d %H:%M}",
                 )
             except TimeoutError:
                 pass
@@ -134,7 +135,7 @@ class RenewalNoticeWorkflow:
         plan = self._plan
         when = ""
         if send_at is not None:
-            when = f" **{timing.in_zone(send_at, plan.timezone):%Y-%m-%d %H:%M}** ({plan.timezone})"
+            when = f" **{calendar.in_zone(send_at, plan.timezone):%Y-%m-%d %H:%M}** ({plan.timezone})"
         what = {
             RunState.WAITING: f"Waiting for the send window: sends at{when}",
             RunState.BLOCKED: f"Blocked: {self._note}; next try at{when}",

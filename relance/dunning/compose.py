@@ -7,18 +7,18 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import ScenarioStep
+from relance import calendar
 from relance.dunning import repository, rules
 from relance.email.compose import Composition, compose, sender_for
 from relance.email.mailer import SesMailer
 from relance.email.recipient import Recipient
 from relance.email.rendering import MergeData
-from relance.scenario import timing
 
 
 def invoice_merge_data(file: repository.InvoiceFile, recipient: Recipient, now: datetime) -> MergeData:
     org, invoice = file.org, file.invoice
     return MergeData(
-        locale=org.locale, currency=org.currency, today=timing.local_today(now, org.timezone),
+        locale=org.locale, currency=org.currency, today=calendar.local_today(now, org.timezone),
         civility=recipient.civility, name=recipient.name, number=invoice.number,
         amount_incl_tax=invoice.amount_incl_tax, amount_excl_tax=invoice.amount_excl_tax,
         invoice_date=invoice.invoice_date, due_date=invoice.due_date, amount_due=file.amount_due,

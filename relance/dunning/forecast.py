@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 from sqlmodel import select
 
 from models import DunningRun, Invoice
+from relance import calendar
 from relance.db import Database
 from relance.dunning import repository, rules
 from relance.dunning.plans import build_plan
@@ -55,7 +56,7 @@ async def forecast(db: Database, progress_of: Callable[[str], Awaitable[RunProgr
         steps = timing.upcoming(progress.plan, progress.index, now, previous, progress.next_at, horizon)
         lines += await _lines(db, org_slug, number, progress.plan, steps, "running")
 
-    tonight = timing.at_local(timing.local_today(now, org.timezone) + timedelta(days=1), SWEEP_TIME, org.timezone)
+    tonight = calendar.at_local(calendar.local_today(now, org.timezone) + timedelta(days=1), SWEEP_TIME, org.timezone)
     if org.dunning_enabled and org.default_scenario_id and tonight <= horizon:
         async with db.session() as session:
             entering = await repository.overdue_without_run(session, org.id, tonight.date(), 0, 100_000)
@@ -71,7 +72,7 @@ async def _lines(db: Database, org_slug: str, number: str, plan, steps, source: 
     async with db.session() as session:
         file = await repository.invoice_file(session, org_slug, number)
     recipient = rules.pick_recipient(file.invoice, file.account, file.contacts)
-    return [ForecastLine(timing.in_zone(at, plan.timezone), number, plan.customer_ref,
+    return [ForecastLine(calendar.in_zone(at, plan.timezone), number, plan.customer_ref,
                          f"{position}. {plan.steps[position].label}", plan.steps[position].kind,
                          recipient.email if recipient and plan.steps[position].kind == "email" else None, source)
             for position, at in steps]

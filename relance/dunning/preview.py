@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import DunningRun
+from relance import calendar
 from relance.db import Database
 from relance.dunning import repository
 from relance.dunning.compose import compose_for_invoice
@@ -48,7 +49,7 @@ async def preview_invoice(db: Database, mailer: SesMailer, org_slug: str, number
         rows = {s.position: s for s in await scenario_steps(session, scenario_id)}
         out = []
         for position, at in timing.upcoming(plan, 0, now, None):
-            step, local = rows[position], timing.in_zone(at, plan.timezone)
+            step, local = rows[position], calendar.in_zone(at, plan.timezone)
             line = PreviewStep(position, step.kind, step.label, local)
             if step.kind == "action":
                 line.subject = f"task: {step.task_title or step.label} (due {step.task_due_days} day(s) later)"

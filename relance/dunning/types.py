@@ -43,6 +43,8 @@ class RunPlan:
     due_date: date
     started_at: datetime
     steps: list[PlannedStep] = field(default_factory=list)
+    holiday_country: str | None = None  # plans frozen before holidays closed windows have none
+    holiday_subdivision: str | None = None
 
     @property
     def anchor_date(self) -> date:
@@ -117,7 +119,7 @@ class RunProgress:
     next_at: datetime | None
     previous_position: int | None = None
     previous_done_at: datetime | None = None
-    previous_delay_seconds: float = 0.0
+    previous_ideal_at: datetime | None = None
 
 
 @dataclass

@@ -16,6 +16,8 @@ from babel import Locale, UnknownLocaleError
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from relance import calendar
+
 RELATIVE_DAY = re.compile(r"^today(?:([+-])(\d+))?$")
 
 
@@ -77,6 +79,14 @@ class TaskIn(Strict):
     due_in_days: int = Field(default=0, ge=0)
 
 
+def _weekdays(value: str) -> str:
+    """Checked and written back compactly ("monday-friday" is refused, "mon,tue,wed" becomes "mon-wed")."""
+    return calendar.format_weekdays(calendar.parse_weekdays(value))
+
+
+WeekDays = Annotated[str, AfterValidator(_weekdays)]
+
+
 class StepIn(Strict):
     kind: Literal["email", "pause", "action"]
     label: str
@@ -86,6 +96,7 @@ class StepIn(Strict):
     sender: Email | None = None
     sender_name: str | None = None
     window: tuple[time, time] | None = None
+    send_days: WeekDays | None = Field(default=None, description="e.g. mon-fri; default: the organisation's")
     task: TaskIn | None = None
 
     @field_validator("days")
@@ -106,6 +117,7 @@ class DunningIn(Strict):
     enabled: bool = False
     apply_to_new_invoices: bool = False
     send_window: tuple[time, time] = (time(9), time(18))
+    send_days: WeekDays = "mon-fri"
     scenario: str | None = None
     sender: Email | Literal["invoice_creator"] | None = None
 
@@ -175,6 +187,10 @@ class OrganisationIn(Strict):
     timezone: str = "Europe/Paris"
     locale: str = "fr_FR"
     currency: str = "EUR"
+    holiday_country: str | None = Field(
+        default=None, description="ISO country whose public holidays close the send windows; default: "
+        "the locale's country; 'none' for no holidays")
+    holiday_subdivision: str | None = None
     dunning: DunningIn = DunningIn()
     renewals: RenewalsIn = RenewalsIn()
     users: list[UserIn] = []
@@ -192,6 +208,12 @@ class OrganisationIn(Strict):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @field_validator("holiday_country")
+    @classmethod
+    def _country_or_none(cls, value: str | None) -> str | None:
+        """'none' is stored as '' (no public holidays); None keeps the locale's country."""
+        return None if value is None else "" if value.lower() == "none" else value.upper()
 
     @field_validator("locale")
     @classmethod

@@ -34,6 +34,7 @@ from models import (
     ScenarioStep,
     SenderMode,
 )
+from relance import calendar
 from relance.db import Database
 from relance.email.rendering import RENEWAL_FIELDS, MergeData, TemplateProblem, merge_values, render, template_problems
 from relance.importing.format import ImportFile, OrganisationIn, ScenarioIn, TemplateIn
@@ -151,6 +152,10 @@ def organisation_problems(org: OrganisationIn) -> list[str]:
         problems.append(f"{where} › dunning.sender: {dunning.sender!r} is not a user of the organisation")
     if dunning.send_window[0] >= dunning.send_window[1]:
         problems.append(f"{where} › dunning.send_window: opens after it closes")
+    if org.holiday_country or org.holiday_subdivision:
+        opening = calendar.Opening(country=org.holiday_country or calendar.default_country(org.locale),
+                                   subdivision=org.holiday_subdivision)
+        problems += [f"{where} › holiday_{p}" for p in calendar.validate_opening(opening)]
     contacts = {c.ref: a.ref for a in org.accounts for c in a.contacts}
     accounts = {a.ref for a in org.accounts}
     problems += renewal_problems(org, users, accounts, contacts)
@@ -225,7 +230,8 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, tod
     org, _ = await _upsert(session, Organisation, {"slug": org_in.slug}, dict(
         name=org_in.name, timezone=org_in.timezone, locale=org_in.locale, currency=org_in.currency,
         dunning_enabled=d.enabled, dunning_apply_to_new_invoices=d.apply_to_new_invoices,
-        send_window_start=d.send_window[0], send_window_end=d.send_window[1],
+        send_window_start=d.send_window[0], send_window_end=d.send_window[1], send_weekdays=d.send_days,
+        holiday_country=org_in.holiday_country, holiday_subdivision=org_in.holiday_subdivision,
         sender_mode=SenderMode.INVOICE_CREATOR if d.sender == "invoice_creator" else SenderMode.USER,
     ))
     report.organisations.append(org)
@@ -317,6 +323,7 @@ async def write_scenario(session: AsyncSession, org: Organisation, s: ScenarioIn
              template_id=templates[st.template].id if st.template else None,
              sender_user_id=users[st.sender].id if st.sender else None, sender_name=st.sender_name,
              window_start=st.window[0] if st.window else None, window_end=st.window[1] if st.window else None,
+             send_weekdays=st.send_days,
              task_title=st.task.title if st.task else None,
              task_assignee_user_id=users[st.task.assignee].id if st.task and st.task.assignee else None,
              task_due_days=st.task.due_in_days if st.task else 0)

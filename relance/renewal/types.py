@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from enum import StrEnum
 
+from relance.calendar import ALL_DAYS, Opening
 from relance.scenario.plan import RunState
 
 
@@ -53,6 +54,14 @@ class NoticePlan:
     timezone: str
     window_start: time
     window_end: time
+    # Notices planned before weekdays and holidays closed windows open every day.
+    weekdays: tuple[int, ...] = ALL_DAYS
+    holiday_country: str | None = None
+    holiday_subdivision: str | None = None
+
+    def opening(self) -> Opening:
+        return Opening(self.window_start, self.window_end, tuple(self.weekdays), self.holiday_country,
+                       self.holiday_subdivision)
 
 
 @dataclass

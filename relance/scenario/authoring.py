@@ -177,6 +177,7 @@ async def export_scenario(db: Database, org_slug: str, key: str | None = None) -
                     "template": templates.get(s.template_id), "sender": users.get(s.sender_user_id),
                     "sender_name": s.sender_name,
                     "window": [s.window_start.isoformat(), s.window_end.isoformat()] if s.window_start else None,
+                    "send_days": s.send_weekdays,
                     "task": {"title": s.task_title, "assignee": users.get(s.task_assignee_user_id),
                              "due_in_days": s.task_due_days} if s.kind == "action" else None}
             steps.append({k: v for k, v in step.items() if v is not None})

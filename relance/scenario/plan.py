@@ -11,13 +11,15 @@ from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Protocol
 
+from relance.calendar import ALL_DAYS
+
 
 class RunState(StrEnum):
     """Values of the RelanceState search attribute."""
 
     STARTING = "starting"
     WAITING = "waiting"
-    HELD = "held"  # dunning switched off for the organisation
+    HELD = "held"  # the domain switched off (dunning off for the organisation, ...)
     BLOCKED = "blocked"  # sender address not a verified SES identity
     ENDED = "ended"
 
@@ -41,6 +43,8 @@ class PlannedStep:
     pause_days: int = 0
     window_start: time = time(9, 0)
     window_end: time = time(18, 0)
+    # Days of the week the window opens (Monday = 0). Plans frozen before weekdays existed open daily.
+    weekdays: tuple[int, ...] = ALL_DAYS
 
 
 @dataclass
@@ -50,6 +54,15 @@ class StepOutcome:
     recipient: str | None = None
     message_id: str | None = None
     detail: str | None = None
+
+
+class WalkExit(StrEnum):
+    """How a walk ends by itself; a domain's own exit reasons come from its steps and re-checks."""
+
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    SENDER_NOT_VERIFIED = "sender_not_verified"  # blocked longer than the walk waits for a sender
+    STOPPED = "stopped"  # an on-demand walk (a simulation) stopped or left idle
 
 
 @dataclass
@@ -65,6 +78,8 @@ class ScenarioPlan(Protocol):
     steps: list[PlannedStep]
     timezone: str
     started_at: datetime
+    holiday_country: str | None  # public holidays close the send windows (relance.calendar)
+    holiday_subdivision: str | None
 
     @property
     def anchor_date(self) -> date: ...

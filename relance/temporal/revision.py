@@ -8,5 +8,6 @@ CHANGES = {
     "email-task-queue": 1,  # SES activities on their own rate-limited queue
     "local-begin-finish": 1,  # begin_run and finish_run as local activities
     "identity-at-start": 1,  # no upsert of search attributes the run was started with
+    "simulation-walk-state": 2,  # a simulation publishes its state (search attributes) like every walk
 }
 REVISION = max(CHANGES.values())

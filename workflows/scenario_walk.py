@@ -1,0 +1,213 @@
+"""ScenarioWalk: walks a frozen plan of email / pause / action steps, for any domain.
+
+A plain helper the domain's workflow holds (in the style of samples-python's UpdatableTimer), not a
+base class: the workflow gives it the plan, the activity that does one step, and how to re-check its
+subject; it keeps the walk's state, publishes it (search attributes, current details) and ends with a
+reason. The signals and queries stay on the workflow, which forwards them here.
+
+Two ways to wait for a step: a DurableClock (the step's time from relance.scenario.timing, a durable
+timer that a cancel ends and a re-check interrupts) for real runs, an OnDemandClock (the next step
+goes when someone asks, pauses included) for the simulation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from relance import calendar
+    from relance.scenario import timing
+    from relance.scenario.plan import (
+        CancelRequest,
+        PlannedStep,
+        RunState,
+        ScenarioPlan,
+        StepOutcome,
+        StepStatus,
+        WalkExit,
+    )
+    from relance.temporal import search_attributes as sa
+
+# A held or blocked step is tried again daily, and at once when the run is told to re-check.
+RETRY_HELD_AFTER = timedelta(days=1)
+# A sender still unverified after this long ends the run, recorded as such.
+MAX_BLOCKED = timedelta(days=30)
+
+DoStep = Callable[[int, PlannedStep], Awaitable[StepOutcome]]
+Recheck = Callable[[], Awaitable[str | None]]
+
+
+@dataclass
+class WalkEnd:
+    """How a walk ended: a WalkExit value or the domain's own exit reason (from a step or a re-check)."""
+
+    reason: str
+    detail: str | None
+    steps_done: int
+    emails_sent: int
+
+
+class DurableClock:
+    """Waits for a step's time with a durable timer; a cancel ends the wait, a re-check interrupts it."""
+
+    on_demand = False  # a pause is folded into the time of the step after it
+
+    def __init__(self, recheck: Recheck | None = None):
+        self._recheck = recheck
+        self.cancel_request: CancelRequest | None = None
+        self.recheck_requested = False
+
+    async def wait(self, walk: ScenarioWalk, moment: datetime, label: str) -> StepOutcome | None:
+        """None when the moment came (or a held step should try again now), else the exit to take."""
+        while True:
+            if self.cancel_request is not None:
+                request = self.cancel_request
+                return StepOutcome(StepStatus.EXIT, WalkExit.CANCELLED, detail=f"by {request.by}: {request.reason}")
+            if self.recheck_requested:
+                self.recheck_requested = False
+                reason = await self._recheck() if self._recheck else None
+                if reason is not None:
+                    return StepOutcome(StepStatus.EXIT, reason)
+                if walk.state in (RunState.HELD, RunState.BLOCKED):
+                    return None  # settings may have changed: try the step again now
+            remaining = moment - workflow.now()
+            if remaining <= timedelta(0):
+                return None
+            try:
+                await workflow.wait_condition(
+                    lambda: self.cancel_request is not None or self.recheck_requested,
+                    timeout=remaining, timeout_summary=label,
+                )
+            except TimeoutError:
+                return None
+
+
+class OnDemandClock:
+    """A step goes when it is asked for (the simulation's "Exécuter"); pauses are steps too. A walk
+    nobody asks anything of for `idle_limit` stops by itself."""
+
+    on_demand = True  # pauses are steps too, and nothing waits for a time
+
+    def __init__(self, idle_limit: timedelta, idle_summary: str):
+        self.idle_limit = idle_limit
+        self.idle_summary = idle_summary
+        self.requested = 0  # steps asked for
+        self.granted = 0
+        self.stopped = False
+
+    async def wait(self, walk: ScenarioWalk, moment: datetime, label: str) -> StepOutcome | None:
+        try:
+            await workflow.wait_condition(lambda: self.requested > self.granted or self.stopped,
+                                          timeout=self.idle_limit, timeout_summary=self.idle_summary)
+        except TimeoutError:
+            self.stopped = True
+        if self.stopped:
+            return StepOutcome(StepStatus.EXIT, WalkExit.STOPPED)
+        self.granted += 1
+        return None
+
+
+class ScenarioWalk:
+    """Walks `plan` step by step: waits for each step with `clock`, lets `do_step` (the domain's
+    activity) do it, retries held and blocked steps, and keeps the run's published state in step."""
+
+    def __init__(self, plan: ScenarioPlan, do_step: DoStep, clock: DurableClock | OnDemandClock, *,
+                 headline: str, publish_search_attributes: bool = True):
+        self.plan = plan
+        self.clock = clock
+        self._do_step = do_step
+        self._headline = headline
+        self._publishes = publish_search_attributes
+        self.state = RunState.STARTING
+        self.position: int | None = None  # index in plan.steps of the step waited for or done last
+        self.next_at: datetime | None = None
+        self.previous: timing.Progress | None = None
+        self.emails_sent = 0
+
+    async def walk(self) -> WalkEnd:
+        steps_done = 0
+        for index in self._positions():
+            outcome = await self._run_step(index)
+            if outcome.status == StepStatus.EXIT:
+                return WalkEnd(str(outcome.reason), outcome.detail, steps_done, self.emails_sent)
+            if outcome.status == StepStatus.SKIPPED:
+                continue  # a skipped step sets no pace for the next ones
+            steps_done += 1
+            if not self.clock.on_demand:
+                self.previous = timing.Progress(index, workflow.now(), self._ideal_at(index))
+        return WalkEnd(WalkExit.COMPLETED, None, steps_done, self.emails_sent)
+
+    def ended(self, note: str) -> None:
+        """Publish the end; the domain records it (its finish activity) after."""
+        self._publish(RunState.ENDED, self.position, None, note)
+
+    def _positions(self) -> list[int]:
+        if self.clock.on_demand:
+            return list(range(len(self.plan.steps)))
+        return timing.actionable_positions(self.plan)
+
+    def _ideal_at(self, index: int) -> datetime:
+        return timing.ideal_at(self.plan, index, self.previous)
+
+    def _when(self, index: int) -> datetime:
+        if self.clock.on_demand:
+            return workflow.now()
+        return timing.send_time(self.plan, index, timing.scheduled_at(self.plan, index, self.previous), workflow.now())
+
+    async def _run_step(self, index: int) -> StepOutcome:
+        """Wait for the step's time, then do it; a held or blocked step is retried until it can go."""
+        step = self.plan.steps[index]
+        blocked_since: datetime | None = None
+        at = self._when(index)
+        while True:
+            self._publish(RunState.WAITING, index, at)
+            exit_now = await self.clock.wait(self, at, f"step {step.position}: {step.label}")
+            if exit_now is not None:
+                return exit_now
+            outcome = await self._do_step(index, step)
+            if outcome.status not in (StepStatus.HELD, StepStatus.BLOCKED):
+                if outcome.status == StepStatus.DONE and step.kind == "email" and outcome.message_id:
+                    self.emails_sent += 1
+                return outcome
+            if outcome.status == StepStatus.BLOCKED:
+                blocked_since = blocked_since or workflow.now()
+                if workflow.now() - blocked_since >= MAX_BLOCKED:
+                    return StepOutcome(StepStatus.EXIT, WalkExit.SENDER_NOT_VERIFIED, detail=outcome.reason)
+            else:
+                blocked_since = None
+            retry_at = workflow.now() + RETRY_HELD_AFTER
+            self._publish(RunState(outcome.status), index, retry_at, outcome.reason)
+            exit_now = await self.clock.wait(self, retry_at, f"{outcome.status}: {outcome.reason}")
+            if exit_now is not None:
+                return exit_now
+            at = timing.send_time(self.plan, index, workflow.now(), workflow.now())
+
+    def _publish(self, state: RunState, index: int | None, next_at: datetime | None, note: str | None = None) -> None:
+        """Keep the query, the search attributes and the UI's current details in step."""
+        changed = (state, index, next_at) != (self.state, self.position, self.next_at)
+        self.state, self.position, self.next_at = state, index, next_at
+        if not changed:
+            return
+        step = self.plan.steps[index] if index is not None else None
+        step_name = f"{step.position}. {step.label}" if step else ""
+        if self._publishes:
+            workflow.upsert_search_attributes([
+                sa.STATE.value_set(state),
+                sa.CURRENT_STEP.value_set(step_name),
+                sa.NEXT_STEP_AT.value_set(next_at) if next_at else sa.NEXT_STEP_AT.value_unset(),
+            ])
+        when = ""
+        if next_at is not None and isinstance(self.clock, DurableClock):
+            local = calendar.in_zone(next_at, self.plan.timezone)
+            when = f" until **{local:%Y-%m-%d %H:%M}** ({self.plan.timezone})"
+        what = {
+            RunState.WAITING: f"Waiting for step **{step_name}** ({step.kind if step else ''}){when}",
+            RunState.HELD: f"Held at step **{step_name}**: {note}; next check{when}",
+            RunState.BLOCKED: f"Blocked at step **{step_name}**: {note}; next try{when}",
+            RunState.ENDED: f"Ended: {note}",
+        }.get(state, state.value)
+        workflow.set_current_details(f"{self._headline}\n\n{what}")
