@@ -55,7 +55,8 @@ class Opening:
 @cache
 def zone(tz: str) -> ZoneInfo:
     try:
-        return ZoneInfo(tz)
+        with _unsandboxed():  # the first use of a zone reads its file, perhaps from the tzdata package
+            return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError(f"tz: unknown time zone {tz!r}") from exc
 
@@ -76,7 +77,7 @@ def at_local(day: date, moment: time, tz: str) -> datetime:
 
 def add_days(moment: datetime, days: int, tz: str) -> datetime:
     """`days` calendar days later in the zone: the same wall time on the date `days` later (not
-    days*24h), so a step keeps its time of day across DST changes. Skipped times move as in at_local;
+    days*24h), so what was due at 09:00 stays at 09:00 across DST changes. Skipped times move as in at_local;
     a repeated time keeps the occurrence (fold) `moment` had, so add_days(m, 0) == m."""
     local = in_zone(moment, tz)
     return _resolve(local.date() + timedelta(days=days), local.time(), local.tzinfo, fold=local.fold)
@@ -149,9 +150,10 @@ def _holiday(day: date, opening: Opening) -> str | None:
 def _holidays(country: str, subdivision: str | None) -> holidays.HolidayBase:
     if country not in _SUPPORTED_COUNTRIES:
         raise ValueError(f"country: {country!r} is not a country with known public holidays")
-    # The class itself, loaded with the module, not holidays.country_holidays: its lazy loader imports the
-    # country's module with importlib at the first call, which inside the workflow sandbox runs against
-    # the sandbox's own module table and fails (dateutil reads the local time while importing).
+    # The country's class, imported with this module, rather than holidays.country_holidays, which imports
+    # `holidays` in its body and finds the class through a lazy loader (importlib): inside the workflow
+    # sandbox those imports go to the sandbox's own module table and load a second copy of the package,
+    # which fails there (dateutil reads the local time on import).
     entity = getattr(holidays.countries, country)
     # An explicit language: without one, holiday names follow the LANGUAGE/LANG environment variables.
     language = "en_US" if "en_US" in entity.supported_languages else entity.default_language
@@ -164,8 +166,9 @@ def _holidays(country: str, subdivision: str | None) -> holidays.HolidayBase:
 
 @contextmanager
 def _unsandboxed() -> Iterator[None]:
-    """holidays translates names with gettext, which imports `locale` on the fly: the workflow sandbox
-    forbids that module, although the names come out the same every time."""
+    """The first use of a country or zone reads files and imports on the fly (holidays translates names
+    with gettext, which imports `locale`); the workflow sandbox refuses those although the answers are the
+    same every time, so they run with its restrictions lifted and imports passed through."""
     with workflow.unsafe.sandbox_unrestricted(), workflow.unsafe.imports_passed_through():
         yield
 
@@ -176,7 +179,7 @@ def _unsandboxed() -> Iterator[None]:
 def next_opening(moment: datetime, opening: Opening, tz: str) -> datetime:
     """The first instant at or after `moment` whose local wall time is inside [start, end) on an open
     day: `moment` itself when it already is, else that instant in the zone."""
-    if problems := _problems(opening):
+    if problems := validate_opening(opening):
         raise ValueError("; ".join(problems))
     tzinfo = zone(tz)
     origin = _aware(moment).astimezone(UTC)
@@ -228,7 +231,10 @@ def _problems(opening: Opening) -> tuple[str, ...]:
 def _find_problems(opening: Opening) -> tuple[str, ...]:
     problems: list[str] = []
     days = opening.weekdays
-    if not days:
+    if not isinstance(days, tuple | list):
+        problems.append(f"weekdays: {days!r} is not a list of day numbers (0 = Monday ... 6 = Sunday)")
+        days = ()
+    elif not days:
         problems.append("weekdays: empty, so sending would never be allowed (Monday to Friday is (0, 1, 2, 3, 4))")
     seen: set[int] = set()
     for day in days:

@@ -175,8 +175,11 @@ def test_a_subdivision_without_a_country_is_refused():
     assert validate_opening(Opening(subdivision="57")) == ["subdivision: '57' needs a country"]
 
 
-def test_an_opening_whose_weekdays_are_a_list_is_still_validated():
+def test_an_opening_whose_weekdays_are_a_list_still_works():
     assert validate_opening(Opening(weekdays=[0, 0])) == ["weekdays: mon (0) is listed twice"]
+    saturday = at_local(date(2026, 6, 13), time(10), PARIS)
+    assert local(next_opening(saturday, Opening(weekdays=[0, 1]), PARIS)) == datetime(2026, 6, 15, 9)
+    assert validate_opening(Opening(weekdays="mon-fri"))[0].startswith("weekdays: 'mon-fri' is not a list")
 
 
 @pytest.mark.parametrize(("locale", "country"), [

