@@ -32,4 +32,4 @@ async def test_a_workflow_gets_the_same_openings_and_holidays_inside_the_sandbox
             CalendarProbe.run, args=[COUNTRIES, moment, tz], id=f"calendar-probe-{uuid.uuid4()}",
             task_queue="calendar-probe")
     assert inside == probe(COUNTRIES, datetime.fromisoformat(moment), tz)
-    assert "public holiday: Republic Day" in inside
+    assert inside[3].startswith("public holiday: ")  # Italy, 2 June (named in English where holidays can)
