@@ -12,16 +12,16 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
-
-# Every country's rules loaded now, at import, rather than lazily by `importlib` at the first lookup,
-# which inside the workflow sandbox would run against the sandbox's own module table.
-import holidays.countries
+import holidays.countries  # see _holidays
+from temporalio import workflow
 
 ALL_DAYS: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6)  # Monday=0, as date.weekday()
 WORKING_DAYS: tuple[int, ...] = (0, 1, 2, 3, 4)
@@ -55,7 +55,8 @@ class Opening:
 @cache
 def zone(tz: str) -> ZoneInfo:
     try:
-        return ZoneInfo(tz)
+        with _unsandboxed():  # the first use of a zone reads its file, perhaps from the tzdata package
+            return ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError(f"tz: unknown time zone {tz!r}") from exc
 
@@ -76,7 +77,7 @@ def at_local(day: date, moment: time, tz: str) -> datetime:
 
 def add_days(moment: datetime, days: int, tz: str) -> datetime:
     """`days` calendar days later in the zone: the same wall time on the date `days` later (not
-    days*24h), so a step keeps its time of day across DST changes. Skipped times move as in at_local;
+    days*24h), so what was due at 09:00 stays at 09:00 across DST changes. Skipped times move as in at_local;
     a repeated time keeps the occurrence (fold) `moment` had, so add_days(m, 0) == m."""
     local = in_zone(moment, tz)
     return _resolve(local.date() + timedelta(days=days), local.time(), local.tzinfo, fold=local.fold)
@@ -141,7 +142,7 @@ def _holiday(day: date, opening: Opening) -> str | None:
     if opening.country is None:
         return None
     calendar = _holidays(opening.country, opening.subdivision)
-    with _HOLIDAYS_LOCK:
+    with _HOLIDAYS_LOCK, _unsandboxed():
         return calendar.get(day)
 
 
@@ -149,14 +150,27 @@ def _holiday(day: date, opening: Opening) -> str | None:
 def _holidays(country: str, subdivision: str | None) -> holidays.HolidayBase:
     if country not in _SUPPORTED_COUNTRIES:
         raise ValueError(f"country: {country!r} is not a country with known public holidays")
-    # The class itself (imported above), not the lazy loader behind holidays.country_holidays.
+    # The country's class, imported with this module, rather than holidays.country_holidays, which imports
+    # `holidays` in its body and finds the class through a lazy loader (importlib): inside the workflow
+    # sandbox those imports go to the sandbox's own module table and load a second copy of the package,
+    # which fails there (dateutil reads the local time on import).
     entity = getattr(holidays.countries, country)
     # An explicit language: without one, holiday names follow the LANGUAGE/LANG environment variables.
     language = "en_US" if "en_US" in entity.supported_languages else entity.default_language
     try:
-        return entity(subdiv=subdivision, language=language)
+        with _unsandboxed():
+            return entity(subdiv=subdivision, language=language)
     except NotImplementedError as exc:
         raise ValueError(f"subdivision: {subdivision!r} is not a subdivision of {country}") from exc
+
+
+@contextmanager
+def _unsandboxed() -> Iterator[None]:
+    """The first use of a country or zone reads files and imports on the fly (holidays translates names
+    with gettext, which imports `locale`); the workflow sandbox refuses those although the answers are the
+    same every time, so they run with its restrictions lifted and imports passed through."""
+    with workflow.unsafe.sandbox_unrestricted(), workflow.unsafe.imports_passed_through():
+        yield
 
 
 # --- windows -------------------------------------------------------------------------------------
@@ -165,7 +179,7 @@ def _holidays(country: str, subdivision: str | None) -> holidays.HolidayBase:
 def next_opening(moment: datetime, opening: Opening, tz: str) -> datetime:
     """The first instant at or after `moment` whose local wall time is inside [start, end) on an open
     day: `moment` itself when it already is, else that instant in the zone."""
-    if problems := _problems(opening):
+    if problems := validate_opening(opening):
         raise ValueError("; ".join(problems))
     tzinfo = zone(tz)
     origin = _aware(moment).astimezone(UTC)
@@ -217,7 +231,10 @@ def _problems(opening: Opening) -> tuple[str, ...]:
 def _find_problems(opening: Opening) -> tuple[str, ...]:
     problems: list[str] = []
     days = opening.weekdays
-    if not days:
+    if not isinstance(days, tuple | list):
+        problems.append(f"weekdays: {days!r} is not a list of day numbers (0 = Monday ... 6 = Sunday)")
+        days = ()
+    elif not days:
         problems.append("weekdays: empty, so sending would never be allowed (Monday to Friday is (0, 1, 2, 3, 4))")
     seen: set[int] = set()
     for day in days:
@@ -278,7 +295,7 @@ def parse_weekdays(text: str) -> tuple[int, ...]:
 
 def _day_number(part: str, token: str, text: str) -> int:
     name = part.strip().lower()
-    for number, (short, full) in enumerate(zip(DAY_NAMES, DAY_FULL_NAMES, strict=True)):
+    for number, (short, full) in enumerate(zip(DAY_NAMES, DAY_FULL_NAMES)):
         if name in (short, full.lower()):
             return number
     raise ValueError(f"weekdays: {token.strip()!r} in {text!r} is not a day; "
