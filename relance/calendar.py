@@ -295,7 +295,7 @@ def parse_weekdays(text: str) -> tuple[int, ...]:
 
 def _day_number(part: str, token: str, text: str) -> int:
     name = part.strip().lower()
-    for number, (short, full) in enumerate(zip(DAY_NAMES, DAY_FULL_NAMES)):
+    for number, (short, full) in enumerate(zip(DAY_NAMES, DAY_FULL_NAMES, strict=True)):
         if name in (short, full.lower()):
             return number
     raise ValueError(f"weekdays: {token.strip()!r} in {text!r} is not a day; "

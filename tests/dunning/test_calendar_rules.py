@@ -57,8 +57,8 @@ async def test_a_step_due_on_a_weekend_or_public_holiday_goes_at_the_next_openin
     invoices = [f.invoice("F-1", due=closed.isoformat()), f.invoice("F-2", due=saturday.isoformat())]
     steps = [{"kind": "email", "label": "On the due date", "template": "first", "offset_days": 0}]
     await stack.load(stack.org(steps, holiday_country="FR", dunning=WORKING_HOURS, invoices=invoices))
-    for number in ("F-1", "F-2"):
-        handle = await stack.start(number)
+    handles = [await stack.start(number) for number in ("F-1", "F-2")]  # both before time skips (pitfall 4)
+    for handle in handles:
         await handle.result()
     for number, day in (("F-1", closed), ("F-2", saturday)):
         [email] = await sent_at(stack, "Europe/Paris", number)
