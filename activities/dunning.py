@@ -1,7 +1,8 @@
 """The I/O of a dunning run: load its plan, re-check the invoice, send or record each step, finish.
 
-Every decision is written to the run's timeline (RunEvent). Emails and tasks carry an idempotency
-key so a retried activity never sends or creates twice.
+Every decision is written to the run's timeline (RunEvent). Emails go through the send-once ledger
+(relance.email.sending) and tasks are created once (relance.tasks), each under an idempotency key, so a
+retried activity never sends or creates twice.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import asyncio
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import bindparam, delete, update
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,7 +19,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.nightly import PAGE_SIZE, resume
-from models import DunningRun, EmailTemplate, RunEvent, ScenarioStep, Task
+from models import About, DunningRun, EmailTemplate, RunEvent, ScenarioStep
 from relance import calendar
 from relance.db import Database
 from relance.dunning import repository, rules
@@ -34,11 +35,14 @@ from relance.dunning.types import (
     SkipReason,
     StepInput,
 )
+from relance.email import ledger
 from relance.email.compose import NotSentReason
-from relance.email.mailer import OutgoingEmail, SenderNotVerified, SesMailer
+from relance.email.mailer import OutgoingEmail, SesMailer
+from relance.email.sending import SendResult, SendStatus, send_once
 from relance.nightly import SweepInput, SweepResult
 from relance.scenario import timing
 from relance.scenario.plan import PlannedStep, RunState, StepOutcome, StepStatus
+from relance.tasks import create_task_once
 
 log = structlog.get_logger("relance.dunning")
 
@@ -55,14 +59,17 @@ _STEP_WITH_TEMPLATE = (
 )
 _EVENT_COLUMNS = ("workflow_id", "step_position", "kind", "outcome", "reason", "recipient", "sender", "subject",
                   "idem_key", "occurred_at")
-_EVENT = insert(RunEvent).values({name: bindparam(f"p_{name}") for name in _EVENT_COLUMNS})
+_EVENT_VALUES = {name: bindparam(f"p_{name}") for name in _EVENT_COLUMNS}
+_EVENT = insert(RunEvent).values(_EVENT_VALUES)
 # A no-op when the idempotency key is taken; RETURNING then gives no row.
 _CLAIM = _EVENT.on_conflict_do_nothing().returning(RunEvent.id)
 _THIS_RUN = update(DunningRun).where(DunningRun.workflow_id == bindparam("p_workflow_id"))
 _STATE = _THIS_RUN.values(state=bindparam("p_state"), current_step=bindparam("p_position"))
-# One statement, so the audit row and the run's state cannot disagree.
-_SENT = _STATE.add_cte(update(RunEvent).where(RunEvent.idem_key == bindparam("p_key")).values(
-    outcome="sent", provider_message_id=bindparam("p_message_id")).cte("sent"))
+# A decision and the run's state in one statement, so they cannot disagree (written once per key).
+_DECIDED = _STATE.add_cte(_EVENT.on_conflict_do_nothing().cte("decided"))
+# The ledger's confirmation of a sent email also writes the timeline's row and the run's state.
+_SENT = ledger.confirm_with(_STATE, insert(RunEvent).values(
+    {**_EVENT_VALUES, "provider_message_id": ledger.MESSAGE_ID}).on_conflict_do_nothing())
 _FINISH = _THIS_RUN.values(
     state=RunState.ENDED, exit_reason=bindparam("p_reason"), exit_detail=bindparam("p_detail"),
     ended_at=bindparam("p_now"),
@@ -113,80 +120,64 @@ class DunningActivities:
             if reason is not None:
                 return StepOutcome(StepStatus.EXIT, reason)
             if not file.org.dunning_enabled:
-                await _record(session, inp, kind="hold", outcome="held", reason="dunning switched off",
+                await _decide(session, inp, RunState.HELD, kind="hold", outcome="held", reason="dunning switched off",
                               idem_key=f"{inp.workflow_id}:{inp.position}:hold")
-                await _set_state(session, inp, RunState.HELD)
                 return StepOutcome(StepStatus.HELD, "dunning switched off")
             # The step with its template in one query (compose then finds the template in the session).
             step, _ = (await session.exec(_STEP_WITH_TEMPLATE, params={
                 "p_scenario_id": inp.scenario_id, "p_position": inp.position})).one()
             if timing.is_stale(_planned(step), file.invoice.due_date, inp.now, file.org.timezone):
-                await _record(session, inp, kind="skip", outcome="skipped", reason=SkipReason.DUE_DATE_PASSED,
-                              idem_key=f"{inp.workflow_id}:{inp.position}:skip")
-                await _set_state(session, inp, RunState.WAITING)
+                await _decide(session, inp, RunState.WAITING, kind="skip", outcome="skipped",
+                              reason=SkipReason.DUE_DATE_PASSED, idem_key=f"{inp.workflow_id}:{inp.position}:skip")
                 return StepOutcome(StepStatus.SKIPPED, SkipReason.DUE_DATE_PASSED)
             if step.kind == "action":
                 return await _create_task(session, inp, file, step)
             prepared = await self._prepare_email(session, inp, file, step)
         if isinstance(prepared, StepOutcome):
             return prepared
-        return await self._deliver(inp, prepared)
+        return await self._deliver(inp, file, prepared)
 
     async def _prepare_email(self, session: AsyncSession, inp: StepInput, file: repository.InvoiceFile,
                              step: ScenarioStep) -> StepOutcome | OutgoingEmail:
-        """Everything up to the send: a final outcome when nothing is to be sent, else the email,
-        claimed in the timeline (outcome 'sending') before it leaves. A step claimed already (a
-        retried attempt) is never sent again: its first outcome stands."""
-        key = f"{inp.workflow_id}:{inp.position}:email"
+        """Everything up to the send: a final outcome when nothing is to be sent, else the email. An
+        email with nothing to send (no recipient, a template that fails) settles the step's key in
+        the ledger, so a retried attempt keeps the first outcome."""
         composition = await compose_for_invoice(session, self.mailer, file, step, inp.now)
         if composition.reason == NotSentReason.SENDER_NOT_VERIFIED:
             # Retried later, never lost: each refusal is in the timeline.
-            await _record(session, inp, kind="email", outcome="not_sent", reason=composition.reason,
-                          sender=composition.sender)
-            await _set_state(session, inp, RunState.BLOCKED)
-            log.warning("reminder held: sender not verified", org=inp.org_slug, invoice=inp.invoice_number,
-                        step=inp.position)
-            return StepOutcome(StepStatus.BLOCKED, composition.detail)
+            return await _blocked(session, inp, composition.sender, composition.detail)
         email = composition.email
-        if email is None:
-            claimed = await _record(session, inp, kind="email", outcome="not_sent", reason=composition.reason,
-                                    idem_key=key, subject=composition.detail)
-        else:
-            claimed = await _record(session, inp, kind="email", outcome="sending", idem_key=key, recipient=email.to,
-                                    sender=email.sender_address, subject=email.subject)
-        if not claimed:
-            return await _prior_outcome(session, inp, key)
-        if email is None:
-            await _set_state(session, inp, RunState.WAITING)
-            log.warning("reminder not sent", reason=composition.reason, org=inp.org_slug,
-                        invoice=inp.invoice_number, step=inp.position)
-            return StepOutcome(StepStatus.DONE, composition.reason)
-        return email
+        if email is not None:
+            return email
+        claim = await ledger.record_not_sent(session, _email_key(inp), _source(inp, file), composition.reason,
+                                             inp.now, subject=composition.detail)
+        if not claim.fresh:
+            return await _prior_outcome(session, inp, SendResult(
+                SendStatus(claim.state), claim.provider_message_id, claim.recipient, claim.reason, fresh=False))
+        await _decide(session, inp, RunState.WAITING, kind="email", outcome="not_sent", reason=composition.reason,
+                      idem_key=_email_key(inp), subject=composition.detail)
+        log.warning("reminder not sent", reason=composition.reason, org=inp.org_slug,
+                    invoice=inp.invoice_number, step=inp.position)
+        return StepOutcome(StepStatus.DONE, composition.reason)
 
-    async def _deliver(self, inp: StepInput, email: OutgoingEmail) -> StepOutcome:
-        key = f"{inp.workflow_id}:{inp.position}:email"
-        try:
-            message_id = await self.mailer.send(email)
-        except SenderNotVerified:
-            async with self.db.session() as session:
-                await session.exec(delete(RunEvent).where(RunEvent.idem_key == key))
-                await _record(session, inp, kind="email", outcome="not_sent",
-                              reason=NotSentReason.SENDER_NOT_VERIFIED, sender=email.sender_address)
-                await _set_state(session, inp, RunState.BLOCKED)
-            return StepOutcome(StepStatus.BLOCKED, f"{email.sender_address} is not a verified SES identity")
-        except Exception:
-            # SES did not take the message: release the claim so the retry sends it.
+    async def _deliver(self, inp: StepInput, file: repository.InvoiceFile, email: OutgoingEmail) -> StepOutcome:
+        key = _email_key(inp)
+        sent = _event_params(inp.workflow_id, inp.position, kind="email", outcome="sent", idem_key=key,
+                             recipient=email.to, sender=email.sender_address, subject=email.subject, now=inp.now)
+        result = await send_once(self.db, self.mailer, key, email, _source(inp, file), inp.now, confirm=_SENT,
+                                 confirm_params={**sent, **_state_params(inp, RunState.WAITING)})
+        if result.status == SendStatus.SENDER_REFUSED:
             async with self.db.autocommit() as session:
-                await session.exec(delete(RunEvent).where(RunEvent.idem_key == key, RunEvent.outcome == "sending"))
-            raise
-        async with self.db.autocommit() as session:
-            await session.exec(_SENT, params={"p_key": key, "p_message_id": message_id,
-                                              **_state_params(inp, RunState.WAITING)})
+                return await _blocked(session, inp, email.sender_address,
+                                      f"{email.sender_address} is not a verified SES identity")
+        if not result.fresh:
+            async with self.db.autocommit() as session:
+                return await _prior_outcome(session, inp, result)
         activity.metric_meter().create_counter(
             "relance_reminders_sent", "Reminder emails accepted by SES").add(1, {"org": inp.org_slug})
         log.info("reminder sent", org=inp.org_slug, invoice=inp.invoice_number, step=inp.position,
-                 message_id=message_id)
-        return StepOutcome(StepStatus.DONE, None, email.to, message_id)
+                 message_id=result.message_id)
+        return StepOutcome(StepStatus.DONE, None, email.to, result.message_id)
 
     @activity.defn
     async def start_overdue_runs(self, inp: SweepInput) -> SweepResult:
@@ -259,33 +250,41 @@ def _planned(step: ScenarioStep) -> PlannedStep:
 async def _create_task(session: AsyncSession, inp: StepInput, file: repository.InvoiceFile,
                        step: ScenarioStep) -> StepOutcome:
     key = f"{inp.workflow_id}:{inp.position}:task"
-    due_on = calendar.local_today(inp.now, file.org.timezone) + timedelta(days=step.task_due_days)
-    await session.exec(insert(Task).values(
-        org_id=file.org.id, invoice_id=file.invoice.id,
+    title = step.task_title or step.label
+    await create_task_once(
+        session, key, About("invoice", file.invoice.number), org_id=file.org.id, title=title,
+        due_on=calendar.local_today(inp.now, file.org.timezone) + timedelta(days=step.task_due_days),
         assignee_user_id=step.task_assignee_user_id or file.org.default_sender_user_id,
-        title=step.task_title or step.label, due_on=due_on, source_workflow_id=inp.workflow_id,
-        idem_key=key, created_at=inp.now,
-    ).on_conflict_do_nothing())
-    await _record(session, inp, kind="action", outcome="created", idem_key=key, subject=step.task_title or step.label)
-    await _set_state(session, inp, RunState.WAITING)
+        workflow_id=inp.workflow_id, now=inp.now)
+    await _decide(session, inp, RunState.WAITING, kind="action", outcome="created", idem_key=key, subject=title)
     log.info("task created", org=inp.org_slug, invoice=inp.invoice_number, step=inp.position)
     return StepOutcome(StepStatus.DONE)
 
 
-async def _record(session: AsyncSession, inp: StepInput, *, kind: str, outcome: str, reason: str | None = None,
-                  idem_key: str | None = None, recipient: str | None = None, sender: str | None = None,
-                  subject: str | None = None) -> bool:
-    """Append to the run's timeline; False when the idempotency key was taken already (a repeated
-    decision, which writes nothing)."""
-    if outcome == "not_sent":
+def _email_key(inp: StepInput) -> str:
+    return f"{inp.workflow_id}:{inp.position}:email"
+
+
+def _source(inp: StepInput, file: repository.InvoiceFile) -> ledger.Source:
+    return ledger.Source(file.org.id, inp.workflow_id, About("invoice", file.invoice.number))
+
+
+async def _blocked(session: AsyncSession, inp: StepInput, sender: str | None, detail: str | None) -> StepOutcome:
+    """The sender is not a verified identity: nothing claimed, the refusal in the timeline, retried later."""
+    await _decide(session, inp, RunState.BLOCKED, kind="email", outcome="not_sent",
+                  reason=NotSentReason.SENDER_NOT_VERIFIED, sender=sender)
+    log.warning("reminder held: sender not verified", org=inp.org_slug, invoice=inp.invoice_number,
+                step=inp.position)
+    return StepOutcome(StepStatus.BLOCKED, detail)
+
+
+async def _decide(session: AsyncSession, inp: StepInput, state: RunState, **event) -> None:
+    """A decision in the timeline (once per idempotency key) and the run's state, in one statement."""
+    if event["outcome"] == "not_sent":
         activity.metric_meter().create_counter(
-            "relance_steps_not_sent", "Email steps not sent, by reason").add(1, {"reason": str(reason)})
-    params = _event_params(inp.workflow_id, inp.position, kind=kind, outcome=outcome, reason=reason,
-                           recipient=recipient, sender=sender, subject=subject, idem_key=idem_key, now=inp.now)
-    if idem_key is None:
-        await session.exec(_EVENT, params=params)
-        return True
-    return (await session.exec(_CLAIM, params=params)).first() is not None
+            "relance_steps_not_sent", "Email steps not sent, by reason").add(1, {"reason": str(event["reason"])})
+    await session.exec(_DECIDED, params={**_event_params(inp.workflow_id, inp.position, now=inp.now, **event),
+                                         **_state_params(inp, state)})
 
 
 def _event_params(workflow_id: str, position: int | None, *, kind: str, outcome: str, now: datetime,
@@ -296,23 +295,18 @@ def _event_params(workflow_id: str, position: int | None, *, kind: str, outcome:
             "p_idem_key": idem_key, "p_occurred_at": now}
 
 
-async def _prior_outcome(session: AsyncSession, inp: StepInput, key: str) -> StepOutcome:
-    """The outcome of a step an earlier attempt claimed. A claim still 'sending' means that attempt
-    died between SES and the audit row: SES may have the message, so it is marked uncertain, not resent."""
-    prior = (await session.exec(select(RunEvent).where(RunEvent.idem_key == key))).one()
-    reason = prior.reason
-    if prior.outcome == "sending":
-        reason = NotSentReason.DELIVERY_UNCERTAIN
-        await session.exec(update(RunEvent).where(RunEvent.id == prior.id).values(outcome="uncertain", reason=reason))
+async def _prior_outcome(session: AsyncSession, inp: StepInput, prior: SendResult) -> StepOutcome:
+    """The outcome of a step an earlier attempt settled in the ledger; an attempt that died between SES
+    and the row left it uncertain there, and it is never resent. The timeline says so once."""
+    if prior.status == SendStatus.UNCERTAIN:
         log.warning("delivery uncertain, not resending", org=inp.org_slug, invoice=inp.invoice_number,
                     step=inp.position)
-    await _set_state(session, inp, RunState.WAITING)  # the earlier attempt may have died before it
-    return StepOutcome(StepStatus.DONE, reason, prior.recipient, prior.provider_message_id)
+    # The earlier attempt may have died before its timeline row and the run's state.
+    await session.exec(_DECIDED, params={**_event_params(
+        inp.workflow_id, inp.position, kind="email", outcome=prior.status.value, reason=prior.reason,
+        recipient=prior.recipient, idem_key=_email_key(inp), now=inp.now), **_state_params(inp, RunState.WAITING)})
+    return StepOutcome(StepStatus.DONE, prior.reason, prior.recipient, prior.message_id)
 
 
 def _state_params(inp: StepInput, state: RunState) -> dict:
     return {"p_workflow_id": inp.workflow_id, "p_state": state, "p_position": inp.position}
-
-
-async def _set_state(session: AsyncSession, inp: StepInput, state: RunState) -> None:
-    await session.exec(_STATE, params=_state_params(inp, state))

@@ -1,27 +1,29 @@
 """The I/O of a renewal notice: record it, re-check the contract and send the email, finish.
 
-The notice's row (RenewalNotice, keyed by workflow id) is the audit record and the email's claim:
-it says 'sending' before SES is called, so a retried activity never sends twice.
+The notice's row (RenewalNotice, keyed by workflow id) is the audit record; the email goes through the
+send-once ledger (relance.email.sending), so a retried activity never sends twice.
 """
 
 from __future__ import annotations
 
 import structlog
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.nightly import PAGE_SIZE, resume
-from models import AppUser, ContractStatus, EmailTemplate, RenewalNotice
+from models import About, AppUser, ContractStatus, EmailTemplate, RenewalNotice
 from relance import calendar
 from relance.db import Database
-from relance.email.mailer import OutgoingEmail, SenderNotVerified, SesMailer
-from relance.email.rendering import MergeData, TemplateProblem, merge_values, render
+from relance.email import ledger
+from relance.email.compose import NotSentReason, TemplateText, compose
+from relance.email.mailer import OutgoingEmail, SesMailer
+from relance.email.sending import SendResult, SendStatus, send_once
 from relance.nightly import SweepInput, SweepResult
 from relance.opening import holidays_of, weekdays_of
-from relance.renewal import repository, rules
+from relance.renewal import merge_fields, repository, rules
 from relance.renewal.starting import start_renewal_notice
 from relance.renewal.terms import contract_notices
 from relance.renewal.types import (
@@ -37,6 +39,11 @@ from relance.scenario.plan import RunState
 log = structlog.get_logger("relance.renewal")
 
 FINAL = (NoticeOutcome.SENT, NoticeOutcome.NOT_SENT, NoticeOutcome.UNCERTAIN)
+_THIS_NOTICE = update(RenewalNotice).where(RenewalNotice.workflow_id == bindparam("p_workflow_id"))
+# The ledger's confirmation of the sent notice also writes the notice's row: one statement.
+_SENT = ledger.confirm_with(_THIS_NOTICE.values(
+    state=RunState.WAITING, outcome=NoticeOutcome.SENT, reason=None, detail=None, recipient=bindparam("p_recipient"),
+    sender=bindparam("p_sender"), subject=bindparam("p_subject"), provider_message_id=ledger.MESSAGE_ID))
 
 
 class RenewalActivities:
@@ -65,16 +72,29 @@ class RenewalActivities:
             prepared = await self._prepare(session, inp)
         if isinstance(prepared, NoticeAttempt):
             return prepared
-        return await self._deliver(inp, prepared)
+        email, source = prepared
+        result = await send_once(self.db, self.mailer, _email_key(inp), email, source, inp.now, confirm=_SENT,
+                                 confirm_params={"p_workflow_id": inp.workflow_id, "p_recipient": email.to,
+                                                 "p_sender": email.sender_address, "p_subject": email.subject})
+        if result.status == SendStatus.SENDER_REFUSED:
+            detail = f"{email.sender_address} is not a verified SES identity"
+            async with self.db.session() as session:
+                await session.exec(_THIS_NOTICE.values(
+                    state=RunState.BLOCKED, reason=NoticeReason.SENDER_NOT_VERIFIED, detail=detail),
+                    params={"p_workflow_id": inp.workflow_id})
+            return NoticeAttempt(None, NoticeReason.SENDER_NOT_VERIFIED, detail)
+        if not result.fresh:
+            async with self.db.session() as session:
+                return _settled(await session.get(RenewalNotice, inp.workflow_id), result)
+        log.info("renewal notice sent", org=inp.org_slug, contract=inp.contract_ref, term_end=str(inp.term_end),
+                 message_id=result.message_id)
+        return NoticeAttempt(NoticeOutcome.SENT, recipient=email.to, message_id=result.message_id)
 
-    async def _prepare(self, session: AsyncSession, inp: NoticeInput) -> NoticeAttempt | OutgoingEmail:
-        """A final or blocked attempt when nothing is to be sent, else the email, claimed first."""
+    async def _prepare(self, session: AsyncSession,
+                       inp: NoticeInput) -> NoticeAttempt | tuple[OutgoingEmail, ledger.Source]:
+        """A final or blocked attempt when nothing is to be sent, else the email and who makes it."""
         file = await _contract_file(session, inp.org_slug, inp.contract_ref)
         notice = await session.get(RenewalNotice, inp.workflow_id)
-        if notice.outcome == "sending":
-            # A previous attempt died between SES and the audit row: SES may have the message.
-            notice.outcome, notice.reason = NoticeOutcome.UNCERTAIN, NoticeReason.DELIVERY_UNCERTAIN
-            log.warning("delivery uncertain, not resending", workflow_id=inp.workflow_id)
         if notice.outcome in FINAL:
             return NoticeAttempt(NoticeOutcome(notice.outcome), notice.reason, notice.detail, notice.recipient,
                                  notice.provider_message_id)
@@ -86,63 +106,34 @@ class RenewalActivities:
             reason = NoticeReason.RENEWALS_OFF
         elif calendar.local_today(inp.now, org.timezone) >= inp.term_end:
             reason = NoticeReason.TERM_ENDED
-        recipient = rules.contract_recipient(file.billing_contact)
-        if reason is None and recipient is None:
-            reason = NoticeReason.NO_RECIPIENT
-            log.warning("renewal notice not sent: no recipient", org=org.slug, contract=contract.ref)
         if reason is not None:
             return _not_sent(notice, reason)
 
+        recipient = rules.contract_recipient(file.billing_contact)
         sender = await session.get(AppUser, settings.sender_user_id) if settings.sender_user_id else None
-        if sender is None or not await self.mailer.is_verified(sender.email):
-            detail = "no sender configured" if sender is None else f"{sender.email} is not a verified SES identity"
-            notice.state, notice.reason, notice.detail = RunState.BLOCKED, NoticeReason.SENDER_NOT_VERIFIED, detail
-            notice.sender = sender.email if sender else None
-            log.warning("renewal notice held: sender not verified", org=org.slug, contract=contract.ref)
-            return NoticeAttempt(None, NoticeReason.SENDER_NOT_VERIFIED, detail)
-
         template = await session.get(EmailTemplate, settings.template_id) if settings.template_id else None
-        values = merge_values(MergeData(
-            locale=org.locale, currency=org.currency, today=calendar.local_today(inp.now, org.timezone),
-            civility=recipient.civility, name=recipient.name, contract_ref=contract.ref,
-            customer=file.account.name, term_end=inp.term_end, contract_amount=contract.amount,
-        ))
-        try:
-            if template is None:
-                raise TemplateProblem([f"organisation {org.slug!r} renewals: field template is empty"])
-            email = render(template.subject, template.body, values)
-        except TemplateProblem as exc:
-            return _not_sent(notice, NoticeReason.TEMPLATE_ERROR, str(exc)[:500])
-
-        notice.state, notice.outcome, notice.reason, notice.detail = RunState.WAITING, "sending", None, None
-        notice.recipient, notice.sender, notice.subject = recipient.email, sender.email, email.subject
-        return OutgoingEmail(
-            sender_address=sender.email, sender_name=sender.full_name or org.name, to=recipient.email,
-            subject=email.subject, text=email.text, html=email.html,
-            bcc=[sender.email] if sender.notify_on_reminder else [],
-        )
-
-    async def _deliver(self, inp: NoticeInput, email: OutgoingEmail) -> NoticeAttempt:
-        claimed = (RenewalNotice.workflow_id == inp.workflow_id, RenewalNotice.outcome == "sending")
-        try:
-            message_id = await self.mailer.send(email)
-        except SenderNotVerified:
-            detail = f"{email.sender_address} is not a verified SES identity"
-            async with self.db.session() as session:
-                await session.exec(update(RenewalNotice).where(*claimed).values(
-                    outcome=None, state=RunState.BLOCKED, reason=NoticeReason.SENDER_NOT_VERIFIED, detail=detail))
-            return NoticeAttempt(None, NoticeReason.SENDER_NOT_VERIFIED, detail)
-        except Exception:
-            # SES did not take the message: release the claim so the retry sends it.
-            async with self.db.session() as session:
-                await session.exec(update(RenewalNotice).where(*claimed).values(outcome=None))
-            raise
-        async with self.db.session() as session:
-            await session.exec(update(RenewalNotice).where(*claimed).values(
-                outcome=NoticeOutcome.SENT, provider_message_id=message_id))
-        log.info("renewal notice sent", org=inp.org_slug, contract=inp.contract_ref, term_end=str(inp.term_end),
-                 message_id=message_id)
-        return NoticeAttempt(NoticeOutcome.SENT, recipient=email.to, message_id=message_id)
+        composition = await compose(
+            TemplateText(template.subject, template.body) if template else None, sender, recipient,
+            merge_fields.values(file, recipient, inp.term_end, inp.now), where=f"organisation {org.slug!r} renewals",
+            is_verified=self.mailer.is_verified, org_name=org.name)
+        if composition.reason == NotSentReason.SENDER_NOT_VERIFIED:
+            notice.state, notice.reason = RunState.BLOCKED, NoticeReason.SENDER_NOT_VERIFIED
+            notice.detail, notice.sender = composition.detail, composition.sender
+            log.warning("renewal notice held: sender not verified", org=org.slug, contract=contract.ref)
+            return NoticeAttempt(None, NoticeReason.SENDER_NOT_VERIFIED, composition.detail)
+        source = ledger.Source(org.id, inp.workflow_id, About("contract", contract.ref))
+        if composition.email is None:
+            # No recipient, or a template that fails: settled in the ledger, so a retry keeps it.
+            detail = None if composition.reason == NotSentReason.NO_RECIPIENT else composition.detail
+            claim = await ledger.record_not_sent(session, _email_key(inp), source, composition.reason, inp.now,
+                                                 sender=composition.sender, subject=detail)
+            if not claim.fresh:
+                return _settled(notice, SendResult(SendStatus(claim.state), claim.provider_message_id,
+                                                   claim.recipient, claim.reason, fresh=False))
+            if composition.reason == NotSentReason.NO_RECIPIENT:
+                log.warning("renewal notice not sent: no recipient", org=org.slug, contract=contract.ref)
+            return _not_sent(notice, NoticeReason(composition.reason), detail)
+        return composition.email, source
 
     @activity.defn
     async def start_due_renewal_notices(self, inp: SweepInput) -> SweepResult:
@@ -187,6 +178,21 @@ async def _contract_file(session: AsyncSession, org_slug: str, ref: str) -> repo
         return await repository.contract_file(session, org_slug, ref)
     except repository.NotFound as exc:
         raise ApplicationError(str(exc), type="NotFound", non_retryable=True) from exc
+
+
+def _email_key(inp: NoticeInput) -> str:
+    return f"{inp.workflow_id}:email"
+
+
+def _settled(notice: RenewalNotice, prior: SendResult) -> NoticeAttempt:
+    """The notice's row takes the outcome an earlier attempt left in the ledger (uncertain when it died
+    between SES and the row: never resent)."""
+    if prior.status == SendStatus.UNCERTAIN:
+        log.warning("delivery uncertain, not resending", workflow_id=notice.workflow_id)
+    notice.outcome, notice.reason = NoticeOutcome(prior.status.value), prior.reason
+    notice.recipient, notice.provider_message_id = prior.recipient, prior.message_id
+    return NoticeAttempt(notice.outcome, NoticeReason(prior.reason) if prior.reason else None, notice.detail,
+                         prior.recipient, prior.message_id)
 
 
 def _not_sent(notice: RenewalNotice, reason: NoticeReason, detail: str | None = None) -> NoticeAttempt:

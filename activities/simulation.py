@@ -1,5 +1,6 @@
 """The I/O of a simulation: the scenario's steps, and each step's email sent to the chosen user with
-the merge fields that have no invoice behind them left as their raw codes."""
+the merge fields that have no invoice behind them left as their raw codes. The email goes through the
+send-once ledger like any other, keyed by the simulation's run and step."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from sqlmodel import select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from models import AppUser, Scenario
+from models import About, AppUser, Scenario
 from relance import calendar, repository
 from relance.db import Database
-from relance.email.compose import compose, sender_for
+from relance.email import ledger, merge
 from relance.email.mailer import SesMailer
-from relance.email.rendering import MergeData
+from relance.email.recipient import Recipient
+from relance.email.sending import SendStatus, send_once
+from relance.scenario.email import compose_step
 from relance.scenario.plan import PlannedStep
 from relance.scenario.steps import scenario_steps
 from relance.simulation.types import SimulateStepInput, SimulationInput, SimulationPlan, StepReport
@@ -53,13 +56,21 @@ class SimulationActivities:
             if user is None:
                 raise ApplicationError(f"{inp.user_email!r} is not a user of organisation {org.slug!r}",
                                        non_retryable=True)
-            merge = MergeData(locale=org.locale, currency=org.currency,
-                              today=calendar.local_today(inp.now, org.timezone), name=user.full_name)
-            sender = await sender_for(session, org, step, creator_user_id=None)
-            composed = await compose(session, self.mailer, org, step, sender, user.email, merge)
+            recipient = Recipient(user.email, "", user.full_name, "user")
+            values = merge.values(recipient, calendar.local_today(inp.now, org.timezone), org.locale)
+            composed = await compose_step(session, self.mailer, org, step, recipient, values, notify_bcc=False,
+                                          missing_as_codes=True)
         if composed.email is None:
             return StepReport(step.position, step.kind, step.label, "not_sent", f"{composed.reason}: {composed.detail}")
-        composed.email.bcc = []
-        message_id = await self.mailer.send(composed.email)
-        log.info("simulation email sent", org=org.slug, step=step.position, message_id=message_id)
-        return StepReport(step.position, step.kind, step.label, "sent", composed.email.subject, message_id)
+        info = activity.info()
+        # One email per step of this simulation's run, even when the activity is retried.
+        key = f"{info.workflow_id}:{info.workflow_run_id}:{step.position}:email"
+        result = await send_once(self.db, self.mailer, key, composed.email,
+                                 ledger.Source(org.id, info.workflow_id, About("user", user.email)), inp.now)
+        if result.status == SendStatus.SENDER_REFUSED:
+            return StepReport(step.position, step.kind, step.label, "not_sent",
+                              f"{result.reason}: {composed.email.sender_address} is not a verified SES identity")
+        log.info("simulation email sent", org=org.slug, step=step.position, message_id=result.message_id,
+                 again=not result.fresh)
+        detail = composed.email.subject if result.status == SendStatus.SENT else f"{result.status}: {result.reason}"
+        return StepReport(step.position, step.kind, step.label, result.status.value, detail, result.message_id)

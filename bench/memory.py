@@ -16,8 +16,8 @@ from bench import data
 from bench.measure import bounded, rss_mb, until
 from bench.stack import BenchStack
 from relance.db import Database
-from relance.importing.importer import import_data
 from starter.dunning import start_dunning_run
+from starter.importing import import_data
 
 
 async def sleeping_runs(stack: BenchStack, client: Client, db: Database, runs: int, samples: int) -> dict:

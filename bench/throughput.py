@@ -23,8 +23,8 @@ from bench.measure import bounded, cpu_seconds, machine_busy_seconds, until
 from bench.stack import BASELINE_QUEUE, BenchStack
 from models import DunningRun, RunEvent
 from relance.db import Database
-from relance.importing.importer import import_data
 from relance.nightly import SweepRequest
+from starter.importing import import_data
 from workflows.dunning import DunningSweepWorkflow
 
 

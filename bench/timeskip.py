@@ -15,10 +15,10 @@ from temporalio.testing import WorkflowEnvironment
 from bench import data
 from relance.db import Database
 from relance.email.mailer import SesMailer
-from relance.importing.importer import import_data
 from relance.temporal.admin import ensure_search_attributes
 from relance.temporal.client import DATA_CONVERTER
 from starter.dunning import invoice_created
+from starter.importing import import_data
 from worker import build_worker
 
 TEST_SERVER = os.path.join(sysconfig.get_path("scripts"), "temporal-test-server")

@@ -44,8 +44,8 @@ class RenewalSettings(SQLModel, table=True):
 
 
 class RenewalNotice(SQLModel, table=True):
-    """One notice per contract and term, keyed by its workflow id. The row is also the email's
-    idempotency claim: outcome 'sending' is written before SES is called, so a retry never resends."""
+    """One notice per contract and term, keyed by its workflow id: the notice's audit row. Whether its
+    email left is the send-once ledger's to say (models/email.py); the outcome copies it."""
 
     __table_args__ = (UniqueConstraint("contract_id", "term_end"),)
     workflow_id: str = Field(primary_key=True)
@@ -53,7 +53,7 @@ class RenewalNotice(SQLModel, table=True):
     contract_id: int = Field(foreign_key="contract.id", index=True)
     term_end: date
     state: str  # relance.scenario.plan.RunState
-    outcome: str | None = None  # sending | sent | not_sent | uncertain | cancelled
+    outcome: str | None = None  # sent | not_sent | uncertain | cancelled
     reason: str | None = None
     detail: str | None = None
     recipient: str | None = None

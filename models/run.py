@@ -1,6 +1,6 @@
-"""What the dunning runs did: one row per run, its timeline of decisions, and the tasks it created."""
+"""What the dunning runs did: one row per run and its timeline of decisions."""
 
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlmodel import Field, SQLModel
 
@@ -22,13 +22,14 @@ class DunningRun(SQLModel, table=True):
 
 
 class RunEvent(SQLModel, table=True):
-    """One decision of a run. idem_key makes an email or a task happen at most once per step."""
+    """One decision of a run, as the run's timeline shows it. idem_key writes a decision once when an
+    activity is retried; whether an email left is the send-once ledger's to say (models/email.py)."""
 
     id: int | None = Field(default=None, primary_key=True)
     workflow_id: str = Field(foreign_key="dunningrun.workflow_id", index=True)
     step_position: int | None = None
     kind: str  # email | action | skip | hold | exit
-    outcome: str  # sent | not_sent | sending | uncertain | created | skipped | held | exited
+    outcome: str  # sent | not_sent | uncertain | created | skipped | held | exited
     reason: str | None = None
     recipient: str | None = None
     sender: str | None = None
@@ -37,15 +38,3 @@ class RunEvent(SQLModel, table=True):
     idem_key: str | None = Field(default=None, unique=True)
     occurred_at: datetime = timestamp(description="business time (workflow time)")
     recorded_at: datetime | None = recorded_at()
-
-
-class Task(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    org_id: int = Field(foreign_key="organisation.id", index=True)
-    invoice_id: int = Field(foreign_key="invoice.id")
-    assignee_user_id: int | None = Field(default=None, foreign_key="appuser.id")
-    title: str
-    due_on: date
-    source_workflow_id: str
-    idem_key: str = Field(unique=True)
-    created_at: datetime = timestamp()

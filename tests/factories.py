@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal  # noqa: F401  (re-exported for tests)
 
 from relance.db import Database
-from relance.importing.importer import import_data
+from starter.importing import import_data
 
 SENDER = "compta@example.com"
 

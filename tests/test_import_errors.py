@@ -5,7 +5,8 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from models import Invoice, Organisation, Scenario
-from relance.importing.importer import ImportRejected, import_data
+from relance.importing.importer import ImportRejected
+from starter.importing import import_data
 from tests import factories as f
 
 

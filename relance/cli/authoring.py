@@ -82,7 +82,7 @@ async def scenario(settings: Settings, args, with_db, say) -> int:
 
 
 async def template(settings: Settings, args, with_db, say) -> int:
-    from relance.scenario.authoring import save_template
+    from starter.importing import save_template
 
     saved = await with_db(settings, lambda db: save_template(db, args.org, read_file(Path(args.file))))
     say(f"template {saved.key} saved")

@@ -22,10 +22,11 @@ from relance.cli import renewal as renewal_cli
 from relance.config import Settings
 from relance.db import Database
 from relance.dunning.ids import dunning_workflow_id
-from relance.importing.importer import ImportRejected, ImportReport, import_data, read_file
+from relance.importing.importer import ImportRejected, ImportReport, read_file
 from relance.nightly import SweepRequest, SweepResult
 from relance.scenario.authoring import ScenarioRejected
 from relance.temporal.client import connect
+from starter.importing import import_data
 
 DEMO_FILE = Path(__file__).parent.parent / "demo" / "demo.yaml"
 

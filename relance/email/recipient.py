@@ -12,7 +12,7 @@ class Recipient:
     email: str
     civility: str
     name: str
-    source: str  # invoice_contact | billing_contact | decision_maker | account | contract_billing_contact
+    source: str  # where the domain found the address (which contact, an account, a user, ...)
 
 
 def recipient_from(contact: Contact, source: str) -> Recipient:

@@ -1,4 +1,5 @@
-"""Reminder and renewal emails: the seeds' [[!Field]] merge fields over a sandboxed Jinja2 template.
+"""The seeds' [[!Field]] merge fields over a sandboxed Jinja2 template, for any domain: each domain
+declares its fields (name -> description) and computes their values with the formatting helpers here.
 
 Templates are user content: rendered in a sandbox, escaped in the HTML part, and the subject is a
 single line (no header injection).
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -20,24 +21,6 @@ from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import escape
 
 MERGE_FIELD = re.compile(r"\[\[!(\w+)\]\]")
-
-MERGE_FIELDS = {
-    "GENDERANDNAME": "civility and name of the billing contact",
-    "NOW": "today's date",
-    "Number": "invoice number",
-    "AmountTtc": "amount including tax",
-    "Amount": "amount excluding tax",
-    "InvoiceDate": "invoice date",
-    "DueDate": "due date",
-    "AmountDue": "amount still due (after partial payments)",
-    "ContractRef": "contract reference (renewal notices)",
-    "Customer": "customer's name (renewal notices)",
-    "TermEnd": "end of the current commitment term (renewal notices)",
-    "ContractAmount": "contract amount, empty when unknown (renewal notices)",
-}
-
-# What a renewal notice fills in: there is no invoice behind it.
-RENEWAL_FIELDS = ("GENDERANDNAME", "NOW", "ContractRef", "Customer", "TermEnd", "ContractAmount")
 
 _env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
 
@@ -67,9 +50,9 @@ def _compiled(source: str) -> Template:
     return _env.from_string(_to_jinja(source))
 
 
-def template_problems(subject: str, body: str, known: Iterable[str] = MERGE_FIELDS) -> list[str]:
+def template_problems(subject: str, body: str, known: Iterable[str]) -> list[str]:
     """Unknown merge fields and syntax errors, each named, so an author can fix them all at once.
-    `known` narrows the fields to those the template's use can fill in (RENEWAL_FIELDS)."""
+    `known`: the fields the template's use fills in (its domain's)."""
     known = list(known)
     problems: list[str] = []
     for part, source in (("subject", subject), ("body", body)):
@@ -86,8 +69,15 @@ def template_problems(subject: str, body: str, known: Iterable[str] = MERGE_FIEL
     return problems
 
 
-def render(subject: str, body: str, values: dict[str, str]) -> RenderedEmail:
-    """Render both parts; raises TemplateProblem naming the part that failed."""
+def raw_code(name: str) -> str:
+    return f"[[!{name}]]"
+
+
+def render(subject: str, body: str, values: Mapping[str, str], missing_as_codes: bool = False) -> RenderedEmail:
+    """Render both parts; raises TemplateProblem naming the part that failed. With missing_as_codes, a
+    merge field with no value stays as its raw code (a simulation has nothing behind them)."""
+    if missing_as_codes:
+        values = {**{name: raw_code(name) for name in MERGE_FIELD.findall(subject + body)}, **values}
     try:
         rendered_subject = _compiled(subject).render(values)
     except TemplateError as exc:
@@ -105,50 +95,11 @@ def single_line(value: str) -> str:
     return " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", value).split())
 
 
-@dataclass
-class MergeData:
-    """What the merge fields are made of; None means "nothing behind it" (simulation, or an invoice
-    field in a renewal notice): the raw code stays."""
-
-    locale: str
-    currency: str
-    today: date
-    civility: str = ""
-    name: str = ""
-    number: str | None = None
-    amount_incl_tax: Decimal | None = None
-    amount_excl_tax: Decimal | None = None
-    invoice_date: date | None = None
-    due_date: date | None = None
-    amount_due: Decimal | None = None
-    contract_ref: str | None = None
-    customer: str | None = None
-    term_end: date | None = None
-    contract_amount: Decimal | None = None
+def money(value: Decimal, currency: str, locale: str) -> str:
+    """An amount in the organisation's locale (1 234,56 €)."""
+    return format_currency(value, currency, locale=locale)
 
 
-def merge_values(data: MergeData) -> dict[str, str]:
-    """Every merge field formatted in the organisation's locale; missing ones keep their raw code."""
-
-    def money(value: Decimal | None, code: str) -> str:
-        return f"[[!{code}]]" if value is None else format_currency(value, data.currency, locale=data.locale)
-
-    def day(value: date | None, code: str) -> str:
-        return f"[[!{code}]]" if value is None else format_date(value, "short", locale=data.locale)
-
-    return {
-        "GENDERANDNAME": " ".join(p for p in (data.civility, data.name) if p),
-        "NOW": day(data.today, "NOW"),
-        "Number": data.number if data.number is not None else "[[!Number]]",
-        "AmountTtc": money(data.amount_incl_tax, "AmountTtc"),
-        "Amount": money(data.amount_excl_tax, "Amount"),
-        "InvoiceDate": day(data.invoice_date, "InvoiceDate"),
-        "DueDate": day(data.due_date, "DueDate"),
-        "AmountDue": money(data.amount_due, "AmountDue"),
-        "ContractRef": data.contract_ref if data.contract_ref is not None else "[[!ContractRef]]",
-        "Customer": data.customer if data.customer is not None else "[[!Customer]]",
-        "TermEnd": day(data.term_end, "TermEnd"),
-        # A contract without a known amount: empty, so `{% if ContractAmount %}` can leave the sentence out.
-        "ContractAmount": "" if data.contract_ref is not None and data.contract_amount is None
-        else money(data.contract_amount, "ContractAmount"),
-    }
+def day(value: date, locale: str) -> str:
+    """A date in the organisation's locale (24/11/2026)."""
+    return format_date(value, "short", locale=locale)

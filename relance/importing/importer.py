@@ -8,10 +8,9 @@ written unless there are none.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,7 @@ from models import (
 )
 from relance import calendar
 from relance.db import Database
-from relance.email.rendering import RENEWAL_FIELDS, MergeData, TemplateProblem, merge_values, render, template_problems
+from relance.email.rendering import TemplateProblem, render, template_problems
 from relance.importing.format import ImportFile, OrganisationIn, ScenarioIn, TemplateIn
 from relance.scenario import predefined
 
@@ -50,6 +49,21 @@ class ImportRejected(ValueError):
     def __init__(self, source: str, problems: list[str]):
         super().__init__(f"{source}: {len(problems)} problem(s), nothing imported:\n  - " + "\n  - ".join(problems))
         self.problems = problems
+
+
+@dataclass(frozen=True)
+class TemplateFields:
+    """The merge fields each use of a template fills in, as the domains declare them (relance/<domain>/
+    merge_fields.py; starter/importing.py brings them here): a template named by a scenario step is
+    checked against the scenario's, the renewal template against the renewal notice's, any other
+    against them all."""
+
+    scenario: Mapping[str, str]
+    renewals: Mapping[str, str]
+
+    @property
+    def every(self) -> dict[str, str]:
+        return {**self.scenario, **self.renewals}
 
 
 @dataclass
@@ -93,17 +107,13 @@ def _describe(raw: Any, error: dict) -> str:
     return " › ".join(parts) + f": {error['msg']}"
 
 
-def template_check(template: TemplateIn) -> list[str]:
-    """Syntax and merge fields, then a render with sample values (catches what only fails at run time)."""
-    problems = template_problems(template.subject, template.body)
+def template_check(template: TemplateIn, known: Mapping[str, str]) -> list[str]:
+    """Syntax and merge fields, then a render with every field as its raw code (catches what only fails
+    at run time)."""
+    problems = template_problems(template.subject, template.body, known)
     if not problems:
-        sample = MergeData(locale="fr_FR", currency="EUR", today=date(2026, 1, 31), civility="M.", name="Exemple",
-                           number="F-0001", amount_incl_tax=Decimal("120"), amount_excl_tax=Decimal("100"),
-                           invoice_date=date(2026, 1, 1), due_date=date(2026, 1, 31), amount_due=Decimal("120"),
-                           contract_ref="CT-1", customer="Exemple SA", term_end=date(2026, 12, 31),
-                           contract_amount=Decimal("1200"))
         try:
-            render(template.subject, template.body, merge_values(sample))
+            render(template.subject, template.body, {}, missing_as_codes=True)
         except TemplateProblem as exc:
             problems = [f"fails to render: {p}" for p in exc.problems]
     return [f"template {template.key!r} › {p}" for p in problems]
@@ -137,13 +147,15 @@ def scenario_check(scenario: ScenarioIn, templates: set[str], users: set[str]) -
     return problems
 
 
-def organisation_problems(org: OrganisationIn) -> list[str]:
+def organisation_problems(org: OrganisationIn, fields: TemplateFields) -> list[str]:
     """Cross-record checks: references between records of the file."""
     where = f"organisation {org.slug!r}"
     users = {u.email for u in org.users}
     templates = {t.key for t in org.templates} | set(predefined.templates())
     scenarios = {s.key for s in org.scenarios}
-    problems = [f"{where} › {p}" for t in org.templates for p in template_check(t)]
+    in_scenarios = {st.template for s in org.scenarios for st in s.steps if st.kind == "email"}
+    problems = [f"{where} › {p}" for t in org.templates
+                for p in template_check(t, fields.scenario if t.key in in_scenarios else fields.every)]
     problems += [f"{where} › {p}" for s in org.scenarios for p in scenario_check(s, templates, users)]
     dunning = org.dunning
     if dunning.scenario and dunning.scenario not in scenarios:
@@ -158,7 +170,7 @@ def organisation_problems(org: OrganisationIn) -> list[str]:
         problems += [f"{where} › holiday_{p}" for p in calendar.validate_opening(opening)]
     contacts = {c.ref: a.ref for a in org.accounts for c in a.contacts}
     accounts = {a.ref for a in org.accounts}
-    problems += renewal_problems(org, users, accounts, contacts)
+    problems += renewal_problems(org, users, accounts, contacts, fields)
     for inv in org.invoices:
         at = f"{where} › invoice {inv.number!r}"
         if inv.account not in accounts:
@@ -178,7 +190,8 @@ def organisation_problems(org: OrganisationIn) -> list[str]:
     return problems
 
 
-def renewal_problems(org: OrganisationIn, users: set[str], accounts: set[str], contacts: dict[str, str]) -> list[str]:
+def renewal_problems(org: OrganisationIn, users: set[str], accounts: set[str], contacts: dict[str, str],
+                     fields: TemplateFields) -> list[str]:
     where = f"organisation {org.slug!r}"
     renewals = org.renewals
     problems = []
@@ -192,7 +205,7 @@ def renewal_problems(org: OrganisationIn, users: set[str], accounts: set[str], c
     if template is not None:
         # A notice has no invoice behind it: invoice fields would reach the customer as raw codes.
         problems += [f"{where} › renewals.template {template.key!r} › {p}"
-                     for p in template_problems(template.subject, template.body, RENEWAL_FIELDS)]
+                     for p in template_problems(template.subject, template.body, fields.renewals)]
     if renewals.sender is not None and renewals.sender not in users:
         problems.append(f"{where} › renewals.sender: {renewals.sender!r} is not a user of the organisation")
     for contract in org.contracts:
@@ -344,10 +357,10 @@ async def write_scenario(session: AsyncSession, org: Organisation, s: ScenarioIn
     return scenario
 
 
-async def import_data(db: Database, raw: Any, source: str, today: date,
+async def import_data(db: Database, raw: Any, source: str, today: date, fields: TemplateFields,
                       progress: Callable[[str], None] = lambda _: None) -> ImportReport:
     parsed = parse(raw, source)
-    problems = [p for org in parsed.organisations for p in organisation_problems(org)]
+    problems = [p for org in parsed.organisations for p in organisation_problems(org, fields)]
     if problems:
         raise ImportRejected(source, problems)
     report = ImportReport()
@@ -358,6 +371,6 @@ async def import_data(db: Database, raw: Any, source: str, today: date,
     return report
 
 
-async def import_file(db: Database, path: Path, today: date,
+async def import_file(db: Database, path: Path, today: date, fields: TemplateFields,
                       progress: Callable[[str], None] = lambda _: None) -> ImportReport:
-    return await import_data(db, read_file(path), str(path), today, progress)
+    return await import_data(db, read_file(path), str(path), today, fields, progress)

@@ -6,6 +6,7 @@ they started with (their plan is frozen), new runs take the organisation's newes
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -201,14 +202,14 @@ async def versions(db: Database, org_slug: str) -> list[dict]:
             for k, v, i, r, n in rows]
 
 
-async def save_template(db: Database, org_slug: str, raw: Any) -> EmailTemplate:
+async def save_template(db: Database, org_slug: str, raw: Any, known: Mapping[str, str]) -> EmailTemplate:
     """A custom template, checked (merge fields, syntax, a sample render) before it is saved."""
     try:
         template = TemplateIn.model_validate(raw)
     except ValidationError as exc:
         raise ImportRejected("template", [f"template › {'.'.join(map(str, e['loc']))}: {e['msg']}"
                                           for e in exc.errors()]) from exc
-    problems = template_check(template)
+    problems = template_check(template, known)
     if problems:
         raise ImportRejected(f"template {template.key!r}", problems)
     async with db.session() as session:

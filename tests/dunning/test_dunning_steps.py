@@ -9,7 +9,7 @@ import pytest
 from temporalio import activity
 
 from activities.dunning import DunningActivities
-from models import RunEvent
+from models import DunningRun, EmailLedgerEntry
 from relance.dunning.types import ExitReason, StepInput
 from relance.scenario.plan import RunState, StepOutcome
 from starter.dunning import invoice_created, record_payment, set_dunning_activation
@@ -188,9 +188,10 @@ async def test_send_interrupted_before_the_audit_row_is_never_repeated(stack):
     handle = await stack.start()
     await stack.advance_until(lambda: _state(handle, RunState.HELD), step=timedelta(minutes=10))
     async with stack.db.session() as session:
-        session.add(RunEvent(workflow_id=handle.id, step_position=0, kind="email", outcome="sending",
-                             idem_key=f"{handle.id}:0:email", recipient="billing@dupont.example.org",
-                             occurred_at=await stack.now()))
+        org_id = (await session.get(DunningRun, handle.id)).org_id
+        session.add(EmailLedgerEntry(idem_key=f"{handle.id}:0:email", org_id=org_id, workflow_id=handle.id,
+                                     about_kind="invoice", about_ref="F-1", state="claimed",
+                                     recipient="billing@dupont.example.org", claimed_at=await stack.now()))
     await set_dunning_activation(stack.client, stack.db, stack.slug, True)
     result = await handle.result()
     assert result.reason == ExitReason.COMPLETED

@@ -1,40 +1,52 @@
 """Emails are user content: merge fields in the organisation's locale, escaped HTML, one-line subjects."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from relance.email.rendering import MergeData, TemplateProblem, merge_values, render
+from relance.dunning import merge_fields as invoice_fields
+from relance.email.recipient import Recipient
+from relance.email.rendering import MERGE_FIELD, TemplateProblem, render, template_problems
+from relance.renewal import merge_fields as renewal_fields
 
-DATA = dict(today=date(2026, 11, 24), civility="Mme", name="Ann <Lee>", number="F-7",
-            amount_incl_tax=Decimal("1234.56"), amount_excl_tax=Decimal("1028.80"), invoice_date=date(2026, 10, 1),
-            due_date=date(2026, 10, 31), amount_due=Decimal("734.56"))
+NOW_AT = datetime(2026, 11, 24, 10, tzinfo=ZoneInfo("Europe/Paris"))
+ANN = Recipient("ann@x.example.org", "Mme", "Ann <Lee>", "billing_contact")
+
+
+def org(locale="fr_FR", currency="EUR"):
+    return SimpleNamespace(locale=locale, currency=currency, timezone="Europe/Paris")
+
+
+def invoice_values(locale="fr_FR", currency="EUR", number="F-7"):
+    invoice = SimpleNamespace(number=number, amount_incl_tax=Decimal("1234.56"), amount_excl_tax=Decimal("1028.80"),
+                              invoice_date=date(2026, 10, 1), due_date=date(2026, 10, 31))
+    file = SimpleNamespace(org=org(locale, currency), invoice=invoice, amount_due=Decimal("734.56"))
+    return invoice_fields.values(file, ANN, NOW_AT)
 
 
 def test_all_merge_fields_in_french():
-    values = merge_values(MergeData(locale="fr_FR", currency="EUR", **DATA))
     email = render("[[!Number]]", "[[!GENDERANDNAME]]|[[!NOW]]|[[!AmountTtc]]|[[!Amount]]|[[!InvoiceDate]]|"
-                   "[[!DueDate]]|[[!AmountDue]]", values)
+                   "[[!DueDate]]|[[!AmountDue]]", invoice_values())
     assert email.text == ("Mme Ann <Lee>|24/11/2026|1\u202f234,56\xa0€|1\u202f028,80\xa0€|01/10/2026|31/10/2026|"
                           "734,56\xa0€")
 
 
 def test_amounts_and_dates_follow_the_locale():
-    values = merge_values(MergeData(locale="en_US", currency="USD", **DATA))
+    values = invoice_values(locale="en_US", currency="USD")
     assert (values["AmountTtc"], values["DueDate"]) == ("$1,234.56", "10/31/26")
 
 
 def test_html_part_escapes_user_content_and_merge_values():
-    values = merge_values(MergeData(locale="fr_FR", currency="EUR", **DATA))
-    email = render("s", "<script>x</script> [[!GENDERANDNAME]]", values)
+    email = render("s", "<script>x</script> [[!GENDERANDNAME]]", invoice_values())
     assert "<script>" not in email.html and "&lt;script&gt;" in email.html
     assert "Ann &lt;Lee&gt;" in email.html
 
 
 def test_subject_cannot_inject_headers():
-    values = merge_values(MergeData(locale="fr_FR", currency="EUR", **{**DATA, "number": "F-7\r\nBcc: evil@x.org"}))
-    email = render("Facture [[!Number]]", "b", values)
+    email = render("Facture [[!Number]]", "b", invoice_values(number="F-7\r\nBcc: evil@x.org"))
     assert "\n" not in email.subject and "\r" not in email.subject
     assert email.subject == "Facture F-7 Bcc: evil@x.org"
 
@@ -45,14 +57,42 @@ def test_sandbox_refuses_unsafe_attribute_access():
 
 
 def test_simulation_keeps_raw_codes_when_no_invoice_is_behind():
-    values = merge_values(MergeData(locale="fr_FR", currency="EUR", today=date(2026, 11, 24), name="Moi"))
-    assert render("[[!Number]]", "[[!AmountDue]] [[!DueDate]]", values).text == "[[!AmountDue]] [[!DueDate]]"
+    values = {"GENDERANDNAME": "Moi", "NOW": "24/11/2026"}
+    email = render("[[!Number]]", "[[!AmountDue]] [[!DueDate]]", values, missing_as_codes=True)
+    assert (email.subject, email.text) == ("[[!Number]]", "[[!AmountDue]] [[!DueDate]]")
+
+
+def test_a_field_with_no_value_fails_the_render_unless_asked_to_stay_a_code():
+    with pytest.raises(TemplateProblem):
+        render("s", "[[!AmountDue]]", {})
 
 
 def test_renewal_fields_and_an_unknown_contract_amount_left_empty():
-    base = dict(locale="fr_FR", currency="EUR", today=date(2026, 11, 24), civility="M.", name="Jean Dupont",
-                contract_ref="CT-7", customer="Dupont SA", term_end=date(2027, 2, 28))
+    def values(amount):
+        contract = SimpleNamespace(ref="CT-7", amount=amount)
+        file = SimpleNamespace(org=org(), contract=contract, account=SimpleNamespace(name="Dupont SA"))
+        return renewal_fields.values(file, Recipient("j@x.example.org", "M.", "Jean Dupont", "contract"),
+                                     date(2027, 2, 28), NOW_AT)
+
     body = "[[!ContractRef]]|[[!Customer]]|[[!TermEnd]]|{% if ContractAmount %}[[!ContractAmount]]{% endif %}"
-    known = render("s", body, merge_values(MergeData(**base, contract_amount=Decimal("1500"))))
-    assert known.text == "CT-7|Dupont SA|28/02/2027|1\u202f500,00\xa0€"
-    assert render("s", body, merge_values(MergeData(**base))).text == "CT-7|Dupont SA|28/02/2027|"
+    assert render("s", body, values(Decimal("1500"))).text == "CT-7|Dupont SA|28/02/2027|1\u202f500,00\xa0€"
+    assert render("s", body, values(None)).text == "CT-7|Dupont SA|28/02/2027|"
+
+
+def test_each_domain_fills_in_every_field_it_declares_and_no_other():
+    assert set(invoice_values()) == set(invoice_fields.FIELDS)
+    assert "Number" not in renewal_fields.FIELDS and "ContractRef" not in invoice_fields.FIELDS
+    problems = template_problems("[[!Number]]", "[[!ContractRef]]", renewal_fields.FIELDS)
+    assert problems == [f"subject: unknown merge field(s) [[!Number]]; known: "
+                        f"{', '.join(f'[[!{k}]]' for k in renewal_fields.FIELDS)}"]
+
+
+def test_the_rendering_engine_names_no_domain_field():
+    from pathlib import Path
+
+    import relance.email
+
+    for path in Path(relance.email.__file__).parent.glob("*.py"):
+        source = path.read_text()
+        assert not {"Number", "AmountDue", "ContractRef", "TermEnd"} & set(MERGE_FIELD.findall(source)), path
+        assert "MergeData" not in source, path

@@ -12,7 +12,7 @@ from sqlmodel import select
 from temporalio import activity
 
 from activities.renewal import RenewalActivities
-from models import Contract, RenewalNotice
+from models import Contract, EmailLedgerEntry, RenewalNotice
 from relance.nightly import SweepRequest
 from relance.renewal.ids import renewal_workflow_id
 from relance.renewal.terms import add_months
@@ -252,3 +252,26 @@ async def test_send_retried_after_ses_accepted_sends_nothing_more(stack):
     assert (notice.outcome, notice.recipient) == ("sent", "billing@dupont.example.org")
     [message] = stack.sent()
     assert notice.provider_message_id == message["message_id"]
+
+
+async def test_a_notice_whose_send_was_interrupted_before_its_row_is_never_repeated(stack):
+    """A claim in the send-once ledger left by a worker that died mid-send: the notice ends uncertain."""
+    await stack.load(stack.org(renewals=f.RENEWALS, contracts=[f.contract()]))
+    assert (await inspect(stack)).started == 1
+    [handle] = await recorded(stack, 1)
+
+    async def blocked():
+        return (await handle.query(RenewalNoticeWorkflow.status)).state == RunState.BLOCKED
+
+    await stack.advance_until(blocked, step=timedelta(minutes=10))
+    [notice] = await notices(stack)
+    async with stack.db.session() as session:
+        session.add(EmailLedgerEntry(idem_key=f"{notice.workflow_id}:email", org_id=notice.org_id,
+                                     workflow_id=notice.workflow_id, about_kind="contract", about_ref="CT-1",
+                                     state="claimed", claimed_at=await stack.now()))
+    await stack.mailer.verify(f.SENDER)
+    stack.mailer._verified.clear()
+    await handle.signal(RenewalNoticeWorkflow.settings_changed)
+    [notice] = await until_ended(stack)
+    assert (notice.outcome, notice.reason) == ("uncertain", "delivery_uncertain")
+    assert stack.sent() == []

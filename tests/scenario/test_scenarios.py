@@ -173,7 +173,7 @@ async def _waiting(handle):
 
 async def test_saving_a_template_lists_everything_wrong_and_saves_nothing(stack):
     from relance.importing.importer import ImportRejected
-    from relance.scenario.authoring import save_template
+    from starter.importing import save_template
 
     await stack.load(stack.org())
     with pytest.raises(ImportRejected) as caught:
@@ -187,8 +187,8 @@ async def test_saving_a_template_lists_everything_wrong_and_saves_nothing(stack)
 
 
 def test_every_predefined_template_is_valid_in_french_and_english():
-    from relance.importing.importer import template_check
     from relance.scenario import predefined
+    from starter.importing import template_check
 
     keys = set(predefined.templates())
     assert {f"{lang}/{kind}" for lang in ("fr", "en")

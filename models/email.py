@@ -1,0 +1,41 @@
+"""The send-once ledger: one row per email the engine makes, whatever the domain."""
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from models.columns import recorded_at, timestamp
+
+
+class EmailState:
+    """A row's life: claimed before the provider is called, then sent (with the provider's message
+    id); a claim found still 'claimed' by a later attempt becomes uncertain (the worker died between
+    the provider and the row: never resent). not_sent rows say why nothing was composed. A refused
+    send deletes its claim, so a retry may send."""
+
+    CLAIMED = "claimed"
+    SENT = "sent"
+    UNCERTAIN = "uncertain"
+    NOT_SENT = "not_sent"
+
+
+class EmailLedgerEntry(SQLModel, table=True):
+    """Keyed by the idempotency key of the step that makes the email (`<workflow id>:<step>:email`).
+    No foreign key to a domain's run: the row says what it is about (about_kind, about_ref), so any
+    domain, and a simulation, writes here."""
+
+    __tablename__ = "emailledger"
+    idem_key: str = Field(primary_key=True, max_length=200)
+    org_id: int = Field(foreign_key="organisation.id", index=True)
+    workflow_id: str = Field(index=True)
+    about_kind: str = Field(description="invoice | contract | user | ...")
+    about_ref: str = Field(description="the invoice number, contract reference, user address, ...")
+    state: str  # EmailState
+    reason: str | None = None
+    recipient: str | None = None
+    sender: str | None = None
+    subject: str | None = None
+    provider_message_id: str | None = None
+    claimed_at: datetime = timestamp(description="business time (workflow time)")
+    settled_at: datetime | None = timestamp(nullable=True, default=None)
+    recorded_at: datetime | None = recorded_at()

@@ -1,0 +1,38 @@
+"""A scenario step's email: its sender and template, through the shared composition. Dunning and the
+simulation both walk scenarios; each brings its recipient and merge fields."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import AppUser, EmailTemplate, Organisation, ScenarioStep, SenderMode
+from relance.email.compose import Composition, TemplateText, compose
+from relance.email.mailer import SesMailer
+from relance.email.recipient import Recipient
+
+
+async def sender_for(session: AsyncSession, org: Organisation, step: ScenarioStep,
+                     creator_user_id: int | None) -> AppUser | None:
+    """The step's sender, else the invoice's creator when the organisation says so, else its default."""
+    if step.sender_user_id:
+        return await session.get(AppUser, step.sender_user_id)
+    if org.sender_mode == SenderMode.INVOICE_CREATOR and creator_user_id:
+        return await session.get(AppUser, creator_user_id)
+    if org.default_sender_user_id:
+        return await session.get(AppUser, org.default_sender_user_id)
+    return None
+
+
+async def compose_step(session: AsyncSession, mailer: SesMailer, org: Organisation, step: ScenarioStep,
+                       recipient: Recipient | None, merge: Mapping[str, str], *, creator_user_id: int | None = None,
+                       notify_bcc: bool = True, missing_as_codes: bool = False,
+                       no_recipient: str = "no recipient address") -> Composition:
+    sender = await sender_for(session, org, step, creator_user_id)
+    template = await session.get(EmailTemplate, step.template_id) if step.template_id else None
+    return await compose(
+        TemplateText(template.subject, template.body) if template else None, sender, recipient, merge,
+        where=f"scenario step {step.position} ({step.label})", is_verified=mailer.is_verified, org_name=org.name,
+        sender_name=step.sender_name, notify_bcc=notify_bcc, missing_as_codes=missing_as_codes,
+        no_recipient=no_recipient)
