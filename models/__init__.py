@@ -1,12 +1,11 @@
 """Database tables (SQLModel). Alembic migrations live in migrations/."""
 
 from models.about import About
-from models.dunning import Invoice, InvoiceStatus, Payment
+from models.dunning import DunningRun, Invoice, InvoiceStatus, Payment, RunEvent
 from models.email import EmailLedgerEntry, EmailState
 from models.organisation import Organisation, SenderMode
 from models.parties import Account, AppUser, Contact
 from models.renewal import Contract, ContractStatus, RenewalNotice, RenewalSettings
-from models.run import DunningRun, RunEvent
 from models.scenario import EmailTemplate, Scenario, ScenarioStep, StepKind
 from models.task import Task
 

@@ -1,13 +1,10 @@
-"""Scenario authoring: wizard, reset, versions, preview, simulation, forecast."""
+"""Scenario authoring: wizard, reset, versions, preview, forecast."""
 
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func
-from sqlmodel import select
 
-from models import DunningRun, RunEvent, Task
 from relance.dunning.preview import preview_invoice
 from relance.dunning.types import ExitReason
 from relance.nightly import SweepRequest
@@ -22,10 +19,8 @@ from relance.scenario.authoring import (
 )
 from relance.scenario.plan import RunState
 from starter.dunning import forecast
-from starter.simulation import start_simulation
 from tests import factories as f
 from workflows.dunning import DunningSweepWorkflow, InvoiceDunningWorkflow
-from workflows.simulation import ScenarioSimulationWorkflow
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -107,34 +102,6 @@ async def test_preview_before_and_after_the_due_date(stack):
     late = await preview_invoice(stack.db, stack.mailer, stack.slug, "F-2", now)
     assert [s.label for s in late] == ["Première relance", "Deuxième relance", "Appel"]  # no Rappel after due
     assert late[0].at.date() == today + timedelta(days=5)
-
-
-async def test_simulation_step_by_step_for_an_internal_contact(stack):
-    await stack.mailer.verify(f.SENDER)
-    await stack.load(stack.org(invoices=[f.invoice()]))
-    handle = await start_simulation(stack.client, stack.db, stack.task_queue, stack.slug, f.SENDER)
-    reports = [await handle.execute_update(ScenarioSimulationWorkflow.execute_next) for _ in range(6)]
-    assert [r.outcome for r in reports] == ["sent", "sent", "skipped_pause", "sent", "skipped_pause",
-                                            "task_not_created"]
-    messages = stack.sent()
-    assert [m["destinations"]["to"] for m in messages] == [[f.SENDER]] * 3
-    assert "[[!Number]]" in messages[0]["subject"] and "[[!DueDate]]" in messages[0]["body"]
-    assert "Claire Martin" in messages[0]["body"]
-    result = await handle.result()
-    assert result.next_position is None and len(result.reports) == 6
-    async with stack.db.session() as session:
-        for table in (DunningRun, RunEvent, Task):
-            assert (await session.exec(select(func.count()).select_from(table))).one() == 0
-
-
-async def test_simulation_stops_on_request(stack):
-    await stack.mailer.verify(f.SENDER)
-    await stack.load(stack.org())
-    handle = await start_simulation(stack.client, stack.db, stack.task_queue, stack.slug, f.SENDER)
-    await handle.execute_update(ScenarioSimulationWorkflow.execute_next)
-    await handle.signal(ScenarioSimulationWorkflow.stop)
-    result = await handle.result()
-    assert result.stopped and len(result.reports) == 1 and len(stack.sent()) == 1
 
 
 async def test_forecast_agrees_with_what_the_workflows_then_do(stack):
