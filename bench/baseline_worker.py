@@ -1,7 +1,11 @@
-"""The baseline's worker: one no-op activity per workflow, nothing else, on its own task queue.
+"""The baselines' worker, on their own task queue: BareWorkflow (one no-op activity, nothing else) and
+SameShapeWorkflow (bench/same_shape.py: a dunning run's shape, no-op activities, its step activity on
+the `<queue>-email` queue like relance's).
 
-It runs in its own process with relance's worker tuning (worker.TUNING), so the only difference
-from the relance worker is the work relance adds: database reads, rendering, the send, the audit rows.
+It runs in its own process with relance's worker tuning (worker.TUNING), and two workers like
+relance's, so the only difference from the relance worker is the work relance adds: database reads,
+rendering, the send, the audit rows, its converter, its logging. The phases alternate, so the
+process's CPU during a phase is that phase's.
 Run as `python -m bench.baseline_worker ADDRESS TASK_QUEUE`.
 """
 
@@ -17,6 +21,8 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 with workflow.unsafe.imports_passed_through():
+    from bench import same_shape
+    from relance.ids import email_queue
     from worker import TUNING
 
 
@@ -37,7 +43,13 @@ async def main(address: str, task_queue: str) -> None:
     stop = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(sig, stop.set)
-    async with Worker(client, task_queue=task_queue, workflows=[BareWorkflow], activities=[noop], **TUNING):
+    async with (
+        Worker(client, task_queue=task_queue, workflows=[BareWorkflow, same_shape.SameShapeWorkflow],
+               activities=[noop, same_shape.begin, same_shape.finish], **TUNING),
+        Worker(client, task_queue=email_queue(task_queue), activities=[same_shape.step],
+               max_concurrent_activities=TUNING["max_concurrent_activities"],
+               max_concurrent_activity_task_polls=TUNING["max_concurrent_activity_task_polls"]),
+    ):
         await stop.wait()
 
 

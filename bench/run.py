@@ -1,7 +1,10 @@
 """`python -m bench.run`: relance against bare Temporal on one local stack, in one run.
 
-Baseline and relance repetitions alternate, so drift on a shared machine hits both alike; each
-figure is reported as median, min and max over its repetitions. Prints a table, writes JSON.
+Two references: the bare baseline (one no-op activity) and the same-shape baseline (a dunning run's
+shape with no-op activities, bench/same_shape.py), so relance / same-shape is what relance's own
+code costs. Baseline, same-shape and relance repetitions alternate, so drift on a shared machine hits
+all alike; each figure is reported as median, min and max over its repetitions. Prints a table,
+writes JSON (with the event counts of one history of each shape, to show they match).
 """
 
 from __future__ import annotations
@@ -30,12 +33,14 @@ FIGURES = {
     "baseline_workflows_per_s": ("wf/s", "40-50 expected", "bare one-activity workflows, first start to last completion"),
     "relance_runs_per_s": ("runs/s", "", "sweep start to last first reminder sent (audit row 'sent')"),
     "relance_to_baseline": ("ratio", ">= 0.8", "relance runs/s over baseline wf/s, same repetition"),
+    "same_shape_workflows_per_s": ("wf/s", "", "same-shape no-op workflows, first start to last completion"),
+    "relance_to_same_shape": ("ratio", ">= 0.8", "relance runs/s over same-shape wf/s, same repetition"),
     "sweep_starts_per_s": ("runs/s", "", "runs started by the sweep alone"),
     "bare_starts_per_s": ("wf/s", "", "bare starts, 32 in flight"),
     "ninety_day_scenario_s": ("s", "< 0.3", "whole default scenario on the time-skipping server"),
     "worker_rss_mb": ("MB", "< 250", "relance worker with the sleeping runs"),
     "server_rss_mb": ("MB", "", "dev server with the sleeping runs"),
-    "worker_cpu_ms_per_run": ("ms", "", "relance worker CPU per run (whole run)"),
+    "worker_cpu_ms_per_run": ("ms", "<= 17", "relance worker CPU per run (whole run)"),
     "server_cpu_ms_per_run": ("ms", "", "dev server CPU per relance run"),
     "postgres_cpu_ms_per_run": ("ms", "", "PostgreSQL CPU per relance run"),
     "ses_cpu_ms_per_run": ("ms", "", "local SES endpoint CPU per relance run"),
@@ -45,6 +50,10 @@ FIGURES = {
     "baseline_server_cpu_ms_per_run": ("ms", "", "dev server CPU per bare workflow"),
     "baseline_machine_cpu_ms_per_run": ("ms", "", "whole machine CPU per bare workflow (client included)"),
     "baseline_machine_busy_percent": ("%", "", "machine busy while bare workflows run"),
+    "same_shape_worker_cpu_ms_per_run": ("ms", "", "baseline worker CPU per same-shape workflow"),
+    "same_shape_server_cpu_ms_per_run": ("ms", "", "dev server CPU per same-shape workflow"),
+    "same_shape_machine_cpu_ms_per_run": ("ms", "", "whole machine CPU per same-shape workflow (client included)"),
+    "same_shape_machine_busy_percent": ("%", "", "machine busy while same-shape workflows run"),
 }
 
 
@@ -59,7 +68,7 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-async def measure(args) -> dict[str, list[float]]:
+async def measure(args) -> tuple[dict[str, list[float]], dict[str, dict[str, int]]]:
     samples: dict[str, list[float]] = {name: [] for name in FIGURES}
     home = Path(tempfile.mkdtemp(prefix="relance-bench-"))
     stack = BenchStack(home)
@@ -73,23 +82,32 @@ async def measure(args) -> dict[str, list[float]]:
         samples["ninety_day_scenario_s"] = await timeskip.ninety_days(db, mailer, args.timeskip_runs)
         step("warm-up")
         await throughput.baseline(stack, client, WARM_UP_RUNS)
-        await throughput.relance(stack, client, db, WARM_UP_RUNS)
+        shapes = {"same_shape": (await throughput.same_shape(stack, client, WARM_UP_RUNS))["example"],
+                  "relance": (await throughput.relance(stack, client, db, WARM_UP_RUNS))["example"]}
+        shapes = {name: await throughput.history_shape(client, workflow_id) for name, workflow_id in shapes.items()}
+        print(f"  history events, same-shape: {shapes['same_shape']}\n  history events, relance:    "
+              f"{shapes['relance']}", file=sys.stderr)
         for rep in range(args.repeat):
-            step(f"repetition {rep + 1}/{args.repeat}: baseline, then relance, {args.n} runs each")
+            step(f"repetition {rep + 1}/{args.repeat}: baseline, same-shape, then relance, {args.n} runs each")
             bare = await throughput.baseline(stack, client, args.n)
+            same = await throughput.same_shape(stack, client, args.n)
             ours = await throughput.relance(stack, client, db, args.n)
-            print(f"  baseline {bare['workflows_per_s']:.1f} wf/s, relance {ours['runs_per_s']:.1f} runs/s",
-                  file=sys.stderr)
+            print(f"  baseline {bare['workflows_per_s']:.1f} wf/s, same-shape {same['workflows_per_s']:.1f} wf/s, "
+                  f"relance {ours['runs_per_s']:.1f} runs/s; worker CPU ms/run: bare "
+                  f"{bare['worker_cpu_ms_per_run']:.1f}, same-shape {same['worker_cpu_ms_per_run']:.1f}, "
+                  f"relance {ours['worker_cpu_ms_per_run']:.1f}", file=sys.stderr)
             for name, value in [
                 ("baseline_workflows_per_s", bare["workflows_per_s"]), ("relance_runs_per_s", ours["runs_per_s"]),
                 ("relance_to_baseline", ours["runs_per_s"] / bare["workflows_per_s"]),
+                ("same_shape_workflows_per_s", same["workflows_per_s"]),
+                ("relance_to_same_shape", ours["runs_per_s"] / same["workflows_per_s"]),
                 ("sweep_starts_per_s", ours["sweep_starts_per_s"]), ("bare_starts_per_s", bare["starts_per_s"]),
                 *((name, ours[name]) for name in (
                     "worker_cpu_ms_per_run", "server_cpu_ms_per_run", "postgres_cpu_ms_per_run",
                     "ses_cpu_ms_per_run", "machine_cpu_ms_per_run", "machine_busy_percent")),
-                *((f"baseline_{name}", bare[name]) for name in (
-                    "worker_cpu_ms_per_run", "server_cpu_ms_per_run", "machine_cpu_ms_per_run",
-                    "machine_busy_percent")),
+                *((f"{prefix}_{name}", phase[name]) for prefix, phase in (("baseline", bare), ("same_shape", same))
+                  for name in ("worker_cpu_ms_per_run", "server_cpu_ms_per_run", "machine_cpu_ms_per_run",
+                               "machine_busy_percent")),
             ]:
                 samples[name].append(value)
         step(f"{args.memory_runs} sleeping runs")
@@ -98,7 +116,7 @@ async def measure(args) -> dict[str, list[float]]:
     finally:
         stack.stop()
     shutil.rmtree(home, ignore_errors=True)
-    return samples
+    return samples, shapes
 
 
 def step(text: str) -> None:
@@ -123,12 +141,14 @@ def table(figures: dict) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     configure("console", "WARNING")  # the in-process time-skipping worker would log every step
-    figures = summarise(asyncio.run(measure(args)))
+    samples, shapes = asyncio.run(measure(args))
+    figures = summarise(samples)
     report = {
         "parameters": {"n": args.n, "repeat": args.repeat, "memory_runs": args.memory_runs,
                        "memory_samples": args.memory_samples, "timeskip_runs": args.timeskip_runs},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "figures": figures,
+        "history_events": shapes,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
