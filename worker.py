@@ -27,11 +27,14 @@ WORKFLOWS = [workflow for domain in DOMAINS for workflow in domain.WORKFLOWS]
 
 
 # Sized for throughput on a small host (TEMPORAL.md, pitfall 14): enough task slots and pollers that
-# the worker, not poll round trips, sets the pace. The workflow cache is what bounds memory
+# the worker, not poll round trips, sets the pace. Not more workflow task slots than the process can
+# turn around within the server's 10 s workflow task timeout: with 500 (2 cores, a burst of 800 runs)
+# a third of the runs had a workflow task time out, i.e. done twice and replayed (bench/). The
+# workflow cache is what bounds memory
 # (RELANCE_WORKFLOW_CACHE; bench, 10,000 sleeping runs: cache 5,000 → 1,008 MB, 1,000 → 334 MB, 400 → 238 MB).
 # bench/baseline_worker.py uses the same values so the benchmark compares like with like.
 TUNING = dict(
-    max_concurrent_workflow_tasks=500,
+    max_concurrent_workflow_tasks=50,
     max_concurrent_activities=1000,
     max_cached_workflows=Settings().workflow_cache,
     max_concurrent_workflow_task_polls=20,
