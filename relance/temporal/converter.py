@@ -34,10 +34,15 @@ class SharedCacheJSONConverter(PydanticJSONPlainPayloadConverter):
         return adapter.validate_json(payload.data)
 
 
+# One instance for the process: it holds no state of its own (the adapters are in _type_adapter), and
+# building one per workflow instance (pydantic's SchemaSerializer, an lru_cache wrapper) inside the
+# sandbox cost ~0.5 ms per run (bench/, py-spy).
+_JSON = SharedCacheJSONConverter()
+
+
 class RelancePayloadConverter(CompositePayloadConverter):
     def __init__(self) -> None:
-        json = SharedCacheJSONConverter()
-        super().__init__(*(json if isinstance(c, JSONPlainPayloadConverter) else c
+        super().__init__(*(_JSON if isinstance(c, JSONPlainPayloadConverter) else c
                            for c in DefaultPayloadConverter.default_encoding_payload_converters))
 
 
