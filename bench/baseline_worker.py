@@ -22,7 +22,7 @@ from temporalio.worker import Worker
 
 with workflow.unsafe.imports_passed_through():
     from bench import same_shape
-    from relance.ids import email_queue
+    from relance.temporal.queues import email_queue
     from worker import TUNING
 
 

@@ -27,8 +27,8 @@ from temporalio import activity, workflow
 from temporalio.common import RetryPolicy, SearchAttributePair, TypedSearchAttributes
 
 with workflow.unsafe.imports_passed_through():
-    from relance import search_attributes as sa
-    from relance.ids import email_queue
+    from relance.temporal import search_attributes as sa
+    from relance.temporal.queues import email_queue
 
 TIMEOUT = timedelta(seconds=60)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
@@ -76,14 +76,16 @@ class SameShapeWorkflow:
             await workflow.sleep(at - workflow.now(), summary=f"step {label}")
         outcome = await workflow.execute_activity(
             step, {"workflow_id": workflow_id, "org_slug": inp["org_slug"], "invoice_number": inp["invoice_number"],
-                   "scenario_id": plan["scenario_id"], "position": first["position"], "now": workflow.now().isoformat()},
+                   "scenario_id": plan["scenario_id"], "position": first["position"],
+                   "now": workflow.now().isoformat()},
             task_queue=email_queue(workflow.info().task_queue), start_to_close_timeout=TIMEOUT, retry_policy=RETRY,
             summary=f"Step {label} (email)")
         workflow.upsert_search_attributes([
             sa.STATE.value_set("ended"), sa.CURRENT_STEP.value_set(""), sa.NEXT_STEP_AT.value_unset()])
         workflow.set_current_details("Ended: completed")
         await workflow.execute_local_activity(
-            finish, {"workflow_id": workflow_id, "reason": "completed", "detail": None, "now": workflow.now().isoformat()},
+            finish,
+            {"workflow_id": workflow_id, "reason": "completed", "detail": None, "now": workflow.now().isoformat()},
             start_to_close_timeout=TIMEOUT, retry_policy=RETRY, summary="Finish: completed")
         return {"reason": "completed", "detail": None, "emails_sent": 1 if outcome["message_id"] else 0,
                 "steps_done": 1}

@@ -19,7 +19,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from temporalio.client import Client
 
-from bench import data, same_shape as shape
+from bench import data
+from bench import same_shape as shape
 from bench.measure import bounded, cpu_seconds, machine_busy_seconds, until
 from bench.stack import BASELINE_QUEUE, BenchStack
 from models import DunningRun, RunEvent
