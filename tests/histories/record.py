@@ -132,7 +132,8 @@ async def renewal_notice(env, db, queue, slug):
         await inspection.result()
     for _ in range(50):  # the notice writes its row as it begins, just after the inspection returns
         async with db.session() as session:
-            notices = (await session.exec(select(RenewalNotice.workflow_id))).all()
+            notices = (await session.exec(select(RenewalNotice.workflow_id).where(
+                RenewalNotice.workflow_id.startswith(f"renewal:{slug}:")))).all()  # not the inspection's
         if notices:
             break
         await asyncio.sleep(0.1)
