@@ -26,11 +26,11 @@ with workflow.unsafe.imports_passed_through():
         RunStatus,
         StepInput,
     )
-    from relance.nightly import SweepInput, SweepRequest, SweepResult
+    from relance.nightly import SweepRequest, SweepResult
     from relance.scenario.plan import CancelRequest, PlannedStep, RunState, StepOutcome
     from relance.temporal import search_attributes as sa
     from relance.temporal.registration import Registration, WorkerDeps
-    from workflows.nightly import NIGHTLY_JOB_OPTIONS
+    from workflows.nightly import run_nightly_job
     from workflows.scenario_walk import DurableClock, ScenarioWalk
     from workflows.versions import email_queue_of_this_run, follows, missing_search_attributes
 
@@ -153,13 +153,8 @@ class InvoiceDunningWorkflow:
 class DunningSweepWorkflow:
     @workflow.run
     async def run(self, request: SweepRequest) -> SweepResult:
-        # "Overdue" is judged at the workflow's time, never the worker's clock.
-        return await workflow.execute_activity_method(
-            DunningActivities.start_overdue_runs,
-            SweepInput(request.org_slug, workflow.now(), workflow.info().task_queue),
-            summary=f"Start runs for the overdue invoices of {request.org_slug}",
-            **NIGHTLY_JOB_OPTIONS,
-        )
+        return await run_nightly_job(DunningActivities.start_overdue_runs, request,
+                                     f"Start runs for the overdue invoices of {request.org_slug}")
 
 
 WORKFLOWS = [InvoiceDunningWorkflow, DunningSweepWorkflow]

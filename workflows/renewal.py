@@ -16,7 +16,7 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from activities.renewal import RenewalActivities
     from relance import calendar
-    from relance.nightly import SweepInput, SweepRequest, SweepResult
+    from relance.nightly import SweepRequest, SweepResult
     from relance.renewal.types import (
         FinishNoticeInput,
         NoticeAttempt,
@@ -31,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from relance.scenario.plan import CancelRequest, RunState
     from relance.temporal import search_attributes as sa
     from relance.temporal.registration import Registration, WorkerDeps
-    from workflows.nightly import NIGHTLY_JOB_OPTIONS
+    from workflows.nightly import run_nightly_job
     from workflows.versions import email_queue_of_this_run, missing_search_attributes
 
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
@@ -164,13 +164,8 @@ class RenewalNoticeWorkflow:
 class RenewalInspectionWorkflow:
     @workflow.run
     async def run(self, request: SweepRequest) -> SweepResult:
-        # "Today" is the workflow's day in the organisation's zone, never the worker's clock.
-        return await workflow.execute_activity_method(
-            RenewalActivities.start_due_renewal_notices,
-            SweepInput(request.org_slug, workflow.now(), workflow.info().task_queue),
-            summary=f"Start the renewal notices due for the contracts of {request.org_slug}",
-            **NIGHTLY_JOB_OPTIONS,
-        )
+        return await run_nightly_job(RenewalActivities.start_due_renewal_notices, request,
+                                     f"Start the renewal notices due for the contracts of {request.org_slug}")
 
 
 WORKFLOWS = [RenewalNoticeWorkflow, RenewalInspectionWorkflow]
