@@ -12,7 +12,7 @@ from models import About, Task
 
 _COLUMNS = ("org_id", "about_kind", "about_ref", "assignee_user_id", "title", "due_on", "source_workflow_id",
             "idem_key", "created_at")
-_TASK = (insert(Task).values({name: bindparam(f"t_{name}") for name in _COLUMNS}).on_conflict_do_nothing()
+_TASK = (insert(Task.__table__).values({name: bindparam(f"t_{name}") for name in _COLUMNS}).on_conflict_do_nothing()
          .returning(Task.id))
 
 

@@ -23,24 +23,27 @@ DELIVERY_UNCERTAIN = "delivery_uncertain"
 # A domain statement added to the confirmation reads the provider's message id through this parameter.
 MESSAGE_ID = bindparam("l_message_id")
 
-_L = EmailLedgerEntry
+# On the table, not the ORM class: an ORM-enabled INSERT/UPDATE/DELETE takes the session's bulk path,
+# which compiles an evaluator of the WHERE clause on every call (py-spy, bench/).
+_TABLE = EmailLedgerEntry.__table__
+_L = _TABLE.c
 _KEY = bindparam("l_idem_key")
 _NOW = bindparam("l_now")
 _COLUMNS = ("idem_key", "org_id", "workflow_id", "about_kind", "about_ref", "state", "reason", "recipient", "sender",
             "subject", "claimed_at")
 _ANSWER = (_L.state, _L.reason, _L.recipient, _L.provider_message_id)
-_INSERTED = (insert(_L).values({name: bindparam(f"l_{name}") for name in _COLUMNS}).on_conflict_do_nothing()
+_INSERTED = (insert(_TABLE).values({name: bindparam(f"l_{name}") for name in _COLUMNS}).on_conflict_do_nothing()
              .returning(*_ANSWER, literal(True).label("fresh")).cte("inserted"))
 # The new row, or the one an earlier attempt wrote: one round trip either way.
 _CLAIM = select(_INSERTED).union_all(
     select(*_ANSWER, literal(False).label("fresh")).where(_L.idem_key == _KEY, ~exists(select(_INSERTED.c.state))))
 _PRIOR = select(*_ANSWER, literal(False).label("fresh")).where(_L.idem_key == _KEY)
-_UNCERTAIN = update(_L).where(_L.idem_key == _KEY, _L.state == EmailState.CLAIMED).values(
+_UNCERTAIN = update(_TABLE).where(_L.idem_key == _KEY, _L.state == EmailState.CLAIMED).values(
     state=EmailState.UNCERTAIN, reason=DELIVERY_UNCERTAIN, settled_at=_NOW)
 # Sent: also over an 'uncertain' mark a concurrent attempt may have made while this one was sending.
-CONFIRM = update(_L).where(_L.idem_key == _KEY, _L.state.in_((EmailState.CLAIMED, EmailState.UNCERTAIN))).values(
+CONFIRM = update(_TABLE).where(_L.idem_key == _KEY, _L.state.in_((EmailState.CLAIMED, EmailState.UNCERTAIN))).values(
     state=EmailState.SENT, reason=None, provider_message_id=MESSAGE_ID, settled_at=_NOW)
-_RELEASE = delete(_L).where(_L.idem_key == _KEY, _L.state == EmailState.CLAIMED)
+_RELEASE = delete(_TABLE).where(_L.idem_key == _KEY, _L.state == EmailState.CLAIMED)
 
 
 @dataclass(frozen=True)
