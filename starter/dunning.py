@@ -14,7 +14,7 @@ from relance.dunning import forecast as forecasting
 from relance.dunning import repository, rules
 from relance.dunning.ids import dunning_workflow_id
 from relance.dunning.starting import start_dunning_run
-from relance.scenario.plan import CancelRequest
+from relance.scenario.plan import CancelRequest, RunState
 from relance.temporal.starting import signal_if_running
 from workflows.dunning import InvoiceDunningWorkflow
 
@@ -65,19 +65,19 @@ async def record_payment(client: Client, db: Database, org_slug: str, invoice_nu
 
 async def set_dunning_activation(client: Client, db: Database, org_slug: str, enabled: bool) -> int:
     """Switch dunning on or off; switching on wakes the held runs (each resumes where it was). Returns
-    the number of runs told."""
+    how many held runs were woken: only those, so that "N held run(s) resumed" is what happened."""
     async with db.session() as session:
         org = await repository.organisation(session, org_slug)
         org.dunning_enabled = enabled
         session.add(org)
-        open_runs = (await session.exec(select(DunningRun.workflow_id).where(
-            DunningRun.org_id == org.id, DunningRun.ended_at.is_(None)))).all()
+        held = (await session.exec(select(DunningRun.workflow_id).where(
+            DunningRun.org_id == org.id, DunningRun.ended_at.is_(None), DunningRun.state == RunState.HELD))).all()
     if not enabled:
         return 0
-    told = 0
-    for workflow_id in open_runs:
-        told += await signal_if_running(client, workflow_id, InvoiceDunningWorkflow.settings_changed)
-    return told
+    resumed = 0
+    for workflow_id in held:
+        resumed += await signal_if_running(client, workflow_id, InvoiceDunningWorkflow.settings_changed)
+    return resumed
 
 
 async def forecast(client: Client, db: Database, org_slug: str, now: datetime,

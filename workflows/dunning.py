@@ -102,7 +102,8 @@ class InvoiceDunningWorkflow:
         workflow.metric_meter().create_counter("relance_runs_ended", "Dunning runs ended, by reason").add(
             1, {"reason": reason.value})
         workflow.logger.info("run ended: %s", reason.value, extra={"reason": reason.value, "detail": detail})
-        self._walk.ended(f"{reason}" + (f" ({detail})" if detail else ""))
+        self._walk.ended(f"{reason}" + (f" ({detail})" if detail else ""),
+                         reason.value if follows("ended-truthfully", self._revision) else None)
         await _database_activity(
             DunningActivities.finish_run,
             FinishRunInput(workflow.info().workflow_id, reason, detail, workflow.now()),

@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from relance.temporal import search_attributes as sa
     from relance.temporal.registration import Registration, WorkerDeps
     from workflows.nightly import run_nightly_job
-    from workflows.versions import email_queue_of_this_run, missing_search_attributes
+    from workflows.versions import email_queue_of_this_run, follows, missing_search_attributes
 
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
@@ -49,10 +49,12 @@ class RenewalNoticeWorkflow:
         self._send_at: datetime | None = None
         self._note: str | None = None
         self._result: NoticeResult | None = None
+        self._revision = 0
 
     @workflow.run
     async def run(self, inp: RenewalInput) -> NoticeResult:
         workflow_id = workflow.info().workflow_id
+        self._revision = inp.revision
         self._plan = plan = await workflow.execute_activity_method(
             RenewalActivities.begin_notice,
             NoticeInput(workflow_id, inp.org_slug, inp.contract_ref, inp.term_end, workflow.now()),
@@ -116,7 +118,8 @@ class RenewalNoticeWorkflow:
                                     attempt.message_id)
         self._note = attempt.outcome + (f": {attempt.reason}" if attempt.reason not in (None, attempt.outcome) else "")
         self._note += f" → {attempt.recipient}" if attempt.recipient else ""
-        self._publish(RunState.ENDED, None)
+        exit_reason = (attempt.reason or attempt.outcome) if follows("ended-truthfully", self._revision) else None
+        self._publish(RunState.ENDED, None, exit_reason)
         await workflow.execute_activity_method(
             RenewalActivities.finish_notice,
             FinishNoticeInput(workflow.info().workflow_id, attempt.outcome, attempt.reason, attempt.detail,
@@ -125,12 +128,14 @@ class RenewalNoticeWorkflow:
         )
         return self._result
 
-    def _publish(self, state: RunState, send_at: datetime | None) -> None:
-        """Keep the query, the search attributes and the UI's current details in step."""
+    def _publish(self, state: RunState, send_at: datetime | None, exit_reason: str | None = None) -> None:
+        """Keep the query, the search attributes and the UI's current details in step; an ended notice
+        (revision 3 on) shows why it ended (RelanceExitReason: sent, no_recipient, cancelled, ...)."""
         self._state, self._send_at = state, send_at
         workflow.upsert_search_attributes([
             sa.STATE.value_set(state),
             sa.NEXT_STEP_AT.value_set(send_at) if send_at else sa.NEXT_STEP_AT.value_unset(),
+            *([sa.EXIT_REASON.value_set(exit_reason)] if exit_reason else []),
         ])
         plan = self._plan
         when = ""

@@ -141,9 +141,15 @@ class ScenarioWalk:
                 self.previous = timing.Progress(index, workflow.now(), self._ideal_at(index))
         return WalkEnd(WalkExit.COMPLETED, None, steps_done, self.emails_sent)
 
-    def ended(self, note: str) -> None:
-        """Publish the end; the domain records it (its finish activity) after."""
-        self._publish(RunState.ENDED, self.position, None, note)
+    def ended(self, note: str, reason: str | None = None) -> None:
+        """Publish the end; the domain records it (its finish activity) after. With `reason` (runs of
+        revision 3 on), the run shows it (RelanceExitReason) and, as its step, the last one it did, not
+        one it was waiting for."""
+        if reason is None:
+            self._publish(RunState.ENDED, self.position, None, note)
+            return
+        last_done = self.previous.position if self.previous is not None else None
+        self._publish(RunState.ENDED, last_done, None, note, exit_reason=reason)
 
     def _positions(self) -> list[int]:
         if self.clock.on_demand:
@@ -186,9 +192,10 @@ class ScenarioWalk:
                 return exit_now
             at = timing.send_time(self.plan, index, workflow.now(), workflow.now())
 
-    def _publish(self, state: RunState, index: int | None, next_at: datetime | None, note: str | None = None) -> None:
+    def _publish(self, state: RunState, index: int | None, next_at: datetime | None, note: str | None = None,
+                 exit_reason: str | None = None) -> None:
         """Keep the query, the search attributes and the UI's current details in step."""
-        changed = (state, index, next_at) != (self.state, self.position, self.next_at)
+        changed = (state, index, next_at) != (self.state, self.position, self.next_at) or exit_reason is not None
         self.state, self.position, self.next_at = state, index, next_at
         if not changed:
             return
@@ -197,8 +204,10 @@ class ScenarioWalk:
         if self._publishes:
             workflow.upsert_search_attributes([
                 sa.STATE.value_set(state),
-                sa.CURRENT_STEP.value_set(step_name),
+                sa.CURRENT_STEP.value_unset() if exit_reason is not None and not step_name
+                else sa.CURRENT_STEP.value_set(step_name),
                 sa.NEXT_STEP_AT.value_set(next_at) if next_at else sa.NEXT_STEP_AT.value_unset(),
+                *([sa.EXIT_REASON.value_set(exit_reason)] if exit_reason is not None else []),
             ])
         when = ""
         if next_at is not None and isinstance(self.clock, DurableClock):

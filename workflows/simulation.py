@@ -61,7 +61,8 @@ class ScenarioSimulationWorkflow:
                             headline=f"Simulation of **{plan.scenario_name}** (each step on `execute_next`)",
                             publish_search_attributes=follows("simulation-walk-state", inp.revision))
         end = await walk.walk()
-        walk.ended(f"{end.reason} after {len(self._reports)} step(s)")
+        walk.ended(f"{end.reason} after {len(self._reports)} step(s)",
+                   end.reason if follows("ended-truthfully", inp.revision) else None)
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.status()
 

@@ -9,5 +9,6 @@ CHANGES = {
     "local-begin-finish": 1,  # begin_run and finish_run as local activities
     "identity-at-start": 1,  # no upsert of search attributes the run was started with
     "simulation-walk-state": 2,  # a simulation publishes its state (search attributes) like every walk
+    "ended-truthfully": 3,  # an ended run shows its exit reason, and as its step the last one it did
 }
 REVISION = max(CHANGES.values())

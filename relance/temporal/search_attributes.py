@@ -11,9 +11,11 @@ CONTRACT = SearchAttributeKey.for_keyword("RelanceContract")
 CUSTOMER = SearchAttributeKey.for_keyword("RelanceCustomer")
 CURRENT_STEP = SearchAttributeKey.for_keyword("RelanceStep")
 STATE = SearchAttributeKey.for_keyword("RelanceState")
+# Why a run ended (paid, cancelled, completed, ...), so "every run cancelled this month" is a filter.
+EXIT_REASON = SearchAttributeKey.for_keyword("RelanceExitReason")
 NEXT_STEP_AT = SearchAttributeKey.for_datetime("RelanceNextStepAt")
 
-ALL = (ORGANISATION, INVOICE_NUMBER, CONTRACT, CUSTOMER, CURRENT_STEP, STATE, NEXT_STEP_AT)
+ALL = (ORGANISATION, INVOICE_NUMBER, CONTRACT, CUSTOMER, CURRENT_STEP, STATE, NEXT_STEP_AT, EXIT_REASON)
 
 
 def cli_flags() -> list[str]:

@@ -54,6 +54,7 @@ async def test_completed_run_records_sent_email_with_provider_id(stack):
     assert attributes[sa.INVOICE_NUMBER.name] == "F-1"
     assert attributes[sa.CUSTOMER.name] == "C1"
     assert attributes[sa.STATE.name] == RunState.ENDED
+    assert attributes[sa.EXIT_REASON.name] == ExitReason.COMPLETED
 
 
 async def test_payment_recorded_mid_run_wakes_the_run_which_exits_at_once(stack):
@@ -66,6 +67,10 @@ async def test_payment_recorded_mid_run_wakes_the_run_which_exits_at_once(stack)
     assert due == 0
     result = await handle.result()
     assert result.reason == ExitReason.PAID
+    attributes = await stack.keywords(handle)
+    # Ops filter on why it ended; the step shown is the one it did, not the second it was waiting for.
+    assert attributes[sa.EXIT_REASON.name] == ExitReason.PAID
+    assert attributes[sa.CURRENT_STEP.name] == "1. Première relance"  # the Rappel before the due date was skipped
     exit_event = (await stack.timeline())[-1]
     # Exited on the signal, not 20 days later at the second reminder.
     assert exit_event.occurred_at - paid_at < timedelta(hours=1)
@@ -83,6 +88,7 @@ async def test_cancel_signal_stops_reminders_and_records_who(stack):
     assert result.detail == "by claire: customer called, pays Friday"
     assert len(stack.sent()) == 1
     assert (await stack.timeline())[-1].reason == ExitReason.CANCELLED
+    assert (await stack.keywords(handle))[sa.EXIT_REASON.name] == ExitReason.CANCELLED
 
 
 async def test_cancel_of_an_invoice_without_run_says_so(stack):

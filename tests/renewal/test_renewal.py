@@ -174,8 +174,8 @@ async def test_no_recipient_is_recorded_not_sent_and_visible(stack, contact):
     result = await handle.result()
     assert (result.outcome, result.reason) == (NoticeOutcome.NOT_SENT, NoticeReason.NO_RECIPIENT)
     keywords = await stack.keywords(handle)
-    assert (keywords["RelanceState"], keywords["RelanceContract"], keywords["RelanceCustomer"]) == (
-        "ended", "CT-1", "C1")
+    assert (keywords["RelanceState"], keywords["RelanceContract"], keywords["RelanceCustomer"],
+            keywords["RelanceExitReason"]) == ("ended", "CT-1", "C1", "no_recipient")
     details = await handle.query("__temporal_workflow_metadata")
     assert "not_sent: no_recipient" in details.current_details
     assert stack.sent() == []
