@@ -2,9 +2,12 @@
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
 import sysconfig
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -74,6 +77,17 @@ async def test_import_sweep_show_pay_cancel(dev_stack, mailer, ses_endpoint, tmp
 
     mail = await relance(env, "mail")
     assert "Facture F-1 impayée" in mail.stdout
+    # When it went, in the organisation's zone with its offset, from and to.
+    [listed] = re.findall(r"#(\d+)  (\d{4}-\d\d-\d\d \d\d:\d\d [+-]\d{4})  (.+?)  →  (\S+)(.*)\n    Facture F-1",
+                          mail.stdout)
+    number, when, sender, to, copies = listed
+    assert when.endswith(datetime.now(ZoneInfo("Europe/Paris")).strftime("%z"))
+    assert (sender, to, copies) == (f"Claire Martin <{f.SENDER}>", "billing@dupont.example.org", "")
+    shown_mail = await relance(env, "mail", "--show", number)
+    body = shown_mail.stdout.replace("\u202f", " ").replace("\xa0", " ")
+    assert "Bonjour M. Jean Dupont, reste dû : 1 200,00 €" in body and "<p>" not in body  # read as text
+    missing = await relance(env, "mail", "--show", "9999")
+    assert missing.returncode == 1 and "no email #9999" in missing.stdout
 
 
 async def test_bad_import_file_names_the_field_and_fails(dev_stack, tmp_path):

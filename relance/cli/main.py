@@ -16,7 +16,7 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 
 from models import DunningRun, Organisation, RenewalNotice, RenewalSettings, RunEvent
-from relance import repository
+from relance import calendar, repository
 from relance.cli import authoring as authoring_cli
 from relance.cli import renewal as renewal_cli
 from relance.config import Settings
@@ -204,15 +204,58 @@ async def cmd_activate(settings: Settings, args) -> int:
     return 0
 
 
-def cmd_mail(settings: Settings, args) -> int:
+async def cmd_mail(settings: Settings, args) -> int:
+    """What the local SES endpoint accepted, with when each went (the ledger's time, in the sending
+    organisation's zone), from, to, cc, bcc and subject; `--show N` prints one email's body."""
     from relance.local.ses import sent_messages
 
-    messages = sent_messages(settings.ses_endpoint)[-args.last:]
-    for m in messages:
-        to = ", ".join(m["destinations"]["to"])
-        say(f"{m['message_id'][:18]}…  {m['source']}  →  {to}\n    {m['subject']}")
-    say(f"{len(messages)} email(s) accepted by the SES endpoint {settings.ses_endpoint}")
+    messages = sent_messages(settings.ses_endpoint)
+    sent_at = await _with_db(settings, lambda db: _sent_times(db, [m["message_id"] for m in messages]))
+    if args.show is not None:
+        if not 1 <= args.show <= len(messages):
+            say(f"no email #{args.show}: the SES endpoint has {len(messages)} (see `relance mail`)")
+            return 1
+        m = messages[args.show - 1]
+        say(_mail_line(args.show, m, sent_at))
+        say("")
+        say(m["text"] if m["text"] is not None else _as_text(m["body"]))
+        return 0
+    shown = list(enumerate(messages, start=1))[-args.last:]
+    for number, m in shown:
+        say(_mail_line(number, m, sent_at))
+    say(f"{len(shown)} of {len(messages)} email(s) accepted by the SES endpoint {settings.ses_endpoint}; "
+        "`relance mail --show N` prints one")
     return 0
+
+
+def _as_text(body: str) -> str:
+    """The endpoint keeps only the HTML part of a SendEmail; ours is the text part escaped, so this
+    gives the text back."""
+    import html
+    import re
+
+    return html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<br>\n?", "\n", body))).strip()
+
+
+def _mail_line(number: int, m: dict, sent_at: dict) -> str:
+    when = sent_at.get(m["message_id"], "(not in this database)")
+    copies = "".join(f"  {kind}: {', '.join(m['destinations'][kind])}" for kind in ("cc", "bcc")
+                     if m["destinations"][kind])
+    return f"#{number}  {when}  {m['source']}  →  {', '.join(m['destinations']['to'])}{copies}\n    {m['subject']}"
+
+
+async def _sent_times(db: Database, message_ids: list[str]) -> dict[str, str]:
+    """message id -> when the ledger confirmed it, in its organisation's zone with the offset."""
+    from models import EmailLedgerEntry
+
+    if not message_ids:
+        return {}
+    async with db.session() as session:
+        rows = (await session.exec(
+            select(EmailLedgerEntry.provider_message_id, EmailLedgerEntry.settled_at, Organisation.timezone)
+            .join(Organisation, Organisation.id == EmailLedgerEntry.org_id)
+            .where(EmailLedgerEntry.provider_message_id.in_(message_ids)))).all()
+    return {mid: calendar.in_zone(at, tz).strftime("%Y-%m-%d %H:%M %z") for mid, at, tz in rows if at}
 
 
 # --- admin --------------------------------------------------------------------------------------
@@ -359,8 +402,9 @@ def parser() -> argparse.ArgumentParser:
     key.add_argument("key_id", nargs="?", default="k1")
     cs = sub.add_parser("codec-server", help="serve /encode and /decode for the Temporal UI and CLI")
     cs.add_argument("--host", default="127.0.0.1")
-    mail = sub.add_parser("mail", help="list the emails the local SES endpoint accepted")
+    mail = sub.add_parser("mail", help="list the emails the local SES endpoint accepted: when, from, to, subject")
     mail.add_argument("--last", type=int, default=50)
+    mail.add_argument("--show", type=int, metavar="N", help="print email #N (as numbered in the list) with its body")
     renewal_cli.add_parser(sub)
     return p
 
@@ -374,7 +418,7 @@ async def cmd_renewal(settings: Settings, args) -> int:
 
 
 COMMANDS = {**{name: cmd_authoring for name in authoring_cli.COMMANDS}, "import": cmd_import, "sweep": cmd_sweep, "show": cmd_show, "cancel": cmd_cancel, "pay": cmd_pay,
-            "activate": cmd_activate, "up": cmd_up, "renewal": cmd_renewal, "admin": cmd_admin}
+            "activate": cmd_activate, "up": cmd_up, "mail": cmd_mail, "renewal": cmd_renewal, "admin": cmd_admin}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -391,8 +435,6 @@ def main(argv: list[str] | None = None) -> int:
         upgrade(settings.database_url)
         say("database schema up to date")
         return 0
-    if args.command == "mail":
-        return cmd_mail(settings, args)
     if args.command == "codec-key":
         from relance.temporal.codec import new_key
 
