@@ -58,6 +58,9 @@ async def test_import_sweep_show_pay_cancel(dev_stack, mailer, ses_endpoint, tmp
     shown = await relance(env, "show", slug, "F-1")
     assert "email sent → billing@dupont.example.org" in shown.stdout, shown.stdout
     assert "next at" in shown.stdout
+    # Every time in the organisation's zone, with its offset (not UTC for some lines and +01:00 for others).
+    times = re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d ([+-]\d{4})", shown.stdout)
+    assert len(times) >= 2 and set(times) <= {"+0100", "+0200"}, shown.stdout
 
     paid = await relance(env, "pay", slug, "F-1", "200", "--ref", "VIR-9")
     assert "still due: 1000.00" in paid.stdout, paid.stderr

@@ -147,9 +147,15 @@ async def cmd_show(settings: Settings, args) -> int:
             run = await session.get(DunningRun, workflow_id)
             events = (await session.exec(select(RunEvent).where(RunEvent.workflow_id == workflow_id)
                                          .order_by(RunEvent.id))).all()
-        return run, events
+            org = await session.get(Organisation, run.org_id) if run else None
+        return run, events, org.timezone if org else "UTC"
 
-    run, events = await _with_db(settings, work)
+    run, events, tz = await _with_db(settings, work)
+
+    def local(moment) -> str:
+        """Every time in the organisation's zone, with its offset."""
+        return calendar.in_zone(moment, tz).strftime("%Y-%m-%d %H:%M %z")
+
     if run is None:
         say(f"no dunning run for invoice {args.invoice!r} of organisation {args.org!r}")
         return 1
@@ -161,13 +167,13 @@ async def cmd_show(settings: Settings, args) -> int:
         try:
             status = await client.get_workflow_handle(workflow_id).query(InvoiceDunningWorkflow.status)
             say(f"  now: {status.state} at step {status.step_position} ({status.step_label}), "
-                f"next at {status.next_at:%Y-%m-%d %H:%M %Z}" if status.next_at else f"  now: {status.state}")
+                f"next at {local(status.next_at)}" if status.next_at else f"  now: {status.state}")
         except Exception as exc:  # no worker running: the database still tells the story
             say(f"  (live state unavailable: {exc})")
     say("  timeline:")
     for e in events:
         who = f" → {e.recipient}" if e.recipient else ""
-        say(f"    {e.occurred_at:%Y-%m-%d %H:%M} step {'-' if e.step_position is None else e.step_position} "
+        say(f"    {local(e.occurred_at)} step {'-' if e.step_position is None else e.step_position} "
             f"{e.kind} {e.outcome}{who}" + (f" ({e.reason})" if e.reason else "")
             + (f" [{e.provider_message_id}]" if e.provider_message_id else ""))
     return 0
