@@ -373,6 +373,7 @@ def _amount(text: str) -> Decimal:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="relance", description="Durable invoice dunning and contract renewal notices "
                                                             "on Temporal.")
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks instead of one sentence")
     sub = p.add_subparsers(dest="command", required=True)
     up = sub.add_parser("up", help="start the local stack, load the demo, run the sweep, wait for Ctrl-C")
     up.add_argument("--no-demo", action="store_true", help="do not load the demo data")
@@ -428,7 +429,53 @@ COMMANDS = {**{name: cmd_authoring for name in authoring_cli.COMMANDS}, "import"
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. A failure is one sentence on stderr and a non-zero exit, never a traceback
+    (unless --debug); a closed pipe (`relance show … | head`) ends the command quietly."""
     args = parser().parse_args(argv)
+    try:
+        code = _run(args)
+    except KeyboardInterrupt:
+        code = 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"relance {args.command}: {_explain(exc)}", file=sys.stderr)
+        code = 2 if isinstance(exc, (ImportRejected, ScenarioRejected)) else 1
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
+    os._exit(code)  # sdk-python#300: a short-lived client can abort at interpreter exit
+
+
+def _explain(exc: BaseException) -> str:
+    """A sentence for what went wrong: what was unreachable or missing, and how to see more."""
+    from temporalio.client import WorkflowUpdateFailedError
+    from temporalio.service import RPCError, RPCStatusCode
+
+    settings = Settings()
+    if isinstance(exc, (ImportRejected, ScenarioRejected, repository.NotFound)):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"the file is not UTF-8 text ({exc.reason} at byte {exc.start})"
+    if isinstance(exc, RPCError) and exc.status == RPCStatusCode.NOT_FOUND:
+        return f"no such workflow running (Temporal: {exc.message})"
+    if isinstance(exc, WorkflowUpdateFailedError):
+        return str(exc.cause or exc)
+    text = f"{type(exc).__name__}: {exc}".split("\n")[0][:300]
+    if "client connect" in text.lower() or isinstance(exc, RPCError):
+        return f"cannot reach Temporal at {settings.temporal_address} ({text}); is it running?"
+    if any(word in text for word in ("asyncpg", "Connect call failed", "OperationalError", "connection was closed")):
+        return f"cannot reach PostgreSQL ({text}); is it running (RELANCE_DATABASE_URL)?"
+    return f"{text} (run with --debug to see the traceback)"
+
+
+def _run(args) -> int:
     settings = Settings()
     if args.command == "worker":
         from worker import run_worker
@@ -457,18 +504,7 @@ def main(argv: list[str] | None = None) -> int:
         say(f"codec server on http://{args.host}:{settings.codec_port} (CORS: {settings.codec_cors_origins})")
         serve(codec, args.host, settings.codec_port, settings.codec_cors_origins.split(","), settings.codec_token)
         return 0
-    try:
-        code = asyncio.run(COMMANDS[args.command](settings, args))
-    except (ImportRejected, ScenarioRejected) as exc:
-        print(exc, file=sys.stderr)
-        code = 2
-    except repository.NotFound as exc:
-        print(exc, file=sys.stderr)
-        code = 1
-    except KeyboardInterrupt:
-        code = 130
-    sys.stdout.flush()
-    os._exit(code)  # sdk-python#300: a short-lived client can abort at interpreter exit
+    return asyncio.run(COMMANDS[args.command](settings, args))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,79 @@
+"""What a person does wrong at the terminal gets one sentence and a non-zero exit, never a Python
+traceback (unless --debug); a closed pipe is not an error."""
+
+import asyncio
+import subprocess
+import sys
+
+import pytest
+
+from tests import factories as f
+from tests.conftest import free_port
+from tests.test_cli import relance
+
+
+@pytest.fixture
+async def loaded(dev_stack, mailer, tmp_path):
+    _, _, env = dev_stack
+    await mailer.verify(f.SENDER)
+    organisation = f.org(slug="errs", invoices=[f.invoice()])
+    (tmp_path / "org.json").write_text(__import__("json").dumps({"organisations": [organisation]}))
+    assert (await relance(env, "import", str(tmp_path / "org.json"))).returncode == 0
+    return env, tmp_path
+
+
+MISTAKES = {
+    "unknown organisation": (["show", "nope", "F-1"], "nope"),
+    "unknown invoice": (["pay", "errs", "NOPE", "10", "--ref", "X"], "NOPE"),
+    "unknown invoice to preview": (["preview", "errs", "NOPE"], "NOPE"),
+    "unknown contract": (["renewal", "show", "errs", "CT-NOPE"], "CT-NOPE"),
+    "missing file": (["import", "/nonexistent/org.yaml"], "/nonexistent/org.yaml"),
+    "a directory": (["import", "/tmp"], "/tmp"),
+    "missing template file": (["template", "save", "errs", "/nonexistent/t.yaml"], "/nonexistent/t.yaml"),
+    "no simulation to advance": (["simulate", "next", "errs", "--as", f.SENDER], "simulat"),
+    "no simulation to stop": (["simulate", "stop", "errs", "--as", f.SENDER], "simulat"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(MISTAKES), ids=list(MISTAKES))
+async def test_a_mistake_gets_a_sentence_and_no_traceback(loaded, mistake):
+    env, _ = loaded
+    args, named = MISTAKES[mistake]
+    result = await relance(env, *args)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "Traceback" not in output
+    assert named in output, output
+
+
+async def test_unreachable_services_are_named_not_dumped(loaded):
+    env, _ = loaded
+    no_database = {**env, "RELANCE_DATABASE_URL": f"postgresql+asyncpg://relance@127.0.0.1:{free_port()}/relance"}
+    result = await relance(no_database, "show", "errs", "F-1")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "cannot reach PostgreSQL" in result.stderr
+    no_temporal = {**env, "RELANCE_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}"}
+    result = await relance(no_temporal, "cancel", "errs", "F-1", "--reason", "x", "--by", "y")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "cannot reach Temporal" in result.stderr
+
+
+async def test_debug_shows_the_traceback(loaded):
+    env, _ = loaded
+    result = await relance(env, "--debug", "import", "/nonexistent/org.yaml")
+    assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+async def test_a_closed_pipe_ends_quietly(loaded):
+    """As `relance show … | head` does: the reader has gone before the command writes."""
+    env, _ = loaded
+
+    def run_with_reader_gone() -> tuple[int, str]:
+        child = subprocess.Popen([sys.executable, "-m", "relance.cli", "show", "errs", "F-1"], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        child.stdout.close()
+        return child.wait(timeout=120), child.stderr.read()
+
+    code, stderr = await asyncio.to_thread(run_with_reader_gone)
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+    assert code == 0
