@@ -36,7 +36,8 @@ def test_up_brings_the_stack_and_the_demo_and_resumes_without_duplicates(tmp_pat
 
     second = up(env)
     assert second.returncode == 0, second.stdout + second.stderr
-    assert "started" not in second.stdout.split("nightly schedule")[0]
+    assert "demo data already loaded (organisation demo): not imported again" in second.stdout
+    assert "imported 1 organisation(s)" not in second.stdout
     assert "0 run(s) started" in second.stdout
     assert "6 dunning run(s)" in second.stdout
     assert "renewals demo: 2 notice(s) due, 0 notice(s) started" in second.stdout

@@ -22,6 +22,7 @@ from relance.cli import renewal as renewal_cli
 from relance.config import Settings
 from relance.db import Database
 from relance.dunning.ids import dunning_workflow_id
+from relance.email.mailer import SesMailer
 from relance.importing.importer import ImportRejected, ImportReport, read_file
 from relance.nightly import SweepRequest, SweepResult
 from relance.scenario.authoring import ScenarioRejected
@@ -243,6 +244,25 @@ def _as_text(body: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", re.sub(r"<br>\n?", "\n", body))).strip()
 
 
+async def _load_demo_once(settings: Settings, client: Client, db: Database) -> None:
+    """The demo is imported the first time only: a later `relance up` keeps what a person changed
+    (a scenario made with the wizard, a cancelled run). Its senders are verified at every start, as
+    the local SES endpoint forgets them when it stops."""
+    raw = read_file(DEMO_FILE)
+    mailer = SesMailer(settings)
+    for org in raw["organisations"]:
+        for user in org.get("users", []):
+            await mailer.verify(user["email"])
+    slugs = [org["slug"] for org in raw["organisations"]]
+    async with db.session() as session:
+        loaded = (await session.exec(select(Organisation.slug).where(Organisation.slug.in_(slugs)))).all()
+    if loaded:
+        say(f"demo data already loaded (organisation {', '.join(loaded)}): not imported again, so what you "
+            f"changed stays; `relance import {DEMO_FILE}` reloads it")
+        return
+    await load_and_start(settings, client, db, raw, "demo data")
+
+
 def _mail_line(number: int, m: dict, sent_at: dict) -> str:
     when = sent_at.get(m["message_id"], "(not in this database)")
     copies = "".join(f"  {kind}: {', '.join(m['destinations'][kind])}" for kind in ("cc", "bcc")
@@ -295,7 +315,6 @@ async def cmd_admin(settings: Settings, args) -> int:
 # --- stack --------------------------------------------------------------------------------------
 
 async def cmd_up(settings: Settings, args) -> int:
-    from relance.email.mailer import SesMailer
     from relance.local.stack import LocalStack
     from relance.migrate import upgrade_async
     from relance.temporal.admin import ensure_search_attributes
@@ -312,12 +331,7 @@ async def cmd_up(settings: Settings, args) -> int:
         db = Database(settings.database_url)
         try:
             if not args.no_demo:
-                raw = read_file(DEMO_FILE)
-                mailer = SesMailer(settings)
-                for org in raw["organisations"]:
-                    for user in org.get("users", []):
-                        await mailer.verify(user["email"])
-                await load_and_start(settings, client, db, raw, "demo data")
+                await _load_demo_once(settings, client, db)
             await run_sweep(settings, client, db, None)
             await asyncio.sleep(2)  # let the first steps go out before the summary
             await _print_summary(settings, stack, db)
