@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import free_port
 
 
@@ -45,7 +47,8 @@ def test_up_brings_the_stack_and_the_demo_and_resumes_without_duplicates(tmp_pat
     assert (tmp_path / "home" / "temporal.db").exists() and (tmp_path / "home" / "postgres").exists()
 
 
-def test_ctrl_c_stops_every_process_it_started(tmp_path):
+@pytest.mark.parametrize("stop_signal", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_or_sigterm_stops_every_process_it_started(tmp_path, stop_signal):
     import signal
     import socket
     import time
@@ -67,7 +70,7 @@ def test_ctrl_c_stops_every_process_it_started(tmp_path):
         if "Press Ctrl-C" in line:
             break
     assert any("relance is up" in line for line in lines), "".join(lines)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(getattr(signal, stop_signal))
     assert process.wait(timeout=60) in (0, 130)
 
     def answers(port):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import sys
 import time as wallclock
 from datetime import UTC, date, datetime
@@ -320,6 +321,12 @@ async def cmd_up(settings: Settings, args) -> int:
     from relance.temporal.admin import ensure_search_attributes
 
     stack = LocalStack(settings)
+    # Ctrl-C (once or twice) and SIGTERM (`kill`, a process manager) all end here: the task is
+    # cancelled, `finally` stops every process this command started, and a second signal cannot cut
+    # that short. Also when SIGINT came in ignored (a background job of a script).
+    main_task = asyncio.current_task()
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(stop_signal, main_task.cancel)
     try:
         say("starting PostgreSQL, the local SES endpoint and the Temporal dev server …")
         stack.start_services()
