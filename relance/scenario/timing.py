@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from relance import calendar
-from relance.calendar import at_local, in_zone, local_today
 from relance.scenario.plan import PlannedStep, ScenarioPlan
 
 ACTIONABLE = ("email", "action")
@@ -45,7 +44,7 @@ def ideal_at(plan: ScenarioPlan, index: int, previous: Progress | None) -> datet
     """When step `index` would go if every step before it had gone on time (before window fitting)."""
     step = plan.steps[index]
     if step.offset_days is not None:
-        return at_local(plan.anchor_date + timedelta(days=step.offset_days), step.window_start, plan.timezone)
+        return calendar.at_local(plan.anchor_date + timedelta(days=step.offset_days), step.window_start, plan.timezone)
     first = previous.position + 1 if previous is not None else 0
     pauses = sum(s.pause_days for s in plan.steps[first:index] if s.kind == "pause")
     anchor = previous.ideal_at if previous is not None else plan.started_at
@@ -66,14 +65,16 @@ def scheduled_at(plan: ScenarioPlan, index: int, previous: Progress | None) -> d
 def _keep_spacing(previous: Progress, ideal: datetime, tz: str) -> datetime:
     """The earliest moment after `previous.done_at` that is as far from it, in local wall time, as
     `ideal` is from the previous step's ideal moment."""
-    gap = in_zone(ideal, tz).replace(tzinfo=None) - in_zone(previous.ideal_at, tz).replace(tzinfo=None)
-    local = in_zone(previous.done_at, tz).replace(tzinfo=None) + gap
-    return at_local(local.date(), local.time(), tz)
+    def wall(moment: datetime) -> datetime:
+        return calendar.in_zone(moment, tz).replace(tzinfo=None)
+
+    local = wall(previous.done_at) + (wall(ideal) - wall(previous.ideal_at))
+    return calendar.at_local(local.date(), local.time(), tz)
 
 
 def is_stale(step: PlannedStep, anchor: date, now: datetime, tz: str) -> bool:
     """A step meant for before the anchor date (an invoice's due date) is pointless once it is reached."""
-    return step.offset_days is not None and step.offset_days < 0 and local_today(now, tz) >= anchor
+    return step.offset_days is not None and step.offset_days < 0 and calendar.local_today(now, tz) >= anchor
 
 
 def send_time(plan: ScenarioPlan, index: int, nominal: datetime, now: datetime) -> datetime:
