@@ -1,0 +1,1 @@
+"""The HTTP API the host application calls (FastAPI): the same starter functions as the CLI."""

@@ -1,0 +1,1 @@
+"""Signed webhooks (Standard Webhooks): what relance tells its host application happened."""
