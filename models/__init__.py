@@ -1,6 +1,7 @@
 """Database tables (SQLModel). Alembic migrations live in migrations/."""
 
 from models.about import About
+from models.api import ApiKey, IdempotentRequest
 from models.dunning import DunningRun, Invoice, InvoiceStatus, Payment, RunEvent
 from models.email import EmailLedgerEntry, EmailState
 from models.organisation import Organisation, SenderMode
@@ -12,6 +13,7 @@ from models.task import Task
 __all__ = [
     "About",
     "Account",
+    "ApiKey",
     "AppUser",
     "Contact",
     "Contract",
@@ -20,6 +22,7 @@ __all__ = [
     "EmailLedgerEntry",
     "EmailState",
     "EmailTemplate",
+    "IdempotentRequest",
     "Invoice",
     "InvoiceStatus",
     "Organisation",

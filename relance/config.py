@@ -48,5 +48,8 @@ class Settings:
     codec_keys: str = field(default_factory=lambda: _env("RELANCE_CODEC_KEYS", ""))
     codec_token: str = field(default_factory=lambda: _env("RELANCE_CODEC_TOKEN", ""))
     codec_port: int = field(default_factory=lambda: int(_env("RELANCE_CODEC_PORT", "8081")))
+    # The HTTP API (`relance api`; `relance up` starts it): where it listens.
+    api_host: str = field(default_factory=lambda: _env("RELANCE_API_HOST", "127.0.0.1"))
+    api_port: int = field(default_factory=lambda: int(_env("RELANCE_API_PORT", "8000")))
     codec_cors_origins: str = field(
         default_factory=lambda: _env("RELANCE_CODEC_CORS_ORIGINS", "http://localhost:8233,http://127.0.0.1:8233"))

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
 from sqlmodel import select
 from temporalio.client import Client, WorkflowHandle
 
-from models import DunningRun, Payment
+from models import DunningRun, Organisation, Payment, RunEvent
 from relance.db import Database
 from relance.dunning import forecast as forecasting
 from relance.dunning import repository, rules
 from relance.dunning.ids import dunning_workflow_id
 from relance.dunning.starting import start_dunning_run
+from relance.dunning.types import RunStatus
+from relance.importing.format import InvoiceIn
+from relance.importing.invoice import save_invoice as write_invoice
 from relance.scenario.plan import CancelRequest, RunState
 from relance.temporal.starting import signal_if_running
 from workflows.dunning import InvoiceDunningWorkflow
 
-__all__ = ["cancel_reminders", "forecast", "invoice_created", "notify_invoice_changed", "record_payment",
-           "set_dunning_activation", "start_dunning_run"]
+__all__ = ["cancel_reminders", "forecast", "invoice_created", "notify_invoice_changed", "record_payment", "run_report",
+           "save_invoice", "set_dunning_activation", "start_dunning_run"]
 
 
 async def notify_invoice_changed(client: Client, org_slug: str, invoice_number: str) -> bool:
@@ -87,3 +92,55 @@ async def forecast(client: Client, db: Database, org_slug: str, now: datetime,
         return await client.get_workflow_handle(workflow_id).query(InvoiceDunningWorkflow.progress)
 
     return await forecasting.forecast(db, progress_of, org_slug, now, days)
+
+
+@dataclass
+class SavedInvoice:
+    created: bool
+    run_started: bool
+
+
+async def save_invoice(client: Client, db: Database, task_queue: str, org_slug: str, inv: InvoiceIn,
+                       today: date) -> SavedInvoice:
+    """Create or update one invoice as the importer would, then what the host application owes the run:
+    a new invoice starts its run (when the organisation applies dunning to new invoices), a changed one
+    wakes it."""
+    report = await write_invoice(db, org_slug, inv, today)
+    if report.new_invoices:
+        return SavedInvoice(True, await invoice_created(client, db, task_queue, org_slug, inv.number) is not None)
+    if report.changed_invoices:
+        await notify_invoice_changed(client, org_slug, inv.number)
+    return SavedInvoice(False, False)
+
+
+@dataclass
+class RunReport:
+    """A run as the database tells it (state, timeline), with the run's own live answer when it runs."""
+
+    run: DunningRun
+    events: list[RunEvent]
+    timezone: str
+    live: RunStatus | None = None
+    live_error: str | None = None
+
+
+async def run_report(client_of: Callable[[], Awaitable[Client]], db: Database, org_slug: str,
+                     invoice_number: str) -> RunReport:
+    """`client_of()` gives the Temporal client, asked only when the run is still running (a finished
+    run's story is all in the database, and stays readable when Temporal is not)."""
+    async with db.session() as session:
+        file = await repository.invoice_file(session, org_slug, invoice_number, with_contacts=False)
+        run = (await session.exec(select(DunningRun).where(DunningRun.invoice_id == file.invoice.id))).first()
+        if run is None:
+            raise repository.NotFound(f"invoice {invoice_number!r} of organisation {org_slug!r} has no dunning run")
+        events = list((await session.exec(select(RunEvent).where(RunEvent.workflow_id == run.workflow_id)
+                                           .order_by(RunEvent.id))).all())
+        timezone = (await session.get(Organisation, run.org_id)).timezone
+    report = RunReport(run, events, timezone)
+    if run.ended_at is None:
+        try:
+            client = await client_of()
+            report.live = await client.get_workflow_handle(run.workflow_id).query(InvoiceDunningWorkflow.status)
+        except Exception as exc:  # no worker or no Temporal: the database still tells the story
+            report.live_error = str(exc) or type(exc).__name__
+    return report

@@ -4,9 +4,12 @@ shared machinery below the domains, so the domains' field lists are brought to i
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+from temporalio.client import Client
 
 from models import EmailTemplate
 from relance.db import Database
@@ -15,6 +18,8 @@ from relance.importing import importer
 from relance.importing.format import TemplateIn
 from relance.renewal import merge_fields as renewal_fields
 from relance.scenario import authoring
+from starter.dunning import invoice_created, notify_invoice_changed
+from starter.schedule import ensure_renewal_schedule, ensure_sweep_schedule
 
 TEMPLATE_FIELDS = importer.TemplateFields(scenario=invoice_fields.FIELDS, renewals=renewal_fields.FIELDS)
 
@@ -27,6 +32,32 @@ async def import_data(db: Database, raw: Any, source: str, today: date,
 async def import_file(db: Database, path: Path, today: date,
                       progress: Callable[[str], None] = lambda _: None) -> importer.ImportReport:
     return await importer.import_file(db, path, today, TEMPLATE_FIELDS, progress)
+
+
+@dataclass
+class ImportOutcome:
+    report: importer.ImportReport
+    runs_started: int = 0
+    schedules: list[str] = field(default_factory=list)
+
+
+async def import_and_start(client: Client, db: Database, task_queue: str, sweep_cron: str, raw: Any, source: str,
+                           today: date, progress: Callable[[str], None] = lambda _: None) -> ImportOutcome:
+    """Import, then what the host application owes the runs: start those of new invoices when the
+    organisation applies dunning to new invoices, wake those of changed ones, keep the nightly
+    Schedules current (in each organisation's zone)."""
+    report = await import_data(db, raw, source, today, progress)
+    outcome = ImportOutcome(report)
+    for n, (org, number) in enumerate(report.new_invoices, start=1):
+        outcome.runs_started += await invoice_created(client, db, task_queue, org, number) is not None
+        if n % 200 == 0:
+            progress(f"{n}/{len(report.new_invoices)} new invoices considered")
+    for org, number in report.changed_invoices:
+        await notify_invoice_changed(client, org, number)
+    for org in report.organisations:
+        for ensure in (ensure_sweep_schedule, ensure_renewal_schedule):
+            outcome.schedules.append((await ensure(client, org.slug, org.timezone, sweep_cron, task_queue)).id)
+    return outcome
 
 
 async def save_template(db: Database, org_slug: str, raw: Any) -> EmailTemplate:

@@ -65,11 +65,11 @@ async def test_debug_shows_the_traceback(loaded):
 
 
 async def test_a_closed_pipe_ends_quietly(loaded):
-    """As `relance show … | head` does: the reader has gone before the command writes."""
+    """As `relance renewal upcoming … | head` does: the reader has gone before the command writes."""
     env, _ = loaded
 
     def run_with_reader_gone() -> tuple[int, str]:
-        child = subprocess.Popen([sys.executable, "-m", "relance.cli", "show", "errs", "F-1"], env=env,
+        child = subprocess.Popen([sys.executable, "-m", "relance.cli", "renewal", "upcoming", "errs"], env=env,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         child.stdout.close()
         return child.wait(timeout=120), child.stderr.read()

@@ -16,19 +16,19 @@ from sqlmodel import select
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 
-from models import DunningRun, Organisation, RenewalNotice, RenewalSettings, RunEvent
+from models import DunningRun, Organisation, RenewalNotice, RenewalSettings
 from relance import calendar, repository
+from relance.cli import api as api_cli
 from relance.cli import authoring as authoring_cli
 from relance.cli import renewal as renewal_cli
 from relance.config import Settings
 from relance.db import Database
-from relance.dunning.ids import dunning_workflow_id
 from relance.email.mailer import SesMailer
 from relance.importing.importer import ImportRejected, ImportReport, read_file
 from relance.nightly import SweepRequest, SweepResult
 from relance.scenario.authoring import ScenarioRejected
 from relance.temporal.client import connect
-from starter.importing import import_data
+from starter.importing import import_and_start
 
 DEMO_FILE = Path(__file__).parent.parent / "demo" / "demo.yaml"
 
@@ -48,29 +48,15 @@ async def _with_db(settings: Settings, work):
 # --- import -------------------------------------------------------------------------------------
 
 async def load_and_start(settings: Settings, client: Client, db: Database, raw, source: str) -> ImportReport:
-    """Import, then what the host application would do: start runs of new invoices when the
-    organisation applies dunning to new invoices, wake runs of changed ones, keep schedules current."""
-    from starter.dunning import invoice_created, notify_invoice_changed
-    from starter.schedule import ensure_renewal_schedule, ensure_sweep_schedule
-
-    today = datetime.now(UTC).date()
-    report = await import_data(db, raw, source, today, progress=lambda line: say(f"  … {line}"))
+    """Import and start, as the host application does (starter.importing.import_and_start), saying what happened."""
+    outcome = await import_and_start(client, db, settings.task_queue, settings.sweep_cron, raw, source,
+                                     datetime.now(UTC).date(), progress=lambda line: say(f"  … {line}"))
+    report = outcome.report
     counts = ", ".join(f"{n} {kind}" for kind, n in sorted(report.counts.items()))
     say(f"imported {len(report.organisations)} organisation(s): {counts}")
-    started = 0
-    for n, (org, number) in enumerate(report.new_invoices, start=1):
-        started += await invoice_created(client, db, settings.task_queue, org, number) is not None
-        if n % 200 == 0:
-            say(f"  … {n}/{len(report.new_invoices)} new invoices considered")
-    for org, number in report.changed_invoices:
-        await notify_invoice_changed(client, org, number)
-    if started:
-        say(f"started {started} run(s) at invoice creation (apply-to-new-invoices)")
-    names = []
-    for org in report.organisations:
-        for ensure in (ensure_sweep_schedule, ensure_renewal_schedule):
-            names.append((await ensure(client, org.slug, org.timezone, settings.sweep_cron, settings.task_queue)).id)
-    say(f"nightly schedule(s): {', '.join(names)} ({settings.sweep_cron}, organisation time zone)")
+    if outcome.runs_started:
+        say(f"started {outcome.runs_started} run(s) at invoice creation (apply-to-new-invoices)")
+    say(f"nightly schedule(s): {', '.join(outcome.schedules)} ({settings.sweep_cron}, organisation time zone)")
     return report
 
 
@@ -140,40 +126,32 @@ async def cmd_sweep(settings: Settings, args) -> int:
 # --- runs ---------------------------------------------------------------------------------------
 
 async def cmd_show(settings: Settings, args) -> int:
-    from workflows.dunning import InvoiceDunningWorkflow
+    from starter.dunning import run_report
 
-    workflow_id = dunning_workflow_id(args.org, args.invoice)
+    client = None
 
-    async def work(db):
-        async with db.session() as session:
-            run = await session.get(DunningRun, workflow_id)
-            events = (await session.exec(select(RunEvent).where(RunEvent.workflow_id == workflow_id)
-                                         .order_by(RunEvent.id))).all()
-            org = await session.get(Organisation, run.org_id) if run else None
-        return run, events, org.timezone if org else "UTC"
+    async def client_of():
+        nonlocal client
+        client = client or await connect(settings)
+        return client
 
-    run, events, tz = await _with_db(settings, work)
+    report = await _with_db(settings, lambda db: run_report(client_of, db, args.org, args.invoice))
+    run, live = report.run, report.live
 
     def local(moment) -> str:
         """Every time in the organisation's zone, with its offset."""
-        return calendar.in_zone(moment, tz).strftime("%Y-%m-%d %H:%M %z")
+        return calendar.in_zone(moment, report.timezone).strftime("%Y-%m-%d %H:%M %z")
 
-    if run is None:
-        say(f"no dunning run for invoice {args.invoice!r} of organisation {args.org!r}")
-        return 1
-    say(f"{workflow_id}: {run.state}" + (f", ended: {run.exit_reason}" if run.ended_at else ""))
+    say(f"{run.workflow_id}: {run.state}" + (f", ended: {run.exit_reason}" if run.ended_at else ""))
     if run.exit_detail:
         say(f"  detail: {run.exit_detail}")
-    if run.ended_at is None:
-        client = await connect(settings)
-        try:
-            status = await client.get_workflow_handle(workflow_id).query(InvoiceDunningWorkflow.status)
-            say(f"  now: {status.state} at step {status.step_position} ({status.step_label}), "
-                f"next at {local(status.next_at)}" if status.next_at else f"  now: {status.state}")
-        except Exception as exc:  # no worker running: the database still tells the story
-            say(f"  (live state unavailable: {exc})")
+    if live is not None:
+        say(f"  now: {live.state} at step {live.step_position} ({live.step_label}), "
+            f"next at {local(live.next_at)}" if live.next_at else f"  now: {live.state}")
+    elif report.live_error:
+        say(f"  (live state unavailable: {report.live_error})")
     say("  timeline:")
-    for e in events:
+    for e in report.events:
         who = f" → {e.recipient}" if e.recipient else ""
         say(f"    {local(e.occurred_at)} step {'-' if e.step_position is None else e.step_position} "
             f"{e.kind} {e.outcome}{who}" + (f" ({e.reason})" if e.reason else "")
@@ -434,6 +412,7 @@ def parser() -> argparse.ArgumentParser:
     mail.add_argument("--last", type=int, default=50)
     mail.add_argument("--show", type=int, metavar="N", help="print email #N (as numbered in the list) with its body")
     renewal_cli.add_parser(sub)
+    api_cli.add_parsers(sub)
     return p
 
 
@@ -441,12 +420,17 @@ async def cmd_authoring(settings: Settings, args) -> int:
     return await authoring_cli.COMMANDS[args.command](settings, args, _with_db, say)
 
 
+async def cmd_apikey(settings: Settings, args) -> int:
+    return await api_cli.apikey(settings, args, _with_db, say)
+
+
 async def cmd_renewal(settings: Settings, args) -> int:
     return await renewal_cli.run(settings, args, _with_db, say)
 
 
 COMMANDS = {**{name: cmd_authoring for name in authoring_cli.COMMANDS}, "import": cmd_import, "sweep": cmd_sweep, "show": cmd_show, "cancel": cmd_cancel, "pay": cmd_pay,
-            "activate": cmd_activate, "up": cmd_up, "mail": cmd_mail, "renewal": cmd_renewal, "admin": cmd_admin}
+            "activate": cmd_activate, "up": cmd_up, "mail": cmd_mail, "renewal": cmd_renewal, "admin": cmd_admin,
+            "apikey": cmd_apikey}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -509,6 +493,8 @@ def _run(args) -> int:
         upgrade(settings.database_url)
         say("database schema up to date")
         return 0
+    if args.command == "api":
+        return api_cli.serve(settings, args, say)
     if args.command == "codec-key":
         from relance.temporal.codec import new_key
 

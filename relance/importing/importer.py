@@ -8,7 +8,7 @@ written unless there are none.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -36,7 +36,7 @@ from models import (
 from relance import calendar
 from relance.db import Database
 from relance.email.rendering import TemplateProblem, render, template_problems
-from relance.importing.format import ImportFile, OrganisationIn, ScenarioIn, TemplateIn
+from relance.importing.format import ImportFile, InvoiceIn, OrganisationIn, ScenarioIn, TemplateIn
 from relance.scenario import predefined
 
 MAX_EMAIL_STEPS = 5
@@ -172,21 +172,29 @@ def organisation_problems(org: OrganisationIn, fields: TemplateFields) -> list[s
     accounts = {a.ref for a in org.accounts}
     problems += renewal_problems(org, users, accounts, contacts, fields)
     for inv in org.invoices:
-        at = f"{where} › invoice {inv.number!r}"
-        if inv.account not in accounts:
-            problems.append(f"{at} › account: unknown account {inv.account!r}")
-        if inv.contact is not None and contacts.get(inv.contact) != inv.account:
-            problems.append(f"{at} › contact: unknown contact {inv.contact!r} for account {inv.account!r}")
-        if inv.creator is not None and inv.creator not in users:
-            problems.append(f"{at} › creator: {inv.creator!r} is not a user of the organisation")
-        if inv.amount_incl_tax < inv.amount_excl_tax:
-            problems.append(f"{at} › amount_incl_tax: smaller than amount_excl_tax")
+        problems += invoice_problems(f"{where} › invoice {inv.number!r}", inv, accounts, contacts, users)
     for kind, keys in (("user", [u.email for u in org.users]), ("account", [a.ref for a in org.accounts]),
                        ("contact", [c.ref for a in org.accounts for c in a.contacts]),
                        ("invoice", [i.number for i in org.invoices]), ("template", [t.key for t in org.templates]),
                        ("scenario", [s.key for s in org.scenarios]), ("contract", [c.ref for c in org.contracts])):
         for duplicate in sorted({k for k in keys if keys.count(k) > 1}):
             problems.append(f"{where} › {kind} {duplicate!r}: appears twice in the file")
+    return problems
+
+
+def invoice_problems(at: str, inv: InvoiceIn, accounts: Container[str], contacts: Mapping[str, str],
+                     users: Container[str]) -> list[str]:
+    """An invoice's references (account, contact of that account, creator) and amounts; `contacts` maps
+    each contact's ref to its account's."""
+    problems = []
+    if inv.account not in accounts:
+        problems.append(f"{at} › account: unknown account {inv.account!r}")
+    if inv.contact is not None and contacts.get(inv.contact) != inv.account:
+        problems.append(f"{at} › contact: unknown contact {inv.contact!r} for account {inv.account!r}")
+    if inv.creator is not None and inv.creator not in users:
+        problems.append(f"{at} › creator: {inv.creator!r} is not a user of the organisation")
+    if inv.amount_incl_tax < inv.amount_excl_tax:
+        problems.append(f"{at} › amount_incl_tax: smaller than amount_excl_tax")
     return problems
 
 
@@ -277,24 +285,9 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, tod
                 last_name=c.last_name, email=c.email, is_billing=c.billing, is_decision_maker=c.decision_maker))
             report.count("contacts")
     for n, inv in enumerate(org_in.invoices, start=1):
-        invoice, outcome = await _upsert(session, Invoice, {"org_id": org.id, "number": inv.number}, dict(
-            account_id=accounts[inv.account].id,
-            contact_id=contacts[inv.contact].id if inv.contact else None,
-            creator_user_id=users[inv.creator].id if inv.creator else None,
-            invoice_date=inv.invoice_date.resolve(today), due_date=inv.due_date.resolve(today),
-            amount_excl_tax=inv.amount_excl_tax, amount_incl_tax=inv.amount_incl_tax, status=inv.status,
-            do_not_remind=inv.do_not_remind or inv.payment_schedule, has_payment_schedule=inv.payment_schedule,
-        ))
-        report.count("invoices")
-        for p in inv.payments:
-            _, paid = await _upsert(session, Payment, {"invoice_id": invoice.id, "ref": p.ref},
-                                    dict(amount=p.amount, paid_on=p.paid_on.resolve(today)))
-            outcome = outcome or (paid and "changed")  # a new payment changes the invoice
-            report.count("payments")
-        if outcome == "created":
-            report.new_invoices.append((org.slug, inv.number))
-        elif outcome == "changed":
-            report.changed_invoices.append((org.slug, inv.number))
+        await write_invoice(session, org, inv, InvoiceLinks(
+            accounts[inv.account].id, contacts[inv.contact].id if inv.contact else None,
+            users[inv.creator].id if inv.creator else None), today, report)
         if n % 500 == 0:
             progress(f"{org.slug}: {n}/{len(org_in.invoices)} invoices")
     r = org_in.renewals
@@ -309,6 +302,36 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, tod
             status=c.status, amount=c.amount))
         report.count("contracts")
     session.add(org)
+
+
+@dataclass(frozen=True)
+class InvoiceLinks:
+    """The rows an invoice points to, found by the caller (in the file being written, or in the database)."""
+
+    account_id: int
+    contact_id: int | None
+    creator_user_id: int | None
+
+
+async def write_invoice(session: AsyncSession, org: Organisation, inv: InvoiceIn, links: InvoiceLinks, today: date,
+                        report: ImportReport) -> None:
+    """Create or update the invoice and its payments; the report says whether it is new or changed."""
+    invoice, outcome = await _upsert(session, Invoice, {"org_id": org.id, "number": inv.number}, dict(
+        account_id=links.account_id, contact_id=links.contact_id, creator_user_id=links.creator_user_id,
+        invoice_date=inv.invoice_date.resolve(today), due_date=inv.due_date.resolve(today),
+        amount_excl_tax=inv.amount_excl_tax, amount_incl_tax=inv.amount_incl_tax, status=inv.status,
+        do_not_remind=inv.do_not_remind or inv.payment_schedule, has_payment_schedule=inv.payment_schedule,
+    ))
+    report.count("invoices")
+    for p in inv.payments:
+        _, paid = await _upsert(session, Payment, {"invoice_id": invoice.id, "ref": p.ref},
+                                dict(amount=p.amount, paid_on=p.paid_on.resolve(today)))
+        outcome = outcome or (paid and "changed")  # a new payment changes the invoice
+        report.count("payments")
+    if outcome == "created":
+        report.new_invoices.append((org.slug, inv.number))
+    elif outcome == "changed":
+        report.changed_invoices.append((org.slug, inv.number))
 
 
 async def write_template(session: AsyncSession, org: Organisation, t: TemplateIn) -> EmailTemplate:

@@ -1,0 +1,64 @@
+"""The HTTP API: `relance api` serves it (uvicorn), `relance up` starts it beside the rest.
+
+OpenAPI at /openapi.json, interactive docs at /docs. Every route is confined to its API key's
+organisation; errors are problem details; POSTs take an Idempotency-Key."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from relance.api import dunning, health, imports, problems, renewal
+from relance.api.idempotency import IdempotencyMiddleware
+from relance.api.limits import MAX_BODY_BYTES, BodyLimitMiddleware, TooLarge
+from relance.api.services import Services
+from relance.config import Settings
+
+DESCRIPTION = """relance's HTTP API for the host application: invoices and their dunning runs, contracts and
+their renewal notices, imports. Authenticate with `Authorization: Bearer <key>` (`relance apikey create ORG`).
+Errors are RFC 9457 problem details naming the record and the field. POST, PUT and DELETE accept an
+`Idempotency-Key` header: a retry with the same key and body gets the first answer, nothing is done twice."""
+
+
+class RequestContext:
+    """Each request's log lines carry its method and path, never its headers (keys) or body."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(method=scope["method"], path=scope["path"])
+        await self.app(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.services = Services.start(settings)
+        try:
+            yield
+        finally:
+            await app.state.services.close()
+
+    app = FastAPI(title="relance", version="1", description=DESCRIPTION, lifespan=lifespan)
+    problems.install(app)
+
+    @app.exception_handler(TooLarge)
+    async def _too_large(request, exc: TooLarge):
+        return problems.problem_response(request, 413, f"the request body is over {max_body_bytes} bytes",
+                                         [f"body: at most {max_body_bytes} bytes"])
+
+    for module in (health, imports, dunning, renewal):
+        app.include_router(module.router)
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
+    app.add_middleware(RequestContext)
+    return app

@@ -1,0 +1,204 @@
+"""Invoices and their dunning runs: create or update, pay, cancel the reminders, switch dunning on or
+off, a run's status and timeline, preview, forecast. Each route calls the starter function the CLI
+calls, for the key's organisation only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import BaseModel, Field
+
+from relance import calendar
+from relance.api.auth import organisation
+from relance.api.problems import ProblemError, documented
+from relance.api.services import Services, services
+from relance.dunning import repository
+from relance.dunning.ids import dunning_workflow_id
+from relance.dunning.preview import preview_invoice
+from relance.importing.format import Day, InvoiceIn
+from starter import dunning
+
+router = APIRouter(prefix="/v1", tags=["dunning"], responses=documented(401, 403, 404, 422))
+InvoiceNumber = Annotated[str, Path(pattern=InvoiceIn.model_fields["number"].metadata[0].pattern, max_length=200)]
+
+
+class InvoiceBody(InvoiceIn):
+    """An invoice as in the import format; its number is in the path."""
+
+    number: str | None = Field(default=None, description="the path's number (may be left out)")
+
+
+class SavedInvoiceOut(BaseModel):
+    number: str
+    created: bool
+    run_started: bool = Field(description="a new invoice starts its run when the organisation applies dunning "
+                                          "to new invoices")
+
+
+@router.put("/invoices/{number}", response_model=SavedInvoiceOut, status_code=200,
+            responses={201: {"model": SavedInvoiceOut, "description": "Created"}})
+async def put_invoice(number: InvoiceNumber, body: InvoiceBody, response: Response,
+                      org: str = Depends(organisation), svc: Services = Depends(services)) -> SavedInvoiceOut:
+    """Create or update an invoice (payments included); a change wakes its run to re-check."""
+    if body.number not in (None, number):
+        raise ProblemError(422, f"invoice {number!r}: field number says {body.number!r}",
+                           [f"number: {body.number!r} differs from the path's {number!r}"])
+    invoice = InvoiceIn.model_validate({**body.model_dump(), "number": number})
+    saved = await dunning.save_invoice(await svc.client(), svc.db, svc.settings.task_queue, org, invoice,
+                                       datetime.now(UTC).date())
+    response.status_code = 201 if saved.created else 200
+    return SavedInvoiceOut(number=number, created=saved.created, run_started=saved.run_started)
+
+
+class PaymentBody(BaseModel):
+    ref: str = Field(min_length=1, max_length=200, description="the payment's reference, unique on the invoice")
+    amount: Decimal = Field(gt=0)
+    paid_on: Day | None = Field(default=None, description="YYYY-MM-DD; default: today")
+
+
+class PaymentOut(BaseModel):
+    invoice: str
+    amount_due: Decimal
+
+
+@router.post("/invoices/{number}/payments", response_model=PaymentOut)
+async def post_payment(number: InvoiceNumber, body: PaymentBody, org: str = Depends(organisation),
+                       svc: Services = Depends(services)) -> PaymentOut:
+    """Record a payment; the run re-checks at once and ends when nothing is due."""
+    today = datetime.now(UTC).date()
+    due = await dunning.record_payment(await svc.client(), svc.db, org, number, body.amount, body.ref,
+                                       body.paid_on.resolve(today) if body.paid_on else today)
+    return PaymentOut(invoice=number, amount_due=due)
+
+
+class CancelBody(BaseModel):
+    reason: str = Field(min_length=1, max_length=500)
+    by: str = Field(min_length=1, max_length=200, description="who decided")
+
+
+class CancelledOut(BaseModel):
+    cancelled: list[str] = Field(description="the workflow ids of the runs told to stop")
+
+
+@router.post("/invoices/{number}/cancel-reminders", response_model=CancelledOut, responses=documented(409))
+async def cancel_reminders(number: InvoiceNumber, body: CancelBody, org: str = Depends(organisation),
+                           svc: Services = Depends(services)) -> CancelledOut:
+    """Stop the invoice's reminders; recorded with who and why."""
+    await _invoice_exists(svc, org, number)
+    if not await dunning.cancel_reminders(await svc.client(), org, number, body.reason, body.by):
+        raise ProblemError(409, f"invoice {number!r} has no running dunning run")
+    return CancelledOut(cancelled=[dunning_workflow_id(org, number)])
+
+
+class LiveOut(BaseModel):
+    state: str
+    step_position: int | None
+    step_label: str | None
+    next_at: datetime | None
+
+
+class EventOut(BaseModel):
+    at: datetime
+    step_position: int | None
+    kind: str
+    outcome: str
+    reason: str | None
+    recipient: str | None
+    subject: str | None
+    provider_message_id: str | None
+
+
+class RunOut(BaseModel):
+    workflow_id: str
+    state: str
+    exit_reason: str | None
+    exit_detail: str | None
+    started_at: datetime
+    ended_at: datetime | None
+    live: LiveOut | None = Field(description="the running run's own answer; null when ended or unreachable")
+    timeline: list[EventOut]
+
+
+@router.get("/invoices/{number}/run", response_model=RunOut)
+async def get_run(number: InvoiceNumber, org: str = Depends(organisation),
+                  svc: Services = Depends(services)) -> RunOut:
+    """A run's state and timeline; every time in the organisation's zone, with its offset."""
+    report = await dunning.run_report(svc.client, svc.db, org, number)
+    run, tz = report.run, report.timezone
+
+    def local(moment: datetime | None) -> datetime | None:
+        return calendar.in_zone(moment, tz) if moment else None
+
+    live = report.live
+    return RunOut(
+        workflow_id=run.workflow_id, state=run.state, exit_reason=run.exit_reason, exit_detail=run.exit_detail,
+        started_at=local(run.started_at), ended_at=local(run.ended_at),
+        live=LiveOut(state=live.state, step_position=live.step_position, step_label=live.step_label,
+                     next_at=local(live.next_at)) if live else None,
+        timeline=[EventOut(at=local(e.occurred_at), step_position=e.step_position, kind=e.kind, outcome=e.outcome,
+                           reason=e.reason, recipient=e.recipient, subject=e.subject,
+                           provider_message_id=e.provider_message_id) for e in report.events])
+
+
+class PreviewStepOut(BaseModel):
+    position: int
+    kind: str
+    label: str
+    at: datetime
+    recipient: str | None
+    sender: str | None
+    subject: str | None
+    body: str | None
+    not_sent: str | None
+
+
+@router.get("/invoices/{number}/preview", response_model=list[PreviewStepOut])
+async def get_preview(number: InvoiceNumber, org: str = Depends(organisation),
+                      svc: Services = Depends(services)) -> list[PreviewStepOut]:
+    """Each step of the invoice's scenario as it would go out if its run started now."""
+    steps = await preview_invoice(svc.db, svc.mailer, org, number, datetime.now(UTC))
+    return [PreviewStepOut(**vars(step)) for step in steps]
+
+
+class ForecastOut(BaseModel):
+    at: datetime
+    invoice: str
+    customer: str
+    step: str
+    kind: str
+    recipient: str | None
+    source: str = Field(description="running: a running run's plan; tonight: the sweep will start it")
+
+
+@router.get("/forecast", response_model=list[ForecastOut])
+async def get_forecast(days: int = Query(30, ge=1, le=366), org: str = Depends(organisation),
+                       svc: Services = Depends(services)) -> list[ForecastOut]:
+    """What will be sent in the next `days` days."""
+    lines = await dunning.forecast(await svc.client(), svc.db, org, datetime.now(UTC), days)
+    return [ForecastOut(**vars(line)) for line in lines]
+
+
+class ActivationBody(BaseModel):
+    enabled: bool
+
+
+class ActivationOut(BaseModel):
+    enabled: bool
+    resumed: int = Field(description="held runs woken (switching on only)")
+
+
+@router.put("/dunning", response_model=ActivationOut)
+async def put_activation(body: ActivationBody, org: str = Depends(organisation),
+                         svc: Services = Depends(services)) -> ActivationOut:
+    """Switch dunning on or off; switching on resumes the held runs where they were."""
+    resumed = await dunning.set_dunning_activation(await svc.client(), svc.db, org, body.enabled)
+    return ActivationOut(enabled=body.enabled, resumed=resumed)
+
+
+async def _invoice_exists(svc: Services, org: str, number: str) -> None:
+    """A 404 naming the invoice, before anything is told to a run."""
+    async with svc.db.session() as session:
+        await repository.invoice_file(session, org, number, with_contacts=False)

@@ -1,0 +1,114 @@
+"""Import files (the README's format, JSON or YAML) for the key's organisation, and, with an admin
+key, new organisations and their first key. All or nothing, every problem named, as `relance import`."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import yaml
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from relance import apikeys, repository
+from relance.api.auth import admin, organisation
+from relance.api.problems import ProblemError, documented
+from relance.api.services import Services, services
+from relance.importing.importer import ImportRejected
+from starter.importing import import_and_start
+
+router = APIRouter(prefix="/v1", tags=["import"], responses=documented(401, 403, 413, 422))
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
+IMPORT_BODY = {"requestBody": {"required": True, "description": "an import file (README, \"Import format\")",
+                               "content": {"application/json": {"schema": {"type": "object"}},
+                                           "application/yaml": {"schema": {"type": "string"}}}}}
+ORGANISATION_BODY = {"requestBody": {"required": True, "description": "one organisation as in an import file",
+                                     "content": {"application/json": {"schema": {"type": "object"}}}}}
+
+
+class ImportOut(BaseModel):
+    counts: dict[str, int] = Field(description="records written, by kind")
+    new_invoices: int
+    changed_invoices: int
+    runs_started: int
+    schedules: list[str]
+
+
+async def _document(request: Request) -> Any:
+    """The body as the importer's raw document; a body that is not JSON (or YAML) is named as such."""
+    text = (await request.body()).decode("utf-8", errors="strict") if await request.body() else ""
+    is_yaml = request.headers.get("content-type", "").split(";")[0].strip() in YAML_TYPES
+    try:
+        return yaml.safe_load(text) if is_yaml else json.loads(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        kind = "YAML" if is_yaml else "JSON"
+        raise ImportRejected("request body", [f"not valid {kind}: {exc}"]) from exc
+
+
+async def _import(svc: Services, raw: Any, source: str) -> ImportOut:
+    outcome = await import_and_start(await svc.client(), svc.db, svc.settings.task_queue, svc.settings.sweep_cron,
+                                     raw, source, datetime.now(UTC).date())
+    report = outcome.report
+    return ImportOut(counts=report.counts, new_invoices=len(report.new_invoices),
+                     changed_invoices=len(report.changed_invoices), runs_started=outcome.runs_started,
+                     schedules=outcome.schedules)
+
+
+@router.post("/imports", response_model=ImportOut, openapi_extra=IMPORT_BODY)
+async def post_import(request: Request, org: str = Depends(organisation),
+                      svc: Services = Depends(services)) -> ImportOut:
+    """Import a file for this key's organisation: every organisation it holds must be that one."""
+    raw = await _document(request)
+    organisations = raw.get("organisations") if isinstance(raw, dict) else None
+    if isinstance(organisations, list):
+        strangers = [f"organisations[{i}].slug: {o.get('slug')!r} is not this key's organisation {org!r}"
+                     for i, o in enumerate(organisations) if isinstance(o, dict) and o.get("slug") != org]
+        if strangers:
+            raise ImportRejected("request body", strangers)
+    return await _import(svc, raw, "request body")
+
+
+class OrganisationOut(BaseModel):
+    slug: str
+    imported: ImportOut
+
+
+@router.post("/organisations", response_model=OrganisationOut, status_code=201, openapi_extra=ORGANISATION_BODY,
+             responses=documented(409))
+async def post_organisation(request: Request, _: apikeys.KeyHolder = Depends(admin),
+                            svc: Services = Depends(services)) -> OrganisationOut:
+    """Create an organisation (admin key): its settings, users, templates, scenarios, ... as in a file."""
+    raw = await _document(request)
+    slug = raw.get("slug") if isinstance(raw, dict) else None
+    if isinstance(slug, str) and await _exists(svc, slug):
+        raise ProblemError(409, f"organisation {slug!r} already exists; import into it with its own key")
+    return OrganisationOut(slug=str(slug), imported=await _import(svc, {"organisations": [raw]}, "request body"))
+
+
+class KeyBody(BaseModel):
+    name: str = Field(default="", max_length=100, description="what the key is for")
+
+
+class KeyOut(BaseModel):
+    id: int
+    organisation: str
+    name: str
+    key: str = Field(description="shown once: relance keeps only its hash")
+
+
+@router.post("/organisations/{slug}/api-keys", response_model=KeyOut, status_code=201)
+async def post_api_key(slug: str, body: KeyBody, _: apikeys.KeyHolder = Depends(admin),
+                       svc: Services = Depends(services)) -> KeyOut:
+    """A key for an organisation (admin key), shown once."""
+    key, token = await apikeys.create_key(svc.db, slug, body.name, datetime.now(UTC))
+    return KeyOut(id=key.id, organisation=slug, name=key.name, key=token)
+
+
+async def _exists(svc: Services, slug: str) -> bool:
+    async with svc.db.session() as session:
+        try:
+            await repository.organisation(session, slug)
+        except repository.NotFound:
+            return False
+    return True

@@ -1,0 +1,55 @@
+"""Request bodies have a size limit: a body over it is refused with 413 before it is read whole."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from relance.api.problems import problem_response
+
+# An import file is the largest body a caller sends; one invoice or payment is a few hundred bytes.
+MAX_BODY_BYTES = 20 * 1024 * 1024
+
+
+class TooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES):
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        request = Request(scope)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            return await self._refuse(request, scope, receive, send)
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise TooLarge
+            return message
+
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watch)
+        except TooLarge:
+            if not started:
+                await self._refuse(request, scope, receive, send)
+
+    async def _refuse(self, request: Request, scope: Scope, receive: Receive, send: Send) -> None:
+        response = problem_response(request, 413, f"the request body is over {self.max_bytes} bytes",
+                                    [f"body: at most {self.max_bytes} bytes"])
+        await response(scope, receive, send)

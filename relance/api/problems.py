@@ -1,0 +1,96 @@
+"""Errors as RFC 9457 problem details (`application/problem+json`), each naming the record and field.
+
+Every failure a caller can cause maps here once: a missing record is a 404, a refused record (the
+importer's, a payment's, a field's) a 422 listing every problem, a bad key a 401."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from relance.importing.importer import ImportRejected
+from relance.repository import NotFound
+from relance.scenario.authoring import ScenarioRejected
+
+MEDIA_TYPE = "application/problem+json"
+log = structlog.get_logger("relance.api")
+
+
+class Problem(BaseModel):
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[str] = []
+
+
+class ProblemError(Exception):
+    """Raised by a route to answer with a problem."""
+
+    def __init__(self, status: int, detail: str, errors: list[str] | None = None, headers: dict | None = None):
+        super().__init__(detail)
+        self.status, self.detail, self.errors, self.headers = status, detail, errors or [], headers
+
+
+def problem_response(request: Request, status: int, detail: str, errors: list[str] | None = None,
+                     headers: dict | None = None) -> JSONResponse:
+    body = Problem(title=HTTPStatus(status).phrase, status=status, detail=detail, instance=request.url.path,
+                   errors=errors or [])
+    return JSONResponse(body.model_dump(), status_code=status, media_type=MEDIA_TYPE, headers=headers)
+
+
+def _field_path(loc: tuple) -> str:
+    """('body', 'payments', 0, 'amount') -> 'payments[0].amount'."""
+    text = ""
+    for part in loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text or str(loc[0] if loc else "request")
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError):
+        return problem_response(request, exc.status, exc.detail, exc.errors, exc.headers)
+
+    @app.exception_handler(NotFound)
+    async def _not_found(request: Request, exc: NotFound):
+        return problem_response(request, 404, str(exc))
+
+    @app.exception_handler(ImportRejected)
+    async def _rejected(request: Request, exc: ImportRejected):
+        return problem_response(request, 422, f"{len(exc.problems)} problem(s), nothing was written", exc.problems)
+
+    @app.exception_handler(ScenarioRejected)
+    async def _scenario_rejected(request: Request, exc: ScenarioRejected):
+        return problem_response(request, 422, str(exc).splitlines()[0], list(getattr(exc, "problems", [])))
+
+    @app.exception_handler(ValueError)
+    async def _refused(request: Request, exc: ValueError):
+        return problem_response(request, 422, str(exc), [str(exc)])
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        errors = [f"{_field_path(tuple(e['loc']))}: {e['msg']}" for e in exc.errors()]
+        return problem_response(request, 422, "the request was refused, nothing was written", errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        return problem_response(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.error("request failed", path=request.url.path, error=type(exc).__name__)
+        return problem_response(request, 500, "relance could not answer; the error is in its log")
+
+
+def documented(*statuses: int) -> dict:
+    """The OpenAPI `responses` of a route's problems, so a client (and schemathesis) knows them."""
+    return {status: {"model": Problem, "content": {MEDIA_TYPE: {}}, "description": HTTPStatus(status).phrase}
+            for status in statuses}

@@ -1,0 +1,52 @@
+"""The API in-process over httpx's ASGI transport, on the test stack's database, Temporal test server
+and local SES (the same pieces the CLI tests use), with one organisation key per test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+import httpx
+import pytest
+
+from relance import apikeys
+from relance.api.app import create_app
+from relance.api.services import Services
+
+
+@dataclass
+class Api:
+    http: httpx.AsyncClient
+    stack: object
+    key: str
+
+    def auth(self, key: str | None = None) -> dict:
+        return {"Authorization": f"Bearer {key or self.key}"}
+
+    async def get(self, path: str, key: str | None = None, **kwargs) -> httpx.Response:
+        return await self.http.get(path, headers=self.auth(key), **kwargs)
+
+    async def post(self, path: str, json=None, key: str | None = None, headers: dict | None = None,
+                   **kwargs) -> httpx.Response:
+        return await self.http.post(path, json=json, headers={**self.auth(key), **(headers or {})}, **kwargs)
+
+    async def put(self, path: str, json=None, key: str | None = None, headers: dict | None = None) -> httpx.Response:
+        return await self.http.put(path, json=json, headers={**self.auth(key), **(headers or {})})
+
+    async def key_for(self, slug: str | None) -> str:
+        return (await apikeys.create_key(self.stack.db, slug, "test", datetime.now(UTC)))[1]
+
+
+@pytest.fixture
+async def api(stack, settings):
+    """`api.key` opens the stack's organisation (loaded with the default scenario, no invoice yet)."""
+    await stack.load(stack.org())
+    app = create_app(replace(settings, task_queue=stack.task_queue))
+    app.state.services = Services(app_settings := replace(settings, task_queue=stack.task_queue), stack.db,
+                                  stack.mailer, _client=stack.client)
+    assert app_settings.task_queue == stack.task_queue
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://relance.test") as http:
+        helper = Api(http, stack, "")
+        helper.key = await helper.key_for(stack.slug)
+        yield helper
