@@ -36,7 +36,7 @@ class IdempotencyMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in METHODS:
             return await self.app(scope, receive, send)
-        request = Request(scope)
+        request = Request(scope, receive)
         idem_key = request.headers.get(HEADER)
         if idem_key is None:
             return await self.app(scope, receive, send)

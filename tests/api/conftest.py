@@ -3,11 +3,13 @@ and local SES (the same pieces the CLI tests use), with one organisation key per
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import httpx
 import pytest
+from temporalio.client import Client
 
 from relance import apikeys
 from relance.api.app import create_app
@@ -37,16 +39,31 @@ class Api:
         return (await apikeys.create_key(self.stack.db, slug, "test", datetime.now(UTC)))[1]
 
 
-@pytest.fixture
-async def api(stack, settings):
+@asynccontextmanager
+async def serving(stack, settings, client: Client):
     """`api.key` opens the stack's organisation (loaded with the default scenario, no invoice yet)."""
     await stack.load(stack.org())
-    app = create_app(replace(settings, task_queue=stack.task_queue))
-    app.state.services = Services(app_settings := replace(settings, task_queue=stack.task_queue), stack.db,
-                                  stack.mailer, _client=stack.client)
-    assert app_settings.task_queue == stack.task_queue
+    app_settings = replace(settings, task_queue=stack.task_queue)
+    app = create_app(app_settings)
+    app.state.services = Services(app_settings, stack.db, stack.mailer, _client=client)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://relance.test") as http:
         helper = Api(http, stack, "")
         helper.key = await helper.key_for(stack.slug)
+        yield helper
+
+
+@pytest.fixture
+async def api(stack, settings):
+    """On the time-skipping test server (which has no Schedules: imports that make them need `dev_api`)."""
+    async with serving(stack, settings, stack.client) as helper:
+        yield helper
+
+
+@pytest.fixture
+async def dev_api(stack, settings, dev_stack):
+    """On the real dev server, with a worker: imports create the nightly Schedules there."""
+    client, task_queue, _ = dev_stack
+    stack.task_queue = task_queue
+    async with serving(stack, settings, client) as helper:
         yield helper

@@ -64,12 +64,13 @@ async def test_cancelling_reminders_stops_the_run_with_who_and_why(api):
 
 async def test_preview_forecast_and_activation_answer_for_the_organisation(api):
     stack = api.stack
-    await stack.load(stack.org(invoices=[f.invoice(due="today+20")]))
+    await stack.mailer.verify(f.SENDER)
+    await stack.load(stack.org(invoices=[f.invoice(due="today+20"), f.invoice("F-2", due="today-5")]))
     preview = await api.get("/v1/invoices/F-1/preview")
     assert [s["label"] for s in preview.json()] == [
         "Rappel", "Première relance", "Deuxième relance", "Appel"]
     assert preview.json()[0]["subject"] == "Rappel facture F-1"
     forecast = await api.get("/v1/forecast", params={"days": 60})
-    assert forecast.status_code == 200 and {line["invoice"] for line in forecast.json()} == {"F-1"}
+    assert forecast.status_code == 200 and {line["invoice"] for line in forecast.json()} == {"F-2"}
     off = await api.put("/v1/dunning", {"enabled": False})
     assert off.json() == {"enabled": False, "resumed": 0}
