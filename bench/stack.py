@@ -43,6 +43,7 @@ class BenchStack:
             "RELANCE_SES_ENDPOINT": f"http://127.0.0.1:{free_port()}",
             "RELANCE_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
             "RELANCE_TEMPORAL_UI_PORT": str(free_port()),
+            "RELANCE_API_PORT": str(free_port()),
             "RELANCE_TASK_QUEUE": "relance-bench",
             "RELANCE_LOG_FORMAT": "json",
         })

@@ -23,6 +23,7 @@ def test_up_brings_the_stack_and_the_demo_and_resumes_without_duplicates(tmp_pat
         "RELANCE_SES_ENDPOINT": f"http://127.0.0.1:{free_port()}",
         "RELANCE_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}",
         "RELANCE_TEMPORAL_UI_PORT": str(free_port()),
+        "RELANCE_API_PORT": str(free_port()),
     }
     first = up(env)
     assert first.returncode == 0, first.stdout + first.stderr
@@ -35,6 +36,7 @@ def test_up_brings_the_stack_and_the_demo_and_resumes_without_duplicates(tmp_pat
     assert "2 renewal notice(s)" in out and "no_recipient" in out
     assert "6 email(s) accepted" in out  # 5 reminders (one customer has no address at all) and 1 notice
     assert f"Temporal UI   http://127.0.0.1:{env['RELANCE_TEMPORAL_UI_PORT']}" in out
+    assert f"HTTP API      http://127.0.0.1:{env['RELANCE_API_PORT']} (ready)" in out
 
     second = up(env)
     assert second.returncode == 0, second.stdout + second.stderr
@@ -61,6 +63,7 @@ def test_ctrl_c_or_sigterm_stops_every_process_it_started(tmp_path, stop_signal)
         "RELANCE_SES_ENDPOINT": f"http://127.0.0.1:{ports['ses']}",
         "RELANCE_TEMPORAL_ADDRESS": f"127.0.0.1:{ports['temporal']}",
         "RELANCE_TEMPORAL_UI_PORT": str(ports["ui"]),
+        "RELANCE_API_PORT": str(free_port()),
     }
     process = subprocess.Popen([sys.executable, "-m", "relance.cli", "up", "--no-demo"], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

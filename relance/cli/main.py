@@ -345,6 +345,8 @@ async def _print_summary(settings: Settings, stack, db: Database) -> None:
         "   (filter: RelanceOrganisation = \"demo\")")
     say(f"  Temporal      {settings.temporal_address}, namespace {settings.temporal_namespace}, "
         f"task queue {settings.task_queue}")
+    ready = "ready" if await _answers(f"{stack.api_url}/readyz") else f"not ready: see {stack.logs}/api.log"
+    say(f"  HTTP API      {stack.api_url} ({ready})   docs: {stack.api_url}/docs; a key: `relance apikey create demo`")
     say(f"  PostgreSQL    {settings.database_url}")
     say(f"  SES (local)   {settings.ses_endpoint}: {len(sent_messages(settings.ses_endpoint))} email(s) accepted"
         " so far; `relance mail` lists them")
@@ -358,6 +360,22 @@ async def _print_summary(settings: Settings, stack, db: Database) -> None:
         say(f"  {notice.workflow_id:32} {notice.state:8}" + (f"  {notice.outcome}" if notice.outcome else "")
             + (f" ({notice.reason})" if notice.reason else "")
             + (f" → {notice.recipient}" if notice.recipient else ""))
+
+
+async def _answers(url: str, wait_seconds: float = 30) -> bool:
+    """Whether the URL answers 200 within the wait (a service just started takes a moment)."""
+    import httpx
+
+    deadline = wallclock.monotonic() + wait_seconds
+    async with httpx.AsyncClient(timeout=2) as http:
+        while wallclock.monotonic() < deadline:
+            try:
+                if (await http.get(url)).status_code == 200:
+                    return True
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.3)
+    return False
 
 
 # --- parser -------------------------------------------------------------------------------------

@@ -29,6 +29,7 @@ class LocalStack:
     temporal: LocalTemporal = field(init=False)
     _worker: subprocess.Popen | None = field(default=None, init=False)
     _codec: subprocess.Popen | None = field(default=None, init=False)
+    _api: subprocess.Popen | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         home, s = self.settings.home, self.settings
@@ -53,11 +54,17 @@ class LocalStack:
 
     def start_worker(self) -> None:
         self._worker = process.spawn([sys.executable, "-m", "relance.cli", "worker"], self.logs / "worker.log")
+        self._api = process.spawn([sys.executable, "-m", "relance.cli", "api"], self.logs / "api.log")
         if self.codec_endpoint:
             self._codec = process.spawn([sys.executable, "-m", "relance.cli", "codec-server"], self.logs / "codec.log")
 
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.settings.api_host}:{self.settings.api_port}"
+
     def stop(self) -> None:
         """Stop in reverse order; each one is tried even if another fails."""
+        process.stop(self._api)
         process.stop(self._worker)
         process.stop(self._codec)
         for service in (self.temporal, self.ses, self.postgres):
