@@ -20,3 +20,12 @@ def test_bench_runs_once_with_a_tiny_n(tmp_path):
     for name, figure in figures.items():
         assert figure["samples"], name
         assert all(figure[key] > 0 for key in ("median", "min", "max")), name
+
+
+def test_the_api_latency_bench_runs_once_with_a_tiny_n(tmp_path):
+    out = tmp_path / "api.json"
+    subprocess.run([sys.executable, "-m", "bench.api_latency", "--n", "5", "--concurrency", "2", "--out", str(out)],
+                   cwd=PROJECT_ROOT, check=True, capture_output=True, timeout=300)
+    figures = json.loads(out.read_text())
+    assert set(figures) == {"invoice_creation_sequential", "invoice_creation_2_in_flight"}
+    assert all(f["n"] == 5 and 0 < f["p50_ms"] <= f["p95_ms"] <= f["max_ms"] for f in figures.values())
