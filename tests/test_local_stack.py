@@ -2,6 +2,7 @@
 running it again resumes from the persisted state without duplicating anything."""
 
 import os
+import re
 import subprocess
 import sys
 
@@ -31,7 +32,7 @@ def test_up_brings_the_stack_and_the_demo_and_resumes_without_duplicates(tmp_pat
     assert "started 6 run(s) at invoice creation" in out  # paid, in payment, do-not-remind, schedule: none
     assert "6 dunning run(s)" in out
     # monthly and settled contracts are left out; of the two notices due, one has no address
-    assert "renewals demo: 2 notice(s) due, 2 notice(s) started" in out
+    assert "renewals demo: 2 notice(s) due, 2 notice(s) started (run renewal-inspection-run:demo-" in out
     assert "2 renewal notice(s)" in out and "no_recipient" in out
     assert "6 email(s) accepted" in out  # 5 reminders (one customer has no address at all) and 1 notice
     assert f"Temporal UI   http://127.0.0.1:{env['RELANCE_TEMPORAL_UI_PORT']}" in out
@@ -40,9 +41,14 @@ def test_up_brings_the_stack_and_the_demo_and_resumes_without_duplicates(tmp_pat
     assert second.returncode == 0, second.stdout + second.stderr
     assert "demo data already loaded (organisation demo): not imported again" in second.stdout
     assert "imported 1 organisation(s)" not in second.stdout
-    assert "0 run(s) started" in second.stdout
+    # The nightly jobs already ran today: shown, not run again, so the workflow list does not grow.
+    [sweep_run] = re.findall(r"run (dunning-sweep-run:demo-\S+) of Schedule dunning-sweep:demo", out)
+    assert "sweep demo: already run today at" in second.stdout
+    assert f"({sweep_run} of Schedule dunning-sweep:demo): 0 overdue invoice(s) without a run" in second.stdout
+    assert "renewals demo: already run today at" in second.stdout
     assert "6 dunning run(s)" in second.stdout
-    assert "renewals demo: 2 notice(s) due, 0 notice(s) started" in second.stdout
+    # One numbering: the summary names a run's step as the UI and `relance show` do.
+    assert re.search(r"dunning:demo:F2026-0001 +waiting at step 4\. Deuxième relance, next at", out), out
     assert "0 email(s) accepted" in second.stdout  # nothing sent twice
     assert (tmp_path / "home" / "temporal.db").exists() and (tmp_path / "home" / "postgres").exists()
 
