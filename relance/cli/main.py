@@ -275,13 +275,13 @@ def _as_text(body: str) -> str:
 
 async def _load_demo_once(settings: Settings, client: Client, db: Database) -> None:
     """The demo is imported the first time only: a later `relance up` keeps what a person changed
-    (a scenario made with the wizard, a cancelled run). Its senders are verified at every start, as
-    the local SES endpoint forgets them when it stops."""
+    (a scenario made with the wizard, a cancelled run). Its dunning senders are verified at every
+    start, as the local SES endpoint forgets them when it stops; the renewals sender is left
+    unverified on purpose, so the demo has a blocked notice to look at and cancel."""
     raw = read_file(DEMO_FILE)
     mailer = SesMailer(settings)
     for org in raw["organisations"]:
-        for user in org.get("users", []):
-            await mailer.verify(user["email"])
+        await mailer.verify(org["dunning"]["sender"])
     slugs = [org["slug"] for org in raw["organisations"]]
     async with db.session() as session:
         loaded = (await session.exec(select(Organisation.slug).where(Organisation.slug.in_(slugs)))).all()

@@ -53,7 +53,7 @@ async def forecast(db: Database, progress_of: Callable[[str], Awaitable[RunProgr
         previous = None
         if progress.previous_position is not None:
             previous = timing.Progress(progress.previous_position, progress.previous_done_at,
-                                       timedelta(seconds=progress.previous_delay_seconds))
+                                       progress.previous_ideal_at)
         steps = timing.upcoming(progress.plan, progress.index, now, previous, progress.next_at, horizon)
         lines += await _lines(db, org_slug, number, progress.plan, steps, "running")
 
