@@ -18,15 +18,13 @@ What the harness provides, so a block reads as a person types it:
   not started by `relance up` yet; when it is, set both here from the stack's settings.
 """
 
-import os
 import re
 import signal
 import subprocess
-import sys
 import sysconfig
 from pathlib import Path
 
-from tests.conftest import free_port
+from tests.conftest import local_stack_env, start_up
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKER = "<!-- readme-test -->"
@@ -44,27 +42,11 @@ def test_every_marker_is_on_a_shell_block():
 
 
 def test_the_readme_shell_blocks_run_in_order_against_the_local_stack(tmp_path):
-    home = tmp_path / ".relance"
     (tmp_path / "relance").symlink_to(ROOT / "relance")
-    temporal = f"127.0.0.1:{free_port()}"
-    env = {
-        **os.environ,
-        "RELANCE_HOME": str(home),
-        "RELANCE_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/relance",
-        "RELANCE_SES_ENDPOINT": f"http://127.0.0.1:{free_port()}",
-        "RELANCE_TEMPORAL_ADDRESS": temporal,
-        "RELANCE_TEMPORAL_UI_PORT": str(free_port()),
-        "TEMPORAL_ADDRESS": temporal,
-    }
-    stack = subprocess.Popen([sys.executable, "-m", "relance.cli", "up"], env=env, cwd=tmp_path,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = local_stack_env(tmp_path / ".relance")
+    env["TEMPORAL_ADDRESS"] = env["RELANCE_TEMPORAL_ADDRESS"]
+    stack = start_up(env, cwd=tmp_path)
     try:
-        started = []
-        for line in stack.stdout:
-            started.append(line)
-            if "Press Ctrl-C" in line:
-                break
-        assert any("relance is up" in line for line in started), "".join(started)
         scripts = sysconfig.get_path("scripts") + "/"
         for block in runnable_blocks((ROOT / "README.md").read_text(encoding="utf-8")):
             script = block.replace(".venv/bin/", scripts)
