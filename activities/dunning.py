@@ -41,7 +41,7 @@ from relance.email.mailer import OutgoingEmail, SesMailer
 from relance.email.sending import SendResult, SendStatus, send_once
 from relance.nightly import SweepInput, SweepResult
 from relance.scenario import timing
-from relance.scenario.plan import PlannedStep, RunState, StepOutcome, StepStatus
+from relance.scenario.plan import PlannedStep, RunState, StepOutcome, StepStatus, step_number
 from relance.tasks import create_task_once
 
 log = structlog.get_logger("relance.dunning")
@@ -161,7 +161,7 @@ class DunningActivities:
         await _decide(session, inp, RunState.WAITING, kind="email", outcome="not_sent", reason=composition.reason,
                       idem_key=_email_key(inp), subject=composition.detail)
         log.warning("reminder not sent", reason=composition.reason, org=inp.org_slug,
-                    invoice=inp.invoice_number, step=inp.position)
+                    invoice=inp.invoice_number, step=step_number(inp.position))
         return StepOutcome(StepStatus.DONE, composition.reason)
 
     async def _deliver(self, inp: StepInput, file: repository.InvoiceFile, email: OutgoingEmail) -> StepOutcome:
@@ -179,7 +179,7 @@ class DunningActivities:
                 return await _prior_outcome(session, inp, result)
         activity.metric_meter().create_counter(
             "relance_reminders_sent", "Reminder emails accepted by SES").add(1, {"org": inp.org_slug})
-        log.info("reminder sent", org=inp.org_slug, invoice=inp.invoice_number, step=inp.position,
+        log.info("reminder sent", org=inp.org_slug, invoice=inp.invoice_number, step=step_number(inp.position),
                  message_id=result.message_id)
         return StepOutcome(StepStatus.DONE, None, email.to, result.message_id)
 
@@ -261,7 +261,7 @@ async def _create_task(session: AsyncSession, inp: StepInput, file: repository.I
         assignee_user_id=step.task_assignee_user_id or file.org.default_sender_user_id,
         workflow_id=inp.workflow_id, now=inp.now)
     await _decide(session, inp, RunState.WAITING, kind="action", outcome="created", idem_key=key, subject=title)
-    log.info("task created", org=inp.org_slug, invoice=inp.invoice_number, step=inp.position)
+    log.info("task created", org=inp.org_slug, invoice=inp.invoice_number, step=step_number(inp.position))
     return StepOutcome(StepStatus.DONE)
 
 
@@ -278,7 +278,7 @@ async def _blocked(session: AsyncSession, inp: StepInput, sender: str | None, de
     await _decide(session, inp, RunState.BLOCKED, kind="email", outcome="not_sent",
                   reason=NotSentReason.SENDER_NOT_VERIFIED, sender=sender)
     log.warning("reminder held: sender not verified", org=inp.org_slug, invoice=inp.invoice_number,
-                step=inp.position)
+                step=step_number(inp.position))
     return StepOutcome(StepStatus.BLOCKED, detail)
 
 
@@ -304,7 +304,7 @@ async def _prior_outcome(session: AsyncSession, inp: StepInput, prior: SendResul
     and the row left it uncertain there, and it is never resent. The timeline says so once."""
     if prior.status == SendStatus.UNCERTAIN:
         log.warning("delivery uncertain, not resending", org=inp.org_slug, invoice=inp.invoice_number,
-                    step=inp.position)
+                    step=step_number(inp.position))
     # The earlier attempt may have died before its timeline row and the run's state.
     await session.exec(_DECIDED, params={**_event_params(
         inp.workflow_id, inp.position, kind="email", outcome=prior.status.value, reason=prior.reason,

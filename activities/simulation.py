@@ -17,7 +17,7 @@ from relance.email.mailer import SesMailer
 from relance.email.recipient import Recipient
 from relance.email.sending import SendStatus, send_once
 from relance.scenario.email import compose_step
-from relance.scenario.plan import PlannedStep
+from relance.scenario.plan import PlannedStep, step_number
 from relance.scenario.steps import scenario_steps
 from relance.simulation.types import SimulateStepInput, SimulationInput, SimulationPlan, StepReport
 
@@ -70,7 +70,7 @@ class SimulationActivities:
         if result.status == SendStatus.SENDER_REFUSED:
             return StepReport(step.position, step.kind, step.label, "not_sent",
                               f"{result.reason}: {composed.email.sender_address} is not a verified SES identity")
-        log.info("simulation email sent", org=org.slug, step=step.position, message_id=result.message_id,
+        log.info("simulation email sent", org=org.slug, step=step_number(step.position), message_id=result.message_id,
                  again=not result.fresh)
         detail = composed.email.subject if result.status == SendStatus.SENT else f"{result.status}: {result.reason}"
         return StepReport(step.position, step.kind, step.label, result.status.value, detail, result.message_id)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import sysconfig
 import uuid
 from dataclasses import dataclass
@@ -48,6 +50,37 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def local_stack_env(home, ports: dict[str, int] | None = None) -> dict[str, str]:
+    """The environment of a `relance up` of its own: state under `home`, services on free ports
+    (`ports`: pg, ses, temporal, ui, api)."""
+    ports = {name: free_port() for name in ("pg", "ses", "temporal", "ui", "api")} | (ports or {})
+    return {
+        **os.environ,
+        "RELANCE_HOME": str(home),
+        "RELANCE_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:{ports['pg']}/relance",
+        "RELANCE_SES_ENDPOINT": f"http://127.0.0.1:{ports['ses']}",
+        "RELANCE_TEMPORAL_ADDRESS": f"127.0.0.1:{ports['temporal']}",
+        "RELANCE_TEMPORAL_UI_PORT": str(ports["ui"]),
+        "RELANCE_API_PORT": str(ports["api"]),
+    }
+
+
+def start_up(env: dict[str, str], *args: str, cwd=None) -> subprocess.Popen:
+    """`relance up` in the background, returned once it has printed its summary and waits for Ctrl-C."""
+    process = subprocess.Popen([sys.executable, "-m", "relance.cli", "up", *args], env=env, cwd=cwd,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines = []
+    for line in process.stdout:
+        lines.append(line)
+        if "Press Ctrl-C" in line:
+            break
+    if not any("relance is up" in line for line in lines):
+        process.terminate()  # it stops what it started
+        process.wait(timeout=60)
+        raise AssertionError("relance up did not come up:\n" + "".join(lines))
+    return process
 
 
 @pytest.fixture(scope="session")

@@ -40,7 +40,7 @@ async def until(condition):
 
 
 async def test_import_sweep_show_pay_cancel(dev_stack, mailer, ses_endpoint, tmp_path):
-    _, task_queue, env = dev_stack
+    client, task_queue, env = dev_stack
     slug = f"cli-{task_queue[-8:]}"
     await mailer.verify(f.SENDER)
     data = {"organisations": [f.org(slug=slug, invoices=[f.invoice("F-1"), f.invoice("F-2")])]}
@@ -54,6 +54,12 @@ async def test_import_sweep_show_pay_cancel(dev_stack, mailer, ses_endpoint, tmp
     swept = await relance(env, "sweep", "--org", slug)
     assert f"sweep {slug}: 2 overdue invoice(s) without a run, 2 run(s) started" in swept.stdout, swept.stderr
     await until(lambda: len(sent_messages(ses_endpoint)) == 2)
+    # The sweep is a run of the nightly Schedule itself, in its "Recent runs", not a workflow beside it.
+    assert f"of Schedule dunning-sweep:{slug})" in swept.stdout
+    again = await relance(env, "sweep", "--org", slug)
+    assert f"sweep {slug}: 0 overdue invoice(s) without a run, 0 run(s) started" in again.stdout, again.stderr
+    recent = (await client.get_schedule_handle(f"dunning-sweep:{slug}").describe()).info.recent_actions
+    assert [a.action.workflow_id in swept.stdout + again.stdout for a in recent] == [True, True]
 
     shown = await relance(env, "show", slug, "F-1")
     assert "email sent → billing@dupont.example.org" in shown.stdout, shown.stdout
@@ -122,7 +128,7 @@ async def test_scenario_authoring_commands(dev_stack, mailer, ses_endpoint, tmp_
     scenario["steps"][0]["template"] = "missing"
     (tmp_path / "bad.yaml").write_text(yaml.safe_dump(scenario, allow_unicode=True), encoding="utf-8")
     checked = await relance(env, "scenario", "validate", slug, str(tmp_path / "bad.yaml"))
-    assert checked.returncode == 1 and "step 0 'Première relance' › template: unknown template" in checked.stdout
+    assert checked.returncode == 1 and "step 1 'Première relance' › template: unknown template" in checked.stdout
     refused = await relance(env, "scenario", "apply", slug, str(tmp_path / "bad.yaml"))
     assert refused.returncode == 2 and "nothing applied" in refused.stderr
 
@@ -135,7 +141,7 @@ async def test_scenario_authoring_commands(dev_stack, mailer, ses_endpoint, tmp_
     started = await relance(env, "simulate", "start", slug, "--as", f.SENDER)
     assert "simulation" in started.stdout, started.stderr
     step = await relance(env, "simulate", "next", slug, "--as", f.SENDER)
-    assert "step 0 Première relance (email): sent" in step.stdout, step.stderr
+    assert "step 1. Première relance (email): sent" in step.stdout, step.stderr
     assert sent_messages(ses_endpoint)[-1]["destinations"]["to"] == [f.SENDER]
     stopped = await relance(env, "simulate", "stop", slug, "--as", f.SENDER)
     assert "simulation stopped" in stopped.stdout

@@ -45,7 +45,7 @@ def steps_with(extra: list) -> list:
         (lambda o: o.update(timezone="Europe/Atlantis"), "timezone: Value error, unknown time zone"),
         (lambda o: o["invoices"].append(f.invoice(due="31/12/2026")), "invoices[0] 'F-1' › due_date"),
         (lambda o: o["scenarios"][0]["steps"].append({"kind": "email", "label": "X", "template": "nope"}),
-         "step 6 'X' › template: unknown template 'nope'"),
+         "step 7 'X' › template: unknown template 'nope'"),
         (lambda o: o["dunning"].update(sender="ghost@example.com"), "dunning.sender: 'ghost@example.com'"),
         (lambda o: o.update(contracts=[f.contract(account="NOPE")]),
          "contract 'CT-1' › account: unknown account 'NOPE'"),

@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from relance.temporal.registration import Registration, WorkerDeps
     from workflows.nightly import run_nightly_job
     from workflows.scenario_walk import DurableClock, ScenarioWalk
-    from workflows.versions import email_queue_of_this_run, follows, missing_search_attributes
+    from workflows.versions import email_queue_of_this_run, follows, missing_search_attributes, step_numbering
 
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
@@ -73,7 +73,8 @@ class InvoiceDunningWorkflow:
         if identity:
             workflow.upsert_search_attributes(identity)
         self._walk = ScenarioWalk(plan, self._do_step, self._clock,
-                                  headline=f"Invoice **{plan.invoice_number}** · {plan.scenario_name}")
+                                  headline=f"Invoice **{plan.invoice_number}** · {plan.scenario_name}",
+                                  first_number=step_numbering(self._revision))
         end = await self._walk.walk()
         return await self._finish(ExitReason(end.reason), end.detail, end.steps_done)
 
@@ -86,7 +87,9 @@ class InvoiceDunningWorkflow:
                       step.position, workflow.now()),
             task_queue=email_queue_of_this_run(self._revision),
             start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY,
-            summary=f"Step {step.position}: {step.label} ({step.kind})",
+            # Fixed when scheduled, so it says what the activity will do whatever the step turns out
+            # to be; what it did is in the result and the run's current details.
+            summary=f"Check the invoice, then step {self._walk.step_name(index)} ({step.kind})",
         )
 
     async def _check_invoice(self) -> ExitReason | None:

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         StepOutcome,
         StepStatus,
         WalkExit,
+        step_name,
     )
     from relance.temporal import search_attributes as sa
 
@@ -116,17 +117,24 @@ class ScenarioWalk:
     activity) do it, retries held and blocked steps, and keeps the run's published state in step."""
 
     def __init__(self, plan: ScenarioPlan, do_step: DoStep, clock: DurableClock | OnDemandClock, *,
-                 headline: str, publish_search_attributes: bool = True):
+                 headline: str, publish_search_attributes: bool = True, first_number: int = 1):
         self.plan = plan
         self.clock = clock
         self._do_step = do_step
         self._headline = headline
         self._publishes = publish_search_attributes
+        self._first_number = first_number  # workflows/versions.py step_numbering
+        self._last: str | None = None  # what the last step did, for the current details
         self.state = RunState.STARTING
         self.position: int | None = None  # index in plan.steps of the step waited for or done last
         self.next_at: datetime | None = None
         self.previous: timing.Progress | None = None
         self.emails_sent = 0
+
+    def step_name(self, index: int) -> str:
+        """The step as every surface names it ("4. Deuxième relance", relance.scenario.plan)."""
+        step = self.plan.steps[index]
+        return step_name(step.position, step.label, self._first_number)
 
     async def walk(self) -> WalkEnd:
         steps_done = 0
@@ -171,10 +179,11 @@ class ScenarioWalk:
         at = self._when(index)
         while True:
             self._publish(RunState.WAITING, index, at)
-            exit_now = await self.clock.wait(self, at, f"step {step.position}: {step.label}")
+            exit_now = await self.clock.wait(self, at, f"step {self.step_name(index)}")
             if exit_now is not None:
                 return exit_now
             outcome = await self._do_step(index, step)
+            self._last = f"step **{self.step_name(index)}** {self._what_it_did(step.kind, outcome)}"
             if outcome.status not in (StepStatus.HELD, StepStatus.BLOCKED):
                 if outcome.status == StepStatus.DONE and step.kind == "email" and outcome.message_id:
                     self.emails_sent += 1
@@ -192,6 +201,17 @@ class ScenarioWalk:
                 return exit_now
             at = timing.send_time(self.plan, index, workflow.now(), workflow.now())
 
+    @staticmethod
+    def _what_it_did(kind: str, outcome: StepOutcome) -> str:
+        """The outcome in words: an activity's summary is fixed when it is scheduled, so the details
+        say what the step turned out to do (sent, not sent and why, skipped, held...)."""
+        if outcome.status == StepStatus.DONE:
+            done = "sent" if kind == "email" and outcome.message_id else ("done" if kind != "email" else "not sent")
+            return done + (f" ({outcome.reason})" if outcome.reason else "")
+        if outcome.status == StepStatus.EXIT:
+            return f"not done: the run ends ({outcome.reason})"
+        return f"{outcome.status}" + (f" ({outcome.reason})" if outcome.reason else "")
+
     def _publish(self, state: RunState, index: int | None, next_at: datetime | None, note: str | None = None,
                  exit_reason: str | None = None) -> None:
         """Keep the query, the search attributes and the UI's current details in step."""
@@ -200,7 +220,7 @@ class ScenarioWalk:
         if not changed:
             return
         step = self.plan.steps[index] if index is not None else None
-        step_name = f"{step.position}. {step.label}" if step else ""
+        step_name = self.step_name(index) if step else ""
         if self._publishes:
             workflow.upsert_search_attributes([
                 sa.STATE.value_set(state),
@@ -219,4 +239,5 @@ class ScenarioWalk:
             RunState.BLOCKED: f"Blocked at step **{step_name}**: {note}; next try{when}",
             RunState.ENDED: f"Ended: {note}",
         }.get(state, state.value)
-        workflow.set_current_details(f"{self._headline}\n\n{what}")
+        last = f"\n\nLast: {self._last}" if self._last else ""
+        workflow.set_current_details(f"{self._headline}\n\n{what}{last}")

@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from relance.temporal.registration import Registration, WorkerDeps
     from workflows.scenario_walk import OnDemandClock, ScenarioWalk
-    from workflows.versions import email_queue_of_this_run, follows
+    from workflows.versions import email_queue_of_this_run, follows, step_numbering
 
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
 # A forgotten simulation ends by itself.
@@ -53,13 +53,14 @@ class ScenarioSimulationWorkflow:
                     SimulationActivities.simulate_step,
                     SimulateStepInput(inp.org_slug, inp.scenario_id, step.position, inp.user_email, workflow.now()),
                     task_queue=email_queue_of_this_run(inp.revision), start_to_close_timeout=ACTIVITY_TIMEOUT,
-                    summary=f"Simulate {step.position}. {step.label}")
+                    summary=f"Simulate step {walk.step_name(index)}")
             self._reports.append(report)
             return StepOutcome(StepStatus.DONE, message_id=report.message_id)
 
         walk = ScenarioWalk(plan, do_step, self._clock,
                             headline=f"Simulation of **{plan.scenario_name}** (each step on `execute_next`)",
-                            publish_search_attributes=follows("simulation-walk-state", inp.revision))
+                            publish_search_attributes=follows("simulation-walk-state", inp.revision),
+                            first_number=step_numbering(inp.revision))
         end = await walk.walk()
         walk.ended(f"{end.reason} after {len(self._reports)} step(s)",
                    end.reason if follows("ended-truthfully", inp.revision) else None)

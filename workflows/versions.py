@@ -32,3 +32,9 @@ def missing_search_attributes(updates: list, revision: int) -> list:
         return updates
     present = workflow.info().typed_search_attributes
     return [update for update in updates if present.get(update.key) != update.value]
+
+
+def step_numbering(revision: int) -> int:
+    """The number of a scenario's first step in what the run shows (relance.scenario.plan.step_number):
+    1 as authored; runs started before keep the 0 their recorded search attributes say."""
+    return 1 if follows("authored-step-numbers", revision) else 0

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from relance.config import Settings
 from relance.importing.importer import read_file
+from relance.scenario.plan import step_name
 from relance.temporal.client import connect
 
 
@@ -96,7 +97,7 @@ async def preview(settings: Settings, args, with_db, say) -> int:
     steps = await with_db(settings, lambda db: preview_invoice(
         db, SesMailer(settings), args.org, args.invoice, datetime.now(UTC)))
     for s in steps:
-        say(f"{s.at:%Y-%m-%d %H:%M %Z}  step {s.position} {s.label} ({s.kind})")
+        say(f"{s.at:%Y-%m-%d %H:%M %Z}  step {step_name(s.position, s.label)} ({s.kind})")
         if s.not_sent:
             say(f"    not sent: {s.not_sent}")
         elif s.kind == "email":
@@ -121,7 +122,8 @@ async def simulate(settings: Settings, args, with_db, say) -> int:
         handle = await simulation_handle(client, db, args.org, args.user)
         if args.action == "next":
             r = await handle.execute_update(ScenarioSimulationWorkflow.execute_next)
-            say(f"step {r.position} {r.label} ({r.kind}): {r.outcome}" + (f" — {r.detail}" if r.detail else ""))
+            say(f"step {step_name(r.position, r.label)} ({r.kind}): {r.outcome}"
+                + (f" — {r.detail}" if r.detail else ""))
         elif args.action == "stop":
             await handle.signal(ScenarioSimulationWorkflow.stop)
             say("simulation stopped")
@@ -129,9 +131,9 @@ async def simulate(settings: Settings, args, with_db, say) -> int:
         if args.action == "show":
             say(f"simulation of {status.scenario_name}" + (" (stopped)" if status.stopped else ""))
             for r in status.reports:
-                say(f"  step {r.position} {r.label}: {r.outcome}" + (f" — {r.detail}" if r.detail else ""))
+                say(f"  step {step_name(r.position, r.label)}: {r.outcome}" + (f" — {r.detail}" if r.detail else ""))
         if status.next_position is not None and not status.stopped:
-            say(f"  next: step {status.next_position} {status.next_label}")
+            say(f"  next: step {step_name(status.next_position, status.next_label)}")
         return 0
 
     return await with_db(settings, work)

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from sqlmodel import select
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy
 
 from models import DunningRun, Organisation, RenewalNotice, RenewalSettings
 from relance import calendar, repository
@@ -25,8 +24,9 @@ from relance.config import Settings
 from relance.db import Database
 from relance.email.mailer import SesMailer
 from relance.importing.importer import ImportRejected, ImportReport, read_file
-from relance.nightly import SweepRequest, SweepResult
+from relance.nightly import SweepResult
 from relance.scenario.authoring import ScenarioRejected
+from relance.scenario.plan import step_name, step_number
 from relance.temporal.client import connect
 from starter.importing import import_and_start
 
@@ -72,40 +72,52 @@ async def cmd_import(settings: Settings, args) -> int:
 
 # --- sweep --------------------------------------------------------------------------------------
 
-async def run_sweep(settings: Settings, client: Client, db: Database, org_slugs: list[str] | None) -> None:
-    """What the nightly Schedules do, now: the dunning sweep of each organisation with dunning on, the
-    renewal inspection of each with renewals on (or both jobs for the organisations named)."""
-    from workflows.dunning import DunningSweepWorkflow
-    from workflows.renewal import RenewalInspectionWorkflow
+async def run_sweep(settings: Settings, client: Client, db: Database, org_slugs: list[str] | None, *,
+                    unless_run_today: bool = False) -> None:
+    """What the nightly Schedules do, now, by triggering them: the dunning sweep of each organisation
+    with dunning on, the renewal inspection of each with renewals on (or both jobs for the
+    organisations named). `relance up` passes `unless_run_today`: a job its Schedule already ran
+    today is shown, not run again, so starting the stack twice adds no run."""
+    from starter.schedule import renewal_inspection_now, sweep_now
 
+    orgs = select(Organisation.slug, Organisation.timezone)
     async with db.session() as session:
-        dunning = org_slugs or list((await session.exec(
-            select(Organisation.slug).where(Organisation.dunning_enabled))).all())
-        renewals = org_slugs or list((await session.exec(
-            select(Organisation.slug).join(RenewalSettings, RenewalSettings.org_id == Organisation.id)
-            .where(RenewalSettings.enabled))).all())
-    for slug in dunning:
-        r = await _run_job(settings, client, DunningSweepWorkflow.run, slug, f"dunning-sweep-manual:{slug}",
-                           f"Manual dunning sweep of {slug}")
-        say(f"sweep {slug}: {r.examined} overdue invoice(s) without a run, {r.started} run(s) started")
-    for slug in renewals:
-        r = await _run_job(settings, client, RenewalInspectionWorkflow.run, slug, f"renewal-inspection-manual:{slug}",
-                           f"Manual renewal inspection of {slug}")
-        say(f"renewals {slug}: {r.examined} notice(s) due, {r.started} notice(s) started")
+        if org_slugs:
+            dunning = renewals = (await session.exec(orgs.where(Organisation.slug.in_(org_slugs)))).all()
+        else:
+            dunning = (await session.exec(orgs.where(Organisation.dunning_enabled))).all()
+            renewals = (await session.exec(orgs.join(RenewalSettings, RenewalSettings.org_id == Organisation.id)
+                                           .where(RenewalSettings.enabled))).all()
+    for slug, tz in dunning:
+        r, run = await _run_job(settings, client, slug, tz, sweep_now, unless_run_today)
+        say(_job_line(f"sweep {slug}", f"{r.examined} overdue invoice(s) without a run, {r.started} run(s) started",
+                      run, tz))
+    for slug, tz in renewals:
+        r, run = await _run_job(settings, client, slug, tz, renewal_inspection_now, unless_run_today)
+        say(_job_line(f"renewals {slug}", f"{r.examined} notice(s) due, {r.started} notice(s) started", run, tz))
 
 
-async def _run_job(settings: Settings, client: Client, run, slug: str, workflow_id: str, summary: str) -> SweepResult:
-    """Start one nightly job (or join the one running) and show its progress until it ends."""
-    handle = await client.start_workflow(
-        run, SweepRequest(slug), id=workflow_id, task_queue=settings.task_queue,
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING, static_summary=summary,
-    )
+async def _run_job(settings: Settings, client: Client, slug: str, tz: str, job_now, unless_run_today: bool):
+    """Trigger one nightly job's Schedule (or join its run) and show the run's progress until it ends."""
+    run = await job_now(client, slug, tz, settings.sweep_cron, settings.task_queue, unless_run_today=unless_run_today)
+    handle = client.get_workflow_handle(run.workflow_id, run_id=run.run_id, result_type=SweepResult)
     task = asyncio.create_task(handle.result())
     while not task.done():
         await asyncio.wait([task], timeout=1.0)
         if not task.done():
             say(f"  … {slug}: {await _sweep_progress(client, handle)}")
-    return task.result()
+    return task.result(), run
+
+
+def _job_line(job: str, figures: str, run, tz: str) -> str:
+    """What a nightly job examined and started, and which run of its Schedule did it."""
+    which = f"{run.workflow_id} of Schedule {run.schedule_id}"
+    if run.started_now:
+        return f"{job}: {figures} (run {which})"
+    if run.running:
+        return f"{job}: joined the run in progress ({which}): {figures}"
+    return (f"{job}: already run today at {calendar.in_zone(run.started_at, tz):%H:%M %z} ({which}): {figures}; "
+            "`relance sweep` runs it again")
 
 
 async def _sweep_progress(client: Client, handle) -> str:
@@ -146,17 +158,40 @@ async def cmd_show(settings: Settings, args) -> int:
     if run.exit_detail:
         say(f"  detail: {run.exit_detail}")
     if live is not None:
-        say(f"  now: {live.state} at step {live.step_position} ({live.step_label}), "
-            f"next at {local(live.next_at)}" if live.next_at else f"  now: {live.state}")
+        say(f"  now: {_status_line(live, report.timezone)}")
     elif report.live_error:
         say(f"  (live state unavailable: {report.live_error})")
     say("  timeline:")
     for e in report.events:
         who = f" → {e.recipient}" if e.recipient else ""
-        say(f"    {local(e.occurred_at)} step {'-' if e.step_position is None else e.step_position} "
+        say(f"    {local(e.occurred_at)} step {'-' if e.step_position is None else step_number(e.step_position)} "
             f"{e.kind} {e.outcome}{who}" + (f" ({e.reason})" if e.reason else "")
             + (f" [{e.provider_message_id}]" if e.provider_message_id else ""))
     return 0
+
+
+async def _live_state(client: Client, workflow_id: str, tz: str) -> str:
+    """What a running run is doing, as its RelanceStep and current details say it: "waiting at step
+    4. Deuxième relance, next at 2026-12-17 09:00 +0100" (`relance show` and the `up` summary)."""
+    from workflows.dunning import InvoiceDunningWorkflow
+
+    return _status_line(await client.get_workflow_handle(workflow_id).query(InvoiceDunningWorkflow.status), tz)
+
+
+def _status_line(status, tz: str) -> str:
+    if status.step_position is None:
+        return f"{status.state}"
+    line = f"{status.state} at step {step_name(status.step_position, status.step_label)}"
+    return line + (f", next at {calendar.in_zone(status.next_at, tz):%Y-%m-%d %H:%M %z}" if status.next_at else "")
+
+
+async def _run_line(client: Client, run: DunningRun, tz: str) -> str:
+    if run.ended_at:
+        return f"ended: {run.exit_reason}"
+    try:
+        return await _live_state(client, run.workflow_id, tz)
+    except Exception:  # the worker is not answering yet: the database's last decided step
+        return f"{run.state} (last decided: step {step_number(run.current_step)})"
 
 
 async def cmd_cancel(settings: Settings, args) -> int:
@@ -225,13 +260,13 @@ def _as_text(body: str) -> str:
 
 async def _load_demo_once(settings: Settings, client: Client, db: Database) -> None:
     """The demo is imported the first time only: a later `relance up` keeps what a person changed
-    (a scenario made with the wizard, a cancelled run). Its senders are verified at every start, as
-    the local SES endpoint forgets them when it stops."""
+    (a scenario made with the wizard, a cancelled run). Its dunning senders are verified at every
+    start, as the local SES endpoint forgets them when it stops; the renewals sender is left
+    unverified on purpose, so the demo has a blocked notice to look at and cancel."""
     raw = read_file(DEMO_FILE)
     mailer = SesMailer(settings)
     for org in raw["organisations"]:
-        for user in org.get("users", []):
-            await mailer.verify(user["email"])
+        await mailer.verify(org["dunning"]["sender"])
     slugs = [org["slug"] for org in raw["organisations"]]
     async with db.session() as session:
         loaded = (await session.exec(select(Organisation.slug).where(Organisation.slug.in_(slugs)))).all()
@@ -317,9 +352,9 @@ async def cmd_up(settings: Settings, args) -> int:
         try:
             if not args.no_demo:
                 await _load_demo_once(settings, client, db)
-            await run_sweep(settings, client, db, None)
+            await run_sweep(settings, client, db, None, unless_run_today=True)
             await asyncio.sleep(2)  # let the first steps go out before the summary
-            await _print_summary(settings, stack, db)
+            await _print_summary(settings, stack, client, db)
         finally:
             await db.close()
         if args.once:
@@ -334,11 +369,13 @@ async def cmd_up(settings: Settings, args) -> int:
     return 0
 
 
-async def _print_summary(settings: Settings, stack, db: Database) -> None:
+async def _print_summary(settings: Settings, stack, client: Client, db: Database) -> None:
     from relance.local.ses import sent_messages
 
     async with db.session() as session:
-        runs = (await session.exec(select(DunningRun).order_by(DunningRun.workflow_id))).all()
+        runs = (await session.exec(select(DunningRun, Organisation.timezone)
+                                   .join(Organisation, Organisation.id == DunningRun.org_id)
+                                   .order_by(DunningRun.workflow_id))).all()
         notices = (await session.exec(select(RenewalNotice).order_by(RenewalNotice.workflow_id))).all()
     say("\nrelance is up:")
     say(f"  Temporal UI   {stack.temporal.ui_url}/namespaces/{settings.temporal_namespace}/workflows"
@@ -352,9 +389,8 @@ async def _print_summary(settings: Settings, stack, db: Database) -> None:
         " so far; `relance mail` lists them")
     say(f"  logs          {stack.logs}/")
     say(f"\n{len(runs)} dunning run(s):")
-    for run in runs:
-        say(f"  {run.workflow_id:32} {run.state:8} step {run.current_step}"
-            + (f"  ended: {run.exit_reason}" if run.ended_at else ""))
+    for run, tz in runs:
+        say(f"  {run.workflow_id:32} {await _run_line(client, run, tz)}")
     say(f"\n{len(notices)} renewal notice(s):")
     for notice in notices:
         say(f"  {notice.workflow_id:32} {notice.state:8}" + (f"  {notice.outcome}" if notice.outcome else "")

@@ -17,6 +17,7 @@ from relance.dunning import repository, rules
 from relance.dunning.plans import build_plan
 from relance.dunning.types import RunProgress
 from relance.scenario import timing
+from relance.scenario.plan import step_name
 
 SWEEP_TIME = time(2, 0)  # the nightly Schedule's hour in the organisation's zone
 
@@ -52,7 +53,7 @@ async def forecast(db: Database, progress_of: Callable[[str], Awaitable[RunProgr
         previous = None
         if progress.previous_position is not None:
             previous = timing.Progress(progress.previous_position, progress.previous_done_at,
-                                       timedelta(seconds=progress.previous_delay_seconds))
+                                       progress.previous_ideal_at)
         steps = timing.upcoming(progress.plan, progress.index, now, previous, progress.next_at, horizon)
         lines += await _lines(db, org_slug, number, progress.plan, steps, "running")
 
@@ -73,6 +74,6 @@ async def _lines(db: Database, org_slug: str, number: str, plan, steps, source: 
         file = await repository.invoice_file(session, org_slug, number)
     recipient = rules.pick_recipient(file.invoice, file.account, file.contacts)
     return [ForecastLine(calendar.in_zone(at, plan.timezone), number, plan.customer_ref,
-                         f"{position}. {plan.steps[position].label}", plan.steps[position].kind,
+                         step_name(position, plan.steps[position].label), plan.steps[position].kind,
                          recipient.email if recipient and plan.steps[position].kind == "email" else None, source)
             for position, at in steps]

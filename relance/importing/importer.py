@@ -38,6 +38,7 @@ from relance.db import Database
 from relance.email.rendering import TemplateProblem, render, template_problems
 from relance.importing.format import ImportFile, InvoiceIn, OrganisationIn, ScenarioIn, TemplateIn
 from relance.scenario import predefined
+from relance.scenario.plan import step_number
 
 MAX_EMAIL_STEPS = 5
 NAME_FIELDS = ("slug", "number", "ref", "key", "email", "label")
@@ -126,7 +127,7 @@ def scenario_check(scenario: ScenarioIn, templates: set[str], users: set[str]) -
     if not 1 <= len(emails) <= MAX_EMAIL_STEPS:
         problems.append(f"{where} › steps: needs 1 to {MAX_EMAIL_STEPS} email steps, has {len(emails)}")
     for position, step in enumerate(scenario.steps):
-        at = f"{where} › step {position} {step.label!r}"
+        at = f"{where} › step {step_number(position)} {step.label!r}"
         if step.kind == "pause" and step.days is None:
             problems.append(f"{at} › days: a pause needs its number of days")
         if step.kind != "pause" and step.days is not None:

@@ -28,6 +28,7 @@ from relance.importing.importer import (
     write_template,
 )
 from relance.scenario import predefined
+from relance.scenario.plan import step_number
 from relance.scenario.steps import scenario_steps
 
 DEFAULT_KEY = "default"
@@ -132,7 +133,7 @@ def parse_scenario(raw: Any) -> ScenarioIn:
             loc = list(err["loc"])
             if loc[:1] == ["steps"] and len(loc) > 1 and isinstance(loc[1], int):
                 label = raw["steps"][loc[1]].get("label", "") if isinstance(raw["steps"][loc[1]], dict) else ""
-                where = f"step {loc[1]} {label!r} › " + ".".join(map(str, loc[2:]))
+                where = f"step {step_number(loc[1])} {label!r} › " + ".".join(map(str, loc[2:]))
             else:
                 where = ".".join(map(str, loc))
             problems.append(f"scenario {key!r} › {where}: {err['msg']}")

@@ -11,6 +11,7 @@ from models import AppUser, EmailTemplate, Organisation, ScenarioStep, SenderMod
 from relance.email.compose import Composition, TemplateText, compose
 from relance.email.mailer import SesMailer
 from relance.email.recipient import Recipient
+from relance.scenario.plan import step_name
 
 
 async def sender_for(session: AsyncSession, org: Organisation, step: ScenarioStep,
@@ -33,6 +34,6 @@ async def compose_step(session: AsyncSession, mailer: SesMailer, org: Organisati
     template = await session.get(EmailTemplate, step.template_id) if step.template_id else None
     return await compose(
         TemplateText(template.subject, template.body) if template else None, sender, recipient, merge,
-        where=f"scenario step {step.position} ({step.label})", is_verified=mailer.is_verified, org_name=org.name,
-        sender_name=step.sender_name, notify_bcc=notify_bcc, missing_as_codes=missing_as_codes,
+        where=f"scenario step {step_name(step.position, step.label)}", is_verified=mailer.is_verified,
+        org_name=org.name, sender_name=step.sender_name, notify_bcc=notify_bcc, missing_as_codes=missing_as_codes,
         no_recipient=no_recipient)

@@ -47,6 +47,19 @@ class PlannedStep:
     weekdays: tuple[int, ...] = ALL_DAYS
 
 
+def step_number(position: int, first: int = 1) -> int:
+    """The number people know a step by: its place in the scenario as they authored it (the import
+    file's list, `scenario show`), counted from 1, pauses included. Positions stored and passed
+    between activities stay 0-based; everything a person reads goes through here. `first=0` only
+    for runs started before this numbering (workflows/versions.py `step_numbering`)."""
+    return position + first
+
+
+def step_name(position: int, label: str, first: int = 1) -> str:
+    """"4. Deuxième relance": the RelanceStep search attribute, summaries, details and CLI lines."""
+    return f"{step_number(position, first)}. {label}"
+
+
 @dataclass
 class StepOutcome:
     status: StepStatus

@@ -65,7 +65,7 @@ def fuzz(base: str, key: str) -> tuple[Counter, list[str]]:
             try:
                 case.validate_response(response, checks=CHECKS)
             except Exception as exc:
-                failures.append(f"{operation.label}: {str(exc).splitlines()[0]}")
+                failures.append(f"{case.operation.label}: {str(exc).splitlines()[0]}")
 
         check()
     return statuses, failures

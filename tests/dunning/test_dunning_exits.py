@@ -70,7 +70,7 @@ async def test_payment_recorded_mid_run_wakes_the_run_which_exits_at_once(stack)
     attributes = await stack.keywords(handle)
     # Ops filter on why it ended; the step shown is the one it did, not the second it was waiting for.
     assert attributes[sa.EXIT_REASON.name] == ExitReason.PAID
-    assert attributes[sa.CURRENT_STEP.name] == "1. Première relance"  # the Rappel before the due date was skipped
+    assert attributes[sa.CURRENT_STEP.name] == "2. Première relance"  # the Rappel before the due date was skipped
     exit_event = (await stack.timeline())[-1]
     # Exited on the signal, not 20 days later at the second reminder.
     assert exit_event.occurred_at - paid_at < timedelta(hours=1)

@@ -129,11 +129,21 @@ async def test_invoice_created_without_apply_to_new_starts_nothing(stack):
 async def test_before_due_date_step_reached_after_due_date_is_skipped(stack):
     await stack.mailer.verify(f.SENDER)
     await stack.load(stack.org(invoices=[f.invoice(due="today-20")]))
-    await stack.start()
+    handle = await stack.start()
     await stack.advance_until(lambda: len(stack.sent()) == 1)
     events = await stack.timeline()
     assert [(e.step_position, e.kind, e.reason) for e in events[:2]] == [
         (0, "skip", "due_date_passed"), (1, "email", None)]
+    # The UI labels each step's activity when it is scheduled, before anyone knows it will be skipped:
+    # the label says what the activity does, the current details what it did.
+    summaries = []
+    async for event in handle.fetch_history_events():
+        if event.activity_task_scheduled_event_attributes.activity_type.name == "execute_step":
+            summaries += await stack.client.data_converter.decode([event.user_metadata.summary])
+    assert summaries == ["Check the invoice, then step 1. Rappel (email)",
+                         "Check the invoice, then step 2. Première relance (email)"]
+    details = (await handle.query("__temporal_workflow_metadata")).current_details
+    assert "Last: step **2. Première relance** sent" in details
 
 
 async def test_activation_off_holds_runs_and_on_resumes_without_burst(stack):
@@ -224,7 +234,7 @@ async def test_query_and_current_details_say_what_the_run_waits_for(stack):
     details = await handle.query("__temporal_workflow_metadata")
     assert "Deuxième relance" in details.current_details and "until" in details.current_details
     keywords = await stack.keywords(handle)
-    assert keywords["RelanceState"] == "waiting" and keywords["RelanceStep"] == "3. Deuxième relance"
+    assert keywords["RelanceState"] == "waiting" and keywords["RelanceStep"] == "4. Deuxième relance"
 
 
 async def test_whole_default_scenario_of_ninety_days(stack):

@@ -17,7 +17,7 @@ from relance.scenario.authoring import (
     validate_scenario,
     versions,
 )
-from relance.scenario.plan import RunState
+from relance.scenario.plan import RunState, step_number
 from starter.dunning import forecast
 from tests import factories as f
 from workflows.dunning import DunningSweepWorkflow, InvoiceDunningWorkflow
@@ -61,12 +61,12 @@ async def test_applying_a_bad_file_names_scenario_step_and_field_and_changes_not
         {"kind": "email", "label": "Un", "template": "nope"},
         {"kind": "pause", "label": "Arrière", "days": -3}]}
     problems = await validate_scenario(stack.db, stack.slug, bad)
-    assert any("scenario 'default' › step 1 'Arrière' › days" in p for p in problems), problems
+    assert any("scenario 'default' › step 2 'Arrière' › days" in p for p in problems), problems
     with pytest.raises(ScenarioRejected):
         await apply_scenario(stack.db, stack.slug, bad)
     bad["steps"][1]["days"] = 3
     problems = await validate_scenario(stack.db, stack.slug, bad)
-    assert problems == ["scenario 'default' › step 0 'Un' › template: unknown template 'nope'"]
+    assert problems == ["scenario 'default' › step 1 'Un' › template: unknown template 'nope'"]
     assert (await export_scenario(stack.db, stack.slug))["version"] == 1
 
 
@@ -129,7 +129,7 @@ async def test_forecast_agrees_with_what_the_workflows_then_do(stack):
     for number in ("F-1", "F-2"):
         for event in await stack.emails(number):
             label = next(line.step for line in lines if line.invoice == number
-                         and line.step.startswith(f"{event.step_position}."))
+                         and line.step.startswith(f"{step_number(event.step_position)}."))
             actual[(number, label)] = event.occurred_at.astimezone(PARIS).replace(second=0, microsecond=0)
     assert actual == {key: at.replace(second=0, microsecond=0) for key, at in expected.items()}
 
