@@ -13,7 +13,7 @@ import aiohttp
 import structlog
 from sqlalchemy import text
 from temporalio import activity
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from models import DeliveryState
 from relance.db import Database
@@ -66,12 +66,14 @@ class WebhookActivities:
             raise ApplicationError(f"endpoint {target.endpoint_id} is disabled ({target.disabled_reason})",
                                    type="EndpointDisabled", non_retryable=True)
         payload = signing.body(target.type, target.occurred_at, target.payload)
+        # The wall clock: when the POST went out, as the receiver's clock sees it (its signature's time).
+        sent_at = datetime.now(UTC)
         status, error, latency_ms = await _post(target.url, payload, signing.headers(
-            target.secret, inp.event_id, payload, datetime.now(UTC)))
+            target.secret, inp.event_id, payload, sent_at))
         succeeded = status is not None and 200 <= status < 300
         async with self.db.autocommit() as session:
             await session.exec(_ATTEMPTED, params={
-                "delivery_id": inp.delivery_id, "at": activity.info().current_attempt_scheduled_time,
+                "delivery_id": inp.delivery_id, "at": sent_at,
                 "status": status, "latency_ms": latency_ms, "error": error, "succeeded": succeeded})
             if status == 410:  # Standard Webhooks: Gone means "stop sending"
                 await session.exec(_GONE, params={"endpoint_id": target.endpoint_id,
@@ -84,7 +86,8 @@ class WebhookActivities:
         if status == 410:
             raise ApplicationError(f"endpoint {target.endpoint_id} answered 410 Gone: disabled",
                                    type="EndpointGone", non_retryable=True)
-        raise ApplicationError(error, type="DeliveryFailed")
+        # Benign: an endpoint down is expected, logged once per attempt above, not as a traceback.
+        raise ApplicationError(error, type="DeliveryFailed", category=ApplicationErrorCategory.BENIGN)
 
     @activity.defn
     async def give_up(self, inp: GiveUpInput) -> None:

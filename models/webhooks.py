@@ -68,7 +68,7 @@ class WebhookAttempt(SQLModel, table=True):
     __tablename__ = "webhookattempt"
     id: int | None = Field(default=None, primary_key=True)
     delivery_id: int = Field(foreign_key="webhookdelivery.id", index=True)
-    at: datetime = timestamp(description="when Temporal scheduled the attempt")
+    at: datetime = timestamp(description="when the POST went out (wall clock, as the signature says)")
     status: int | None = None
     latency_ms: int
     error: str | None = None
