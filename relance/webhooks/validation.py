@@ -32,7 +32,9 @@ def validate_endpoint(url: str, events: list[str] | None, secret: str | None) ->
         problems["url"] = url_problem
     wanted = [name.strip() for name in events or [] if name.strip()]
     unknown = [name for name in wanted if name not in EVENT_TYPES]
-    if unknown:
+    if events is not None and not wanted:
+        problems["events"] = "is empty: name at least one event type, or leave it out for all of them"
+    elif unknown:
         problems["events"] = (f"unknown event type(s) {', '.join(map(repr, unknown))} "
                               f"(known: {', '.join(EVENT_TYPES)})")
     if secret is not None and not _is_secret(secret):

@@ -45,6 +45,7 @@ async def test_another_organisation_cannot_see_touch_or_replay_a_delivery(stack,
 @pytest.mark.parametrize(("url", "events", "secret", "fields"), [
     ("ftp://hooks.example.org/x", None, None, {"url"}),
     ("https://", None, None, {"url"}),
+    ("https://hooks.example.org/x", [" "], None, {"events"}),
     ("hooks.example.org", ["reminder.snt"], None, {"url", "events"}),
     ("https://hooks.example.org/x", ["reminder.sent", "invoice.paid"], "whsec_short", {"events", "secret"}),
 ])
