@@ -17,12 +17,13 @@ from relance.db import Database
 from relance.email.mailer import SesMailer
 from relance.logging import LogContextInterceptor, configure
 from relance.temporal.client import connect, metrics_runtime
-from relance.temporal.queues import email_queue
+from relance.temporal.queues import email_queue, webhook_queue
 from relance.temporal.registration import Registration, WorkerDeps
-from workflows import dunning, renewal, simulation
+from relance.webhooks.publishing import Publisher
+from workflows import dunning, renewal, simulation, webhooks
 
 # Each domain wires its own workflows and activities (workflows/<domain>.py `registration`).
-DOMAINS = (dunning, renewal, simulation)
+DOMAINS = (dunning, renewal, simulation, webhooks)
 WORKFLOWS = [workflow for domain in DOMAINS for workflow in domain.WORKFLOWS]
 
 
@@ -42,20 +43,25 @@ TUNING = dict(
 )
 
 
-def registrations(db: Database, mailer: SesMailer) -> Registration:
+# Webhook deliveries wait on other people's servers: their own slots, so a slow endpoint never holds
+# the ones reminders need.
+WEBHOOK_TUNING = dict(max_concurrent_workflow_tasks=20, max_concurrent_activities=100)
+
+
+def registrations(deps: WorkerDeps) -> Registration:
     """Every domain's registrations, merged."""
-    deps, merged = WorkerDeps(db, mailer), Registration()
+    merged = Registration()
     for domain in DOMAINS:
         part = domain.registration(deps)
-        merged.workflows += part.workflows
-        merged.activities += part.activities
-        merged.email_activities += part.email_activities
+        for name, registered in vars(part).items():
+            getattr(merged, name).extend(registered)
     return merged
 
 
 class RelanceWorker:
-    """Two workers: the workflows and database activities on `task_queue`; the activities that send
-    email on their own queue, which the server rate-limits to the SES quota (all workers together)."""
+    """Three workers: the workflows and database activities on `task_queue`; the activities that send
+    email on their own queue, which the server rate-limits to the SES quota (all workers together);
+    webhook deliveries on theirs."""
 
     def __init__(self, workers: list[Worker]):
         self.workers = workers
@@ -74,9 +80,9 @@ def build_worker(client: Client, task_queue: str, db: Database, mailer: SesMaile
                  overrides: dict | None = None, ses_rate: float | None = None) -> RelanceWorker:
     """`overrides` replaces activities by name, for failure-injection tests only."""
     overrides = overrides or {}
-    registered = registrations(db, mailer)
-    common, emailing = ([overrides.get(fn.__name__, fn) for fn in group]
-                        for group in (registered.activities, registered.email_activities))
+    registered = registrations(WorkerDeps(db, mailer, Publisher(db, client, webhook_queue(task_queue))))
+    common, emailing, posting = ([overrides.get(fn.__name__, fn) for fn in group] for group in (
+        registered.activities, registered.email_activities, registered.webhook_activities))
     interceptors = [LogContextInterceptor()]
     return RelanceWorker([
         Worker(client, task_queue=task_queue, workflows=registered.workflows, activities=common,
@@ -85,6 +91,8 @@ def build_worker(client: Client, task_queue: str, db: Database, mailer: SesMaile
                max_concurrent_activities=TUNING["max_concurrent_activities"],
                max_concurrent_activity_task_polls=TUNING["max_concurrent_activity_task_polls"],
                max_task_queue_activities_per_second=ses_rate),
+        Worker(client, task_queue=webhook_queue(task_queue), workflows=registered.webhook_workflows,
+               activities=posting, interceptors=interceptors, **WEBHOOK_TUNING),
     ])
 
 

@@ -2,13 +2,14 @@
 
 Every decision is written to the run's timeline (RunEvent). Emails go through the send-once ledger
 (relance.email.sending) and tasks are created once (relance.tasks), each under an idempotency key, so a
-retried activity never sends or creates twice.
+retried activity never sends or creates twice. What a step settled, and the run's end, are published
+to the host's webhooks (relance.dunning.events) under the same keys: a retry publishes the same event.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import structlog
 from sqlalchemy import bindparam, update
@@ -19,10 +20,10 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.nightly import PAGE_SIZE, resume
-from models import About, DunningRun, EmailTemplate, RunEvent, ScenarioStep
+from models import About, Account, DunningRun, EmailTemplate, Invoice, Organisation, RunEvent, ScenarioStep
 from relance import calendar
 from relance.db import Database
-from relance.dunning import repository, rules
+from relance.dunning import events, repository, rules
 from relance.dunning.compose import compose_for_invoice
 from relance.dunning.plans import build_plan
 from relance.dunning.starting import start_dunning_run
@@ -43,6 +44,7 @@ from relance.nightly import SweepInput, SweepResult
 from relance.scenario import timing
 from relance.scenario.plan import PlannedStep, RunState, StepOutcome, StepStatus, step_number
 from relance.tasks import create_task_once
+from relance.webhooks.publishing import Publisher
 
 log = structlog.get_logger("relance.dunning")
 
@@ -74,10 +76,17 @@ _DECIDED = _STATE.add_cte(_EVENT.on_conflict_do_nothing().cte("decided"))
 # The ledger's confirmation of a sent email also writes the timeline's row and the run's state.
 _SENT = ledger.confirm_with(_STATE, insert(_EVENTS).values(
     {**_EVENT_VALUES, "provider_message_id": ledger.MESSAGE_ID}).on_conflict_do_nothing())
+# It answers what the run.ended event names (primary-key lookups in the same round trip).
 _FINISH = _THIS_RUN.values(
     state=RunState.ENDED, exit_reason=bindparam("p_reason"), exit_detail=bindparam("p_detail"),
     ended_at=bindparam("p_now"),
-).add_cte(_CLAIM.cte("exited"))
+).add_cte(_CLAIM.cte("exited")).returning(
+    _RUNS.c.org_id,
+    select(Organisation.slug).where(Organisation.id == _RUNS.c.org_id).scalar_subquery().label("org_slug"),
+    select(Invoice.number).where(Invoice.id == _RUNS.c.invoice_id).scalar_subquery().label("invoice_number"),
+    select(Account.ref).join(Invoice, Invoice.account_id == Account.id).where(Invoice.id == _RUNS.c.invoice_id)
+    .scalar_subquery().label("account_ref"),
+)
 # A no-op update on conflict makes RETURNING give the existing row: one round trip either way.
 _RUN = insert(_RUNS).values(
     workflow_id=bindparam("p_workflow_id"), org_id=bindparam("p_org_id"), invoice_id=bindparam("p_invoice_id"),
@@ -88,9 +97,10 @@ _RUN = insert(_RUNS).values(
 
 
 class DunningActivities:
-    def __init__(self, db: Database, mailer: SesMailer):
+    def __init__(self, db: Database, mailer: SesMailer, webhooks: Publisher):
         self.db = db
         self.mailer = mailer
+        self.webhooks = webhooks
 
     @activity.defn
     async def begin_run(self, inp: BeginRunInput) -> RunPlan:
@@ -117,7 +127,9 @@ class DunningActivities:
 
     @activity.defn
     async def execute_step(self, inp: StepInput) -> StepOutcome:
-        """Re-check the invoice, then send the email or create the task of one step."""
+        """Re-check the invoice, then send the email or create the task of one step, and tell the host
+        what the step settled (also when a retry finds it settled: a crash before publishing loses
+        no event, and the event's id keeps it from being told twice)."""
         async with self.db.autocommit() as session:
             file = await _invoice_file(session, inp.org_slug, inp.invoice_number)
             reason = rules.exit_reason(file.invoice, file.amount_due)
@@ -130,16 +142,24 @@ class DunningActivities:
             # The step with its template in one query (compose then finds the template in the session).
             step, _ = (await session.exec(_STEP_WITH_TEMPLATE, params={
                 "p_scenario_id": inp.scenario_id, "p_position": inp.position})).one()
-            if timing.is_stale(_planned(step), file.invoice.due_date, inp.now, file.org.timezone):
-                await _decide(session, inp, RunState.WAITING, kind="skip", outcome="skipped",
-                              reason=SkipReason.DUE_DATE_PASSED, idem_key=f"{inp.workflow_id}:{inp.position}:skip")
-                return StepOutcome(StepStatus.SKIPPED, SkipReason.DUE_DATE_PASSED)
-            if step.kind == "action":
-                return await _create_task(session, inp, file, step)
-            prepared = await self._prepare_email(session, inp, file, step)
-        if isinstance(prepared, StepOutcome):
-            return prepared
-        return await self._deliver(inp, file, prepared)
+            outcome = await self._settle(session, inp, file, step)
+        if isinstance(outcome, OutgoingEmail):
+            outcome = await self._deliver(inp, file, outcome)
+        event = events.of_step(inp, file, step, outcome)
+        if event is not None:
+            await self.webhooks.publish(event)
+        return outcome
+
+    async def _settle(self, session: AsyncSession, inp: StepInput, file: repository.InvoiceFile,
+                      step: ScenarioStep) -> StepOutcome | OutgoingEmail:
+        """Skip the step, create its task, or prepare its email."""
+        if timing.is_stale(_planned(step), file.invoice.due_date, inp.now, file.org.timezone):
+            await _decide(session, inp, RunState.WAITING, kind="skip", outcome="skipped",
+                          reason=SkipReason.DUE_DATE_PASSED, idem_key=events.skip_key(inp))
+            return StepOutcome(StepStatus.SKIPPED, SkipReason.DUE_DATE_PASSED)
+        if step.kind == "action":
+            return await _create_task(session, inp, file, step)
+        return await self._prepare_email(session, inp, file, step)
 
     async def _prepare_email(self, session: AsyncSession, inp: StepInput, file: repository.InvoiceFile,
                              step: ScenarioStep) -> StepOutcome | OutgoingEmail:
@@ -153,19 +173,19 @@ class DunningActivities:
         email = composition.email
         if email is not None:
             return email
-        claim = await ledger.record_not_sent(session, _email_key(inp), _source(inp, file), composition.reason,
+        claim = await ledger.record_not_sent(session, events.email_key(inp), _source(inp, file), composition.reason,
                                              inp.now, subject=composition.detail)
         if not claim.fresh:
             return await _prior_outcome(session, inp, SendResult(
                 SendStatus(claim.state), claim.provider_message_id, claim.recipient, claim.reason, fresh=False))
         await _decide(session, inp, RunState.WAITING, kind="email", outcome="not_sent", reason=composition.reason,
-                      idem_key=_email_key(inp), subject=composition.detail)
+                      idem_key=events.email_key(inp), subject=composition.detail)
         log.warning("reminder not sent", reason=composition.reason, org=inp.org_slug,
                     invoice=inp.invoice_number, step=step_number(inp.position))
         return StepOutcome(StepStatus.DONE, composition.reason)
 
     async def _deliver(self, inp: StepInput, file: repository.InvoiceFile, email: OutgoingEmail) -> StepOutcome:
-        key = _email_key(inp)
+        key = events.email_key(inp)
         sent = _event_params(inp.workflow_id, inp.position, kind="email", outcome="sent", idem_key=key,
                              recipient=email.to, sender=email.sender_address, subject=email.subject, now=inp.now)
         result = await send_once(self.db, self.mailer, key, email, _source(inp, file), inp.now, confirm=_SENT,
@@ -221,7 +241,9 @@ class DunningActivities:
         async with self.db.autocommit() as session:
             exited = _event_params(inp.workflow_id, None, kind="exit", outcome="exited", reason=inp.reason,
                                    subject=inp.detail, idem_key=f"{inp.workflow_id}:exit", now=inp.now)
-            await session.exec(_FINISH, params={**exited, "p_detail": inp.detail, "p_now": inp.now})
+            run = (await session.exec(_FINISH, params={**exited, "p_detail": inp.detail, "p_now": inp.now})).one()
+        await self.webhooks.publish(events.run_ended(inp, run.org_id, run.org_slug, run.invoice_number,
+                                                     run.account_ref))
         log.info("run finished", reason=inp.reason)
 
 
@@ -253,20 +275,13 @@ def _planned(step: ScenarioStep) -> PlannedStep:
 
 async def _create_task(session: AsyncSession, inp: StepInput, file: repository.InvoiceFile,
                        step: ScenarioStep) -> StepOutcome:
-    key = f"{inp.workflow_id}:{inp.position}:task"
-    title = step.task_title or step.label
+    key, task = events.task_key(inp), events.task_of(inp, file, step)
     await create_task_once(
-        session, key, About("invoice", file.invoice.number), org_id=file.org.id, title=title,
-        due_on=calendar.local_today(inp.now, file.org.timezone) + timedelta(days=step.task_due_days),
-        assignee_user_id=step.task_assignee_user_id or file.org.default_sender_user_id,
-        workflow_id=inp.workflow_id, now=inp.now)
-    await _decide(session, inp, RunState.WAITING, kind="action", outcome="created", idem_key=key, subject=title)
+        session, key, About("invoice", file.invoice.number), org_id=file.org.id, title=task.title,
+        due_on=task.due_on, assignee_user_id=task.assignee_user_id, workflow_id=inp.workflow_id, now=inp.now)
+    await _decide(session, inp, RunState.WAITING, kind="action", outcome="created", idem_key=key, subject=task.title)
     log.info("task created", org=inp.org_slug, invoice=inp.invoice_number, step=step_number(inp.position))
     return StepOutcome(StepStatus.DONE)
-
-
-def _email_key(inp: StepInput) -> str:
-    return f"{inp.workflow_id}:{inp.position}:email"
 
 
 def _source(inp: StepInput, file: repository.InvoiceFile) -> ledger.Source:
@@ -308,7 +323,8 @@ async def _prior_outcome(session: AsyncSession, inp: StepInput, prior: SendResul
     # The earlier attempt may have died before its timeline row and the run's state.
     await session.exec(_DECIDED, params={**_event_params(
         inp.workflow_id, inp.position, kind="email", outcome=prior.status.value, reason=prior.reason,
-        recipient=prior.recipient, idem_key=_email_key(inp), now=inp.now), **_state_params(inp, RunState.WAITING)})
+        recipient=prior.recipient, idem_key=events.email_key(inp), now=inp.now),
+        **_state_params(inp, RunState.WAITING)})
     return StepOutcome(StepStatus.DONE, prior.reason, prior.recipient, prior.message_id)
 
 

@@ -1,20 +1,21 @@
 """The I/O of a renewal notice: record it, re-check the contract and send the email, finish.
 
 The notice's row (RenewalNotice, keyed by workflow id) is the audit record; the email goes through the
-send-once ledger (relance.email.sending), so a retried activity never sends twice.
+send-once ledger (relance.email.sending), so a retried activity never sends twice. Finishing the
+notice tells the host's webhooks how it ended (relance.renewal.events).
 """
 
 from __future__ import annotations
 
 import structlog
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.nightly import PAGE_SIZE, resume
-from models import About, AppUser, ContractStatus, EmailTemplate, RenewalNotice
+from models import About, Account, AppUser, Contract, ContractStatus, EmailTemplate, Organisation, RenewalNotice
 from relance import calendar
 from relance.db import Database
 from relance.email import ledger
@@ -23,7 +24,7 @@ from relance.email.mailer import OutgoingEmail, SesMailer
 from relance.email.sending import SendResult, SendStatus, send_once
 from relance.nightly import SweepInput, SweepResult
 from relance.opening import holidays_of, weekdays_of
-from relance.renewal import merge_fields, repository, rules
+from relance.renewal import events, merge_fields, repository, rules
 from relance.renewal.starting import start_renewal_notice
 from relance.renewal.terms import contract_notices
 from relance.renewal.types import (
@@ -35,6 +36,7 @@ from relance.renewal.types import (
     NoticeReason,
 )
 from relance.scenario.plan import RunState
+from relance.webhooks.publishing import Publisher
 
 log = structlog.get_logger("relance.renewal")
 
@@ -44,12 +46,25 @@ _THIS_NOTICE = update(RenewalNotice).where(RenewalNotice.workflow_id == bindpara
 _SENT = ledger.confirm_with(_THIS_NOTICE.values(
     state=RunState.WAITING, outcome=NoticeOutcome.SENT, reason=None, detail=None, recipient=bindparam("p_recipient"),
     sender=bindparam("p_sender"), subject=bindparam("p_subject"), provider_message_id=ledger.MESSAGE_ID))
+_NOTICES = RenewalNotice.__table__
+# Finishing answers what the webhook event names (primary-key lookups in the same round trip).
+_FINISH = update(_NOTICES).where(_NOTICES.c.workflow_id == bindparam("p_workflow_id")).values(
+    state=RunState.ENDED, outcome=bindparam("p_outcome"), reason=bindparam("p_reason"),
+    detail=bindparam("p_detail"), ended_at=bindparam("p_now"),
+).returning(
+    _NOTICES.c.org_id, _NOTICES.c.term_end, _NOTICES.c.recipient, _NOTICES.c.provider_message_id,
+    select(Organisation.slug).where(Organisation.id == _NOTICES.c.org_id).scalar_subquery().label("org_slug"),
+    select(Contract.ref).where(Contract.id == _NOTICES.c.contract_id).scalar_subquery().label("contract_ref"),
+    select(Account.ref).join(Contract, Contract.account_id == Account.id)
+    .where(Contract.id == _NOTICES.c.contract_id).scalar_subquery().label("account_ref"),
+)
 
 
 class RenewalActivities:
-    def __init__(self, db: Database, mailer: SesMailer):
+    def __init__(self, db: Database, mailer: SesMailer, webhooks: Publisher):
         self.db = db
         self.mailer = mailer
+        self.webhooks = webhooks
 
     @activity.defn
     async def begin_notice(self, inp: NoticeInput) -> NoticePlan:
@@ -167,9 +182,11 @@ class RenewalActivities:
 
     @activity.defn
     async def finish_notice(self, inp: FinishNoticeInput) -> None:
-        async with self.db.session() as session:
-            await session.exec(update(RenewalNotice).where(RenewalNotice.workflow_id == inp.workflow_id).values(
-                state=RunState.ENDED, outcome=inp.outcome, reason=inp.reason, detail=inp.detail, ended_at=inp.now))
+        async with self.db.autocommit() as session:
+            notice = (await session.exec(_FINISH, params={
+                "p_workflow_id": inp.workflow_id, "p_outcome": inp.outcome, "p_reason": inp.reason,
+                "p_detail": inp.detail, "p_now": inp.now})).one()
+        await self.webhooks.publish(events.notice_ended(inp, notice))
         log.info("renewal notice finished", outcome=inp.outcome, reason=inp.reason)
 
 

@@ -9,6 +9,7 @@ from models.parties import Account, AppUser, Contact
 from models.renewal import Contract, ContractStatus, RenewalNotice, RenewalSettings
 from models.scenario import EmailTemplate, Scenario, ScenarioStep, StepKind
 from models.task import Task
+from models.webhooks import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "About",
@@ -18,6 +19,7 @@ __all__ = [
     "Contact",
     "Contract",
     "ContractStatus",
+    "DeliveryState",
     "DunningRun",
     "EmailLedgerEntry",
     "EmailState",
@@ -35,4 +37,8 @@ __all__ = [
     "SenderMode",
     "StepKind",
     "Task",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
 ]

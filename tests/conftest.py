@@ -34,6 +34,8 @@ from relance.local.ses import LocalSes
 from relance.migrate import upgrade_async
 from relance.temporal.admin import ensure_search_attributes
 from relance.temporal.client import DATA_CONVERTER
+from relance.temporal.queues import webhook_queue
+from relance.webhooks.publishing import Publisher
 from starter.dunning import start_dunning_run
 from tests import factories
 from worker import build_worker
@@ -159,6 +161,10 @@ class Stack:
 
     async def today(self, tz: str = "Europe/Paris") -> date:
         return (await self.now()).astimezone(ZoneInfo(tz)).date()
+
+    def webhooks(self, task_queue: str | None = None) -> Publisher:
+        """The webhook publisher a worker on `task_queue` (default: the stack's) gives its activities."""
+        return Publisher(self.db, self.client, webhook_queue(task_queue or self.task_queue))
 
     def sent(self) -> list[dict]:
         return local_ses.sent_messages(self.ses_endpoint)

@@ -166,6 +166,6 @@ WORKFLOWS = [InvoiceDunningWorkflow, DunningSweepWorkflow]
 
 def registration(deps: WorkerDeps) -> Registration:
     """The dunning domain's part of the worker."""
-    acts = DunningActivities(deps.db, deps.mailer)
+    acts = DunningActivities(deps.db, deps.mailer, deps.webhooks)
     return Registration(workflows=WORKFLOWS, email_activities=[acts.execute_step],
                         activities=[acts.begin_run, acts.check_invoice, acts.finish_run, acts.start_overdue_runs])

@@ -178,6 +178,6 @@ WORKFLOWS = [RenewalNoticeWorkflow, RenewalInspectionWorkflow]
 
 def registration(deps: WorkerDeps) -> Registration:
     """The renewal domain's part of the worker."""
-    acts = RenewalActivities(deps.db, deps.mailer)
+    acts = RenewalActivities(deps.db, deps.mailer, deps.webhooks)
     return Registration(workflows=WORKFLOWS, email_activities=[acts.send_notice],
                         activities=[acts.begin_notice, acts.finish_notice, acts.start_due_renewal_notices])

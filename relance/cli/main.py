@@ -20,6 +20,7 @@ from relance import calendar, repository
 from relance.cli import api as api_cli
 from relance.cli import authoring as authoring_cli
 from relance.cli import renewal as renewal_cli
+from relance.cli import webhooks as webhook_cli
 from relance.config import Settings
 from relance.db import Database
 from relance.email.mailer import SesMailer
@@ -28,6 +29,7 @@ from relance.nightly import SweepResult
 from relance.scenario.authoring import ScenarioRejected
 from relance.scenario.plan import step_name, step_number
 from relance.temporal.client import connect
+from relance.webhooks.errors import WebhookError
 from starter.importing import import_and_start
 
 DEMO_FILE = Path(__file__).parent.parent / "demo" / "demo.yaml"
@@ -467,6 +469,7 @@ def parser() -> argparse.ArgumentParser:
     mail.add_argument("--show", type=int, metavar="N", help="print email #N (as numbered in the list) with its body")
     renewal_cli.add_parser(sub)
     api_cli.add_parsers(sub)
+    webhook_cli.add_parser(sub)
     return p
 
 
@@ -482,9 +485,13 @@ async def cmd_renewal(settings: Settings, args) -> int:
     return await renewal_cli.run(settings, args, _with_db, say)
 
 
+async def cmd_webhook(settings: Settings, args) -> int:
+    return await webhook_cli.run(settings, args, _with_db, say)
+
+
 COMMANDS = {**{name: cmd_authoring for name in authoring_cli.COMMANDS}, "import": cmd_import, "sweep": cmd_sweep, "show": cmd_show, "cancel": cmd_cancel, "pay": cmd_pay,
             "activate": cmd_activate, "up": cmd_up, "mail": cmd_mail, "renewal": cmd_renewal, "admin": cmd_admin,
-            "apikey": cmd_apikey}
+            "apikey": cmd_apikey, "webhook": cmd_webhook}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -502,7 +509,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"relance {args.command}: {_explain(exc)}", file=sys.stderr)
-        code = 2 if isinstance(exc, (ImportRejected, ScenarioRejected)) else 1
+        code = 2 if isinstance(exc, (ImportRejected, ScenarioRejected, WebhookError)) else 1
     try:
         sys.stdout.flush()
     except BrokenPipeError:
@@ -516,7 +523,7 @@ def _explain(exc: BaseException) -> str:
     from temporalio.service import RPCError, RPCStatusCode
 
     settings = Settings()
-    if isinstance(exc, (ImportRejected, ScenarioRejected, repository.NotFound)):
+    if isinstance(exc, (ImportRejected, ScenarioRejected, WebhookError, repository.NotFound)):
         return str(exc)
     if isinstance(exc, OSError) and exc.filename is not None:
         return f"{exc.filename}: {exc.strerror or exc}"

@@ -1,5 +1,6 @@
 """What a domain registers with the worker: its workflows, the activities that touch only the database
-and Temporal, and those that send email (on the rate-limited email queue)."""
+and Temporal, those that send email (on the rate-limited email queue), and webhook deliveries'
+workflows and activities (on the webhook queue)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass, field
 
 from relance.db import Database
 from relance.email.mailer import SesMailer
+from relance.webhooks.publishing import Publisher
 
 
 @dataclass
@@ -16,6 +18,7 @@ class WorkerDeps:
 
     db: Database
     mailer: SesMailer
+    webhooks: Publisher
 
 
 @dataclass
@@ -23,3 +26,5 @@ class Registration:
     workflows: list[type] = field(default_factory=list)
     activities: list[Callable] = field(default_factory=list)
     email_activities: list[Callable] = field(default_factory=list)
+    webhook_workflows: list[type] = field(default_factory=list)
+    webhook_activities: list[Callable] = field(default_factory=list)

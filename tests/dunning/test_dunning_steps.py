@@ -173,7 +173,7 @@ async def test_email_activity_retried_after_ses_accepted_sends_nothing_more(stac
     send) must not send it again on the retry."""
     await stack.mailer.verify(f.SENDER)
     await stack.load(stack.org(f.ONE_REMINDER, invoices=[f.invoice()]))
-    real = DunningActivities(stack.db, stack.mailer)
+    real = DunningActivities(stack.db, stack.mailer, stack.webhooks())
 
     @activity.defn(name="execute_step")
     async def execute_step_then_crash(inp: StepInput) -> StepOutcome:

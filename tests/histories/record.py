@@ -1,14 +1,15 @@
 """Record the histories replayed by tests/test_replay.py, from representative runs on the real
 time-skipping server, PostgreSQL and local SES. Refresh them after an intended change of workflow
-behaviour (guarded by workflow.patched):
+behaviour (guarded by workflow.patched), all of them or those named:
 
-    .venv/bin/python -m tests.histories.record
+    .venv/bin/python -m tests.histories.record [webhook_delivery_failed ...]
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import tempfile
 import uuid
 from datetime import timedelta
@@ -17,7 +18,7 @@ from pathlib import Path
 from sqlmodel import select
 from temporalio.testing import WorkflowEnvironment
 
-from models import RenewalNotice
+from models import Organisation, RenewalNotice
 from relance.config import Settings
 from relance.db import Database
 from relance.email.mailer import SesMailer
@@ -27,8 +28,12 @@ from relance.migrate import upgrade_async
 from relance.nightly import SweepRequest
 from relance.temporal.admin import ensure_search_attributes
 from relance.temporal.client import DATA_CONVERTER
+from relance.temporal.queues import webhook_queue
+from relance.webhooks.ids import delivery_workflow_id
+from relance.webhooks.publishing import Event, Publisher
 from starter.dunning import cancel_reminders, record_payment, set_dunning_activation, start_dunning_run
 from starter.simulation import start_simulation
+from starter.webhooks import add_endpoint
 from tests import factories as f
 from tests.conftest import TEST_SERVER, free_port
 from worker import build_worker
@@ -39,7 +44,7 @@ from workflows.simulation import ScenarioSimulationWorkflow
 HERE = Path(__file__).parent
 
 
-async def record() -> None:
+async def record(names: list[str]) -> None:
     with tempfile.TemporaryDirectory() as home:
         pg = LocalPostgres(Path(home) / "pg", port=free_port())
         ses = LocalSes(port=free_port())
@@ -52,6 +57,8 @@ async def record() -> None:
             db, mailer = Database(settings.database_url), SesMailer(settings)
             await mailer.verify(f.SENDER)
             for name, scenario in SCENARIOS.items():
+                if names and name not in names:
+                    continue
                 async with await WorkflowEnvironment.start_time_skipping(
                         test_server_existing_path=TEST_SERVER, data_converter=DATA_CONVERTER) as env:
                     await ensure_search_attributes(env.client, env.client.namespace)
@@ -142,10 +149,23 @@ async def renewal_notice(env, db, queue, slug):
     return env.client.get_workflow_handle(workflow_id)
 
 
+async def webhook_delivery_failed(env, db, queue, slug):
+    """A delivery to an endpoint nobody listens on: 3 days of retries, then failed."""
+    await _load(db, env, f.org(slug=slug))
+    endpoint = await add_endpoint(db, slug, f"http://127.0.0.1:{free_port()}/nobody", ["run.ended"])
+    async with db.session() as session:
+        org_id = (await session.exec(select(Organisation.id).where(Organisation.slug == slug))).one()
+    event = Event(org_id, slug, "run.ended", f"run.ended:{slug}", {"exit_reason": "paid"},
+                  await env.get_current_time())
+    await Publisher(db, env.client, webhook_queue(queue)).publish(event)
+    await env.sleep(timedelta(days=3, hours=1))
+    return env.client.get_workflow_handle(delivery_workflow_id(endpoint.id, event.id))
+
+
 SCENARIOS = {fn.__name__: fn for fn in (completed_default_scenario, cancelled_by_signal, paid_mid_run,
                                         held_then_resumed, sweep, simulation, renewal_inspection,
-                                        renewal_notice)}
+                                        renewal_notice, webhook_delivery_failed)}
 
 if __name__ == "__main__":
-    asyncio.run(record())
+    asyncio.run(record(sys.argv[1:]))
     os._exit(0)  # sdk-python#300

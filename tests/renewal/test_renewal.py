@@ -236,7 +236,7 @@ async def test_send_retried_after_ses_accepted_sends_nothing_more(stack):
     the retry finds the notice recorded and does not send it again."""
     await stack.mailer.verify(f.SENDER)
     await stack.load(stack.org(renewals=f.RENEWALS, contracts=[f.contract()]))
-    real = RenewalActivities(stack.db, stack.mailer)
+    real = RenewalActivities(stack.db, stack.mailer, stack.webhooks())
 
     @activity.defn(name="send_notice")
     async def send_then_crash(inp: NoticeInput) -> NoticeAttempt:

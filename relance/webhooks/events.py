@@ -1,0 +1,11 @@
+"""The event types relance tells its host about. A later domain adds its own names to EVENT_TYPES."""
+
+REMINDER_SENT = "reminder.sent"
+REMINDER_NOT_SENT = "reminder.not_sent"
+RUN_ENDED = "run.ended"
+TASK_CREATED = "task.created"
+RENEWAL_NOTICE_SENT = "renewal_notice.sent"
+RENEWAL_NOTICE_NOT_SENT = "renewal_notice.not_sent"
+
+EVENT_TYPES = (REMINDER_SENT, REMINDER_NOT_SENT, RUN_ENDED, TASK_CREATED, RENEWAL_NOTICE_SENT,
+               RENEWAL_NOTICE_NOT_SENT)
