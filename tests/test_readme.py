@@ -13,9 +13,8 @@ What the harness provides, so a block reads as a person types it:
 - `.venv/bin/` is the running interpreter's scripts directory;
 - the stack's addresses in the environment: RELANCE_* for relance, TEMPORAL_ADDRESS for the
   `temporal` CLI;
-- for HTTP API blocks (`curl`), RELANCE_API (the API's base URL) and RELANCE_KEY (a bearer key): a
-  README command reads `curl -H "Authorization: Bearer $RELANCE_KEY" $RELANCE_API/...`. The API is
-  not started by `relance up` yet; when it is, set both here from the stack's settings.
+- for HTTP API blocks (`curl`), RELANCE_API, the API's base URL (the README's blocks default it to
+  http://127.0.0.1:8000 and make their own key).
 """
 
 import re
@@ -45,6 +44,7 @@ def test_the_readme_shell_blocks_run_in_order_against_the_local_stack(tmp_path):
     (tmp_path / "relance").symlink_to(ROOT / "relance")
     env = local_stack_env(tmp_path / ".relance")
     env["TEMPORAL_ADDRESS"] = env["RELANCE_TEMPORAL_ADDRESS"]
+    env["RELANCE_API"] = f"http://127.0.0.1:{env['RELANCE_API_PORT']}"
     stack = start_up(env, cwd=tmp_path)
     try:
         scripts = sysconfig.get_path("scripts") + "/"
