@@ -4,9 +4,9 @@ delivery and its attempts, replay one that never succeeded. The same functions a
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from models import WebhookEndpoint
@@ -19,6 +19,8 @@ from starter import webhooks
 
 router = APIRouter(prefix="/v1", tags=["webhooks"], responses=documented(401, 403, 404, 422))
 EventType = Literal[EVENT_TYPES]  # type: ignore[valid-type]
+# Row ids are PostgreSQL integers: a larger number names no record, and is refused as such.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 class EndpointBody(BaseModel):
@@ -63,7 +65,7 @@ async def get_endpoints(org: str = Depends(organisation), svc: Services = Depend
 
 
 @router.delete("/webhook-endpoints/{endpoint_id}", response_model=EndpointOut)
-async def delete_endpoint(endpoint_id: int, org: str = Depends(organisation),
+async def delete_endpoint(endpoint_id: RowId, org: str = Depends(organisation),
                           svc: Services = Depends(services)) -> EndpointOut:
     """Disable the endpoint: nothing more goes to it; its deliveries stay listed."""
     return EndpointOut.of(await webhooks.remove_endpoint(svc.db, org, endpoint_id))
@@ -100,7 +102,7 @@ class AttemptOut(BaseModel):
 
 
 @router.get("/webhook-deliveries/{delivery_id}/attempts", response_model=list[AttemptOut])
-async def get_attempts(delivery_id: int, org: str = Depends(organisation),
+async def get_attempts(delivery_id: RowId, org: str = Depends(organisation),
                        svc: Services = Depends(services)) -> list[AttemptOut]:
     attempts = await webhooks.delivery_attempts(svc.db, org, delivery_id)
     return [AttemptOut(at=a.at, status=a.status, latency_ms=a.latency_ms, error=a.error) for a in attempts]
@@ -108,7 +110,7 @@ async def get_attempts(delivery_id: int, org: str = Depends(organisation),
 
 @router.post("/webhook-deliveries/{delivery_id}/replay", response_model=DeliveryOut, status_code=202,
              responses=documented(409))
-async def replay(delivery_id: int, org: str = Depends(organisation),
+async def replay(delivery_id: RowId, org: str = Depends(organisation),
                  svc: Services = Depends(services)) -> DeliveryOut:
     """Send a delivery that never succeeded again, with the same retries; refused once it succeeded."""
     try:
