@@ -16,8 +16,9 @@ from relance.api.auth import organisation
 from relance.api.problems import ProblemError, documented
 from relance.api.services import Services, services
 from relance.dunning import repository
+from relance.dunning.forecast import ForecastLine
 from relance.dunning.ids import dunning_workflow_id
-from relance.dunning.preview import preview_invoice
+from relance.dunning.preview import PreviewStep, preview_invoice
 from relance.importing.format import Day, InvoiceIn
 from starter import dunning
 
@@ -143,42 +144,18 @@ async def get_run(number: InvoiceNumber, org: str = Depends(organisation),
                            provider_message_id=e.provider_message_id) for e in report.events])
 
 
-class PreviewStepOut(BaseModel):
-    position: int
-    kind: str
-    label: str
-    at: datetime
-    recipient: str | None
-    sender: str | None
-    subject: str | None
-    body: str | None
-    not_sent: str | None
-
-
-@router.get("/invoices/{number}/preview", response_model=list[PreviewStepOut])
+@router.get("/invoices/{number}/preview", response_model=list[PreviewStep])
 async def get_preview(number: InvoiceNumber, org: str = Depends(organisation),
-                      svc: Services = Depends(services)) -> list[PreviewStepOut]:
+                      svc: Services = Depends(services)) -> list[PreviewStep]:
     """Each step of the invoice's scenario as it would go out if its run started now."""
-    steps = await preview_invoice(svc.db, svc.mailer, org, number, datetime.now(UTC))
-    return [PreviewStepOut(**vars(step)) for step in steps]
+    return await preview_invoice(svc.db, svc.mailer, org, number, datetime.now(UTC))
 
 
-class ForecastOut(BaseModel):
-    at: datetime
-    invoice: str
-    customer: str
-    step: str
-    kind: str
-    recipient: str | None
-    source: str = Field(description="running: a running run's plan; tonight: the sweep will start it")
-
-
-@router.get("/forecast", response_model=list[ForecastOut])
+@router.get("/forecast", response_model=list[ForecastLine])
 async def get_forecast(days: int = Query(30, ge=1, le=366), org: str = Depends(organisation),
-                       svc: Services = Depends(services)) -> list[ForecastOut]:
-    """What will be sent in the next `days` days."""
-    lines = await dunning.forecast(await svc.client(), svc.db, org, datetime.now(UTC), days)
-    return [ForecastOut(**vars(line)) for line in lines]
+                       svc: Services = Depends(services)) -> list[ForecastLine]:
+    """What will be sent in the next `days` days (`source`: running, or tonight when the sweep starts it)."""
+    return await dunning.forecast(await svc.client(), svc.db, org, datetime.now(UTC), days)
 
 
 class ActivationBody(BaseModel):

@@ -17,18 +17,10 @@ from relance.api.services import Services, services
 from relance.importing.format import ContractIn
 from relance.renewal import repository
 from starter import renewal
+from starter.renewal import UpcomingNotice
 
 router = APIRouter(prefix="/v1", tags=["renewal"], responses=documented(401, 403, 404, 422))
 ContractRef = Annotated[str, Path(pattern=ContractIn.model_fields["ref"].metadata[0].pattern, max_length=200)]
-
-
-class UpcomingNoticeOut(BaseModel):
-    notice_date: date
-    contract: str
-    term_end: date
-    account: str
-    recipient: str | None = Field(description="null: no billing contact with an address (recorded not sent)")
-    status: str
 
 
 class UpcomingOut(BaseModel):
@@ -36,7 +28,7 @@ class UpcomingOut(BaseModel):
     alert_days: int
     first_day: date
     last_day: date
-    notices: list[UpcomingNoticeOut]
+    notices: list[UpcomingNotice]
 
 
 @router.get("/renewal-notices", response_model=UpcomingOut)
@@ -45,7 +37,7 @@ async def get_upcoming(days: int = Query(30, ge=1, le=3660), org: str = Depends(
     """The notices due from today to `days` later, with the nightly inspection's own arithmetic."""
     up = await renewal.upcoming_notices(svc.db, org, datetime.now(UTC), days)
     return UpcomingOut(enabled=up.enabled, alert_days=up.alert_days, first_day=up.first_day, last_day=up.last_day,
-                       notices=[UpcomingNoticeOut(**vars(n)) for n in up.notices])
+                       notices=up.notices)
 
 
 class NoticeOut(BaseModel):

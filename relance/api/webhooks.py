@@ -16,6 +16,7 @@ from relance.api.services import Services, services
 from relance.webhooks.errors import EndpointRejected, ReplayRefused
 from relance.webhooks.events import EVENT_TYPES
 from starter import webhooks
+from starter.webhooks import DeliveryView
 
 router = APIRouter(prefix="/v1", tags=["webhooks"], responses=documented(401, 403, 404, 422))
 EventType = Literal[EVENT_TYPES]  # type: ignore[valid-type]
@@ -71,27 +72,12 @@ async def delete_endpoint(endpoint_id: RowId, org: str = Depends(organisation),
     return EndpointOut.of(await webhooks.remove_endpoint(svc.db, org, endpoint_id))
 
 
-class DeliveryOut(BaseModel):
-    id: int
-    event_id: str
-    event_type: str
-    occurred_at: datetime
-    endpoint_id: int
-    url: str
-    state: str
-    attempts: int
-    last_status: int | None
-    last_error: str | None
-    last_attempt_at: datetime | None
-    succeeded_at: datetime | None
-
-
-@router.get("/webhook-deliveries", response_model=list[DeliveryOut])
+@router.get("/webhook-deliveries", response_model=list[DeliveryView])
 async def get_deliveries(state: Literal["pending", "succeeded", "failed"] | None = Query(None),
                          limit: int = Query(100, ge=1, le=1000), org: str = Depends(organisation),
-                         svc: Services = Depends(services)) -> list[DeliveryOut]:
+                         svc: Services = Depends(services)) -> list[DeliveryView]:
     """The latest deliveries, newest first (`state=failed`: those that never succeeded)."""
-    return [DeliveryOut(**vars(v)) for v in await webhooks.list_deliveries(svc.db, org, state, limit)]
+    return await webhooks.list_deliveries(svc.db, org, state, limit)
 
 
 class AttemptOut(BaseModel):
@@ -108,13 +94,13 @@ async def get_attempts(delivery_id: RowId, org: str = Depends(organisation),
     return [AttemptOut(at=a.at, status=a.status, latency_ms=a.latency_ms, error=a.error) for a in attempts]
 
 
-@router.post("/webhook-deliveries/{delivery_id}/replay", response_model=DeliveryOut, status_code=202,
+@router.post("/webhook-deliveries/{delivery_id}/replay", response_model=DeliveryView, status_code=202,
              responses=documented(409))
 async def replay(delivery_id: RowId, org: str = Depends(organisation),
-                 svc: Services = Depends(services)) -> DeliveryOut:
+                 svc: Services = Depends(services)) -> DeliveryView:
     """Send a delivery that never succeeded again, with the same retries; refused once it succeeded."""
     try:
         view = await webhooks.replay_delivery(await svc.client(), svc.db, svc.settings.task_queue, org, delivery_id)
     except ReplayRefused as exc:
         raise ProblemError(409, str(exc)) from exc
-    return DeliveryOut(**vars(view))
+    return view
