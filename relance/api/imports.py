@@ -18,7 +18,7 @@ from relance.api.services import Services, services
 from relance.importing.importer import ImportRejected
 from starter.importing import import_and_start
 
-router = APIRouter(prefix="/v1", tags=["import"], responses=documented(401, 403, 413, 422))
+router = APIRouter(prefix="/v1", tags=["import"], responses=documented(401, 403, 413, 422, 503))
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 IMPORT_BODY = {"requestBody": {"required": True, "description": "an import file (README, \"Import format\")",
                                "content": {"application/json": {"schema": {"type": "object"}},
