@@ -22,7 +22,7 @@ from relance.dunning.preview import PreviewStep, preview_invoice
 from relance.importing.format import Day, InvoiceIn
 from starter import dunning
 
-router = APIRouter(prefix="/v1", tags=["dunning"], responses=documented(401, 403, 404, 422, 503))
+router = APIRouter(prefix="/v1", tags=["dunning"], responses=documented(401, 403, 404, 413, 422, 503))
 InvoiceNumber = Annotated[str, Path(pattern=InvoiceIn.model_fields["number"].metadata[0].pattern, max_length=200)]
 
 

@@ -19,7 +19,7 @@ from relance.renewal import repository
 from starter import renewal
 from starter.renewal import UpcomingNotice
 
-router = APIRouter(prefix="/v1", tags=["renewal"], responses=documented(401, 403, 404, 422, 503))
+router = APIRouter(prefix="/v1", tags=["renewal"], responses=documented(401, 403, 404, 413, 422, 503))
 ContractRef = Annotated[str, Path(pattern=ContractIn.model_fields["ref"].metadata[0].pattern, max_length=200)]
 
 

@@ -18,7 +18,7 @@ from relance.webhooks.events import EVENT_TYPES
 from starter import webhooks
 from starter.webhooks import DeliveryView
 
-router = APIRouter(prefix="/v1", tags=["webhooks"], responses=documented(401, 403, 404, 422, 503))
+router = APIRouter(prefix="/v1", tags=["webhooks"], responses=documented(401, 403, 404, 413, 422, 503))
 EventType = Literal[EVENT_TYPES]  # type: ignore[valid-type]
 # Row ids are PostgreSQL integers: a larger number names no record, and is refused as such.
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
