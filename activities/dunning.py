@@ -32,6 +32,7 @@ from relance.dunning.types import (
     InvoiceCheck,
     InvoiceCheckInput,
     RunPlan,
+    SignalRefusedInput,
     SkipReason,
     StepInput,
 )
@@ -215,6 +216,15 @@ class DunningActivities:
                 activity.heartbeat(after_id, result.__dict__)
         log.info("sweep done", org=org.slug, examined=result.examined, started=result.started)
         return result
+
+    @activity.defn
+    async def record_signal_refused(self, inp: SignalRefusedInput) -> None:
+        """A refused cancel goes into the run's timeline, where `relance show` and ops see it."""
+        async with self.db.autocommit() as session:
+            await session.exec(_CLAIM, params=_event_params(
+                inp.workflow_id, None, kind="signal_rejected", outcome="refused", reason=f"{inp.signal}: {inp.problem}",
+                idem_key=f"{inp.workflow_id}:refused:{inp.number}", now=inp.now))
+        log.warning("signal refused", signal=inp.signal, problem=inp.problem)
 
     @activity.defn
     async def finish_run(self, inp: FinishRunInput) -> None:

@@ -15,7 +15,7 @@ from relance.dunning import repository, rules
 from relance.dunning.ids import dunning_workflow_id
 from relance.dunning.starting import start_dunning_run
 from relance.scenario.plan import CancelRequest, RunState
-from relance.temporal.starting import signal_if_running
+from relance.temporal.starting import signal_if_running, update_if_running
 from workflows.dunning import InvoiceDunningWorkflow
 
 __all__ = ["cancel_reminders", "forecast", "invoice_created", "notify_invoice_changed", "record_payment",
@@ -27,9 +27,13 @@ async def notify_invoice_changed(client: Client, org_slug: str, invoice_number: 
                                    InvoiceDunningWorkflow.invoice_changed)
 
 
-async def cancel_reminders(client: Client, org_slug: str, invoice_number: str, reason: str, by: str) -> bool:
-    return await signal_if_running(client, dunning_workflow_id(org_slug, invoice_number),
-                         InvoiceDunningWorkflow.cancel_reminders, CancelRequest(reason=reason, by=by))
+async def cancel_reminders(client: Client, org_slug: str, invoice_number: str, reason: str,
+                           by: str) -> str | None:
+    """Cancel through the run's `cancel` update, so the caller learns the outcome: the run's exit reason
+    ("cancelled", or how it ended if a step was already going), "stopping", or None when no run is
+    running. A malformed cancel raises WorkflowUpdateFailedError saying what is wrong."""
+    return await update_if_running(client, dunning_workflow_id(org_slug, invoice_number),
+                                   InvoiceDunningWorkflow.cancel, CancelRequest(reason=reason, by=by))
 
 
 async def invoice_created(client: Client, db: Database, task_queue: str, org_slug: str,

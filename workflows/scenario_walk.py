@@ -127,6 +127,8 @@ class ScenarioWalk:
         self.next_at: datetime | None = None
         self.previous: timing.Progress | None = None
         self.emails_sent = 0
+        self._details = ""
+        self.refusals: list[str] = []
 
     async def walk(self) -> WalkEnd:
         steps_done = 0
@@ -219,4 +221,14 @@ class ScenarioWalk:
             RunState.BLOCKED: f"Blocked at step **{step_name}**: {note}; next try{when}",
             RunState.ENDED: f"Ended: {note}",
         }.get(state, state.value)
-        workflow.set_current_details(f"{self._headline}\n\n{what}")
+        self._details = f"{self._headline}\n\n{what}"
+        self._show()
+
+    def refused(self, note: str) -> None:
+        """A message the run refused (a malformed cancel): shown with its state until the run ends."""
+        self.refusals.append(note)
+        self._show()
+
+    def _show(self) -> None:
+        refused = "".join(f"\n\nRefused: {note}" for note in self.refusals[-3:])
+        workflow.set_current_details(self._details + refused)

@@ -185,11 +185,18 @@ async def cmd_cancel(settings: Settings, args) -> int:
     from starter.dunning import cancel_reminders
 
     client = await connect(settings)
-    if await cancel_reminders(client, args.org, args.invoice, args.reason, args.by):
+    outcome = await cancel_reminders(client, args.org, args.invoice, args.reason, args.by)
+    if outcome is None:
+        say(f"invoice {args.invoice} of {args.org} has no running dunning run")
+        return 1
+    if outcome == "cancelled":
         say(f"reminders of invoice {args.invoice} cancelled ({args.reason}, by {args.by})")
-        return 0
-    say(f"invoice {args.invoice} of {args.org} has no running dunning run")
-    return 1
+    elif outcome == "stopping":
+        say(f"reminders of invoice {args.invoice} cancelled ({args.reason}, by {args.by}); the run stops "
+            "once the step it is doing ends")
+    else:
+        say(f"invoice {args.invoice}: the run ended first ({outcome}), the cancel came too late")
+    return 0
 
 
 async def cmd_pay(settings: Settings, args) -> int:

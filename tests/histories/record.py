@@ -2,13 +2,14 @@
 time-skipping server, PostgreSQL and local SES. Refresh them after an intended change of workflow
 behaviour (guarded by workflow.patched):
 
-    .venv/bin/python -m tests.histories.record
+    .venv/bin/python -m tests.histories.record [scenario ...]
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import tempfile
 import uuid
 from datetime import timedelta
@@ -51,7 +52,8 @@ async def record() -> None:
             await upgrade_async(settings.database_url)
             db, mailer = Database(settings.database_url), SesMailer(settings)
             await mailer.verify(f.SENDER)
-            for name, scenario in SCENARIOS.items():
+            for name in sys.argv[1:] or SCENARIOS:
+                scenario = SCENARIOS[name]
                 async with await WorkflowEnvironment.start_time_skipping(
                         test_server_existing_path=TEST_SERVER, data_converter=DATA_CONVERTER) as env:
                     await ensure_search_attributes(env.client, env.client.namespace)
@@ -83,6 +85,17 @@ async def cancelled_by_signal(env, db, queue, slug):
     handle = await start_dunning_run(env.client, queue, slug, "F-1", "C1")
     await env.sleep(timedelta(days=1))
     await cancel_reminders(env.client, slug, "F-1", "paid by cheque", "ops")
+    return handle
+
+
+async def signal_refused(env, db, queue, slug):
+    """A cancel without its reason is refused (recorded), then one with it cancels."""
+    await _load(db, env, f.org(slug=slug, invoices=[f.invoice()]))
+    handle = await start_dunning_run(env.client, queue, slug, "F-1", "C1")
+    await env.sleep(timedelta(days=1))
+    await handle.signal("cancel_reminders", {"by": "ops"})
+    await env.sleep(timedelta(days=1))
+    await handle.signal("cancel_reminders", {"reason": "paid by cheque"})
     return handle
 
 
@@ -142,7 +155,7 @@ async def renewal_notice(env, db, queue, slug):
     return env.client.get_workflow_handle(workflow_id)
 
 
-SCENARIOS = {fn.__name__: fn for fn in (completed_default_scenario, cancelled_by_signal, paid_mid_run,
+SCENARIOS = {fn.__name__: fn for fn in (completed_default_scenario, cancelled_by_signal, signal_refused, paid_mid_run,
                                         held_then_resumed, sweep, simulation, renewal_inspection,
                                         renewal_notice)}
 
