@@ -13,6 +13,11 @@ from babel.numbers import get_currency_precision, list_currencies
 
 from models.columns import MONEY_DIGITS, MONEY_PLACES
 
+
+class Refused(ValueError):
+    """Input refused, with a sentence naming the record and the field: shown as is (CLI, API)."""
+
+
 MAX_DAYS = 3650  # a pause, a step offset, a task's due delay, a renewal alert: ten years
 MAX_ID_LENGTH = 200  # invoice numbers, refs, slugs, keys: workflow ids stay far inside Temporal's 1,000
 MAX_NAME_LENGTH = 500  # names, labels, titles, subjects

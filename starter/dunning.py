@@ -9,6 +9,7 @@ from sqlmodel import select
 from temporalio.client import Client, WorkflowHandle
 
 from models import DunningRun, Payment
+from relance import limits
 from relance.db import Database
 from relance.dunning import forecast as forecasting
 from relance.dunning import repository, rules
@@ -52,17 +53,25 @@ async def invoice_created(client: Client, db: Database, task_queue: str, org_slu
 
 async def record_payment(client: Client, db: Database, org_slug: str, invoice_number: str, amount: Decimal,
                          ref: str, paid_on: date) -> Decimal:
-    """Store a payment and wake the run, which exits now if nothing is owed any more. Returns the amount due."""
-    if amount <= 0:
-        raise ValueError(f"payment {ref!r} of invoice {invoice_number!r}: field amount must be positive, got {amount}")
+    """Store a payment and wake the run, which exits now if nothing is owed any more. Returns the amount due.
+    Refused (limits.Refused, nothing written): a ref too long or already recorded on the invoice, an
+    amount not positive, beyond the column or with more decimals than the currency has."""
+    where = f"payment {ref!r} of invoice {invoice_number!r}"
     async with db.session() as session:
         file = await repository.invoice_file(session, org_slug, invoice_number)
+        for name, check in (("ref", lambda: limits.check_identifier(ref)),
+                            ("amount", lambda: limits.check_amount(amount, file.org.currency, positive=True))):
+            try:
+                check()
+            except ValueError as exc:
+                raise limits.Refused(f"{where}: field {name}: {exc}") from exc
         existing = (await session.exec(select(Payment).where(
             Payment.invoice_id == file.invoice.id, Payment.ref == ref))).first()
-        if existing is None:
-            payment = Payment(invoice_id=file.invoice.id, ref=ref, amount=amount, paid_on=paid_on)
-            session.add(payment)
-            file.paid += amount
+        if existing is not None:
+            raise limits.Refused(f"{where} was already recorded ({existing.amount} on {existing.paid_on}): nothing "
+                                 "changed; give another payment its own ref")
+        session.add(Payment(invoice_id=file.invoice.id, ref=ref, amount=amount, paid_on=paid_on))
+        file.paid += amount
     await notify_invoice_changed(client, org_slug, invoice_number)
     return file.amount_due
 

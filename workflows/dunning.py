@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from relance.scenario.plan import PlannedStep, RunState, StepOutcome, cancel_request_from
     from relance.temporal import search_attributes as sa
     from relance.temporal.registration import Registration, WorkerDeps
-    from workflows.nightly import run_nightly_job
+    from workflows.nightly import PagedJob, run_nightly_job
     from workflows.scenario_walk import DurableClock, ScenarioWalk
     from workflows.versions import email_queue_of_this_run, follows, missing_search_attributes
 
@@ -197,10 +197,22 @@ class InvoiceDunningWorkflow:
 
 @workflow.defn
 class DunningSweepWorkflow:
+    def __init__(self) -> None:
+        self._job = PagedJob()
+
     @workflow.run
     async def run(self, request: SweepRequest) -> SweepResult:
-        return await run_nightly_job(DunningActivities.start_overdue_runs, request,
-                                     f"Start runs for the overdue invoices of {request.org_slug}")
+        """The invoices that should have a run and have none: overdue ones, and every open one when the
+        organisation applies dunning to new invoices (an interrupted import left them without)."""
+        summary = f"invoices of {request.org_slug} without their run"
+        if not workflow.patched("sweep-pages"):  # sweeps begun before: one activity, as recorded
+            return await run_nightly_job(DunningActivities.start_overdue_runs, request, f"Start runs for the {summary}")
+        return await self._job.run(DunningActivities.read_page_without_run, DunningActivities.start_runs, request,
+                                   summary)
+
+    @workflow.query
+    def progress(self) -> SweepResult:
+        return self._job.result
 
 
 WORKFLOWS = [InvoiceDunningWorkflow, DunningSweepWorkflow]
@@ -211,4 +223,4 @@ def registration(deps: WorkerDeps) -> Registration:
     acts = DunningActivities(deps.db, deps.mailer)
     return Registration(workflows=WORKFLOWS, email_activities=[acts.execute_step],
                         activities=[acts.begin_run, acts.check_invoice, acts.finish_run, acts.start_overdue_runs,
-                                    acts.record_signal_refused])
+                                    acts.read_page_without_run, acts.start_runs, acts.record_signal_refused])

@@ -17,10 +17,10 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 
 from models import DunningRun, Organisation, RenewalNotice, RenewalSettings, RunEvent
-from relance import calendar, repository
+from relance import calendar, limits, repository
 from relance.cli import authoring as authoring_cli
 from relance.cli import renewal as renewal_cli
-from relance.config import Settings
+from relance.config import ConfigError, Settings
 from relance.db import Database
 from relance.dunning.ids import dunning_workflow_id
 from relance.email.mailer import SesMailer
@@ -93,6 +93,8 @@ async def run_sweep(settings: Settings, client: Client, db: Database, org_slugs:
     from workflows.renewal import RenewalInspectionWorkflow
 
     async with db.session() as session:
+        for slug in org_slugs or []:
+            await repository.organisation(session, slug)  # an unknown slug fails now, not in a retried job
         dunning = org_slugs or list((await session.exec(
             select(Organisation.slug).where(Organisation.dunning_enabled))).all())
         renewals = org_slugs or list((await session.exec(
@@ -101,34 +103,63 @@ async def run_sweep(settings: Settings, client: Client, db: Database, org_slugs:
     for slug in dunning:
         r = await _run_job(settings, client, DunningSweepWorkflow.run, slug, f"dunning-sweep-manual:{slug}",
                            f"Manual dunning sweep of {slug}")
-        say(f"sweep {slug}: {r.examined} overdue invoice(s) without a run, {r.started} run(s) started")
+        say(f"sweep {slug}: {r.examined} invoice(s) without their run, {r.started} run(s) started"
+            + (f", {r.skipped} skipped (bad records)" if r.skipped else ""))
+        for problem in r.problems:
+            say(f"  skipped: {problem}")
     for slug in renewals:
         r = await _run_job(settings, client, RenewalInspectionWorkflow.run, slug, f"renewal-inspection-manual:{slug}",
                            f"Manual renewal inspection of {slug}")
         say(f"renewals {slug}: {r.examined} notice(s) due, {r.started} notice(s) started")
 
 
+# Temporal restarting under a sweep: the command waits this long for it to come back.
+TEMPORAL_OUTAGE_WAIT = 180.0
+
+
 async def _run_job(settings: Settings, client: Client, run, slug: str, workflow_id: str, summary: str) -> SweepResult:
-    """Start one nightly job (or join the one running) and show its progress until it ends."""
+    """Start one nightly job (or join the one running) and show its progress until it ends; a Temporal
+    restart meanwhile is waited out (the job itself carries on on the server)."""
+    from temporalio.service import RPCError
+
     handle = await client.start_workflow(
         run, SweepRequest(slug), id=workflow_id, task_queue=settings.task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING, static_summary=summary,
     )
-    task = asyncio.create_task(handle.result())
-    while not task.done():
-        await asyncio.wait([task], timeout=1.0)
-        if not task.done():
-            say(f"  … {slug}: {await _sweep_progress(client, handle)}")
-    return task.result()
+    outage_began = None
+    while True:
+        task = asyncio.create_task(handle.result())
+        while not task.done():
+            await asyncio.wait([task], timeout=1.0)
+            if not task.done():
+                say(f"  … {slug}: {await _sweep_progress(client, handle)}")
+        try:
+            return task.result()
+        except RPCError as exc:
+            outage_began = outage_began or wallclock.monotonic()
+            if wallclock.monotonic() - outage_began > TEMPORAL_OUTAGE_WAIT:
+                raise
+            say(f"  … {slug}: Temporal at {settings.temporal_address} unreachable ({exc.message[:120]}); "
+                "waiting for it to come back (the sweep carries on on the server)")
+            await asyncio.sleep(2)
 
 
 async def _sweep_progress(client: Client, handle) -> str:
-    description = await handle.describe()
-    for pending in description.raw_description.pending_activities:
-        if pending.heartbeat_details.payloads:
-            _, done = await client.data_converter.decode(pending.heartbeat_details.payloads)
-            return f"{done['examined']} examined, {done['started']} started"
-    return "waiting for the worker"
+    from temporalio.client import WorkflowQueryFailedError
+    from temporalio.service import RPCError
+
+    try:
+        description = await handle.describe()
+        for pending in description.raw_description.pending_activities:
+            if pending.heartbeat_details.payloads and pending.activity_type.name != "start_runs":
+                _, done = await client.data_converter.decode(pending.heartbeat_details.payloads)
+                return f"{done['examined']} examined, {done['started']} started"
+        done = await handle.query("progress", result_type=SweepResult)
+        return f"{done.examined} examined, {done.started} started"
+    except RPCError as exc:
+        return f"Temporal unreachable ({exc.message[:120]}), waiting"
+    except WorkflowQueryFailedError:
+        return "waiting for the worker"
 
 
 async def cmd_sweep(settings: Settings, args) -> int:
@@ -471,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"relance {args.command}: {_explain(exc)}", file=sys.stderr)
-        code = 2 if isinstance(exc, (ImportRejected, ScenarioRejected)) else 1
+        code = 2 if isinstance(exc, (ImportRejected, ScenarioRejected, limits.Refused, ConfigError)) else 1
     try:
         sys.stdout.flush()
     except BrokenPipeError:
@@ -484,9 +515,9 @@ def _explain(exc: BaseException) -> str:
     from temporalio.client import WorkflowUpdateFailedError
     from temporalio.service import RPCError, RPCStatusCode
 
-    settings = Settings()
-    if isinstance(exc, (ImportRejected, ScenarioRejected, repository.NotFound)):
+    if isinstance(exc, (ImportRejected, ScenarioRejected, repository.NotFound, limits.Refused, ConfigError)):
         return str(exc)
+    settings = Settings()
     if isinstance(exc, OSError) and exc.filename is not None:
         return f"{exc.filename}: {exc.strerror or exc}"
     if isinstance(exc, UnicodeDecodeError):
