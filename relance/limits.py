@@ -23,7 +23,8 @@ MAX_ID_LENGTH = 200  # invoice numbers, refs, slugs, keys: workflow ids stay far
 MAX_NAME_LENGTH = 500  # names, labels, titles, subjects
 MAX_TEMPLATE_LENGTH = 100_000  # a template's source text
 MAX_RENDERED_BYTES = 512 * 1024  # an email as rendered (SES takes 10 MB with attachments; reminders are text)
-MAX_FILE_BYTES = 100 * 1024 * 1024  # an import file: 100,000 invoices in YAML are about 30 MB
+MAX_FILE_BYTES = 100 * 1024 * 1024  # an import file: 100,000 invoices in YAML are about 15 MB
+MAX_FILE_VALUES = 5_000_000  # values in an import file once read (100,000 invoices: ~1.2 M); YAML aliases expand
 MAX_AMOUNT = Decimal(10) ** (MONEY_DIGITS - MONEY_PLACES) - Decimal(10) ** -MONEY_PLACES  # the columns' Numeric
 
 

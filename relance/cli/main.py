@@ -48,20 +48,26 @@ async def _with_db(settings: Settings, work):
 # --- import -------------------------------------------------------------------------------------
 
 async def load_and_start(settings: Settings, client: Client, db: Database, raw, source: str) -> ImportReport:
-    """Import, then what the host application would do: start runs of new invoices when the
-    organisation applies dunning to new invoices, wake runs of changed ones, keep schedules current."""
-    from starter.dunning import invoice_created, notify_invoice_changed
+    """Import, then what the host application would do: start the runs of the invoices of organisations
+    that apply dunning to new invoices, wake runs of changed ones, keep schedules current.
+
+    The runs are started by the organisation's sweep, a workflow: once it has begun, Ctrl-C here loses
+    nothing, and a re-import (or the nightly sweep) starts whatever an interrupted one left without
+    its run, new in this file or not."""
+    from starter.dunning import notify_invoice_changed
     from starter.schedule import ensure_renewal_schedule, ensure_sweep_schedule
+    from workflows.dunning import DunningSweepWorkflow
 
     today = datetime.now(UTC).date()
     report = await import_data(db, raw, source, today, progress=lambda line: say(f"  … {line}"))
     counts = ", ".join(f"{n} {kind}" for kind, n in sorted(report.counts.items()))
     say(f"imported {len(report.organisations)} organisation(s): {counts}")
     started = 0
-    for n, (org, number) in enumerate(report.new_invoices, start=1):
-        started += await invoice_created(client, db, settings.task_queue, org, number) is not None
-        if n % 200 == 0:
-            say(f"  … {n}/{len(report.new_invoices)} new invoices considered")
+    for org in report.organisations:
+        if org.dunning_enabled and org.dunning_apply_to_new_invoices:
+            result = await _run_job(settings, client, DunningSweepWorkflow.run, org.slug,
+                                    f"dunning-sweep-import:{org.slug}", f"Runs of the invoices imported into {org.slug}")
+            started += result.started
     for org, number in report.changed_invoices:
         await notify_invoice_changed(client, org, number)
     if started:
@@ -488,26 +494,34 @@ COMMANDS = {**{name: cmd_authoring for name in authoring_cli.COMMANDS}, "import"
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command. A failure is one sentence on stderr and a non-zero exit, never a traceback
-    (unless --debug); a closed pipe (`relance show … | head`) ends the command quietly."""
-    args = parser().parse_args(argv)
-    try:
-        code = _run(args)
-    except KeyboardInterrupt:
-        code = 130
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        code = 0
-    except Exception as exc:
-        if args.debug:
-            raise
-        print(f"relance {args.command}: {_explain(exc)}", file=sys.stderr)
-        code = 2 if isinstance(exc, (ImportRejected, ScenarioRejected, limits.Refused, ConfigError)) else 1
+    """Run one command and exit with its code."""
+    code = run(argv)
     try:
         sys.stdout.flush()
     except BrokenPipeError:
         pass
     os._exit(code)  # sdk-python#300: a short-lived client can abort at interpreter exit
+
+
+def run(argv: list[str] | None = None) -> int:
+    """One command's exit code. A failure is one sentence on stderr and a non-zero exit, never a
+    traceback (unless --debug); a closed pipe (`relance show … | head`) ends the command quietly."""
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as exc:  # argparse has said what is wrong (usage, the argument and why)
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"relance {args.command}: {_explain(exc)}", file=sys.stderr)
+        return 2 if isinstance(exc, (ImportRejected, ScenarioRejected, limits.Refused, ConfigError)) else 1
 
 
 def _explain(exc: BaseException) -> str:

@@ -129,7 +129,11 @@ def parse(raw: Any, source: str) -> ImportFile:
         raise ImportRejected(source, [f"the file is empty: expected {SHAPE}"])
     if not isinstance(raw, dict):
         raise ImportRejected(source, [f"the top level is a {_kind(raw)}: expected {SHAPE}"])
-    problems = [_describe(raw, {"loc": loc, "msg": "contains a NUL character"}) for loc in _nul_paths(raw)]
+    budget = [limits.MAX_FILE_VALUES]
+    problems = [_describe(raw, {"loc": loc, "msg": "contains a NUL character"}) for loc in _nul_paths(raw, budget)]
+    if budget[0] < 0:
+        raise ImportRejected(source, [f"the data holds more than {limits.MAX_FILE_VALUES:,} values (YAML aliases "
+                                      "that repeat a part many times?)"])
     if problems:
         raise ImportRejected(source, problems)
     try:
@@ -143,19 +147,23 @@ def _kind(value: Any) -> str:
         type(value), type(value).__name__)
 
 
-def _nul_paths(node: Any, path: tuple = ()) -> Iterable[tuple]:
-    """Where a NUL hides in the data (a JSON "\\u0000"): PostgreSQL refuses it in text."""
+def _nul_paths(node: Any, budget: list[int], path: tuple = ()) -> Iterable[tuple]:
+    """Where a NUL hides in the data (a JSON "\\u0000"): PostgreSQL refuses it in text. Stops when the
+    data has more values than `budget` allows (YAML aliases can make a small file expand without end)."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        return
     if isinstance(node, str):
         if "\x00" in node:
             yield path
     elif isinstance(node, dict):
         for key, value in node.items():
-            yield from _nul_paths(value, (*path, key))
+            yield from _nul_paths(value, budget, (*path, key))
             if isinstance(key, str) and "\x00" in key:
                 yield (*path, key)
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            yield from _nul_paths(value, (*path, index))
+            yield from _nul_paths(value, budget, (*path, index))
 
 
 def _describe(raw: Any, error: dict) -> str:
