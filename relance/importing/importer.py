@@ -98,8 +98,8 @@ def read_file(path: Path) -> Any:
     holds a NUL character or does not parse. A missing file or a directory is the OSError's to say."""
     source = str(path)
     if path.is_file() and path.stat().st_size > limits.MAX_FILE_BYTES:
-        raise ImportRejected(source, [f"the file is {path.stat().st_size / 2**20:.0f} MB; at most "
-                                      f"{limits.MAX_FILE_BYTES / 2**20:.0f} MB (split it by organisation)"])
+        raise ImportRejected(source, [f"the file is {path.stat().st_size:,} bytes; at most "
+                                      f"{limits.MAX_FILE_BYTES:,} bytes (split it by organisation)"])
     data = path.read_bytes()
     try:
         text = data.decode("utf-8")
