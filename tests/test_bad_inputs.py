@@ -160,6 +160,12 @@ PAY = {
     "show an unknown organisation": (["show", "nope", "F-1"], ["nope"]),
     "activate an unknown organisation": (["activate", "nope", "on"], ["nope"]),
     "activate with a bad state": (["activate", SLUG, "maybe"], ["invalid choice: 'maybe'"]),
+    "wizard with a first reminder 10^9 days out": (
+        ["scenario", "init", SLUG, "--first-days", "1000000000", "--second-days", "5", "--sender", f.SENDER],
+        ["--first-days", "between -3650 and 3650"]),
+    "wizard with a negative pause": (
+        ["scenario", "init", SLUG, "--first-days", "5", "--second-days", "-5", "--sender", f.SENDER],
+        ["second_days", "0 or more"]),
 }
 
 ENVIRONMENT = {
@@ -178,8 +184,9 @@ async def row_counts(db) -> dict[str, int]:
 
 
 @pytest.fixture
-async def cli_env(dev_stack, db, monkeypatch):
+async def cli_env(dev_stack, db, mailer, monkeypatch):
     _, _, env = dev_stack
+    await mailer.verify(f.SENDER)
     for name in ("RELANCE_DATABASE_URL", "RELANCE_SES_ENDPOINT", "RELANCE_TEMPORAL_ADDRESS", "RELANCE_TASK_QUEUE"):
         monkeypatch.setenv(name, env[name])
     await f.load(db, base(), f.date.today())
