@@ -278,15 +278,21 @@ async def test_a_notice_whose_send_was_interrupted_before_its_row_is_never_repea
     assert stack.sent() == []
 
 
-@pytest.mark.parametrize("payload", [(), ("text",), ({},), ({"bogus": 1},), (["x"],), ({"by": "ops"},)],
-                         ids=["none", "text", "empty", "bogus", "list", "no reason"])
-async def test_a_malformed_cancel_of_a_notice_is_refused_visibly_and_a_reason_alone_cancels(stack, payload):
+async def one_notice_waiting(stack):
+    """A contract's notice started in the evening, waiting for the next morning's send window."""
     await stack.mailer.verify(f.SENDER)
     await stack.load(stack.org(dunning=OFFICE_HOURS, renewals=f.RENEWALS, contracts=[f.contract("CT-1")]))
     evening = datetime.combine(await stack.today() + timedelta(days=1), time(20), tzinfo=PARIS)
     await stack.env.sleep(evening - await stack.now())
     assert (await inspect(stack)).started == 1
     [notice] = await recorded(stack, 1)
+    return notice
+
+
+@pytest.mark.parametrize("payload", [(), ("text",), ({},), ({"bogus": 1},), (["x"],), ({"by": "ops"},)],
+                         ids=["none", "text", "empty", "bogus", "list", "no reason"])
+async def test_a_malformed_cancel_of_a_notice_is_refused_visibly_and_a_reason_alone_cancels(stack, payload):
+    notice = await one_notice_waiting(stack)
     await notice.signal("cancel_notice", args=list(payload))
 
     async def refused():
@@ -305,12 +311,7 @@ async def test_a_malformed_cancel_of_a_notice_is_refused_visibly_and_a_reason_al
 
 
 async def test_a_refused_cancel_leaves_the_notice_to_go_out(stack):
-    await stack.mailer.verify(f.SENDER)
-    await stack.load(stack.org(dunning=OFFICE_HOURS, renewals=f.RENEWALS, contracts=[f.contract("CT-1")]))
-    evening = datetime.combine(await stack.today() + timedelta(days=1), time(20), tzinfo=PARIS)
-    await stack.env.sleep(evening - await stack.now())
-    assert (await inspect(stack)).started == 1
-    [notice] = await recorded(stack, 1)
+    notice = await one_notice_waiting(stack)
     await notice.signal("cancel_notice", "text")
     [row] = await until_ended(stack, 1)
     assert row.outcome == "sent" and len(stack.sent()) == 1
