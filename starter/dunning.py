@@ -56,7 +56,7 @@ async def record_payment(client: Client, db: Database, org_slug: str, invoice_nu
     """Store a payment and wake the run, which exits now if nothing is owed any more. Returns the amount due.
     Refused (limits.Refused, nothing written): a ref too long or already recorded on the invoice, an
     amount not positive, beyond the column or with more decimals than the currency has."""
-    where = f"payment {ref!r} of invoice {invoice_number!r}"
+    where = f"payment {ref if len(ref) <= 40 else ref[:40] + '…'!r} of invoice {invoice_number!r}"
     async with db.session() as session:
         file = await repository.invoice_file(session, org_slug, invoice_number)
         for name, check in (("ref", lambda: limits.check_identifier(ref)),

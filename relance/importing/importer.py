@@ -174,6 +174,8 @@ def _describe(raw: Any, error: dict) -> str:
         if isinstance(step, int) and isinstance(node, list) and step < len(node):
             node = node[step]
             name = next((str(node[k]) for k in NAME_FIELDS if isinstance(node, dict) and k in node), None)
+            if name and len(name) > 40:
+                name = f"{name[:40]}…"
             parts[-1] += f"[{step}]" + (f" {name!r}" if name else "")
         else:
             parts.append(str(step))
