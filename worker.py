@@ -16,7 +16,7 @@ from relance.config import Settings
 from relance.db import Database
 from relance.email.mailer import SesMailer
 from relance.logging import LogContextInterceptor, configure
-from relance.temporal.client import connect, metrics_runtime
+from relance.temporal.client import connect_patiently, metrics_runtime
 from relance.temporal.queues import email_queue, webhook_queue
 from relance.temporal.registration import Registration, WorkerDeps
 from relance.webhooks.publishing import Publisher
@@ -100,15 +100,21 @@ async def run_worker(settings: Settings) -> None:
     """Run until SIGINT or SIGTERM, then let running activities finish (graceful shutdown)."""
     configure(settings.log_format, settings.log_level)
     runtime = metrics_runtime(settings.metrics_address) if settings.metrics_address else None
-    client = await connect(settings, runtime)
-    db = Database(settings.database_url, ping_on_checkout=False)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    log = structlog.get_logger("relance.worker")
+    connecting = asyncio.create_task(connect_patiently(settings, runtime, log))
+    await asyncio.wait([connecting, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+    if not connecting.done():  # stopped while Temporal was still unreachable
+        connecting.cancel()
+        return
+    client = connecting.result()
+    db = Database(settings.database_url, ping_on_checkout=False)
     try:
         async with build_worker(client, settings.task_queue, db, SesMailer(settings), ses_rate=settings.ses_rate):
-            structlog.get_logger("relance.worker").info(
+            log.info(
                 "worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
             await stop.wait()
     finally:

@@ -18,6 +18,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.nightly import PAGE_SIZE, resume
 from models import About, Account, DunningRun, EmailTemplate, Invoice, Organisation, RunEvent, ScenarioStep
@@ -33,6 +34,7 @@ from relance.dunning.types import (
     InvoiceCheck,
     InvoiceCheckInput,
     RunPlan,
+    SignalRefusedInput,
     SkipReason,
     StepInput,
 )
@@ -40,7 +42,7 @@ from relance.email import ledger
 from relance.email.compose import NotSentReason
 from relance.email.mailer import OutgoingEmail, SesMailer
 from relance.email.sending import SendResult, SendStatus, send_once
-from relance.nightly import SweepInput, SweepResult
+from relance.nightly import Candidate, PageRequest, StartRequest, SweepInput, SweepResult
 from relance.scenario import timing
 from relance.scenario.plan import PlannedStep, RunState, StepOutcome, StepStatus, step_number
 from relance.tasks import create_task_once
@@ -205,7 +207,8 @@ class DunningActivities:
 
     @activity.defn
     async def start_overdue_runs(self, inp: SweepInput) -> SweepResult:
-        """Pages through the organisation's overdue invoices by id and starts a run for each."""
+        """Pages through the organisation's overdue invoices by id and starts a run for each. Only for
+        sweeps begun before the paged sweep (read_page_without_run, start_runs) came."""
         after_id, result = resume()
         async with self.db.session() as session:
             org = await repository.organisation(session, inp.org_slug)
@@ -235,6 +238,58 @@ class DunningActivities:
                 activity.heartbeat(after_id, result.__dict__)
         log.info("sweep done", org=org.slug, examined=result.examined, started=result.started)
         return result
+
+    @activity.defn
+    async def read_page_without_run(self, inp: PageRequest) -> list[Candidate]:
+        """The next page (by id) of the organisation's invoices that should have a run and have none:
+        overdue ones, or every open one when it applies dunning to new invoices. Empty when done."""
+        async with self.db.session() as session:
+            try:
+                org = await repository.organisation(session, inp.org_slug)
+            except repository.NotFound as exc:
+                raise ApplicationError(str(exc), type="NotFound", non_retryable=True) from exc
+            if not org.dunning_enabled:
+                log.info("sweep skipped: dunning switched off", org=org.slug)
+                return []
+            page = await repository.overdue_without_run(
+                session, org.id, calendar.local_today(inp.now, org.timezone), inp.after_id, PAGE_SIZE,
+                due_only=not org.dunning_apply_to_new_invoices)
+            refs = await repository.account_refs(session, {row.account_id for row in page})
+        return [Candidate(row.id, row.number, refs[row.account_id]) for row in page]
+
+    @activity.defn
+    async def start_runs(self, inp: StartRequest) -> SweepResult:
+        """Start the page's runs, START_CONCURRENCY at a time. A record Temporal refuses (an id it cannot
+        take) is skipped, logged and counted, and the rest go on; anything else fails the attempt, and
+        the retry goes over the same page (what the first attempt started counts as started)."""
+        result, retried, client = SweepResult(), activity.info().attempt > 1, activity.client()
+        for first in range(0, len(inp.candidates), START_CONCURRENCY):
+            chunk = inp.candidates[first:first + START_CONCURRENCY]
+            outcomes = await asyncio.gather(
+                *(start_dunning_run(client, inp.task_queue, inp.org_slug, c.number, c.customer_ref) for c in chunk),
+                return_exceptions=True)
+            for candidate, outcome in zip(chunk, outcomes, strict=True):
+                if not isinstance(outcome, BaseException):
+                    result.count(outcome, retried)
+                elif _is_bad_record(outcome):
+                    log.error("sweep skipped an invoice", org=inp.org_slug, invoice=candidate.number[:200],
+                              error=str(outcome)[:300])
+                    result.skip(f"invoice {candidate.number[:80]!r}: {str(outcome)[:200]}")
+                else:
+                    raise outcome
+            activity.heartbeat(first)
+        log.info("sweep page done", org=inp.org_slug, examined=result.examined, started=result.started,
+                 skipped=result.skipped)
+        return result
+
+    @activity.defn
+    async def record_signal_refused(self, inp: SignalRefusedInput) -> None:
+        """A refused cancel goes into the run's timeline, where `relance show` and ops see it."""
+        async with self.db.autocommit() as session:
+            await session.exec(_CLAIM, params=_event_params(
+                inp.workflow_id, None, kind="signal_rejected", outcome="refused", reason=f"{inp.signal}: {inp.problem}",
+                idem_key=f"{inp.workflow_id}:refused:{inp.number}", now=inp.now))
+        log.warning("signal refused", signal=inp.signal, problem=inp.problem)
 
     @activity.defn
     async def finish_run(self, inp: FinishRunInput) -> None:
@@ -304,6 +359,13 @@ async def _decide(session: AsyncSession, inp: StepInput, state: RunState, **even
             "relance_steps_not_sent", "Email steps not sent, by reason").add(1, {"reason": str(event["reason"])})
     await session.exec(_DECIDED, params={**_event_params(inp.workflow_id, inp.position, now=inp.now, **event),
                                          **_state_params(inp, state)})
+
+
+def _is_bad_record(error: BaseException) -> bool:
+    """A start Temporal refuses for the record itself (an id too long, ...), as opposed to a failure
+    that a retry cures (server unreachable, restarting)."""
+    return isinstance(error, RPCError) and error.status == RPCStatusCode.INVALID_ARGUMENT or \
+        isinstance(error, ValueError | TypeError)
 
 
 def _event_params(workflow_id: str, position: int | None, *, kind: str, outcome: str, now: datetime,

@@ -17,5 +17,9 @@ def timestamp(nullable: bool = False, **kwargs):
     return Field(sa_type=DateTime(timezone=True), nullable=nullable, **kwargs)
 
 
+# Every amount column: relance.limits refuses what would not fit before it reaches one.
+MONEY_DIGITS, MONEY_PLACES = 12, 2
+
+
 def money(**kwargs) -> Decimal:
-    return Field(sa_type=Numeric(12, 2), **kwargs)
+    return Field(sa_type=Numeric(MONEY_DIGITS, MONEY_PLACES), **kwargs)

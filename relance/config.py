@@ -17,6 +17,23 @@ def _env(name: str, default: str) -> str:
     return default if value is None or value == "" else value
 
 
+class ConfigError(ValueError):
+    """A RELANCE_* variable that cannot be used, named with what it should be."""
+
+
+def _number(name: str, default: str, kind: type = int, low: float = 0, high: float | None = None):
+    text = _env(name, default)
+    try:
+        value = kind(text)
+    except ValueError:
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{name}={text!r}: must be {what} (default {default})") from None
+    if value != value or value < low or (high is not None and value > high):  # NaN included
+        bounds = f"between {low} and {high}" if high is not None else f"{low} or more"
+        raise ConfigError(f"{name}={text!r}: must be {bounds} (default {default})")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(
@@ -32,24 +49,24 @@ class Settings:
     ses_endpoint: str = field(default_factory=lambda: _env("RELANCE_SES_ENDPOINT", "http://127.0.0.1:4579"))
     # Emails per second for all workers together (your SES sending quota); empty: no limit.
     ses_rate: float | None = field(
-        default_factory=lambda: float(_env("RELANCE_SES_RATE", "0")) or None)
+        default_factory=lambda: _number("RELANCE_SES_RATE", "0", float, high=1e6) or None)
     aws_region: str = field(default_factory=lambda: _env("AWS_REGION", "eu-west-1"))
     log_format: str = field(default_factory=lambda: _env("RELANCE_LOG_FORMAT", "console"))
     log_level: str = field(default_factory=lambda: _env("RELANCE_LOG_LEVEL", "INFO"))
     home: Path = field(default_factory=lambda: Path(_env("RELANCE_HOME", str(PROJECT_ROOT / ".relance"))))
-    ui_port: int = field(default_factory=lambda: int(_env("RELANCE_TEMPORAL_UI_PORT", "8233")))
+    ui_port: int = field(default_factory=lambda: _number("RELANCE_TEMPORAL_UI_PORT", "8233", low=1, high=65535))
     sweep_cron: str = field(default_factory=lambda: _env("RELANCE_SWEEP_CRON", "0 2 * * *"))
     # Runs kept in worker memory between their steps: each costs about 0.2 MB (sandboxed instance);
     # a run not cached is replayed from its (short) history when its timer fires.
-    workflow_cache: int = field(default_factory=lambda: int(_env("RELANCE_WORKFLOW_CACHE", "400")))
+    workflow_cache: int = field(default_factory=lambda: _number("RELANCE_WORKFLOW_CACHE", "400", high=1_000_000))
     # host:port for the worker's Prometheus endpoint (SDK and relance metrics); empty: off.
     metrics_address: str = field(default_factory=lambda: _env("RELANCE_METRICS_ADDRESS", ""))
     # "id:base64key,..." (AES-256-GCM, 32-byte keys); the first encrypts, all decrypt (rotation).
     codec_keys: str = field(default_factory=lambda: _env("RELANCE_CODEC_KEYS", ""))
     codec_token: str = field(default_factory=lambda: _env("RELANCE_CODEC_TOKEN", ""))
-    codec_port: int = field(default_factory=lambda: int(_env("RELANCE_CODEC_PORT", "8081")))
+    codec_port: int = field(default_factory=lambda: _number("RELANCE_CODEC_PORT", "8081", low=1, high=65535))
     # The HTTP API (`relance api`; `relance up` starts it): where it listens.
     api_host: str = field(default_factory=lambda: _env("RELANCE_API_HOST", "127.0.0.1"))
-    api_port: int = field(default_factory=lambda: int(_env("RELANCE_API_PORT", "8000")))
+    api_port: int = field(default_factory=lambda: _number("RELANCE_API_PORT", "8000", low=1, high=65535))
     codec_cors_origins: str = field(
         default_factory=lambda: _env("RELANCE_CODEC_CORS_ORIGINS", "http://localhost:8233,http://127.0.0.1:8233"))

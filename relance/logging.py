@@ -21,7 +21,13 @@ def configure(log_format: str = "console", level: str = "INFO") -> None:
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    renderer = structlog.processors.JSONRenderer() if log_format == "json" else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+    # Tracebacks as plain text: the default formatter (rich, when installed) imports rich lazily, and a
+    # workflow task failure is logged from inside the workflow sandbox, where that import is refused
+    # ("--- Logging error ---", RestrictedWorkflowAccessError) and buries the real message.
+    renderer = (structlog.processors.JSONRenderer() if log_format == "json"
+                else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty(),
+                                                   exception_formatter=structlog.dev.plain_traceback))
+    exceptions = [structlog.processors.format_exc_info] if log_format == "json" else []
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -31,7 +37,7 @@ def configure(log_format: str = "console", level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *exceptions, renderer],
     ))
     root = logging.getLogger()
     root.handlers[:] = [handler]

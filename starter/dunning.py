@@ -9,22 +9,25 @@ from decimal import Decimal
 
 from sqlmodel import select
 from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
 
 from models import DunningRun, Organisation, Payment, RunEvent
+from relance import limits
 from relance.db import Database
 from relance.dunning import forecast as forecasting
 from relance.dunning import repository, rules
-from relance.dunning.ids import dunning_workflow_id
+from relance.dunning.ids import dunning_workflow_id, import_sweep_id
 from relance.dunning.starting import start_dunning_run
 from relance.dunning.types import RunStatus
 from relance.importing.format import InvoiceIn
 from relance.importing.invoice import save_invoice as write_invoice
+from relance.nightly import SweepRequest, SweepResult
 from relance.scenario.plan import CancelRequest, RunState
-from relance.temporal.starting import signal_if_running
-from workflows.dunning import InvoiceDunningWorkflow
+from relance.temporal.starting import signal_if_running, update_if_running
+from workflows.dunning import DunningSweepWorkflow, InvoiceDunningWorkflow
 
 __all__ = ["cancel_reminders", "forecast", "invoice_created", "notify_invoice_changed", "record_payment", "run_report",
-           "save_invoice", "set_dunning_activation", "start_dunning_run"]
+           "save_invoice", "set_dunning_activation", "start_dunning_run", "start_missing_runs"]
 
 
 async def notify_invoice_changed(client: Client, org_slug: str, invoice_number: str) -> bool:
@@ -32,9 +35,13 @@ async def notify_invoice_changed(client: Client, org_slug: str, invoice_number: 
                                    InvoiceDunningWorkflow.invoice_changed)
 
 
-async def cancel_reminders(client: Client, org_slug: str, invoice_number: str, reason: str, by: str) -> bool:
-    return await signal_if_running(client, dunning_workflow_id(org_slug, invoice_number),
-                         InvoiceDunningWorkflow.cancel_reminders, CancelRequest(reason=reason, by=by))
+async def cancel_reminders(client: Client, org_slug: str, invoice_number: str, reason: str,
+                           by: str) -> str | None:
+    """Cancel through the run's `cancel` update, so the caller learns the outcome: the run's exit reason
+    ("cancelled", or how it ended if a step was already going), "stopping", or None when no run is
+    running. A malformed cancel raises WorkflowUpdateFailedError saying what is wrong."""
+    return await update_if_running(client, dunning_workflow_id(org_slug, invoice_number),
+                                   InvoiceDunningWorkflow.cancel, CancelRequest(reason=reason, by=by))
 
 
 async def invoice_created(client: Client, db: Database, task_queue: str, org_slug: str,
@@ -53,17 +60,25 @@ async def invoice_created(client: Client, db: Database, task_queue: str, org_slu
 
 async def record_payment(client: Client, db: Database, org_slug: str, invoice_number: str, amount: Decimal,
                          ref: str, paid_on: date) -> Decimal:
-    """Store a payment and wake the run, which exits now if nothing is owed any more. Returns the amount due."""
-    if amount <= 0:
-        raise ValueError(f"payment {ref!r} of invoice {invoice_number!r}: field amount must be positive, got {amount}")
+    """Store a payment and wake the run, which exits now if nothing is owed any more. Returns the amount due.
+    Refused (limits.Refused, nothing written): a ref too long or already recorded on the invoice, an
+    amount not positive, beyond the column or with more decimals than the currency has."""
+    where = f"payment {ref if len(ref) <= 40 else ref[:40] + '…'!r} of invoice {invoice_number!r}"
     async with db.session() as session:
         file = await repository.invoice_file(session, org_slug, invoice_number)
+        for name, check in (("ref", lambda: limits.check_identifier(ref)),
+                            ("amount", lambda: limits.check_amount(amount, file.org.currency, positive=True))):
+            try:
+                check()
+            except ValueError as exc:
+                raise limits.Refused(f"{where}: field {name}: {exc}") from exc
         existing = (await session.exec(select(Payment).where(
             Payment.invoice_id == file.invoice.id, Payment.ref == ref))).first()
-        if existing is None:
-            payment = Payment(invoice_id=file.invoice.id, ref=ref, amount=amount, paid_on=paid_on)
-            session.add(payment)
-            file.paid += amount
+        if existing is not None:
+            raise limits.Refused(f"{where} was already recorded ({existing.amount} on {existing.paid_on}): nothing "
+                                 "changed; give another payment its own ref")
+        session.add(Payment(invoice_id=file.invoice.id, ref=ref, amount=amount, paid_on=paid_on))
+        file.paid += amount
     await notify_invoice_changed(client, org_slug, invoice_number)
     return file.amount_due
 
@@ -144,3 +159,13 @@ async def run_report(client_of: Callable[[], Awaitable[Client]], db: Database, o
         except Exception as exc:  # no worker or no Temporal: the database still tells the story
             report.live_error = str(exc) or type(exc).__name__
     return report
+
+
+async def start_missing_runs(client: Client, task_queue: str, org_slug: str) -> SweepResult:
+    """Start, through the organisation's sweep (a workflow: whoever asked may go away, nothing is lost),
+    the run of every invoice that should have one and has none: after an import into an organisation
+    that applies dunning to new invoices, all its open invoices, new in the file or not."""
+    handle = await client.start_workflow(
+        DunningSweepWorkflow.run, SweepRequest(org_slug), id=import_sweep_id(org_slug), task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING, static_summary=f"Runs of the invoices of {org_slug}")
+    return await handle.result()

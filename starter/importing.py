@@ -18,7 +18,7 @@ from relance.importing import importer
 from relance.importing.format import TemplateIn
 from relance.renewal import merge_fields as renewal_fields
 from relance.scenario import authoring
-from starter.dunning import invoice_created, notify_invoice_changed
+from starter.dunning import notify_invoice_changed, start_missing_runs
 from starter.schedule import ensure_renewal_schedule, ensure_sweep_schedule
 
 TEMPLATE_FIELDS = importer.TemplateFields(scenario=invoice_fields.FIELDS, renewals=renewal_fields.FIELDS)
@@ -43,15 +43,16 @@ class ImportOutcome:
 
 async def import_and_start(client: Client, db: Database, task_queue: str, sweep_cron: str, raw: Any, source: str,
                            today: date, progress: Callable[[str], None] = lambda _: None) -> ImportOutcome:
-    """Import, then what the host application owes the runs: start those of new invoices when the
-    organisation applies dunning to new invoices, wake those of changed ones, keep the nightly
-    Schedules current (in each organisation's zone)."""
+    """Import, then what the host application owes the runs: start the runs of the organisations that
+    apply dunning to new invoices (through their sweep, a workflow: an interrupted import loses nothing,
+    and a re-import or the nightly sweep starts whatever one left without its run), wake the runs of
+    changed invoices, keep the nightly Schedules current (in each organisation's zone)."""
     report = await import_data(db, raw, source, today, progress)
     outcome = ImportOutcome(report)
-    for n, (org, number) in enumerate(report.new_invoices, start=1):
-        outcome.runs_started += await invoice_created(client, db, task_queue, org, number) is not None
-        if n % 200 == 0:
-            progress(f"{n}/{len(report.new_invoices)} new invoices considered")
+    for org in report.organisations:
+        if org.dunning_enabled and org.dunning_apply_to_new_invoices:
+            progress(f"{org.slug}: starting the runs of its invoices")
+            outcome.runs_started += (await start_missing_runs(client, task_queue, org.slug)).started
     for org, number in report.changed_invoices:
         await notify_invoice_changed(client, org, number)
     for org in report.organisations:

@@ -18,7 +18,7 @@ from relance.renewal.starting import start_renewal_notice
 from relance.renewal.terms import Commitment, contract_notices, notice_date
 from relance.renewal.types import NoticeStatus
 from relance.scenario.plan import CancelRequest
-from relance.temporal.starting import signal_if_running
+from relance.temporal.starting import update_if_running
 from workflows.renewal import RenewalNoticeWorkflow
 
 __all__ = ["cancel_renewal_notice", "contract_report", "start_renewal_notice", "upcoming_notices"]
@@ -35,8 +35,7 @@ async def cancel_renewal_notice(client: Client, db: Database, org_slug: str, con
             .where(Contract.org_id == org.id, Contract.ref == contract_ref, RenewalNotice.ended_at.is_(None))
         )).all()
     return [workflow_id for workflow_id in open_notices
-            if await signal_if_running(client, workflow_id, RenewalNoticeWorkflow.cancel_notice,
-                                       CancelRequest(reason, by))]
+            if await update_if_running(client, workflow_id, RenewalNoticeWorkflow.cancel, CancelRequest(reason, by))]
 
 
 @dataclass

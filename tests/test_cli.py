@@ -52,7 +52,7 @@ async def test_import_sweep_show_pay_cancel(dev_stack, mailer, ses_endpoint, tmp
     assert f"dunning-sweep:{slug}" in imported.stdout
 
     swept = await relance(env, "sweep", "--org", slug)
-    assert f"sweep {slug}: 2 overdue invoice(s) without a run, 2 run(s) started" in swept.stdout, swept.stderr
+    assert f"sweep {slug}: 2 invoice(s) without their run, 2 run(s) started" in swept.stdout, swept.stderr
     await until(lambda: len(sent_messages(ses_endpoint)) == 2)
     # The sweep is a run of the nightly Schedule itself, in its "Recent runs", not a workflow beside it.
     assert f"of Schedule dunning-sweep:{slug})" in swept.stdout

@@ -77,3 +77,27 @@ async def test_a_closed_pipe_ends_quietly(loaded):
     code, stderr = await asyncio.to_thread(run_with_reader_gone)
     assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
     assert code == 0
+
+
+async def test_the_worker_waits_for_temporal_and_says_so(tmp_path):
+    """Started before Temporal (or while it restarts), the worker retries, logging each attempt, and a
+    SIGTERM still stops it cleanly."""
+    import os
+    import signal
+
+    env = {**os.environ, "RELANCE_TEMPORAL_ADDRESS": f"127.0.0.1:{free_port()}", "RELANCE_LOG_FORMAT": "json"}
+    log = tmp_path / "worker.log"
+    with open(log, "w") as out:
+        worker = subprocess.Popen([sys.executable, "-m", "relance.cli", "worker"], env=env, stdout=out, stderr=out)
+        try:
+            for _ in range(100):
+                if log.read_text().count("temporal not reachable, retrying") >= 2:
+                    break
+                await asyncio.sleep(0.3)
+            assert worker.poll() is None, log.read_text()
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            code = await asyncio.to_thread(worker.wait, 30)
+    text = log.read_text()
+    assert text.count("temporal not reachable, retrying") >= 2 and '"attempt": 2' in text
+    assert code == 0 and "Traceback" not in text

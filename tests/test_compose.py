@@ -23,7 +23,7 @@ def test_compose_file_is_valid_against_the_compose_spec():
 
 
 def test_compose_environment_matches_the_settings_the_code_reads():
-    read = set(re.findall(r'_env\("([A-Z_]+)"', (ROOT / "relance" / "config.py").read_text()))
+    read = set(re.findall(r'_(?:env|number)\("([A-Z_]+)"', (ROOT / "relance" / "config.py").read_text()))
     compose = yaml.safe_load(COMPOSE.read_text())
     services = compose["services"]
     for name in ("worker", "migrate", "codec-server"):

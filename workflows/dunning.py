@@ -8,6 +8,7 @@ activity re-check the invoice and do the step. The nightly DunningSweepWorkflow 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -24,17 +25,21 @@ with workflow.unsafe.imports_passed_through():
         RunProgress,
         RunResult,
         RunStatus,
+        SignalRefusedInput,
         StepInput,
     )
     from relance.nightly import SweepRequest, SweepResult
-    from relance.scenario.plan import CancelRequest, PlannedStep, RunState, StepOutcome
+    from relance.scenario.plan import PlannedStep, RunState, StepOutcome, cancel_request_from
     from relance.temporal import search_attributes as sa
     from relance.temporal.registration import Registration, WorkerDeps
-    from workflows.nightly import run_nightly_job
+    from workflows.nightly import PagedJob, run_nightly_job
     from workflows.scenario_walk import DurableClock, ScenarioWalk
     from workflows.versions import email_queue_of_this_run, follows, missing_search_attributes, step_numbering
 
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
+# How long the `cancel` update waits for the run to end before answering that it will stop before its
+# next step (a step being sent is not interrupted).
+CANCEL_ANSWER_WAIT = timedelta(seconds=20)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 
 
@@ -56,6 +61,7 @@ class InvoiceDunningWorkflow:
         self._walk: ScenarioWalk | None = None
         self._exit: tuple[ExitReason, str | None] | None = None
         self._revision = 0
+        self._refused: list[str] = []
 
     @workflow.run
     async def run(self, inp: DunningInput) -> RunResult:
@@ -112,11 +118,48 @@ class InvoiceDunningWorkflow:
             FinishRunInput(workflow.info().workflow_id, reason, detail, workflow.now()),
             f"Finish: {reason}", self._revision,
         )
+        await workflow.wait_condition(workflow.all_handlers_finished)  # a refusal still being recorded
         return RunResult(reason, detail, self._walk.emails_sent, steps_done)
 
     @workflow.signal
-    def cancel_reminders(self, request: CancelRequest) -> None:
-        self._clock.cancel_request = request
+    async def cancel_reminders(self, *args: Any) -> None:
+        """Anyone may send it (`temporal workflow signal` too), so the payload is checked here, not by
+        the converter (which would drop a malformed one, or fail every workflow task without one): a
+        cancel naming a reason cancels; anything else is refused, recorded, and the run carries on."""
+        try:
+            self._clock.cancel_request = cancel_request_from(args)
+        except ValueError as exc:
+            await self._refuse("cancel_reminders", str(exc))
+
+    @workflow.update
+    async def cancel(self, *args: Any) -> str:
+        """The cancel that answers: refused with the reason (validator), else the run's exit reason once it
+        has ended, or "stopping" when a step in flight keeps it a little longer."""
+        self._clock.cancel_request = cancel_request_from(args)
+        try:
+            await workflow.wait_condition(lambda: self._exit is not None, timeout=CANCEL_ANSWER_WAIT)
+        except TimeoutError:
+            return "stopping"
+        return self._exit[0].value
+
+    @cancel.validator
+    def _cancel_is_well_formed(self, *args: Any) -> None:
+        cancel_request_from(args)
+
+    async def _refuse(self, signal: str, problem: str) -> None:
+        workflow.logger.warning("signal %s refused: %s", signal, problem, extra={"signal": signal})
+        self._refused.append(f"{signal}: {problem}")
+        number = len(self._refused)
+        if self._walk is not None:
+            self._walk.refused(self._refused[-1])
+        if not follows("signal-refusals", self._revision):
+            return
+        await workflow.wait_condition(lambda: self._plan is not None)  # its row exists from begin_run on
+        await workflow.execute_local_activity_method(
+            DunningActivities.record_signal_refused,
+            SignalRefusedInput(workflow.info().workflow_id, signal, problem, number, workflow.now()),
+            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY, summary=f"Refused {signal}",
+        )
 
     @workflow.signal
     def invoice_changed(self) -> None:
@@ -144,21 +187,35 @@ class InvoiceDunningWorkflow:
     def status(self) -> RunStatus:
         walk = self._walk
         if walk is None:
-            return RunStatus(state=RunState.STARTING, step_position=None, step_label=None, next_at=None)
+            return RunStatus(state=RunState.STARTING, step_position=None, step_label=None, next_at=None,
+                             refused=list(self._refused))
         step = self._plan.steps[walk.position] if walk.position is not None else None
         reason, detail = self._exit or (None, None)
         return RunStatus(
             state=walk.state, step_position=step.position if step else None, step_label=step.label if step else None,
             next_at=walk.next_at, exit_reason=reason, exit_detail=detail, emails_sent=walk.emails_sent,
+            refused=list(self._refused),
         )
 
 
 @workflow.defn
 class DunningSweepWorkflow:
+    def __init__(self) -> None:
+        self._job = PagedJob()
+
     @workflow.run
     async def run(self, request: SweepRequest) -> SweepResult:
-        return await run_nightly_job(DunningActivities.start_overdue_runs, request,
-                                     f"Start runs for the overdue invoices of {request.org_slug}")
+        """The invoices that should have a run and have none: overdue ones, and every open one when the
+        organisation applies dunning to new invoices (an interrupted import left them without)."""
+        summary = f"invoices of {request.org_slug} without their run"
+        if not workflow.patched("sweep-pages"):  # sweeps begun before: one activity, as recorded
+            return await run_nightly_job(DunningActivities.start_overdue_runs, request, f"Start runs for the {summary}")
+        return await self._job.run(DunningActivities.read_page_without_run, DunningActivities.start_runs, request,
+                                   summary)
+
+    @workflow.query
+    def progress(self) -> SweepResult:
+        return self._job.result
 
 
 WORKFLOWS = [InvoiceDunningWorkflow, DunningSweepWorkflow]
@@ -168,4 +225,5 @@ def registration(deps: WorkerDeps) -> Registration:
     """The dunning domain's part of the worker."""
     acts = DunningActivities(deps.db, deps.mailer, deps.webhooks)
     return Registration(workflows=WORKFLOWS, email_activities=[acts.execute_step],
-                        activities=[acts.begin_run, acts.check_invoice, acts.finish_run, acts.start_overdue_runs])
+                        activities=[acts.begin_run, acts.check_invoice, acts.finish_run, acts.start_overdue_runs,
+                                    acts.read_page_without_run, acts.start_runs, acts.record_signal_refused])

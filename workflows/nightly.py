@@ -8,7 +8,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from relance.nightly import SweepInput, SweepRequest, SweepResult
+    from relance.nightly import PageRequest, StartRequest, SweepInput, SweepRequest, SweepResult
 
 NIGHTLY_JOB_OPTIONS = dict(
     start_to_close_timeout=timedelta(hours=2),
@@ -23,3 +23,35 @@ async def run_nightly_job(activity_method, request: SweepRequest, summary: str) 
     return await workflow.execute_activity_method(
         activity_method, SweepInput(request.org_slug, workflow.now(), workflow.info().task_queue),
         summary=summary, **NIGHTLY_JOB_OPTIONS)
+
+
+PAGE_OPTIONS = dict(
+    start_to_close_timeout=timedelta(minutes=10),
+    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1)),
+)
+
+
+class PagedJob:
+    """A nightly job in pages: one activity reads a page of rows, another starts their workflows. The
+    page read is in the history, so a retried start goes over the same rows and the count it returns
+    is true (a single long activity resumed from throttled heartbeats lost what it had started). Long
+    jobs continue as new, carrying where they were and what they did."""
+
+    def __init__(self) -> None:
+        self.result = SweepResult()
+
+    async def run(self, read_page, start_page, request: SweepRequest, summary: str) -> SweepResult:
+        self.result = request.so_far or SweepResult()
+        after_id = request.after_id
+        while True:
+            page = await workflow.execute_activity_method(
+                read_page, PageRequest(request.org_slug, workflow.now(), after_id),
+                summary=f"Read a page: {summary}", **PAGE_OPTIONS)
+            if not page:
+                return self.result
+            self.result.add(await workflow.execute_activity_method(
+                start_page, StartRequest(request.org_slug, workflow.info().task_queue, page),
+                summary=f"Start {len(page)}: {summary}", **PAGE_OPTIONS))
+            after_id = page[-1].id
+            if workflow.info().is_continue_as_new_suggested():
+                workflow.continue_as_new(SweepRequest(request.org_slug, after_id, self.result))

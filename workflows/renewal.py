@@ -9,6 +9,7 @@ once on `settings_changed`) until the term ends.
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -28,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
         NoticeStatus,
         RenewalInput,
     )
-    from relance.scenario.plan import CancelRequest, RunState
+    from relance.scenario.plan import CancelRequest, RunState, cancel_request_from
     from relance.temporal import search_attributes as sa
     from relance.temporal.registration import Registration, WorkerDeps
     from workflows.nightly import run_nightly_job
@@ -37,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 RETRY_BLOCKED_AFTER = timedelta(days=1)
+CANCEL_ANSWER_WAIT = timedelta(seconds=20)  # as the dunning run's `cancel` update
 
 
 @workflow.defn
@@ -50,6 +52,8 @@ class RenewalNoticeWorkflow:
         self._note: str | None = None
         self._result: NoticeResult | None = None
         self._revision = 0
+        self._refused: list[str] = []
+        self._details = ""
 
     @workflow.run
     async def run(self, inp: RenewalInput) -> NoticeResult:
@@ -146,12 +150,40 @@ class RenewalNoticeWorkflow:
             RunState.BLOCKED: f"Blocked: {self._note}; next try at{when}",
             RunState.ENDED: f"Ended: {self._note}",
         }[state]
-        workflow.set_current_details(
-            f"Renewal notice of contract **{plan.contract_ref}** for the term ending **{plan.term_end}**\n\n{what}")
+        self._details = f"Renewal notice of contract **{plan.contract_ref}** for the term ending **{plan.term_end}**" \
+                        f"\n\n{what}"
+        self._show()
+
+    def _show(self) -> None:
+        """The UI's current details (not a command: refreshed freely)."""
+        refused = "".join(f"\n\nRefused: {note}" for note in self._refused[-3:])
+        workflow.set_current_details(self._details + refused)
 
     @workflow.signal
-    def cancel_notice(self, request: CancelRequest) -> None:
-        self._cancel = request
+    def cancel_notice(self, *args: Any) -> None:
+        """Checked here, not by the converter (see the dunning run's cancel_reminders): a malformed cancel
+        is refused where the UI and `relance renewal show` see it (current details, status), and the
+        notice carries on."""
+        try:
+            self._cancel = cancel_request_from(args)
+        except ValueError as exc:
+            workflow.logger.warning("signal cancel_notice refused: %s", exc, extra={"signal": "cancel_notice"})
+            self._refused.append(f"cancel_notice: {exc}")
+            self._show()
+
+    @workflow.update
+    async def cancel(self, *args: Any) -> str:
+        """The cancel that answers: refused with the reason (validator), else the notice's outcome."""
+        self._cancel = cancel_request_from(args)
+        try:
+            await workflow.wait_condition(lambda: self._result is not None, timeout=CANCEL_ANSWER_WAIT)
+        except TimeoutError:
+            return "stopping"
+        return self._result.outcome
+
+    @cancel.validator
+    def _cancel_is_well_formed(self, *args: Any) -> None:
+        cancel_request_from(args)
 
     @workflow.signal
     def settings_changed(self) -> None:
@@ -162,7 +194,8 @@ class RenewalNoticeWorkflow:
     def status(self) -> NoticeStatus:
         result = self._result
         return NoticeStatus(self._state, self._send_at, result.outcome if result else None,
-                            result.reason if result else None, result.detail if result else None)
+                            result.reason if result else None, result.detail if result else None,
+                            list(self._refused))
 
 
 @workflow.defn

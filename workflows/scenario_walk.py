@@ -130,6 +130,8 @@ class ScenarioWalk:
         self.next_at: datetime | None = None
         self.previous: timing.Progress | None = None
         self.emails_sent = 0
+        self._details = ""
+        self.refusals: list[str] = []
 
     def step_name(self, index: int) -> str:
         """The step as every surface names it ("4. Deuxième relance", relance.scenario.plan)."""
@@ -240,4 +242,14 @@ class ScenarioWalk:
             RunState.ENDED: f"Ended: {note}",
         }.get(state, state.value)
         last = f"\n\nLast: {self._last}" if self._last else ""
-        workflow.set_current_details(f"{self._headline}\n\n{what}{last}")
+        self._details = f"{self._headline}\n\n{what}{last}"
+        self._show()
+
+    def refused(self, note: str) -> None:
+        """A message the run refused (a malformed cancel): shown with its state until the run ends."""
+        self.refusals.append(note)
+        self._show()
+
+    def _show(self) -> None:
+        refused = "".join(f"\n\nRefused: {note}" for note in self.refusals[-3:])
+        workflow.set_current_details(self._details + refused)

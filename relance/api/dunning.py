@@ -82,6 +82,8 @@ class CancelBody(BaseModel):
 
 class CancelledOut(BaseModel):
     cancelled: list[str] = Field(description="the workflow ids of the runs told to stop")
+    outcome: str | None = Field(default=None, description="the run's answer: cancelled, or how it ended if a step "
+                                                           "was already going, or stopping")
 
 
 @router.post("/invoices/{number}/cancel-reminders", response_model=CancelledOut, responses=documented(409))
@@ -89,9 +91,10 @@ async def cancel_reminders(number: InvoiceNumber, body: CancelBody, org: str = D
                            svc: Services = Depends(services)) -> CancelledOut:
     """Stop the invoice's reminders; recorded with who and why."""
     await _invoice_exists(svc, org, number)
-    if not await dunning.cancel_reminders(await svc.client(), org, number, body.reason, body.by):
+    outcome = await dunning.cancel_reminders(await svc.client(), org, number, body.reason, body.by)
+    if outcome is None:
         raise ProblemError(409, f"invoice {number!r} has no running dunning run")
-    return CancelledOut(cancelled=[dunning_workflow_id(org, number)])
+    return CancelledOut(cancelled=[dunning_workflow_id(org, number)], outcome=outcome)
 
 
 class LiveOut(BaseModel):

@@ -16,12 +16,12 @@ from sqlmodel import select
 from temporalio.client import Client
 
 from models import DunningRun, Organisation, RenewalNotice, RenewalSettings
-from relance import calendar, repository
+from relance import calendar, limits, repository
 from relance.cli import api as api_cli
 from relance.cli import authoring as authoring_cli
 from relance.cli import renewal as renewal_cli
 from relance.cli import webhooks as webhook_cli
-from relance.config import Settings
+from relance.config import ConfigError, Settings
 from relance.db import Database
 from relance.email.mailer import SesMailer
 from relance.importing.importer import ImportRejected, ImportReport, read_file
@@ -84,6 +84,8 @@ async def run_sweep(settings: Settings, client: Client, db: Database, org_slugs:
 
     orgs = select(Organisation.slug, Organisation.timezone)
     async with db.session() as session:
+        for slug in org_slugs or []:
+            await repository.organisation(session, slug)  # an unknown slug fails now, not in a retried job
         if org_slugs:
             dunning = renewals = (await session.exec(orgs.where(Organisation.slug.in_(org_slugs)))).all()
         else:
@@ -92,23 +94,43 @@ async def run_sweep(settings: Settings, client: Client, db: Database, org_slugs:
                                            .where(RenewalSettings.enabled))).all()
     for slug, tz in dunning:
         r, run = await _run_job(settings, client, slug, tz, sweep_now, unless_run_today)
-        say(_job_line(f"sweep {slug}", f"{r.examined} overdue invoice(s) without a run, {r.started} run(s) started",
+        skipped = f", {r.skipped} skipped (bad records)" if r.skipped else ""
+        say(_job_line(f"sweep {slug}", f"{r.examined} invoice(s) without their run, {r.started} run(s) started{skipped}",
                       run, tz))
+        for problem in r.problems:
+            say(f"  skipped: {problem}")
     for slug, tz in renewals:
         r, run = await _run_job(settings, client, slug, tz, renewal_inspection_now, unless_run_today)
         say(_job_line(f"renewals {slug}", f"{r.examined} notice(s) due, {r.started} notice(s) started", run, tz))
 
 
+# Temporal restarting under a sweep: the command waits this long for it to come back.
+TEMPORAL_OUTAGE_WAIT = 180.0
+
+
 async def _run_job(settings: Settings, client: Client, slug: str, tz: str, job_now, unless_run_today: bool):
-    """Trigger one nightly job's Schedule (or join its run) and show the run's progress until it ends."""
+    """Trigger one nightly job's Schedule (or join its run) and show the run's progress until it ends; a
+    Temporal restart meanwhile is waited out (the job itself carries on on the server)."""
+    from temporalio.service import RPCError
+
     run = await job_now(client, slug, tz, settings.sweep_cron, settings.task_queue, unless_run_today=unless_run_today)
     handle = client.get_workflow_handle(run.workflow_id, run_id=run.run_id, result_type=SweepResult)
-    task = asyncio.create_task(handle.result())
-    while not task.done():
-        await asyncio.wait([task], timeout=1.0)
-        if not task.done():
-            say(f"  … {slug}: {await _sweep_progress(client, handle)}")
-    return task.result(), run
+    outage_began = None
+    while True:
+        task = asyncio.create_task(handle.result())
+        while not task.done():
+            await asyncio.wait([task], timeout=1.0)
+            if not task.done():
+                say(f"  … {slug}: {await _sweep_progress(client, handle)}")
+        try:
+            return task.result(), run
+        except RPCError as exc:
+            outage_began = outage_began or wallclock.monotonic()
+            if wallclock.monotonic() - outage_began > TEMPORAL_OUTAGE_WAIT:
+                raise
+            say(f"  … {slug}: Temporal at {settings.temporal_address} unreachable ({exc.message[:120]}); "
+                "waiting for it to come back (the sweep carries on on the server)")
+            await asyncio.sleep(2)
 
 
 def _job_line(job: str, figures: str, run, tz: str) -> str:
@@ -123,12 +145,21 @@ def _job_line(job: str, figures: str, run, tz: str) -> str:
 
 
 async def _sweep_progress(client: Client, handle) -> str:
-    description = await handle.describe()
-    for pending in description.raw_description.pending_activities:
-        if pending.heartbeat_details.payloads:
-            _, done = await client.data_converter.decode(pending.heartbeat_details.payloads)
-            return f"{done['examined']} examined, {done['started']} started"
-    return "waiting for the worker"
+    from temporalio.client import WorkflowQueryFailedError
+    from temporalio.service import RPCError
+
+    try:
+        description = await handle.describe()
+        for pending in description.raw_description.pending_activities:
+            if pending.heartbeat_details.payloads and pending.activity_type.name != "start_runs":
+                _, done = await client.data_converter.decode(pending.heartbeat_details.payloads)
+                return f"{done['examined']} examined, {done['started']} started"
+        done = await handle.query("progress", result_type=SweepResult)
+        return f"{done.examined} examined, {done.started} started"
+    except RPCError as exc:
+        return f"Temporal unreachable ({exc.message[:120]}), waiting"
+    except WorkflowQueryFailedError:
+        return "waiting for the worker"
 
 
 async def cmd_sweep(settings: Settings, args) -> int:
@@ -200,11 +231,18 @@ async def cmd_cancel(settings: Settings, args) -> int:
     from starter.dunning import cancel_reminders
 
     client = await connect(settings)
-    if await cancel_reminders(client, args.org, args.invoice, args.reason, args.by):
+    outcome = await cancel_reminders(client, args.org, args.invoice, args.reason, args.by)
+    if outcome is None:
+        say(f"invoice {args.invoice} of {args.org} has no running dunning run")
+        return 1
+    if outcome == "cancelled":
         say(f"reminders of invoice {args.invoice} cancelled ({args.reason}, by {args.by})")
-        return 0
-    say(f"invoice {args.invoice} of {args.org} has no running dunning run")
-    return 1
+    elif outcome == "stopping":
+        say(f"reminders of invoice {args.invoice} cancelled ({args.reason}, by {args.by}); the run stops "
+            "once the step it is doing ends")
+    else:
+        say(f"invoice {args.invoice}: the run ended first ({outcome}), the cancel came too late")
+    return 0
 
 
 async def cmd_pay(settings: Settings, args) -> int:
@@ -495,21 +533,8 @@ COMMANDS = {**{name: cmd_authoring for name in authoring_cli.COMMANDS}, "import"
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command. A failure is one sentence on stderr and a non-zero exit, never a traceback
-    (unless --debug); a closed pipe (`relance show … | head`) ends the command quietly."""
-    args = parser().parse_args(argv)
-    try:
-        code = _run(args)
-    except KeyboardInterrupt:
-        code = 130
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        code = 0
-    except Exception as exc:
-        if args.debug:
-            raise
-        print(f"relance {args.command}: {_explain(exc)}", file=sys.stderr)
-        code = 2 if isinstance(exc, (ImportRejected, ScenarioRejected, WebhookError)) else 1
+    """Run one command and exit with its code."""
+    code = run(argv)
     try:
         sys.stdout.flush()
     except BrokenPipeError:
@@ -517,14 +542,36 @@ def main(argv: list[str] | None = None) -> int:
     os._exit(code)  # sdk-python#300: a short-lived client can abort at interpreter exit
 
 
+def run(argv: list[str] | None = None) -> int:
+    """One command's exit code. A failure is one sentence on stderr and a non-zero exit, never a
+    traceback (unless --debug); a closed pipe (`relance show … | head`) ends the command quietly."""
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as exc:  # argparse has said what is wrong (usage, the argument and why)
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        return _run(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"relance {args.command}: {_explain(exc)}", file=sys.stderr)
+        return 2 if isinstance(exc, (ImportRejected, ScenarioRejected, WebhookError, limits.Refused, ConfigError)) else 1
+
+
 def _explain(exc: BaseException) -> str:
     """A sentence for what went wrong: what was unreachable or missing, and how to see more."""
     from temporalio.client import WorkflowUpdateFailedError
     from temporalio.service import RPCError, RPCStatusCode
 
-    settings = Settings()
-    if isinstance(exc, (ImportRejected, ScenarioRejected, WebhookError, repository.NotFound)):
+    if isinstance(exc, (ImportRejected, ScenarioRejected, WebhookError, repository.NotFound, limits.Refused,
+                        ConfigError)):
         return str(exc)
+    settings = Settings()
     if isinstance(exc, OSError) and exc.filename is not None:
         return f"{exc.filename}: {exc.strerror or exc}"
     if isinstance(exc, UnicodeDecodeError):

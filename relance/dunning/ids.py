@@ -9,3 +9,8 @@ def dunning_workflow_id(org_slug: str, invoice_number: str) -> str:
 
 def sweep_schedule_id(org_slug: str) -> str:
     return f"dunning-sweep:{org_slug}"
+
+
+def import_sweep_id(org_slug: str) -> str:
+    """The sweep an import (or the API's import) runs to start the runs of its invoices."""
+    return f"dunning-sweep-import:{org_slug}"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import bindparam, func
+from sqlalchemy import bindparam, func, true
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -56,9 +56,11 @@ async def invoice_file(session: AsyncSession, org_slug: str, number: str, with_c
     return InvoiceFile(org, invoice, account, contacts, Decimal(amount_paid))
 
 
-async def overdue_without_run(session: AsyncSession, org_id: int, today: date, after_id: int, limit: int):
-    """A page (by id) of the invoices the sweep of `today` starts: due date passed, amount still due,
-    nothing that stops a run (paid, in payment, do-not-remind, payment schedule), no run yet."""
+async def overdue_without_run(session: AsyncSession, org_id: int, today: date, after_id: int, limit: int,
+                              due_only: bool = True):
+    """A page (by id) of the invoices the sweep of `today` starts: due date passed (or any, with
+    `due_only` off: the organisation starts runs at creation), amount still due, nothing that stops a
+    run (paid, in payment, do-not-remind, payment schedule), no run yet."""
     paid = select(func.coalesce(func.sum(Payment.amount), 0)).where(Payment.invoice_id == Invoice.id)
     has_run = select(DunningRun.workflow_id).where(DunningRun.invoice_id == Invoice.id).exists()
     return (await session.exec(
@@ -69,7 +71,7 @@ async def overdue_without_run(session: AsyncSession, org_id: int, today: date, a
             Invoice.status == InvoiceStatus.ISSUED,
             col(Invoice.do_not_remind).is_(False),
             col(Invoice.has_payment_schedule).is_(False),
-            Invoice.due_date < today,
+            Invoice.due_date < today if due_only else true(),
             Invoice.amount_incl_tax > paid.scalar_subquery(),
             ~has_run,
         )

@@ -98,6 +98,17 @@ class FinishRunInput:
     now: datetime
 
 
+@dataclass
+class SignalRefusedInput:
+    """A message the run refused (a malformed cancel), for its timeline: `number` keys it once."""
+
+    workflow_id: str
+    signal: str
+    problem: str
+    number: int
+    now: datetime
+
+
 
 @dataclass
 class RunStatus:
@@ -108,6 +119,7 @@ class RunStatus:
     exit_reason: ExitReason | None = None
     exit_detail: str | None = None
     emails_sent: int = 0
+    refused: list[str] = field(default_factory=list)  # malformed cancels the run refused
 
 
 @dataclass

@@ -17,12 +17,34 @@ from decimal import Decimal
 from babel.dates import format_date
 from babel.numbers import format_currency
 from jinja2 import StrictUndefined, Template, TemplateError
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import escape
 
-MERGE_FIELD = re.compile(r"\[\[!(\w+)\]\]")
+from relance.limits import MAX_RENDERED_BYTES
 
-_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+MERGE_FIELD = re.compile(r"\[\[!(\w+)\]\]")
+MAX_EXPONENT = 64
+
+
+class _BoundedEnvironment(SandboxedEnvironment):
+    """The sandbox, plus no expression that builds a huge value at once ("x" * 10**9, 10**10**10):
+    rendering itself stops past MAX_RENDERED_BYTES (render below)."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call_binop(self, context, operator: str, left, right):
+        if operator == "**" and isinstance(right, int) and abs(right) > MAX_EXPONENT:
+            raise SecurityError(f"exponent {right} is too large (at most {MAX_EXPONENT})")
+        if operator == "*":
+            for text, times in ((left, right), (right, left)):
+                if isinstance(text, str | list | tuple) and isinstance(times, int) \
+                        and len(text) * times > MAX_RENDERED_BYTES:
+                    raise SecurityError(f"a repetition would render more than {MAX_RENDERED_BYTES // 1024} KB")
+        return super().call_binop(context, operator, left, right)
+
+
+_env = _BoundedEnvironment(undefined=StrictUndefined, autoescape=False)
 
 
 class TemplateProblem(ValueError):
@@ -78,16 +100,26 @@ def render(subject: str, body: str, values: Mapping[str, str], missing_as_codes:
     merge field with no value stays as its raw code (a simulation has nothing behind them)."""
     if missing_as_codes:
         values = {**{name: raw_code(name) for name in MERGE_FIELD.findall(subject + body)}, **values}
-    try:
-        rendered_subject = _compiled(subject).render(values)
-    except TemplateError as exc:
-        raise TemplateProblem([f"subject: {exc}"]) from exc
-    try:
-        text = _compiled(body).render(values)
-    except TemplateError as exc:
-        raise TemplateProblem([f"body: {exc}"]) from exc
+    rendered_subject = _bounded(subject, values, "subject")
+    text = _bounded(body, values, "body")
     html = "<html><body><p>" + str(escape(text)).replace("\n", "<br>\n") + "</p></body></html>"
     return RenderedEmail(subject=single_line(rendered_subject), text=text, html=html)
+
+
+def _bounded(source: str, values: Mapping[str, str], part: str) -> str:
+    """Rendered piece by piece, stopped as soon as it passes the size limit: a template that would render
+    200 MB is refused (at save time, or `not_sent` with this reason at send time), never sent or timed out."""
+    size, pieces = 0, []
+    try:
+        for piece in _compiled(source).generate(values):
+            size += len(piece.encode("utf-8"))
+            if size > MAX_RENDERED_BYTES:
+                raise TemplateProblem([f"{part}: renders more than {MAX_RENDERED_BYTES // 1024} KB "
+                                       f"(the limit of an email)"])
+            pieces.append(piece)
+    except TemplateError as exc:
+        raise TemplateProblem([f"{part}: {exc}"]) from exc
+    return "".join(pieces)
 
 
 def single_line(value: str) -> str:

@@ -16,9 +16,10 @@ from babel import Locale, UnknownLocaleError
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from relance import calendar
+from relance import calendar, limits
 
-RELATIVE_DAY = re.compile(r"^today(?:([+-])(\d+))?$")
+RELATIVE_DAY = re.compile(r"^today(?:([+-])(\d{1,5}))?$")
+FIRST_YEAR, LAST_YEAR = 1900, 2200  # business dates; a timer beyond would break a run
 
 
 def _email(value: str) -> str:
@@ -44,15 +45,25 @@ class DayRef(str):
 
 def _day(value: object) -> DayRef:
     text = value.isoformat() if isinstance(value, date) else str(value)
-    if not RELATIVE_DAY.match(text):
+    match = RELATIVE_DAY.match(text)
+    if match and int(match.group(2) or 0) > 10 * limits.MAX_DAYS:
+        raise ValueError(f"invalid date {text!r}: at most today±{10 * limits.MAX_DAYS}")
+    if not match:
         try:
-            date.fromisoformat(text)
+            day = date.fromisoformat(text)
         except ValueError as exc:
-            raise ValueError(f"invalid date {text!r}: use YYYY-MM-DD or today, today-N, today+N") from exc
+            raise ValueError(f"invalid date {text[:40]!r}: use YYYY-MM-DD or today, today-N, today+N") from exc
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise ValueError(f"invalid date {text!r}: the year must be between {FIRST_YEAR} and {LAST_YEAR}")
     return DayRef(text)
 
 
 Day = Annotated[object, AfterValidator(_day)]
+# Identifiers end up in workflow ids and search attributes: bounded, and never with a NUL.
+Identifier = Annotated[str, Field(min_length=1), AfterValidator(limits.check_identifier)]
+Name = Annotated[str, Field(max_length=limits.MAX_NAME_LENGTH)]
+Days = Annotated[int, AfterValidator(limits.check_days)]
+SignedDays = Annotated[int, AfterValidator(lambda days: limits.check_days(days, negative=True))]
 
 
 class Strict(BaseModel):
@@ -61,22 +72,22 @@ class Strict(BaseModel):
 
 class UserIn(Strict):
     email: Email
-    first_name: str = ""
-    last_name: str = ""
+    first_name: Name = ""
+    last_name: Name = ""
     notify_on_reminder: bool = False
 
 
 class TemplateIn(Strict):
-    key: str
-    name: str
-    subject: str
-    body: str
+    key: Identifier
+    name: Name
+    subject: Name
+    body: Annotated[str, Field(max_length=limits.MAX_TEMPLATE_LENGTH)]
 
 
 class TaskIn(Strict):
-    title: str
+    title: Name
     assignee: Email | None = None
-    due_in_days: int = Field(default=0, ge=0)
+    due_in_days: Days = 0
 
 
 def _weekdays(value: str) -> str:
@@ -89,12 +100,12 @@ WeekDays = Annotated[str, AfterValidator(_weekdays)]
 
 class StepIn(Strict):
     kind: Literal["email", "pause", "action"]
-    label: str
-    offset_days: int | None = None
+    label: Name
+    offset_days: SignedDays | None = None
     days: int | None = Field(default=None, description="pause length")
-    template: str | None = None
+    template: Identifier | None = None
     sender: Email | None = None
-    sender_name: str | None = None
+    sender_name: Name | None = None
     window: tuple[time, time] | None = None
     send_days: WeekDays | None = Field(default=None, description="e.g. mon-fri; default: the organisation's")
     task: TaskIn | None = None
@@ -104,12 +115,12 @@ class StepIn(Strict):
     def _not_negative(cls, value: int | None) -> int | None:
         if value is not None and value < 0:
             raise ValueError(f"a pause cannot be negative ({value} days)")
-        return value
+        return value if value is None else limits.check_days(value)
 
 
 class ScenarioIn(Strict):
-    key: str
-    name: str
+    key: Identifier
+    name: Name
     steps: list[StepIn]
 
 
@@ -118,37 +129,37 @@ class DunningIn(Strict):
     apply_to_new_invoices: bool = False
     send_window: tuple[time, time] = (time(9), time(18))
     send_days: WeekDays = "mon-fri"
-    scenario: str | None = None
+    scenario: Identifier | None = None
     sender: Email | Literal["invoice_creator"] | None = None
 
 
 class ContactIn(Strict):
-    ref: str
-    civility: str = ""
-    first_name: str = ""
-    last_name: str = ""
+    ref: Identifier
+    civility: Name = ""
+    first_name: Name = ""
+    last_name: Name = ""
     email: Email | None = None
     billing: bool = False
     decision_maker: bool = False
 
 
 class AccountIn(Strict):
-    ref: str
-    name: str
+    ref: Identifier
+    name: Name
     email: Email | None = None
     contacts: list[ContactIn] = []
 
 
 class PaymentIn(Strict):
-    ref: str
-    amount: Decimal = Field(gt=0)
+    ref: Identifier
+    amount: Decimal = Field(gt=0)  # within the column and the currency's decimals: checked per organisation
     paid_on: Day
 
 
 class InvoiceIn(Strict):
-    number: Annotated[str, Field(pattern=r"^[A-Za-z0-9._/-]+$")]
-    account: str
-    contact: str | None = None
+    number: Annotated[Identifier, Field(pattern=r"^[A-Za-z0-9._/-]+$")]
+    account: Identifier
+    contact: Identifier | None = None
     creator: Email | None = None
     invoice_date: Day
     due_date: Day
@@ -164,26 +175,26 @@ class RenewalsIn(Strict):
     """Seed 000's settings: the notice goes `alert_days` before the end of each commitment term."""
 
     enabled: bool = False
-    alert_days: int = Field(default=30, ge=1)
-    template: str | None = None
+    alert_days: Annotated[int, Field(ge=1), AfterValidator(limits.check_days)] = 30
+    template: Identifier | None = None
     sender: Email | None = None
 
 
 class ContractIn(Strict):
-    ref: Annotated[str, Field(pattern=r"^[A-Za-z0-9._/-]+$")]
-    account: str
-    billing_contact: str | None = None  # the only recipient of the renewal notices
+    ref: Annotated[Identifier, Field(pattern=r"^[A-Za-z0-9._/-]+$")]
+    account: Identifier
+    billing_contact: Identifier | None = None  # the only recipient of the renewal notices
     start_date: Day
     period: Literal["monthly", "quarterly", "half_yearly", "yearly", "multi_year"]
-    years: int | None = Field(default=None, ge=2, description="length of a multi-year term")
+    years: int | None = Field(default=None, ge=2, le=99, description="length of a multi-year term")
     tacit_renewal: bool = True
     status: Literal["active", "settled"] = "active"
     amount: Decimal | None = Field(default=None, ge=0)
 
 
 class OrganisationIn(Strict):
-    slug: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
-    name: str
+    slug: Annotated[Identifier, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    name: Name
     timezone: str = "Europe/Paris"
     locale: str = "fr_FR"
     currency: str = "EUR"
@@ -199,6 +210,11 @@ class OrganisationIn(Strict):
     accounts: list[AccountIn] = []
     invoices: list[InvoiceIn] = []
     contracts: list[ContractIn] = []
+
+    @field_validator("currency")
+    @classmethod
+    def _iso_currency(cls, value: str) -> str:
+        return limits.check_currency(value)
 
     @field_validator("timezone")
     @classmethod

@@ -8,7 +8,8 @@ written unless there are none.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Container, Mapping
+from collections import Counter
+from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import (
@@ -33,7 +34,7 @@ from models import (
     ScenarioStep,
     SenderMode,
 )
-from relance import calendar
+from relance import calendar, limits
 from relance.db import Database
 from relance.email.rendering import TemplateProblem, render, template_problems
 from relance.importing.format import ImportFile, InvoiceIn, OrganisationIn, ScenarioIn, TemplateIn
@@ -47,8 +48,12 @@ NAME_FIELDS = ("slug", "number", "ref", "key", "email", "label")
 class ImportRejected(ValueError):
     """The file was refused; `problems` names each record and field. Nothing was written."""
 
+    SHOWN = 200  # a file with 100,000 bad invoices is told the first ones and how many more
+
     def __init__(self, source: str, problems: list[str]):
-        super().__init__(f"{source}: {len(problems)} problem(s), nothing imported:\n  - " + "\n  - ".join(problems))
+        shown = problems[:self.SHOWN] + ([f"… and {len(problems) - self.SHOWN} more"]
+                                         if len(problems) > self.SHOWN else [])
+        super().__init__(f"{source}: {len(problems)} problem(s), nothing imported:\n  - " + "\n  - ".join(shown))
         self.problems = problems
 
 
@@ -78,19 +83,88 @@ class ImportReport:
         self.counts[kind] = self.counts.get(kind, 0) + 1
 
 
+class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """Safe YAML (the C parser when there is one: 100,000 invoices in seconds) that leaves dates as
+    text: an impossible date (2026-02-30) is then named by its record and field, not a loader crash."""
+
+
+_YamlLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def read_file(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8")
+    """The file's data; ImportRejected (one sentence, the file named) when it is too big, not UTF-8,
+    holds a NUL character or does not parse. A missing file or a directory is the OSError's to say."""
+    source = str(path)
+    if path.is_file() and path.stat().st_size > limits.MAX_FILE_BYTES:
+        raise ImportRejected(source, [f"the file is {path.stat().st_size:,} bytes; at most "
+                                      f"{limits.MAX_FILE_BYTES:,} bytes (split it by organisation)"])
+    data = path.read_bytes()
     try:
-        return json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ImportRejected(str(path), [f"not valid {path.suffix.lstrip('.') or 'YAML'}: {exc}"]) from exc
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ImportRejected(source, [f"line {line}: not UTF-8 text (byte {data[exc.start]:#04x} at offset "
+                                      f"{exc.start}); save the file as UTF-8"]) from exc
+    return parse_text(text, source, json_format=path.suffix == ".json")
+
+
+def parse_text(text: str, source: str, json_format: bool = False) -> Any:
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ImportRejected(source, [f"line {line}: a NUL character; remove it"])
+    kind = "JSON" if json_format else "YAML"
+    try:
+        return json.loads(text) if json_format else yaml.load(text, Loader=_YamlLoader)  # noqa: S506 (safe)
+    except (json.JSONDecodeError, yaml.YAMLError, ValueError, RecursionError) as exc:
+        raise ImportRejected(source, [f"not valid {kind}: {str(exc)[:500]}"]) from exc
+
+
+SHAPE = "a mapping with `organisations:` and a list of organisations under it (see the README)"
 
 
 def parse(raw: Any, source: str) -> ImportFile:
+    if raw is None or raw == "" or raw == {}:
+        raise ImportRejected(source, [f"the file is empty: expected {SHAPE}"])
+    if not isinstance(raw, dict):
+        raise ImportRejected(source, [f"the top level is a {_kind(raw)}: expected {SHAPE}"])
+    budget = [limits.MAX_FILE_VALUES]
+    problems = [_describe(raw, {"loc": loc, "msg": "contains a NUL character"}) for loc in _nul_paths(raw, budget)]
+    if budget[0] < 0:
+        raise ImportRejected(source, [f"the data holds more than {limits.MAX_FILE_VALUES:,} values (YAML aliases "
+                                      "that repeat a part many times?)"])
+    if problems:
+        raise ImportRejected(source, problems)
     try:
         return ImportFile.model_validate(raw)
     except ValidationError as exc:
         raise ImportRejected(source, [_describe(raw, err) for err in exc.errors()]) from exc
+
+
+def _kind(value: Any) -> str:
+    return {list: "list", str: "text", int: "number", float: "number", bool: "boolean"}.get(
+        type(value), type(value).__name__)
+
+
+def _nul_paths(node: Any, budget: list[int], path: tuple = ()) -> Iterable[tuple]:
+    """Where a NUL hides in the data (a JSON "\\u0000"): PostgreSQL refuses it in text. Stops when the
+    data has more values than `budget` allows (YAML aliases can make a small file expand without end)."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        return
+    if isinstance(node, str):
+        if "\x00" in node:
+            yield path
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _nul_paths(value, budget, (*path, key))
+            if isinstance(key, str) and "\x00" in key:
+                yield (*path, key)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _nul_paths(value, budget, (*path, index))
 
 
 def _describe(raw: Any, error: dict) -> str:
@@ -101,6 +175,8 @@ def _describe(raw: Any, error: dict) -> str:
         if isinstance(step, int) and isinstance(node, list) and step < len(node):
             node = node[step]
             name = next((str(node[k]) for k in NAME_FIELDS if isinstance(node, dict) and k in node), None)
+            if name and len(name) > 40:
+                name = f"{name[:40]}…"
             parts[-1] += f"[{step}]" + (f" {name!r}" if name else "")
         else:
             parts.append(str(step))
@@ -178,8 +254,35 @@ def organisation_problems(org: OrganisationIn, fields: TemplateFields) -> list[s
                        ("contact", [c.ref for a in org.accounts for c in a.contacts]),
                        ("invoice", [i.number for i in org.invoices]), ("template", [t.key for t in org.templates]),
                        ("scenario", [s.key for s in org.scenarios]), ("contract", [c.ref for c in org.contracts])):
-        for duplicate in sorted({k for k in keys if keys.count(k) > 1}):
-            problems.append(f"{where} › {kind} {duplicate!r}: appears twice in the file")
+        problems += [f"{where} › {kind} {key!r}: appears {n} times in the file" for key, n in repeated(keys)]
+    for inv in org.invoices:
+        problems += [f"{where} › invoice {inv.number!r} › payment {ref!r}: appears {n} times on the invoice "
+                     "(each payment needs its own ref)" for ref, n in repeated(p.ref for p in inv.payments)]
+    return problems + amount_problems(org)
+
+
+def repeated(keys: Iterable[str]) -> list[tuple[str, int]]:
+    """Keys that appear more than once, with their count (linear: files have 100,000 invoices)."""
+    return sorted((key, n) for key, n in Counter(keys).items() if n > 1)
+
+
+def amount_problems(org: OrganisationIn) -> list[str]:
+    """Amounts within the columns and with no more decimals than the organisation's currency has."""
+    where, currency = f"organisation {org.slug!r}", org.currency
+    checks = []
+    for inv in org.invoices:
+        at = f"{where} › invoice {inv.number!r}"
+        checks += [(f"{at} › amount_excl_tax", inv.amount_excl_tax, False),
+                   (f"{at} › amount_incl_tax", inv.amount_incl_tax, False)]
+        checks += [(f"{at} › payment {p.ref!r} › amount", p.amount, True) for p in inv.payments]
+    checks += [(f"{where} › contract {c.ref!r} › amount", c.amount, False)
+               for c in org.contracts if c.amount is not None]
+    problems = []
+    for at, amount, positive in checks:
+        try:
+            limits.check_amount(amount, currency, positive=positive)
+        except ValueError as exc:
+            problems.append(f"{at}: {exc}")
     return problems
 
 
@@ -285,12 +388,9 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, tod
                 account_id=accounts[a.ref].id, civility=c.civility, first_name=c.first_name,
                 last_name=c.last_name, email=c.email, is_billing=c.billing, is_decision_maker=c.decision_maker))
             report.count("contacts")
-    for n, inv in enumerate(org_in.invoices, start=1):
-        await write_invoice(session, org, inv, InvoiceLinks(
-            accounts[inv.account].id, contacts[inv.contact].id if inv.contact else None,
-            users[inv.creator].id if inv.creator else None), today, report)
-        if n % 500 == 0:
-            progress(f"{org.slug}: {n}/{len(org_in.invoices)} invoices")
+    await write_invoices(session, org, org_in.invoices, lambda inv: InvoiceLinks(
+        accounts[inv.account].id, contacts[inv.contact].id if inv.contact else None,
+        users[inv.creator].id if inv.creator else None), today, report, progress)
     r = org_in.renewals
     await _upsert(session, RenewalSettings, {"org_id": org.id}, dict(
         enabled=r.enabled, alert_days=r.alert_days, template_id=templates[r.template].id if r.template else None,
@@ -314,25 +414,65 @@ class InvoiceLinks:
     creator_user_id: int | None
 
 
-async def write_invoice(session: AsyncSession, org: Organisation, inv: InvoiceIn, links: InvoiceLinks, today: date,
-                        report: ImportReport) -> None:
-    """Create or update the invoice and its payments; the report says whether it is new or changed."""
-    invoice, outcome = await _upsert(session, Invoice, {"org_id": org.id, "number": inv.number}, dict(
-        account_id=links.account_id, contact_id=links.contact_id, creator_user_id=links.creator_user_id,
-        invoice_date=inv.invoice_date.resolve(today), due_date=inv.due_date.resolve(today),
-        amount_excl_tax=inv.amount_excl_tax, amount_incl_tax=inv.amount_incl_tax, status=inv.status,
-        do_not_remind=inv.do_not_remind or inv.payment_schedule, has_payment_schedule=inv.payment_schedule,
-    ))
-    report.count("invoices")
-    for p in inv.payments:
-        _, paid = await _upsert(session, Payment, {"invoice_id": invoice.id, "ref": p.ref},
-                                dict(amount=p.amount, paid_on=p.paid_on.resolve(today)))
-        outcome = outcome or (paid and "changed")  # a new payment changes the invoice
-        report.count("payments")
-    if outcome == "created":
-        report.new_invoices.append((org.slug, inv.number))
-    elif outcome == "changed":
-        report.changed_invoices.append((org.slug, inv.number))
+# Up to this many invoices, only theirs are read back; an import of more reads the organisation's.
+FEW_INVOICES = 1000
+
+
+async def write_invoices(session: AsyncSession, org: Organisation, invoices: list[InvoiceIn],
+                         links: Callable[[InvoiceIn], InvoiceLinks], today: date, report: ImportReport,
+                         progress: Callable[[str], None] = lambda _: None) -> None:
+    """Invoices and their payments in bulk: the existing rows read in two queries, the new ones inserted
+    together (one round trip per invoice made 100,000 take minutes; bench/importing.py). The report
+    says which invoices are new and which changed."""
+    known = select(Invoice).where(Invoice.org_id == org.id)
+    if len(invoices) <= FEW_INVOICES:
+        known = known.where(col(Invoice.number).in_([inv.number for inv in invoices]))
+    existing = {row.number: row for row in (await session.exec(known))}
+    outcomes: dict[str, str | None] = {}
+    rows = []
+    for inv in invoices:
+        link = links(inv)
+        values = dict(
+            account_id=link.account_id, contact_id=link.contact_id, creator_user_id=link.creator_user_id,
+            invoice_date=inv.invoice_date.resolve(today), due_date=inv.due_date.resolve(today),
+            amount_excl_tax=inv.amount_excl_tax, amount_incl_tax=inv.amount_incl_tax, status=inv.status,
+            do_not_remind=inv.do_not_remind or inv.payment_schedule, has_payment_schedule=inv.payment_schedule,
+        )
+        row = existing.get(inv.number)
+        if row is None:
+            row, outcomes[inv.number] = Invoice(org_id=org.id, number=inv.number, **values), "created"
+            session.add(row)
+        else:
+            outcomes[inv.number] = "changed" if _assign(row, values) else None
+        rows.append(row)
+        report.count("invoices")
+    progress(f"{org.slug}: {len(rows)} invoices")
+    await session.flush()
+    paid = {(p.invoice_id, p.ref): p for p in (await session.exec(
+        select(Payment).where(col(Payment.invoice_id).in_([row.id for row in rows])) if len(rows) <= FEW_INVOICES
+        else select(Payment).join(Invoice, Invoice.id == Payment.invoice_id).where(Invoice.org_id == org.id)))}
+    for inv, row in zip(invoices, rows, strict=True):
+        for p in inv.payments:
+            values = dict(amount=p.amount, paid_on=p.paid_on.resolve(today))
+            payment = paid.get((row.id, p.ref))
+            if payment is None:
+                session.add(Payment(invoice_id=row.id, ref=p.ref, **values))
+            if payment is None or _assign(payment, values):
+                outcomes[inv.number] = outcomes[inv.number] or "changed"  # a new payment changes the invoice
+            report.count("payments")
+        if outcomes[inv.number] == "created":
+            report.new_invoices.append((org.slug, inv.number))
+        elif outcomes[inv.number] == "changed":
+            report.changed_invoices.append((org.slug, inv.number))
+    await session.flush()
+
+
+def _assign(row: SQLModel, values: dict) -> bool:
+    """Set the values; whether any changed."""
+    changed = any(getattr(row, k) != v for k, v in values.items())
+    for name, value in values.items():
+        setattr(row, name, value)
+    return changed
 
 
 async def write_template(session: AsyncSession, org: Organisation, t: TemplateIn) -> EmailTemplate:
@@ -384,7 +524,9 @@ async def write_scenario(session: AsyncSession, org: Organisation, s: ScenarioIn
 async def import_data(db: Database, raw: Any, source: str, today: date, fields: TemplateFields,
                       progress: Callable[[str], None] = lambda _: None) -> ImportReport:
     parsed = parse(raw, source)
-    problems = [p for org in parsed.organisations for p in organisation_problems(org, fields)]
+    problems = [f"organisation {slug!r}: appears {n} times in the file (one entry per organisation)"
+                for slug, n in repeated(org.slug for org in parsed.organisations)]
+    problems += [p for org in parsed.organisations for p in organisation_problems(org, fields)]
     if problems:
         raise ImportRejected(source, problems)
     report = ImportReport()

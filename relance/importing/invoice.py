@@ -12,7 +12,7 @@ from models import Account, AppUser, Contact
 from relance import repository
 from relance.db import Database
 from relance.importing.format import InvoiceIn
-from relance.importing.importer import ImportRejected, ImportReport, InvoiceLinks, invoice_problems, write_invoice
+from relance.importing.importer import ImportRejected, ImportReport, InvoiceLinks, invoice_problems, write_invoices
 
 
 async def save_invoice(db: Database, org_slug: str, inv: InvoiceIn, today: date) -> ImportReport:
@@ -34,5 +34,5 @@ async def save_invoice(db: Database, org_slug: str, inv: InvoiceIn, today: date)
         if problems:
             raise ImportRejected(f"invoice {inv.number!r}", problems)
         links = InvoiceLinks(account.id, contact.id if contact else None, creator.id if creator else None)
-        await write_invoice(session, org, inv, links, today, report)
+        await write_invoices(session, org, [inv], lambda _: links, today, report)
     return report

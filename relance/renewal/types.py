@@ -7,7 +7,7 @@ RelanceState filter in the Temporal UI covers both.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
 
@@ -102,6 +102,7 @@ class NoticeStatus:
     outcome: NoticeOutcome | None = None
     reason: NoticeReason | None = None
     detail: str | None = None
+    refused: list[str] = field(default_factory=list)  # malformed cancels the notice refused
 
 
 @dataclass

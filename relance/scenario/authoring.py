@@ -15,7 +15,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import AppUser, DunningRun, EmailTemplate, Organisation, Scenario, SenderMode
-from relance import repository
+from relance import limits, repository
 from relance.db import Database
 from relance.email.mailer import SesMailer
 from relance.importing.format import ScenarioIn, StepIn, TaskIn, TemplateIn
@@ -54,6 +54,15 @@ class ScenarioRejected(ValueError):
 def default_scenario(first_days: int, second_days: int, sender: str, locale: str = "fr_FR",
                      call_after_days: int = DEFAULT_CALL_AFTER_DAYS) -> ScenarioIn:
     """The wizard's scenario (seed 001): two reminders and a phone call, ready to edit."""
+    problems = []
+    for option, days, negative in (("--first-days", first_days, True), ("--second-days", second_days, False),
+                                   ("--call-after", call_after_days, False)):
+        try:
+            limits.check_days(days, negative=negative)
+        except ValueError as exc:
+            problems.append(f"{option}: {exc}")
+    if problems:
+        raise ScenarioRejected(problems)
     name, first, second, call, call_title, pause = LABELS.get(locale.split("_")[0], LABELS["fr"])
     return ScenarioIn(key=DEFAULT_KEY, name=name, steps=[
         StepIn(kind="email", label=first, offset_days=first_days,

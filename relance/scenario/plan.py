@@ -81,7 +81,36 @@ class WalkExit(StrEnum):
 @dataclass
 class CancelRequest:
     reason: str
-    by: str
+    by: str = "unknown"
+
+
+CANCEL_SHAPE = '{"reason": "...", "by": "..."}'
+MAX_CANCEL_TEXT = 500
+
+
+def cancel_request_from(args: tuple) -> CancelRequest:
+    """A cancel as anyone may send it (CLI, API, `temporal workflow signal`): one object naming a reason,
+    `by` defaulting to "unknown". Anything else raises ValueError saying what is wrong, so the run can
+    refuse it visibly instead of failing its workflow task or dropping it."""
+    if len(args) != 1:
+        raise ValueError(f"a cancel takes one argument {CANCEL_SHAPE}, got {len(args)}")
+    value = args[0]
+    if isinstance(value, CancelRequest):
+        value = {"reason": value.reason, "by": value.by}
+    if not isinstance(value, dict):
+        raise ValueError(f"a cancel takes one argument {CANCEL_SHAPE}, got {type(value).__name__} {value!r:.80}")
+    unknown = sorted(str(k) for k in value if k not in ("reason", "by"))
+    if unknown:
+        raise ValueError(f"unknown field(s) {', '.join(unknown)}: a cancel takes {CANCEL_SHAPE}")
+    reason, by = value.get("reason"), value.get("by")
+    if not isinstance(reason, str) or not reason.strip():
+        raise ValueError(f"field reason: a cancel must say why (non-empty text), got {reason!r:.80}")
+    if by is not None and not isinstance(by, str):
+        raise ValueError(f"field by: must be text, got {by!r:.80}")
+    for name, text in (("reason", reason), ("by", by or "")):
+        if len(text) > MAX_CANCEL_TEXT:
+            raise ValueError(f"field {name}: at most {MAX_CANCEL_TEXT} characters, got {len(text)}")
+    return CancelRequest(reason.strip(), (by or "").strip() or "unknown")
 
 
 class ScenarioPlan(Protocol):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio.client import Client, TLSConfig
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
@@ -31,3 +33,19 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
         data_converter=with_codec(DATA_CONVERTER, codec_from(settings.codec_keys)),
         runtime=runtime,
     )
+
+
+async def connect_patiently(settings: Settings, runtime: Runtime | None = None, log=None,
+                            max_wait: float = 30.0) -> Client:
+    """connect(), retried until Temporal answers (a worker started before the server, or during its
+    restart, waits instead of exiting); each failed attempt is logged with the address and the next wait."""
+    wait, attempt = 1.0, 1
+    while True:
+        try:
+            return await connect(settings, runtime)
+        except RuntimeError as exc:  # the SDK's "Failed client connect: ..."
+            if log is not None:
+                log.warning("temporal not reachable, retrying", temporal=settings.temporal_address,
+                            attempt=attempt, retry_in_s=wait, error=str(exc).split("\n")[0][:200])
+            await asyncio.sleep(wait)
+            wait, attempt = min(wait * 2, max_wait), attempt + 1

@@ -11,5 +11,6 @@ CHANGES = {
     "simulation-walk-state": 2,  # a simulation publishes its state (search attributes) like every walk
     "ended-truthfully": 3,  # an ended run shows its exit reason, and as its step the last one it did
     "authored-step-numbers": 4,  # steps numbered from 1 as authored (RelanceStep, summaries), not from 0
+    "signal-refusals": 5,  # a malformed cancel signal is refused and recorded (a local activity), not dropped
 }
 REVISION = max(CHANGES.values())

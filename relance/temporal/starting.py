@@ -39,3 +39,14 @@ async def signal_if_running(client: Client, workflow_id: str, signal, *args) -> 
     return True
 
 
+
+
+async def update_if_running(client: Client, workflow_id: str, update, *args):
+    """Run an update on a running workflow and return its answer; None when it is not running (the
+    update's own refusal raises WorkflowUpdateFailedError with the reason)."""
+    try:
+        return await client.get_workflow_handle(workflow_id).execute_update(update, *args)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise

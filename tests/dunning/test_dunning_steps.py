@@ -261,3 +261,24 @@ async def test_whole_default_scenario_of_ninety_days(stack):
 async def _state(handle, state):
     status = await handle.query(InvoiceDunningWorkflow.status)
     return status if status.state == state else None
+
+
+async def test_an_email_rendering_too_big_is_recorded_not_sent_with_the_reason(stack):
+    """A template small with its merge fields as codes (as checked at save) but huge with the invoice's
+    own values: at send time it is stopped at the size limit and recorded not_sent, never an uncertain
+    send or a timeout; the run goes on."""
+    from sqlmodel import update
+
+    from models import EmailTemplate
+
+    await stack.mailer.verify(f.SENDER)
+    await stack.load(stack.org(f.ONE_REMINDER, invoices=[f.invoice("F-" + "1" * 150)]))
+    cube = "{% for a in Number %}{% for b in Number %}{% for c in Number %}xxxxxxxxxx{% endfor %}{% endfor %}" \
+           "{% endfor %}"
+    async with stack.db.session() as session:
+        await session.exec(update(EmailTemplate).where(EmailTemplate.key == "first").values(body=cube))
+    result = await (await stack.start("F-" + "1" * 150)).result()
+    assert result.reason == ExitReason.COMPLETED
+    [event] = await stack.emails("F-" + "1" * 150, outcome="not_sent")
+    assert event.reason == "template_error" and "renders more than 512 KB" in event.subject
+    assert stack.sent() == []

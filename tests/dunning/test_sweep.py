@@ -74,10 +74,11 @@ async def test_sweep_does_nothing_while_dunning_is_off(stack):
     assert await started_runs(stack) == []
 
 
-async def test_sweep_retried_mid_way_resumes_after_the_last_heartbeat(dev_stack, db, mailer, monkeypatch):
-    """On the dev server (which keeps heartbeat details across a failed attempt): the first attempt
-    dies on the third invoice; the retry carries on from there instead of starting over. One start
-    in flight at a time, so the order of the calls is known."""
+async def test_a_page_retried_after_a_failure_counts_what_its_first_attempt_started(dev_stack, db, mailer,
+                                                                                    monkeypatch):
+    """On the dev server: the first attempt of the second page starts F-3 then fails on F-4 (Temporal
+    unreachable, as when it restarts); the retry goes over the same page, and F-3, started by the
+    attempt that failed, still counts as started: the total printed is the true one."""
     from temporalio import activity
 
     import activities.dunning as sweep_module
@@ -88,7 +89,7 @@ async def test_sweep_retried_mid_way_resumes_after_the_last_heartbeat(dev_stack,
 
     async def flaky_start(client_, queue, org, number, customer):
         calls.append(number)
-        if number == "F-3" and activity.info().attempt == 1:
+        if number == "F-4" and activity.info().attempt == 1:
             raise ConnectionError("Temporal frontend unreachable")
         return await real_start(client_, queue, org, number, customer)
 
@@ -100,5 +101,33 @@ async def test_sweep_retried_mid_way_resumes_after_the_last_heartbeat(dev_stack,
     await f.load(db, f.org(slug=slug, invoices=[f.invoice(f"F-{n}") for n in range(1, 6)]), f.date.today())
     result = await client.execute_workflow(DunningSweepWorkflow.run, SweepRequest(slug), id=f"sweep-{slug}",
                                            task_queue=task_queue)
-    assert calls == ["F-1", "F-2", "F-3", "F-3", "F-4", "F-5"]
-    assert (result.examined, result.started) == (5, 5)
+    assert calls == ["F-1", "F-2", "F-3", "F-4", "F-3", "F-4", "F-5"]
+    assert (result.examined, result.started, result.already_known) == (5, 5, 0)
+
+
+async def test_a_record_temporal_refuses_is_skipped_counted_and_named_and_the_rest_start(dev_stack, db, mailer):
+    """An invoice number too long for a workflow id (written behind the importer's back, as an old
+    import or another program could): the sweep skips it, says so, and starts the others."""
+    from sqlalchemy import update
+
+    from models import Invoice
+
+    client, task_queue, _ = dev_stack
+    slug = f"poison-{task_queue[-8:]}"
+    await mailer.verify(f.SENDER)
+    await f.load(db, f.org(slug=slug, invoices=[f.invoice(f"F-{n}") for n in range(1, 4)]), f.date.today())
+    async with db.session() as session:
+        await session.exec(update(Invoice).where(Invoice.number == "F-2").values(number="X" * 2000))
+    result = await client.execute_workflow(DunningSweepWorkflow.run, SweepRequest(slug), id=f"sweep-{slug}",
+                                           task_queue=task_queue)
+    assert (result.examined, result.started, result.skipped) == (3, 2, 1)
+    assert result.problems[0].startswith("invoice 'XXXX")
+
+
+async def test_when_runs_start_at_creation_the_sweep_starts_any_open_invoice_left_without_one(stack):
+    """An import interrupted while it started runs (Ctrl-C) left invoices not yet due without theirs:
+    the sweep starts them, so their steps before the due date still go."""
+    await stack.load(stack.org(dunning={"apply_to_new_invoices": True}, invoices=invoices()))
+    result = await sweep(stack)
+    assert (result.examined, result.started) == (5, 5)  # F-1..F-5: overdue, due today, due later
+    assert await started_runs(stack) == sorted(dunning_workflow_id(stack.slug, f"F-{n}") for n in range(1, 6))

@@ -2,7 +2,7 @@
 time-skipping server, PostgreSQL and local SES. Refresh them after an intended change of workflow
 behaviour (guarded by workflow.patched), all of them or those named:
 
-    .venv/bin/python -m tests.histories.record [webhook_delivery_failed ...]
+    .venv/bin/python -m tests.histories.record [scenario ...]
 """
 
 from __future__ import annotations
@@ -93,6 +93,17 @@ async def cancelled_by_signal(env, db, queue, slug):
     return handle
 
 
+async def signal_refused(env, db, queue, slug):
+    """A cancel without its reason is refused (recorded), then one with it cancels."""
+    await _load(db, env, f.org(slug=slug, invoices=[f.invoice()]))
+    handle = await start_dunning_run(env.client, queue, slug, "F-1", "C1")
+    await env.sleep(timedelta(days=1))
+    await handle.signal("cancel_reminders", {"by": "ops"})
+    await env.sleep(timedelta(days=1))
+    await handle.signal("cancel_reminders", {"reason": "paid by cheque"})
+    return handle
+
+
 async def paid_mid_run(env, db, queue, slug):
     await _load(db, env, f.org(slug=slug, invoices=[f.invoice()]))
     handle = await start_dunning_run(env.client, queue, slug, "F-1", "C1")
@@ -162,7 +173,7 @@ async def webhook_delivery_failed(env, db, queue, slug):
     return env.client.get_workflow_handle(delivery_workflow_id(endpoint.id, event.id))
 
 
-SCENARIOS = {fn.__name__: fn for fn in (completed_default_scenario, cancelled_by_signal, paid_mid_run,
+SCENARIOS = {fn.__name__: fn for fn in (completed_default_scenario, cancelled_by_signal, signal_refused, paid_mid_run,
                                         held_then_resumed, sweep, simulation, renewal_inspection,
                                         renewal_notice, webhook_delivery_failed)}
 

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import select
 from temporalio import activity
+from temporalio.client import WorkflowUpdateFailedError
 
 from activities.renewal import RenewalActivities
 from models import Contract, EmailLedgerEntry, RenewalNotice
@@ -275,3 +276,43 @@ async def test_a_notice_whose_send_was_interrupted_before_its_row_is_never_repea
     [notice] = await until_ended(stack)
     assert (notice.outcome, notice.reason) == ("uncertain", "delivery_uncertain")
     assert stack.sent() == []
+
+
+async def one_notice_waiting(stack):
+    """A contract's notice started in the evening, waiting for the next morning's send window."""
+    await stack.mailer.verify(f.SENDER)
+    await stack.load(stack.org(dunning=OFFICE_HOURS, renewals=f.RENEWALS, contracts=[f.contract("CT-1")]))
+    evening = datetime.combine(await stack.today() + timedelta(days=1), time(20), tzinfo=PARIS)
+    await stack.env.sleep(evening - await stack.now())
+    assert (await inspect(stack)).started == 1
+    [notice] = await recorded(stack, 1)
+    return notice
+
+
+@pytest.mark.parametrize("payload", [(), ("text",), ({},), ({"bogus": 1},), (["x"],), ({"by": "ops"},)],
+                         ids=["none", "text", "empty", "bogus", "list", "no reason"])
+async def test_a_malformed_cancel_of_a_notice_is_refused_visibly_and_a_reason_alone_cancels(stack, payload):
+    notice = await one_notice_waiting(stack)
+    await notice.signal("cancel_notice", args=list(payload))
+
+    async def refused():
+        status = await notice.query(RenewalNoticeWorkflow.status)  # still answers
+        return status if status.refused else None
+
+    status = await stack.advance_until(refused, step=timedelta(seconds=1))
+    assert status.state == RunState.WAITING and status.refused[0].startswith("cancel_notice: ")
+    assert "Refused: cancel_notice" in (await notice.query("__temporal_workflow_metadata")).current_details
+    with pytest.raises(WorkflowUpdateFailedError):
+        await notice.execute_update(RenewalNoticeWorkflow.cancel, args=list(payload))
+    assert await notice.execute_update(RenewalNoticeWorkflow.cancel, {"reason": "renegotiated"}) == "cancelled"
+    [row] = await until_ended(stack, 1)
+    assert (row.outcome, row.detail) == ("cancelled", "by unknown: renegotiated")
+    assert stack.sent() == []
+
+
+async def test_a_refused_cancel_leaves_the_notice_to_go_out(stack):
+    notice = await one_notice_waiting(stack)
+    await notice.signal("cancel_notice", "text")
+    [row] = await until_ended(stack, 1)
+    assert row.outcome == "sent" and len(stack.sent()) == 1
+    assert (await notice.query(RenewalNoticeWorkflow.status)).refused

@@ -1,0 +1,70 @@
+"""The limits on what a person or a host application may enter, defined once and checked wherever a
+value comes in (import file, CLI, starters the HTTP API shares), each past which a value could break
+a run (a timer beyond what the server accepts), a sweep (an id Temporal refuses) or the machine (a file
+or an email too big). Each check raises ValueError with a sentence naming the limit; the caller adds
+the record and the field. Documented in the README ("Limits")."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cache
+
+from babel.numbers import get_currency_precision, list_currencies
+
+from models.columns import MONEY_DIGITS, MONEY_PLACES
+
+
+class Refused(ValueError):
+    """Input refused, with a sentence naming the record and the field: shown as is (CLI, API)."""
+
+
+MAX_DAYS = 3650  # a pause, a step offset, a task's due delay, a renewal alert: ten years
+MAX_ID_LENGTH = 200  # invoice numbers, refs, slugs, keys: workflow ids stay far inside Temporal's 1,000
+MAX_NAME_LENGTH = 500  # names, labels, titles, subjects
+MAX_TEMPLATE_LENGTH = 100_000  # a template's source text
+MAX_RENDERED_BYTES = 512 * 1024  # an email as rendered (SES takes 10 MB with attachments; reminders are text)
+MAX_FILE_BYTES = 100 * 1024 * 1024  # an import file: 100,000 invoices in YAML are about 15 MB
+MAX_FILE_VALUES = 5_000_000  # values in an import file once read (100,000 invoices: ~1.2 M); YAML aliases expand
+MAX_AMOUNT = Decimal(10) ** (MONEY_DIGITS - MONEY_PLACES) - Decimal(10) ** -MONEY_PLACES  # the columns' Numeric
+
+
+@cache
+def currencies() -> frozenset[str]:
+    return frozenset(list_currencies())
+
+
+def check_currency(code: str) -> str:
+    if code not in currencies():
+        raise ValueError(f"unknown currency {code!r}: use an ISO 4217 code such as EUR, USD, GBP")
+    return code
+
+
+def check_amount(amount: Decimal, currency: str, *, positive: bool) -> Decimal:
+    """Finite, within the amount columns, never negative (positive for a payment), and with no more
+    decimals than the currency has: refused, never rounded."""
+    if not amount.is_finite():
+        raise ValueError(f"not a number: {amount}")
+    if amount < 0 or (positive and amount == 0):
+        raise ValueError(f"must be {'positive' if positive else 'zero or more'}, got {amount}")
+    if amount > MAX_AMOUNT:
+        raise ValueError(f"at most {MAX_AMOUNT}, got {amount:.2E}" if amount >= 10**15 else
+                         f"at most {MAX_AMOUNT}, got {amount}")
+    places = min(get_currency_precision(currency), MONEY_PLACES)
+    if amount != amount.quantize(Decimal(10) ** -places):
+        raise ValueError(f"{amount} has more decimals than {currency} allows ({places}); not rounded")
+    return amount
+
+
+def check_days(days: int, *, negative: bool = False) -> int:
+    low = -MAX_DAYS if negative else 0
+    if not low <= days <= MAX_DAYS:
+        raise ValueError(f"must be between {low} and {MAX_DAYS} days, got {days}")
+    return days
+
+
+def check_identifier(value: str) -> str:
+    if len(value) > MAX_ID_LENGTH:
+        raise ValueError(f"at most {MAX_ID_LENGTH} characters, got {len(value)}")
+    if "\x00" in value:
+        raise ValueError("contains a NUL character")
+    return value
