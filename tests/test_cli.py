@@ -57,7 +57,7 @@ async def test_import_sweep_show_pay_cancel(dev_stack, mailer, ses_endpoint, tmp
     # The sweep is a run of the nightly Schedule itself, in its "Recent runs", not a workflow beside it.
     assert f"of Schedule dunning-sweep:{slug})" in swept.stdout
     again = await relance(env, "sweep", "--org", slug)
-    assert f"sweep {slug}: 0 overdue invoice(s) without a run, 0 run(s) started" in again.stdout, again.stderr
+    assert f"sweep {slug}: 0 invoice(s) without their run, 0 run(s) started" in again.stdout, again.stderr
     recent = (await client.get_schedule_handle(f"dunning-sweep:{slug}").describe()).info.recent_actions
     assert [a.action.workflow_id in swept.stdout + again.stdout for a in recent] == [True, True]
 

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field
 
-from relance import calendar
+from relance import calendar, limits
 from relance.api.auth import organisation
 from relance.api.problems import ProblemError, documented
 from relance.api.services import Services, services
@@ -19,11 +19,11 @@ from relance.dunning import repository
 from relance.dunning.forecast import ForecastLine
 from relance.dunning.ids import dunning_workflow_id
 from relance.dunning.preview import PreviewStep, preview_invoice
-from relance.importing.format import Day, InvoiceIn
+from relance.importing.format import REFERENCE_PATTERN, Day, InvoiceIn
 from starter import dunning
 
 router = APIRouter(prefix="/v1", tags=["dunning"], responses=documented(401, 403, 404, 413, 422, 503))
-InvoiceNumber = Annotated[str, Path(pattern=InvoiceIn.model_fields["number"].metadata[0].pattern, max_length=200)]
+InvoiceNumber = Annotated[str, Path(pattern=REFERENCE_PATTERN, max_length=limits.MAX_ID_LENGTH)]
 
 
 class InvoiceBody(InvoiceIn):

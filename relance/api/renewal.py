@@ -9,18 +9,18 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
-from relance import calendar
+from relance import calendar, limits
 from relance.api.auth import organisation
 from relance.api.dunning import CancelBody, CancelledOut
 from relance.api.problems import ProblemError, documented
 from relance.api.services import Services, services
-from relance.importing.format import ContractIn
+from relance.importing.format import REFERENCE_PATTERN
 from relance.renewal import repository
 from starter import renewal
 from starter.renewal import UpcomingNotice
 
 router = APIRouter(prefix="/v1", tags=["renewal"], responses=documented(401, 403, 404, 413, 422, 503))
-ContractRef = Annotated[str, Path(pattern=ContractIn.model_fields["ref"].metadata[0].pattern, max_length=200)]
+ContractRef = Annotated[str, Path(pattern=REFERENCE_PATTERN, max_length=limits.MAX_ID_LENGTH)]
 
 
 class UpcomingOut(BaseModel):

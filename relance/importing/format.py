@@ -61,6 +61,8 @@ def _day(value: object) -> DayRef:
 Day = Annotated[object, AfterValidator(_day)]
 # Identifiers end up in workflow ids and search attributes: bounded, and never with a NUL.
 Identifier = Annotated[str, Field(min_length=1), AfterValidator(limits.check_identifier)]
+# Invoice numbers and contract references travel in URLs and workflow ids.
+REFERENCE_PATTERN = r"^[A-Za-z0-9._/-]+$"
 Name = Annotated[str, Field(max_length=limits.MAX_NAME_LENGTH)]
 Days = Annotated[int, AfterValidator(limits.check_days)]
 SignedDays = Annotated[int, AfterValidator(lambda days: limits.check_days(days, negative=True))]
@@ -157,7 +159,7 @@ class PaymentIn(Strict):
 
 
 class InvoiceIn(Strict):
-    number: Annotated[Identifier, Field(pattern=r"^[A-Za-z0-9._/-]+$")]
+    number: Annotated[Identifier, Field(pattern=REFERENCE_PATTERN)]
     account: Identifier
     contact: Identifier | None = None
     creator: Email | None = None
@@ -181,7 +183,7 @@ class RenewalsIn(Strict):
 
 
 class ContractIn(Strict):
-    ref: Annotated[Identifier, Field(pattern=r"^[A-Za-z0-9._/-]+$")]
+    ref: Annotated[Identifier, Field(pattern=REFERENCE_PATTERN)]
     account: Identifier
     billing_contact: Identifier | None = None  # the only recipient of the renewal notices
     start_date: Day
