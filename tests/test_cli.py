@@ -188,3 +188,21 @@ async def until_renewal_shown(env, org, contract, text: str):
             return
         await asyncio.sleep(0.2)
     raise AssertionError(f"{text!r} never shown:\n{shown.stdout}{shown.stderr}")
+
+
+async def test_an_interrupted_import_is_completed_by_importing_again(dev_stack, db, mailer, tmp_path):
+    """Ctrl-C after the rows were written but before the runs were started (here: the rows written by
+    the importer alone): importing the same file again starts every open invoice's run, new or not,
+    due or not, when the organisation starts runs at creation."""
+    _, task_queue, env = dev_stack
+    slug = f"again-{task_queue[-8:]}"
+    await mailer.verify(f.SENDER)
+    organisation = f.org(slug=slug, dunning={"apply_to_new_invoices": True},
+                         invoices=[f.invoice("F-1"), f.invoice("F-2", due="today+20"), f.invoice("F-3", status="paid")])
+    await f.load(db, organisation, f.date.today())
+    (tmp_path / "data.yaml").write_text(yaml.safe_dump({"organisations": [organisation]}), encoding="utf-8")
+    imported = await relance(env, "import", str(tmp_path / "data.yaml"))
+    assert imported.returncode == 0, imported.stderr
+    assert "started 2 run(s) at invoice creation" in imported.stdout, imported.stdout
+    for number in ("F-1", "F-2"):
+        await until_shown(env, slug, number, text=f"dunning:{slug}:{number}:")

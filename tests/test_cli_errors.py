@@ -101,3 +101,52 @@ async def test_the_worker_waits_for_temporal_and_says_so(tmp_path):
     text = log.read_text()
     assert text.count("temporal not reachable, retrying") >= 2 and '"attempt": 2' in text
     assert code == 0 and "Traceback" not in text
+
+
+async def test_a_sweep_waits_out_a_temporal_restart_and_prints_the_true_count(db, mailer, settings, clean, tmp_path,
+                                                                            monkeypatch):
+    """Temporal stopped and started again while `relance sweep` waits for its job: the command says it is
+    waiting, then prints how many runs were started, and no traceback."""
+    import os
+    from dataclasses import replace
+
+    import activities.dunning as sweep_module
+    from relance.local.temporal import LocalTemporal
+    from relance.temporal.client import connect
+    from worker import build_worker
+
+    real_start = sweep_module.start_dunning_run
+
+    async def slow_start(*args):
+        await asyncio.sleep(0.5)
+        return await real_start(*args)
+
+    monkeypatch.setattr(sweep_module, "start_dunning_run", slow_start)
+    monkeypatch.setattr(sweep_module, "START_CONCURRENCY", 1)
+    server = LocalTemporal(tmp_path / "temporal.db", port=free_port(), ui_port=free_port(), log_file=tmp_path / "log")
+    server.start()
+    await server.wait_ready()
+    try:
+        client = await connect(replace(settings, temporal_address=server.address))
+        await mailer.verify(f.SENDER)
+        await f.load(db, f.org(slug="restart", invoices=[f.invoice(f"F-{n}") for n in range(1, 13)]), f.date.today())
+        env = {**os.environ, "RELANCE_DATABASE_URL": settings.database_url, "RELANCE_TEMPORAL_ADDRESS": server.address,
+               "RELANCE_TASK_QUEUE": "restart", "RELANCE_SES_ENDPOINT": settings.ses_endpoint}
+        async with build_worker(client, "restart", db, mailer):
+            sweep = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "relance.cli", "sweep", "--org", "restart", env=env,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+            lines = []
+            while not any("started" in line and "examined" in line for line in lines):
+                lines.append((await asyncio.wait_for(sweep.stdout.readline(), 60)).decode())
+            server.stop()
+            await asyncio.sleep(3)
+            server.start()
+            await server.wait_ready()
+            rest, _ = await asyncio.wait_for(sweep.communicate(), 240)
+    finally:
+        server.stop()
+    output = "".join(lines) + rest.decode()
+    assert sweep.returncode == 0, output
+    assert "Traceback" not in output
+    assert "sweep restart: 12 invoice(s) without their run, 12 run(s) started" in output, output
