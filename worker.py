@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from datetime import timedelta
 
 import structlog
 from temporalio.client import Client
@@ -19,10 +20,10 @@ from relance.logging import LogContextInterceptor, configure
 from relance.temporal.client import connect, metrics_runtime
 from relance.temporal.queues import email_queue
 from relance.temporal.registration import Registration, WorkerDeps
-from workflows import dunning, renewal, simulation
+from workflows import dunning, email_events, renewal, simulation
 
 # Each domain wires its own workflows and activities (workflows/<domain>.py `registration`).
-DOMAINS = (dunning, renewal, simulation)
+DOMAINS = (dunning, renewal, simulation, email_events)
 WORKFLOWS = [workflow for domain in DOMAINS for workflow in domain.WORKFLOWS]
 
 
@@ -40,6 +41,11 @@ TUNING = dict(
     max_concurrent_workflow_task_polls=20,
     max_concurrent_activity_task_polls=20,
 )
+
+# On SIGTERM the email worker stops taking steps and lets those under way finish (a send takes well
+# under a second) before it cancels what is left: a deploy leaves no send uncertain. Below the 15 s
+# `relance up` and process managers give a process before SIGKILL.
+SEND_GRACE = timedelta(seconds=10)
 
 
 def registrations(db: Database, mailer: SesMailer) -> Registration:
@@ -82,7 +88,7 @@ def build_worker(client: Client, task_queue: str, db: Database, mailer: SesMaile
         Worker(client, task_queue=task_queue, workflows=registered.workflows, activities=common,
                interceptors=interceptors, **TUNING),
         Worker(client, task_queue=email_queue(task_queue), activities=emailing, interceptors=interceptors,
-               max_concurrent_activities=TUNING["max_concurrent_activities"],
+               graceful_shutdown_timeout=SEND_GRACE, max_concurrent_activities=TUNING["max_concurrent_activities"],
                max_concurrent_activity_task_polls=TUNING["max_concurrent_activity_task_polls"],
                max_task_queue_activities_per_second=ses_rate),
     ])

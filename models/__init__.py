@@ -1,6 +1,7 @@
 """Database tables (SQLModel). Alembic migrations live in migrations/."""
 
 from models.about import About
+from models.deliverability import EmailEvent, EmailEventKind, Suppression, SuppressionReason
 from models.dunning import DunningRun, Invoice, InvoiceStatus, Payment, RunEvent
 from models.email import EmailLedgerEntry, EmailState
 from models.organisation import Organisation, SenderMode
@@ -17,6 +18,8 @@ __all__ = [
     "Contract",
     "ContractStatus",
     "DunningRun",
+    "EmailEvent",
+    "EmailEventKind",
     "EmailLedgerEntry",
     "EmailState",
     "EmailTemplate",
@@ -31,5 +34,7 @@ __all__ = [
     "ScenarioStep",
     "SenderMode",
     "StepKind",
+    "Suppression",
+    "SuppressionReason",
     "Task",
 ]

@@ -16,6 +16,7 @@ from temporalio.client import (
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
     ScheduleHandle,
+    ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
@@ -26,6 +27,7 @@ from relance.dunning.ids import sweep_schedule_id
 from relance.nightly import SweepRequest
 from relance.renewal.ids import renewal_schedule_id
 from workflows.dunning import DunningSweepWorkflow
+from workflows.email_events import SesEventsWorkflow
 from workflows.renewal import RenewalInspectionWorkflow
 
 
@@ -64,3 +66,18 @@ async def ensure_renewal_schedule(client: Client, org_slug: str, timezone: str, 
     schedule = _nightly_schedule(RenewalInspectionWorkflow.run, f"renewal-inspection-run:{org_slug}",
                                 f"Nightly renewal inspection of {org_slug}", org_slug, timezone, cron, task_queue)
     return await _ensure(client, renewal_schedule_id(org_slug), schedule)
+
+
+SES_EVENTS_SCHEDULE = "ses-events"
+
+
+async def ensure_ses_events_schedule(client: Client, task_queue: str, every_seconds: float) -> ScheduleHandle:
+    """Drain SES's events queue every `every_seconds` (bounces, complaints, and what settles uncertain
+    sends); a drain still running when the next is due is not doubled."""
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(SesEventsWorkflow.run, id="ses-events-run", task_queue=task_queue,
+                                           static_summary="Record SES's events"),
+        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=every_seconds))]),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(minutes=5)),
+    )
+    return await _ensure(client, SES_EVENTS_SCHEDULE, schedule)

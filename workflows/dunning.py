@@ -36,6 +36,13 @@ with workflow.unsafe.imports_passed_through():
 
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
+# A step (database, compose, one SES call: ~0.1 s locally, well under a second with SES) heartbeats
+# only while SES throttles it: a dead worker is noticed after SEND_HEARTBEAT, not after a minute, and a
+# long throttling episode is a wait, not a timeout. The retry interval is capped low, so a step that
+# failed during an outage goes soon after it ends.
+SEND_HEARTBEAT = timedelta(seconds=10)
+SEND_TIMEOUT = timedelta(minutes=10)
+SEND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 
 
 async def _database_activity(method, arg, summary: str, revision: int):
@@ -78,15 +85,29 @@ class InvoiceDunningWorkflow:
         return await self._finish(ExitReason(end.reason), end.detail, end.steps_done)
 
     async def _do_step(self, index: int, step: PlannedStep) -> StepOutcome:
-        """Re-check the invoice, then send the email or create the task (one activity)."""
+        """Re-check the invoice, then send the email or create the task (one activity). An email left
+        uncertain is settled after the reconciliation window, by SES's record of it (confirmed, or sent
+        again when SES never had it)."""
+        outcome = await self._execute_step(step, resolving=False)
+        while outcome.resolve_after is not None and follows("settle-uncertain", self._revision):
+            await workflow.sleep(timedelta(seconds=outcome.resolve_after),
+                                 summary=f"Step {step.position}: delivery uncertain, waiting for SES's events")
+            outcome = await self._execute_step(step, resolving=True)
+        return outcome
+
+    async def _execute_step(self, step: PlannedStep, resolving: bool) -> StepOutcome:
         plan = self._plan
+        options = dict(start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
+        if follows("settle-uncertain", self._revision):
+            options = dict(start_to_close_timeout=SEND_TIMEOUT, heartbeat_timeout=SEND_HEARTBEAT,
+                           retry_policy=SEND_RETRY)
         return await workflow.execute_activity_method(
             DunningActivities.execute_step,
             StepInput(workflow.info().workflow_id, plan.org_slug, plan.invoice_number, plan.scenario_id,
-                      step.position, workflow.now()),
+                      step.position, workflow.now(), resolving),
             task_queue=email_queue_of_this_run(self._revision),
-            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY,
-            summary=f"Step {step.position}: {step.label} ({step.kind})",
+            summary=f"Step {step.position}: {step.label} ({step.kind})" + (" - settle uncertain send" if resolving
+                                                                          else ""), **options,
         )
 
     async def _check_invoice(self) -> ExitReason | None:

@@ -51,7 +51,7 @@ async def load_and_start(settings: Settings, client: Client, db: Database, raw, 
     """Import, then what the host application would do: start runs of new invoices when the
     organisation applies dunning to new invoices, wake runs of changed ones, keep schedules current."""
     from starter.dunning import invoice_created, notify_invoice_changed
-    from starter.schedule import ensure_renewal_schedule, ensure_sweep_schedule
+    from starter.schedule import ensure_renewal_schedule, ensure_ses_events_schedule, ensure_sweep_schedule
 
     today = datetime.now(UTC).date()
     report = await import_data(db, raw, source, today, progress=lambda line: say(f"  … {line}"))
@@ -71,6 +71,7 @@ async def load_and_start(settings: Settings, client: Client, db: Database, raw, 
         for ensure in (ensure_sweep_schedule, ensure_renewal_schedule):
             names.append((await ensure(client, org.slug, org.timezone, settings.sweep_cron, settings.task_queue)).id)
     say(f"nightly schedule(s): {', '.join(names)} ({settings.sweep_cron}, organisation time zone)")
+    await ensure_ses_events_schedule(client, settings.task_queue, settings.ses_events_every)
     return report
 
 
@@ -310,6 +311,10 @@ async def cmd_admin(settings: Settings, args) -> int:
                 raise
             await asyncio.sleep(0.5)
     say(f"search attributes of {namespace}: " + (f"added {', '.join(added)}" if added else "all already there"))
+    from starter.schedule import ensure_ses_events_schedule
+
+    events = await ensure_ses_events_schedule(client, settings.task_queue, settings.ses_events_every)
+    say(f"schedule {events.id}: SES's events drained every {settings.ses_events_every:g} s")
     return 0
 
 
@@ -335,6 +340,9 @@ async def cmd_up(settings: Settings, args) -> int:
         client = await connect(settings)
         await ensure_search_attributes(client, settings.temporal_namespace)
         stack.start_worker()
+        from starter.schedule import ensure_ses_events_schedule
+
+        await ensure_ses_events_schedule(client, settings.task_queue, settings.ses_events_every)
         db = Database(settings.database_url)
         try:
             if not args.no_demo:

@@ -5,13 +5,23 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import formataddr
 
 import boto3
+import structlog
 from botocore.exceptions import ClientError
+from temporalio import activity
 
 from relance.config import Settings
+from relance.email.events import EventQueue
+from relance.email.ledger import SEND_TAG
 from relance.email.rendering import single_line
+
+log = structlog.get_logger("relance.email")
+
+THROTTLE_BACKOFF_MAX_SECONDS = 5.0
 
 
 @dataclass
@@ -29,6 +39,10 @@ class SenderNotVerified(Exception):
     """SES refused the sender: its address is not a verified identity."""
 
 
+class Rejected(Exception):
+    """SES refused the message for good (MessageRejected, the sender being verified): never retried."""
+
+
 class SesMailer:
     """Thin async wrapper; verification answers are cached briefly to spare one call per email."""
 
@@ -41,6 +55,9 @@ class SesMailer:
             # A local endpoint accepts any credentials; never let it pick up real ones.
             kwargs.update(aws_access_key_id="local", aws_secret_access_key="local")
         self._client = boto3.client("ses", **kwargs)
+        self.configuration_set = settings.ses_configuration_set
+        self.events = EventQueue(settings)  # what SES says became of the messages (relance.email.events)
+        self.reconcile_after = settings.ses_reconcile_after
         self._verified: dict[str, tuple[bool, float]] = {}
 
     async def is_verified(self, address: str) -> bool:
@@ -60,28 +77,56 @@ class SesMailer:
         await asyncio.to_thread(self._client.verify_email_identity, EmailAddress=address)
         self._verified.pop(address, None)
 
-    async def send(self, email: OutgoingEmail) -> str:
-        """Send and return the provider's message id."""
-        source = formataddr((single_line(email.sender_name), email.sender_address))
-        destination: dict = {"ToAddresses": [email.to]}
-        if email.bcc:
-            destination["BccAddresses"] = email.bcc
-        try:
-            answer = await asyncio.to_thread(
-                self._client.send_email,
-                Source=source,
-                Destination=destination,
-                Message={
-                    "Subject": {"Data": single_line(email.subject), "Charset": "UTF-8"},
-                    "Body": {
-                        "Text": {"Data": email.text, "Charset": "UTF-8"},
-                        "Html": {"Data": email.html, "Charset": "UTF-8"},
-                    },
-                },
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "MessageRejected" and "not verified" in str(exc):
-                self._verified[email.sender_address] = (False, time.monotonic())
-                raise SenderNotVerified(email.sender_address) from exc
-            raise
+    async def send(self, email: OutgoingEmail, tag: str | None = None) -> str:
+        """Send and return the provider's message id. `tag` (the ledger's send tag) goes out as a
+        message tag, with the configuration set: SES's events about this message carry it back."""
+        raw = self._mime(email, tag)
+        raw_source = formataddr((single_line(email.sender_name), email.sender_address))
+        throttled_since: float | None = None
+        while True:
+            try:
+                answer = await asyncio.to_thread(self._client.send_raw_email, RawMessage={"Data": raw},
+                                                 Source=raw_source, Destinations=[email.to, *email.bcc])
+                break
+            except ClientError as exc:
+                error = exc.response.get("Error", {})
+                code, message = error.get("Code"), error.get("Message", "")
+                if code == "Throttling" and "quota" not in message.lower():
+                    throttled_since = await self._wait_throttled(throttled_since, email)
+                    continue
+                if code == "MessageRejected" and "not verified" in message:
+                    self._verified[email.sender_address] = (False, time.monotonic())
+                    raise SenderNotVerified(email.sender_address) from exc
+                if code == "MessageRejected":
+                    raise Rejected(message) from exc
+                raise
+        if throttled_since is not None:
+            log.info("SES throttling over", waited_s=round(time.monotonic() - throttled_since, 1))
         return answer["MessageId"]
+
+    async def _wait_throttled(self, since: float | None, email: OutgoingEmail) -> float:
+        """An expected wait: one line when an episode starts, then back off until SES takes it. The
+        activity heartbeats meanwhile, so a long episode is a wait, while a dead worker is still
+        noticed at the heartbeat timeout."""
+        now = time.monotonic()
+        if since is None:
+            log.info("SES throttling: waiting", sender=email.sender_address)
+            since = now
+        if activity.in_activity():
+            activity.heartbeat()
+        await asyncio.sleep(min(THROTTLE_BACKOFF_MAX_SECONDS, 0.2 * 2 ** min(int(now - since), 5)))
+        return since
+
+    def _mime(self, email: OutgoingEmail, tag: str | None) -> bytes:
+        message = EmailMessage()
+        message["From"] = formataddr((single_line(email.sender_name), email.sender_address))
+        message["To"] = email.to
+        message["Subject"] = single_line(email.subject)
+        if self.configuration_set:
+            # SES reads both headers from a raw email and strips them before delivery.
+            message["X-SES-CONFIGURATION-SET"] = self.configuration_set
+            if tag:
+                message["X-SES-MESSAGE-TAGS"] = f"{SEND_TAG}={tag}"
+        message.set_content(email.text, cte="quoted-printable")
+        message.add_alternative(email.html, subtype="html", cte="quoted-printable")
+        return message.as_bytes(policy=SMTP)

@@ -10,5 +10,6 @@ CHANGES = {
     "identity-at-start": 1,  # no upsert of search attributes the run was started with
     "simulation-walk-state": 2,  # a simulation publishes its state (search attributes) like every walk
     "ended-truthfully": 3,  # an ended run shows its exit reason, and as its step the last one it did
+    "settle-uncertain": 4,  # an uncertain send is settled after the window; step timeouts sized to a send
 }
 REVISION = max(CHANGES.values())
