@@ -21,6 +21,7 @@ from relance.email import ledger
 from relance.email.compose import NotSentReason, TemplateText, compose
 from relance.email.mailer import OutgoingEmail, SesMailer
 from relance.email.sending import SendResult, SendStatus, send_once
+from relance.email.suppression import suppressed
 from relance.nightly import SweepInput, SweepResult
 from relance.opening import holidays_of, weekdays_of
 from relance.renewal import merge_fields, repository, rules
@@ -110,6 +111,9 @@ class RenewalActivities:
             return _not_sent(notice, reason)
 
         recipient = rules.contract_recipient(file.billing_contact)
+        # A legal notice: a complaint does not stop it, a hard bounce does (the address does not exist).
+        if recipient is not None and await suppressed(session, [recipient.email], legal_notice=True):
+            recipient = None
         sender = await session.get(AppUser, settings.sender_user_id) if settings.sender_user_id else None
         template = await session.get(EmailTemplate, settings.template_id) if settings.template_id else None
         composition = await compose(
