@@ -10,9 +10,15 @@ from dataclasses import dataclass, field
 import aiohttp
 from aiohttp import web
 
-THROTTLING = (b'<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><Error><Type>Sender</Type>'
-              b'<Code>Throttling</Code><Message>Maximum sending rate exceeded.</Message></Error>'
-              b'<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>')
+RATE_EXCEEDED = "Maximum sending rate exceeded."
+DAILY_QUOTA = "Daily message quota exceeded."
+
+
+def throttling(message: str) -> bytes:
+    """SES's Throttling error, as its query API answers it."""
+    return (f'<ErrorResponse xmlns="http://ses.amazonaws.com/doc/2010-12-01/"><Error><Type>Sender</Type>'
+            f'<Code>Throttling</Code><Message>{message}</Message></Error>'
+            f'<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>').encode()
 
 
 @dataclass
@@ -21,6 +27,7 @@ class ThrottlingProxy:
     share: float  # of SendRawEmail calls answered Throttling
     port: int
     seed: int = 16
+    message: str = RATE_EXCEEDED
     throttled: int = 0
     forwarded_sends: int = 0
     _runner: web.AppRunner | None = field(default=None, init=False)
@@ -50,7 +57,7 @@ class ThrottlingProxy:
         if b"Action=SendRawEmail" in body:
             if self._random.random() < self.share:
                 self.throttled += 1
-                return web.Response(status=400, body=THROTTLING, content_type="text/xml")
+                return web.Response(status=400, body=throttling(self.message), content_type="text/xml")
             self.forwarded_sends += 1
         headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
         async with self._session.request(request.method, f"{self.upstream}{request.rel_url}", data=body,

@@ -5,23 +5,26 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formataddr
 
 import boto3
-import structlog
 from botocore.exceptions import ClientError
 from temporalio import activity
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from relance.config import Settings
 from relance.email.events import EventQueue
 from relance.email.ledger import SEND_TAG
+from relance.email.pacing import Episode, Pacer
 from relance.email.rendering import single_line
 
-log = structlog.get_logger("relance.email")
-
+THROTTLE_BACKOFF_MIN_SECONDS = 0.2
 THROTTLE_BACKOFF_MAX_SECONDS = 5.0
+# A step held by an exhausted daily quota is tried again this often (the quota is a rolling 24 h).
+QUOTA_RETRY = timedelta(minutes=15)
 
 
 @dataclass
@@ -58,6 +61,9 @@ class SesMailer:
         self.configuration_set = settings.ses_configuration_set
         self.events = EventQueue(settings)  # what SES says became of the messages (relance.email.events)
         self.reconcile_after = settings.ses_reconcile_after
+        self._settings = settings
+        self._pacer = Pacer(self._max_send_rate)
+        self._throttling, self._quota = Episode("SES throttling"), Episode("SES daily quota exhausted")
         self._verified: dict[str, tuple[bool, float]] = {}
 
     async def is_verified(self, address: str) -> bool:
@@ -82,8 +88,9 @@ class SesMailer:
         message tag, with the configuration set: SES's events about this message carry it back."""
         raw = self._mime(email, tag)
         raw_source = formataddr((single_line(email.sender_name), email.sender_address))
-        throttled_since: float | None = None
+        backoff = THROTTLE_BACKOFF_MIN_SECONDS
         while True:
+            await self._pacer.wait()
             try:
                 answer = await asyncio.to_thread(self._client.send_raw_email, RawMessage={"Data": raw},
                                                  Source=raw_source, Destinations=[email.to, *email.bcc])
@@ -91,8 +98,18 @@ class SesMailer:
             except ClientError as exc:
                 error = exc.response.get("Error", {})
                 code, message = error.get("Code"), error.get("Message", "")
-                if code == "Throttling" and "quota" not in message.lower():
-                    throttled_since = await self._wait_throttled(throttled_since, email)
+                if code == "Throttling" and "daily" in message.lower():
+                    self._quota.begin()
+                    # The claim is released; the step is tried again later, quietly (benign).
+                    raise ApplicationError(f"SES daily sending quota exhausted: {message}", type="DailyQuota",
+                                           next_retry_delay=QUOTA_RETRY, category=ApplicationErrorCategory.BENIGN)
+                if code == "Throttling":
+                    # An expected wait: heartbeats keep the step alive (a dead worker is still noticed).
+                    self._throttling.begin()
+                    if activity.in_activity():
+                        activity.heartbeat()
+                    await asyncio.sleep(backoff)
+                    backoff = min(THROTTLE_BACKOFF_MAX_SECONDS, backoff * 2)
                     continue
                 if code == "MessageRejected" and "not verified" in message:
                     self._verified[email.sender_address] = (False, time.monotonic())
@@ -100,22 +117,15 @@ class SesMailer:
                 if code == "MessageRejected":
                     raise Rejected(message) from exc
                 raise
-        if throttled_since is not None:
-            log.info("SES throttling over", waited_s=round(time.monotonic() - throttled_since, 1))
+        self._throttling.end()
+        self._quota.end()
         return answer["MessageId"]
 
-    async def _wait_throttled(self, since: float | None, email: OutgoingEmail) -> float:
-        """An expected wait: one line when an episode starts, then back off until SES takes it. The
-        activity heartbeats meanwhile, so a long episode is a wait, while a dead worker is still
-        noticed at the heartbeat timeout."""
-        now = time.monotonic()
-        if since is None:
-            log.info("SES throttling: waiting", sender=email.sender_address)
-            since = now
-        if activity.in_activity():
-            activity.heartbeat()
-        await asyncio.sleep(min(THROTTLE_BACKOFF_MAX_SECONDS, 0.2 * 2 ** min(int(now - since), 5)))
-        return since
+    def _max_send_rate(self) -> float | None:
+        """RELANCE_SES_RATE, else the account's own (real SES only: the local endpoint is not paced)."""
+        if self._settings.ses_rate or self._settings.ses_endpoint:
+            return self._settings.ses_rate
+        return float(self._client.get_send_quota()["MaxSendRate"])
 
     def _mime(self, email: OutgoingEmail, tag: str | None) -> bytes:
         message = EmailMessage()
