@@ -46,6 +46,10 @@ TUNING = dict(
 # under a second) before it cancels what is left: a deploy leaves no send uncertain. Below the 15 s
 # `relance up` and process managers give a process before SIGKILL.
 SEND_GRACE = timedelta(seconds=10)
+# Steps a worker runs at once. A step taken is a step started, and its heartbeat timeout runs: with a
+# thousand taken on two cores, steps waited longer than that timeout for the event loop and were
+# retried while still running (make chaos). Steps beyond this wait on the server, where no timeout runs.
+SEND_SLOTS = 64
 
 
 def registrations(db: Database, mailer: SesMailer) -> Registration:
@@ -88,7 +92,7 @@ def build_worker(client: Client, task_queue: str, db: Database, mailer: SesMaile
         Worker(client, task_queue=task_queue, workflows=registered.workflows, activities=common,
                interceptors=interceptors, **TUNING),
         Worker(client, task_queue=email_queue(task_queue), activities=emailing, interceptors=interceptors,
-               graceful_shutdown_timeout=SEND_GRACE, max_concurrent_activities=TUNING["max_concurrent_activities"],
+               graceful_shutdown_timeout=SEND_GRACE, max_concurrent_activities=SEND_SLOTS,
                max_concurrent_activity_task_polls=TUNING["max_concurrent_activity_task_polls"],
                max_task_queue_activities_per_second=ses_rate),
     ])

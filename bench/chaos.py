@@ -208,6 +208,10 @@ def report(figures: dict) -> str:
 
 
 async def chaos(n: int, kills: int, throttle: float, restarts: bool, seed: int) -> dict:
+    # Ctrl-C or SIGTERM cancels the suite, and its `finally` stops every process it started.
+    task = asyncio.current_task()
+    for stop in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(stop, task.cancel)
     with tempfile.TemporaryDirectory(prefix="relance-chaos-") as home:
         return await Chaos(Path(home), n, kills, throttle, restarts, seed).run()
 

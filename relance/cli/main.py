@@ -20,6 +20,7 @@ from models import DunningRun, Organisation, RenewalNotice, RenewalSettings, Run
 from relance import calendar, repository
 from relance.cli import authoring as authoring_cli
 from relance.cli import renewal as renewal_cli
+from relance.cli import uncertain as uncertain_cli
 from relance.config import Settings
 from relance.db import Database
 from relance.dunning.ids import dunning_workflow_id
@@ -442,6 +443,7 @@ def parser() -> argparse.ArgumentParser:
     mail.add_argument("--last", type=int, default=50)
     mail.add_argument("--show", type=int, metavar="N", help="print email #N (as numbered in the list) with its body")
     renewal_cli.add_parser(sub)
+    uncertain_cli.add_parser(sub)
     return p
 
 
@@ -453,8 +455,13 @@ async def cmd_renewal(settings: Settings, args) -> int:
     return await renewal_cli.run(settings, args, _with_db, say)
 
 
+async def cmd_uncertain(settings: Settings, args) -> int:
+    return await uncertain_cli.run(settings, args, _with_db, say)
+
+
 COMMANDS = {**{name: cmd_authoring for name in authoring_cli.COMMANDS}, "import": cmd_import, "sweep": cmd_sweep, "show": cmd_show, "cancel": cmd_cancel, "pay": cmd_pay,
-            "activate": cmd_activate, "up": cmd_up, "mail": cmd_mail, "renewal": cmd_renewal, "admin": cmd_admin}
+            "activate": cmd_activate, "up": cmd_up, "mail": cmd_mail, "renewal": cmd_renewal, "admin": cmd_admin,
+            "uncertain": cmd_uncertain}
 
 
 def main(argv: list[str] | None = None) -> int:

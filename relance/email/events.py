@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,6 +23,7 @@ from sqlalchemy import bindparam
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio import activity
 
 from models import EmailEvent, EmailEventKind, Suppression, SuppressionReason
 from relance.config import Settings
@@ -121,6 +123,22 @@ class EventQueue:
             kwargs.update(endpoint_url=settings.ses_endpoint, aws_access_key_id="local", aws_secret_access_key="local")
         self._client = boto3.client("sqs", **kwargs) if self.url else None
 
+    async def settle(self, db: Database, wait_seconds: float = 30.0) -> None:
+        """Drain, then wait until no message is in another drainer's hands (received, not yet recorded
+        and deleted): after this, every event SES had published is in the database."""
+        deadline = time.monotonic() + wait_seconds
+        await self.drain(db)
+        while self._client is not None and await self._in_flight() and time.monotonic() < deadline:
+            if activity.in_activity():
+                activity.heartbeat()
+            await asyncio.sleep(0.5)
+            await self.drain(db)
+
+    async def _in_flight(self) -> int:
+        answer = await asyncio.to_thread(self._client.get_queue_attributes, QueueUrl=self.url,
+                                         AttributeNames=["ApproximateNumberOfMessagesNotVisible"])
+        return int(answer["Attributes"].get("ApproximateNumberOfMessagesNotVisible", 0))
+
     async def drain(self, db: Database, limit: int = 5000) -> list[SesEvent]:
         """Record what the queue holds (up to `limit` messages), deleting each message once recorded;
         returns the events new to the database. A message that cannot be read is left for the queue's
@@ -146,4 +164,6 @@ class EventQueue:
                 done.append({"Id": message["MessageId"], "ReceiptHandle": message["ReceiptHandle"]})
             if done:
                 await asyncio.to_thread(self._client.delete_message_batch, QueueUrl=self.url, Entries=done)
+            if activity.in_activity():
+                activity.heartbeat()  # a long backlog is progress, not a stalled step
         return new

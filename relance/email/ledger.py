@@ -50,6 +50,8 @@ _RELEASE = delete(_TABLE).where(_L.idem_key == _KEY, _L.state == EmailState.CLAI
 # An uncertain send no event confirmed: claimed again, by one attempt only.
 _RECLAIM = update(_TABLE).where(_L.idem_key == _KEY, _L.state == EmailState.UNCERTAIN).values(
     state=EmailState.CLAIMED, reason=None, settled_at=None, attempts=_L.attempts + 1).returning(_L.attempts)
+_HOLDS = select(_L.idem_key).where(_L.idem_key == _KEY, _L.state == EmailState.CLAIMED,
+                                  _L.attempts == bindparam("l_attempts"))
 _REFUSED = update(_TABLE).where(_L.idem_key == _KEY, _L.state.in_((EmailState.CLAIMED, EmailState.UNCERTAIN))).values(
     state=EmailState.NOT_SENT, reason=bindparam("l_reason"), settled_at=_NOW)
 
@@ -114,9 +116,18 @@ async def confirm(session: AsyncSession, key: str, message_id: str, now: datetim
                                           "l_now": now, "l_resolution": resolution})
 
 
-async def reclaim(session: AsyncSession, key: str) -> bool:
-    """Take an uncertain key again to send it once more; False when another attempt took it first."""
-    return (await session.exec(_RECLAIM, params={"l_idem_key": key})).first() is not None
+async def reclaim(session: AsyncSession, key: str) -> int | None:
+    """Take an uncertain key again to send it once more: its attempt number, None when another attempt
+    took it first."""
+    row = (await session.exec(_RECLAIM, params={"l_idem_key": key})).first()
+    return row.attempts if row else None
+
+
+async def holds(session: AsyncSession, key: str, attempts: int) -> bool:
+    """Whether the claim of this attempt is still its own, just before the provider is called. An
+    attempt Temporal gave up on (a heartbeat timeout on a stalled worker) may still be running: once
+    its retry found the claim and marked it uncertain, this attempt must not send."""
+    return (await session.exec(_HOLDS, params={"l_idem_key": key, "l_attempts": attempts})).first() is not None
 
 
 async def refused(session: AsyncSession, key: str, reason: str, now: datetime) -> None:

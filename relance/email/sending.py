@@ -62,9 +62,12 @@ async def send_once(db: Database, mailer: SesMailer, key: str, email: OutgoingEm
 
 
 async def _send(db: Database, mailer: SesMailer, key: str, email: OutgoingEmail, now: datetime, confirm,
-                confirm_params: dict | None, resolution: Resolution | None = None) -> SendResult:
+                confirm_params: dict | None, resolution: Resolution | None = None, attempts: int = 1) -> SendResult:
     """Send under a claim this attempt holds. The window of uncertainty is from the claim's commit to
     the confirmation's: an attempt that dies in it leaves the row claimed."""
+    async with db.autocommit() as session:
+        if not await ledger.holds(session, key, attempts):  # a retry took over from this stalled attempt
+            return SendResult(SendStatus.UNCERTAIN, None, email.to, ledger.DELIVERY_UNCERTAIN, fresh=False)
     try:
         message_id = await mailer.send(email, ledger.send_tag(key))
     except SenderNotVerified:
@@ -89,9 +92,10 @@ async def _send(db: Database, mailer: SesMailer, key: str, email: OutgoingEmail,
 async def _resolve(db: Database, mailer: SesMailer, key: str, email: OutgoingEmail, now: datetime, confirm,
                    confirm_params: dict | None) -> SendResult:
     """SES has no idempotency key: its own record says whether it took the message. The queue is
-    drained first, so an event published by now is seen; an accepting event confirms the send, a
-    Reject event settles it not_sent, no event at all means SES never had it, and it is sent again."""
-    await mailer.events.drain(db)
+    drained first (and messages in another drainer's hands awaited), so an event published by now is
+    seen; an accepting event confirms the send, a Reject event settles it not_sent, no event at all
+    means SES never had it, and it is sent again."""
+    await mailer.events.settle(db)
     async with db.autocommit() as session:
         seen = await events.about(session, ledger.send_tag(key))
         accepted = next((e for e in seen if e.kind in events.ACCEPTED), None)
@@ -106,6 +110,7 @@ async def _resolve(db: Database, mailer: SesMailer, key: str, email: OutgoingEma
             await ledger.refused(session, key, reason, now)
             return SendResult(SendStatus.NOT_SENT, rejected.provider_message_id, email.to, reason, fresh=False,
                               resolution=Resolution.REJECTED)
-        if not await ledger.reclaim(session, key):  # another attempt is settling it
+        attempts = await ledger.reclaim(session, key)
+        if attempts is None:  # another attempt is settling it
             return SendResult(SendStatus.UNCERTAIN, None, email.to, ledger.DELIVERY_UNCERTAIN, fresh=False)
-    return await _send(db, mailer, key, email, now, confirm, confirm_params, Resolution.RESENT)
+    return await _send(db, mailer, key, email, now, confirm, confirm_params, Resolution.RESENT, attempts)
