@@ -160,7 +160,7 @@ class DunningActivities:
         if not claim.fresh:
             return await _prior_outcome(session, inp, SendResult(
                 SendStatus(claim.state), claim.provider_message_id, claim.recipient, claim.reason, fresh=False),
-                self.mailer.reconcile_after)
+                self.mailer.settle_after)
         await _decide(session, inp, RunState.WAITING, kind="email", outcome="not_sent", reason=composition.reason,
                       idem_key=_email_key(inp), subject=composition.detail)
         log.warning("reminder not sent", reason=composition.reason, org=inp.org_slug,
@@ -188,7 +188,7 @@ class DunningActivities:
                                       f"{email.sender_address} is not a verified SES identity")
         if not result.fresh:
             async with self.db.autocommit() as session:
-                return await _prior_outcome(session, inp, result, self.mailer.reconcile_after)
+                return await _prior_outcome(session, inp, result, self.mailer.settle_after)
         activity.metric_meter().create_counter(
             "relance_reminders_sent", "Reminder emails accepted by SES").add(1, {"org": inp.org_slug})
         log.info("reminder sent", org=inp.org_slug, invoice=inp.invoice_number, step=inp.position,
@@ -312,7 +312,7 @@ def _event_params(workflow_id: str, position: int | None, *, kind: str, outcome:
 
 
 async def _prior_outcome(session: AsyncSession, inp: StepInput, prior: SendResult,
-                         reconcile_after: float) -> StepOutcome:
+                         settle_after: float | None) -> StepOutcome:
     """The outcome of a step an earlier attempt settled in the ledger, or SES refused for good. An
     attempt that died between the claim and SES's answer left it uncertain: the run asks again after
     the reconciliation window, when SES's events settle it. The timeline says so once."""
@@ -321,7 +321,7 @@ async def _prior_outcome(session: AsyncSession, inp: StepInput, prior: SendResul
         activity.metric_meter().create_counter(
             "relance_sends_uncertain", "Sends found uncertain (a worker died mid-send)").add(1)
         log.warning("delivery uncertain, settled after the reconciliation window", org=inp.org_slug,
-                    invoice=inp.invoice_number, step=inp.position, window_s=reconcile_after)
+                    invoice=inp.invoice_number, step=inp.position, window_s=settle_after)
     # The earlier attempt may have died before its timeline row and the run's state; settling an
     # uncertain send adds a row after the one that said so.
     key = f"{_email_key(inp)}:resolved" if inp.resolving else _email_key(inp)
@@ -329,7 +329,7 @@ async def _prior_outcome(session: AsyncSession, inp: StepInput, prior: SendResul
         inp.workflow_id, inp.position, kind="email", outcome=prior.status.value, reason=prior.reason,
         recipient=prior.recipient, idem_key=key, now=inp.now), **_state_params(inp, RunState.WAITING)})
     return StepOutcome(StepStatus.DONE, prior.reason, prior.recipient, prior.message_id,
-                       resolve_after=reconcile_after if uncertain else None)
+                       resolve_after=settle_after if uncertain else None)
 
 
 def _state_params(inp: StepInput, state: RunState) -> dict:

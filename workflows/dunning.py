@@ -32,17 +32,11 @@ with workflow.unsafe.imports_passed_through():
     from relance.temporal.registration import Registration, WorkerDeps
     from workflows.nightly import run_nightly_job
     from workflows.scenario_walk import DurableClock, ScenarioWalk
+    from workflows.sending import send_options
     from workflows.versions import email_queue_of_this_run, follows, missing_search_attributes
 
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
-# A step (database, compose, one SES call: ~0.1 s locally, well under a second with SES) heartbeats
-# only while SES throttles it: a dead worker is noticed after SEND_HEARTBEAT, not after a minute, and a
-# long throttling episode is a wait, not a timeout. The retry interval is capped low, so a step that
-# failed during an outage goes soon after it ends.
-SEND_HEARTBEAT = timedelta(seconds=10)
-SEND_TIMEOUT = timedelta(minutes=10)
-SEND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 
 
 async def _database_activity(method, arg, summary: str, revision: int):
@@ -97,17 +91,14 @@ class InvoiceDunningWorkflow:
 
     async def _execute_step(self, step: PlannedStep, resolving: bool) -> StepOutcome:
         plan = self._plan
-        options = dict(start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
-        if follows("settle-uncertain", self._revision):
-            options = dict(start_to_close_timeout=SEND_TIMEOUT, heartbeat_timeout=SEND_HEARTBEAT,
-                           retry_policy=SEND_RETRY)
         return await workflow.execute_activity_method(
             DunningActivities.execute_step,
             StepInput(workflow.info().workflow_id, plan.org_slug, plan.invoice_number, plan.scenario_id,
                       step.position, workflow.now(), resolving),
             task_queue=email_queue_of_this_run(self._revision),
             summary=f"Step {step.position}: {step.label} ({step.kind})" + (" - settle uncertain send" if resolving
-                                                                          else ""), **options,
+                                                                          else ""),
+            **send_options(self._revision),
         )
 
     async def _check_invoice(self) -> ExitReason | None:

@@ -60,7 +60,9 @@ class SesMailer:
         self._client = boto3.client("ses", **kwargs)
         self.configuration_set = settings.ses_configuration_set
         self.events = EventQueue(settings)  # what SES says became of the messages (relance.email.events)
-        self.reconcile_after = settings.ses_reconcile_after
+        # An uncertain send is settled this long after, by SES's events; without an events queue
+        # nothing can tell whether SES took it, so it stays uncertain (at most once).
+        self.settle_after = settings.ses_reconcile_after if self.events.url else None
         self._settings = settings
         self._pacer = Pacer(self._max_send_rate)
         self._throttling, self._quota = Episode("SES throttling"), Episode("SES daily quota exhausted")

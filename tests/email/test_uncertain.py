@@ -67,7 +67,7 @@ async def test_a_worker_dying_mid_send_leaves_one_reminder_settled_by_ses_events
     # Settled after the reconciliation window (a durable timer), not at once.
     timers = [e.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
               async for e in handle.fetch_history_events() if e.HasField("timer_started_event_attributes")]
-    assert timedelta(seconds=mailer.reconcile_after) in timers
+    assert timedelta(seconds=mailer.settle_after) in timers
 
 
 async def _timeline(db, slug):
