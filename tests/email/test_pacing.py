@@ -3,22 +3,20 @@ exhausted holds the send (retried later, quietly); a permanent rejection is reco
 reason. SES's errors come from a fault-injecting proxy in front of the real local endpoint."""
 
 from dataclasses import replace
-from datetime import UTC, datetime
 
 import pytest
 from structlog.testing import capture_logs
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from bench.ses_proxy import DAILY_QUOTA, ThrottlingProxy
-from models import About, EmailLedgerEntry, EmailState, Organisation
-from relance.email import ledger
+from models import EmailLedgerEntry, EmailState
 from relance.email.mailer import OutgoingEmail, SesMailer
 from relance.email.sending import SendStatus, send_once
 from relance.local import ses as local_ses
 from tests.conftest import free_port
+from tests.email.test_ledger import NOW, org_id, source  # noqa: F401  (org_id: a fixture)
 
 SENDER = "compta@example.com"
-NOW = datetime(2026, 11, 24, 9, tzinfo=UTC)
 
 
 def email(n: int) -> OutgoingEmail:
@@ -56,16 +54,10 @@ async def test_an_exhausted_daily_quota_holds_the_send_quietly(proxy, settings, 
     assert local_ses.sent_messages(ses_endpoint) == []
 
 
-async def test_a_permanent_rejection_is_recorded_not_sent_with_ses_reason_and_never_retried(db, mailer, clean):
-    await mailer.verify(SENDER)
-    async with db.session() as session:
-        org = Organisation(slug="rejected", name="Rejected SARL")
-        session.add(org)
-        await session.flush()
-        source = ledger.Source(org.id, "dunning:rejected:F-1", About("invoice", "F-1"))
+async def test_a_permanent_rejection_is_recorded_not_sent_with_ses_reason_and_never_retried(db, mailer, org_id):  # noqa: F811
     too_many = replace(email(1), bcc=[f"copy{n}@x.example.org" for n in range(60)])  # SES: "Too many recipients."
-    first = await send_once(db, mailer, "k", too_many, source, NOW)
-    again = await send_once(db, mailer, "k", too_many, source, NOW)
+    first = await send_once(db, mailer, "k", too_many, source(org_id), NOW)
+    again = await send_once(db, mailer, "k", too_many, source(org_id), NOW)
     assert first.status == again.status == SendStatus.NOT_SENT
     assert "Too many recipients" in first.reason and again.reason == first.reason
     async with db.session() as session:
