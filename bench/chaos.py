@@ -5,7 +5,7 @@ record (every message it accepted, with the send tag relance gave it): emails pe
 never reminded, and how every send left uncertain was settled. Prints the figures, writes JSON beside
 them (bench/results/).
 
-    python -m bench.chaos [--n 1000] [--kills 5] [--throttle 0.3] [--no-restarts] [--out FILE]
+    python -m bench.chaos [--n 1000] [--kills 5] [--stops 0] [--throttle 0.3] [--no-restarts] [--out FILE]
 """
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ def say(line: str) -> None:
 
 
 class Chaos:
-    def __init__(self, home: Path, n: int, kills: int, throttle: float, restarts: bool, seed: int):
-        self.n, self.kills, self.restarts = n, kills, restarts
+    def __init__(self, home: Path, n: int, kills: int, throttle: float, restarts: bool, seed: int, stops: int = 0):
+        self.n, self.kills, self.restarts, self.stops = n, kills, restarts, stops
         self.random = random.Random(seed)
         ses_port = free_port()
         os.environ.update({
@@ -78,6 +78,9 @@ class Chaos:
         self.local = LocalStack(self.settings)
         self.proxy = ThrottlingProxy(self.settings.ses_endpoint, throttle, free_port())
         self.faults: list[dict] = []
+        # Faults spread over the time the runs take to send (about 10 runs a second here), not bunched
+        # at the start while the sweep is still starting them.
+        self.spacing = max(4.0, n / 50)
 
     async def start(self):
         self.local.start_services()
@@ -116,22 +119,26 @@ class Chaos:
 
     async def inject_faults(self, started_at: float) -> None:
         """Kills spread over the first sends, a Temporal restart and a PostgreSQL restart between them."""
-        plan = [("kill", None)] * self.kills + ([("temporal", None), ("postgres", None)] if self.restarts else [])
+        plan = ["kill"] * self.kills + ["sigterm"] * self.stops + (["temporal", "postgres"] if self.restarts else [])
         self.random.shuffle(plan)
-        for kind, _ in plan:
-            await asyncio.sleep(self.random.uniform(1.0, 4.0))
+        for kind in plan:
+            await asyncio.sleep(self.random.uniform(1.0, self.spacing))
             at = round(time.perf_counter() - started_at, 1)
             if kind == "kill":
                 os.killpg(self.local._worker.pid, signal.SIGKILL)
                 self.local._worker.wait()
                 self.local.start_worker()
+            elif kind == "sigterm":  # a deploy: the worker is asked to stop, as `relance up` and systemd do
+                # In a thread: the throttling proxy shares this loop, and the stopping worker's sends go through it.
+                await asyncio.to_thread(process.stop, self.local._worker)
+                self.local.start_worker()
             elif kind == "temporal":
-                self.local.temporal.stop()
+                await asyncio.to_thread(self.local.temporal.stop)
                 self.local.temporal.start()
                 await self.local.temporal.wait_ready()
             else:
-                self.local.postgres.stop()
-                self.local.postgres.start()
+                await asyncio.to_thread(self.local.postgres.stop)
+                await asyncio.to_thread(self.local.postgres.start)
             self.faults.append({"fault": kind, "at_s": at})
             say(f"  {at:6.1f} s  {kind}")
 
@@ -207,27 +214,28 @@ def report(figures: dict) -> str:
     ])
 
 
-async def chaos(n: int, kills: int, throttle: float, restarts: bool, seed: int) -> dict:
+async def chaos(n: int, kills: int, throttle: float, restarts: bool, seed: int, stops: int) -> dict:
     # Ctrl-C or SIGTERM cancels the suite, and its `finally` stops every process it started.
     task = asyncio.current_task()
     for stop in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(stop, task.cancel)
     with tempfile.TemporaryDirectory(prefix="relance-chaos-") as home:
-        return await Chaos(Path(home), n, kills, throttle, restarts, seed).run()
+        return await Chaos(Path(home), n, kills, throttle, restarts, seed, stops).run()
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.chaos", description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=1000, help="overdue invoices (default 1000)")
     parser.add_argument("--kills", type=int, default=5, help="worker SIGKILLs (default 5)")
+    parser.add_argument("--stops", type=int, default=0, help="graceful worker stops, SIGTERM as a deploy (default 0)")
     parser.add_argument("--throttle", type=float, default=0.3, help="share of sends SES throttles (default 0.3)")
     parser.add_argument("--no-restarts", action="store_true", help="no Temporal and PostgreSQL restarts")
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--out", type=Path, help="JSON figures (default bench/results/chaos-<time>.json)")
     args = parser.parse_args(argv)
-    say(f"chaos: {args.n} overdue invoices, {args.kills} worker kills, "
+    say(f"chaos: {args.n} overdue invoices, {args.kills} worker kills, {args.stops} graceful stops, "
         f"{'' if args.no_restarts else 'Temporal and PostgreSQL restarts, '}{args.throttle:.0%} of sends throttled")
-    figures = asyncio.run(chaos(args.n, args.kills, args.throttle, not args.no_restarts, args.seed))
+    figures = asyncio.run(chaos(args.n, args.kills, args.throttle, not args.no_restarts, args.seed, args.stops))
     say(report(figures))
     out = args.out or RESULTS / f"chaos-{datetime.now():%Y%m%d-%H%M%S}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
