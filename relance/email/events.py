@@ -122,17 +122,21 @@ class EventQueue:
         if settings.ses_endpoint:
             kwargs.update(endpoint_url=settings.ses_endpoint, aws_access_key_id="local", aws_secret_access_key="local")
         self._client = boto3.client("sqs", **kwargs) if self.url else None
+        self._running: asyncio.Future | None = None
 
-    async def settle(self, db: Database, wait_seconds: float = 30.0) -> None:
+    async def settle(self, db: Database, wait_seconds: float = 60.0) -> bool:
         """Drain, then wait until no message is in another drainer's hands (received, not yet recorded
-        and deleted): after this, every event SES had published is in the database."""
+        and deleted). True: every event SES had published is in the database; False: some were still
+        in flight after `wait_seconds` (the caller decides nothing then)."""
         deadline = time.monotonic() + wait_seconds
         await self.drain(db)
-        while self._client is not None and await self._in_flight() and time.monotonic() < deadline:
-            if activity.in_activity():
-                activity.heartbeat()
-            await asyncio.sleep(0.5)
+        while self._client is not None and await self._in_flight():
+            if time.monotonic() > deadline:
+                return False
+            _heartbeat()
+            await asyncio.sleep(1)
             await self.drain(db)
+        return True
 
     async def _in_flight(self) -> int:
         answer = await asyncio.to_thread(self._client.get_queue_attributes, QueueUrl=self.url,
@@ -141,11 +145,22 @@ class EventQueue:
 
     async def drain(self, db: Database, limit: int = 5000) -> list[SesEvent]:
         """Record what the queue holds (up to `limit` messages), deleting each message once recorded;
-        returns the events new to the database. A message that cannot be read is left for the queue's
-        redrive policy (dead-letter queue) and logged."""
-        new: list[SesEvent] = []
+        returns the events new to the database. One drain at a time per process: a caller that comes
+        while one runs waits for it (heartbeating), so many settling steps do not fight over the
+        queue (make chaos: 64 drainers at once kept messages in flight for each other)."""
         if self._client is None:
-            return new
+            return []
+        if self._running is None or self._running.done():
+            self._running = asyncio.ensure_future(self._drain(db, limit))
+        running = self._running
+        while not running.done():
+            _heartbeat()  # a long backlog is progress, not a stalled step
+            await asyncio.wait({running}, timeout=2)
+        return running.result()
+
+    async def _drain(self, db: Database, limit: int) -> list[SesEvent]:
+        """A message that cannot be read is left for the queue's redrive policy (dead-letter queue)."""
+        new: list[SesEvent] = []
         for _ in range(0, limit, self.BATCH):
             answer = await asyncio.to_thread(self._client.receive_message, QueueUrl=self.url,
                                              MaxNumberOfMessages=self.BATCH, WaitTimeSeconds=0)
@@ -164,6 +179,9 @@ class EventQueue:
                 done.append({"Id": message["MessageId"], "ReceiptHandle": message["ReceiptHandle"]})
             if done:
                 await asyncio.to_thread(self._client.delete_message_batch, QueueUrl=self.url, Entries=done)
-            if activity.in_activity():
-                activity.heartbeat()  # a long backlog is progress, not a stalled step
         return new
+
+
+def _heartbeat() -> None:
+    if activity.in_activity():
+        activity.heartbeat()

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from temporalio.exceptions import ApplicationError
+
 from models import EmailEventKind, EmailState
 from relance.db import Database
 from relance.email import events, ledger
@@ -95,7 +97,10 @@ async def _resolve(db: Database, mailer: SesMailer, key: str, email: OutgoingEma
     drained first (and messages in another drainer's hands awaited), so an event published by now is
     seen; an accepting event confirms the send, a Reject event settles it not_sent, no event at all
     means SES never had it, and it is sent again."""
-    await mailer.events.settle(db)
+    if not await mailer.events.settle(db):
+        # Events still being recorded by another drainer: decide nothing now, the step is retried.
+        raise ApplicationError("SES events still in flight: the uncertain send is settled on the next try",
+                               type="EventsInFlight")
     async with db.autocommit() as session:
         seen = await events.about(session, ledger.send_tag(key))
         accepted = next((e for e in seen if e.kind in events.ACCEPTED), None)
