@@ -1,11 +1,12 @@
 """`relance uncertain [--settle]`: the sends still uncertain, where ops look.
 
-A run that is still going settles its own uncertain send after the reconciliation window (SES's events
-confirm it, or it is sent again). What is left here is at most once: a send whose run has ended (the
-invoice was paid, the run cancelled or terminated) or a renewal notice, whose notice is not resent. The
-list drains SES's events first and says, for each, whether SES took it. `--settle` records that answer
-on the ledger: sent (with SES's message id) when an event shows SES took it, else not_sent
-("no SES event: never reached SES"), so a person can send it again knowing it never went.
+A run or notice that is still going settles its own uncertain send after the reconciliation window
+(SES's events confirm it, or it is sent again). What is left here is at most once: a send whose run has
+ended meanwhile (the invoice was paid, the run cancelled or terminated), or one made with no SES events
+queue configured (nothing can tell whether SES took it). The list drains SES's events first and says,
+for each, whether SES took it. `--settle` records that answer on the ledger: sent (with SES's message
+id) when an event shows SES took it, else not_sent ("no SES event: never reached SES"), so a person can
+send it again knowing it never went.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ class NoticeOutcome(StrEnum):
 
     SENT = "sent"
     NOT_SENT = "not_sent"
-    UNCERTAIN = "uncertain"  # a worker died between SES and the audit row: never resent
+    UNCERTAIN = "uncertain"  # a worker died between the claim and SES's answer: settled later
     CANCELLED = "cancelled"
 
 
