@@ -90,12 +90,14 @@ class SesMailer:
         message tag, with the configuration set: SES's events about this message carry it back."""
         raw = self._mime(email, tag)
         raw_source = formataddr((single_line(email.sender_name), email.sender_address))
+        # Without Destinations SES sends to the To header; a Bcc copy is named only there, never in a header.
+        destinations = {"Destinations": [email.to, *email.bcc]} if email.bcc else {}
         backoff = THROTTLE_BACKOFF_MIN_SECONDS
         while True:
             await self._pacer.wait()
             try:
                 answer = await asyncio.to_thread(self._client.send_raw_email, RawMessage={"Data": raw},
-                                                 Source=raw_source, Destinations=[email.to, *email.bcc])
+                                                 Source=raw_source, **destinations)
                 break
             except ClientError as exc:
                 error = exc.response.get("Error", {})
