@@ -2,11 +2,12 @@
 #   make up    start the whole local stack with the demo data and run the sweep (Ctrl-C stops it all)
 #   make test  run the test suite against real PostgreSQL, Temporal test/dev servers and local SES
 #   make bench relance against bare Temporal on the same local stack (BENCH_ARGS="--n 10000")
+#   make chaos the fault suite: worker kills, restarts, SES throttling (CHAOS_ARGS="--n 1000")
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: up test bench install browser clean
+.PHONY: up test bench chaos install browser clean
 
 install: $(STAMP)
 
@@ -32,6 +33,9 @@ browser:
 
 bench: $(STAMP)
 	$(VENV)/bin/python -m bench.run $(BENCH_ARGS)
+
+chaos: $(STAMP)
+	$(VENV)/bin/python -m bench.chaos $(CHAOS_ARGS)
 
 clean:
 	rm -rf $(VENV) .relance .pytest_cache

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from datetime import timedelta
 
 import structlog
 from temporalio.client import Client
@@ -20,10 +21,10 @@ from relance.temporal.client import connect_patiently, metrics_runtime
 from relance.temporal.queues import email_queue, webhook_queue
 from relance.temporal.registration import Registration, WorkerDeps
 from relance.webhooks.publishing import Publisher
-from workflows import dunning, renewal, simulation, webhooks
+from workflows import dunning, email_events, renewal, simulation, webhooks
 
 # Each domain wires its own workflows and activities (workflows/<domain>.py `registration`).
-DOMAINS = (dunning, renewal, simulation, webhooks)
+DOMAINS = (dunning, renewal, simulation, webhooks, email_events)
 WORKFLOWS = [workflow for domain in DOMAINS for workflow in domain.WORKFLOWS]
 
 
@@ -41,6 +42,15 @@ TUNING = dict(
     max_concurrent_workflow_task_polls=20,
     max_concurrent_activity_task_polls=20,
 )
+
+# On SIGTERM the email worker stops taking steps and lets those under way finish (a send takes well
+# under a second) before it cancels what is left: a deploy leaves no send uncertain. Below the 15 s
+# `relance up` and process managers give a process before SIGKILL.
+SEND_GRACE = timedelta(seconds=10)
+# Steps a worker runs at once. A step taken is a step started, and its heartbeat timeout runs: with a
+# thousand taken on two cores, steps waited longer than that timeout for the event loop and were
+# retried while still running (make chaos). Steps beyond this wait on the server, where no timeout runs.
+SEND_SLOTS = 64
 
 
 # Webhook deliveries wait on other people's servers: their own slots, so a slow endpoint never holds
@@ -88,7 +98,7 @@ def build_worker(client: Client, task_queue: str, db: Database, mailer: SesMaile
         Worker(client, task_queue=task_queue, workflows=registered.workflows, activities=common,
                interceptors=interceptors, **TUNING),
         Worker(client, task_queue=email_queue(task_queue), activities=emailing, interceptors=interceptors,
-               max_concurrent_activities=TUNING["max_concurrent_activities"],
+               graceful_shutdown_timeout=SEND_GRACE, max_concurrent_activities=SEND_SLOTS,
                max_concurrent_activity_task_polls=TUNING["max_concurrent_activity_task_polls"],
                max_task_queue_activities_per_second=ses_rate),
         Worker(client, task_queue=webhook_queue(task_queue), workflows=registered.webhook_workflows,

@@ -76,8 +76,9 @@ _STATE = _THIS_RUN.values(state=bindparam("p_state"), current_step=bindparam("p_
 # A decision and the run's state in one statement, so they cannot disagree (written once per key).
 _DECIDED = _STATE.add_cte(_EVENT.on_conflict_do_nothing().cte("decided"))
 # The ledger's confirmation of a sent email also writes the timeline's row and the run's state.
+# Its reason is how an uncertain send was settled (none for an ordinary send).
 _SENT = ledger.confirm_with(_STATE, insert(_EVENTS).values(
-    {**_EVENT_VALUES, "provider_message_id": ledger.MESSAGE_ID}).on_conflict_do_nothing())
+    {**_EVENT_VALUES, "provider_message_id": ledger.MESSAGE_ID, "reason": ledger.RESOLUTION}).on_conflict_do_nothing())
 # It answers what the run.ended event names (primary-key lookups in the same round trip).
 _FINISH = _THIS_RUN.values(
     state=RunState.ENDED, exit_reason=bindparam("p_reason"), exit_detail=bindparam("p_detail"),
@@ -155,7 +156,7 @@ class DunningActivities:
     async def _settle(self, session: AsyncSession, inp: StepInput, file: repository.InvoiceFile,
                       step: ScenarioStep) -> StepOutcome | OutgoingEmail:
         """Skip the step, create its task, or prepare its email."""
-        if timing.is_stale(_planned(step), file.invoice.due_date, inp.now, file.org.timezone):
+        if not inp.resolving and timing.is_stale(_planned(step), file.invoice.due_date, inp.now, file.org.timezone):
             await _decide(session, inp, RunState.WAITING, kind="skip", outcome="skipped",
                           reason=SkipReason.DUE_DATE_PASSED, idem_key=events.skip_key(inp))
             return StepOutcome(StepStatus.SKIPPED, SkipReason.DUE_DATE_PASSED)
@@ -179,7 +180,8 @@ class DunningActivities:
                                              inp.now, subject=composition.detail)
         if not claim.fresh:
             return await _prior_outcome(session, inp, SendResult(
-                SendStatus(claim.state), claim.provider_message_id, claim.recipient, claim.reason, fresh=False))
+                SendStatus(claim.state), claim.provider_message_id, claim.recipient, claim.reason, fresh=False),
+                self.mailer.settle_after)
         await _decide(session, inp, RunState.WAITING, kind="email", outcome="not_sent", reason=composition.reason,
                       idem_key=events.email_key(inp), subject=composition.detail)
         log.warning("reminder not sent", reason=composition.reason, org=inp.org_slug,
@@ -188,17 +190,26 @@ class DunningActivities:
 
     async def _deliver(self, inp: StepInput, file: repository.InvoiceFile, email: OutgoingEmail) -> StepOutcome:
         key = events.email_key(inp)
-        sent = _event_params(inp.workflow_id, inp.position, kind="email", outcome="sent", idem_key=key,
-                             recipient=email.to, sender=email.sender_address, subject=email.subject, now=inp.now)
+        # A settled uncertain send gets a row of its own, after the one that said it was uncertain.
+        sent = _event_params(inp.workflow_id, inp.position, kind="email", outcome="sent",
+                             idem_key=f"{key}:resolved" if inp.resolving else key, recipient=email.to,
+                             sender=email.sender_address, subject=email.subject, now=inp.now)
         result = await send_once(self.db, self.mailer, key, email, _source(inp, file), inp.now, confirm=_SENT,
-                                 confirm_params={**sent, **_state_params(inp, RunState.WAITING)})
+                                 confirm_params={**sent, **_state_params(inp, RunState.WAITING)},
+                                 resolve=inp.resolving)
+        if result.resolution is not None:
+            activity.metric_meter().create_counter(
+                "relance_uncertain_sends_settled", "Uncertain sends settled, by how").add(
+                1, {"how": result.resolution.value})
+            log.info("uncertain send settled", how=result.resolution.value, org=inp.org_slug,
+                     invoice=inp.invoice_number, step=inp.position, message_id=result.message_id)
         if result.status == SendStatus.SENDER_REFUSED:
             async with self.db.autocommit() as session:
                 return await _blocked(session, inp, email.sender_address,
                                       f"{email.sender_address} is not a verified SES identity")
         if not result.fresh:
             async with self.db.autocommit() as session:
-                return await _prior_outcome(session, inp, result)
+                return await _prior_outcome(session, inp, result, self.mailer.settle_after)
         activity.metric_meter().create_counter(
             "relance_reminders_sent", "Reminder emails accepted by SES").add(1, {"org": inp.org_slug})
         log.info("reminder sent", org=inp.org_slug, invoice=inp.invoice_number, step=step_number(inp.position),
@@ -376,18 +387,25 @@ def _event_params(workflow_id: str, position: int | None, *, kind: str, outcome:
             "p_idem_key": idem_key, "p_occurred_at": now}
 
 
-async def _prior_outcome(session: AsyncSession, inp: StepInput, prior: SendResult) -> StepOutcome:
-    """The outcome of a step an earlier attempt settled in the ledger; an attempt that died between SES
-    and the row left it uncertain there, and it is never resent. The timeline says so once."""
-    if prior.status == SendStatus.UNCERTAIN:
-        log.warning("delivery uncertain, not resending", org=inp.org_slug, invoice=inp.invoice_number,
-                    step=step_number(inp.position))
-    # The earlier attempt may have died before its timeline row and the run's state.
+async def _prior_outcome(session: AsyncSession, inp: StepInput, prior: SendResult,
+                         settle_after: float | None) -> StepOutcome:
+    """The outcome of a step an earlier attempt settled in the ledger, or SES refused for good. An
+    attempt that died between the claim and SES's answer left it uncertain: the run asks again after
+    the reconciliation window, when SES's events settle it. The timeline says so once."""
+    uncertain = prior.status == SendStatus.UNCERTAIN
+    if uncertain:
+        activity.metric_meter().create_counter(
+            "relance_sends_uncertain", "Sends found uncertain (a worker died mid-send)").add(1)
+        log.warning("delivery uncertain, settled after the reconciliation window", org=inp.org_slug,
+                    invoice=inp.invoice_number, step=step_number(inp.position), window_s=settle_after)
+    # The earlier attempt may have died before its timeline row and the run's state; settling an
+    # uncertain send adds a row after the one that said so.
+    key = f"{events.email_key(inp)}:resolved" if inp.resolving else events.email_key(inp)
     await session.exec(_DECIDED, params={**_event_params(
         inp.workflow_id, inp.position, kind="email", outcome=prior.status.value, reason=prior.reason,
-        recipient=prior.recipient, idem_key=events.email_key(inp), now=inp.now),
-        **_state_params(inp, RunState.WAITING)})
-    return StepOutcome(StepStatus.DONE, prior.reason, prior.recipient, prior.message_id)
+        recipient=prior.recipient, idem_key=key, now=inp.now), **_state_params(inp, RunState.WAITING)})
+    return StepOutcome(StepStatus.DONE, prior.reason, prior.recipient, prior.message_id,
+                       resolve_after=settle_after if uncertain else None)
 
 
 def _state_params(inp: StepInput, state: RunState) -> dict:

@@ -22,6 +22,7 @@ from relance.email import ledger
 from relance.email.compose import NotSentReason, TemplateText, compose
 from relance.email.mailer import OutgoingEmail, SesMailer
 from relance.email.sending import SendResult, SendStatus, send_once
+from relance.email.suppression import suppressed
 from relance.nightly import SweepInput, SweepResult
 from relance.opening import holidays_of, weekdays_of
 from relance.renewal import events, merge_fields, repository, rules
@@ -90,7 +91,8 @@ class RenewalActivities:
         email, source = prepared
         result = await send_once(self.db, self.mailer, _email_key(inp), email, source, inp.now, confirm=_SENT,
                                  confirm_params={"p_workflow_id": inp.workflow_id, "p_recipient": email.to,
-                                                 "p_sender": email.sender_address, "p_subject": email.subject})
+                                                 "p_sender": email.sender_address, "p_subject": email.subject},
+                                 resolve=inp.resolving)
         if result.status == SendStatus.SENDER_REFUSED:
             detail = f"{email.sender_address} is not a verified SES identity"
             async with self.db.session() as session:
@@ -100,7 +102,11 @@ class RenewalActivities:
             return NoticeAttempt(None, NoticeReason.SENDER_NOT_VERIFIED, detail)
         if not result.fresh:
             async with self.db.session() as session:
-                return _settled(await session.get(RenewalNotice, inp.workflow_id), result)
+                return _settled(await session.get(RenewalNotice, inp.workflow_id), result,
+                                self.mailer.settle_after)
+        if result.resolution is not None:
+            log.info("uncertain notice settled", how=result.resolution.value, org=inp.org_slug,
+                     contract=inp.contract_ref, message_id=result.message_id)
         log.info("renewal notice sent", org=inp.org_slug, contract=inp.contract_ref, term_end=str(inp.term_end),
                  message_id=result.message_id)
         return NoticeAttempt(NoticeOutcome.SENT, recipient=email.to, message_id=result.message_id)
@@ -110,7 +116,7 @@ class RenewalActivities:
         """A final or blocked attempt when nothing is to be sent, else the email and who makes it."""
         file = await _contract_file(session, inp.org_slug, inp.contract_ref)
         notice = await session.get(RenewalNotice, inp.workflow_id)
-        if notice.outcome in FINAL:
+        if notice.outcome in FINAL and not (inp.resolving and notice.outcome == NoticeOutcome.UNCERTAIN):
             return NoticeAttempt(NoticeOutcome(notice.outcome), notice.reason, notice.detail, notice.recipient,
                                  notice.provider_message_id)
         org, settings, contract = file.org, file.settings, file.contract
@@ -125,6 +131,9 @@ class RenewalActivities:
             return _not_sent(notice, reason)
 
         recipient = rules.contract_recipient(file.billing_contact)
+        # A legal notice: a complaint does not stop it, a hard bounce does (the address does not exist).
+        if recipient is not None and await suppressed(session, [recipient.email], legal_notice=True):
+            recipient = None
         sender = await session.get(AppUser, settings.sender_user_id) if settings.sender_user_id else None
         template = await session.get(EmailTemplate, settings.template_id) if settings.template_id else None
         composition = await compose(
@@ -144,7 +153,8 @@ class RenewalActivities:
                                                  sender=composition.sender, subject=detail)
             if not claim.fresh:
                 return _settled(notice, SendResult(SendStatus(claim.state), claim.provider_message_id,
-                                                   claim.recipient, claim.reason, fresh=False))
+                                                   claim.recipient, claim.reason, fresh=False),
+                                self.mailer.settle_after)
             if composition.reason == NotSentReason.NO_RECIPIENT:
                 log.warning("renewal notice not sent: no recipient", org=org.slug, contract=contract.ref)
             return _not_sent(notice, NoticeReason(composition.reason), detail)
@@ -201,15 +211,19 @@ def _email_key(inp: NoticeInput) -> str:
     return f"{inp.workflow_id}:email"
 
 
-def _settled(notice: RenewalNotice, prior: SendResult) -> NoticeAttempt:
-    """The notice's row takes the outcome an earlier attempt left in the ledger (uncertain when it died
-    between SES and the row: never resent)."""
-    if prior.status == SendStatus.UNCERTAIN:
-        log.warning("delivery uncertain, not resending", workflow_id=notice.workflow_id)
+def _settled(notice: RenewalNotice, prior: SendResult, settle_after: float | None) -> NoticeAttempt:
+    """The notice's row takes the outcome an earlier attempt left in the ledger, or SES's refusal. An
+    attempt that died between the claim and SES's answer left it uncertain: the workflow asks again
+    after the reconciliation window, when SES's events settle it."""
+    uncertain = prior.status == SendStatus.UNCERTAIN
+    if uncertain:
+        log.warning("delivery uncertain, settled after the reconciliation window", workflow_id=notice.workflow_id)
     notice.outcome, notice.reason = NoticeOutcome(prior.status.value), prior.reason
     notice.recipient, notice.provider_message_id = prior.recipient, prior.message_id
-    return NoticeAttempt(notice.outcome, NoticeReason(prior.reason) if prior.reason else None, notice.detail,
-                         prior.recipient, prior.message_id)
+    known = prior.reason in NoticeReason.__members__.values()
+    return NoticeAttempt(notice.outcome, NoticeReason(prior.reason) if known else None,
+                         notice.detail if known else prior.reason, prior.recipient, prior.message_id,
+                         resolve_after=settle_after if uncertain else None)
 
 
 def _not_sent(notice: RenewalNotice, reason: NoticeReason, detail: str | None = None) -> NoticeAttempt:

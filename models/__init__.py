@@ -2,6 +2,7 @@
 
 from models.about import About
 from models.api import ApiKey, IdempotentRequest
+from models.deliverability import EmailEvent, EmailEventKind, Suppression, SuppressionReason
 from models.dunning import DunningRun, Invoice, InvoiceStatus, Payment, RunEvent
 from models.email import EmailLedgerEntry, EmailState
 from models.organisation import Organisation, SenderMode
@@ -21,6 +22,8 @@ __all__ = [
     "ContractStatus",
     "DeliveryState",
     "DunningRun",
+    "EmailEvent",
+    "EmailEventKind",
     "EmailLedgerEntry",
     "EmailState",
     "EmailTemplate",
@@ -36,6 +39,8 @@ __all__ = [
     "ScenarioStep",
     "SenderMode",
     "StepKind",
+    "Suppression",
+    "SuppressionReason",
     "Task",
     "WebhookAttempt",
     "WebhookDelivery",

@@ -10,8 +10,9 @@ from models.columns import recorded_at, timestamp
 class EmailState:
     """A row's life: claimed before the provider is called, then sent (with the provider's message
     id); a claim found still 'claimed' by a later attempt becomes uncertain (the worker died between
-    the provider and the row: never resent). not_sent rows say why nothing was composed. A refused
-    send deletes its claim, so a retry may send."""
+    the provider and the row), until SES's events confirm it or, none having come within the
+    reconciliation window, it is sent again (relance.email.sending). not_sent rows say why nothing was
+    composed or SES rejected it. A refused send deletes its claim, so a retry may send."""
 
     CLAIMED = "claimed"
     SENT = "sent"
@@ -36,6 +37,10 @@ class EmailLedgerEntry(SQLModel, table=True):
     sender: str | None = None
     subject: str | None = None
     provider_message_id: str | None = None
+    # The message tag the email went out with; SES's events carry it back (relance.email.events).
+    send_tag: str | None = Field(default=None, index=True, max_length=64)
+    # Sends tried under this key (a send left uncertain may be sent again, relance.email.sending).
+    attempts: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     claimed_at: datetime = timestamp(description="business time (workflow time)")
     settled_at: datetime | None = timestamp(nullable=True, default=None)
     recorded_at: datetime | None = recorded_at()

@@ -50,6 +50,17 @@ class Settings:
     # Emails per second for all workers together (your SES sending quota); empty: no limit.
     ses_rate: float | None = field(
         default_factory=lambda: _number("RELANCE_SES_RATE", "0", float, high=1e6) or None)
+    # SES event publishing (Send, Delivery, Bounce, Complaint, Reject): every email names this
+    # configuration set, whose event destination is an SNS topic with this SQS queue subscribed
+    # (README, "Reliability"). Empty queue URL on a local endpoint: the local stack's own queue.
+    ses_configuration_set: str = field(default_factory=lambda: _env("RELANCE_SES_CONFIGURATION_SET", "relance"))
+    ses_events_queue_url: str = field(default_factory=lambda: _env("RELANCE_SES_EVENTS_QUEUE_URL", ""))
+    # A send left uncertain (a worker died between the claim and SES's answer) is settled this long
+    # after: confirmed by its SES event, else sent again.
+    ses_reconcile_after: float = field(
+        default_factory=lambda: _number("RELANCE_SES_RECONCILE_AFTER", "900", float, low=0))
+    # How often the SES events queue is drained (a Temporal Schedule), in seconds.
+    ses_events_every: float = field(default_factory=lambda: _number("RELANCE_SES_EVENTS_EVERY", "60", float, low=0.1))
     aws_region: str = field(default_factory=lambda: _env("AWS_REGION", "eu-west-1"))
     log_format: str = field(default_factory=lambda: _env("RELANCE_LOG_FORMAT", "console"))
     log_level: str = field(default_factory=lambda: _env("RELANCE_LOG_LEVEL", "INFO"))
@@ -70,3 +81,9 @@ class Settings:
     api_port: int = field(default_factory=lambda: _number("RELANCE_API_PORT", "8000", low=1, high=65535))
     codec_cors_origins: str = field(
         default_factory=lambda: _env("RELANCE_CODEC_CORS_ORIGINS", "http://localhost:8233,http://127.0.0.1:8233"))
+
+    @property
+    def events_queue_url(self) -> str:
+        if self.ses_events_queue_url or not self.ses_endpoint:
+            return self.ses_events_queue_url
+        return f"{self.ses_endpoint}/123456789012/relance-ses-events"  # moto's account (relance/local/ses.py)

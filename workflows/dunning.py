@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from relance.temporal.registration import Registration, WorkerDeps
     from workflows.nightly import PagedJob, run_nightly_job
     from workflows.scenario_walk import DurableClock, ScenarioWalk
+    from workflows.sending import send_options
     from workflows.versions import email_queue_of_this_run, follows, missing_search_attributes, step_numbering
 
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
@@ -85,17 +86,29 @@ class InvoiceDunningWorkflow:
         return await self._finish(ExitReason(end.reason), end.detail, end.steps_done)
 
     async def _do_step(self, index: int, step: PlannedStep) -> StepOutcome:
-        """Re-check the invoice, then send the email or create the task (one activity)."""
+        """Re-check the invoice, then send the email or create the task (one activity). An email left
+        uncertain is settled after the reconciliation window, by SES's record of it (confirmed, or sent
+        again when SES never had it)."""
+        outcome = await self._execute_step(index, step, resolving=False)
+        while outcome.resolve_after is not None and follows("settle-uncertain", self._revision):
+            await workflow.sleep(timedelta(seconds=outcome.resolve_after),
+                                 summary=f"Step {self._walk.step_name(index)}: delivery uncertain, waiting for "
+                                         "SES's events")
+            outcome = await self._execute_step(index, step, resolving=True)
+        return outcome
+
+    async def _execute_step(self, index: int, step: PlannedStep, resolving: bool) -> StepOutcome:
         plan = self._plan
         return await workflow.execute_activity_method(
             DunningActivities.execute_step,
             StepInput(workflow.info().workflow_id, plan.org_slug, plan.invoice_number, plan.scenario_id,
-                      step.position, workflow.now()),
+                      step.position, workflow.now(), resolving),
             task_queue=email_queue_of_this_run(self._revision),
-            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY,
             # Fixed when scheduled, so it says what the activity will do whatever the step turns out
             # to be; what it did is in the result and the run's current details.
-            summary=f"Check the invoice, then step {self._walk.step_name(index)} ({step.kind})",
+            summary=f"Check the invoice, then step {self._walk.step_name(index)} ({step.kind})"
+                    + (" - settle uncertain send" if resolving else ""),
+            **send_options(self._revision),
         )
 
     async def _check_invoice(self) -> ExitReason | None:

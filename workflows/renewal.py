@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from relance.temporal import search_attributes as sa
     from relance.temporal.registration import Registration, WorkerDeps
     from workflows.nightly import run_nightly_job
+    from workflows.sending import send_options
     from workflows.versions import email_queue_of_this_run, follows, missing_search_attributes
 
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
@@ -81,13 +82,11 @@ class RenewalNoticeWorkflow:
             if state == RunState.BLOCKED:  # the retry time came, or settings_changed: at the next window moment
                 state, send_at = RunState.WAITING, self._window(workflow.now())
                 continue
-            attempt = await workflow.execute_activity_method(
-                RenewalActivities.send_notice,
-                NoticeInput(workflow_id, plan.org_slug, plan.contract_ref, plan.term_end, workflow.now()),
-                task_queue=email_queue_of_this_run(inp.revision),
-                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY,
-                summary=f"Send the renewal notice of {plan.contract_ref}",
-            )
+            attempt = await self._send(inp, resolving=False)
+            while attempt.resolve_after is not None and follows("settle-uncertain", inp.revision):
+                await workflow.sleep(timedelta(seconds=attempt.resolve_after),
+                                     summary="Delivery uncertain: waiting for SES's events")
+                attempt = await self._send(inp, resolving=True)
             self._retry_now = False
             if attempt.outcome is not None:
                 return await self._finish(attempt)
@@ -97,6 +96,18 @@ class RenewalNoticeWorkflow:
                 detail = f"{attempt.detail}; the term ended before it was fixed"
                 return await self._finish(NoticeAttempt(NoticeOutcome.NOT_SENT, attempt.reason, detail))
             state, self._note = RunState.BLOCKED, attempt.detail
+
+    async def _send(self, inp, resolving: bool) -> NoticeAttempt:
+        plan = self._plan
+        return await workflow.execute_activity_method(
+            RenewalActivities.send_notice,
+            NoticeInput(workflow.info().workflow_id, plan.org_slug, plan.contract_ref, plan.term_end, workflow.now(),
+                        resolving),
+            task_queue=email_queue_of_this_run(inp.revision),
+            summary=f"Send the renewal notice of {plan.contract_ref}" + (" - settle uncertain send" if resolving
+                                                                           else ""),
+            **send_options(inp.revision),
+        )
 
     def _window(self, moment: datetime) -> datetime:
         return calendar.next_opening(moment, self._plan.opening(), self._plan.timezone)

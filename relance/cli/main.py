@@ -20,6 +20,7 @@ from relance import calendar, limits, repository
 from relance.cli import api as api_cli
 from relance.cli import authoring as authoring_cli
 from relance.cli import renewal as renewal_cli
+from relance.cli import uncertain as uncertain_cli
 from relance.cli import webhooks as webhook_cli
 from relance.config import ConfigError, Settings
 from relance.db import Database
@@ -363,6 +364,10 @@ async def cmd_admin(settings: Settings, args) -> int:
                 raise
             await asyncio.sleep(0.5)
     say(f"search attributes of {namespace}: " + (f"added {', '.join(added)}" if added else "all already there"))
+    from starter.schedule import ensure_ses_events_schedule
+
+    events = await ensure_ses_events_schedule(client, settings.task_queue, settings.ses_events_every)
+    say(f"schedule {events.id}: SES's events drained every {settings.ses_events_every:g} s")
     return 0
 
 
@@ -388,6 +393,9 @@ async def cmd_up(settings: Settings, args) -> int:
         client = await connect(settings)
         await ensure_search_attributes(client, settings.temporal_namespace)
         stack.start_worker()
+        from starter.schedule import ensure_ses_events_schedule
+
+        await ensure_ses_events_schedule(client, settings.task_queue, settings.ses_events_every)
         db = Database(settings.database_url)
         try:
             if not args.no_demo:
@@ -508,6 +516,7 @@ def parser() -> argparse.ArgumentParser:
     renewal_cli.add_parser(sub)
     api_cli.add_parsers(sub)
     webhook_cli.add_parser(sub)
+    uncertain_cli.add_parser(sub)
     return p
 
 
@@ -527,9 +536,13 @@ async def cmd_webhook(settings: Settings, args) -> int:
     return await webhook_cli.run(settings, args, _with_db, say)
 
 
+async def cmd_uncertain(settings: Settings, args) -> int:
+    return await uncertain_cli.run(settings, args, _with_db, say)
+
+
 COMMANDS = {**{name: cmd_authoring for name in authoring_cli.COMMANDS}, "import": cmd_import, "sweep": cmd_sweep, "show": cmd_show, "cancel": cmd_cancel, "pay": cmd_pay,
             "activate": cmd_activate, "up": cmd_up, "mail": cmd_mail, "renewal": cmd_renewal, "admin": cmd_admin,
-            "apikey": cmd_apikey, "webhook": cmd_webhook}
+            "apikey": cmd_apikey, "webhook": cmd_webhook, "uncertain": cmd_uncertain}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,7 @@ from models import ScenarioStep, StepKind
 from relance import calendar
 from relance.dunning.repository import InvoiceFile
 from relance.dunning.types import FinishRunInput, StepInput
-from relance.scenario.plan import StepOutcome, StepStatus
+from relance.scenario.plan import StepOutcome, StepStatus, step_number
 from relance.webhooks import events
 from relance.webhooks.publishing import Event
 
@@ -43,9 +43,10 @@ def task_key(inp: StepInput) -> str:
 
 def of_step(inp: StepInput, file: InvoiceFile, step: ScenarioStep, outcome: StepOutcome) -> Event | None:
     """The event of a step settled (sent, not sent, skipped, task created); None while it is not
-    (held, blocked) or when the run exits instead."""
+    (held, blocked, uncertain until settled) or when the run exits instead. Steps are named by their
+    number as authored (from 1)."""
     about = {**_invoice(inp.workflow_id, inp.org_slug, inp.invoice_number, file.account.ref),
-             "step": {"position": inp.position, "name": step.label}}
+             "step": {"number": step_number(inp.position), "name": step.label}}
     if step.kind == StepKind.ACTION and outcome.status == StepStatus.DONE:
         task = task_of(inp, file, step)
         data = {**about, "title": task.title, "due_on": task.due_on.isoformat(),
@@ -56,8 +57,8 @@ def of_step(inp: StepInput, file: InvoiceFile, step: ScenarioStep, outcome: Step
     if outcome.status == StepStatus.SKIPPED:
         data = {**about, "recipient": None, "reason": outcome.reason}
         return Event(file.org.id, inp.org_slug, events.REMINDER_NOT_SENT, skip_key(inp), data, inp.now)
-    if outcome.status != StepStatus.DONE:
-        return None
+    if outcome.status != StepStatus.DONE or outcome.resolve_after is not None:
+        return None  # not settled yet: an uncertain send is told once SES's record settles it
     if outcome.reason is None:
         data = {**about, "recipient": outcome.recipient, "message_id": outcome.message_id}
         return Event(file.org.id, inp.org_slug, events.REMINDER_SENT, email_key(inp), data, inp.now)

@@ -29,9 +29,16 @@ def exit_reason(invoice: Invoice, due: Decimal) -> ExitReason | None:
     return None
 
 
-def pick_recipient(invoice: Invoice, account: Account, contacts: list[Contact]) -> Recipient | None:
+def recipient_chain(account: Account, contacts: list[Contact]) -> list[str]:
+    """Every address pick_recipient may choose, for the suppression check."""
+    return [address for address in (*(c.email for c in contacts), account.email) if address]
+
+
+def pick_recipient(invoice: Invoice, account: Account, contacts: list[Contact],
+                   suppressed: set[str] = frozenset()) -> Recipient | None:
     """The contact on the invoice; else the account's billing contact; else its decision maker; else
-    the account's own address. Contacts without an address are skipped."""
+    the account's own address. Contacts without an address are skipped, and so are suppressed ones
+    (a hard bounce, a complaint): the reminder goes to the next address of the chain."""
     ordered = sorted(contacts, key=lambda c: c.id or 0)
     candidates = [
         *(recipient_from(c, "invoice_contact") for c in ordered if c.id == invoice.contact_id),
@@ -39,8 +46,8 @@ def pick_recipient(invoice: Invoice, account: Account, contacts: list[Contact]) 
         *(recipient_from(c, "decision_maker") for c in ordered if c.is_decision_maker),
     ]
     for candidate in candidates:
-        if candidate.email:
+        if candidate.email and candidate.email.lower() not in suppressed:
             return candidate
-    if account.email:
+    if account.email and account.email.lower() not in suppressed:
         return Recipient(account.email, "", account.name, "account")
     return None

@@ -75,7 +75,8 @@ class StepInput:
     scenario_id: int
     position: int
     now: datetime
-
+    # The step's email was left uncertain and the reconciliation window has passed: settle it.
+    resolving: bool = False
 
 
 @dataclass

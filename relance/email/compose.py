@@ -19,7 +19,7 @@ class NotSentReason(StrEnum):
     NO_RECIPIENT = "no_recipient"
     SENDER_NOT_VERIFIED = "sender_not_verified"
     TEMPLATE_ERROR = "template_error"
-    DELIVERY_UNCERTAIN = "delivery_uncertain"  # a worker died between the claim and SES's answer: never resent
+    DELIVERY_UNCERTAIN = "delivery_uncertain"  # a worker died between the claim and SES's answer: settled later
 
 
 @dataclass(frozen=True)

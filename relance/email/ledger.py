@@ -8,6 +8,7 @@ email is confirmed (its timeline, its run's state) adds its statements to the co
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,8 +21,10 @@ from models import About, EmailLedgerEntry, EmailState
 
 DELIVERY_UNCERTAIN = "delivery_uncertain"
 
-# A domain statement added to the confirmation reads the provider's message id through this parameter.
+# A domain statement added to the confirmation reads the provider's message id, and how an uncertain
+# send was settled (None for an ordinary send), through these parameters.
 MESSAGE_ID = bindparam("l_message_id")
+RESOLUTION = bindparam("l_resolution")
 
 # On the table, not the ORM class: an ORM-enabled INSERT/UPDATE/DELETE takes the session's bulk path,
 # which compiles an evaluator of the WHERE clause on every call (py-spy, bench/).
@@ -30,7 +33,7 @@ _L = _TABLE.c
 _KEY = bindparam("l_idem_key")
 _NOW = bindparam("l_now")
 _COLUMNS = ("idem_key", "org_id", "workflow_id", "about_kind", "about_ref", "state", "reason", "recipient", "sender",
-            "subject", "claimed_at")
+            "subject", "claimed_at", "send_tag")
 _ANSWER = (_L.state, _L.reason, _L.recipient, _L.provider_message_id)
 _INSERTED = (insert(_TABLE).values({name: bindparam(f"l_{name}") for name in _COLUMNS}).on_conflict_do_nothing()
              .returning(*_ANSWER, literal(True).label("fresh")).cte("inserted"))
@@ -42,8 +45,25 @@ _UNCERTAIN = update(_TABLE).where(_L.idem_key == _KEY, _L.state == EmailState.CL
     state=EmailState.UNCERTAIN, reason=DELIVERY_UNCERTAIN, settled_at=_NOW)
 # Sent: also over an 'uncertain' mark a concurrent attempt may have made while this one was sending.
 CONFIRM = update(_TABLE).where(_L.idem_key == _KEY, _L.state.in_((EmailState.CLAIMED, EmailState.UNCERTAIN))).values(
-    state=EmailState.SENT, reason=None, provider_message_id=MESSAGE_ID, settled_at=_NOW)
+    state=EmailState.SENT, reason=RESOLUTION, provider_message_id=MESSAGE_ID, settled_at=_NOW)
 _RELEASE = delete(_TABLE).where(_L.idem_key == _KEY, _L.state == EmailState.CLAIMED)
+# An uncertain send no event confirmed: claimed again, by one attempt only.
+_RECLAIM = update(_TABLE).where(_L.idem_key == _KEY, _L.state == EmailState.UNCERTAIN).values(
+    state=EmailState.CLAIMED, reason=None, settled_at=None, attempts=_L.attempts + 1).returning(_L.attempts)
+_HOLDS = select(_L.idem_key).where(_L.idem_key == _KEY, _L.state == EmailState.CLAIMED,
+                                  _L.attempts == bindparam("l_attempts"))
+_REFUSED = update(_TABLE).where(_L.idem_key == _KEY, _L.state.in_((EmailState.CLAIMED, EmailState.UNCERTAIN))).values(
+    state=EmailState.NOT_SENT, reason=bindparam("l_reason"), settled_at=_NOW)
+
+
+# The message tag SES's events carry back (X-SES-MESSAGE-TAGS); its value is send_tag(key).
+SEND_TAG = "relance-send"
+
+
+def send_tag(key: str) -> str:
+    """The message tag an email goes out with (SES allows letters, digits, '_' and '-' only): its key's
+    hash, so SES's events about it find its ledger row."""
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -89,10 +109,30 @@ async def record_not_sent(session: AsyncSession, key: str, source: Source, reaso
 
 
 async def confirm(session: AsyncSession, key: str, message_id: str, now: datetime, statement=CONFIRM,
-                  params: dict | None = None) -> None:
-    """The provider took the message: keep its id. `statement` is CONFIRM or one made by confirm_with."""
+                  params: dict | None = None, resolution: str | None = None) -> None:
+    """The provider took the message: keep its id. `statement` is CONFIRM or one made by confirm_with;
+    `resolution` says how an uncertain send was settled (kept as the row's reason)."""
     await session.exec(statement, params={**(params or {}), "l_idem_key": key, "l_message_id": message_id,
-                                          "l_now": now})
+                                          "l_now": now, "l_resolution": resolution})
+
+
+async def reclaim(session: AsyncSession, key: str) -> int | None:
+    """Take an uncertain key again to send it once more: its attempt number, None when another attempt
+    took it first."""
+    row = (await session.exec(_RECLAIM, params={"l_idem_key": key})).first()
+    return row.attempts if row else None
+
+
+async def holds(session: AsyncSession, key: str, attempts: int) -> bool:
+    """Whether the claim of this attempt is still its own, just before the provider is called. An
+    attempt Temporal gave up on (a heartbeat timeout on a stalled worker) may still be running: once
+    its retry found the claim and marked it uncertain, this attempt must not send."""
+    return (await session.exec(_HOLDS, params={"l_idem_key": key, "l_attempts": attempts})).first() is not None
+
+
+async def refused(session: AsyncSession, key: str, reason: str, now: datetime) -> None:
+    """SES refused the message for good (or rejected it after taking it): settled not_sent, with why."""
+    await session.exec(_REFUSED, params={"l_idem_key": key, "l_reason": reason, "l_now": now})
 
 
 async def release(session: AsyncSession, key: str) -> None:
@@ -105,7 +145,7 @@ async def _take(session: AsyncSession, key: str, source: Source, now: datetime, 
     params = {"l_idem_key": key, "l_org_id": source.org_id, "l_workflow_id": source.workflow_id,
               "l_about_kind": source.about.kind, "l_about_ref": source.about.ref, "l_state": state,
               "l_reason": reason, "l_recipient": recipient, "l_sender": sender, "l_subject": subject,
-              "l_claimed_at": now}
+              "l_claimed_at": now, "l_send_tag": send_tag(key)}
     row = (await session.exec(_CLAIM, params=params)).first()
     if row is None:  # taken by an attempt that committed after this statement's snapshot
         row = (await session.exec(_PRIOR, params={"l_idem_key": key})).one()

@@ -5,13 +5,26 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from datetime import timedelta
+from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import formataddr
 
 import boto3
 from botocore.exceptions import ClientError
+from temporalio import activity
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from relance.config import Settings
+from relance.email.events import EventQueue
+from relance.email.ledger import SEND_TAG
+from relance.email.pacing import Episode, Pacer
 from relance.email.rendering import single_line
+
+THROTTLE_BACKOFF_MIN_SECONDS = 0.2
+THROTTLE_BACKOFF_MAX_SECONDS = 5.0
+# A step held by an exhausted daily quota is tried again this often (the quota is a rolling 24 h).
+QUOTA_RETRY = timedelta(minutes=15)
 
 
 @dataclass
@@ -29,6 +42,10 @@ class SenderNotVerified(Exception):
     """SES refused the sender: its address is not a verified identity."""
 
 
+class Rejected(Exception):
+    """SES refused the message for good (MessageRejected, the sender being verified): never retried."""
+
+
 class SesMailer:
     """Thin async wrapper; verification answers are cached briefly to spare one call per email."""
 
@@ -41,6 +58,14 @@ class SesMailer:
             # A local endpoint accepts any credentials; never let it pick up real ones.
             kwargs.update(aws_access_key_id="local", aws_secret_access_key="local")
         self._client = boto3.client("ses", **kwargs)
+        self.configuration_set = settings.ses_configuration_set
+        self.events = EventQueue(settings)  # what SES says became of the messages (relance.email.events)
+        # An uncertain send is settled this long after, by SES's events; without an events queue
+        # nothing can tell whether SES took it, so it stays uncertain (at most once).
+        self.settle_after = settings.ses_reconcile_after if self.events.url else None
+        self._settings = settings
+        self._pacer = Pacer(self._max_send_rate)
+        self._throttling, self._quota = Episode("SES throttling"), Episode("SES daily quota exhausted")
         self._verified: dict[str, tuple[bool, float]] = {}
 
     async def is_verified(self, address: str) -> bool:
@@ -60,28 +85,62 @@ class SesMailer:
         await asyncio.to_thread(self._client.verify_email_identity, EmailAddress=address)
         self._verified.pop(address, None)
 
-    async def send(self, email: OutgoingEmail) -> str:
-        """Send and return the provider's message id."""
-        source = formataddr((single_line(email.sender_name), email.sender_address))
-        destination: dict = {"ToAddresses": [email.to]}
-        if email.bcc:
-            destination["BccAddresses"] = email.bcc
-        try:
-            answer = await asyncio.to_thread(
-                self._client.send_email,
-                Source=source,
-                Destination=destination,
-                Message={
-                    "Subject": {"Data": single_line(email.subject), "Charset": "UTF-8"},
-                    "Body": {
-                        "Text": {"Data": email.text, "Charset": "UTF-8"},
-                        "Html": {"Data": email.html, "Charset": "UTF-8"},
-                    },
-                },
-            )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "MessageRejected" and "not verified" in str(exc):
-                self._verified[email.sender_address] = (False, time.monotonic())
-                raise SenderNotVerified(email.sender_address) from exc
-            raise
+    async def send(self, email: OutgoingEmail, tag: str | None = None) -> str:
+        """Send and return the provider's message id. `tag` (the ledger's send tag) goes out as a
+        message tag, with the configuration set: SES's events about this message carry it back."""
+        raw = self._mime(email, tag)
+        raw_source = formataddr((single_line(email.sender_name), email.sender_address))
+        # Without Destinations SES sends to the To header; a Bcc copy is named only there, never in a header.
+        destinations = {"Destinations": [email.to, *email.bcc]} if email.bcc else {}
+        backoff = THROTTLE_BACKOFF_MIN_SECONDS
+        while True:
+            await self._pacer.wait()
+            try:
+                answer = await asyncio.to_thread(self._client.send_raw_email, RawMessage={"Data": raw},
+                                                 Source=raw_source, **destinations)
+                break
+            except ClientError as exc:
+                error = exc.response.get("Error", {})
+                code, message = error.get("Code"), error.get("Message", "")
+                if code == "Throttling" and "daily" in message.lower():
+                    self._quota.begin()
+                    # The claim is released; the step is tried again later, quietly (benign).
+                    raise ApplicationError(f"SES daily sending quota exhausted: {message}", type="DailyQuota",
+                                           next_retry_delay=QUOTA_RETRY, category=ApplicationErrorCategory.BENIGN)
+                if code == "Throttling":
+                    # An expected wait: heartbeats keep the step alive (a dead worker is still noticed).
+                    self._throttling.begin()
+                    if activity.in_activity():
+                        activity.heartbeat()
+                    await asyncio.sleep(backoff)
+                    backoff = min(THROTTLE_BACKOFF_MAX_SECONDS, backoff * 2)
+                    continue
+                if code == "MessageRejected" and "not verified" in message:
+                    self._verified[email.sender_address] = (False, time.monotonic())
+                    raise SenderNotVerified(email.sender_address) from exc
+                if code == "MessageRejected":
+                    raise Rejected(message) from exc
+                raise
+        self._throttling.end()
+        self._quota.end()
         return answer["MessageId"]
+
+    def _max_send_rate(self) -> float | None:
+        """RELANCE_SES_RATE, else the account's own (real SES only: the local endpoint is not paced)."""
+        if self._settings.ses_rate or self._settings.ses_endpoint:
+            return self._settings.ses_rate
+        return float(self._client.get_send_quota()["MaxSendRate"])
+
+    def _mime(self, email: OutgoingEmail, tag: str | None) -> bytes:
+        message = EmailMessage()
+        message["From"] = formataddr((single_line(email.sender_name), email.sender_address))
+        message["To"] = email.to
+        message["Subject"] = single_line(email.subject)
+        if self.configuration_set:
+            # SES reads both headers from a raw email and strips them before delivery.
+            message["X-SES-CONFIGURATION-SET"] = self.configuration_set
+            if tag:
+                message["X-SES-MESSAGE-TAGS"] = f"{SEND_TAG}={tag}"
+        message.set_content(email.text, cte="quoted-printable")
+        message.add_alternative(email.html, subtype="html", cte="quoted-printable")
+        return message.as_bytes(policy=SMTP)

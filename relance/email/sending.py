@@ -1,6 +1,8 @@
 """The one place that hands an email to the provider (SesMailer.send), through the send-once ledger:
 claimed -> sent -> confirmed, at most once per key, even when an activity is retried or a worker dies
-mid-send; the provider's message id is kept."""
+mid-send; the provider's message id is kept. A send left uncertain (a worker died between the claim and
+SES's answer) is settled after the reconciliation window by SES's own record of it (relance.email.events):
+confirmed, or sent again when SES never had it."""
 
 from __future__ import annotations
 
@@ -8,16 +10,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from temporalio.exceptions import ApplicationError
+
+from models import EmailEventKind, EmailState
 from relance.db import Database
-from relance.email import ledger
-from relance.email.mailer import OutgoingEmail, SenderNotVerified, SesMailer
+from relance.email import events, ledger
+from relance.email.mailer import OutgoingEmail, Rejected, SenderNotVerified, SesMailer
 
 
 class SendStatus(StrEnum):
     SENT = "sent"
-    NOT_SENT = "not_sent"  # an earlier attempt recorded why nothing was to be sent
-    UNCERTAIN = "uncertain"  # an earlier attempt died between the provider and the row: never resent
+    NOT_SENT = "not_sent"  # nothing was to be sent, or SES refused it for good (reason says why)
+    UNCERTAIN = "uncertain"  # an attempt died between the claim and SES's answer: settled later (resolve)
     SENDER_REFUSED = "sender_not_verified"  # the provider refused the sender; the claim is released
+
+
+class Resolution(StrEnum):
+    """How an uncertain send was settled (the ledger row's reason, the timeline's, a metric label)."""
+
+    CONFIRMED = "confirmed_by_ses_event"  # SES's Send/Delivery/Bounce/Complaint event names it
+    RESENT = "resent_after_window"  # no event within the window: SES never had it, sent now
+    REJECTED = "rejected_by_ses"  # SES's Reject event
 
 
 @dataclass
@@ -26,32 +39,83 @@ class SendResult:
     message_id: str | None = None
     recipient: str | None = None
     reason: str | None = None
-    fresh: bool = True  # False: the outcome of an earlier attempt, nothing was sent now
+    fresh: bool = True  # False: nothing was sent now (an earlier attempt's outcome, or a refusal)
+    resolution: Resolution | None = None
 
 
 async def send_once(db: Database, mailer: SesMailer, key: str, email: OutgoingEmail, source: ledger.Source,
-                    now: datetime, *, confirm=ledger.CONFIRM, confirm_params: dict | None = None) -> SendResult:
-    """Claim the key, send, confirm. A key claimed already sends nothing and answers the earlier outcome.
+                    now: datetime, *, confirm=ledger.CONFIRM, confirm_params: dict | None = None,
+                    resolve: bool = False) -> SendResult:
+    """Claim the key, send, confirm. A key claimed already sends nothing and answers the earlier outcome;
+    with `resolve` (the reconciliation window has passed), an uncertain one is settled first (resolve).
     A refused sender releases the claim and answers SENDER_REFUSED (the domain blocks and retries later);
-    any other failure releases it and raises, so the activity's retry sends. `confirm` (from
-    ledger.confirm_with) writes the domain's own rows with the confirmation, from `confirm_params`."""
+    a permanent rejection settles it not_sent with SES's reason; any other failure releases it and
+    raises, so the activity's retry sends. `confirm` (from ledger.confirm_with) writes the domain's own
+    rows with the confirmation, from `confirm_params`."""
     async with db.autocommit() as session:
         claim = await ledger.claim(session, key, source, now, recipient=email.to, sender=email.sender_address,
                                    subject=email.subject)
     if not claim.fresh:
+        if resolve and claim.state == EmailState.UNCERTAIN:
+            return await _resolve(db, mailer, key, email, now, confirm, confirm_params)
         return SendResult(SendStatus(claim.state), claim.provider_message_id, claim.recipient, claim.reason,
                           fresh=False)
+    return await _send(db, mailer, key, email, now, confirm, confirm_params)
+
+
+async def _send(db: Database, mailer: SesMailer, key: str, email: OutgoingEmail, now: datetime, confirm,
+                confirm_params: dict | None, resolution: Resolution | None = None, attempts: int = 1) -> SendResult:
+    """Send under a claim this attempt holds. The window of uncertainty is from the claim's commit to
+    the confirmation's: an attempt that dies in it leaves the row claimed."""
+    async with db.autocommit() as session:
+        if not await ledger.holds(session, key, attempts):  # a retry took over from this stalled attempt
+            return SendResult(SendStatus.UNCERTAIN, None, email.to, ledger.DELIVERY_UNCERTAIN, fresh=False)
     try:
-        message_id = await mailer.send(email)
+        message_id = await mailer.send(email, ledger.send_tag(key))
     except SenderNotVerified:
         async with db.autocommit() as session:
             await ledger.release(session, key)
         return SendResult(SendStatus.SENDER_REFUSED, reason=SendStatus.SENDER_REFUSED.value)
+    except Rejected as exc:
+        reason = f"rejected by SES: {exc}"[:500]
+        async with db.autocommit() as session:
+            await ledger.refused(session, key, reason, now)
+        return SendResult(SendStatus.NOT_SENT, recipient=email.to, reason=reason, fresh=False)
     except Exception:
         # The provider did not take it (a cancellation, which may come after it did, keeps the claim).
         async with db.autocommit() as session:
             await ledger.release(session, key)
         raise
     async with db.autocommit() as session:
-        await ledger.confirm(session, key, message_id, now, confirm, confirm_params)
-    return SendResult(SendStatus.SENT, message_id, email.to)
+        await ledger.confirm(session, key, message_id, now, confirm, confirm_params, resolution)
+    return SendResult(SendStatus.SENT, message_id, email.to, resolution=resolution)
+
+
+async def _resolve(db: Database, mailer: SesMailer, key: str, email: OutgoingEmail, now: datetime, confirm,
+                   confirm_params: dict | None) -> SendResult:
+    """SES has no idempotency key: its own record says whether it took the message. The queue is
+    drained first (and messages in another drainer's hands awaited), so an event published by now is
+    seen; an accepting event confirms the send, a Reject event settles it not_sent, no event at all
+    means SES never had it, and it is sent again."""
+    if not await mailer.events.settle(db):
+        # Events still being recorded by another drainer: decide nothing now, the step is retried.
+        raise ApplicationError("SES events still in flight: the uncertain send is settled on the next try",
+                               type="EventsInFlight")
+    async with db.autocommit() as session:
+        seen = await events.about(session, ledger.send_tag(key))
+        accepted = next((e for e in seen if e.kind in events.ACCEPTED), None)
+        if accepted is not None:
+            await ledger.confirm(session, key, accepted.provider_message_id, now, confirm, confirm_params,
+                                 Resolution.CONFIRMED)
+            return SendResult(SendStatus.SENT, accepted.provider_message_id, email.to,
+                              resolution=Resolution.CONFIRMED)
+        rejected = next((e for e in seen if e.kind == EmailEventKind.REJECT), None)
+        if rejected is not None:
+            reason = f"{Resolution.REJECTED}: {rejected.detail}"[:500]
+            await ledger.refused(session, key, reason, now)
+            return SendResult(SendStatus.NOT_SENT, rejected.provider_message_id, email.to, reason, fresh=False,
+                              resolution=Resolution.REJECTED)
+        attempts = await ledger.reclaim(session, key)
+        if attempts is None:  # another attempt is settling it
+            return SendResult(SendStatus.UNCERTAIN, None, email.to, ledger.DELIVERY_UNCERTAIN, fresh=False)
+    return await _send(db, mailer, key, email, now, confirm, confirm_params, Resolution.RESENT, attempts)

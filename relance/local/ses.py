@@ -1,15 +1,16 @@
 """Local SES: moto's server mode (the `moto[server]` wheel), so mail is "sent" without AWS and can be inspected.
 
-moto keeps everything in memory (a restart starts empty) and runs in its own process, so tests and the CLI
-read what it accepted over HTTP (/moto-api/data.json), never through moto's in-process backends.
+SES event publishing (configuration set -> SNS topic -> SQS queue) is provisioned here as it is in
+AWS, and relance/local/ses_server.py publishes the events moto leaves out. moto keeps everything in
+memory (a restart starts empty) and runs in its own process, so tests and the CLI read what it
+accepted over HTTP (/moto-api/data.json), never through moto's in-process backends.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sysconfig
+import sys
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -54,9 +55,9 @@ class LocalSes:
             return
         if _answers(self.endpoint):
             raise RuntimeError(f"{self.endpoint} already answers: another local SES is running on that port")
-        # The venv's own script, not PATH: the CLI may run without the venv activated.
-        binary = os.path.join(sysconfig.get_path("scripts"), "moto_server")
-        self._process = process.spawn([binary, "-H", self.host, "-p", str(self.port)], self.log_file)
+        # moto with SES event publishing (relance/local/ses_server.py), in this interpreter (the venv's).
+        self._process = process.spawn([sys.executable, "-m", "relance.local.ses_server", "-H", self.host,
+                                       "-p", str(self.port)], self.log_file)
         see = f"; see {self.log_file}" if self.log_file else ""
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
         while not _answers(self.endpoint):
@@ -73,6 +74,30 @@ class LocalSes:
 
     def stop(self) -> None:
         process.stop(self._process)
+
+
+EVENTS_QUEUE = "relance-ses-events"
+
+
+def provision_events(endpoint: str, configuration_set: str, region: str = "eu-west-1") -> str:
+    """The production wiring, on the local endpoint: a configuration set whose event destination is an
+    SNS topic, and the SQS queue subscribed to it. Idempotent; returns the queue's URL."""
+    import boto3
+
+    kwargs = dict(endpoint_url=endpoint, region_name=region, aws_access_key_id="local", aws_secret_access_key="local")
+    ses, sns, sqs = (boto3.client(name, **kwargs) for name in ("ses", "sns", "sqs"))
+    queue_url = sqs.create_queue(QueueName=EVENTS_QUEUE)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    topic_arn = sns.create_topic(Name=EVENTS_QUEUE)["TopicArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    existing = {c["Name"] for c in ses.list_configuration_sets().get("ConfigurationSets", [])}
+    if configuration_set not in existing:
+        ses.create_configuration_set(ConfigurationSet={"Name": configuration_set})
+        ses.create_configuration_set_event_destination(ConfigurationSetName=configuration_set, EventDestination={
+            "Name": f"{configuration_set}-sns", "Enabled": True,
+            "MatchingEventTypes": ["send", "reject", "bounce", "complaint", "delivery"],
+            "SNSDestination": {"TopicARN": topic_arn}})
+    return queue_url
 
 
 def reset(endpoint: str) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from relance.config import Settings
 from relance.local import process
 from relance.local.postgres import LocalPostgres
-from relance.local.ses import LocalSes
+from relance.local.ses import LocalSes, provision_events
 from relance.local.temporal import LocalTemporal
 
 
@@ -50,6 +50,8 @@ class LocalStack:
         self.postgres.start()
         self.postgres.create_database(self.database)
         self.ses.start()
+        # The SES events path production has (configuration set -> SNS -> SQS), on the local endpoint.
+        provision_events(self.ses.endpoint, self.settings.ses_configuration_set, self.settings.aws_region)
         self.temporal.start()
 
     def start_worker(self) -> None:

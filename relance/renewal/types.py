@@ -20,7 +20,7 @@ class NoticeOutcome(StrEnum):
 
     SENT = "sent"
     NOT_SENT = "not_sent"
-    UNCERTAIN = "uncertain"  # a worker died between SES and the audit row: never resent
+    UNCERTAIN = "uncertain"  # a worker died between the claim and SES's answer: settled later
     CANCELLED = "cancelled"
 
 
@@ -73,6 +73,8 @@ class NoticeInput:
     contract_ref: str
     term_end: date
     now: datetime
+    # The notice was left uncertain and the reconciliation window has passed: settle it.
+    resolving: bool = False
 
 
 @dataclass
@@ -84,6 +86,8 @@ class NoticeAttempt:
     detail: str | None = None
     recipient: str | None = None
     message_id: str | None = None
+    # Uncertain (a worker died mid-send): try again, resolving, after this many seconds.
+    resolve_after: float | None = None
 
 
 @dataclass

@@ -67,6 +67,9 @@ class StepOutcome:
     recipient: str | None = None
     message_id: str | None = None
     detail: str | None = None
+    # The step's email is uncertain (a worker died mid-send): ask again, resolving, after this many
+    # seconds (the reconciliation window).
+    resolve_after: float | None = None
 
 
 class WalkExit(StrEnum):

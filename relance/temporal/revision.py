@@ -12,5 +12,6 @@ CHANGES = {
     "ended-truthfully": 3,  # an ended run shows its exit reason, and as its step the last one it did
     "authored-step-numbers": 4,  # steps numbered from 1 as authored (RelanceStep, summaries), not from 0
     "signal-refusals": 5,  # a malformed cancel signal is refused and recorded (a local activity), not dropped
+    "settle-uncertain": 6,  # an uncertain send is settled after the window; step timeouts sized to a send
 }
 REVISION = max(CHANGES.values())

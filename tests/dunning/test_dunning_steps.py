@@ -11,6 +11,7 @@ from temporalio import activity
 from activities.dunning import DunningActivities
 from models import DunningRun, EmailLedgerEntry
 from relance.dunning.types import ExitReason, StepInput
+from relance.local import ses as local_ses
 from relance.scenario.plan import RunState, StepOutcome
 from starter.dunning import invoice_created, record_payment, set_dunning_activation
 from tests import factories as f
@@ -191,8 +192,10 @@ async def test_email_activity_retried_after_ses_accepted_sends_nothing_more(stac
     assert len(await stack.emails()) == 1
 
 
-async def test_send_interrupted_before_the_audit_row_is_never_repeated(stack):
-    """A claim left by a worker that died mid-send: the step is recorded as uncertain, not resent."""
+async def test_send_interrupted_before_ses_is_sent_once_after_the_reconciliation_window(stack, settings):
+    """A claim left by a worker that died before SES had the message: uncertain on the timeline, then,
+    no SES event having come within the window, sent once."""
+    local_ses.provision_events(stack.ses_endpoint, settings.ses_configuration_set)
     await stack.mailer.verify(f.SENDER)
     await stack.load(stack.org(f.ONE_REMINDER, dunning={"enabled": False}, invoices=[f.invoice()]))
     handle = await stack.start()
@@ -204,10 +207,12 @@ async def test_send_interrupted_before_the_audit_row_is_never_repeated(stack):
                                      recipient="billing@dupont.example.org", claimed_at=await stack.now()))
     await set_dunning_activation(stack.client, stack.db, stack.slug, True)
     result = await handle.result()
-    assert result.reason == ExitReason.COMPLETED
-    assert stack.sent() == []
+    assert result.reason == ExitReason.COMPLETED and result.emails_sent == 1
+    assert len(stack.sent()) == 1
     [uncertain] = await stack.emails(outcome="uncertain")
     assert uncertain.reason == "delivery_uncertain"
+    [sent] = await stack.emails()
+    assert sent.reason == "resent_after_window" and sent.provider_message_id == stack.sent()[0]["message_id"]
 
 
 async def test_invoice_creator_signs_when_the_organisation_says_so(stack):

@@ -43,7 +43,7 @@ async def test_a_run_tells_the_receiver_what_happened_signed_with_the_endpoints_
     sent = events["reminder.sent"].event["data"]
     assert sent | {"workflow_id": None} == {
         "organisation": stack.slug, "invoice_number": "F-1", "account": "C1", "workflow_id": None,
-        "step": {"position": 0, "name": "Relance"}, "recipient": "billing@dupont.example.org",
+        "step": {"number": 1, "name": "Relance"}, "recipient": "billing@dupont.example.org",
         "message_id": message["message_id"]}
     assert events["run.ended"].event["data"]["exit_reason"] == "completed"
     assert "reste dû" not in events["reminder.sent"].body.decode(), "no email body in a webhook"

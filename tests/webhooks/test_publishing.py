@@ -58,7 +58,7 @@ async def test_a_task_step_and_a_skipped_reminder_are_told(stack, receiver):
     told = {r.event["type"]: r.event["data"] for r in receiver.requests}
     assert told["reminder.not_sent"]["reason"] == "due_date_passed"
     task = told["task.created"]
-    assert (task["title"], task["step"]) == ("Appeler le client", {"position": 1, "name": "Appel"})
+    assert (task["title"], task["step"]) == ("Appeler le client", {"number": 2, "name": "Appel"})
     assert task["due_on"] == (today + timedelta(days=7)).isoformat()
 
 

@@ -1,0 +1,102 @@
+"""The local SES endpoint: moto's server, plus what moto leaves out and production relies on, SES event
+publishing. A message sent with a configuration set (the X-SES-CONFIGURATION-SET header, as SES reads
+it from a raw email) gets the events SES would publish, in SES's own JSON, on the configuration set's
+SNS destination; moto's SNS then delivers them to the subscribed SQS queue, the one relance polls.
+
+What is published, as by SES and its mailbox simulator: Send, then Delivery; for
+bounce@simulator.amazonses.com a permanent Bounce instead; for complaint@... a Delivery and a
+Complaint. Everything else is delivered (nothing leaves the machine).
+
+Run as `python -m relance.local.ses_server -H HOST -p PORT` (relance/local/ses.py does).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from datetime import UTC, datetime
+from email import message_from_string
+from email.utils import getaddresses, parseaddr
+
+BOUNCE_ADDRESS = "bounce@simulator.amazonses.com"
+COMPLAINT_ADDRESS = "complaint@simulator.amazonses.com"
+
+
+def message_tags(header: str | None) -> dict[str, list[str]]:
+    """X-SES-MESSAGE-TAGS: "name1=value1, name2=value2", as SES parses it."""
+    tags: dict[str, list[str]] = {}
+    for pair in (header or "").split(","):
+        name, _, value = pair.strip().partition("=")
+        if name:
+            tags.setdefault(name.strip(), []).append(value.strip())
+    return tags
+
+
+def ses_events(message_id: str, source: str, recipients: list[str], raw: str, account_id: str,
+               now: datetime) -> tuple[str | None, list[dict]]:
+    """The configuration set the message names, and the events SES publishes for it."""
+    mime = message_from_string(raw)
+    configuration_set = mime.get("X-SES-CONFIGURATION-SET")
+    if not configuration_set:
+        return None, []
+    stamp = now.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    tags = {**message_tags(mime.get("X-SES-MESSAGE-TAGS")), "ses:configuration-set": [configuration_set]}
+    mail = {"timestamp": stamp, "messageId": message_id, "source": parseaddr(source)[1], "sendingAccountId": account_id,
+            "destination": recipients, "headersTruncated": False, "tags": tags,
+            "commonHeaders": {"from": [mime.get("From", "")], "to": [mime.get("To", "")],
+                              "subject": mime.get("Subject", "")}}
+    events = [{"eventType": "Send", "mail": mail, "send": {}}]
+    bounced = [address for address in recipients if address.lower() == BOUNCE_ADDRESS]
+    delivered = [address for address in recipients if address not in bounced]
+    if delivered:
+        events.append({"eventType": "Delivery", "mail": mail, "delivery": {
+            "timestamp": stamp, "processingTimeMillis": 1, "recipients": delivered, "smtpResponse": "250 2.0.0 OK",
+            "reportingMTA": "localhost"}})
+    if bounced:
+        events.append({"eventType": "Bounce", "mail": mail, "bounce": {
+            "bounceType": "Permanent", "bounceSubType": "General", "timestamp": stamp, "feedbackId": str(uuid.uuid4()),
+            "bouncedRecipients": [{"emailAddress": address, "action": "failed", "status": "5.1.1",
+                                   "diagnosticCode": "smtp; 550 5.1.1 user unknown"} for address in bounced]}})
+    complained = [address for address in delivered if address.lower() == COMPLAINT_ADDRESS]
+    if complained:
+        events.append({"eventType": "Complaint", "mail": mail, "complaint": {
+            "timestamp": stamp, "feedbackId": str(uuid.uuid4()), "complaintFeedbackType": "abuse",
+            "complainedRecipients": [{"emailAddress": address} for address in complained]}})
+    return configuration_set, events
+
+
+def _install_event_publishing() -> None:
+    """Wrap moto's SendRawEmail: after moto accepted the message, publish its events on the SNS topic of
+    the configuration set's event destination (none configured: nothing, as with SES)."""
+    from moto.ses.models import SESBackend
+    from moto.sns.models import sns_backends
+
+    accept = SESBackend.send_raw_email
+
+    def send_raw_email(self, source, destinations, raw_data):
+        message = accept(self, source, destinations, raw_data)
+        recipients = list(dict.fromkeys(address for _, address in getaddresses(message.destinations)))
+        name, events = ses_events(message.id, message.source or "", recipients, raw_data, self.account_id,
+                                  datetime.now(UTC))
+        destination = self.config_set_event_destination.get(name) if name else None
+        if destination and destination.get("Enabled", True) not in (False, "false"):
+            wanted = {kind.lower() for kind in destination.get("MatchingEventTypes", [])}
+            topic = destination.get("SNSDestination", {}).get("TopicARN")
+            for event in events:
+                if topic and (not wanted or event["eventType"].lower() in wanted):
+                    sns_backends[self.account_id][self.region_name].publish(json.dumps(event), arn=topic)
+        return message
+
+    SESBackend.send_raw_email = send_raw_email
+
+
+def main(argv: list[str]) -> None:
+    from moto.server import main as moto_main
+
+    _install_event_publishing()
+    moto_main(argv)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
