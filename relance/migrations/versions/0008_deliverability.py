@@ -1,7 +1,7 @@
 """SES events, the suppression list, and the ledger's send tag (deliverability, issue 16)
 
 Revision ID: 0008_deliverability
-Revises: 0004_send_once_ledger
+Revises: 0006_webhooks
 
 Existing ledger rows get the send tag their key gives (sha256 of the key, as relance.email.ledger
 computes it), so an event about an email sent before the upgrade still finds its row.
@@ -11,7 +11,7 @@ import sqlmodel
 from alembic import op
 
 revision = '0008_deliverability'
-down_revision = '0004_send_once_ledger'
+down_revision = '0006_webhooks'
 branch_labels = None
 depends_on = None
 
