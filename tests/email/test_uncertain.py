@@ -14,6 +14,8 @@ from activities.dunning import DunningActivities
 from models import EmailLedgerEntry, EmailState, RunEvent
 from relance.dunning.ids import dunning_workflow_id
 from relance.local import ses as local_ses
+from relance.temporal.queues import webhook_queue
+from relance.webhooks.publishing import Publisher
 from starter.dunning import start_dunning_run
 from tests import factories as f
 from worker import build_worker
@@ -50,8 +52,8 @@ async def test_a_worker_dying_mid_send_leaves_one_reminder_settled_by_ses_events
     slug = f"acme-{uuid.uuid4().hex[:8]}"
     today = (await env.get_current_time()).date()
     await f.load(db, f.org(f.ONE_REMINDER, slug=slug, invoices=[f.invoice(due="today-10")]), today)
-    dying = DunningActivities(db, DiesMidSend(mailer, after_ses))
     queue = f"relance-test-{uuid.uuid4()}"
+    dying = DunningActivities(db, DiesMidSend(mailer, after_ses), Publisher(db, env.client, webhook_queue(queue)))
     async with build_worker(env.client, queue, db, mailer, overrides={"execute_step": dying.execute_step}):
         handle = await start_dunning_run(env.client, queue, slug, "F-1", "C1")
         result = await handle.result()
