@@ -1,6 +1,6 @@
 """SES events, the suppression list, and the ledger's send tag (deliverability, issue 16)
 
-Revision ID: 0008_deliverability
+Revision ID: 0007_deliverability
 Revises: 0006_webhooks
 
 Existing ledger rows get the send tag their key gives (sha256 of the key, as relance.email.ledger
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = '0008_deliverability'
+revision = '0007_deliverability'
 down_revision = '0006_webhooks'
 branch_labels = None
 depends_on = None
