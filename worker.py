@@ -20,10 +20,10 @@ from relance.temporal.client import connect, metrics_runtime
 from relance.temporal.queues import email_queue, webhook_queue
 from relance.temporal.registration import Registration, WorkerDeps
 from relance.webhooks.publishing import Publisher
-from workflows import dunning, renewal, simulation, webhooks
+from workflows import dunning, marketing, renewal, simulation, webhooks
 
 # Each domain wires its own workflows and activities (workflows/<domain>.py `registration`).
-DOMAINS = (dunning, renewal, simulation, webhooks)
+DOMAINS = (dunning, renewal, simulation, webhooks, marketing)
 WORKFLOWS = [workflow for domain in DOMAINS for workflow in domain.WORKFLOWS]
 
 

@@ -4,10 +4,11 @@ from models.about import About
 from models.api import ApiKey, IdempotentRequest
 from models.dunning import DunningRun, Invoice, InvoiceStatus, Payment, RunEvent
 from models.email import EmailLedgerEntry, EmailState
+from models.marketing import MarketingEnrolment
 from models.organisation import Organisation, SenderMode
 from models.parties import Account, AppUser, Contact
 from models.renewal import Contract, ContractStatus, RenewalNotice, RenewalSettings
-from models.scenario import EmailTemplate, Scenario, ScenarioStep, StepKind
+from models.scenario import EmailTemplate, Scenario, ScenarioPurpose, ScenarioStep, StepKind
 from models.task import Task
 from models.webhooks import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
@@ -26,6 +27,7 @@ __all__ = [
     "EmailTemplate",
     "IdempotentRequest",
     "Invoice",
+    "MarketingEnrolment",
     "InvoiceStatus",
     "Organisation",
     "Payment",
@@ -33,6 +35,7 @@ __all__ = [
     "RenewalSettings",
     "RunEvent",
     "Scenario",
+    "ScenarioPurpose",
     "ScenarioStep",
     "SenderMode",
     "StepKind",

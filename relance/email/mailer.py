@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from email.utils import formataddr
 
 import boto3
@@ -23,6 +24,9 @@ class OutgoingEmail:
     text: str
     html: str
     bcc: list[str] = field(default_factory=list)
+    # Extra headers (marketing's List-Unsubscribe): SES's SendEmail cannot carry them, so an email
+    # with headers goes as raw MIME (SendRawEmail).
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class SenderNotVerified(Exception):
@@ -63,25 +67,40 @@ class SesMailer:
     async def send(self, email: OutgoingEmail) -> str:
         """Send and return the provider's message id."""
         source = formataddr((single_line(email.sender_name), email.sender_address))
-        destination: dict = {"ToAddresses": [email.to]}
-        if email.bcc:
-            destination["BccAddresses"] = email.bcc
         try:
-            answer = await asyncio.to_thread(
-                self._client.send_email,
-                Source=source,
-                Destination=destination,
-                Message={
-                    "Subject": {"Data": single_line(email.subject), "Charset": "UTF-8"},
-                    "Body": {
-                        "Text": {"Data": email.text, "Charset": "UTF-8"},
-                        "Html": {"Data": email.html, "Charset": "UTF-8"},
-                    },
-                },
-            )
+            answer = await asyncio.to_thread(self._send_raw if email.headers else self._send_simple, source, email)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "MessageRejected" and "not verified" in str(exc):
                 self._verified[email.sender_address] = (False, time.monotonic())
                 raise SenderNotVerified(email.sender_address) from exc
             raise
         return answer["MessageId"]
+
+    def _send_simple(self, source: str, email: OutgoingEmail) -> dict:
+        destination: dict = {"ToAddresses": [email.to]}
+        if email.bcc:
+            destination["BccAddresses"] = email.bcc
+        return self._client.send_email(
+            Source=source,
+            Destination=destination,
+            Message={
+                "Subject": {"Data": single_line(email.subject), "Charset": "UTF-8"},
+                "Body": {
+                    "Text": {"Data": email.text, "Charset": "UTF-8"},
+                    "Html": {"Data": email.html, "Charset": "UTF-8"},
+                },
+            },
+        )
+
+    def _send_raw(self, source: str, email: OutgoingEmail) -> dict:
+        """The same email as MIME with its extra headers (header values made single-line: no injection)."""
+        mime = EmailMessage()
+        mime["From"] = source
+        mime["To"] = email.to
+        mime["Subject"] = single_line(email.subject)
+        for name, value in email.headers.items():
+            mime[single_line(name)] = single_line(value)
+        mime.set_content(email.text)
+        mime.add_alternative(email.html, subtype="html")
+        return self._client.send_raw_email(Source=source, Destinations=[email.to, *email.bcc],
+                                           RawMessage={"Data": mime.as_bytes()})

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,13 +30,22 @@ from models import (
     Payment,
     RenewalSettings,
     Scenario,
+    ScenarioPurpose,
     ScenarioStep,
     SenderMode,
 )
 from relance import calendar
 from relance.db import Database
 from relance.email.rendering import TemplateProblem, render, template_problems
-from relance.importing.format import ImportFile, InvoiceIn, OrganisationIn, ScenarioIn, TemplateIn
+from relance.importing.format import (
+    ContactIn,
+    ImportFile,
+    InvoiceIn,
+    MarketingScenarioIn,
+    OrganisationIn,
+    ScenarioIn,
+    TemplateIn,
+)
 from relance.scenario import predefined
 from relance.scenario.plan import step_number
 
@@ -61,10 +70,17 @@ class TemplateFields:
 
     scenario: Mapping[str, str]
     renewals: Mapping[str, str]
+    marketing: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def every(self) -> dict[str, str]:
-        return {**self.scenario, **self.renewals}
+        return {**self.scenario, **self.renewals, **self.marketing}
+
+    def of_uses(self, key: str, in_scenarios: Container[str], in_marketing: Container[str]) -> Mapping[str, str]:
+        """The fields a template may use: those every one of its uses fills in (all of them when unused)."""
+        uses = [known for used, known in ((in_scenarios, self.scenario), (in_marketing, self.marketing))
+                if key in used]
+        return {name: text for name, text in uses[0].items() if all(name in u for u in uses)} if uses else self.every
 
 
 @dataclass
@@ -148,6 +164,16 @@ def scenario_check(scenario: ScenarioIn, templates: set[str], users: set[str]) -
     return problems
 
 
+def marketing_scenario_check(scenario: MarketingScenarioIn, templates: set[str], users: set[str]) -> list[str]:
+    """A dunning scenario's checks, and offsets that count forward from the enrolment."""
+    problems = scenario_check(scenario, templates, users)
+    for position, step in enumerate(scenario.steps):
+        if step.offset_days is not None and step.offset_days < 0:
+            problems.append(f"scenario {scenario.key!r} › step {step_number(position)} {step.label!r} › offset_days: "
+                            f"counts from the enrolment day, cannot be negative ({step.offset_days})")
+    return problems
+
+
 def organisation_problems(org: OrganisationIn, fields: TemplateFields) -> list[str]:
     """Cross-record checks: references between records of the file."""
     where = f"organisation {org.slug!r}"
@@ -155,9 +181,12 @@ def organisation_problems(org: OrganisationIn, fields: TemplateFields) -> list[s
     templates = {t.key for t in org.templates} | set(predefined.templates())
     scenarios = {s.key for s in org.scenarios}
     in_scenarios = {st.template for s in org.scenarios for st in s.steps if st.kind == "email"}
+    in_marketing = {st.template for s in org.marketing_scenarios for st in s.steps if st.kind == "email"}
     problems = [f"{where} › {p}" for t in org.templates
-                for p in template_check(t, fields.scenario if t.key in in_scenarios else fields.every)]
+                for p in template_check(t, fields.of_uses(t.key, in_scenarios, in_marketing))]
     problems += [f"{where} › {p}" for s in org.scenarios for p in scenario_check(s, templates, users)]
+    problems += [f"{where} › marketing_{p}" for s in org.marketing_scenarios
+                 for p in marketing_scenario_check(s, templates, users)]
     dunning = org.dunning
     if dunning.scenario and dunning.scenario not in scenarios:
         problems.append(f"{where} › dunning.scenario: unknown scenario {dunning.scenario!r}")
@@ -177,7 +206,8 @@ def organisation_problems(org: OrganisationIn, fields: TemplateFields) -> list[s
     for kind, keys in (("user", [u.email for u in org.users]), ("account", [a.ref for a in org.accounts]),
                        ("contact", [c.ref for a in org.accounts for c in a.contacts]),
                        ("invoice", [i.number for i in org.invoices]), ("template", [t.key for t in org.templates]),
-                       ("scenario", [s.key for s in org.scenarios]), ("contract", [c.ref for c in org.contracts])):
+                       ("scenario", [s.key for s in [*org.scenarios, *org.marketing_scenarios]]),
+                       ("contract", [c.ref for c in org.contracts])):
         for duplicate in sorted({k for k in keys if keys.count(k) > 1}):
             problems.append(f"{where} › {kind} {duplicate!r}: appears twice in the file")
     return problems
@@ -271,6 +301,12 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, tod
         templates.update(await predefined_copies(session, org, s, templates))
         scenarios[s.key] = await write_scenario(session, org, s, users, templates)
     report.counts["scenarios"] = report.counts.get("scenarios", 0) + len(scenarios)
+    for m in org_in.marketing_scenarios:
+        templates.update(await predefined_copies(session, org, m, templates))
+        scenario = await write_scenario(session, org, m, users, templates, ScenarioPurpose.MARKETING)
+        scenario.enabled, scenario.allow_reentry = m.enabled, m.reentry
+        session.add(scenario)
+    report.counts["marketing_scenarios"] = report.counts.get("marketing_scenarios", 0) + len(org_in.marketing_scenarios)
     if d.scenario:
         org.default_scenario_id = scenarios[d.scenario].id
     if d.sender and d.sender != "invoice_creator":
@@ -283,7 +319,9 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, tod
         for c in a.contacts:
             contacts[c.ref], _ = await _upsert(session, Contact, {"org_id": org.id, "ref": c.ref}, dict(
                 account_id=accounts[a.ref].id, civility=c.civility, first_name=c.first_name,
-                last_name=c.last_name, email=c.email, is_billing=c.billing, is_decision_maker=c.decision_maker))
+                last_name=c.last_name, email=c.email, is_billing=c.billing, is_decision_maker=c.decision_maker,
+                tags=sorted(set(c.tags))))
+            _consent_and_deletion(contacts[c.ref], c, datetime.now(UTC))
             report.count("contacts")
     for n, inv in enumerate(org_in.invoices, start=1):
         await write_invoice(session, org, inv, InvoiceLinks(
@@ -303,6 +341,17 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, tod
             status=c.status, amount=c.amount))
         report.count("contracts")
     session.add(org)
+
+
+def _consent_and_deletion(contact: Contact, c: ContactIn, now: datetime) -> None:
+    """`opted_out` absent leaves consent as it is; an opt-out already recorded keeps its when and how.
+    The times are the import's (an import is not a run: no workflow time)."""
+    if c.opted_out is True and contact.opted_out_at is None:
+        contact.opted_out_at, contact.opted_out_via = now, "import"
+    elif c.opted_out is False:
+        contact.opted_out_at = contact.opted_out_via = None
+    if c.deleted != (contact.deleted_at is not None):
+        contact.deleted_at = now if c.deleted else None
 
 
 @dataclass(frozen=True)
@@ -353,7 +402,7 @@ async def predefined_copies(session: AsyncSession, org: Organisation, s: Scenari
 
 
 async def write_scenario(session: AsyncSession, org: Organisation, s: ScenarioIn, users: dict,
-                         templates: dict) -> Scenario:
+                         templates: dict, purpose: str = ScenarioPurpose.DUNNING) -> Scenario:
     """A scenario whose steps changed becomes a new version; running runs keep theirs."""
     steps = [
         dict(position=i, kind=st.kind, label=st.label, offset_days=st.offset_days, pause_days=st.days or 0,
@@ -372,9 +421,10 @@ async def write_scenario(session: AsyncSession, org: Organisation, s: ScenarioIn
         existing = (await session.exec(select(ScenarioStep).where(ScenarioStep.scenario_id == latest.id)
                                        .order_by(ScenarioStep.position))).all()
         current = [row.model_dump(exclude={"id", "scenario_id"}) for row in existing]
-        if current == steps and latest.name == s.name:
+        if current == steps and latest.name == s.name and latest.purpose == purpose:
             return latest
-    scenario = Scenario(org_id=org.id, key=s.key, name=s.name, version=latest.version + 1 if latest else 1)
+    scenario = Scenario(org_id=org.id, key=s.key, name=s.name, version=latest.version + 1 if latest else 1,
+                        purpose=purpose)
     session.add(scenario)
     await session.flush()
     session.add_all(ScenarioStep(scenario_id=scenario.id, **step) for step in steps)

@@ -1,0 +1,7 @@
+"""The marketing domain's Temporal names: deterministic ids, so enrolling twice runs once."""
+
+ENROLMENT_WORKFLOW = "MarketingEnrolmentWorkflow"
+
+
+def marketing_workflow_id(org_slug: str, scenario_key: str, contact_ref: str) -> str:
+    return f"marketing:{org_slug}:{scenario_key}:{contact_ref}"

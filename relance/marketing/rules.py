@@ -1,0 +1,46 @@
+"""The business rules of marketing (SPEC C) as pure functions: when an enrolment exits, who receives.
+
+exit_reason is the one re-check before every step and at enrolment. Suppressed addresses (bounce,
+complaint) join it as one more fact of ContactFacts, read in repository.contact_file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from models import Contact, Scenario
+from relance.email.recipient import Recipient, recipient_from
+from relance.marketing.types import ExitReason
+
+
+@dataclass(frozen=True)
+class ContactFacts:
+    """What decides whether a contact stays in a scenario, read in one query."""
+
+    contact_exists: bool
+    contact_deleted: bool
+    opted_out: bool
+    scenario_enabled: bool
+
+    @classmethod
+    def of(cls, contact: Contact | None, scenario: Scenario | None) -> ContactFacts:
+        return cls(contact_exists=contact is not None,
+                   contact_deleted=contact is not None and contact.deleted_at is not None,
+                   opted_out=contact is not None and contact.opted_out,
+                   scenario_enabled=scenario is not None and scenario.enabled)
+
+
+def exit_reason(facts: ContactFacts) -> ExitReason | None:
+    """None: the contact stays in the scenario. The contact's own state comes first: it ends every
+    scenario it is in, not only a switched-off one."""
+    if not facts.contact_exists or facts.contact_deleted:
+        return ExitReason.CONTACT_DELETED
+    if facts.opted_out:
+        return ExitReason.OPTED_OUT
+    if not facts.scenario_enabled:
+        return ExitReason.SCENARIO_OFF
+    return None
+
+
+def recipient(contact: Contact) -> Recipient | None:
+    """A marketing email goes to the contact itself, never to its account's address."""
+    return recipient_from(contact, "contact") if contact.email else None

@@ -1,0 +1,63 @@
+"""marketing: scenarios' purpose, switch and re-entry; contacts' tags, consent and deletion; enrolments (issue 12)
+
+Revision ID: 0009_marketing
+Revises: 0006_webhooks
+"""
+import sqlalchemy as sa
+import sqlmodel
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision = '0009_marketing'
+down_revision = '0006_webhooks'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column('scenario', sa.Column('purpose', sqlmodel.sql.sqltypes.AutoString(), server_default='dunning',
+                                        nullable=False))
+    op.add_column('scenario', sa.Column('enabled', sa.Boolean(), server_default='true', nullable=False))
+    op.add_column('scenario', sa.Column('allow_reentry', sa.Boolean(), server_default='false', nullable=False))
+    op.add_column('contact', sa.Column('tags', postgresql.ARRAY(sa.String()), server_default='{}', nullable=False))
+    op.add_column('contact', sa.Column('opted_out_at', sa.DateTime(timezone=True), nullable=True))
+    op.add_column('contact', sa.Column('opted_out_via', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+    op.add_column('contact', sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True))
+    op.create_index('ix_contact_tags', 'contact', ['tags'], unique=False, postgresql_using='gin')
+    op.create_table('marketingenrolment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('workflow_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('run_id', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('contact_id', sa.Integer(), nullable=False),
+    sa.Column('scenario_id', sa.Integer(), nullable=False),
+    sa.Column('scenario_key', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('enrolled_by', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('state', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('current_step', sa.Integer(), nullable=True),
+    sa.Column('emails_sent', sa.Integer(), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('exit_reason', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('exit_detail', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.ForeignKeyConstraint(['contact_id'], ['contact.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], ),
+    sa.ForeignKeyConstraint(['scenario_id'], ['scenario.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('workflow_id', 'run_id')
+    )
+    op.create_index(op.f('ix_marketingenrolment_workflow_id'), 'marketingenrolment', ['workflow_id'], unique=False)
+    op.create_index(op.f('ix_marketingenrolment_org_id'), 'marketingenrolment', ['org_id'], unique=False)
+    op.create_index(op.f('ix_marketingenrolment_contact_id'), 'marketingenrolment', ['contact_id'], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index(op.f('ix_marketingenrolment_contact_id'), table_name='marketingenrolment')
+    op.drop_index(op.f('ix_marketingenrolment_org_id'), table_name='marketingenrolment')
+    op.drop_index(op.f('ix_marketingenrolment_workflow_id'), table_name='marketingenrolment')
+    op.drop_table('marketingenrolment')
+    op.drop_index('ix_contact_tags', table_name='contact')
+    for column in ('deleted_at', 'opted_out_via', 'opted_out_at', 'tags'):
+        op.drop_column('contact', column)
+    for column in ('allow_reentry', 'enabled', 'purpose'):
+        op.drop_column('scenario', column)
