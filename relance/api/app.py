@@ -18,7 +18,8 @@ from relance.api.services import Services
 from relance.config import Settings
 
 DESCRIPTION = """relance's HTTP API for the host application: invoices and their dunning runs, contracts and
-their renewal notices, marketing enrolments and consent, imports. Authenticate with `Authorization: Bearer <key>` (`relance apikey create ORG`).
+their renewal notices, marketing enrolments and consent, imports.
+Authenticate with `Authorization: Bearer <key>` (`relance apikey create ORG`).
 Errors are RFC 9457 problem details naming the record and the field. POST, PUT and DELETE accept an
 `Idempotency-Key` header: a retry with the same key and body gets the first answer, nothing is done twice."""
 

@@ -19,6 +19,7 @@ from models import DunningRun, Organisation, RenewalNotice, RenewalSettings
 from relance import calendar, repository
 from relance.cli import api as api_cli
 from relance.cli import authoring as authoring_cli
+from relance.cli import marketing as marketing_cli
 from relance.cli import renewal as renewal_cli
 from relance.cli import webhooks as webhook_cli
 from relance.config import Settings
@@ -240,6 +241,8 @@ async def cmd_mail(settings: Settings, args) -> int:
             return 1
         m = messages[args.show - 1]
         say(_mail_line(args.show, m, sent_at))
+        if m.get("list_unsubscribe"):
+            say(f"  List-Unsubscribe: {m['list_unsubscribe']}")
         say("")
         say(m["text"] if m["text"] is not None else _as_text(m["body"]))
         return 0
@@ -468,6 +471,7 @@ def parser() -> argparse.ArgumentParser:
     mail.add_argument("--last", type=int, default=50)
     mail.add_argument("--show", type=int, metavar="N", help="print email #N (as numbered in the list) with its body")
     renewal_cli.add_parser(sub)
+    marketing_cli.add_parser(sub)
     api_cli.add_parsers(sub)
     webhook_cli.add_parser(sub)
     return p
@@ -485,13 +489,17 @@ async def cmd_renewal(settings: Settings, args) -> int:
     return await renewal_cli.run(settings, args, _with_db, say)
 
 
+async def cmd_marketing(settings: Settings, args) -> int:
+    return await marketing_cli.run(settings, args, _with_db, say)
+
+
 async def cmd_webhook(settings: Settings, args) -> int:
     return await webhook_cli.run(settings, args, _with_db, say)
 
 
 COMMANDS = {**{name: cmd_authoring for name in authoring_cli.COMMANDS}, "import": cmd_import, "sweep": cmd_sweep, "show": cmd_show, "cancel": cmd_cancel, "pay": cmd_pay,
             "activate": cmd_activate, "up": cmd_up, "mail": cmd_mail, "renewal": cmd_renewal, "admin": cmd_admin,
-            "apikey": cmd_apikey, "webhook": cmd_webhook}
+            "apikey": cmd_apikey, "webhook": cmd_webhook, "marketing": cmd_marketing}
 
 
 def main(argv: list[str] | None = None) -> int:
