@@ -236,11 +236,12 @@ async def cmd_mail(settings: Settings, args) -> int:
     messages = sent_messages(settings.ses_endpoint)
     sent_at = await _with_db(settings, lambda db: _sent_times(db, [m["message_id"] for m in messages]))
     if args.show is not None:
-        if not 1 <= args.show <= len(messages):
+        number = args.show + len(messages) + 1 if args.show < 0 else args.show
+        if not 1 <= number <= len(messages):
             say(f"no email #{args.show}: the SES endpoint has {len(messages)} (see `relance mail`)")
             return 1
-        m = messages[args.show - 1]
-        say(_mail_line(args.show, m, sent_at))
+        m = messages[number - 1]
+        say(_mail_line(number, m, sent_at))
         if m.get("list_unsubscribe"):
             say(f"  List-Unsubscribe: {m['list_unsubscribe']}")
         say("")
@@ -469,7 +470,7 @@ def parser() -> argparse.ArgumentParser:
     cs.add_argument("--host", default="127.0.0.1")
     mail = sub.add_parser("mail", help="list the emails the local SES endpoint accepted: when, from, to, subject")
     mail.add_argument("--last", type=int, default=50)
-    mail.add_argument("--show", type=int, metavar="N", help="print email #N (as numbered in the list) with its body")
+    mail.add_argument("--show", type=int, metavar="N", help="print email #N (as numbered in the list; -1 the last) with its body")
     renewal_cli.add_parser(sub)
     marketing_cli.add_parser(sub)
     api_cli.add_parsers(sub)

@@ -112,6 +112,6 @@ def sent_messages(endpoint: str) -> list[dict]:
             "destinations": {"to": to, "cc": cc, "bcc": list(dict.fromkeys(
                 address for address in (parseaddr(d)[1] for d in item["destinations"]) if address not in to + cc))},
             "body": html if html is not None else text, "text": text, "html": html,
-            "list_unsubscribe": mime.get("List-Unsubscribe"),
+            "list_unsubscribe": str(mime["List-Unsubscribe"]).strip() if mime["List-Unsubscribe"] else None,
         })
     return messages
