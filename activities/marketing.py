@@ -18,23 +18,43 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from models import About, Contact, MarketingEnrolment, Organisation, Scenario, ScenarioStep, StepKind
+from models import (
+    About,
+    Account,
+    AppUser,
+    CampaignState,
+    Contact,
+    EmailCampaign,
+    EmailTemplate,
+    MarketingEnrolment,
+    Organisation,
+    Scenario,
+    ScenarioStep,
+    StepKind,
+)
 from relance import calendar
 from relance.db import Database
 from relance.email import ledger
 from relance.email.compose import NotSentReason
 from relance.email.mailer import SesMailer
 from relance.email.sending import SendStatus, send_once
-from relance.marketing import events, repository, rules
-from relance.marketing.compose import compose_for_contact
+from relance.marketing import campaigns, events, repository, rules
+from relance.marketing.compose import compose_for_campaign, compose_for_contact
 from relance.marketing.consent import Links
 from relance.marketing.plans import build_plan
 from relance.marketing.types import (
     BeginEnrolmentInput,
+    CampaignAudience,
+    CampaignFailureInput,
+    CampaignFinishInput,
+    CampaignRef,
+    CampaignResult,
+    CampaignSendInput,
     ContactCheck,
     ContactCheckInput,
     EnrolmentPlan,
     FinishInput,
+    RecipientOutcome,
     StepInput,
 )
 from relance.scenario.plan import RunState, StepOutcome, StepStatus, step_number
@@ -154,3 +174,83 @@ async def _create_task(session: AsyncSession, inp: StepInput, file: repository.C
 
 def _source(inp: StepInput, file: repository.ContactFile) -> ledger.Source:
     return ledger.Source(file.org.id, inp.workflow_id, About("contact", inp.contact_ref))
+
+
+class CampaignActivities:
+    """The I/O of an email campaign: freeze its recipients, send to one (re-checked just before), record a
+    recipient's failure, finish."""
+
+    def __init__(self, db: Database, mailer: SesMailer, webhooks: Publisher, links: Links):
+        self.db = db
+        self.mailer = mailer
+        self.webhooks = webhooks
+        self.links = links
+
+    @activity.defn
+    async def prepare_campaign(self, inp: CampaignRef) -> CampaignAudience:
+        async with self.db.session() as session:
+            org = await repository.organisation(session, inp.org_slug)
+            c = await campaigns.campaign(session, org, inp.campaign_key)
+            c.state = CampaignState.SENDING
+            session.add(c)
+            ids = await campaigns.freeze_audience(session, c)
+        log.info("campaign launched", org=inp.org_slug, campaign=inp.campaign_key, recipients=len(ids))
+        return CampaignAudience(c.id, ids)
+
+    @activity.defn
+    async def send_campaign_email(self, inp: CampaignSendInput) -> RecipientOutcome:
+        """Re-check the recipient, then send once (ledger key per campaign and contact). A sender SES
+        refuses fails this recipient (recorded: it can be retried alone); other errors retry."""
+        async with self.db.session() as session:
+            c = await session.get(EmailCampaign, inp.campaign_id)
+            contact = await session.get(Contact, inp.contact_id)
+            file = repository.ContactFile(await session.get(Organisation, c.org_id), contact,
+                                          await session.get(Account, contact.account_id), None)
+            skip = rules.campaign_skip_reason(file.facts)
+            if skip is not None:
+                await campaigns.settle(session, c.id, contact.id, inp.now, "skipped", skip)
+                return RecipientOutcome("skipped", skip)
+            template = await session.get(EmailTemplate, c.template_id)
+            sender_id = c.sender_user_id or file.org.default_sender_user_id
+            sender = await session.get(AppUser, sender_id) if sender_id else None
+            composition = await compose_for_campaign(self.mailer, file, c.key, template, sender, inp.now, self.links)
+            if composition.reason == NotSentReason.SENDER_NOT_VERIFIED:
+                raise ApplicationError(composition.detail, type="SenderNotVerified", non_retryable=True)
+            if composition.email is None:
+                await campaigns.settle(session, c.id, contact.id, inp.now, "skipped", composition.reason)
+                return RecipientOutcome("skipped", composition.reason)
+        email = composition.email
+        key = events.campaign_email_key(inp.org_slug, inp.campaign_key, contact.ref)
+        result = await send_once(self.db, self.mailer, key, email, ledger.Source(
+            c.org_id, activity.info().workflow_id, About("contact", contact.ref)), inp.now)
+        if result.status == SendStatus.SENDER_REFUSED:
+            raise ApplicationError(f"{email.sender_address} is not a verified SES identity", type="SenderNotVerified",
+                                   non_retryable=True)
+        state = "sent" if result.status == SendStatus.SENT else "skipped"
+        async with self.db.session() as session:
+            await campaigns.settle(session, c.id, contact.id, inp.now, state, result.reason, result.recipient,
+                                   result.message_id)
+        return RecipientOutcome(state, result.reason, result.message_id)
+
+    @activity.defn
+    async def record_campaign_failure(self, inp: CampaignFailureInput) -> None:
+        async with self.db.session() as session:
+            await campaigns.settle(session, inp.campaign_id, inp.contact_id, inp.now, "failed", inp.error[:500])
+        log.warning("campaign recipient failed", campaign_id=inp.campaign_id, contact_id=inp.contact_id)
+
+    @activity.defn
+    async def finish_campaign(self, inp: CampaignFinishInput) -> CampaignResult:
+        async with self.db.session() as session:
+            c = await session.get(EmailCampaign, inp.campaign_id)
+            if inp.cancelled is not None:
+                await campaigns.cancel_pending(session, c.id, inp.now)
+                c.cancelled_detail = f"by {inp.cancelled.by}: {inp.cancelled.reason}"
+            c.state = CampaignState.CANCELLED if inp.cancelled else CampaignState.FINISHED
+            c.finished_at = inp.now
+            session.add(c)
+            n = await campaigns.counts(session, c.id)
+        result = CampaignResult(c.state, sum(n.values()), n.get("sent", 0), n.get("skipped", 0), n.get("failed", 0),
+                                n.get("cancelled", 0))
+        await self.webhooks.publish(events.campaign_finished(inp, c.org_id, result))
+        log.info("campaign finished", org=inp.org_slug, campaign=inp.campaign_key, **vars(result))
+        return result

@@ -4,7 +4,7 @@ from models.about import About
 from models.api import ApiKey, IdempotentRequest
 from models.dunning import DunningRun, Invoice, InvoiceStatus, Payment, RunEvent
 from models.email import EmailLedgerEntry, EmailState
-from models.marketing import MarketingEnrolment
+from models.marketing import CampaignRecipient, CampaignState, EmailCampaign, MarketingEnrolment
 from models.organisation import Organisation, SenderMode
 from models.parties import Account, AppUser, Contact
 from models.renewal import Contract, ContractStatus, RenewalNotice, RenewalSettings
@@ -15,6 +15,8 @@ from models.webhooks import DeliveryState, WebhookAttempt, WebhookDelivery, Webh
 __all__ = [
     "About",
     "Account",
+    "CampaignRecipient",
+    "CampaignState",
     "ApiKey",
     "AppUser",
     "Contact",
@@ -22,6 +24,7 @@ __all__ = [
     "ContractStatus",
     "DeliveryState",
     "DunningRun",
+    "EmailCampaign",
     "EmailLedgerEntry",
     "EmailState",
     "EmailTemplate",

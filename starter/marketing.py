@@ -1,5 +1,6 @@
 """Calls from the host application (and the CLI) into marketing: enrol a contact (or a batch, by tag or
-account), remove one, show a contact's consent and enrolments, unsubscribe."""
+account), remove one, show a contact's consent and enrolments, unsubscribe; email campaigns: create a
+draft, launch it (now or at a time), cancel it, its progress and per-recipient records."""
 
 from __future__ import annotations
 
@@ -10,18 +11,33 @@ from datetime import datetime
 
 from sqlmodel import col, select
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import SearchAttributePair
 from temporalio.service import RPCError, RPCStatusCode
 
-from models import Contact, MarketingEnrolment
+from models import AppUser, CampaignRecipient, CampaignState, Contact, EmailCampaign, EmailTemplate, MarketingEnrolment
 from relance.db import Database
-from relance.marketing import consent, repository, rules
-from relance.marketing.ids import marketing_workflow_id
+from relance.email.rendering import template_problems
+from relance.marketing import campaigns, consent, repository, rules
+from relance.marketing import merge_fields as marketing_fields
+from relance.marketing.ids import CAMPAIGN_WORKFLOW, campaign_workflow_id, marketing_workflow_id
 from relance.marketing.starting import Enrolled, start_enrolment
-from relance.marketing.types import EnrolmentStatus, MarketingInput, OptOutVia, RemovalRequest
-from relance.temporal.starting import signal_if_running
-from workflows.marketing import MarketingEnrolmentWorkflow
+from relance.marketing.types import (
+    CampaignCancel,
+    CampaignInput,
+    CampaignProgress,
+    CampaignResult,
+    EnrolmentStatus,
+    MarketingInput,
+    OptOutVia,
+    RemovalRequest,
+)
+from relance.temporal import search_attributes as sa
+from relance.temporal.revision import REVISION
+from relance.temporal.starting import signal_if_running, start_once
+from workflows.marketing import EmailCampaignWorkflow, MarketingEnrolmentWorkflow
 
-__all__ = ["enrol", "enrol_batch", "opt_out", "remove", "show", "unsubscribe"]
+__all__ = ["campaign_progress", "campaign_report", "cancel_campaign", "create_campaign", "enrol", "enrol_batch",
+           "launch_campaign", "opt_out", "remove", "show", "unsubscribe"]
 
 
 @dataclass
@@ -154,3 +170,92 @@ async def show(client_of: Callable[[], Awaitable[Client]], db: Database, org_slu
         except Exception as exc:  # no worker or no Temporal: the database still tells the story
             line.live_error = str(exc) or type(exc).__name__
     return ContactReport(contact, org.timezone, lines)
+
+
+# --- email campaigns ----------------------------------------------------------------------------
+
+
+async def create_campaign(db: Database, org_slug: str, key: str, name: str, template_key: str, by: str, *,
+                          tag: str | None = None, account_ref: str | None = None, contact_ref: str | None = None,
+                          sender: str | None = None) -> EmailCampaign:
+    """Create (or change) a draft. Its template is checked against marketing's merge fields; a
+    campaign launched already cannot change. ValueError names the field."""
+    if [tag, account_ref, contact_ref].count(None) != 2:
+        raise ValueError(f"campaign {key!r}: give exactly one audience: tag, account or contact")
+    async with db.session() as session:
+        org = await repository.organisation(session, org_slug)
+        template = (await session.exec(select(EmailTemplate).where(
+            EmailTemplate.org_id == org.id, EmailTemplate.key == template_key))).first()
+        if template is None:
+            raise ValueError(f"campaign {key!r}: field template: unknown template {template_key!r}")
+        problems = template_problems(template.subject, template.body, marketing_fields.FIELDS)
+        if problems:
+            raise ValueError(f"campaign {key!r}: field template {template_key!r}: {'; '.join(problems)}")
+        sender_id = None
+        if sender is not None:
+            user = (await session.exec(select(AppUser).where(AppUser.org_id == org.id,
+                                                             AppUser.email == sender))).first()
+            if user is None:
+                raise ValueError(f"campaign {key!r}: field sender: {sender!r} is not a user of the organisation")
+            sender_id = user.id
+        found = (await session.exec(select(EmailCampaign).where(EmailCampaign.org_id == org.id,
+                                                                EmailCampaign.key == key))).first()
+        if found is not None and found.state != CampaignState.DRAFT:
+            raise ValueError(f"campaign {key!r} is {found.state}: only a draft can change")
+        c = found or EmailCampaign(org_id=org.id, key=key, name=name, template_id=template.id, created_by=by)
+        c.name, c.template_id, c.sender_user_id, c.audience_tag = name, template.id, sender_id, tag
+        c.audience_account_id = await campaigns.account_id(session, org, account_ref) if account_ref else None
+        c.audience_contact_id = (await repository.contact(session, org, contact_ref)).id if contact_ref else None
+        session.add(c)
+    return c
+
+
+async def launch_campaign(client: Client, db: Database, task_queue: str, org_slug: str, key: str, by: str,
+                          at: datetime | None = None) -> WorkflowHandle:
+    """Launch a draft now or at `at`: one durable run sends it. ValueError: not a draft any more."""
+    async with db.session() as session:
+        org = await repository.organisation(session, org_slug)
+        c = await campaigns.campaign(session, org, key)
+        if c.state != CampaignState.DRAFT:
+            raise ValueError(f"campaign {key!r} is {c.state}: it was launched already")
+        c.state, c.launched_by, c.launch_at = CampaignState.SCHEDULED if at else CampaignState.SENDING, by, at
+        session.add(c)
+        handle = await start_once(
+            client, CAMPAIGN_WORKFLOW, CampaignInput(org_slug, key, at, REVISION), CampaignResult,
+            campaign_workflow_id(org_slug, key), task_queue, f"Campaign {key} ({org_slug})",
+            [SearchAttributePair(sa.ORGANISATION, org_slug)])
+        if handle is None:
+            raise ValueError(f"campaign {key!r} was launched already")
+    return handle
+
+
+async def cancel_campaign(client: Client, org_slug: str, key: str, by: str, reason: str) -> str:
+    handle = client.get_workflow_handle(campaign_workflow_id(org_slug, key))
+    try:
+        return await handle.execute_update(EmailCampaignWorkflow.cancel, CampaignCancel(by=by, reason=reason))
+    except WorkflowUpdateFailedError as exc:
+        raise ValueError(f"campaign {key!r}: {exc.cause}") from exc
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise repository.NotFound(f"campaign {key!r} of organisation {org_slug!r} is not sending") from exc
+        raise
+
+
+async def campaign_progress(client: Client, org_slug: str, key: str) -> CampaignProgress:
+    """The running campaign's own count (n of N), for a progress bar."""
+    return await client.get_workflow_handle(campaign_workflow_id(org_slug, key)).query(EmailCampaignWorkflow.progress)
+
+
+@dataclass
+class CampaignReport:
+    campaign: EmailCampaign
+    counts: dict[str, int]
+    recipients: list[tuple[CampaignRecipient, str]]
+
+
+async def campaign_report(db: Database, org_slug: str, key: str) -> CampaignReport:
+    """A campaign and each recipient's record (state, reason, message id)."""
+    async with db.session() as session:
+        org = await repository.organisation(session, org_slug)
+        c = await campaigns.campaign(session, org, key)
+        return CampaignReport(c, await campaigns.counts(session, c.id), await campaigns.recipients(session, c.id))

@@ -9,16 +9,26 @@ ends it at once with who and why; `contact_changed` makes it re-check now (an un
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.marketing import MarketingActivities
+    from activities.marketing import CampaignActivities, MarketingActivities
     from relance.marketing.consent import Links
     from relance.marketing.types import (
         BeginEnrolmentInput,
+        CampaignCancel,
+        CampaignFailureInput,
+        CampaignFinishInput,
+        CampaignInput,
+        CampaignProgress,
+        CampaignRef,
+        CampaignResult,
+        CampaignSendInput,
         ContactCheckInput,
         EnrolmentPlan,
         EnrolmentResult,
@@ -30,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         StepInput,
     )
     from relance.scenario.plan import CancelRequest, PlannedStep, RunState, StepOutcome, WalkExit
+    from relance.temporal import search_attributes as sa
     from relance.temporal.queues import email_queue
     from relance.temporal.registration import Registration, WorkerDeps
     from workflows.scenario_walk import DurableClock, ScenarioWalk
@@ -130,12 +141,117 @@ class MarketingEnrolmentWorkflow:
         )
 
 
-WORKFLOWS = [MarketingEnrolmentWorkflow]
+# Sends in flight at once: the email queue's rate limit (the SES quota) paces them; this only bounds
+# the run's open activities.
+CAMPAIGN_CONCURRENCY = 20
+# A recipient's send is retried (throttling, a network error) this many times, then recorded failed.
+SEND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1),
+                         maximum_attempts=10, non_retryable_error_types=["SenderNotVerified"])
+
+
+@workflow.defn
+class EmailCampaignWorkflow:
+    """One run per campaign, id campaign:<org>:<campaign>: waits for its launch time, freezes its
+    recipients, sends once to each (re-checked just before, on the SES-paced email queue) and records
+    each one's outcome; a recipient's failure never stops the others. `cancel` (an update, validated)
+    stops what is not sent yet."""
+
+    def __init__(self) -> None:
+        self._cancel: CampaignCancel | None = None
+        self._progress = CampaignProgress(total=0, done=0, sent=0, skipped=0, failed=0, state="scheduled")
+        self._headline = ""
+
+    @workflow.run
+    async def run(self, inp: CampaignInput) -> CampaignResult:
+        self._headline = f"Campaign **{inp.campaign_key}** ({inp.org_slug})"
+        if inp.launch_at is not None and inp.launch_at > workflow.now():
+            self._details(f"launches at {inp.launch_at:%Y-%m-%d %H:%M} UTC")
+            try:
+                await workflow.wait_condition(lambda: self._cancel is not None,
+                                              timeout=inp.launch_at - workflow.now(), timeout_summary="launch time")
+            except TimeoutError:
+                pass
+        audience = await workflow.execute_activity_method(
+            CampaignActivities.prepare_campaign, CampaignRef(inp.org_slug, inp.campaign_key, workflow.now()),
+            start_to_close_timeout=timedelta(minutes=5), retry_policy=RETRY, summary="Freeze the recipients")
+        self._progress.total, self._progress.state = len(audience.contact_ids), "sending"
+        self._publish()
+        ids = audience.contact_ids
+        for first in range(0, len(ids), CAMPAIGN_CONCURRENCY):
+            if self._cancel is not None:
+                break
+            await asyncio.gather(*(self._send(inp, audience.campaign_id, contact_id)
+                                   for contact_id in ids[first:first + CAMPAIGN_CONCURRENCY]))
+            self._publish()
+        result = await workflow.execute_activity_method(
+            CampaignActivities.finish_campaign,
+            CampaignFinishInput(inp.org_slug, inp.campaign_key, audience.campaign_id, self._cancel, workflow.now()),
+            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY, summary="Finish")
+        self._progress.state = result.state
+        workflow.upsert_search_attributes([sa.STATE.value_set(RunState.ENDED), sa.EXIT_REASON.value_set(result.state)])
+        self._details(f"{result.state}: {result.sent} sent, {result.skipped} skipped, {result.failed} failed, "
+                      f"{result.cancelled} cancelled of {result.total}")
+        return result
+
+    async def _send(self, inp: CampaignInput, campaign_id: int, contact_id: int) -> None:
+        try:
+            outcome = await workflow.execute_activity_method(
+                CampaignActivities.send_campaign_email,
+                CampaignSendInput(inp.org_slug, inp.campaign_key, campaign_id, contact_id, workflow.now()),
+                task_queue=email_queue(workflow.info().task_queue), start_to_close_timeout=ACTIVITY_TIMEOUT,
+                retry_policy=SEND_RETRY, summary=f"Send to contact #{contact_id}")
+        except ActivityError as exc:
+            await workflow.execute_activity_method(
+                CampaignActivities.record_campaign_failure,
+                CampaignFailureInput(campaign_id, contact_id, str(exc.cause or exc), workflow.now()),
+                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY, summary="Record the failure")
+            self._progress.failed += 1
+        else:
+            if outcome.state == "sent":
+                self._progress.sent += 1
+            else:
+                self._progress.skipped += 1
+        self._progress.done += 1
+
+    def _publish(self) -> None:
+        p = self._progress
+        workflow.upsert_search_attributes([sa.STATE.value_set(p.state)])
+        self._details(f"**{p.done} of {p.total}** ({p.sent} sent, {p.skipped} skipped, {p.failed} failed)"
+                      + (" · cancelling" if self._cancel else ""))
+
+    def _details(self, text: str) -> None:
+        workflow.set_current_details(f"{self._headline}\n\n{text}")
+
+    @workflow.update
+    def cancel(self, request: CampaignCancel) -> str:
+        """Stop the campaign: what is not sent yet is not sent (the sends in flight finish)."""
+        self._cancel = CampaignCancel(by=request.by.strip(), reason=request.reason.strip())
+        return f"campaign cancelled by {self._cancel.by}: {self._progress.done} of {self._progress.total} done"
+
+    @cancel.validator
+    def _validate_cancel(self, request: CampaignCancel) -> None:
+        problems = [f"field {name} is empty" for name in ("by", "reason")
+                    if not isinstance(getattr(request, name, None), str) or not getattr(request, name).strip()]
+        if problems:
+            raise ValueError(f"cancel refused: {'; '.join(problems)}")
+        if self._cancel is not None or self._progress.state in ("finished", "cancelled"):
+            raise ValueError("cancel refused: the campaign is ending already")
+
+    @workflow.query
+    def progress(self) -> CampaignProgress:
+        return self._progress
+
+
+WORKFLOWS = [MarketingEnrolmentWorkflow, EmailCampaignWorkflow]
 
 
 def registration(deps: WorkerDeps) -> Registration:
     """The marketing domain's part of the worker."""
     links = Links(deps.settings.public_base_url, deps.settings.unsubscribe_secret)
     acts = MarketingActivities(deps.db, deps.mailer, deps.webhooks, links)
-    return Registration(workflows=WORKFLOWS, email_activities=[acts.execute_marketing_step],
-                        activities=[acts.begin_enrolment, acts.check_contact, acts.finish_enrolment])
+    campaign = CampaignActivities(deps.db, deps.mailer, deps.webhooks, links)
+    return Registration(workflows=WORKFLOWS,
+                        email_activities=[acts.execute_marketing_step, campaign.send_campaign_email],
+                        activities=[acts.begin_enrolment, acts.check_contact, acts.finish_enrolment,
+                                    campaign.prepare_campaign, campaign.record_campaign_failure,
+                                    campaign.finish_campaign])

@@ -3,7 +3,7 @@ Each event is keyed by the idempotency key of what happened, so a retried activi
 
 from __future__ import annotations
 
-from relance.marketing.types import FinishInput, StepInput
+from relance.marketing.types import CampaignFinishInput, CampaignResult, FinishInput, StepInput
 from relance.webhooks import events
 from relance.webhooks.publishing import Event
 
@@ -28,6 +28,17 @@ def exited(inp: FinishInput, org_id: int, org_slug: str, scenario_key: str, cont
     data = {**_about(inp.workflow_id, org_slug, scenario_key, contact_ref), "exit_reason": str(inp.reason),
             "detail": inp.detail, "emails_sent": inp.emails_sent}
     return Event(org_id, org_slug, events.MARKETING_EXITED, f"marketing.exited:{inp.workflow_id}:{inp.enrolment_id}",
+                 data, inp.now)
+
+
+def campaign_email_key(org_slug: str, campaign_key: str, contact_ref: str) -> str:
+    """Once per campaign and recipient, whatever is retried or relaunched."""
+    return f"campaign:{org_slug}:{campaign_key}:{contact_ref}"
+
+
+def campaign_finished(inp: CampaignFinishInput, org_id: int, result: CampaignResult) -> Event:
+    data = {"organisation": inp.org_slug, "campaign": inp.campaign_key, **vars(result)}
+    return Event(org_id, inp.org_slug, events.CAMPAIGN_FINISHED, f"campaign.finished:{inp.org_slug}:{inp.campaign_key}",
                  data, inp.now)
 
 

@@ -5,7 +5,7 @@ complaint) join it as one more fact of ContactFacts, read in repository.contact_
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from models import Contact, Scenario
 from relance.email.recipient import Recipient, recipient_from
@@ -39,6 +39,11 @@ def exit_reason(facts: ContactFacts) -> ExitReason | None:
     if not facts.scenario_enabled:
         return ExitReason.SCENARIO_OFF
     return None
+
+
+def campaign_skip_reason(facts: ContactFacts) -> ExitReason | None:
+    """A campaign's recipient is judged as an enrolment is, with no scenario to switch off."""
+    return exit_reason(replace(facts, scenario_enabled=True))
 
 
 def recipient(contact: Contact) -> Recipient | None:

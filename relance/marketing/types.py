@@ -130,3 +130,89 @@ class EnrolmentResult:
     detail: str | None
     emails_sent: int
     steps_done: int
+
+
+@dataclass
+class CampaignInput:
+    org_slug: str
+    campaign_key: str
+    launch_at: datetime | None = None  # None: now
+    revision: int = 0
+
+
+@dataclass
+class CampaignRef:
+    org_slug: str
+    campaign_key: str
+    now: datetime
+
+
+@dataclass
+class CampaignAudience:
+    """The recipients frozen at launch (contact ids, in order)."""
+
+    campaign_id: int
+    contact_ids: list[int]
+
+
+@dataclass
+class CampaignSendInput:
+    org_slug: str
+    campaign_key: str
+    campaign_id: int
+    contact_id: int
+    now: datetime
+
+
+@dataclass
+class CampaignFailureInput:
+    campaign_id: int
+    contact_id: int
+    error: str
+    now: datetime
+
+
+@dataclass
+class CampaignCancel:
+    """Who cancelled a campaign and why."""
+
+    by: str
+    reason: str
+
+
+@dataclass
+class CampaignFinishInput:
+    org_slug: str
+    campaign_key: str
+    campaign_id: int
+    cancelled: CampaignCancel | None
+    now: datetime
+
+
+@dataclass
+class CampaignProgress:
+    total: int
+    done: int
+    sent: int
+    skipped: int
+    failed: int
+    state: str
+
+
+@dataclass
+class CampaignResult:
+    state: str  # finished | cancelled
+    total: int
+    sent: int
+    skipped: int
+    failed: int
+    cancelled: int
+
+
+@dataclass
+class RecipientOutcome:
+    """What one recipient's send did: sent, or skipped and why (opted out, deleted, no address, ...)."""
+
+    state: str
+    reason: str | None = None
+    message_id: str | None = None

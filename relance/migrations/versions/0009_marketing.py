@@ -1,4 +1,4 @@
-"""marketing: scenarios' purpose, switch and re-entry; contacts' tags, consent and deletion; enrolments (issue 12)
+"""marketing: scenarios' purpose, switch and re-entry; contacts' tags, consent and deletion; enrolments; email campaigns (issue 12)
 
 Revision ID: 0009_marketing
 Revises: 0006_webhooks
@@ -49,9 +49,53 @@ def upgrade() -> None:
     op.create_index(op.f('ix_marketingenrolment_workflow_id'), 'marketingenrolment', ['workflow_id'], unique=False)
     op.create_index(op.f('ix_marketingenrolment_org_id'), 'marketingenrolment', ['org_id'], unique=False)
     op.create_index(op.f('ix_marketingenrolment_contact_id'), 'marketingenrolment', ['contact_id'], unique=False)
+    op.create_table('emailcampaign',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('org_id', sa.Integer(), nullable=False),
+    sa.Column('key', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('name', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('template_id', sa.Integer(), nullable=False),
+    sa.Column('sender_user_id', sa.Integer(), nullable=True),
+    sa.Column('audience_tag', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('audience_account_id', sa.Integer(), nullable=True),
+    sa.Column('audience_contact_id', sa.Integer(), nullable=True),
+    sa.Column('state', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('launched_by', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('launch_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_detail', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.ForeignKeyConstraint(['audience_account_id'], ['account.id'], ),
+    sa.ForeignKeyConstraint(['audience_contact_id'], ['contact.id'], ),
+    sa.ForeignKeyConstraint(['org_id'], ['organisation.id'], ),
+    sa.ForeignKeyConstraint(['sender_user_id'], ['appuser.id'], ),
+    sa.ForeignKeyConstraint(['template_id'], ['emailtemplate.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('org_id', 'key')
+    )
+    op.create_index(op.f('ix_emailcampaign_org_id'), 'emailcampaign', ['org_id'], unique=False)
+    op.create_table('campaignrecipient',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('contact_id', sa.Integer(), nullable=False),
+    sa.Column('state', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('recipient', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('provider_message_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True),
+    sa.Column('settled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['campaign_id'], ['emailcampaign.id'], ),
+    sa.ForeignKeyConstraint(['contact_id'], ['contact.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('campaign_id', 'contact_id')
+    )
+    op.create_index(op.f('ix_campaignrecipient_campaign_id'), 'campaignrecipient', ['campaign_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f('ix_campaignrecipient_campaign_id'), table_name='campaignrecipient')
+    op.drop_table('campaignrecipient')
+    op.drop_index(op.f('ix_emailcampaign_org_id'), table_name='emailcampaign')
+    op.drop_table('emailcampaign')
     op.drop_index(op.f('ix_marketingenrolment_contact_id'), table_name='marketingenrolment')
     op.drop_index(op.f('ix_marketingenrolment_org_id'), table_name='marketingenrolment')
     op.drop_index(op.f('ix_marketingenrolment_workflow_id'), table_name='marketingenrolment')
