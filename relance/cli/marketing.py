@@ -6,7 +6,10 @@ Each prints what the host application's calls in starter/marketing.py answer (th
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
+import sys
+from datetime import datetime
 
 from relance import calendar
 from relance.config import Settings
@@ -43,10 +46,46 @@ def add_parser(sub) -> None:
     show = commands.add_parser("show", help="a contact's tags, consent and marketing enrolments")
     show.add_argument("org")
     show.add_argument("contact")
+    _add_campaign_parsers(commands)
+
+
+def _add_campaign_parsers(commands) -> None:
+    campaign = commands.add_parser("campaign", help="email campaigns: create, launch, show, cancel")
+    sub = campaign.add_subparsers(dest="campaign_command", required=True)
+    create = sub.add_parser("create", help="create or change a draft")
+    launch = sub.add_parser("launch", help="launch a draft now (with a progress bar) or --at a time")
+    show = sub.add_parser("show", help="a campaign's state, counts and each recipient's record")
+    cancel = sub.add_parser("cancel", help="stop a campaign: what is not sent yet is not sent")
+    for command in (create, launch, show, cancel):
+        command.add_argument("org")
+        command.add_argument("campaign")
+    create.add_argument("--name", required=True)
+    create.add_argument("--template", required=True)
+    create.add_argument("--sender", help="a user's address (default: the organisation's sender)")
+    audience = create.add_mutually_exclusive_group(required=True)
+    audience.add_argument("--tag")
+    audience.add_argument("--account")
+    audience.add_argument("--contact")
+    launch.add_argument("--at", type=_moment, help="ISO date-time with offset (default: now)")
+    launch.add_argument("--no-wait", action="store_true", help="do not follow the progress")
+    cancel.add_argument("--reason", required=True)
+    for command in (create, launch, cancel):
+        command.add_argument("--by", default=os.environ.get("USER", "cli"))
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r}: give the offset, e.g. 2026-12-01T09:00+01:00")
+    return moment
 
 
 async def run(settings: Settings, args: argparse.Namespace, with_db, say) -> int:
-    command = {"enrol": _enrol, "remove": _remove, "show": _show}[args.marketing_command]
+    if args.marketing_command == "campaign":
+        command = {"create": _campaign_create, "launch": _campaign_launch, "show": _campaign_show,
+                   "cancel": _campaign_cancel}[args.campaign_command]
+    else:
+        command = {"enrol": _enrol, "remove": _remove, "show": _show}[args.marketing_command]
     return await command(settings, args, with_db, say)
 
 
@@ -118,4 +157,62 @@ async def _show(settings: Settings, args, with_db, say) -> int:
             state = f"{r.state} (live state unavailable: {line.live_error})"
         emails = line.live.emails_sent if line.live else r.emails_sent
         say(f"    {r.scenario_key}: enrolled {local(r.started_at)} by {r.enrolled_by}, {emails} email(s), {state}")
+    return 0
+
+
+async def _campaign_create(settings: Settings, args, with_db, say) -> int:
+    from starter import marketing
+
+    c = await with_db(settings, lambda db: marketing.create_campaign(
+        db, args.org, args.campaign, args.name, args.template, args.by, tag=args.tag, account_ref=args.account,
+        contact_ref=args.contact, sender=args.sender))
+    say(f"campaign {c.key} ({c.name}): draft; launch it with `relance marketing campaign launch {args.org} {c.key}`")
+    return 0
+
+
+async def _campaign_launch(settings: Settings, args, with_db, say) -> int:
+    from starter import marketing
+
+    client = await connect(settings)
+    handle = await with_db(settings, lambda db: marketing.launch_campaign(
+        client, db, settings.task_queue, args.org, args.campaign, args.by, args.at))
+    if args.at is not None or args.no_wait:
+        say(f"campaign {args.campaign} launched{f' for {args.at.isoformat()}' if args.at else ''} ({handle.id})")
+        return 0
+    ending = asyncio.ensure_future(handle.result())
+    while not (await asyncio.wait({ending}, timeout=0.5))[0]:
+        _bar(await marketing.campaign_progress(client, args.org, args.campaign))
+    result = ending.result()
+    _bar(await marketing.campaign_progress(client, args.org, args.campaign), done=True)
+    say(f"campaign {args.campaign} {result.state}: {result.sent} sent, {result.skipped} skipped, {result.failed} "
+        f"failed, {result.cancelled} cancelled of {result.total}")
+    return 0
+
+
+def _bar(progress, done: bool = False) -> None:
+    """`[#######.....] 412 of 1000`: rewritten in place on a terminal, a line per update otherwise."""
+    width = 30
+    filled = width * progress.done // progress.total if progress.total else (width if done else 0)
+    line = f"[{'#' * filled}{'.' * (width - filled)}] {progress.done} of {progress.total}"
+    end = "\n" if done or not sys.stdout.isatty() else ""
+    print(f"\r{line}" if sys.stdout.isatty() else line, end=end, flush=True)
+
+
+async def _campaign_show(settings: Settings, args, with_db, say) -> int:
+    from starter import marketing
+
+    report = await with_db(settings, lambda db: marketing.campaign_report(db, args.org, args.campaign))
+    c = report.campaign
+    counts = ", ".join(f"{n} {state}" for state, n in sorted(report.counts.items())) or "no recipient yet"
+    say(f"campaign {c.key} ({c.name}): {c.state}" + (f", {c.cancelled_detail}" if c.cancelled_detail else "")
+        + f"; {counts}")
+    for row, ref in report.recipients:
+        say(f"  {ref:14} {row.state:9} {row.recipient or ''}" + (f" ({row.reason})" if row.reason else ""))
+    return 0
+
+
+async def _campaign_cancel(settings: Settings, args, with_db, say) -> int:
+    from starter import marketing
+
+    say(await marketing.cancel_campaign(await connect(settings), args.org, args.campaign, args.by, args.reason))
     return 0

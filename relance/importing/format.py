@@ -120,6 +120,18 @@ class MarketingScenarioIn(ScenarioIn):
     reentry: bool = Field(default=False, description="a contact who finished may be enrolled again")
 
 
+class CampaignIn(Strict):
+    """An email campaign's draft (relance.marketing): one template to a list, launched later by a person."""
+
+    key: str
+    name: str
+    template: str
+    sender: Email | None = Field(default=None, description="default: the organisation's sender")
+    tag: str | None = Field(default=None, description="the audience: the contacts with this tag, or")
+    account: str | None = Field(default=None, description="the contacts of this account, or")
+    contact: str | None = Field(default=None, description="this one contact")
+
+
 class DunningIn(Strict):
     enabled: bool = False
     apply_to_new_invoices: bool = False
@@ -210,6 +222,7 @@ class OrganisationIn(Strict):
     templates: list[TemplateIn] = []
     scenarios: list[ScenarioIn] = []
     marketing_scenarios: list[MarketingScenarioIn] = []
+    campaigns: list[CampaignIn] = []
     accounts: list[AccountIn] = []
     invoices: list[InvoiceIn] = []
     contracts: list[ContractIn] = []

@@ -22,8 +22,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import (
     Account,
     AppUser,
+    CampaignState,
     Contact,
     Contract,
+    EmailCampaign,
     EmailTemplate,
     Invoice,
     Organisation,
@@ -38,6 +40,7 @@ from relance import calendar
 from relance.db import Database
 from relance.email.rendering import TemplateProblem, render, template_problems
 from relance.importing.format import (
+    CampaignIn,
     ContactIn,
     ImportFile,
     InvoiceIn,
@@ -174,6 +177,22 @@ def marketing_scenario_check(scenario: MarketingScenarioIn, templates: set[str],
     return problems
 
 
+def campaign_problems(c: CampaignIn, templates: set[str], users: set[str], accounts: set[str],
+                      contacts: Mapping[str, str]) -> list[str]:
+    at = f"campaign {c.key!r}"
+    audience = [name for name in ("tag", "account", "contact") if getattr(c, name) is not None]
+    problems = [] if len(audience) == 1 else [f"{at} › tag: give exactly one audience: tag, account or contact"]
+    if c.template not in templates:
+        problems.append(f"{at} › template: unknown template {c.template!r}")
+    if c.sender is not None and c.sender not in users:
+        problems.append(f"{at} › sender: {c.sender!r} is not a user of the organisation")
+    if c.account is not None and c.account not in accounts:
+        problems.append(f"{at} › account: unknown account {c.account!r}")
+    if c.contact is not None and c.contact not in contacts:
+        problems.append(f"{at} › contact: unknown contact {c.contact!r}")
+    return problems
+
+
 def organisation_problems(org: OrganisationIn, fields: TemplateFields) -> list[str]:
     """Cross-record checks: references between records of the file."""
     where = f"organisation {org.slug!r}"
@@ -181,7 +200,8 @@ def organisation_problems(org: OrganisationIn, fields: TemplateFields) -> list[s
     templates = {t.key for t in org.templates} | set(predefined.templates())
     scenarios = {s.key for s in org.scenarios}
     in_scenarios = {st.template for s in org.scenarios for st in s.steps if st.kind == "email"}
-    in_marketing = {st.template for s in org.marketing_scenarios for st in s.steps if st.kind == "email"}
+    in_marketing = {st.template for s in org.marketing_scenarios for st in s.steps if st.kind == "email"
+                    } | {c.template for c in org.campaigns}
     problems = [f"{where} › {p}" for t in org.templates
                 for p in template_check(t, fields.of_uses(t.key, in_scenarios, in_marketing))]
     problems += [f"{where} › {p}" for s in org.scenarios for p in scenario_check(s, templates, users)]
@@ -201,13 +221,15 @@ def organisation_problems(org: OrganisationIn, fields: TemplateFields) -> list[s
     contacts = {c.ref: a.ref for a in org.accounts for c in a.contacts}
     accounts = {a.ref for a in org.accounts}
     problems += renewal_problems(org, users, accounts, contacts, fields)
+    problems += [f"{where} › {p}" for c in org.campaigns for p in campaign_problems(c, templates, users, accounts,
+                                                                                      contacts)]
     for inv in org.invoices:
         problems += invoice_problems(f"{where} › invoice {inv.number!r}", inv, accounts, contacts, users)
     for kind, keys in (("user", [u.email for u in org.users]), ("account", [a.ref for a in org.accounts]),
                        ("contact", [c.ref for a in org.accounts for c in a.contacts]),
                        ("invoice", [i.number for i in org.invoices]), ("template", [t.key for t in org.templates]),
                        ("scenario", [s.key for s in [*org.scenarios, *org.marketing_scenarios]]),
-                       ("contract", [c.ref for c in org.contracts])):
+                       ("contract", [c.ref for c in org.contracts]), ("campaign", [c.key for c in org.campaigns])):
         for duplicate in sorted({k for k in keys if keys.count(k) > 1}):
             problems.append(f"{where} › {kind} {duplicate!r}: appears twice in the file")
     return problems
@@ -329,6 +351,8 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, tod
             users[inv.creator].id if inv.creator else None), today, report)
         if n % 500 == 0:
             progress(f"{org.slug}: {n}/{len(org_in.invoices)} invoices")
+    for c in org_in.campaigns:
+        await _write_campaign_draft(session, org, c, users, templates, accounts, contacts, report)
     r = org_in.renewals
     await _upsert(session, RenewalSettings, {"org_id": org.id}, dict(
         enabled=r.enabled, alert_days=r.alert_days, template_id=templates[r.template].id if r.template else None,
@@ -341,6 +365,23 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, tod
             status=c.status, amount=c.amount))
         report.count("contracts")
     session.add(org)
+
+
+async def _write_campaign_draft(session: AsyncSession, org: Organisation, c: CampaignIn, users: dict, templates: dict,
+                                accounts: dict, contacts: dict, report: ImportReport) -> None:
+    """A draft is written; a campaign launched already is left as it is (what it sent stays true)."""
+    existing = (await session.exec(select(EmailCampaign).where(EmailCampaign.org_id == org.id,
+                                                               EmailCampaign.key == c.key))).first()
+    if existing is not None and existing.state != CampaignState.DRAFT:
+        report.count("campaigns left as launched")
+        return
+    template = templates.get(c.template) or await write_template(session, org, predefined.templates()[c.template])
+    await _upsert(session, EmailCampaign, {"org_id": org.id, "key": c.key}, dict(
+        name=c.name, template_id=template.id, sender_user_id=users[c.sender].id if c.sender else None,
+        audience_tag=c.tag, audience_account_id=accounts[c.account].id if c.account else None,
+        audience_contact_id=contacts[c.contact].id if c.contact else None,
+        created_by=existing.created_by if existing else "import"))
+    report.count("campaigns")
 
 
 def _consent_and_deletion(contact: Contact, c: ContactIn, now: datetime) -> None:

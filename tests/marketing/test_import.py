@@ -81,3 +81,26 @@ async def test_consent_is_imported_and_an_opt_out_by_link_survives_a_re_import(s
     data["accounts"][0]["contacts"][0]["opted_out"] = False
     await stack.load(data)
     assert (await contact()).opted_out_at is None  # consent given again, by the host's import
+
+
+async def test_a_campaign_draft_is_imported_checked_and_never_rewritten_once_launched(stack):
+    data = f.marketing_org(stack.slug)
+    data["campaigns"] = [{"key": "promo", "name": "Promo", "template": "first", "tag": "newsletter",
+                          "account": "C1"}, {"key": "promo2", "name": "P", "template": "tips", "contact": "nobody"}]
+    with pytest.raises(ImportRejected) as refused:
+        await stack.load(data)
+    problems = "\n".join(refused.value.problems)
+    assert "campaign 'promo' › tag: give exactly one audience: tag, account or contact" in problems
+    assert "template 'first' › subject: unknown merge field(s) [[!Number]]" in problems  # a marketing use
+    assert "campaign 'promo2' › contact: unknown contact 'nobody'" in problems
+    data["campaigns"] = [{"key": "promo", "name": "Promo", "template": "tips", "tag": "newsletter"}]
+    report = await stack.load(data)
+    assert report.counts["campaigns"] == 1
+    await stack.mailer.verify(f.SENDER)
+    handle = await marketing.launch_campaign(stack.client, stack.db, stack.task_queue, stack.slug, "promo", "c")
+    assert (await handle.result()).sent == 1
+    data["campaigns"][0]["name"] = "Renamed"
+    report = await stack.load(data)
+    assert report.counts["campaigns left as launched"] == 1
+    shown = await marketing.campaign_report(stack.db, stack.slug, "promo")
+    assert (shown.campaign.name, shown.campaign.state, shown.counts) == ("Promo", "finished", {"sent": 1})
