@@ -149,6 +149,85 @@ async def opt_out(contact: Key, org: str = Depends(organisation), svc: Services 
     return OptOutOut(contact=contact, recorded=recorded)
 
 
+class CampaignBody(BaseModel):
+    """A draft: a template (checked against marketing's merge fields) to one audience."""
+
+    name: str = Field(min_length=1, max_length=200)
+    template: str = Field(min_length=1, max_length=200)
+    tag: str | None = Field(default=None, min_length=1, max_length=200)
+    account: str | None = Field(default=None, min_length=1, max_length=200)
+    contact: str | None = Field(default=None, min_length=1, max_length=200)
+    sender: str | None = Field(default=None, max_length=320, description="a user's address; default: the "
+                                                                          "organisation's sender")
+    by: str = Field(default="api", min_length=1, max_length=200)
+
+
+class CampaignOut(BaseModel):
+    key: str
+    name: str
+    state: str = Field(description="draft, scheduled, sending, finished or cancelled")
+    counts: dict[str, int] = Field(description="recipients by state: pending, sent, skipped, failed, cancelled")
+    cancelled: str | None = None
+
+
+class RecipientOut(BaseModel):
+    contact: str
+    state: str
+    reason: str | None
+    recipient: str | None
+    provider_message_id: str | None
+
+
+@router.put("/marketing/campaigns/{campaign}", response_model=CampaignOut)
+async def put_campaign(campaign: Key, body: CampaignBody, org: str = Depends(organisation),
+                       svc: Services = Depends(services)) -> CampaignOut:
+    """Create or change a draft (a launched campaign cannot change)."""
+    c = await marketing.create_campaign(svc.db, org, campaign, body.name, body.template, body.by, tag=body.tag,
+                                        account_ref=body.account, contact_ref=body.contact, sender=body.sender)
+    return CampaignOut(key=c.key, name=c.name, state=c.state, counts={})
+
+
+class LaunchBody(BaseModel):
+    at: datetime | None = Field(default=None, description="ISO date-time with offset; default: now")
+    by: str = Field(default="api", min_length=1, max_length=200)
+
+
+@router.post("/marketing/campaigns/{campaign}/launch", response_model=CampaignOut)
+async def launch_campaign(campaign: Key, body: LaunchBody, org: str = Depends(organisation),
+                          svc: Services = Depends(services)) -> CampaignOut:
+    """Launch the draft now or at `at`: one durable run sends it once per recipient."""
+    if body.at is not None and body.at.tzinfo is None:
+        raise ValueError("field at: give the offset (e.g. 2026-12-01T09:00:00+01:00)")
+    await marketing.launch_campaign(await svc.client(), svc.db, svc.settings.task_queue, org, campaign, body.by,
+                                    body.at)
+    return await get_campaign(campaign, org, svc)
+
+
+@router.post("/marketing/campaigns/{campaign}/cancel", response_model=CampaignOut)
+async def cancel_campaign(campaign: Key, body: RemovalBody, org: str = Depends(organisation),
+                          svc: Services = Depends(services)) -> CampaignOut:
+    """Stop the campaign: what is not sent yet is not sent."""
+    await marketing.cancel_campaign(await svc.client(), org, campaign, body.by, body.reason)
+    return await get_campaign(campaign, org, svc)
+
+
+@router.get("/marketing/campaigns/{campaign}", response_model=CampaignOut)
+async def get_campaign(campaign: Key, org: str = Depends(organisation),
+                       svc: Services = Depends(services)) -> CampaignOut:
+    report = await marketing.campaign_report(svc.db, org, campaign)
+    c = report.campaign
+    return CampaignOut(key=c.key, name=c.name, state=c.state, counts=report.counts, cancelled=c.cancelled_detail)
+
+
+@router.get("/marketing/campaigns/{campaign}/recipients", response_model=list[RecipientOut])
+async def get_recipients(campaign: Key, org: str = Depends(organisation),
+                         svc: Services = Depends(services)) -> list[RecipientOut]:
+    """Each recipient's record: sent (with the provider's id), skipped and why, failed, cancelled."""
+    report = await marketing.campaign_report(svc.db, org, campaign)
+    return [RecipientOut(contact=ref, state=r.state, reason=r.reason, recipient=r.recipient,
+                         provider_message_id=r.provider_message_id) for r, ref in report.recipients]
+
+
 _PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>{title}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body style="font-family: sans-serif; max-width: 32em; margin: 3em auto"><h1>{title}</h1>{body}</body></html>"""

@@ -112,3 +112,25 @@ async def _other_org(api) -> str:
     slug = api.stack.slug + "-other"
     await api.stack.load(f.org(slug=slug, accounts=[], marketing_scenarios=[]))  # no such contact or scenario
     return slug
+
+
+async def test_a_campaign_drafted_launched_and_its_recipients_over_http(marketing_api):
+    api = marketing_api
+    bad = await api.put("/v1/marketing/campaigns/promo", json={"name": "Promo", "template": "first", "tag": "x"})
+    assert bad.status_code == 422 and "unknown merge field" in bad.json()["detail"]
+    draft = await api.put("/v1/marketing/campaigns/promo", json={"name": "Promo", "template": "tips",
+                                                                  "tag": "newsletter"})
+    assert draft.status_code == 200 and draft.json()["state"] == "draft"
+    launched = await api.post("/v1/marketing/campaigns/promo/launch", json={})
+    assert launched.status_code == 200 and launched.json()["state"] == "sending"
+    again = await api.post("/v1/marketing/campaigns/promo/launch", json={})
+    assert again.status_code == 422 and "launched already" in again.json()["detail"]
+
+    async def finished():
+        body = (await api.get("/v1/marketing/campaigns/promo")).json()
+        return body if body["state"] == "finished" else None
+
+    body = await api.stack.advance_until(finished, step=timedelta(seconds=1))
+    assert body["counts"] == {"sent": 1}
+    [recipient] = (await api.get("/v1/marketing/campaigns/promo/recipients")).json()
+    assert (recipient["contact"], recipient["state"]) == (CONTACT, "sent") and recipient["provider_message_id"]

@@ -3,6 +3,7 @@ the unsubscribe link and List-Unsubscribe) in `relance mail`, enrol again (a no-
 batch by tag with progress, show, remove."""
 
 import asyncio
+import re
 
 import yaml
 
@@ -56,3 +57,30 @@ async def test_enrol_mail_show_enrol_again_batch_remove(dev_stack, mailer, ses_e
     assert removed.returncode == 0 and "removed from welcome by claire" in removed.stdout, removed.stderr
     ended = await _shown(env, slug, "removed (by claire: asked by phone)")
     assert "1 email(s), ended" in ended
+
+
+async def test_campaign_create_launch_with_progress_show(dev_stack, mailer, ses_endpoint, tmp_path):
+    _, task_queue, env = dev_stack
+    slug = f"cmp-{task_queue[-8:]}"
+    await mailer.verify(f.SENDER)
+    data = f.marketing_org(slug)
+    data["accounts"][0]["contacts"] += [{"ref": f"R{n}", "email": f"r{n}@example.org", "tags": ["newsletter"]}
+                                        for n in range(30)]
+    data["accounts"][0]["contacts"][1]["opted_out"] = True
+    (tmp_path / "data.yaml").write_text(yaml.safe_dump({"organisations": [data]}, allow_unicode=True))
+    assert (await relance(env, "import", str(tmp_path / "data.yaml"))).returncode == 0
+
+    refused = await relance(env, "marketing", "campaign", "create", slug, "promo", "--name", "Promo",
+                            "--template", "first", "--tag", "newsletter")
+    assert refused.returncode == 1 and "unknown merge field(s) [[!Number]]" in refused.stderr
+    created = await relance(env, "marketing", "campaign", "create", slug, "promo", "--name", "Promo",
+                            "--template", "tips", "--tag", "newsletter")
+    assert "campaign promo (Promo): draft" in created.stdout, created.stderr
+    launched = await relance(env, "marketing", "campaign", "launch", slug, "promo")
+    assert launched.returncode == 0, launched.stderr
+    assert "] 31 of 31" in launched.stdout  # the progress bar's last line
+    assert "campaign promo finished: 30 sent, 1 skipped, 0 failed, 0 cancelled of 31" in launched.stdout
+    shown = await relance(env, "marketing", "campaign", "show", slug, "promo")
+    assert "finished; 30 sent, 1 skipped" in shown.stdout
+    assert re.search(r"\n  R0 +skipped +\(opted_out\)", shown.stdout)
+    assert len(sent_messages(ses_endpoint)) == 30
