@@ -66,12 +66,17 @@ log = structlog.get_logger("relance.marketing")
 _ENROLMENTS = MarketingEnrolment.__table__
 
 
-class MarketingActivities:
+class _MarketingIO:
+    """What marketing's activities share: the database, SES, the host's webhooks, unsubscribe links."""
+
     def __init__(self, db: Database, mailer: SesMailer, webhooks: Publisher, links: Links):
         self.db = db
         self.mailer = mailer
         self.webhooks = webhooks
         self.links = links
+
+
+class MarketingActivities(_MarketingIO):
 
     @activity.defn
     async def begin_enrolment(self, inp: BeginEnrolmentInput) -> EnrolmentPlan:
@@ -176,15 +181,9 @@ def _source(inp: StepInput, file: repository.ContactFile) -> ledger.Source:
     return ledger.Source(file.org.id, inp.workflow_id, About("contact", inp.contact_ref))
 
 
-class CampaignActivities:
+class CampaignActivities(_MarketingIO):
     """The I/O of an email campaign: freeze its recipients, send to one (re-checked just before), record a
     recipient's failure, finish."""
-
-    def __init__(self, db: Database, mailer: SesMailer, webhooks: Publisher, links: Links):
-        self.db = db
-        self.mailer = mailer
-        self.webhooks = webhooks
-        self.links = links
 
     @activity.defn
     async def prepare_campaign(self, inp: CampaignRef) -> CampaignAudience:
