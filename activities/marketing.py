@@ -20,7 +20,6 @@ from temporalio.exceptions import ApplicationError
 
 from models import (
     About,
-    Account,
     AppUser,
     CampaignState,
     Contact,
@@ -202,9 +201,8 @@ class CampaignActivities(_MarketingIO):
         refuses fails this recipient (recorded: it can be retried alone); other errors retry."""
         async with self.db.session() as session:
             c = await session.get(EmailCampaign, inp.campaign_id)
-            contact = await session.get(Contact, inp.contact_id)
-            file = repository.ContactFile(await session.get(Organisation, c.org_id), contact,
-                                          await session.get(Account, contact.account_id), None)
+            file = await repository.recipient_file(session, inp.contact_id)
+            contact = file.contact
             skip = rules.campaign_skip_reason(file.facts)
             if skip is not None:
                 await campaigns.settle(session, c.id, contact.id, inp.now, "skipped", skip)

@@ -1,5 +1,8 @@
 """The marketing domain's reads: a contact with everything a decision needs, the scenario it is in,
-the contacts a batch enrols."""
+the contacts a batch enrols.
+
+contact_file and recipient_file are the only reads behind the re-checks (rules.exit_reason and
+campaign_skip_reason): a new fact (a suppressed address) is read here and added to ContactFacts."""
 
 from __future__ import annotations
 
@@ -47,6 +50,13 @@ async def contact_file(session: AsyncSession, org_slug: str, contact_ref: str, s
     scenario = (await session.exec(_LATEST_SCENARIO, params={"org_id": org.id, "key": scenario_key})).first()
     contact, account = row if row else (None, None)
     return ContactFile(org, contact, account, scenario)
+
+
+async def recipient_file(session: AsyncSession, contact_id: int) -> ContactFile:
+    """A campaign recipient's file (no scenario): the read behind rules.campaign_skip_reason."""
+    contact = await session.get(Contact, contact_id)
+    return ContactFile(await session.get(Organisation, contact.org_id), contact,
+                       await session.get(Account, contact.account_id), None)
 
 
 async def latest_scenario(session: AsyncSession, org: Organisation, scenario_key: str) -> Scenario:
