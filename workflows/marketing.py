@@ -175,14 +175,19 @@ class EmailCampaignWorkflow:
             CampaignActivities.prepare_campaign, CampaignRef(inp.org_slug, inp.campaign_key, workflow.now()),
             start_to_close_timeout=timedelta(minutes=5), retry_policy=RETRY, summary="Freeze the recipients")
         self._progress.total, self._progress.state = len(audience.contact_ids), "sending"
+        workflow.upsert_search_attributes([sa.STATE.value_set("sending")])
         self._publish()
-        ids = audience.contact_ids
-        for first in range(0, len(ids), CAMPAIGN_CONCURRENCY):
-            if self._cancel is not None:
-                break
-            await asyncio.gather(*(self._send(inp, audience.campaign_id, contact_id)
-                                   for contact_id in ids[first:first + CAMPAIGN_CONCURRENCY]))
-            self._publish()
+        waiting = iter(audience.contact_ids)
+
+        async def lane() -> None:
+            """Takes the next recipient as soon as its previous send is done: no batch waits for its slowest."""
+            for contact_id in waiting:
+                if self._cancel is not None:
+                    return
+                await self._send(inp, audience.campaign_id, contact_id)
+                self._publish()
+
+        await asyncio.gather(*(lane() for _ in range(CAMPAIGN_CONCURRENCY)))
         result = await workflow.execute_activity_method(
             CampaignActivities.finish_campaign,
             CampaignFinishInput(inp.org_slug, inp.campaign_key, audience.campaign_id, self._cancel, workflow.now()),
@@ -214,8 +219,8 @@ class EmailCampaignWorkflow:
         self._progress.done += 1
 
     def _publish(self) -> None:
+        """The UI's current details (no history event: it can follow every send)."""
         p = self._progress
-        workflow.upsert_search_attributes([sa.STATE.value_set(p.state)])
         self._details(f"**{p.done} of {p.total}** ({p.sent} sent, {p.skipped} skipped, {p.failed} failed)"
                       + (" · cancelling" if self._cancel else ""))
 
