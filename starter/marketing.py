@@ -60,16 +60,17 @@ async def enrol(client: Client, db: Database, task_queue: str, org_slug: str, sc
     """An opted-out or deleted contact, or a switched-off scenario, is refused before any run starts
     (the run re-checks before every step anyway)."""
     async with db.session() as session:
-        org = await repository.organisation(session, org_slug)
-        scenario = await repository.latest_scenario(session, org, scenario_key)
-        await repository.contact(session, org, contact_ref)
         file = await repository.contact_file(session, org_slug, contact_ref, scenario_key)
+    if file.scenario is None:
+        raise repository.NotFound(f"marketing scenario {scenario_key!r} of organisation {org_slug!r} not found")
+    if file.contact is None:
+        raise repository.NotFound(f"contact {contact_ref!r} of organisation {org_slug!r} not found")
     workflow_id = marketing_workflow_id(org_slug, scenario_key, contact_ref)
     refused = rules.exit_reason(file.facts)
     if refused is not None:
         return Enrolment(contact_ref, f"refused_{refused}", workflow_id)
     outcome, handle = await start_enrolment(client, task_queue, MarketingInput(org_slug, scenario_key, contact_ref,
-                                                                               by), scenario.allow_reentry)
+                                                                               by), file.scenario.allow_reentry)
     return Enrolment(contact_ref, outcome, workflow_id, handle)
 
 

@@ -52,8 +52,9 @@ LOCAL = dict(start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY)
 
 @workflow.defn
 class MarketingEnrolmentWorkflow:
-    def __init__(self) -> None:
-        self._inp: MarketingInput | None = None
+    @workflow.init
+    def __init__(self, inp: MarketingInput) -> None:
+        self._inp = inp  # here, so that a removal arriving with the start can name the contact
         self._plan: EnrolmentPlan | None = None
         self._clock = DurableClock(recheck=self._check_contact)
         self._walk: ScenarioWalk | None = None
@@ -61,7 +62,6 @@ class MarketingEnrolmentWorkflow:
 
     @workflow.run
     async def run(self, inp: MarketingInput) -> EnrolmentResult:
-        self._inp = inp
         info = workflow.info()
         self._plan = plan = await workflow.execute_local_activity_method(
             MarketingActivities.begin_enrolment,
