@@ -191,8 +191,12 @@ class CampaignActivities(_MarketingIO):
             c = await campaigns.campaign(session, org, inp.campaign_key)
             c.state = CampaignState.SENDING
             session.add(c)
-            ids = await campaigns.freeze_audience(session, c)
-        log.info("campaign launched", org=inp.org_slug, campaign=inp.campaign_key, recipients=len(ids))
+            if inp.retry:
+                ids = await campaigns.retry_failed(session, c, inp.retry)
+            else:
+                ids = await campaigns.freeze_audience(session, c)
+        log.info("campaign launched", org=inp.org_slug, campaign=inp.campaign_key, recipients=len(ids),
+                 retry=bool(inp.retry))
         return CampaignAudience(c.id, ids)
 
     @activity.defn

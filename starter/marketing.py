@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlmodel import col, select
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.common import SearchAttributePair
+from temporalio.common import SearchAttributePair, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from models import AppUser, CampaignRecipient, CampaignState, Contact, EmailCampaign, EmailTemplate, MarketingEnrolment
@@ -37,7 +37,7 @@ from relance.temporal.starting import signal_if_running, start_once
 from workflows.marketing import EmailCampaignWorkflow, MarketingEnrolmentWorkflow
 
 __all__ = ["campaign_progress", "campaign_report", "cancel_campaign", "create_campaign", "enrol", "enrol_batch",
-           "launch_campaign", "opt_out", "remove", "show", "unsubscribe"]
+           "launch_campaign", "opt_out", "remove", "retry_recipient", "show", "unsubscribe"]
 
 
 @dataclass
@@ -227,6 +227,28 @@ async def launch_campaign(client: Client, db: Database, task_queue: str, org_slu
             [SearchAttributePair(sa.ORGANISATION, org_slug)])
         if handle is None:
             raise ValueError(f"campaign {key!r} was launched already")
+    return handle
+
+
+async def retry_recipient(client: Client, db: Database, task_queue: str, org_slug: str, key: str,
+                          contact_ref: str) -> WorkflowHandle:
+    """Send a failed recipient's email again, alone (a run of its own); ValueError when it did not fail."""
+    async with db.session() as session:
+        org = await repository.organisation(session, org_slug)
+        c = await campaigns.campaign(session, org, key)
+        contact = await repository.contact(session, org, contact_ref)
+        row = (await session.exec(select(CampaignRecipient).where(CampaignRecipient.campaign_id == c.id,
+                                                                  CampaignRecipient.contact_id == contact.id))).first()
+    if row is None or row.state != "failed":
+        raise ValueError(f"campaign {key!r}: contact {contact_ref!r} is {row.state if row else 'not a recipient'}: "
+                         f"only a failed recipient is retried")
+    handle = await start_once(
+        client, CAMPAIGN_WORKFLOW, CampaignInput(org_slug, key, None, REVISION, [contact_ref]), CampaignResult,
+        f"{campaign_workflow_id(org_slug, key)}:retry:{contact_ref}", task_queue,
+        f"Campaign {key} ({org_slug}): retry {contact_ref}", [SearchAttributePair(sa.ORGANISATION, org_slug)],
+        reuse=WorkflowIDReusePolicy.ALLOW_DUPLICATE)
+    if handle is None:
+        raise ValueError(f"campaign {key!r}: contact {contact_ref!r} is being retried already")
     return handle
 
 

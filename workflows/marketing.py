@@ -172,7 +172,8 @@ class EmailCampaignWorkflow:
             except TimeoutError:
                 pass
         audience = await workflow.execute_activity_method(
-            CampaignActivities.prepare_campaign, CampaignRef(inp.org_slug, inp.campaign_key, workflow.now()),
+            CampaignActivities.prepare_campaign, CampaignRef(inp.org_slug, inp.campaign_key, workflow.now(),
+                                                             inp.retry),
             start_to_close_timeout=timedelta(minutes=5), retry_policy=RETRY, summary="Freeze the recipients")
         self._progress.total, self._progress.state = len(audience.contact_ids), "sending"
         workflow.upsert_search_attributes([sa.STATE.value_set("sending")])

@@ -56,7 +56,8 @@ def _add_campaign_parsers(commands) -> None:
     launch = sub.add_parser("launch", help="launch a draft now (with a progress bar) or --at a time")
     show = sub.add_parser("show", help="a campaign's state, counts and each recipient's record")
     cancel = sub.add_parser("cancel", help="stop a campaign: what is not sent yet is not sent")
-    for command in (create, launch, show, cancel):
+    retry = sub.add_parser("retry", help="send a failed recipient's email again, alone")
+    for command in (create, launch, show, cancel, retry):
         command.add_argument("org")
         command.add_argument("campaign")
     create.add_argument("--name", required=True)
@@ -69,6 +70,7 @@ def _add_campaign_parsers(commands) -> None:
     launch.add_argument("--at", type=_moment, help="ISO date-time with offset (default: now)")
     launch.add_argument("--no-wait", action="store_true", help="do not follow the progress")
     cancel.add_argument("--reason", required=True)
+    retry.add_argument("contact")
     for command in (create, launch, cancel):
         command.add_argument("--by", default=os.environ.get("USER", "cli"))
 
@@ -83,7 +85,7 @@ def _moment(text: str) -> datetime:
 async def run(settings: Settings, args: argparse.Namespace, with_db, say) -> int:
     if args.marketing_command == "campaign":
         command = {"create": _campaign_create, "launch": _campaign_launch, "show": _campaign_show,
-                   "cancel": _campaign_cancel}[args.campaign_command]
+                   "cancel": _campaign_cancel, "retry": _campaign_retry}[args.campaign_command]
     else:
         command = {"enrol": _enrol, "remove": _remove, "show": _show}[args.marketing_command]
     return await command(settings, args, with_db, say)
@@ -215,4 +217,16 @@ async def _campaign_cancel(settings: Settings, args, with_db, say) -> int:
     from starter import marketing
 
     say(await marketing.cancel_campaign(await connect(settings), args.org, args.campaign, args.by, args.reason))
+    return 0
+
+
+async def _campaign_retry(settings: Settings, args, with_db, say) -> int:
+    from starter import marketing
+
+    client = await connect(settings)
+    handle = await with_db(settings, lambda db: marketing.retry_recipient(
+        client, db, settings.task_queue, args.org, args.campaign, args.contact))
+    result = await handle.result()
+    say(f"contact {args.contact}: retried; campaign {args.campaign}: {result.sent} sent, {result.failed} failed "
+        f"of {result.total}")
     return 0

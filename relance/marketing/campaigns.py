@@ -40,6 +40,18 @@ async def freeze_audience(session: AsyncSession, c: EmailCampaign) -> list[int]:
     return ids
 
 
+async def retry_failed(session: AsyncSession, c: EmailCampaign, contact_refs: list[str]) -> list[int]:
+    """The failed recipients among `contact_refs`, pending again (the ledger still sends each once)."""
+    ids = list((await session.exec(select(CampaignRecipient.contact_id).join(
+        Contact, Contact.id == CampaignRecipient.contact_id).where(
+        CampaignRecipient.campaign_id == c.id, CampaignRecipient.state == "failed",
+        col(Contact.ref).in_(contact_refs)).order_by(CampaignRecipient.contact_id))).all())
+    if ids:
+        await session.exec(update(_RECIPIENTS).where(
+            _RECIPIENTS.c.campaign_id == c.id, _RECIPIENTS.c.contact_id.in_(ids)).values(state="pending", reason=None))
+    return ids
+
+
 async def settle(session: AsyncSession, campaign_id: int, contact_id: int, now: datetime, state: str,
                  reason: str | None = None, recipient: str | None = None, message_id: str | None = None) -> None:
     await session.exec(update(_RECIPIENTS).where(

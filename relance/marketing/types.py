@@ -138,6 +138,7 @@ class CampaignInput:
     campaign_key: str
     launch_at: datetime | None = None  # None: now
     revision: int = 0
+    retry: list[str] = field(default_factory=list)  # contact refs of failed recipients to send to again
 
 
 @dataclass
@@ -145,6 +146,7 @@ class CampaignRef:
     org_slug: str
     campaign_key: str
     now: datetime
+    retry: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -81,7 +81,7 @@ async def test_a_thousand_recipients_each_get_it_once_despite_throttling(stack, 
     assert report.campaign.state == "finished"
 
 
-async def test_a_failing_recipient_stops_nobody_and_is_recorded(stack, settings):
+async def test_a_failing_recipient_stops_nobody_is_recorded_and_retried_alone(stack, settings):
     await stack.mailer.verify(f.SENDER)
     await stack.load(_organisation(stack.slug, 30))
     mailer = ThrottledMailer(settings, broken=("r0005@example.org",))
@@ -89,10 +89,19 @@ async def test_a_failing_recipient_stops_nobody_and_is_recorded(stack, settings)
         await _draft(stack)
         handle = await marketing.launch_campaign(stack.client, stack.db, stack.task_queue, stack.slug, "promo", "c")
         result = await handle.result()
-    assert (result.sent, result.failed) == (29, 1)
-    report = await marketing.campaign_report(stack.db, stack.slug, "promo")
-    [(failed, ref)] = [(r, ref) for r, ref in report.recipients if r.state == "failed"]
-    assert ref == "R0005" and "broken" in failed.reason
+        assert (result.sent, result.failed) == (29, 1)
+        report = await marketing.campaign_report(stack.db, stack.slug, "promo")
+        [(failed, ref)] = [(r, ref) for r, ref in report.recipients if r.state == "failed"]
+        assert ref == "R0005" and "broken" in failed.reason
+        with pytest.raises(ValueError, match="only a failed recipient is retried"):
+            await marketing.retry_recipient(stack.client, stack.db, stack.task_queue, stack.slug, "promo", "R0004")
+        mailer.broken = ()  # the cause fixed, the recipient is retried alone
+        retried = await marketing.retry_recipient(stack.client, stack.db, stack.task_queue, stack.slug, "promo",
+                                                  "R0005")
+        again = await retried.result()
+    assert (again.total, again.sent, again.failed) == (30, 30, 0)  # the campaign's counts, now whole
+    sent = [m["destinations"]["to"][0] for m in stack.sent()]
+    assert len(sent) == 30 and sent.count("r0005@example.org") == 1
 
 
 async def test_cancel_mid_way_stops_what_is_not_sent(stack, settings):
