@@ -211,6 +211,16 @@ async def cancel_campaign(campaign: Key, body: RemovalBody, org: str = Depends(o
     return await get_campaign(campaign, org, svc)
 
 
+@router.post("/marketing/campaigns/{campaign}/recipients/{contact}/retry", response_model=CampaignOut)
+async def retry_recipient(campaign: Key, contact: Key, org: str = Depends(organisation),
+                          svc: Services = Depends(services)) -> CampaignOut:
+    """Send a failed recipient's email again, alone (answers once it is settled)."""
+    handle = await marketing.retry_recipient(await svc.client(), svc.db, svc.settings.task_queue, org, campaign,
+                                             contact)
+    await handle.result()
+    return await get_campaign(campaign, org, svc)
+
+
 @router.get("/marketing/campaigns/{campaign}", response_model=CampaignOut)
 async def get_campaign(campaign: Key, org: str = Depends(organisation),
                        svc: Services = Depends(services)) -> CampaignOut:

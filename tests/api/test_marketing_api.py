@@ -134,3 +134,5 @@ async def test_a_campaign_drafted_launched_and_its_recipients_over_http(marketin
     assert body["counts"] == {"sent": 1}
     [recipient] = (await api.get("/v1/marketing/campaigns/promo/recipients")).json()
     assert (recipient["contact"], recipient["state"]) == (CONTACT, "sent") and recipient["provider_message_id"]
+    retry = await api.post(f"/v1/marketing/campaigns/promo/recipients/{CONTACT}/retry")
+    assert retry.status_code == 422 and "only a failed recipient is retried" in retry.json()["detail"]
