@@ -5,16 +5,19 @@ from models.api import ApiKey, IdempotentRequest
 from models.deliverability import EmailEvent, EmailEventKind, Suppression, SuppressionReason
 from models.dunning import DunningRun, Invoice, InvoiceStatus, Payment, RunEvent
 from models.email import EmailLedgerEntry, EmailState
+from models.marketing import CampaignRecipient, CampaignState, EmailCampaign, MarketingEnrolment
 from models.organisation import Organisation, SenderMode
 from models.parties import Account, AppUser, Contact
 from models.renewal import Contract, ContractStatus, RenewalNotice, RenewalSettings
-from models.scenario import EmailTemplate, Scenario, ScenarioStep, StepKind
+from models.scenario import EmailTemplate, Scenario, ScenarioPurpose, ScenarioStep, StepKind
 from models.task import Task
 from models.webhooks import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "About",
     "Account",
+    "CampaignRecipient",
+    "CampaignState",
     "ApiKey",
     "AppUser",
     "Contact",
@@ -22,6 +25,7 @@ __all__ = [
     "ContractStatus",
     "DeliveryState",
     "DunningRun",
+    "EmailCampaign",
     "EmailEvent",
     "EmailEventKind",
     "EmailLedgerEntry",
@@ -29,6 +33,7 @@ __all__ = [
     "EmailTemplate",
     "IdempotentRequest",
     "Invoice",
+    "MarketingEnrolment",
     "InvoiceStatus",
     "Organisation",
     "Payment",
@@ -36,6 +41,7 @@ __all__ = [
     "RenewalSettings",
     "RunEvent",
     "Scenario",
+    "ScenarioPurpose",
     "ScenarioStep",
     "SenderMode",
     "StepKind",

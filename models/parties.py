@@ -1,7 +1,12 @@
 """The people around an invoice: the organisation's users, its customers (accounts) and their contacts."""
 
-from sqlalchemy import UniqueConstraint
+from datetime import datetime
+
+from sqlalchemy import Column, Index, String, UniqueConstraint
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
+
+from models.columns import timestamp
 
 
 class AppUser(SQLModel, table=True):
@@ -28,7 +33,7 @@ class Account(SQLModel, table=True):
 
 
 class Contact(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("org_id", "ref"),)
+    __table_args__ = (UniqueConstraint("org_id", "ref"), Index("ix_contact_tags", "tags", postgresql_using="gin"))
     id: int | None = Field(default=None, primary_key=True)
     org_id: int = Field(foreign_key="organisation.id", index=True)
     account_id: int = Field(foreign_key="account.id", index=True)
@@ -39,3 +44,14 @@ class Contact(SQLModel, table=True):
     email: str | None = None
     is_billing: bool = False
     is_decision_maker: bool = False
+    # Marketing (relance.marketing): the tags batch enrolment selects by, and consent. An opted-out
+    # contact is never enrolled or mailed by marketing again; dunning is not marketing and ignores it.
+    tags: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String), nullable=False,
+                                                                   server_default="{}"))
+    opted_out_at: datetime | None = timestamp(nullable=True, default=None)
+    opted_out_via: str | None = Field(default=None, description="link | one_click | import | api")
+    deleted_at: datetime | None = timestamp(nullable=True, default=None, description="the host deleted the contact")
+
+    @property
+    def opted_out(self) -> bool:
+        return self.opted_out_at is not None

@@ -21,8 +21,15 @@ class EmailTemplate(SQLModel, table=True):
     body: str
 
 
+class ScenarioPurpose(StrEnum):
+    DUNNING = "dunning"
+    MARKETING = "marketing"
+
+
 class Scenario(SQLModel, table=True):
-    """One version of a reminder scenario; a changed scenario is a new row with version + 1."""
+    """One version of a scenario; a changed scenario is a new row with version + 1. Dunning and
+    marketing scenarios share the table (and one key space per organisation), told apart by purpose.
+    enabled and allow_reentry are read on the latest version of a key (marketing only)."""
 
     __table_args__ = (UniqueConstraint("org_id", "key", "version"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -30,6 +37,10 @@ class Scenario(SQLModel, table=True):
     key: str
     version: int = 1
     name: str
+    purpose: str = Field(default=ScenarioPurpose.DUNNING, sa_column_kwargs={"server_default": "dunning"})
+    enabled: bool = Field(default=True, sa_column_kwargs={"server_default": "true"})
+    allow_reentry: bool = Field(default=False, sa_column_kwargs={"server_default": "false"},
+                                description="a contact who finished the scenario may be enrolled again")
 
 
 class ScenarioStep(SQLModel, table=True):

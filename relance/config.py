@@ -79,6 +79,13 @@ class Settings:
     # The HTTP API (`relance api`; `relance up` starts it): where it listens.
     api_host: str = field(default_factory=lambda: _env("RELANCE_API_HOST", "127.0.0.1"))
     api_port: int = field(default_factory=lambda: _number("RELANCE_API_PORT", "8000", low=1, high=65535))
+    # Unsubscribe links in marketing email (relance.marketing.consent): the API's address as recipients
+    # reach it (empty: the local API's, http://RELANCE_API_HOST:RELANCE_API_PORT), and the secret that
+    # signs the links. The local default secret is public: set your own in production, and keep it
+    # (changing it breaks the links of every email already sent).
+    public_url: str = field(default_factory=lambda: _env("RELANCE_PUBLIC_URL", ""))
+    unsubscribe_secret: str = field(
+        default_factory=lambda: _env("RELANCE_UNSUBSCRIBE_SECRET", "relance-local-unsubscribe-secret"))
     codec_cors_origins: str = field(
         default_factory=lambda: _env("RELANCE_CODEC_CORS_ORIGINS", "http://localhost:8233,http://127.0.0.1:8233"))
 
@@ -87,3 +94,7 @@ class Settings:
         if self.ses_events_queue_url or not self.ses_endpoint:
             return self.ses_events_queue_url
         return f"{self.ses_endpoint}/123456789012/relance-ses-events"  # moto's account (relance/local/ses.py)
+
+    @property
+    def public_base_url(self) -> str:
+        return self.public_url or f"http://{self.api_host}:{self.api_port}"

@@ -16,12 +16,14 @@ from relance.db import Database
 from relance.dunning import merge_fields as invoice_fields
 from relance.importing import importer
 from relance.importing.format import TemplateIn
+from relance.marketing import merge_fields as marketing_fields
 from relance.renewal import merge_fields as renewal_fields
 from relance.scenario import authoring
 from starter.dunning import notify_invoice_changed, start_missing_runs
 from starter.schedule import ensure_renewal_schedule, ensure_sweep_schedule
 
-TEMPLATE_FIELDS = importer.TemplateFields(scenario=invoice_fields.FIELDS, renewals=renewal_fields.FIELDS)
+TEMPLATE_FIELDS = importer.TemplateFields(scenario=invoice_fields.FIELDS, renewals=renewal_fields.FIELDS,
+                                          marketing=marketing_fields.FIELDS)
 
 
 async def import_data(db: Database, raw: Any, source: str, today: date,

@@ -82,3 +82,26 @@ async def load(db: Database, organisation: dict, today: date):
 def contract(ref: str = "CT-1", start: date | str = "today-85", period: str = "quarterly", **fields) -> dict:
     return {"ref": ref, "account": "C1", "billing_contact": "C1-billing",
             "start_date": start.isoformat() if isinstance(start, date) else start, "period": period, **fields}
+
+
+# Marketing (relance.marketing): a welcome scenario on the contact's and account's merge fields.
+MARKETING_TEMPLATES = [
+    {"key": "welcome", "name": "Bienvenue", "subject": "Bienvenue [[!FirstName]]",
+     "body": "Bonjour [[!GENDERANDNAME]], merci de votre confiance ([[!AccountName]])."},
+    {"key": "tips", "name": "Conseils", "subject": "Trois conseils pour [[!AccountName]]",
+     "body": "Bonjour [[!FirstName]], voici nos conseils. Se désinscrire : [[!UnsubscribeUrl]]"},
+]
+WELCOME_STEPS = [
+    {"kind": "email", "label": "Bienvenue", "template": "welcome"},
+    {"kind": "pause", "label": "Pause", "days": 3},
+    {"kind": "email", "label": "Conseils", "template": "tips"},
+]
+
+
+def marketing_org(slug: str, steps: list | None = None, **scenario) -> dict:
+    """BASE_ORG with the welcome scenario and the contact C1-billing tagged 'newsletter'."""
+    data = org(slug=slug, templates=TEMPLATES + MARKETING_TEMPLATES)
+    data["marketing_scenarios"] = [{"key": "welcome", "name": "Bienvenue", "steps": steps or WELCOME_STEPS,
+                                    **scenario}]
+    data["accounts"][0]["contacts"][0]["tags"] = ["newsletter"]
+    return data

@@ -11,14 +11,15 @@ import structlog
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from relance.api import dunning, health, imports, problems, renewal, webhooks
+from relance.api import dunning, health, imports, marketing, problems, renewal, webhooks
 from relance.api.idempotency import IdempotencyMiddleware
 from relance.api.limits import MAX_BODY_BYTES, BodyLimitMiddleware, TooLarge
 from relance.api.services import Services
 from relance.config import Settings
 
 DESCRIPTION = """relance's HTTP API for the host application: invoices and their dunning runs, contracts and
-their renewal notices, imports. Authenticate with `Authorization: Bearer <key>` (`relance apikey create ORG`).
+their renewal notices, marketing enrolments and consent, imports.
+Authenticate with `Authorization: Bearer <key>` (`relance apikey create ORG`).
 Errors are RFC 9457 problem details naming the record and the field. POST, PUT and DELETE accept an
 `Idempotency-Key` header: a retry with the same key and body gets the first answer, nothing is done twice."""
 
@@ -56,8 +57,9 @@ def create_app(settings: Settings | None = None, max_body_bytes: int = MAX_BODY_
         return problems.problem_response(request, 413, f"the request body is over {max_body_bytes} bytes",
                                          [f"body: at most {max_body_bytes} bytes"])
 
-    for module in (health, imports, dunning, renewal, webhooks):
+    for module in (health, imports, dunning, renewal, webhooks, marketing):
         app.include_router(module.router)
+    app.include_router(marketing.unsubscribe_router)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
     app.add_middleware(RequestContext)

@@ -19,6 +19,7 @@ from models import DunningRun, Organisation, RenewalNotice, RenewalSettings
 from relance import calendar, limits, repository
 from relance.cli import api as api_cli
 from relance.cli import authoring as authoring_cli
+from relance.cli import marketing as marketing_cli
 from relance.cli import renewal as renewal_cli
 from relance.cli import uncertain as uncertain_cli
 from relance.cli import webhooks as webhook_cli
@@ -274,11 +275,14 @@ async def cmd_mail(settings: Settings, args) -> int:
     messages = sent_messages(settings.ses_endpoint)
     sent_at = await _with_db(settings, lambda db: _sent_times(db, [m["message_id"] for m in messages]))
     if args.show is not None:
-        if not 1 <= args.show <= len(messages):
+        number = args.show + len(messages) + 1 if args.show < 0 else args.show
+        if not 1 <= number <= len(messages):
             say(f"no email #{args.show}: the SES endpoint has {len(messages)} (see `relance mail`)")
             return 1
-        m = messages[args.show - 1]
-        say(_mail_line(args.show, m, sent_at))
+        m = messages[number - 1]
+        say(_mail_line(number, m, sent_at))
+        if m.get("list_unsubscribe"):
+            say(f"  List-Unsubscribe: {m['list_unsubscribe']}")
         say("")
         say(m["text"] if m["text"] is not None else _as_text(m["body"]))
         return 0
@@ -512,8 +516,9 @@ def parser() -> argparse.ArgumentParser:
     cs.add_argument("--host", default="127.0.0.1")
     mail = sub.add_parser("mail", help="list the emails the local SES endpoint accepted: when, from, to, subject")
     mail.add_argument("--last", type=int, default=50)
-    mail.add_argument("--show", type=int, metavar="N", help="print email #N (as numbered in the list) with its body")
+    mail.add_argument("--show", type=int, metavar="N", help="print email #N (as numbered in the list; -1 the last) with its body")
     renewal_cli.add_parser(sub)
+    marketing_cli.add_parser(sub)
     api_cli.add_parsers(sub)
     webhook_cli.add_parser(sub)
     uncertain_cli.add_parser(sub)
@@ -532,6 +537,10 @@ async def cmd_renewal(settings: Settings, args) -> int:
     return await renewal_cli.run(settings, args, _with_db, say)
 
 
+async def cmd_marketing(settings: Settings, args) -> int:
+    return await marketing_cli.run(settings, args, _with_db, say)
+
+
 async def cmd_webhook(settings: Settings, args) -> int:
     return await webhook_cli.run(settings, args, _with_db, say)
 
@@ -542,7 +551,7 @@ async def cmd_uncertain(settings: Settings, args) -> int:
 
 COMMANDS = {**{name: cmd_authoring for name in authoring_cli.COMMANDS}, "import": cmd_import, "sweep": cmd_sweep, "show": cmd_show, "cancel": cmd_cancel, "pay": cmd_pay,
             "activate": cmd_activate, "up": cmd_up, "mail": cmd_mail, "renewal": cmd_renewal, "admin": cmd_admin,
-            "apikey": cmd_apikey, "webhook": cmd_webhook, "uncertain": cmd_uncertain}
+            "apikey": cmd_apikey, "webhook": cmd_webhook, "uncertain": cmd_uncertain, "marketing": cmd_marketing}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,8 +12,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import Scenario, ScenarioStep
 from relance.dunning import repository
 from relance.dunning.types import RunPlan
-from relance.opening import holidays_of, weekdays_of
-from relance.scenario.plan import PlannedStep
+from relance.opening import holidays_of
+from relance.scenario.steps import planned_step
 
 # Built once: every run's start reads it (bench/).
 _SCENARIO_WITH_STEPS = (
@@ -44,12 +44,5 @@ async def build_plan(session: AsyncSession, file: repository.InvoiceFile, scenar
         holiday_subdivision=subdivision,
         due_date=file.invoice.due_date,
         started_at=started_at,
-        steps=[
-            PlannedStep(
-                position=s.position, kind=s.kind, label=s.label, offset_days=s.offset_days,
-                pause_days=s.pause_days, window_start=s.window_start or org.send_window_start,
-                window_end=s.window_end or org.send_window_end, weekdays=weekdays_of(org, s.send_weekdays),
-            )
-            for _, s in rows if s is not None
-        ],
+        steps=[planned_step(org, s) for _, s in rows if s is not None],
     )

@@ -36,6 +36,9 @@ class OutgoingEmail:
     text: str
     html: str
     bcc: list[str] = field(default_factory=list)
+    # Extra headers (marketing's List-Unsubscribe): SES's SendEmail cannot carry them, so an email
+    # with headers goes as raw MIME (SendRawEmail).
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class SenderNotVerified(Exception):
@@ -132,6 +135,7 @@ class SesMailer:
         return float(self._client.get_send_quota()["MaxSendRate"])
 
     def _mime(self, email: OutgoingEmail, tag: str | None) -> bytes:
+        """The email as MIME, with the headers SES reads and the email's own (marketing's List-Unsubscribe)."""
         message = EmailMessage()
         message["From"] = formataddr((single_line(email.sender_name), email.sender_address))
         message["To"] = email.to
@@ -141,6 +145,8 @@ class SesMailer:
             message["X-SES-CONFIGURATION-SET"] = self.configuration_set
             if tag:
                 message["X-SES-MESSAGE-TAGS"] = f"{SEND_TAG}={tag}"
+        for name, value in email.headers.items():  # single lines: no header injection
+            message[single_line(name)] = single_line(value)
         message.set_content(email.text, cte="quoted-printable")
         message.add_alternative(email.html, subtype="html", cte="quoted-printable")
         return message.as_bytes(policy=SMTP)

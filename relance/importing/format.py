@@ -126,6 +126,25 @@ class ScenarioIn(Strict):
     steps: list[StepIn]
 
 
+class MarketingScenarioIn(ScenarioIn):
+    """A marketing scenario (relance.marketing): its offsets count from the day a contact is enrolled."""
+
+    enabled: bool = Field(default=True, description="switched off: running enrolments exit before their next step")
+    reentry: bool = Field(default=False, description="a contact who finished may be enrolled again")
+
+
+class CampaignIn(Strict):
+    """An email campaign's draft (relance.marketing): one template to a list, launched later by a person."""
+
+    key: str
+    name: str
+    template: str
+    sender: Email | None = Field(default=None, description="default: the organisation's sender")
+    tag: str | None = Field(default=None, description="the audience: the contacts with this tag, or")
+    account: str | None = Field(default=None, description="the contacts of this account, or")
+    contact: str | None = Field(default=None, description="this one contact")
+
+
 class DunningIn(Strict):
     enabled: bool = False
     apply_to_new_invoices: bool = False
@@ -143,6 +162,12 @@ class ContactIn(Strict):
     email: Email | None = None
     billing: bool = False
     decision_maker: bool = False
+    tags: list[Annotated[str, Field(pattern=r"^[\w.-]+$")]] = Field(
+        default=[], description="what batch enrolment selects contacts by")
+    opted_out: bool | None = Field(
+        default=None, description="marketing consent: true records an opt-out (via import) unless there is one, "
+        "false clears it, absent leaves it as it is (an opt-out by link is never undone by a re-import)")
+    deleted: bool = Field(default=False, description="the host deleted the contact: its marketing runs exit")
 
 
 class AccountIn(Strict):
@@ -209,6 +234,8 @@ class OrganisationIn(Strict):
     users: list[UserIn] = []
     templates: list[TemplateIn] = []
     scenarios: list[ScenarioIn] = []
+    marketing_scenarios: list[MarketingScenarioIn] = []
+    campaigns: list[CampaignIn] = []
     accounts: list[AccountIn] = []
     invoices: list[InvoiceIn] = []
     contracts: list[ContractIn] = []

@@ -11,7 +11,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,21 +23,33 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from models import (
     Account,
     AppUser,
+    CampaignState,
     Contact,
     Contract,
+    EmailCampaign,
     EmailTemplate,
     Invoice,
     Organisation,
     Payment,
     RenewalSettings,
     Scenario,
+    ScenarioPurpose,
     ScenarioStep,
     SenderMode,
 )
 from relance import calendar, limits
 from relance.db import Database
 from relance.email.rendering import TemplateProblem, render, template_problems
-from relance.importing.format import ImportFile, InvoiceIn, OrganisationIn, ScenarioIn, TemplateIn
+from relance.importing.format import (
+    CampaignIn,
+    ContactIn,
+    ImportFile,
+    InvoiceIn,
+    MarketingScenarioIn,
+    OrganisationIn,
+    ScenarioIn,
+    TemplateIn,
+)
 from relance.scenario import predefined
 from relance.scenario.plan import step_number
 
@@ -66,10 +78,17 @@ class TemplateFields:
 
     scenario: Mapping[str, str]
     renewals: Mapping[str, str]
+    marketing: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def every(self) -> dict[str, str]:
-        return {**self.scenario, **self.renewals}
+        return {**self.scenario, **self.renewals, **self.marketing}
+
+    def of_uses(self, key: str, in_scenarios: Container[str], in_marketing: Container[str]) -> Mapping[str, str]:
+        """The fields a template may use: those every one of its uses fills in (all of them when unused)."""
+        uses = [known for used, known in ((in_scenarios, self.scenario), (in_marketing, self.marketing))
+                if key in used]
+        return {name: text for name, text in uses[0].items() if all(name in u for u in uses)} if uses else self.every
 
 
 @dataclass
@@ -224,6 +243,32 @@ def scenario_check(scenario: ScenarioIn, templates: set[str], users: set[str]) -
     return problems
 
 
+def marketing_scenario_check(scenario: MarketingScenarioIn, templates: set[str], users: set[str]) -> list[str]:
+    """A dunning scenario's checks, and offsets that count forward from the enrolment."""
+    problems = scenario_check(scenario, templates, users)
+    for position, step in enumerate(scenario.steps):
+        if step.offset_days is not None and step.offset_days < 0:
+            problems.append(f"scenario {scenario.key!r} › step {step_number(position)} {step.label!r} › offset_days: "
+                            f"counts from the enrolment day, cannot be negative ({step.offset_days})")
+    return problems
+
+
+def campaign_problems(c: CampaignIn, templates: set[str], users: set[str], accounts: set[str],
+                      contacts: Mapping[str, str]) -> list[str]:
+    at = f"campaign {c.key!r}"
+    audience = [name for name in ("tag", "account", "contact") if getattr(c, name) is not None]
+    problems = [] if len(audience) == 1 else [f"{at} › tag: give exactly one audience: tag, account or contact"]
+    if c.template not in templates:
+        problems.append(f"{at} › template: unknown template {c.template!r}")
+    if c.sender is not None and c.sender not in users:
+        problems.append(f"{at} › sender: {c.sender!r} is not a user of the organisation")
+    if c.account is not None and c.account not in accounts:
+        problems.append(f"{at} › account: unknown account {c.account!r}")
+    if c.contact is not None and c.contact not in contacts:
+        problems.append(f"{at} › contact: unknown contact {c.contact!r}")
+    return problems
+
+
 def organisation_problems(org: OrganisationIn, fields: TemplateFields) -> list[str]:
     """Cross-record checks: references between records of the file."""
     where = f"organisation {org.slug!r}"
@@ -231,9 +276,13 @@ def organisation_problems(org: OrganisationIn, fields: TemplateFields) -> list[s
     templates = {t.key for t in org.templates} | set(predefined.templates())
     scenarios = {s.key for s in org.scenarios}
     in_scenarios = {st.template for s in org.scenarios for st in s.steps if st.kind == "email"}
+    in_marketing = {st.template for s in org.marketing_scenarios for st in s.steps if st.kind == "email"
+                    } | {c.template for c in org.campaigns}
     problems = [f"{where} › {p}" for t in org.templates
-                for p in template_check(t, fields.scenario if t.key in in_scenarios else fields.every)]
+                for p in template_check(t, fields.of_uses(t.key, in_scenarios, in_marketing))]
     problems += [f"{where} › {p}" for s in org.scenarios for p in scenario_check(s, templates, users)]
+    problems += [f"{where} › marketing_{p}" for s in org.marketing_scenarios
+                 for p in marketing_scenario_check(s, templates, users)]
     dunning = org.dunning
     if dunning.scenario and dunning.scenario not in scenarios:
         problems.append(f"{where} › dunning.scenario: unknown scenario {dunning.scenario!r}")
@@ -248,12 +297,15 @@ def organisation_problems(org: OrganisationIn, fields: TemplateFields) -> list[s
     contacts = {c.ref: a.ref for a in org.accounts for c in a.contacts}
     accounts = {a.ref for a in org.accounts}
     problems += renewal_problems(org, users, accounts, contacts, fields)
+    problems += [f"{where} › {p}" for c in org.campaigns for p in campaign_problems(c, templates, users, accounts,
+                                                                                      contacts)]
     for inv in org.invoices:
         problems += invoice_problems(f"{where} › invoice {inv.number!r}", inv, accounts, contacts, users)
     for kind, keys in (("user", [u.email for u in org.users]), ("account", [a.ref for a in org.accounts]),
                        ("contact", [c.ref for a in org.accounts for c in a.contacts]),
                        ("invoice", [i.number for i in org.invoices]), ("template", [t.key for t in org.templates]),
-                       ("scenario", [s.key for s in org.scenarios]), ("contract", [c.ref for c in org.contracts])):
+                       ("scenario", [s.key for s in [*org.scenarios, *org.marketing_scenarios]]),
+                       ("contract", [c.ref for c in org.contracts]), ("campaign", [c.key for c in org.campaigns])):
         problems += [f"{where} › {kind} {key!r}: appears {n} times in the file" for key, n in repeated(keys)]
     for inv in org.invoices:
         problems += [f"{where} › invoice {inv.number!r} › payment {ref!r}: appears {n} times on the invoice "
@@ -374,6 +426,12 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, tod
         templates.update(await predefined_copies(session, org, s, templates))
         scenarios[s.key] = await write_scenario(session, org, s, users, templates)
     report.counts["scenarios"] = report.counts.get("scenarios", 0) + len(scenarios)
+    for m in org_in.marketing_scenarios:
+        templates.update(await predefined_copies(session, org, m, templates))
+        scenario = await write_scenario(session, org, m, users, templates, ScenarioPurpose.MARKETING)
+        scenario.enabled, scenario.allow_reentry = m.enabled, m.reentry
+        session.add(scenario)
+    report.counts["marketing_scenarios"] = report.counts.get("marketing_scenarios", 0) + len(org_in.marketing_scenarios)
     if d.scenario:
         org.default_scenario_id = scenarios[d.scenario].id
     if d.sender and d.sender != "invoice_creator":
@@ -386,11 +444,15 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, tod
         for c in a.contacts:
             contacts[c.ref], _ = await _upsert(session, Contact, {"org_id": org.id, "ref": c.ref}, dict(
                 account_id=accounts[a.ref].id, civility=c.civility, first_name=c.first_name,
-                last_name=c.last_name, email=c.email, is_billing=c.billing, is_decision_maker=c.decision_maker))
+                last_name=c.last_name, email=c.email, is_billing=c.billing, is_decision_maker=c.decision_maker,
+                tags=sorted(set(c.tags))))
+            _consent_and_deletion(contacts[c.ref], c, datetime.now(UTC))
             report.count("contacts")
     await write_invoices(session, org, org_in.invoices, lambda inv: InvoiceLinks(
         accounts[inv.account].id, contacts[inv.contact].id if inv.contact else None,
         users[inv.creator].id if inv.creator else None), today, report, progress)
+    for c in org_in.campaigns:
+        await _write_campaign_draft(session, org, c, users, templates, accounts, contacts, report)
     r = org_in.renewals
     await _upsert(session, RenewalSettings, {"org_id": org.id}, dict(
         enabled=r.enabled, alert_days=r.alert_days, template_id=templates[r.template].id if r.template else None,
@@ -403,6 +465,34 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, tod
             status=c.status, amount=c.amount))
         report.count("contracts")
     session.add(org)
+
+
+async def _write_campaign_draft(session: AsyncSession, org: Organisation, c: CampaignIn, users: dict, templates: dict,
+                                accounts: dict, contacts: dict, report: ImportReport) -> None:
+    """A draft is written; a campaign launched already is left as it is (what it sent stays true)."""
+    existing = (await session.exec(select(EmailCampaign).where(EmailCampaign.org_id == org.id,
+                                                               EmailCampaign.key == c.key))).first()
+    if existing is not None and existing.state != CampaignState.DRAFT:
+        report.count("campaigns left as launched")
+        return
+    template = templates.get(c.template) or await write_template(session, org, predefined.templates()[c.template])
+    await _upsert(session, EmailCampaign, {"org_id": org.id, "key": c.key}, dict(
+        name=c.name, template_id=template.id, sender_user_id=users[c.sender].id if c.sender else None,
+        audience_tag=c.tag, audience_account_id=accounts[c.account].id if c.account else None,
+        audience_contact_id=contacts[c.contact].id if c.contact else None,
+        created_by=existing.created_by if existing else "import"))
+    report.count("campaigns")
+
+
+def _consent_and_deletion(contact: Contact, c: ContactIn, now: datetime) -> None:
+    """`opted_out` absent leaves consent as it is; an opt-out already recorded keeps its when and how.
+    The times are the import's (an import is not a run: no workflow time)."""
+    if c.opted_out is True and contact.opted_out_at is None:
+        contact.opted_out_at, contact.opted_out_via = now, "import"
+    elif c.opted_out is False:
+        contact.opted_out_at = contact.opted_out_via = None
+    if c.deleted != (contact.deleted_at is not None):
+        contact.deleted_at = now if c.deleted else None
 
 
 @dataclass(frozen=True)
@@ -493,7 +583,7 @@ async def predefined_copies(session: AsyncSession, org: Organisation, s: Scenari
 
 
 async def write_scenario(session: AsyncSession, org: Organisation, s: ScenarioIn, users: dict,
-                         templates: dict) -> Scenario:
+                         templates: dict, purpose: str = ScenarioPurpose.DUNNING) -> Scenario:
     """A scenario whose steps changed becomes a new version; running runs keep theirs."""
     steps = [
         dict(position=i, kind=st.kind, label=st.label, offset_days=st.offset_days, pause_days=st.days or 0,
@@ -512,9 +602,10 @@ async def write_scenario(session: AsyncSession, org: Organisation, s: ScenarioIn
         existing = (await session.exec(select(ScenarioStep).where(ScenarioStep.scenario_id == latest.id)
                                        .order_by(ScenarioStep.position))).all()
         current = [row.model_dump(exclude={"id", "scenario_id"}) for row in existing]
-        if current == steps and latest.name == s.name:
+        if current == steps and latest.name == s.name and latest.purpose == purpose:
             return latest
-    scenario = Scenario(org_id=org.id, key=s.key, name=s.name, version=latest.version + 1 if latest else 1)
+    scenario = Scenario(org_id=org.id, key=s.key, name=s.name, version=latest.version + 1 if latest else 1,
+                        purpose=purpose)
     session.add(scenario)
     await session.flush()
     session.add_all(ScenarioStep(scenario_id=scenario.id, **step) for step in steps)

@@ -109,7 +109,8 @@ def sent_messages(endpoint: str) -> list[dict]:
     """Emails the endpoint accepted (rejected ones are absent): SendEmail ones, then SendRawEmail ones,
     each oldest first.
 
-    Each: message_id, source, destinations {to, cc, bcc}, subject, body, text, html.
+    Each: message_id, source, destinations {to, cc, bcc}, subject, body, text, html, list_unsubscribe
+    (the List-Unsubscribe header of a raw message: marketing email carries one).
     moto tracks models globally, so messages from every region and account come back together.
     For SendEmail moto keeps a single body, the HTML part when there was one, else the text part:
     that is `body`, and text/html stay None. For SendRawEmail the MIME is parsed: text and html are
@@ -123,7 +124,7 @@ def sent_messages(endpoint: str) -> list[dict]:
             "message_id": item["id"], "source": item["source"], "subject": item["subject"],
             "destinations": {"to": destinations.get("ToAddresses", []), "cc": destinations.get("CcAddresses", []),
                              "bcc": destinations.get("BccAddresses", [])},
-            "body": item["body"], "text": None, "html": None,
+            "body": item["body"], "text": None, "html": None, "list_unsubscribe": None,
         })
     for item in ses.get("RawMessage", []):
         mime = message_from_string(item["raw_data"], policy=policy.default)
@@ -136,5 +137,6 @@ def sent_messages(endpoint: str) -> list[dict]:
             "destinations": {"to": to, "cc": cc, "bcc": list(dict.fromkeys(
                 address for address in (parseaddr(d)[1] for d in item["destinations"]) if address not in to + cc))},
             "body": html if html is not None else text, "text": text, "html": html,
+            "list_unsubscribe": str(mime["List-Unsubscribe"]).strip() if mime["List-Unsubscribe"] else None,
         })
     return messages

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from relance.config import Settings
 from relance.db import Database
 from relance.email.mailer import SesMailer
 from relance.webhooks.publishing import Publisher
@@ -19,6 +20,7 @@ class WorkerDeps:
     db: Database
     mailer: SesMailer
     webhooks: Publisher
+    settings: Settings = field(default_factory=Settings)  # from the environment, as the worker's
 
 
 @dataclass

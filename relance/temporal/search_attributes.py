@@ -14,8 +14,12 @@ STATE = SearchAttributeKey.for_keyword("RelanceState")
 # Why a run ended (paid, cancelled, completed, ...), so "every run cancelled this month" is a filter.
 EXIT_REASON = SearchAttributeKey.for_keyword("RelanceExitReason")
 NEXT_STEP_AT = SearchAttributeKey.for_datetime("RelanceNextStepAt")
+# Marketing: the contact's reference (never its name or address) and the scenario's key.
+CONTACT = SearchAttributeKey.for_keyword("RelanceContact")
+SCENARIO = SearchAttributeKey.for_keyword("RelanceScenario")
 
-ALL = (ORGANISATION, INVOICE_NUMBER, CONTRACT, CUSTOMER, CURRENT_STEP, STATE, NEXT_STEP_AT, EXIT_REASON)
+ALL = (ORGANISATION, INVOICE_NUMBER, CONTRACT, CUSTOMER, CURRENT_STEP, STATE, NEXT_STEP_AT, EXIT_REASON, CONTACT,
+       SCENARIO)
 
 
 def cli_flags() -> list[str]:

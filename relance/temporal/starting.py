@@ -12,14 +12,16 @@ from relance.temporal import search_attributes as sa
 
 
 async def start_once(client: Client, workflow: str, arg, result_type: type, workflow_id: str, task_queue: str,
-                     summary: str, attributes: list[SearchAttributePair]) -> WorkflowHandle | None:
+                     summary: str, attributes: list[SearchAttributePair],
+                     reuse: WorkflowIDReusePolicy = WorkflowIDReusePolicy.REJECT_DUPLICATE) -> WorkflowHandle | None:
     """Start a workflow by its type name under its deterministic id; None when that id has a run already,
-    running or finished (reject-duplicate id reuse: never restarted). By name, so that the activities
-    that start runs need not import the workflows (imports point down)."""
+    running or finished (reject-duplicate id reuse: never restarted; `reuse=ALLOW_DUPLICATE` starts a
+    new run after a finished one). By name, so that the activities that start runs need not import the
+    workflows (imports point down)."""
     try:
         return await client.start_workflow(
             workflow, arg, id=workflow_id, task_queue=task_queue, result_type=result_type,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_reuse_policy=reuse,
             search_attributes=TypedSearchAttributes(
                 [*attributes, SearchAttributePair(sa.STATE, RunState.STARTING.value)]),
             static_summary=summary,

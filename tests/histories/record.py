@@ -31,6 +31,7 @@ from relance.temporal.client import DATA_CONVERTER
 from relance.temporal.queues import webhook_queue
 from relance.webhooks.ids import delivery_workflow_id
 from relance.webhooks.publishing import Event, Publisher
+from starter import marketing
 from starter.dunning import cancel_reminders, record_payment, set_dunning_activation, start_dunning_run
 from starter.simulation import start_simulation
 from starter.webhooks import add_endpoint
@@ -173,9 +174,30 @@ async def webhook_delivery_failed(env, db, queue, slug):
     return env.client.get_workflow_handle(delivery_workflow_id(endpoint.id, event.id))
 
 
+async def marketing_removed(env, db, queue, slug):
+    """A welcome enrolment: its first email, then removed during the pause."""
+    await _load(db, env, f.marketing_org(slug))
+    enrolment = await marketing.enrol(env.client, db, queue, slug, "welcome", "C1-billing", "ops")
+    await env.sleep(timedelta(days=1))
+    await marketing.remove(env.client, slug, "welcome", "C1-billing", "claire", "asked by phone")
+    return enrolment.handle
+
+
+async def marketing_campaign(env, db, queue, slug):
+    """A campaign to the contacts tagged newsletter, one of them opted out."""
+    organisation = f.marketing_org(slug)
+    organisation["accounts"][0]["contacts"] += [
+        {"ref": "C1-anne", "email": "anne@dupont.example.org", "tags": ["newsletter"]},
+        {"ref": "C1-gone", "email": "gone@dupont.example.org", "tags": ["newsletter"], "opted_out": True}]
+    await _load(db, env, organisation)
+    await marketing.create_campaign(db, slug, "promo", "Promo", "tips", "ops", tag="newsletter")
+    return await marketing.launch_campaign(env.client, db, queue, slug, "promo", "ops")
+
+
 SCENARIOS = {fn.__name__: fn for fn in (completed_default_scenario, cancelled_by_signal, signal_refused, paid_mid_run,
                                         held_then_resumed, sweep, simulation, renewal_inspection,
-                                        renewal_notice, webhook_delivery_failed)}
+                                        renewal_notice, webhook_delivery_failed, marketing_removed,
+                                        marketing_campaign)}
 
 if __name__ == "__main__":
     asyncio.run(record(sys.argv[1:]))

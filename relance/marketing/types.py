@@ -1,0 +1,221 @@
+"""Inputs, results and vocabulary of a marketing enrolment, shared by the workflow, its activities and
+callers. One dataclass per call so fields can be added without breaking running workflows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+from relance.calendar import local_today
+from relance.scenario.plan import PlannedStep, RunState
+
+
+class ExitReason(StrEnum):
+    """Why an enrolment ended; every one ends with exactly one (SPEC rule 4)."""
+
+    COMPLETED = "completed"
+    REMOVED = "removed"  # by whom and why in the detail
+    OPTED_OUT = "opted_out"
+    ADDRESS_SUPPRESSED = "address_suppressed"  # the address bounced or complained (the suppression list)
+    CONTACT_DELETED = "contact_deleted"
+    SCENARIO_OFF = "scenario_switched_off"
+    SENDER_NOT_VERIFIED = "sender_not_verified"
+
+
+class OptOutVia(StrEnum):
+    """How a contact opted out of marketing."""
+
+    LINK = "link"  # the unsubscribe page's button
+    ONE_CLICK = "one_click"  # RFC 8058 List-Unsubscribe-Post from the mail client
+    IMPORT = "import"
+    API = "api"
+
+
+@dataclass
+class EnrolmentPlan:
+    org_slug: str
+    contact_ref: str
+    scenario_key: str
+    scenario_id: int
+    scenario_name: str
+    enrolment_id: int
+    timezone: str
+    started_at: datetime
+    steps: list[PlannedStep] = field(default_factory=list)
+    holiday_country: str | None = None
+    holiday_subdivision: str | None = None
+
+    @property
+    def anchor_date(self) -> date:
+        """Offsets count from the day the contact was enrolled, in the organisation's zone."""
+        return local_today(self.started_at, self.timezone)
+
+
+@dataclass
+class MarketingInput:
+    org_slug: str
+    scenario_key: str
+    contact_ref: str
+    enrolled_by: str
+    revision: int = 0
+
+
+@dataclass
+class BeginEnrolmentInput:
+    workflow_id: str
+    run_id: str
+    org_slug: str
+    scenario_key: str
+    contact_ref: str
+    enrolled_by: str
+    now: datetime
+
+
+@dataclass
+class StepInput:
+    workflow_id: str
+    enrolment_id: int
+    org_slug: str
+    contact_ref: str
+    scenario_key: str
+    scenario_id: int
+    position: int
+    now: datetime
+
+
+@dataclass
+class ContactCheckInput:
+    org_slug: str
+    contact_ref: str
+    scenario_key: str
+
+
+@dataclass
+class ContactCheck:
+    exit_reason: ExitReason | None
+
+
+@dataclass
+class RemovalRequest:
+    """Who removes the contact from the scenario, and why (both required)."""
+
+    by: str
+    reason: str
+
+
+@dataclass
+class FinishInput:
+    workflow_id: str
+    enrolment_id: int
+    reason: ExitReason
+    detail: str | None
+    emails_sent: int
+    now: datetime
+
+
+@dataclass
+class EnrolmentStatus:
+    state: RunState
+    step_position: int | None
+    step_label: str | None
+    next_at: datetime | None
+    exit_reason: ExitReason | None = None
+    exit_detail: str | None = None
+    emails_sent: int = 0
+
+
+@dataclass
+class EnrolmentResult:
+    reason: ExitReason
+    detail: str | None
+    emails_sent: int
+    steps_done: int
+
+
+@dataclass
+class CampaignInput:
+    org_slug: str
+    campaign_key: str
+    launch_at: datetime | None = None  # None: now
+    revision: int = 0
+    retry: list[str] = field(default_factory=list)  # contact refs of failed recipients to send to again
+
+
+@dataclass
+class CampaignRef:
+    org_slug: str
+    campaign_key: str
+    now: datetime
+    retry: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CampaignAudience:
+    """The recipients frozen at launch (contact ids, in order)."""
+
+    campaign_id: int
+    contact_ids: list[int]
+
+
+@dataclass
+class CampaignSendInput:
+    org_slug: str
+    campaign_key: str
+    campaign_id: int
+    contact_id: int
+    now: datetime
+
+
+@dataclass
+class CampaignFailureInput:
+    campaign_id: int
+    contact_id: int
+    error: str
+    now: datetime
+
+
+@dataclass
+class CampaignCancel:
+    """Who cancelled a campaign and why."""
+
+    by: str
+    reason: str
+
+
+@dataclass
+class CampaignFinishInput:
+    org_slug: str
+    campaign_key: str
+    campaign_id: int
+    cancelled: CampaignCancel | None
+    now: datetime
+
+
+@dataclass
+class CampaignProgress:
+    total: int
+    done: int
+    sent: int
+    skipped: int
+    failed: int
+    state: str
+
+
+@dataclass
+class CampaignResult:
+    state: str  # finished | cancelled
+    total: int
+    sent: int
+    skipped: int
+    failed: int
+    cancelled: int
+
+
+@dataclass
+class RecipientOutcome:
+    """What one recipient's send did: sent, or skipped and why (opted out, deleted, no address, ...)."""
+
+    state: str
+    reason: str | None = None
+    message_id: str | None = None

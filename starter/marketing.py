@@ -1,0 +1,284 @@
+"""Calls from the host application (and the CLI) into marketing: enrol a contact (or a batch, by tag or
+account), remove one, show a contact's consent and enrolments, unsubscribe; email campaigns: create a
+draft, launch it (now or at a time), cancel it, its progress and per-recipient records."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import col, select
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import SearchAttributePair, WorkflowIDReusePolicy
+from temporalio.service import RPCError, RPCStatusCode
+
+from models import AppUser, CampaignRecipient, CampaignState, Contact, EmailCampaign, EmailTemplate, MarketingEnrolment
+from relance.db import Database
+from relance.email.rendering import template_problems
+from relance.marketing import campaigns, consent, repository, rules
+from relance.marketing import merge_fields as marketing_fields
+from relance.marketing.ids import CAMPAIGN_WORKFLOW, campaign_workflow_id, marketing_workflow_id
+from relance.marketing.starting import Enrolled, start_enrolment
+from relance.marketing.types import (
+    CampaignCancel,
+    CampaignInput,
+    CampaignProgress,
+    CampaignResult,
+    EnrolmentStatus,
+    MarketingInput,
+    OptOutVia,
+    RemovalRequest,
+)
+from relance.temporal import search_attributes as sa
+from relance.temporal.revision import REVISION
+from relance.temporal.starting import signal_if_running, start_once
+from workflows.marketing import EmailCampaignWorkflow, MarketingEnrolmentWorkflow
+
+__all__ = ["campaign_progress", "campaign_report", "cancel_campaign", "create_campaign", "enrol", "enrol_batch",
+           "launch_campaign", "opt_out", "remove", "retry_recipient", "show", "unsubscribe"]
+
+
+@dataclass
+class Enrolment:
+    """What enrolling one contact did: started, or the no-op and why (already running, finished and the
+    scenario takes nobody twice, opted out, deleted, scenario switched off)."""
+
+    contact_ref: str
+    outcome: str
+    workflow_id: str
+    handle: WorkflowHandle | None = None  # the run started
+
+    @property
+    def started(self) -> bool:
+        return self.outcome == Enrolled.STARTED
+
+
+async def enrol(client: Client, db: Database, task_queue: str, org_slug: str, scenario_key: str, contact_ref: str,
+                by: str) -> Enrolment:
+    """An opted-out or deleted contact, or a switched-off scenario, is refused before any run starts
+    (the run re-checks before every step anyway)."""
+    async with db.session() as session:
+        file = await repository.contact_file(session, org_slug, contact_ref, scenario_key)
+    if file.scenario is None:
+        raise repository.NotFound(f"marketing scenario {scenario_key!r} of organisation {org_slug!r} not found")
+    if file.contact is None:
+        raise repository.NotFound(f"contact {contact_ref!r} of organisation {org_slug!r} not found")
+    workflow_id = marketing_workflow_id(org_slug, scenario_key, contact_ref)
+    refused = rules.exit_reason(file.facts)
+    if refused is not None:
+        return Enrolment(contact_ref, f"refused_{refused}", workflow_id)
+    outcome, handle = await start_enrolment(client, task_queue, MarketingInput(org_slug, scenario_key, contact_ref,
+                                                                               by), file.scenario.allow_reentry)
+    return Enrolment(contact_ref, outcome, workflow_id, handle)
+
+
+@dataclass
+class BatchResult:
+    total: int
+    outcomes: Counter = field(default_factory=Counter)
+
+
+async def enrol_batch(client: Client, db: Database, task_queue: str, org_slug: str, scenario_key: str, by: str, *,
+                      tag: str | None = None, account_ref: str | None = None,
+                      progress: Callable[[int, int, Enrolment], None] = lambda *_: None) -> BatchResult:
+    """Every contact with the tag, or of the account; one contact's refusal never stops the others."""
+    if (tag is None) == (account_ref is None):
+        raise ValueError("batch enrolment: give either a tag or an account")
+    async with db.session() as session:
+        org = await repository.organisation(session, org_slug)
+        await repository.latest_scenario(session, org, scenario_key)
+        refs = await repository.contact_refs(session, org, tag=tag, account_ref=account_ref)
+    result = BatchResult(len(refs))
+    for n, ref in enumerate(refs, start=1):
+        enrolment = await enrol(client, db, task_queue, org_slug, scenario_key, ref, by)
+        result.outcomes[enrolment.outcome] += 1
+        progress(n, len(refs), enrolment)
+    return result
+
+
+async def remove(client: Client, org_slug: str, scenario_key: str, contact_ref: str, by: str, reason: str) -> str:
+    """End the contact's run now, recorded with who and why. ValueError: refused (no who or why, or no
+    running enrolment), naming what is missing."""
+    handle = client.get_workflow_handle(marketing_workflow_id(org_slug, scenario_key, contact_ref))
+    try:
+        return await handle.execute_update(MarketingEnrolmentWorkflow.remove, RemovalRequest(by=by, reason=reason))
+    except WorkflowUpdateFailedError as exc:
+        raise ValueError(f"contact {contact_ref!r} in scenario {scenario_key!r}: {exc.cause}") from exc
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise repository.NotFound(f"contact {contact_ref!r} has no running enrolment in marketing scenario "
+                                      f"{scenario_key!r} of organisation {org_slug!r}") from exc
+        raise
+
+
+async def opt_out(client: Client, db: Database, org_slug: str, contact_ref: str, via: OptOutVia,
+                  now: datetime) -> bool:
+    """Record the opt-out (the first one's when and how are kept) and end the contact's marketing runs
+    (each re-checks now). False when the contact had opted out already."""
+    async with db.session() as session:
+        org = await repository.organisation(session, org_slug)
+        contact = await repository.contact(session, org, contact_ref)
+        fresh = contact.opted_out_at is None
+        if fresh:
+            contact.opted_out_at, contact.opted_out_via = now, via
+            session.add(contact)
+        running = (await session.exec(select(MarketingEnrolment.workflow_id).where(
+            MarketingEnrolment.contact_id == contact.id, col(MarketingEnrolment.ended_at).is_(None)))).all()
+    for workflow_id in set(running):
+        await signal_if_running(client, workflow_id, MarketingEnrolmentWorkflow.contact_changed)
+    return fresh
+
+
+async def unsubscribe(client: Client, db: Database, secret: str, token: str, via: OptOutVia,
+                      now: datetime) -> consent.Subscriber:
+    """An unsubscribe link followed (or a mail client's one-click POST). BadToken: not a valid link."""
+    subscriber = consent.read_token(secret, token)
+    await opt_out(client, db, subscriber.org_slug, subscriber.contact_ref, via, now)
+    return subscriber
+
+
+@dataclass
+class EnrolmentLine:
+    row: MarketingEnrolment
+    live: EnrolmentStatus | None = None
+    live_error: str | None = None
+
+
+@dataclass
+class ContactReport:
+    contact: Contact
+    timezone: str
+    enrolments: list[EnrolmentLine]
+
+
+async def show(client_of: Callable[[], Awaitable[Client]], db: Database, org_slug: str,
+               contact_ref: str) -> ContactReport:
+    """A contact's consent and tags, and its enrolments (newest first); running ones answer live."""
+    async with db.session() as session:
+        org = await repository.organisation(session, org_slug)
+        contact = await repository.contact(session, org, contact_ref)
+        rows = (await session.exec(select(MarketingEnrolment).where(MarketingEnrolment.contact_id == contact.id)
+                                   .order_by(col(MarketingEnrolment.id).desc()))).all()
+    lines = [EnrolmentLine(row) for row in rows]
+    for line in lines:
+        if line.row.ended_at is not None:
+            continue
+        try:
+            handle = (await client_of()).get_workflow_handle(line.row.workflow_id, run_id=line.row.run_id)
+            line.live = await handle.query(MarketingEnrolmentWorkflow.status)
+        except Exception as exc:  # no worker or no Temporal: the database still tells the story
+            line.live_error = str(exc) or type(exc).__name__
+    return ContactReport(contact, org.timezone, lines)
+
+
+# --- email campaigns ----------------------------------------------------------------------------
+
+
+async def create_campaign(db: Database, org_slug: str, key: str, name: str, template_key: str, by: str, *,
+                          tag: str | None = None, account_ref: str | None = None, contact_ref: str | None = None,
+                          sender: str | None = None) -> EmailCampaign:
+    """Create (or change) a draft. Its template is checked against marketing's merge fields; a
+    campaign launched already cannot change. ValueError names the field."""
+    if [tag, account_ref, contact_ref].count(None) != 2:
+        raise ValueError(f"campaign {key!r}: give exactly one audience: tag, account or contact")
+    async with db.session() as session:
+        org = await repository.organisation(session, org_slug)
+        template = (await session.exec(select(EmailTemplate).where(
+            EmailTemplate.org_id == org.id, EmailTemplate.key == template_key))).first()
+        if template is None:
+            raise ValueError(f"campaign {key!r}: field template: unknown template {template_key!r}")
+        problems = template_problems(template.subject, template.body, marketing_fields.FIELDS)
+        if problems:
+            raise ValueError(f"campaign {key!r}: field template {template_key!r}: {'; '.join(problems)}")
+        sender_id = None
+        if sender is not None:
+            user = (await session.exec(select(AppUser).where(AppUser.org_id == org.id,
+                                                             AppUser.email == sender))).first()
+            if user is None:
+                raise ValueError(f"campaign {key!r}: field sender: {sender!r} is not a user of the organisation")
+            sender_id = user.id
+        found = (await session.exec(select(EmailCampaign).where(EmailCampaign.org_id == org.id,
+                                                                EmailCampaign.key == key))).first()
+        if found is not None and found.state != CampaignState.DRAFT:
+            raise ValueError(f"campaign {key!r} is {found.state}: only a draft can change")
+        c = found or EmailCampaign(org_id=org.id, key=key, name=name, template_id=template.id, created_by=by)
+        c.name, c.template_id, c.sender_user_id, c.audience_tag = name, template.id, sender_id, tag
+        c.audience_account_id = await campaigns.account_id(session, org, account_ref) if account_ref else None
+        c.audience_contact_id = (await repository.contact(session, org, contact_ref)).id if contact_ref else None
+        session.add(c)
+    return c
+
+
+async def launch_campaign(client: Client, db: Database, task_queue: str, org_slug: str, key: str, by: str,
+                          at: datetime | None = None) -> WorkflowHandle:
+    """Launch a draft now or at `at`: one durable run sends it. ValueError: not a draft any more."""
+    async with db.session() as session:
+        org = await repository.organisation(session, org_slug)
+        c = await campaigns.campaign(session, org, key)
+        if c.state != CampaignState.DRAFT:
+            raise ValueError(f"campaign {key!r} is {c.state}: it was launched already")
+        c.state, c.launched_by, c.launch_at = CampaignState.SCHEDULED if at else CampaignState.SENDING, by, at
+        session.add(c)
+        handle = await start_once(
+            client, CAMPAIGN_WORKFLOW, CampaignInput(org_slug, key, at, REVISION), CampaignResult,
+            campaign_workflow_id(org_slug, key), task_queue, f"Campaign {key} ({org_slug})",
+            [SearchAttributePair(sa.ORGANISATION, org_slug)])
+        if handle is None:
+            raise ValueError(f"campaign {key!r} was launched already")
+    return handle
+
+
+async def retry_recipient(client: Client, db: Database, task_queue: str, org_slug: str, key: str,
+                          contact_ref: str) -> WorkflowHandle:
+    """Send a failed recipient's email again, alone (a run of its own); ValueError when it did not fail."""
+    async with db.session() as session:
+        org = await repository.organisation(session, org_slug)
+        c = await campaigns.campaign(session, org, key)
+        contact = await repository.contact(session, org, contact_ref)
+        row = (await session.exec(select(CampaignRecipient).where(CampaignRecipient.campaign_id == c.id,
+                                                                  CampaignRecipient.contact_id == contact.id))).first()
+    if row is None or row.state != "failed":
+        raise ValueError(f"campaign {key!r}: contact {contact_ref!r} is {row.state if row else 'not a recipient'}: "
+                         f"only a failed recipient is retried")
+    handle = await start_once(
+        client, CAMPAIGN_WORKFLOW, CampaignInput(org_slug, key, None, REVISION, [contact_ref]), CampaignResult,
+        f"{campaign_workflow_id(org_slug, key)}:retry:{contact_ref}", task_queue,
+        f"Campaign {key} ({org_slug}): retry {contact_ref}", [SearchAttributePair(sa.ORGANISATION, org_slug)],
+        reuse=WorkflowIDReusePolicy.ALLOW_DUPLICATE)
+    if handle is None:
+        raise ValueError(f"campaign {key!r}: contact {contact_ref!r} is being retried already")
+    return handle
+
+
+async def cancel_campaign(client: Client, org_slug: str, key: str, by: str, reason: str) -> str:
+    handle = client.get_workflow_handle(campaign_workflow_id(org_slug, key))
+    try:
+        return await handle.execute_update(EmailCampaignWorkflow.cancel, CampaignCancel(by=by, reason=reason))
+    except WorkflowUpdateFailedError as exc:
+        raise ValueError(f"campaign {key!r}: {exc.cause}") from exc
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise repository.NotFound(f"campaign {key!r} of organisation {org_slug!r} is not sending") from exc
+        raise
+
+
+async def campaign_progress(client: Client, org_slug: str, key: str) -> CampaignProgress:
+    """The running campaign's own count (n of N), for a progress bar."""
+    return await client.get_workflow_handle(campaign_workflow_id(org_slug, key)).query(EmailCampaignWorkflow.progress)
+
+
+@dataclass
+class CampaignReport:
+    campaign: EmailCampaign
+    counts: dict[str, int]
+    recipients: list[tuple[CampaignRecipient, str]]
+
+
+async def campaign_report(db: Database, org_slug: str, key: str) -> CampaignReport:
+    """A campaign and each recipient's record (state, reason, message id)."""
+    async with db.session() as session:
+        org = await repository.organisation(session, org_slug)
+        c = await campaigns.campaign(session, org, key)
+        return CampaignReport(c, await campaigns.counts(session, c.id), await campaigns.recipients(session, c.id))

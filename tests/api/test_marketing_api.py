@@ -1,0 +1,138 @@
+"""Marketing over the HTTP API, in-process: enrol (one contact, a tag), remove, a contact's consent and
+enrolments; and the unsubscribe link of a real email, followed as a person does (the page, then its
+button) and as a mail client does (RFC 8058 one-click POST), each ending the contact's run."""
+
+import re
+from datetime import timedelta
+
+import pytest
+
+from relance.marketing.types import ExitReason
+from tests import factories as f
+
+CONTACT = "C1-billing"
+
+
+@pytest.fixture
+async def marketing_api(api):
+    await api.stack.mailer.verify(f.SENDER)
+    await api.stack.load(f.marketing_org(api.stack.slug))
+    return api
+
+
+async def _enrol_and_first_email(api) -> tuple[dict, str]:
+    answer = await api.post("/v1/marketing/scenarios/welcome/enrolments", json={"contact": CONTACT, "by": "claire"})
+    assert answer.status_code == 201, answer.text
+    stack = api.stack
+    await stack.advance_until(lambda: stack.sent())
+    [email] = stack.sent()
+    link = email["list_unsubscribe"].strip("<>")
+    return answer.json(), "/u/" + link.split("/u/", 1)[1]
+
+
+async def _ended(api) -> dict:
+    async def ended():
+        body = (await api.get(f"/v1/contacts/{CONTACT}/marketing")).json()
+        return body if body["enrolments"][0]["ended_at"] else None
+    return await api.stack.advance_until(ended, step=timedelta(minutes=10))
+
+
+async def test_unsubscribing_through_the_emails_link_page_records_it_and_ends_the_run(marketing_api):
+    api = marketing_api
+    enrolled, path = await _enrol_and_first_email(api)
+    assert enrolled["outcomes"] == {"started": 1}
+    page = await api.http.get(path)  # no API key: the link is signed
+    assert page.status_code == 200 and 'method="post"' in page.text
+    shown = (await api.get(f"/v1/contacts/{CONTACT}/marketing")).json()
+    assert shown["consent"]["opted_out"] is False  # following the link alone changes nothing
+    action = re.search(r'action="([^"]+)"', page.text).group(1)
+    done = await api.http.post(action, data={"confirm": "yes"})
+    assert done.status_code == 200 and "Unsubscribed" in done.text
+    body = await _ended(api)
+    assert body["consent"]["opted_out"] is True and body["consent"]["opted_out_via"] == "link"
+    assert body["enrolments"][0]["exit_reason"] == ExitReason.OPTED_OUT
+    assert len(api.stack.sent()) == 1
+    again = await api.post("/v1/marketing/scenarios/welcome/enrolments", json={"contact": CONTACT})
+    assert again.status_code == 200 and again.json()["outcomes"] == {"refused_opted_out": 1}
+
+
+async def test_one_click_post_from_a_mail_client_unsubscribes(marketing_api):
+    api = marketing_api
+    _, path = await _enrol_and_first_email(api)
+    done = await api.http.post(path, content="List-Unsubscribe=One-Click",
+                               headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert done.status_code == 200
+    body = await _ended(api)
+    assert body["consent"]["opted_out_via"] == "one_click"
+    assert body["enrolments"][0]["exit_reason"] == ExitReason.OPTED_OUT
+
+
+async def test_a_forged_or_altered_link_is_refused_and_changes_nothing(marketing_api):
+    api = marketing_api
+    _, path = await _enrol_and_first_email(api)
+    payload, signature = path.removeprefix("/u/").split(".")
+    for forged in (f"/u/{payload}.{signature[::-1]}", "/u/not-a-token", f"/u/{payload}"):
+        assert (await api.http.post(forged, content="List-Unsubscribe=One-Click")).status_code == 400
+        assert (await api.http.get(forged)).status_code == 400
+    shown = (await api.get(f"/v1/contacts/{CONTACT}/marketing")).json()
+    assert shown["consent"]["opted_out"] is False
+
+
+async def test_removal_and_enrolment_problems_name_the_field(marketing_api):
+    api = marketing_api
+    await _enrol_and_first_email(api)
+    refused = await api.post(f"/v1/marketing/scenarios/welcome/enrolments/{CONTACT}/removal", json={"by": "claire"})
+    assert refused.status_code == 422 and any("reason" in e for e in refused.json()["errors"])
+    both = await api.post("/v1/marketing/scenarios/welcome/enrolments", json={"contact": CONTACT, "tag": "x"})
+    assert both.status_code == 422 and "exactly one of contact, tag, account" in both.text
+    unknown = await api.post("/v1/marketing/scenarios/nope/enrolments", json={"contact": CONTACT})
+    assert unknown.status_code == 404 and "marketing scenario 'nope'" in unknown.json()["detail"]
+    removed = await api.post(f"/v1/marketing/scenarios/welcome/enrolments/{CONTACT}/removal",
+                             json={"by": "claire", "reason": "asked by phone"})
+    assert removed.status_code == 200
+    body = await _ended(api)
+    assert (body["enrolments"][0]["exit_reason"], body["enrolments"][0]["exit_detail"]) == (
+        "removed", "by claire: asked by phone")
+    gone = await api.post(f"/v1/marketing/scenarios/welcome/enrolments/{CONTACT}/removal",
+                          json={"by": "claire", "reason": "again"})
+    assert gone.status_code == 404
+
+
+async def test_batch_enrolment_by_tag_and_another_tenant_sees_nothing(marketing_api):
+    api = marketing_api
+    answer = await api.post("/v1/marketing/scenarios/welcome/enrolments", json={"tag": "newsletter"})
+    assert answer.status_code == 201 and answer.json()["total"] == 1
+    other = await api.key_for(await _other_org(api))
+    assert (await api.get(f"/v1/contacts/{CONTACT}/marketing", key=other)).status_code == 404
+    assert (await api.post("/v1/marketing/scenarios/welcome/enrolments", json={"contact": CONTACT},
+                           key=other)).status_code == 404
+
+
+async def _other_org(api) -> str:
+    slug = api.stack.slug + "-other"
+    await api.stack.load(f.org(slug=slug, accounts=[], marketing_scenarios=[]))  # no such contact or scenario
+    return slug
+
+
+async def test_a_campaign_drafted_launched_and_its_recipients_over_http(marketing_api):
+    api = marketing_api
+    bad = await api.put("/v1/marketing/campaigns/promo", json={"name": "Promo", "template": "first", "tag": "x"})
+    assert bad.status_code == 422 and "unknown merge field" in bad.json()["detail"]
+    draft = await api.put("/v1/marketing/campaigns/promo", json={"name": "Promo", "template": "tips",
+                                                                  "tag": "newsletter"})
+    assert draft.status_code == 200 and draft.json()["state"] == "draft"
+    launched = await api.post("/v1/marketing/campaigns/promo/launch", json={})
+    assert launched.status_code == 200 and launched.json()["state"] == "sending"
+    again = await api.post("/v1/marketing/campaigns/promo/launch", json={})
+    assert again.status_code == 422 and "launched already" in again.json()["detail"]
+
+    async def finished():
+        body = (await api.get("/v1/marketing/campaigns/promo")).json()
+        return body if body["state"] == "finished" else None
+
+    body = await api.stack.advance_until(finished, step=timedelta(seconds=1))
+    assert body["counts"] == {"sent": 1}
+    [recipient] = (await api.get("/v1/marketing/campaigns/promo/recipients")).json()
+    assert (recipient["contact"], recipient["state"]) == (CONTACT, "sent") and recipient["provider_message_id"]
+    retry = await api.post(f"/v1/marketing/campaigns/promo/recipients/{CONTACT}/retry")
+    assert retry.status_code == 422 and "only a failed recipient is retried" in retry.json()["detail"]
