@@ -34,7 +34,7 @@ class ThrottledMailer(SesMailer):
         self.calls = 0
         self.throttled = 0
 
-    async def send(self, email):
+    async def send(self, email, tag=None):
         self.calls += 1
         if self.delay:
             await asyncio.sleep(self.delay)
@@ -44,7 +44,7 @@ class ThrottledMailer(SesMailer):
             self.throttled += 1
             raise ClientError({"Error": {"Code": "Throttling", "Message": "Maximum sending rate exceeded."}},
                               "SendRawEmail")
-        return await super().send(email)
+        return await super().send(email, tag)
 
 
 async def _worker(stack, settings, mailer):

@@ -40,7 +40,7 @@ async def test_every_problem_of_a_marketing_scenario_is_named(stack):
     assert f"{where} › marketing_scenario 'welcome' › step 3 'Fantôme' › template: unknown template 'nope'" in problems
     assert (f"{where} › marketing_scenario 'welcome' › step 4 'Pause' › days: a pause needs its number of days"
             in problems)
-    assert f"{where} › scenario 'welcome': appears twice in the file" in problems
+    assert f"{where} › scenario 'welcome': appears 2 times in the file" in problems
     async with stack.db.session() as session:
         assert (await session.exec(select(Scenario))).all() == []  # nothing written
 
