@@ -30,7 +30,7 @@ from relance.importing.importer import ImportRejected, ImportReport, read_file
 from relance.nightly import SweepResult
 from relance.scenario.authoring import ScenarioRejected
 from relance.scenario.plan import step_name, step_number
-from relance.temporal.client import connect
+from relance.temporal.client import connect, connect_when_asked
 from relance.webhooks.errors import WebhookError
 from starter.importing import import_and_start
 
@@ -175,12 +175,7 @@ async def cmd_sweep(settings: Settings, args) -> int:
 async def cmd_show(settings: Settings, args) -> int:
     from starter.dunning import run_report
 
-    client = None
-
-    async def client_of():
-        nonlocal client
-        client = client or await connect(settings)
-        return client
+    client_of = connect_when_asked(settings)
 
     report = await _with_db(settings, lambda db: run_report(client_of, db, args.org, args.invoice))
     run, live = report.run, report.live

@@ -14,7 +14,7 @@ from datetime import datetime
 from relance import calendar
 from relance.config import Settings
 from relance.scenario.plan import step_name
-from relance.temporal.client import connect
+from relance.temporal.client import connect, connect_when_asked
 
 OUTCOMES = {
     "started": "enrolled: the run started",
@@ -129,12 +129,7 @@ async def _remove(settings: Settings, args, with_db, say) -> int:
 async def _show(settings: Settings, args, with_db, say) -> int:
     from starter import marketing
 
-    client = None
-
-    async def client_of():
-        nonlocal client
-        client = client or await connect(settings)
-        return client
+    client_of = connect_when_asked(settings)
 
     report = await with_db(settings, lambda db: marketing.show(client_of, db, args.org, args.contact))
     c, tz = report.contact, report.timezone

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from relance import calendar
 from relance.config import Settings
-from relance.temporal.client import connect
+from relance.temporal.client import connect, connect_when_asked
 
 
 def add_parser(sub) -> None:
@@ -50,12 +50,7 @@ async def _upcoming(settings: Settings, args, with_db, say) -> int:
 async def _show(settings: Settings, args, with_db, say) -> int:
     from starter.renewal import contract_report
 
-    client = None
-
-    async def client_of():
-        nonlocal client
-        client = client or await connect(settings)
-        return client
+    client_of = connect_when_asked(settings)
 
     report = await with_db(settings, lambda db: contract_report(client_of, db, args.org, args.contract,
                                                                  datetime.now(UTC)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 from temporalio.client import Client, TLSConfig
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
@@ -11,7 +12,7 @@ from relance.config import Settings
 from relance.temporal.codec import codec_from, with_codec
 from relance.temporal.converter import DATA_CONVERTER
 
-__all__ = ["DATA_CONVERTER", "connect", "metrics_runtime"]
+__all__ = ["DATA_CONVERTER", "connect", "connect_when_asked", "metrics_runtime"]
 
 
 def metrics_runtime(address: str) -> Runtime:
@@ -49,3 +50,16 @@ async def connect_patiently(settings: Settings, runtime: Runtime | None = None, 
                             attempt=attempt, retry_in_s=wait, error=str(exc).split("\n")[0][:200])
             await asyncio.sleep(wait)
             wait, attempt = min(wait * 2, max_wait), attempt + 1
+
+
+def connect_when_asked(settings: Settings) -> Callable[[], Awaitable[Client]]:
+    """A client made on the first call and kept: for reports that need Temporal only for runs still
+    running (a finished run's story is in the database, readable while Temporal is down)."""
+    client: Client | None = None
+
+    async def client_of() -> Client:
+        nonlocal client
+        client = client or await connect(settings)
+        return client
+
+    return client_of
