@@ -65,6 +65,11 @@ def in_zone(moment: datetime, tz: str) -> datetime:
     return _aware(moment).astimezone(zone(tz))
 
 
+def in_zone_or_none(moment: datetime | None, tz: str) -> datetime | None:
+    """in_zone for a time that may not exist yet (a run not ended, a step not planned)."""
+    return in_zone(moment, tz) if moment else None
+
+
 def local_today(now: datetime, tz: str) -> date:
     return in_zone(now, tz).date()
 

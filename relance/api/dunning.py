@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -132,9 +133,7 @@ async def get_run(number: InvoiceNumber, org: str = Depends(organisation),
     """A run's state and timeline; every time in the organisation's zone, with its offset."""
     report = await dunning.run_report(svc.client, svc.db, org, number)
     run, tz = report.run, report.timezone
-
-    def local(moment: datetime | None) -> datetime | None:
-        return calendar.in_zone(moment, tz) if moment else None
+    local = partial(calendar.in_zone_or_none, tz=tz)
 
     live = report.live
     return RunOut(

@@ -5,6 +5,7 @@ link of every marketing email, /u/{token}, which needs no API key (its token is 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from html import escape
 from typing import Annotated
 from urllib.parse import parse_qs
@@ -122,9 +123,7 @@ async def show(contact: Key, org: str = Depends(organisation),
     """A contact's tags, consent and marketing enrolments (newest first), times in the organisation's zone."""
     report = await marketing.show(svc.client, svc.db, org, contact)
     c, tz = report.contact, report.timezone
-
-    def local(moment: datetime | None) -> datetime | None:
-        return calendar.in_zone(moment, tz) if moment else None
+    local = partial(calendar.in_zone_or_none, tz=tz)
 
     return ContactMarketingOut(
         contact=c.ref, tags=c.tags,
