@@ -140,4 +140,3 @@ def test_no_module_but_the_sender_hands_an_email_to_ses():
             if to_mailer or node.attr in ("send_email", "send_raw_email"):
                 callers.append(f"{relative} {ast.unparse(node)}")
     assert callers == ["relance/email/mailer.py self._client.send_raw_email", "relance/email/sending.py mailer.send"]
-
