@@ -24,7 +24,7 @@ from relance.email.recipient import Recipient, recipient_from
 from relance.email.sending import SendStatus, send_once
 from relance.importing.format import ASSIGNED_TO
 from relance.marketing import public as marketing
-from relance.opening import holidays_of, weekdays_of
+from relance.opening import holidays_of
 from relance.pipeline import merge_fields, repository, rules
 from relance.pipeline.ids import opportunity_workflow_id
 from relance.pipeline.repository import OpportunityFile
@@ -95,8 +95,9 @@ async def _create_action(session: AsyncSession, file: OpportunityFile, inp: Auto
                          spec: dict) -> AutomationOutcome:
     org, a = file.org, inp.automation
     assignee = await _assignee(session, file, spec["assignee"])
-    opening = calendar.Opening(weekdays=weekdays_of(org), country=holidays_of(org)[0],
-                               subdivision=holidays_of(org)[1])
+    # Business days: Monday to Friday but the organisation's public holidays (its send days are for email).
+    country, subdivision = holidays_of(org)
+    opening = calendar.Opening(weekdays=calendar.WORKING_DAYS, country=country, subdivision=subdivision)
     due = rules.due_on(calendar.local_today(inp.now, org.timezone), spec.get("due_in_days", 0),
                        spec.get("business_days", False), opening)
     ref = f"auto-{a.rule_id}-{a.position}-{a.event_id}"[:200]
@@ -132,7 +133,7 @@ async def _notify(session: AsyncSession, file: OpportunityFile, inp: AutomationI
 
 async def _add_tag(session: AsyncSession, file: OpportunityFile, inp: AutomationInput, spec: dict) -> AutomationOutcome:
     tag = spec["tag"]
-    await session.exec(update(_OPPS).where(_OPPS.c.id == file.opportunity.id, ~_OPPS.c.tags.any(tag)).values(
+    await session.exec(update(_OPPS).where(_OPPS.c.id == file.opportunity.id, ~_OPPS.c.tags.contains([tag])).values(
         tags=func.array_append(_OPPS.c.tags, tag)))
     return AutomationOutcome(AutomationState.DONE, f"tagged {tag!r}")
 
