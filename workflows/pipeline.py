@@ -61,6 +61,7 @@ class OpportunityWorkflow:
         self._handled = 0
         self._stage = self._result = ""
         self._busy = False
+        self._current: str | None = None  # the event being handled (out of the queue, not yet seen)
 
     @workflow.run
     async def run(self, inp: OpportunityInput) -> None:
@@ -84,6 +85,7 @@ class OpportunityWorkflow:
 
     async def _handle(self, event: OppEvent) -> None:
         inp = self._inp
+        self._current = event.event_id
         ack = EventAck(event.event_id, "handled")
         try:
             plan = await workflow.execute_activity_method(
@@ -104,6 +106,7 @@ class OpportunityWorkflow:
 
     def _finish(self, event: OppEvent, ack: EventAck) -> None:
         self._seen.append(event.event_id)
+        self._current = None
         self._handled += 1
         if event.wait:
             self._done[event.event_id] = ack
@@ -154,13 +157,16 @@ class OpportunityWorkflow:
     @workflow.update
     async def report(self, event: OppEvent) -> EventAck:
         """Queue the event (or say it was seen already); with `wait`, answer once it is handled."""
-        if event.event_id in self._seen or any(q.event_id == event.event_id for q in self._queue):
+        if self._known(event.event_id):
             return EventAck(event.event_id, "duplicate")
         self._queue.append(event)
         if not event.wait:
             return EventAck(event.event_id, "accepted")
         await workflow.wait_condition(lambda: event.event_id in self._done)
         return self._done.pop(event.event_id)
+
+    def _known(self, event_id: str) -> bool:
+        return event_id == self._current or event_id in self._seen or any(q.event_id == event_id for q in self._queue)
 
     @report.validator
     def _validate_report(self, event: OppEvent) -> None:
