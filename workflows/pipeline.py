@@ -42,6 +42,9 @@ with workflow.unsafe.imports_passed_through():
 SEEN_IDS = 1000
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+# One automation is one transaction or one SES send (throttling waits heartbeat): a worker that dies
+# mid-automation is noticed this soon, and the automation retried on another.
+AUTOMATION_TIMEOUT = timedelta(seconds=20)
 # An automation is retried with backoff, then recorded failed (it can be retried by hand).
 AUTOMATION_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), backoff_coefficient=2.0,
                                maximum_interval=timedelta(minutes=5), maximum_attempts=8,
@@ -120,7 +123,7 @@ class OpportunityWorkflow:
         try:
             outcome = await workflow.execute_activity_method(
                 method, AutomationInput(inp.org_slug, inp.opportunity_ref, a, workflow.now(), retry),
-                task_queue=queue, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=AUTOMATION_RETRY,
+                task_queue=queue, start_to_close_timeout=AUTOMATION_TIMEOUT, retry_policy=AUTOMATION_RETRY,
                 summary=f"{a.rule_key} v{a.rule_version} #{a.position + 1}: {a.label}"[:200])
         except ActivityError as exc:
             reason = str(exc.cause.message if isinstance(exc.cause, ApplicationError) else exc.cause or exc)
