@@ -156,10 +156,10 @@ class StageIn(Strict):
 
 
 class TriggerIn(Strict):
-    """result: won | lost | dormant; enters_stage: stage; stage_change: from, to; quote_sent; quote_reopened;
+    """`when` (YAML reads a bare `on` as true): result: won | lost | dormant; enters_stage: stage; stage_change: from, to; quote_sent; quote_reopened;
     action_created / action_closed: type."""
 
-    on: Literal["result", "enters_stage", "stage_change", "quote_sent", "quote_reopened", "action_created",
+    when: Literal["result", "enters_stage", "stage_change", "quote_sent", "quote_reopened", "action_created",
                 "action_closed"]
     result: Literal["won", "lost", "dormant"] | None = None
     stage: Identifier | None = None

@@ -76,16 +76,16 @@ def automation_problems(at: str, a: AutomationIn, *, stages: Container[str], typ
 
 def rule_problems(at: str, rule: RuleIn, stages: list[str], **known) -> list[str]:
     t = rule.trigger
-    problems = [f"{at} › trigger.{_SHOWN.get(n, n)}: trigger {t.on} needs it" for n in TRIGGER_NEEDS[t.on]
+    problems = [f"{at} › trigger.{_SHOWN.get(n, n)}: trigger {t.when} needs it" for n in TRIGGER_NEEDS[t.when]
                 if getattr(t, n) is None]
-    problems += [f"{at} › trigger.{_SHOWN.get(n, n)}: trigger {t.on} does not use it" for n in _TRIGGER_FIELDS
-                 if n not in TRIGGER_NEEDS[t.on] and getattr(t, n) is not None]
+    problems += [f"{at} › trigger.{_SHOWN.get(n, n)}: trigger {t.when} does not use it" for n in _TRIGGER_FIELDS
+                 if n not in TRIGGER_NEEDS[t.when] and getattr(t, n) is not None]
     for name in ("stage", "from_stage", "to_stage"):
         value = getattr(t, name)
         if value is not None and value not in stages:
             problems.append(f"{at} › trigger.{_SHOWN.get(name, name)}: unknown stage {value!r} (stages: "
                             f"{', '.join(stages)})")
-    if t.on == "stage_change" and t.from_stage is not None and t.from_stage == t.to_stage:
+    if t.when == "stage_change" and t.from_stage is not None and t.from_stage == t.to_stage:
         problems.append(f"{at} › trigger.to: the same stage as from ({t.to_stage!r})")
     if t.type is not None and t.type not in known["types"]:
         problems.append(f"{at} › trigger.type: unknown action type {t.type!r}")

@@ -68,8 +68,8 @@ def transitions(before: Before, event: OppEvent) -> list[Transition]:
 
 
 def matches(trigger: dict, transition: Transition) -> bool:
-    return trigger.get("on") == transition.on and all(
-        getattr(transition, name) == value for name, value in trigger.items() if name != "on")
+    return trigger.get("when") == transition.on and all(
+        getattr(transition, name) == value for name, value in trigger.items() if name != "when")
 
 
 def loop_stop(rule_key: str, cause: list[str]) -> str | None:

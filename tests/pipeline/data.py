@@ -13,11 +13,11 @@ OPP = "OPP-1"
 R2_TEMPLATE = {"key": "r2-docs", "name": "Passage en R2", "subject": "[[!OpportunityName]] est en [[!Stage]]",
                "body": "Bonjour [[!AssignedToName]], la fiche à remplir avec [[!AccountName]] : [[!DocumentUrl]]"}
 WON_ADMIN = {"key": "won-admin", "name": "Gagnée : administration des ventes",
-             "trigger": {"on": "result", "result": "won"},
+             "trigger": {"when": "result", "result": "won"},
              "automations": [{"do": "create_action", "type": "administrative",
                               "title": "Nouvelle opportunité gagnée - Gestion de la commande",
                               "assignee": ADMIN, "due_in_days": 0}]}
-R2_EMAIL = {"key": "r2-email", "name": "R2 : fiche au commercial", "trigger": {"on": "enters_stage", "stage": "R2"},
+R2_EMAIL = {"key": "r2-email", "name": "R2 : fiche au commercial", "trigger": {"when": "enters_stage", "stage": "R2"},
             "automations": [{"do": "send_email", "to": "[[!AssignedToId]]", "sender": f.SENDER, "template": "r2-docs",
                              "document_url": "https://docs.example.com/fiche-r2.pdf"}]}
 

@@ -21,8 +21,8 @@ ALL_KINDS = [
 
 
 async def test_every_automation_kind_runs_in_order_once(pipe):
-    await pipe.load(rules=[rule("quote", {"on": "quote_sent"}, *ALL_KINDS),
-                           rule("reopen", {"on": "quote_reopened"}, {"do": "unenrol", "scenario": "welcome"})])
+    await pipe.load(rules=[rule("quote", {"when": "quote_sent"}, *ALL_KINDS),
+                           rule("reopen", {"when": "quote_reopened"}, {"do": "unenrol", "scenario": "welcome"})])
     ack = await pipe.report("q1", kind="quote", quote="Q1", quote_state="sent")
     assert [o.split(":")[0] for o in ack.outcomes] == [
         "quote #1 create_action", "quote #2 notify", "quote #3 enrol", "quote #4 send_email", "quote #5 add_tag",

@@ -32,7 +32,7 @@ async def _failed_flag(stack, workflow_id: str) -> bool:
 
 async def test_a_failing_automation_is_recorded_does_not_block_the_next_and_can_be_retried(pipe):
     s = pipe.stack
-    await pipe.load(rules=[rule("r2", {"on": "enters_stage", "stage": "R2"}, UNVERIFIED_EMAIL, NOTE)])
+    await pipe.load(rules=[rule("r2", {"when": "enters_stage", "stage": "R2"}, UNVERIFIED_EMAIL, NOTE)])
     await add_endpoint(s.db, s.slug, "http://127.0.0.1:9/hooks", None)
     ack = await pipe.report("e1", stage="R2")
     assert ack.outcomes[0].startswith("r2 #1 send_email: failed: sender_not_verified")
@@ -64,7 +64,7 @@ async def test_a_failing_automation_is_recorded_does_not_block_the_next_and_can_
 
 
 async def test_a_rule_firing_on_an_event_it_caused_is_stopped_and_recorded(pipe):
-    self_loop = rule("calls", {"on": "action_created", "type": "call"},
+    self_loop = rule("calls", {"when": "action_created", "type": "call"},
                      {"do": "create_action", "type": "call", "title": "Rappeler", "assignee": f.SENDER,
                       "due_in_days": 1})
     await pipe.load(rules=[self_loop])
@@ -79,7 +79,7 @@ async def test_a_rule_firing_on_an_event_it_caused_is_stopped_and_recorded(pipe)
 
 async def test_a_chain_of_caused_events_deeper_than_the_limit_is_stopped(pipe):
     data = pipeline_org(pipe.stack.slug, rules=[
-        rule(key, {"on": "action_created", "type": source},
+        rule(key, {"when": "action_created", "type": source},
              {"do": "create_action", "type": target, "title": key, "assignee": f.SENDER, "due_in_days": 0})
         for key, source, target in (("a", "call", "meeting"), ("b", "meeting", "administrative"),
                                     ("c", "administrative", "task"), ("d", "task", "call"))])
@@ -99,7 +99,7 @@ async def test_a_worker_killed_between_two_automations_does_neither_twice(stack)
     the ledger answers 'sent already', and the next automation runs once."""
     s = stack
     await s.mailer.verify(f.SENDER)
-    await s.load(pipeline_org(s.slug, rules=[rule("r2", {"on": "enters_stage", "stage": "R2"}, {
+    await s.load(pipeline_org(s.slug, rules=[rule("r2", {"when": "enters_stage", "stage": "R2"}, {
         "do": "send_email", "to": "[[!AssignedToId]]", "sender": f.SENDER, "template": "r2-docs"}, NOTE)]))
     queue = f"relance-test-{uuid.uuid4()}"
     real = PipelineActivities(s.db, s.mailer, s.webhooks(queue))

@@ -22,7 +22,7 @@ async def _events(stack) -> list[PipelineEvent]:
 
 
 async def test_twenty_events_in_a_burst_are_handled_in_the_order_received(pipe):
-    await pipe.load(rules=[rule("moves", {"on": "enters_stage", "stage": "R3"}, _note("in R3"))])
+    await pipe.load(rules=[rule("moves", {"when": "enters_stage", "stage": "R3"}, _note("in R3"))])
     acks = []
     for n in range(20):  # sent back to back, without waiting for any to be handled
         acks.append(await pipe.report(f"b{n:02}", wait=False, stage=STAGES[n % 3]))
@@ -51,7 +51,7 @@ async def test_the_same_event_delivered_twice_is_handled_once(pipe):
 
 
 async def test_continue_as_new_under_a_stream_keeps_dedupe_state_and_queued_events(pipe):
-    await pipe.load(rules=[rule("moves", {"on": "enters_stage", "stage": "R2"}, _note("in R2"))])
+    await pipe.load(rules=[rule("moves", {"when": "enters_stage", "stage": "R2"}, _note("in R2"))])
     s = pipe.stack
     for n in range(12):
         await pipe.report(f"s{n:02}", wait=False, events_per_run=3, stage=STAGES[n % 3])
@@ -74,11 +74,11 @@ async def _first_run_id(stack, workflow_id: str) -> str:
 
 
 async def test_a_rule_edited_while_events_are_in_flight_handles_each_event_by_the_version_it_was_reported_under(pipe):
-    await pipe.load(rules=[rule("moves", {"on": "enters_stage", "stage": "R2"}, _note("version 1"))])
+    await pipe.load(rules=[rule("moves", {"when": "enters_stage", "stage": "R2"}, _note("version 1"))])
     s = pipe.stack
     for n in range(6):
         await pipe.report(f"v1-{n}", wait=False, stage=STAGES[n % 3])
-    edited = pipeline_org(s.slug, rules=[rule("moves", {"on": "enters_stage", "stage": "R2"}, _note("version 2"),
+    edited = pipeline_org(s.slug, rules=[rule("moves", {"when": "enters_stage", "stage": "R2"}, _note("version 2"),
                                               _note("and a second one"))])
     await s.load(edited)
     for n in range(6):

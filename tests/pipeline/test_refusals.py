@@ -40,12 +40,12 @@ async def test_a_bad_event_is_refused_naming_each_field_and_nothing_is_written(p
 
 async def test_a_sales_process_with_bad_rules_is_refused_with_every_problem_named(pipe):
     bad = pipeline_org(pipe.stack.slug, rules=[
-        rule("r1", {"on": "enters_stage", "stage": "R9"},
+        rule("r1", {"when": "enters_stage", "stage": "R9"},
              {"do": "create_action", "type": "lunch", "title": "x", "assignee": "nobody@example.com",
               "due_in_days": 0},
              {"do": "send_email", "to": "[[!AssignedToId]]", "sender": "ghost@example.com", "template": "nope"},
              {"do": "enrol", "scenario": "unknown"}, {"do": "add_tag"}),
-        rule("r2", {"on": "stage_change", "from": "R1"}, {"do": "notify", "text": "hi", "tag": "x"}),
+        rule("r2", {"when": "stage_change", "from": "R1"}, {"do": "notify", "text": "hi", "tag": "x"}),
     ], stage="R7")
     with pytest.raises(ImportRejected) as rejected:
         await pipe.stack.load(bad)
