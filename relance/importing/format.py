@@ -156,8 +156,8 @@ class StageIn(Strict):
 
 
 class TriggerIn(Strict):
-    """`when` (YAML reads a bare `on` as true): result: won | lost | dormant; enters_stage: stage; stage_change: from, to; quote_sent; quote_reopened;
-    action_created / action_closed: type."""
+    """`when` (YAML reads a bare `on` as true): result (won, lost, dormant); enters_stage (stage);
+    stage_change (from, to); quote_sent; quote_reopened; action_created / action_closed (type)."""
 
     when: Literal["result", "enters_stage", "stage_change", "quote_sent", "quote_reopened", "action_created",
                 "action_closed"]
