@@ -91,7 +91,8 @@ class OpportunityWorkflow:
         self._current = event.event_id
         ack = EventAck(event.event_id, "handled")
         try:
-            plan = await workflow.execute_activity_method(
+            # Local: one short transaction, no round trip through the server's queue (bench/pipeline.py).
+            plan = await workflow.execute_local_activity_method(
                 PipelineActivities.apply_event, ApplyInput(inp.org_slug, inp.opportunity_ref, event, workflow.now()),
                 start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY, summary=f"Apply {event.event_id}")
         except ActivityError as exc:  # the opportunity is gone: nothing to apply it to

@@ -5,7 +5,7 @@ redelivered event finds its plan: each automation then runs at most once whateve
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy.dialects.postgresql import insert
@@ -96,6 +96,8 @@ async def _change(session: AsyncSession, file: OpportunityFile, event: OppEvent,
         action.state = c.get("action_state", action.state)
         if c.get("title"):
             action.title = c["title"]
+        if c.get("due_on"):
+            action.due_on = date.fromisoformat(c["due_on"])
         session.add(action)
     await session.flush()
 
