@@ -77,7 +77,8 @@ async def run(stack: BenchStack, client: Client, db: Database, opportunities: in
     elapsed, cpu = finished - started, cpu_seconds(worker) - cpu_before
     latencies = await _latencies(db, reported)
     return {"opportunities": opportunities, "events": total, "automations": automations,
-            "seconds": round(elapsed, 1), "all_reported_after_s": round(reported_in, 1), "events_per_second": round(total / elapsed, 1),
+            "seconds": round(elapsed, 1), "all_reported_after_s": round(reported_in, 1),
+            "events_per_second": round(total / elapsed, 1),
             "latency_p50_ms": round(1000 * statistics.median(latencies)),
             "latency_p95_ms": round(1000 * statistics.quantiles(latencies, n=20)[18]),
             "worker_cpu_ms_per_event": round(1000 * cpu / total, 2), "slug": slug}
