@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlmodel import col, select
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.service import RPCError, RPCStatusCode
 
 from models import AutomationRun, FeedNotification, OpportunityAction, PipelineEvent
 from relance.db import Database
@@ -138,6 +139,10 @@ async def retry_automation(client: Client, org_slug: str, ref: str, idem_key: st
         return await handle.execute_update(OpportunityWorkflow.retry, RetryRequest(idem_key, by))
     except WorkflowUpdateFailedError as exc:
         raise ValueError(f"opportunity {ref!r}: {exc.cause.message if exc.cause else exc}") from exc
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise repository.NotFound(f"opportunity {ref!r} of organisation {org_slug!r} has no event yet") from exc
+        raise
 
 
 async def zone(db: Database, org_slug: str) -> str:
