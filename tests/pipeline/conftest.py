@@ -42,7 +42,7 @@ class Pipeline:
         return await pipeline.actions(self.stack.db, self.stack.slug, ref)
 
 
-async def poll(condition, timeout: float = 30.0):
+async def poll(condition, timeout: float = 120.0):
     """Real time: activities do not skip it (the caller waits for handled events, not timers)."""
     for _ in range(int(timeout / 0.05)):
         if await condition():
