@@ -8,12 +8,36 @@ from models.email import EmailLedgerEntry, EmailState
 from models.marketing import CampaignRecipient, CampaignState, EmailCampaign, MarketingEnrolment
 from models.organisation import Organisation, SenderMode
 from models.parties import Account, AppUser, Contact
+from models.pipeline import (
+    ActionType,
+    AutomationRun,
+    FeedNotification,
+    Opportunity,
+    OpportunityAction,
+    OpportunityResult,
+    PipelineEvent,
+    PipelineRule,
+    ProcessStage,
+    Quote,
+    SalesProcess,
+)
 from models.renewal import Contract, ContractStatus, RenewalNotice, RenewalSettings
 from models.scenario import EmailTemplate, Scenario, ScenarioPurpose, ScenarioStep, StepKind
 from models.task import Task
 from models.webhooks import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
+    "ActionType",
+    "AutomationRun",
+    "FeedNotification",
+    "Opportunity",
+    "OpportunityAction",
+    "OpportunityResult",
+    "PipelineEvent",
+    "PipelineRule",
+    "ProcessStage",
+    "Quote",
+    "SalesProcess",
     "About",
     "Account",
     "CampaignRecipient",

@@ -17,13 +17,14 @@ from relance.dunning import merge_fields as invoice_fields
 from relance.importing import importer
 from relance.importing.format import TemplateIn
 from relance.marketing import merge_fields as marketing_fields
+from relance.pipeline import merge_fields as pipeline_fields
 from relance.renewal import merge_fields as renewal_fields
 from relance.scenario import authoring
 from starter.dunning import notify_invoice_changed, start_missing_runs
 from starter.schedule import ensure_renewal_schedule, ensure_sweep_schedule
 
 TEMPLATE_FIELDS = importer.TemplateFields(scenario=invoice_fields.FIELDS, renewals=renewal_fields.FIELDS,
-                                          marketing=marketing_fields.FIELDS)
+                                          marketing=marketing_fields.FIELDS, pipeline=pipeline_fields.FIELDS)
 
 
 async def import_data(db: Database, raw: Any, source: str, today: date,

@@ -20,6 +20,7 @@ from relance import calendar, limits, repository
 from relance.cli import api as api_cli
 from relance.cli import authoring as authoring_cli
 from relance.cli import marketing as marketing_cli
+from relance.cli import pipeline as pipeline_cli
 from relance.cli import renewal as renewal_cli
 from relance.cli import uncertain as uncertain_cli
 from relance.cli import webhooks as webhook_cli
@@ -514,6 +515,7 @@ def parser() -> argparse.ArgumentParser:
     mail.add_argument("--show", type=int, metavar="N", help="print email #N (as numbered in the list; -1 the last) with its body")
     renewal_cli.add_parser(sub)
     marketing_cli.add_parser(sub)
+    pipeline_cli.add_parser(sub)
     api_cli.add_parsers(sub)
     webhook_cli.add_parser(sub)
     uncertain_cli.add_parser(sub)
@@ -536,6 +538,10 @@ async def cmd_marketing(settings: Settings, args) -> int:
     return await marketing_cli.run(settings, args, _with_db, say)
 
 
+async def cmd_pipeline(settings: Settings, args) -> int:
+    return await pipeline_cli.run(settings, args, _with_db, say)
+
+
 async def cmd_webhook(settings: Settings, args) -> int:
     return await webhook_cli.run(settings, args, _with_db, say)
 
@@ -546,7 +552,8 @@ async def cmd_uncertain(settings: Settings, args) -> int:
 
 COMMANDS = {**{name: cmd_authoring for name in authoring_cli.COMMANDS}, "import": cmd_import, "sweep": cmd_sweep, "show": cmd_show, "cancel": cmd_cancel, "pay": cmd_pay,
             "activate": cmd_activate, "up": cmd_up, "mail": cmd_mail, "renewal": cmd_renewal, "admin": cmd_admin,
-            "apikey": cmd_apikey, "webhook": cmd_webhook, "uncertain": cmd_uncertain, "marketing": cmd_marketing}
+            "apikey": cmd_apikey, "webhook": cmd_webhook, "uncertain": cmd_uncertain, "marketing": cmd_marketing,
+            "pipeline": cmd_pipeline}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -145,6 +145,91 @@ class CampaignIn(Strict):
     contact: str | None = Field(default=None, description="this one contact")
 
 
+# --- the sales pipeline (relance.pipeline, issue 13) ---------------------------------------------
+
+ASSIGNED_TO = "[[!AssignedToId]]"  # the shortcode of the opportunity's salesperson (seed 004)
+
+
+class StageIn(Strict):
+    key: Identifier
+    name: Name = ""
+
+
+class TriggerIn(Strict):
+    """`when` (YAML reads a bare `on` as true): result (won, lost, dormant); enters_stage (stage);
+    stage_change (from, to); quote_sent; quote_reopened; action_created / action_closed (type)."""
+
+    when: Literal["result", "enters_stage", "stage_change", "quote_sent", "quote_reopened", "action_created",
+                "action_closed"]
+    result: Literal["won", "lost", "dormant"] | None = None
+    stage: Identifier | None = None
+    from_stage: Identifier | None = Field(default=None, alias="from")
+    to_stage: Identifier | None = Field(default=None, alias="to")
+    type: Identifier | None = None
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class AutomationIn(Strict):
+    """One automation (`do`) and the fields its kind uses; the others must stay empty."""
+
+    do: Literal["create_action", "notify", "enrol", "unenrol", "send_email", "add_tag", "create_campaign"]
+    type: Identifier | None = Field(default=None, description="create_action: the action type")
+    title: Name | None = Field(default=None, description="create_action: the action's title")
+    assignee: str | None = Field(default=None, description=f"create_action: a user's address or {ASSIGNED_TO}")
+    due_in_days: Days | None = Field(default=None, description="create_action: 0 = today, in the organisation's zone")
+    business_days: bool = Field(default=False, description="create_action: count open days only")
+    text: Name | None = Field(default=None, description="notify: the notification's text")
+    scenario: Identifier | None = Field(default=None, description="enrol / unenrol: a marketing scenario")
+    to: str | None = Field(default=None, description=f"send_email: {ASSIGNED_TO}, 'contact' or an address")
+    sender: Email | None = Field(default=None, description="send_email / create_campaign: a user of the organisation")
+    template: Identifier | None = Field(default=None, description="send_email / create_campaign: a template")
+    document_url: Annotated[str, Field(max_length=2000, pattern=r"^https?://")] | None = Field(
+        default=None, description="send_email: the document's download link ([[!DocumentUrl]] in the template)")
+    tag: Annotated[str, Field(pattern=r"^[\w.-]+$", max_length=100)] | None = Field(
+        default=None, description="add_tag")
+    name: Name | None = Field(default=None, description="create_campaign: the draft's name")
+
+
+class RuleIn(Strict):
+    key: Identifier
+    name: Name = ""
+    enabled: bool = True
+    trigger: TriggerIn
+    automations: list[AutomationIn] = Field(min_length=1)
+
+
+class ProcessIn(Strict):
+    key: Identifier
+    name: Name
+    stages: list[StageIn] = Field(min_length=1, description="in order")
+    rules: list[RuleIn] = []
+
+
+class ActionTypeIn(Strict):
+    key: Identifier
+    name: Name = ""
+
+
+class OpportunityIn(Strict):
+    ref: Annotated[Identifier, Field(pattern=REFERENCE_PATTERN)]
+    name: Name = ""
+    process: Identifier
+    stage: Identifier
+    result: Literal["open", "won", "lost", "dormant"] = "open"
+    assigned_to: Email | None = None
+    account: Identifier | None = None
+    contact: Identifier | None = None
+    amount: Decimal | None = Field(default=None, ge=0)
+    tags: list[Annotated[str, Field(pattern=r"^[\w.-]+$")]] = []
+
+
+class PipelineIn(Strict):
+    action_types: list[ActionTypeIn] = []
+    processes: list[ProcessIn] = []
+    opportunities: list[OpportunityIn] = []
+
+
 class DunningIn(Strict):
     enabled: bool = False
     apply_to_new_invoices: bool = False
@@ -236,6 +321,7 @@ class OrganisationIn(Strict):
     scenarios: list[ScenarioIn] = []
     marketing_scenarios: list[MarketingScenarioIn] = []
     campaigns: list[CampaignIn] = []
+    pipeline: PipelineIn = PipelineIn()
     accounts: list[AccountIn] = []
     invoices: list[InvoiceIn] = []
     contracts: list[ContractIn] = []

@@ -40,6 +40,7 @@ from models import (
 from relance import calendar, limits
 from relance.db import Database
 from relance.email.rendering import TemplateProblem, render, template_problems
+from relance.importing import pipeline
 from relance.importing.format import (
     CampaignIn,
     ContactIn,
@@ -79,15 +80,17 @@ class TemplateFields:
     scenario: Mapping[str, str]
     renewals: Mapping[str, str]
     marketing: Mapping[str, str] = field(default_factory=dict)
+    pipeline: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def every(self) -> dict[str, str]:
-        return {**self.scenario, **self.renewals, **self.marketing}
+        return {**self.scenario, **self.renewals, **self.marketing, **self.pipeline}
 
-    def of_uses(self, key: str, in_scenarios: Container[str], in_marketing: Container[str]) -> Mapping[str, str]:
+    def of_uses(self, key: str, in_scenarios: Container[str], in_marketing: Container[str],
+                in_pipeline: Container[str] = ()) -> Mapping[str, str]:
         """The fields a template may use: those every one of its uses fills in (all of them when unused)."""
-        uses = [known for used, known in ((in_scenarios, self.scenario), (in_marketing, self.marketing))
-                if key in used]
+        uses = [known for used, known in ((in_scenarios, self.scenario), (in_marketing, self.marketing),
+                                          (in_pipeline, self.pipeline)) if key in used]
         return {name: text for name, text in uses[0].items() if all(name in u for u in uses)} if uses else self.every
 
 
@@ -277,9 +280,10 @@ def organisation_problems(org: OrganisationIn, fields: TemplateFields) -> list[s
     scenarios = {s.key for s in org.scenarios}
     in_scenarios = {st.template for s in org.scenarios for st in s.steps if st.kind == "email"}
     in_marketing = {st.template for s in org.marketing_scenarios for st in s.steps if st.kind == "email"
-                    } | {c.template for c in org.campaigns}
+                    } | {c.template for c in org.campaigns} | pipeline.campaign_templates(org.pipeline)
+    in_pipeline = pipeline.email_templates(org.pipeline)
     problems = [f"{where} › {p}" for t in org.templates
-                for p in template_check(t, fields.of_uses(t.key, in_scenarios, in_marketing))]
+                for p in template_check(t, fields.of_uses(t.key, in_scenarios, in_marketing, in_pipeline))]
     problems += [f"{where} › {p}" for s in org.scenarios for p in scenario_check(s, templates, users)]
     problems += [f"{where} › marketing_{p}" for s in org.marketing_scenarios
                  for p in marketing_scenario_check(s, templates, users)]
@@ -299,6 +303,8 @@ def organisation_problems(org: OrganisationIn, fields: TemplateFields) -> list[s
     problems += renewal_problems(org, users, accounts, contacts, fields)
     problems += [f"{where} › {p}" for c in org.campaigns for p in campaign_problems(c, templates, users, accounts,
                                                                                       contacts)]
+    problems += pipeline.pipeline_problems(org, templates, users, accounts, contacts,
+                                           {s.key for s in org.marketing_scenarios})
     for inv in org.invoices:
         problems += invoice_problems(f"{where} › invoice {inv.number!r}", inv, accounts, contacts, users)
     for kind, keys in (("user", [u.email for u in org.users]), ("account", [a.ref for a in org.accounts]),
@@ -453,6 +459,7 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, tod
         users[inv.creator].id if inv.creator else None), today, report, progress)
     for c in org_in.campaigns:
         await _write_campaign_draft(session, org, c, users, templates, accounts, contacts, report)
+    await pipeline.write_pipeline(session, org, org_in.pipeline, _upsert, users, accounts, contacts, report.count)
     r = org_in.renewals
     await _upsert(session, RenewalSettings, {"org_id": org.id}, dict(
         enabled=r.enabled, alert_days=r.alert_days, template_id=templates[r.template].id if r.template else None,

@@ -194,10 +194,46 @@ async def marketing_campaign(env, db, queue, slug):
     return await marketing.launch_campaign(env.client, db, queue, slug, "promo", "ops")
 
 
+class _FirstRun:
+    """An entity workflow never ends: its first run, closed by continue-as-new, is the history."""
+
+    def __init__(self, handle):
+        self._handle = handle
+
+    async def result(self):
+        async for event in self._handle.fetch_history_events(wait_new_event=True):
+            if event.HasField("workflow_execution_continued_as_new_event_attributes"):
+                return None
+
+    async def fetch_history(self):
+        return await self._handle.fetch_history()
+
+
+async def pipeline_events(env, db, queue, slug):
+    """An opportunity's events by update-with-start: an email and an action (and the event it causes),
+    a failing automation recorded, a save without change, then continue-as-new after 3 events."""
+    from starter import pipeline
+    from tests.pipeline.data import R2_EMAIL, WON_ADMIN, pipeline_org
+
+    failing = {"key": "unverified", "trigger": {"when": "enters_stage", "stage": "R3"}, "automations": [
+        {"do": "send_email", "to": "contact", "sender": "paul@example.com", "template": "r2-docs"},
+        {"do": "notify", "text": "R3"}]}
+    await _load(db, env, pipeline_org(slug, rules=[WON_ADMIN, R2_EMAIL, failing]))
+    for n, fields in enumerate(({"stage": "R2"}, {"stage": "R2"}, {"stage": "R3"}, {"result": "won"})):
+        await pipeline.report_event(env.client, db, queue, slug, {"event_id": f"e{n}", "opportunity": "OPP-1",
+                                                                 "kind": "opportunity", **fields},
+                                    wait=n < 2, events_per_run=3)
+    first = env.client.get_workflow_handle(f"opportunity:{slug}:OPP-1")
+    async for event in first.fetch_history_events():
+        run_id = event.workflow_execution_started_event_attributes.first_execution_run_id
+        break
+    return _FirstRun(env.client.get_workflow_handle(first.id, run_id=run_id))
+
+
 SCENARIOS = {fn.__name__: fn for fn in (completed_default_scenario, cancelled_by_signal, signal_refused, paid_mid_run,
                                         held_then_resumed, sweep, simulation, renewal_inspection,
                                         renewal_notice, webhook_delivery_failed, marketing_removed,
-                                        marketing_campaign)}
+                                        marketing_campaign, pipeline_events)}
 
 if __name__ == "__main__":
     asyncio.run(record(sys.argv[1:]))
