@@ -1,6 +1,20 @@
 """Database tables (SQLModel). Alembic migrations live in migrations/."""
 
 from models.about import About
+from models.agency import (
+    Agency,
+    AgencyKindSetting,
+    AgencyStaff,
+    AgencyTemplate,
+    Booking,
+    BookingPayment,
+    BookingStatus,
+    Draft,
+    DraftKind,
+    DraftStatus,
+    Property,
+    SendBatch,
+)
 from models.api import ApiKey, IdempotentRequest
 from models.deliverability import EmailEvent, EmailEventKind, Suppression, SuppressionReason
 from models.dunning import DunningRun, Invoice, InvoiceStatus, Payment, RunEvent
@@ -14,6 +28,18 @@ from models.task import Task
 from models.webhooks import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
+    "Agency",
+    "AgencyKindSetting",
+    "AgencyStaff",
+    "AgencyTemplate",
+    "Booking",
+    "BookingPayment",
+    "BookingStatus",
+    "Draft",
+    "DraftKind",
+    "DraftStatus",
+    "Property",
+    "SendBatch",
     "About",
     "Account",
     "CampaignRecipient",
