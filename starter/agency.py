@@ -131,11 +131,11 @@ async def edit_draft(db: Database, org_slug: str, agency_slug: str, draft_id: in
     _check_text(draft_id, subject, body)
     async with db.session() as session:
         _, agency = await repository.agency(session, org_slug, agency_slug)
-        await repository.draft(session, agency, draft_id)
+        draft = await repository.draft(session, agency, draft_id)
         changes = dict(status=DraftStatus.EDITED, **sending.edits(subject, body, by, _now(now)))
         if await sending.change(session, draft_id, agency.id, expected_version, changes) is None:
-            await session.rollback()
-            raise _conflict(await repository.draft(session, agency, draft_id), expected_version)
+            await session.refresh(draft)  # the compare-and-set wrote nothing: say what it found
+            raise _conflict(draft, expected_version)
     async with db.session() as session:
         return await repository.draft(session, agency, draft_id)
 
@@ -153,15 +153,15 @@ async def send_draft(client: Client, db: Database, task_queue: str, org_slug: st
         draft = await repository.draft(session, agency, draft_id)
         if await sending.claim_one(session, draft_id, agency.id, expected_version, key, subject, body, by,
                                    _now(None)) is None:
-            await session.rollback()
-            raise _conflict(await repository.draft(session, agency, draft_id), expected_version)
+            await session.refresh(draft)
+            raise _conflict(draft, expected_version)
         session.add(SendBatch(id=key, org_id=org.id, agency_id=agency.id, kind=draft.kind, requested_by=by,
                               draft_ids=[draft_id], requested_at=_now(None)))
     handle = await _start_send(client, task_queue, org_slug, agency_slug, key, [draft_id], by,
                                f"Send draft {draft_id} ({org_slug}/{agency_slug})")
     if wait:
         await handle.result()
-    return BatchStarted(key, 1, key)
+    return BatchStarted(key, 1, key, handle)
 
 
 async def send_tab(client: Client, db: Database, task_queue: str, org_slug: str, agency_slug: str, kind: str,
@@ -183,9 +183,9 @@ async def send_tab(client: Client, db: Database, task_queue: str, org_slug: str,
                              f"{kind} tab of agency {agency_slug!r}")
         session.add(SendBatch(id=key, org_id=org.id, agency_id=agency.id, kind=kind, requested_by=by,
                               draft_ids=ids, requested_at=_now(None)))
-    await _start_send(client, task_queue, org_slug, agency_slug, key, ids, by,
-                      f"Send all {kind} of {agency_slug} ({org_slug}): {len(ids)}")
-    return BatchStarted(key, len(ids), key)
+    handle = await _start_send(client, task_queue, org_slug, agency_slug, key, ids, by,
+                               f"Send all {kind} of {agency_slug} ({org_slug}): {len(ids)}")
+    return BatchStarted(key, len(ids), key, handle)
 
 
 async def retry_failed(client: Client, db: Database, task_queue: str, org_slug: str, agency_slug: str,
