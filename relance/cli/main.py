@@ -17,6 +17,7 @@ from temporalio.client import Client
 
 from models import DunningRun, Organisation, RenewalNotice, RenewalSettings
 from relance import calendar, limits, repository
+from relance.cli import agency as agency_cli
 from relance.cli import api as api_cli
 from relance.cli import authoring as authoring_cli
 from relance.cli import marketing as marketing_cli
@@ -517,6 +518,7 @@ def parser() -> argparse.ArgumentParser:
     api_cli.add_parsers(sub)
     webhook_cli.add_parser(sub)
     uncertain_cli.add_parser(sub)
+    agency_cli.add_parser(sub)
     return p
 
 
@@ -544,9 +546,14 @@ async def cmd_uncertain(settings: Settings, args) -> int:
     return await uncertain_cli.run(settings, args, _with_db, say)
 
 
+async def cmd_agency(settings: Settings, args) -> int:
+    return await agency_cli.run(settings, args, _with_db, say)
+
+
 COMMANDS = {**{name: cmd_authoring for name in authoring_cli.COMMANDS}, "import": cmd_import, "sweep": cmd_sweep, "show": cmd_show, "cancel": cmd_cancel, "pay": cmd_pay,
             "activate": cmd_activate, "up": cmd_up, "mail": cmd_mail, "renewal": cmd_renewal, "admin": cmd_admin,
-            "apikey": cmd_apikey, "webhook": cmd_webhook, "uncertain": cmd_uncertain, "marketing": cmd_marketing}
+            "apikey": cmd_apikey, "webhook": cmd_webhook, "uncertain": cmd_uncertain, "marketing": cmd_marketing,
+            "agency": cmd_agency}
 
 
 def main(argv: list[str] | None = None) -> int:
