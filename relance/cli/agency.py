@@ -26,6 +26,8 @@ def add_parser(sub) -> None:
         "send": commands.add_parser("send", help="send all the drafts of one tab (as listed now)"),
         "send-one": commands.add_parser("send-one", help="send one draft, optionally edited"),
         "retry": commands.add_parser("retry", help="send again the failed drafts of a send-all"),
+        "booking": commands.add_parser("booking", help="report a booking created or changed (YAML or JSON file, "
+                                                       "the import file's booking): pointless drafts are withdrawn"),
     }
     for parser in parsers.values():
         parser.add_argument("org")
@@ -40,13 +42,14 @@ def add_parser(sub) -> None:
     one.add_argument("--subject")
     one.add_argument("--body-file", type=Path)
     parsers["retry"].add_argument("batch")
+    parsers["booking"].add_argument("file", type=Path)
     for name in ("send", "send-one", "retry"):
         parsers[name].add_argument("--by", default=os.environ.get("USER", "cli"))
 
 
 async def run(settings: Settings, args: argparse.Namespace, with_db, say) -> int:
     command = {"summary": _summary, "tab": _tab, "history": _history, "closed": _closed, "draft": _draft,
-               "send": _send, "send-one": _send_one, "retry": _retry}[args.agency_command]
+               "send": _send, "send-one": _send_one, "retry": _retry, "booking": _booking}[args.agency_command]
     return await command(settings, args, with_db, say)
 
 
@@ -165,3 +168,29 @@ async def _report(settings: Settings, with_db, say, args, started) -> int:
                 say(f"  #{d.id} failed: {d.reason}")
         say(f"retry them with: relance agency retry {args.org} {args.agency} {started.batch_id}")
     return 1 if progress.failed else 0
+
+
+async def _booking(settings: Settings, args, with_db, say) -> int:
+    from relance.importing.importer import read_file
+    from starter import agency
+
+    client = await connect(settings)
+    report = await with_db(settings, lambda db: agency.report_booking(
+        client, db, settings.task_queue, args.org, args.agency, read_file(args.file)))
+    say(f"booking {report.booking.reference}: {report.outcome or 'unchanged'}")
+    for draft_id, reason in report.withdrawn:
+        say(f"  draft #{draft_id} withdrawn: {reason}")
+    for draft_id in report.flagged:
+        say(f"  draft #{draft_id} was edited: kept, flagged (its dates moved)")
+    return 0
+
+
+async def draft_demo(settings: Settings, client, raw: dict, say) -> None:
+    """`relance up`: the demo agencies' outboxes are drafted at once, not at the first night."""
+    from starter import agency
+
+    for org in raw["organisations"]:
+        for a in org.get("agencies", []):
+            result = await agency.draft_day(client, settings.task_queue, org["slug"], a["slug"])
+            say(f"agency {org['slug']}/{a['slug']}: {result.drafted} draft(s) in its outbox "
+                f"(`relance agency summary {org['slug']} {a['slug']}`)")

@@ -308,6 +308,8 @@ async def _load_demo_once(settings: Settings, client: Client, db: Database) -> N
     mailer = SesMailer(settings)
     for org in raw["organisations"]:
         await mailer.verify(org["dunning"]["sender"])
+        for agency in org.get("agencies", []):
+            await mailer.verify(agency["sender_email"])
     slugs = [org["slug"] for org in raw["organisations"]]
     async with db.session() as session:
         loaded = (await session.exec(select(Organisation.slug).where(Organisation.slug.in_(slugs)))).all()
@@ -316,6 +318,7 @@ async def _load_demo_once(settings: Settings, client: Client, db: Database) -> N
             f"changed stays; `relance import {DEMO_FILE}` reloads it")
         return
     await load_and_start(settings, client, db, raw, "demo data")
+    await agency_cli.draft_demo(settings, client, raw, say)
 
 
 def _mail_line(number: int, m: dict, sent_at: dict) -> str:
