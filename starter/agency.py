@@ -316,7 +316,8 @@ async def ensure_drafting_schedule(client: Client, org_slug: str, agency: Agency
         action=ScheduleActionStartWorkflow(DRAFTING_WORKFLOW, DraftingInput(org_slug, agency.slug),
                                            id=drafting_schedule_id(org_slug, agency.slug) + ":run",
                                            task_queue=task_queue,
-                                           static_summary=f"Nightly drafting of {agency.slug} ({org_slug})"),
+                                           static_summary=f"Nightly drafting of {agency.slug} ({org_slug})",
+                                           typed_search_attributes=_attributes(org_slug, agency.slug)),
         spec=ScheduleSpec(cron_expressions=[cron], time_zone_name=agency.timezone),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(hours=20)))
     schedule_id = drafting_schedule_id(org_slug, agency.slug)
