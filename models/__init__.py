@@ -1,6 +1,20 @@
 """Database tables (SQLModel). Alembic migrations live in migrations/."""
 
 from models.about import About
+from models.agency import (
+    Agency,
+    AgencyKindSetting,
+    AgencyStaff,
+    AgencyTemplate,
+    Booking,
+    BookingPayment,
+    BookingStatus,
+    Draft,
+    DraftKind,
+    DraftStatus,
+    Property,
+    SendBatch,
+)
 from models.api import ApiKey, IdempotentRequest
 from models.deliverability import EmailEvent, EmailEventKind, Suppression, SuppressionReason
 from models.dunning import DunningRun, Invoice, InvoiceStatus, Payment, RunEvent
@@ -28,7 +42,17 @@ from models.webhooks import DeliveryState, WebhookAttempt, WebhookDelivery, Webh
 
 __all__ = [
     "ActionType",
+    "Agency",
+    "AgencyKindSetting",
+    "AgencyStaff",
+    "AgencyTemplate",
     "AutomationRun",
+    "Booking",
+    "BookingPayment",
+    "BookingStatus",
+    "Draft",
+    "DraftKind",
+    "DraftStatus",
     "FeedNotification",
     "Opportunity",
     "OpportunityAction",
@@ -36,8 +60,10 @@ __all__ = [
     "PipelineEvent",
     "PipelineRule",
     "ProcessStage",
+    "Property",
     "Quote",
     "SalesProcess",
+    "SendBatch",
     "About",
     "Account",
     "CampaignRecipient",
