@@ -25,6 +25,7 @@ from models.parties import Account, AppUser, Contact
 from models.renewal import Contract, ContractStatus, RenewalNotice, RenewalSettings
 from models.scenario import EmailTemplate, Scenario, ScenarioPurpose, ScenarioStep, StepKind
 from models.task import Task
+from models.web import StaffAccount, StaffSession, StaffSignInLink
 from models.webhooks import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
@@ -70,6 +71,9 @@ __all__ = [
     "ScenarioPurpose",
     "ScenarioStep",
     "SenderMode",
+    "StaffAccount",
+    "StaffSession",
+    "StaffSignInLink",
     "StepKind",
     "Suppression",
     "SuppressionReason",

@@ -20,6 +20,7 @@ from relance import calendar, limits, repository
 from relance.cli import api as api_cli
 from relance.cli import authoring as authoring_cli
 from relance.cli import marketing as marketing_cli
+from relance.cli import outbox as outbox_cli
 from relance.cli import renewal as renewal_cli
 from relance.cli import uncertain as uncertain_cli
 from relance.cli import webhooks as webhook_cli
@@ -517,6 +518,7 @@ def parser() -> argparse.ArgumentParser:
     api_cli.add_parsers(sub)
     webhook_cli.add_parser(sub)
     uncertain_cli.add_parser(sub)
+    outbox_cli.add_parser(sub)
     return p
 
 
@@ -544,9 +546,14 @@ async def cmd_uncertain(settings: Settings, args) -> int:
     return await uncertain_cli.run(settings, args, _with_db, say)
 
 
+async def cmd_outbox(settings: Settings, args) -> int:
+    return await outbox_cli.run(settings, args, _with_db, say)
+
+
 COMMANDS = {**{name: cmd_authoring for name in authoring_cli.COMMANDS}, "import": cmd_import, "sweep": cmd_sweep, "show": cmd_show, "cancel": cmd_cancel, "pay": cmd_pay,
             "activate": cmd_activate, "up": cmd_up, "mail": cmd_mail, "renewal": cmd_renewal, "admin": cmd_admin,
-            "apikey": cmd_apikey, "webhook": cmd_webhook, "uncertain": cmd_uncertain, "marketing": cmd_marketing}
+            "apikey": cmd_apikey, "webhook": cmd_webhook, "uncertain": cmd_uncertain, "marketing": cmd_marketing,
+            "outbox": cmd_outbox}
 
 
 def main(argv: list[str] | None = None) -> int:
