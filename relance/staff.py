@@ -41,6 +41,10 @@ class StaffError(ValueError):
     """A refused account change, naming the field."""
 
 
+class AccountExists(StaffError):
+    pass
+
+
 @dataclass(frozen=True)
 class SignIn:
     """The outcome of a password sign-in: the account, or why not (said to the person as is)."""
@@ -78,11 +82,20 @@ async def create_account(db: Database, org_slug: str, email: str, password: str 
     async with db.session() as session:
         org = await repository.organisation(session, org_slug)
         if (await session.exec(select(StaffAccount.id).where(StaffAccount.email == address))).first():
-            raise StaffError(f"staff account: email {address} already has an account")
+            raise AccountExists(f"staff account: email {address} already has an account")
         account = StaffAccount(org_id=org.id, email=address, password_hash=hashed)
         session.add(account)
         await session.flush()
     return account
+
+
+async def ensure_account(db: Database, org_slug: str, email: str, password: str) -> bool:
+    """Make the account unless the email has one (the demo's, at every `relance up`); True if made."""
+    try:
+        await create_account(db, org_slug, email, password)
+    except AccountExists:
+        return False
+    return True
 
 
 async def sign_in_with_password(db: Database, email: str, password: str, now: datetime) -> SignIn:

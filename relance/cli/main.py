@@ -403,6 +403,7 @@ async def cmd_up(settings: Settings, args) -> int:
             await run_sweep(settings, client, db, None, unless_run_today=True)
             await asyncio.sleep(2)  # let the first steps go out before the summary
             await _print_summary(settings, stack, client, db)
+            await outbox_cli.demo_accounts(settings, db, say)
         finally:
             await db.close()
         if args.once:

@@ -8,8 +8,16 @@ import argparse
 import getpass
 import sys
 
+from sqlmodel import select
+
+from models import Agency, AgencyStaff, Organisation
 from relance import staff
 from relance.config import Settings
+from relance.db import Database
+
+DEMO_ORGANISATION = "demo"
+# The demo's staff sign in with this (local stack only; printed by `relance up`).
+DEMO_PASSWORD = "demo-outbox"
 
 
 def add_parser(sub) -> None:
@@ -42,3 +50,21 @@ def _password() -> str:
     if getpass.getpass("again: ") != first:
         raise ValueError("the two passwords differ: nothing was made")
     return first
+
+
+async def demo_accounts(settings: Settings, db: Database, say) -> None:
+    """`relance up`: an account for each staff member of the demo's agencies, and how to sign in."""
+    async with db.session() as session:
+        rows = (await session.exec(
+            select(AgencyStaff.email, Agency.name).join(Agency, Agency.id == AgencyStaff.agency_id)
+            .join(Organisation, Organisation.id == AgencyStaff.org_id)
+            .where(Organisation.slug == DEMO_ORGANISATION).order_by(AgencyStaff.email, Agency.name))).all()
+    if not rows:
+        return
+    say(f"\n  Outbox        {settings.public_base_url}/outbox/   (the agencies' drafts, in a browser)")
+    agencies: dict[str, list[str]] = {}
+    for email, agency in rows:
+        agencies.setdefault(email, []).append(agency)
+    for email, names in agencies.items():
+        await staff.ensure_account(db, DEMO_ORGANISATION, email, DEMO_PASSWORD)
+        say(f"    sign in as {email}, password {DEMO_PASSWORD}   ({', '.join(names)})")

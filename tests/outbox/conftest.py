@@ -6,11 +6,13 @@ from __future__ import annotations
 import re
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import httpx
 import pytest
 
-from models import Agency, AgencyStaff
+from models import Agency, AgencyStaff, Booking, Draft, DraftKind, DraftStatus, Property
 from relance import repository, staff
 from relance.api.app import create_app
 from relance.api.services import Services
@@ -59,6 +61,36 @@ class Outbox:
                 session.add(AgencyStaff(org_id=org.id, agency_id=agency.id, email=email, name=email.split("@")[0]))
         await self.stack.mailer.verify(agency.sender_email)
         return agency
+
+    async def drafts(self, agency: Agency) -> dict[str, Draft]:
+        """A booking per kind with its waiting draft (as the nightly drafting leaves them), and a withdrawn
+        one; keyed by kind, the withdrawn one as "withdrawn"."""
+        today = await self.stack.today()
+        made = {}
+        async with self.stack.db.session() as session:
+            place = Property(org_id=agency.org_id, agency_id=agency.id, ref="P1", name="Villa Les Pins")
+            session.add(place)
+            await session.flush()
+            for n, kind in enumerate([*DraftKind, "withdrawn"]):
+                booking = Booking(org_id=agency.org_id, agency_id=agency.id, property_id=place.id,
+                                  reference=f"{agency.slug.upper()}-{n}", guest_name=f"Guest {n}",
+                                  guest_email=f"guest{n}@{agency.slug}.example", arrival=today + timedelta(days=5),
+                                  departure=today + timedelta(days=12), balance_amount=Decimal("500"),
+                                  balance_due_on=today + timedelta(days=3))
+                session.add(booking)
+                await session.flush()
+                withdrawn = kind == "withdrawn"
+                draft = Draft(org_id=agency.org_id, agency_id=agency.id, booking_id=booking.id,
+                              kind=DraftKind.BALANCE if withdrawn else kind, counts_from=booking.arrival,
+                              due_on=today, sendable_until=today + timedelta(days=14 if n else 1), language="fr",
+                              recipient=booking.guest_email, subject=f"{agency.name}: {kind} {booking.reference}",
+                              body=f"Bonjour Guest {n},\nÀ bientôt.", drafted_at=datetime.now(UTC),
+                              status=DraftStatus.WITHDRAWN if withdrawn else DraftStatus.WAITING,
+                              reason="balance_paid" if withdrawn else None)
+                session.add(draft)
+                await session.flush()
+                made[kind] = draft
+        return made
 
     async def account(self, email: str, password: str | None = PASSWORD):
         return await staff.create_account(self.stack.db, self.stack.slug, email, password)
