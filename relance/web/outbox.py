@@ -146,6 +146,10 @@ async def change_draft(request: Request, draft_id: int, here: Desk = Depends(des
         line = await agency_starter.draft_line(svc.db, here.org, here.agency.slug, draft_id)
         return page(request, here.you, "conflict.html", status=409, line=line, conflict=conflict, subject=subject,
                     body=body, explain=explain, **here.context())
+    except NotFound:
+        raise _missing("draft")
+    except ValueError as refusal:
+        raise Refused(422, f"Nothing was saved or sent: {refusal}.")
 
 
 @router.get("/agencies/{agency}/closed")
@@ -165,9 +169,13 @@ async def _found(call, what: str):
     try:
         return await call
     except NotFound:
-        raise Refused(404, f"There is no such {what} in this agency's outbox.")
+        raise _missing(what)
     except ValueError as refusal:
-        raise Refused(422, f"Nothing was sent: {refusal}")
+        raise Refused(422, f"Nothing was sent: {refusal}.")
+
+
+def _missing(what: str) -> Refused:
+    return Refused(404, f"There is no such {what} in this agency's outbox.")
 
 
 def _ids(text: str) -> list[int]:
