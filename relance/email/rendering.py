@@ -102,11 +102,11 @@ def render(subject: str, body: str, values: Mapping[str, str], missing_as_codes:
         values = {**{name: raw_code(name) for name in MERGE_FIELD.findall(subject + body)}, **values}
     rendered_subject = _bounded(subject, values, "subject")
     text = _bounded(body, values, "body")
-    return RenderedEmail(subject=single_line(rendered_subject), text=text, html=text_as_html(text))
+    return RenderedEmail(subject=single_line(rendered_subject), text=text, html=html_of(text))
 
 
-def text_as_html(text: str) -> str:
-    """The HTML part of a plain-text email: escaped, its line breaks kept."""
+def html_of(text: str) -> str:
+    """The HTML part of a plain-text body: escaped, line breaks kept."""
     return "<html><body><p>" + str(escape(text)).replace("\n", "<br>\n") + "</p></body></html>"
 
 

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request
 from relance import staff
 from relance.api.services import Services, services
 from relance.email.mailer import OutgoingEmail
-from relance.email.rendering import text_as_html
+from relance.email.rendering import html_of
 from relance.web.pages import page, safe_next, see_other
 from relance.web.session import PATH, Refused, Visitor, anonymous, form, visitor
 from starter.agency import agencies_of
@@ -91,5 +91,5 @@ async def _email_link(svc: Services, link: staff.Link) -> None:
             f"{url}\n\nIt works once. If you did not ask for it, ignore this email.\n")
     await svc.mailer.send(OutgoingEmail(
         sender_address=agency.sender_email, sender_name=agency.sender_name or agency.name, to=account.email,
-        subject=f"Your sign-in link to the {agency.name} outbox", text=text, html=text_as_html(text)))
+        subject=f"Your sign-in link to the {agency.name} outbox", text=text, html=html_of(text)))
     log.info("outbox sign-in link sent", account_id=account.id)
