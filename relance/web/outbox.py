@@ -17,7 +17,7 @@ from relance.api.services import Services, services
 from relance.repository import NotFound
 from relance.web.pages import page, see_other
 from relance.web.session import PATH, Refused, Visitor, form, signed_in
-from relance.web.wording import KINDS, OPEN, explain
+from relance.web.wording import KIND, KINDS, OPEN, explain
 from starter import agency as agency_starter
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
@@ -43,7 +43,7 @@ class Desk:
         return "/".join([f"{PATH}/agencies/{self.agency.slug}", *map(str, parts)])
 
     def context(self) -> dict:
-        return {"agencies": self.agencies, "agency": self.agency, "kinds": KINDS, "desk": self}
+        return {"agencies": self.agencies, "agency": self.agency, "kinds": KINDS, "kind_name": KIND, "desk": self}
 
 
 async def desk(agency: str | None = None, you: Visitor = Depends(signed_in),

@@ -10,6 +10,13 @@ KINDS = {
     DraftKind.OPTION: "Option expirations",
     DraftKind.AFTER_DEPARTURE: "After departure",
 }
+# One email of a kind, in a sentence ("Arrival reminder to Guest 1").
+KIND = {
+    DraftKind.BALANCE: "Balance reminder",
+    DraftKind.ARRIVAL: "Arrival reminder",
+    DraftKind.OPTION: "Option expiration",
+    DraftKind.AFTER_DEPARTURE: "After-departure email",
+}
 # Drafts a person can still send (a failed one again).
 OPEN = (DraftStatus.WAITING, DraftStatus.EDITED, DraftStatus.FAILED)
 REASONS = {

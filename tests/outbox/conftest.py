@@ -12,7 +12,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from models import Agency, AgencyStaff, Booking, Draft, DraftKind, DraftStatus, Property
+from models import Agency, AgencyStaff, Booking, BookingStatus, Draft, DraftKind, DraftStatus, Property
 from relance import repository, staff
 from relance.api.app import create_app
 from relance.api.services import Services
@@ -30,10 +30,10 @@ class Browser:
     async def get(self, path: str) -> httpx.Response:
         return await self.http.get(path)
 
-    async def submit(self, page_path: str, action: str, **fields) -> httpx.Response:
-        """Open `page_path`, then post its form to `action` with these fields and the page's token."""
+    async def submit(self, page_path: str, to: str, **fields) -> httpx.Response:
+        """Open `page_path`, then post its form to `to` with these fields and the page's token."""
         token = CSRF.search((await self.get(page_path)).text).group(1)
-        return await self.http.post(action, data={"csrf": token, **fields})
+        return await self.http.post(to, data={"csrf": token, **fields})
 
     async def sign_in(self, email: str, password: str = PASSWORD) -> httpx.Response:
         return await self.submit("/outbox/signin", "/outbox/signin", email=email, password=password)
@@ -72,24 +72,32 @@ class Outbox:
             session.add(place)
             await session.flush()
             for n, kind in enumerate([*DraftKind, "withdrawn"]):
+                withdrawn = kind == "withdrawn"
+                option = kind == DraftKind.OPTION
                 booking = Booking(org_id=agency.org_id, agency_id=agency.id, property_id=place.id,
                                   reference=f"{agency.slug.upper()}-{n}", guest_name=f"Guest {n}",
                                   guest_email=f"guest{n}@{agency.slug}.example", arrival=today + timedelta(days=5),
                                   departure=today + timedelta(days=12), balance_amount=Decimal("500"),
-                                  balance_due_on=today + timedelta(days=3))
+                                  balance_due_on=today + timedelta(days=3),
+                                  status=BookingStatus.OPTION if option else BookingStatus.CONFIRMED,
+                                  option_expires_on=today + timedelta(days=2) if option else None)
                 session.add(booking)
                 await session.flush()
-                withdrawn = kind == "withdrawn"
-                draft = Draft(org_id=agency.org_id, agency_id=agency.id, booking_id=booking.id,
-                              kind=DraftKind.BALANCE if withdrawn else kind, counts_from=booking.arrival,
-                              due_on=today, sendable_until=today + timedelta(days=14 if n else 1), language="fr",
-                              recipient=booking.guest_email, subject=f"{agency.name}: {kind} {booking.reference}",
+                kind = DraftKind.BALANCE if withdrawn else kind
+                counts_from = {DraftKind.BALANCE: booking.balance_due_on, DraftKind.ARRIVAL: booking.arrival,
+                               DraftKind.OPTION: booking.option_expires_on,
+                               DraftKind.AFTER_DEPARTURE: booking.departure}[kind]
+                draft = Draft(org_id=agency.org_id, agency_id=agency.id, booking_id=booking.id, kind=kind,
+                              counts_from=counts_from, due_on=today,
+                              sendable_until=today + timedelta(days=14 if n else 1), language="fr",
+                              recipient=booking.guest_email,
+                              subject=f"{agency.name}: {'withdrawn' if withdrawn else kind} {booking.reference}",
                               body=f"Bonjour Guest {n},\nÀ bientôt.", drafted_at=datetime.now(UTC),
                               status=DraftStatus.WITHDRAWN if withdrawn else DraftStatus.WAITING,
                               reason="balance_paid" if withdrawn else None)
                 session.add(draft)
                 await session.flush()
-                made[kind] = draft
+                made["withdrawn" if withdrawn else kind] = draft
         return made
 
     async def account(self, email: str, password: str | None = PASSWORD):
