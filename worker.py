@@ -21,10 +21,10 @@ from relance.temporal.client import connect_patiently, metrics_runtime
 from relance.temporal.queues import email_queue, webhook_queue
 from relance.temporal.registration import Registration, WorkerDeps
 from relance.webhooks.publishing import Publisher
-from workflows import dunning, email_events, marketing, renewal, simulation, webhooks
+from workflows import agency, dunning, email_events, marketing, renewal, simulation, webhooks
 
 # Each domain wires its own workflows and activities (workflows/<domain>.py `registration`).
-DOMAINS = (dunning, renewal, simulation, webhooks, email_events, marketing)
+DOMAINS = (dunning, renewal, simulation, webhooks, email_events, marketing, agency)
 WORKFLOWS = [workflow for domain in DOMAINS for workflow in domain.WORKFLOWS]
 
 

@@ -73,11 +73,25 @@ class SendOutcome:
 
 
 @dataclass
+class ClaimInput:
+    org_slug: str
+    batch_id: str
+
+
+@dataclass
+class FailureInput:
+    org_slug: str
+    batch_id: str
+    draft_id: int
+    error: str
+    now: datetime
+
+
+@dataclass
 class FinishInput:
     org_slug: str
     batch_id: str
     now: datetime
-    progress: SendProgress
 
 
 @dataclass
@@ -85,3 +99,11 @@ class SummaryInput:
     org_slug: str
     agency_slug: str
     now: datetime
+    day: date | None = None
+
+
+@dataclass
+class SummaryResult:
+    waiting: int = 0
+    expiring_soon: int = 0
+    emailed: int = 0

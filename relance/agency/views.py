@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from temporalio.client import WorkflowHandle
+
 from models import Agency, Booking, Draft, Property, SendBatch
 
 
@@ -50,6 +52,7 @@ class BatchStarted:
     batch_id: str
     count: int
     workflow_id: str
+    handle: WorkflowHandle | None = None  # its result() is the run's SendProgress
 
 
 @dataclass

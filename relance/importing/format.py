@@ -219,6 +219,75 @@ class ContractIn(Strict):
     amount: Decimal | None = Field(default=None, ge=0)
 
 
+class AgencyStaffIn(Strict):
+    email: Email
+    name: Name
+    morning_summary: bool = Field(default=False, description="receives the day's summary by email")
+
+
+class PropertyIn(Strict):
+    ref: Identifier
+    name: Name
+
+
+class AgencyTemplateIn(Strict):
+    subject: Name
+    body: Annotated[str, Field(max_length=limits.MAX_TEMPLATE_LENGTH)]
+
+
+class AgencyKindIn(Strict):
+    """One kind of retro-planned email (seed 003): on or off, its delay from the booking's date (before
+    balance due, arrival, option expiry; after departure), its template per language."""
+
+    enabled: bool = True
+    delay_days: Days = 0
+    templates: dict[Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")], AgencyTemplateIn] = {}
+
+
+class BookingPaymentIn(Strict):
+    ref: Identifier
+    amount: Decimal = Field(gt=0)
+    paid_on: Day
+
+
+class BookingIn(Strict):
+    reference: Annotated[Identifier, Field(pattern=REFERENCE_PATTERN)]
+    property: Identifier
+    guest_name: Name
+    guest_email: Email
+    guest_language: Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] = "fr"
+    arrival: Day
+    departure: Day
+    status: Literal["option", "confirmed", "cancelled"] = "confirmed"
+    option_expires_on: Day | None = None
+    balance_amount: Decimal = Field(default=Decimal(0), ge=0)
+    balance_due_on: Day | None = None
+    payments: list[BookingPaymentIn] = []
+
+
+class AgencyIn(Strict):
+    slug: Annotated[Identifier, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    name: Name
+    timezone: str = "Europe/Paris"
+    language: Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] = "fr"
+    send_window: tuple[time, time] = (time(9, 0), time(18, 0))
+    sender_email: Email
+    sender_name: Name | None = None
+    staff: list[AgencyStaffIn] = []
+    properties: list[PropertyIn] = []
+    kinds: dict[Literal["balance", "arrival", "option", "after_departure"], AgencyKindIn] = {}
+    bookings: list[BookingIn] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _agency_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
 class OrganisationIn(Strict):
     slug: Annotated[Identifier, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
     name: Name
@@ -239,6 +308,7 @@ class OrganisationIn(Strict):
     accounts: list[AccountIn] = []
     invoices: list[InvoiceIn] = []
     contracts: list[ContractIn] = []
+    agencies: list[AgencyIn] = []
 
     @field_validator("currency")
     @classmethod

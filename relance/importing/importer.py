@@ -40,6 +40,7 @@ from models import (
 from relance import calendar, limits
 from relance.db import Database
 from relance.email.rendering import TemplateProblem, render, template_problems
+from relance.importing.agency import AgencyWrite, agency_problems, write_agency
 from relance.importing.format import (
     CampaignIn,
     ContactIn,
@@ -50,6 +51,7 @@ from relance.importing.format import (
     ScenarioIn,
     TemplateIn,
 )
+from relance.importing.rows import upsert as _upsert
 from relance.scenario import predefined
 from relance.scenario.plan import step_number
 
@@ -79,6 +81,7 @@ class TemplateFields:
     scenario: Mapping[str, str]
     renewals: Mapping[str, str]
     marketing: Mapping[str, str] = field(default_factory=dict)
+    agency: Mapping[str, str] = field(default_factory=dict)  # the agency templates' (relance.agency)
 
     @property
     def every(self) -> dict[str, str]:
@@ -97,6 +100,7 @@ class ImportReport:
     counts: dict[str, int] = field(default_factory=dict)
     new_invoices: list[tuple[str, str]] = field(default_factory=list)
     changed_invoices: list[tuple[str, str]] = field(default_factory=list)
+    agencies: list[AgencyWrite] = field(default_factory=list)
 
     def count(self, kind: str) -> None:
         self.counts[kind] = self.counts.get(kind, 0) + 1
@@ -386,21 +390,6 @@ def renewal_problems(org: OrganisationIn, users: set[str], accounts: set[str], c
     return problems
 
 
-async def _upsert(session: AsyncSession, model: type[SQLModel], keys: dict, values: dict) -> tuple[Any, str | None]:
-    """Find the row by its natural key and update it, or insert it.
-    Returns (row, "created" | "changed" | None when it was already so)."""
-    row = (await session.exec(select(model).filter_by(**keys))).first()
-    if row is None:
-        row, outcome = model(**keys, **values), "created"
-    else:
-        outcome = "changed" if any(getattr(row, k) != v for k, v in values.items()) else None
-        for name, value in values.items():
-            setattr(row, name, value)
-    session.add(row)
-    await session.flush()
-    return row, outcome
-
-
 async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, today: date, report: ImportReport,
                               progress: Callable[[str], None]) -> None:
     d = org_in.dunning
@@ -464,6 +453,11 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, tod
             start_date=c.start_date.resolve(today), period=c.period, years=c.years, tacit_renewal=c.tacit_renewal,
             status=c.status, amount=c.amount))
         report.count("contracts")
+    for a in org_in.agencies:
+        written = await write_agency(session, org, a, today)
+        report.agencies.append(written)
+        report.counts["agencies"] = report.counts.get("agencies", 0) + 1
+        report.counts["bookings"] = report.counts.get("bookings", 0) + len(written.bookings)
     session.add(org)
 
 
@@ -618,6 +612,8 @@ async def import_data(db: Database, raw: Any, source: str, today: date, fields: 
     problems = [f"organisation {slug!r}: appears {n} times in the file (one entry per organisation)"
                 for slug, n in repeated(org.slug for org in parsed.organisations)]
     problems += [p for org in parsed.organisations for p in organisation_problems(org, fields)]
+    problems += [p for org in parsed.organisations for a in org.agencies
+                 for p in agency_problems(f"organisation {org.slug!r}", a, fields.agency, today)]
     if problems:
         raise ImportRejected(source, problems)
     report = ImportReport()

@@ -17,9 +17,11 @@ NEXT_STEP_AT = SearchAttributeKey.for_datetime("RelanceNextStepAt")
 # Marketing: the contact's reference (never its name or address) and the scenario's key.
 CONTACT = SearchAttributeKey.for_keyword("RelanceContact")
 SCENARIO = SearchAttributeKey.for_keyword("RelanceScenario")
+# Agency (seed 003): the agency's slug (drafting and send-all runs).
+AGENCY = SearchAttributeKey.for_keyword("RelanceAgency")
 
 ALL = (ORGANISATION, INVOICE_NUMBER, CONTRACT, CUSTOMER, CURRENT_STEP, STATE, NEXT_STEP_AT, EXIT_REASON, CONTACT,
-       SCENARIO)
+       SCENARIO, AGENCY)
 
 
 def cli_flags() -> list[str]:
