@@ -1,24 +1,29 @@
 """The outbox in-process over httpx's ASGI transport (cookies kept per browser), on the test stack's
-database, Temporal test server and local SES, with agencies and staff written as the importer would."""
+database, Temporal test server and local SES. Agencies and bookings come through the real importer,
+drafts through the real drafting run, the withdrawn draft through a payment the host reports."""
 
 from __future__ import annotations
 
 import re
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from datetime import timedelta
 
 import httpx
 import pytest
+from sqlmodel import select
 
-from models import Agency, AgencyStaff, Booking, BookingStatus, Draft, DraftKind, DraftStatus, Property
-from relance import repository, staff
+from models import Agency, Draft
+from relance import staff
 from relance.api.app import create_app
 from relance.api.services import Services
+from starter import agency as agency_starter
+from tests.agency.data import booking, kinds
 
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+# Each kind falls due today for one booking of each agency (see `bookings`).
+DELAYS = {"balance": 3, "arrival": 5, "option": 2, "after_departure": 7}
 
 
 @dataclass
@@ -39,6 +44,21 @@ class Browser:
         return await self.submit("/outbox/signin", "/outbox/signin", email=email, password=password)
 
 
+def bookings(prefix: str, today) -> list[dict]:
+    """One booking per kind falling due today, and one whose balance gets paid (its draft withdrawn)."""
+    day = timedelta(days=1)
+    return [
+        booking(f"{prefix}-BAL", today + 30 * day, today + 37 * day, balance_amount="500",
+                balance_due_on=today + 3 * day),
+        booking(f"{prefix}-ARR", today + 5 * day, today + 12 * day),
+        booking(f"{prefix}-OPT", today + 40 * day, today + 47 * day, status="option",
+                option_expires_on=today + 2 * day),
+        booking(f"{prefix}-DEP", today - 14 * day, today - 7 * day),
+        booking(f"{prefix}-PAID", today + 31 * day, today + 38 * day, balance_amount="300",
+                balance_due_on=today + 3 * day),
+    ]
+
+
 @dataclass
 class Outbox:
     app: object
@@ -50,55 +70,31 @@ class Outbox:
         async with httpx.AsyncClient(transport=transport, base_url="http://relance.test") as http:
             yield Browser(http)
 
-    async def agency(self, slug: str, *staff_emails: str) -> Agency:
-        """An agency of the stack's organisation with these staff."""
-        async with self.stack.db.session() as session:
-            org = await repository.organisation(session, self.stack.slug)
-            agency = Agency(org_id=org.id, slug=slug, name=f"Agence {slug}", sender_email=f"{slug}@agency.example")
-            session.add(agency)
-            await session.flush()
-            for email in staff_emails:
-                session.add(AgencyStaff(org_id=org.id, agency_id=agency.id, email=email, name=email.split("@")[0]))
-        await self.stack.mailer.verify(agency.sender_email)
-        return agency
-
-    async def drafts(self, agency: Agency) -> dict[str, Draft]:
-        """A booking per kind with its waiting draft (as the nightly drafting leaves them), and a withdrawn
-        one; keyed by kind, the withdrawn one as "withdrawn"."""
+    async def agencies(self, **staff_of: list[str]) -> dict[str, dict[str, Draft]]:
+        """Agencies (slug -> staff emails) of the stack's organisation, imported, drafted for today, one
+        balance draft withdrawn; per agency its drafts by kind, the withdrawn one as "withdrawn"."""
         today = await self.stack.today()
+        agencies = [{"slug": slug, "name": f"Agence {slug}", "sender_email": f"{slug}@agency.example",
+                     "staff": [{"email": email, "name": email.split("@")[0]} for email in emails],
+                     "properties": [{"ref": "P1", "name": "Villa Les Pins"}], "kinds": kinds(DELAYS),
+                     "bookings": bookings(slug.upper(), today)} for slug, emails in staff_of.items()]
+        await self.stack.load(self.stack.org(agencies=agencies))
         made = {}
-        async with self.stack.db.session() as session:
-            place = Property(org_id=agency.org_id, agency_id=agency.id, ref="P1", name="Villa Les Pins")
-            session.add(place)
-            await session.flush()
-            for n, kind in enumerate([*DraftKind, "withdrawn"]):
-                withdrawn = kind == "withdrawn"
-                option = kind == DraftKind.OPTION
-                booking = Booking(org_id=agency.org_id, agency_id=agency.id, property_id=place.id,
-                                  reference=f"{agency.slug.upper()}-{n}", guest_name=f"Guest {n}",
-                                  guest_email=f"guest{n}@{agency.slug}.example", arrival=today + timedelta(days=5),
-                                  departure=today + timedelta(days=12), balance_amount=Decimal("500"),
-                                  balance_due_on=today + timedelta(days=3),
-                                  status=BookingStatus.OPTION if option else BookingStatus.CONFIRMED,
-                                  option_expires_on=today + timedelta(days=2) if option else None)
-                session.add(booking)
-                await session.flush()
-                kind = DraftKind.BALANCE if withdrawn else kind
-                counts_from = {DraftKind.BALANCE: booking.balance_due_on, DraftKind.ARRIVAL: booking.arrival,
-                               DraftKind.OPTION: booking.option_expires_on,
-                               DraftKind.AFTER_DEPARTURE: booking.departure}[kind]
-                draft = Draft(org_id=agency.org_id, agency_id=agency.id, booking_id=booking.id, kind=kind,
-                              counts_from=counts_from, due_on=today,
-                              sendable_until=today + timedelta(days=14 if n else 1), language="fr",
-                              recipient=booking.guest_email,
-                              subject=f"{agency.name}: {'withdrawn' if withdrawn else kind} {booking.reference}",
-                              body=f"Bonjour Guest {n},\nÀ bientôt.", drafted_at=datetime.now(UTC),
-                              status=DraftStatus.WITHDRAWN if withdrawn else DraftStatus.WAITING,
-                              reason="balance_paid" if withdrawn else None)
-                session.add(draft)
-                await session.flush()
-                made["withdrawn" if withdrawn else kind] = draft
+        for slug in staff_of:
+            await self.stack.mailer.verify(f"{slug}@agency.example")
+            await agency_starter.draft_day(self.stack.client, self.stack.task_queue, self.stack.slug, slug, today)
+            paid = {**bookings(slug.upper(), today)[-1], "payments": [
+                {"ref": "pay-1", "amount": "300", "paid_on": today.isoformat()}]}
+            await agency_starter.report_booking(None, self.stack.db, self.stack.task_queue, self.stack.slug, slug,
+                                                paid, today)
+            made[slug] = await self._drafts(slug)
         return made
+
+    async def _drafts(self, slug: str) -> dict[str, Draft]:
+        async with self.stack.db.session() as session:
+            rows = (await session.exec(select(Draft).join(Agency, Agency.id == Draft.agency_id)
+                                       .where(Agency.slug == slug).order_by(Draft.id))).all()
+        return {("withdrawn" if d.status == "withdrawn" else d.kind): d for d in rows}
 
     async def account(self, email: str, password: str | None = PASSWORD):
         return await staff.create_account(self.stack.db, self.stack.slug, email, password)

@@ -42,10 +42,8 @@ async def test_a_person_works_their_outbox_in_a_browser_and_sees_no_other_agency
         outbox, served, browser_path, tmp_path):  # noqa: F811
     from playwright.async_api import async_playwright, expect
 
-    nord = await outbox.agency("nord", "ana@agency.example")
-    sud = await outbox.agency("sud", "bob@agency.example")
-    drafts = await outbox.drafts(nord)
-    theirs = await outbox.drafts(sud)
+    made = await outbox.agencies(nord=["ana@agency.example"], sud=["bob@agency.example"])
+    drafts, theirs = made["nord"], made["sud"]
     await outbox.account("ana@agency.example")
     await outbox.account("bob@agency.example")
     async with async_playwright() as playwright:

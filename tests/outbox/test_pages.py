@@ -15,8 +15,7 @@ async def signed_in(outbox, browser, email):
 
 
 async def test_a_tab_shows_the_days_counts_and_its_drafts(outbox):
-    agency = await outbox.agency("nord", "ana@agency.example")
-    drafts = await outbox.drafts(agency)
+    drafts = (await outbox.agencies(nord=["ana@agency.example"]))["nord"]
     await outbox.account("ana@agency.example")
     async with outbox.browser() as ana:
         await signed_in(outbox, ana, "ana@agency.example")
@@ -31,8 +30,7 @@ async def test_a_tab_shows_the_days_counts_and_its_drafts(outbox):
 
 
 async def test_a_withdrawn_draft_is_listed_with_its_reason(outbox):
-    agency = await outbox.agency("nord", "ana@agency.example")
-    drafts = await outbox.drafts(agency)
+    drafts = (await outbox.agencies(nord=["ana@agency.example"]))["nord"]
     await outbox.account("ana@agency.example")
     async with outbox.browser() as ana:
         await signed_in(outbox, ana, "ana@agency.example")
@@ -42,10 +40,7 @@ async def test_a_withdrawn_draft_is_listed_with_its_reason(outbox):
 
 
 async def test_staff_of_one_agency_never_see_another_agencys_drafts_even_by_typing_the_address(outbox):
-    nord = await outbox.agency("nord", "ana@agency.example")
-    sud = await outbox.agency("sud", "bob@agency.example")
-    await outbox.drafts(nord)
-    theirs = await outbox.drafts(sud)
+    theirs = (await outbox.agencies(nord=["ana@agency.example"], sud=["bob@agency.example"]))["sud"]
     await outbox.account("ana@agency.example")
     async with outbox.browser() as ana:
         await signed_in(outbox, ana, "ana@agency.example")
@@ -54,7 +49,7 @@ async def test_staff_of_one_agency_never_see_another_agencys_drafts_even_by_typi
         draft = theirs["arrival"].id
         for path in ("/outbox/agencies/sud/tabs/arrival", f"/outbox/agencies/sud/drafts/{draft}",
                      "/outbox/agencies/sud/closed", f"/outbox/agencies/nord/drafts/{draft}",
-                     "/outbox/agencies/sud/bookings/SUD-1", "/outbox/agencies/nord/bookings/SUD-1"):
+                     "/outbox/agencies/sud/bookings/SUD-ARR", "/outbox/agencies/nord/bookings/SUD-ARR"):
             answer = await ana.get(path)
             assert answer.status_code == 404, path
             assert theirs["arrival"].subject not in answer.text
@@ -66,8 +61,7 @@ async def test_staff_of_one_agency_never_see_another_agencys_drafts_even_by_typi
 
 
 async def test_a_draft_edited_and_sent_goes_out_with_the_changes_escaped(outbox):
-    agency = await outbox.agency("nord", "ana@agency.example")
-    drafts = await outbox.drafts(agency)
+    drafts = (await outbox.agencies(nord=["ana@agency.example"]))["nord"]
     await outbox.account("ana@agency.example")
     page = f"/outbox/agencies/nord/drafts/{drafts['arrival'].id}"
     async with outbox.browser() as ana:
@@ -82,8 +76,7 @@ async def test_a_draft_edited_and_sent_goes_out_with_the_changes_escaped(outbox)
 
 
 async def test_two_people_on_one_draft_the_second_is_told_and_nothing_is_sent_twice(outbox):
-    agency = await outbox.agency("nord", "ana@agency.example", "bob@agency.example")
-    drafts = await outbox.drafts(agency)
+    drafts = (await outbox.agencies(nord=["ana@agency.example", "bob@agency.example"]))["nord"]
     await outbox.account("ana@agency.example")
     await outbox.account("bob@agency.example")
     page = f"/outbox/agencies/nord/drafts/{drafts['arrival'].id}"
@@ -101,8 +94,7 @@ async def test_two_people_on_one_draft_the_second_is_told_and_nothing_is_sent_tw
 
 
 async def test_send_all_sends_exactly_the_confirmed_drafts_and_shows_the_result(outbox):
-    agency = await outbox.agency("nord", "ana@agency.example")
-    drafts = await outbox.drafts(agency)
+    drafts = (await outbox.agencies(nord=["ana@agency.example"]))["nord"]
     await outbox.account("ana@agency.example")
     confirm = "/outbox/agencies/nord/tabs/arrival/send"
     async with outbox.browser() as ana:

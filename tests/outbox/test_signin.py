@@ -14,7 +14,7 @@ from tests.outbox.conftest import PASSWORD
 
 
 async def test_a_page_sends_a_stranger_to_sign_in_then_back_where_they_were(outbox):
-    await outbox.agency("nord", "ana@agency.example")
+    await outbox.agencies(nord=["ana@agency.example"])
     await outbox.account("ana@agency.example")
     async with outbox.browser() as ana:
         answer = await ana.get("/outbox/agencies/nord/closed")
@@ -68,7 +68,7 @@ async def test_a_form_without_the_pages_csrf_token_is_refused_and_does_nothing(o
 
 
 async def test_a_tampered_session_cookie_is_no_session(outbox):
-    await outbox.agency("nord", "ana@agency.example")
+    await outbox.agencies(nord=["ana@agency.example"])
     await outbox.account("ana@agency.example")
     async with outbox.browser() as ana:
         await ana.sign_in("ana@agency.example")
@@ -80,7 +80,7 @@ async def test_a_tampered_session_cookie_is_no_session(outbox):
 
 
 async def test_signing_out_ends_the_session_even_for_a_copy_of_the_cookie(outbox):
-    await outbox.agency("nord", "ana@agency.example")
+    await outbox.agencies(nord=["ana@agency.example"])
     await outbox.account("ana@agency.example")
     async with outbox.browser() as ana, outbox.browser() as thief:
         await ana.sign_in("ana@agency.example")
@@ -92,7 +92,7 @@ async def test_signing_out_ends_the_session_even_for_a_copy_of_the_cookie(outbox
 
 
 async def test_a_sign_in_link_arrives_by_email_and_works_once(outbox):
-    await outbox.agency("nord", "ana@agency.example")
+    await outbox.agencies(nord=["ana@agency.example"])
     await outbox.account("ana@agency.example", password=None)
     async with outbox.browser() as ana:
         sent = await ana.submit("/outbox/signin", "/outbox/signin/link", email="ana@agency.example")
