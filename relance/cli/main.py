@@ -17,6 +17,7 @@ from temporalio.client import Client
 
 from models import DunningRun, Organisation, RenewalNotice, RenewalSettings
 from relance import calendar, limits, repository
+from relance.cli import agency as agency_cli
 from relance.cli import api as api_cli
 from relance.cli import authoring as authoring_cli
 from relance.cli import marketing as marketing_cli
@@ -308,6 +309,8 @@ async def _load_demo_once(settings: Settings, client: Client, db: Database) -> N
     mailer = SesMailer(settings)
     for org in raw["organisations"]:
         await mailer.verify(org["dunning"]["sender"])
+        for agency in org.get("agencies", []):
+            await mailer.verify(agency["sender_email"])
     slugs = [org["slug"] for org in raw["organisations"]]
     async with db.session() as session:
         loaded = (await session.exec(select(Organisation.slug).where(Organisation.slug.in_(slugs)))).all()
@@ -316,6 +319,7 @@ async def _load_demo_once(settings: Settings, client: Client, db: Database) -> N
             f"changed stays; `relance import {DEMO_FILE}` reloads it")
         return
     await load_and_start(settings, client, db, raw, "demo data")
+    await agency_cli.draft_demo(settings, client, raw, say)
 
 
 def _mail_line(number: int, m: dict, sent_at: dict) -> str:
@@ -519,6 +523,7 @@ def parser() -> argparse.ArgumentParser:
     api_cli.add_parsers(sub)
     webhook_cli.add_parser(sub)
     uncertain_cli.add_parser(sub)
+    agency_cli.add_parser(sub)
     outbox_cli.add_parser(sub)
     return p
 
@@ -547,6 +552,10 @@ async def cmd_uncertain(settings: Settings, args) -> int:
     return await uncertain_cli.run(settings, args, _with_db, say)
 
 
+async def cmd_agency(settings: Settings, args) -> int:
+    return await agency_cli.run(settings, args, _with_db, say)
+
+
 async def cmd_outbox(settings: Settings, args) -> int:
     return await outbox_cli.run(settings, args, _with_db, say)
 
@@ -554,7 +563,7 @@ async def cmd_outbox(settings: Settings, args) -> int:
 COMMANDS = {**{name: cmd_authoring for name in authoring_cli.COMMANDS}, "import": cmd_import, "sweep": cmd_sweep, "show": cmd_show, "cancel": cmd_cancel, "pay": cmd_pay,
             "activate": cmd_activate, "up": cmd_up, "mail": cmd_mail, "renewal": cmd_renewal, "admin": cmd_admin,
             "apikey": cmd_apikey, "webhook": cmd_webhook, "uncertain": cmd_uncertain, "marketing": cmd_marketing,
-            "outbox": cmd_outbox}
+            "agency": cmd_agency, "outbox": cmd_outbox}
 
 
 def main(argv: list[str] | None = None) -> int:
