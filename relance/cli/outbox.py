@@ -58,7 +58,7 @@ async def demo_accounts(settings: Settings, db: Database, say) -> None:
         rows = (await session.exec(
             select(AgencyStaff.email, Agency.name).join(Agency, Agency.id == AgencyStaff.agency_id)
             .join(Organisation, Organisation.id == AgencyStaff.org_id)
-            .where(Organisation.slug == DEMO_ORGANISATION).order_by(AgencyStaff.email, Agency.name))).all()
+            .where(Organisation.slug == DEMO_ORGANISATION).order_by(Agency.name, AgencyStaff.email))).all()
     if not rows:
         return
     say(f"\n  Outbox        {settings.public_base_url}/outbox/   (the agencies' drafts, in a browser)")
