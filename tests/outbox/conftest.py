@@ -100,10 +100,15 @@ class Outbox:
         return await staff.create_account(self.stack.db, self.stack.slug, email, password)
 
 
+def serving(stack, settings, task_queue: str):
+    """The app, sending through the workers of `task_queue`."""
+    app_settings = replace(settings, task_queue=task_queue)
+    app = create_app(app_settings)
+    app.state.services = Services(app_settings, stack.db, stack.mailer, _client=stack.client)
+    return app
+
+
 @pytest.fixture
 async def outbox(stack, settings):
     await stack.load(stack.org())
-    app_settings = replace(settings, task_queue=stack.task_queue)
-    app = create_app(app_settings)
-    app.state.services = Services(app_settings, stack.db, stack.mailer, _client=stack.client)
-    yield Outbox(app, stack)
+    yield Outbox(serving(stack, settings, stack.task_queue), stack)

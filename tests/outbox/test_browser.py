@@ -73,7 +73,7 @@ async def test_a_person_works_their_outbox_in_a_browser_and_sees_no_other_agency
         await expect(page.get_by_role("heading", name="Send 1 balance reminders?")).to_be_visible()
         await page.screenshot(path=str(tmp_path / "3-confirm.png"), full_page=True)
         await page.get_by_role("button", name="Send these 1 emails").click()
-        await expect(page.get_by_role("heading", name="Sent: Balance reminders")).to_be_visible(timeout=30_000)
+        await expect(page.get_by_role("heading", name="Finished: Balance reminders")).to_be_visible(timeout=30_000)
         await expect(page.get_by_text("1 of 1 handled")).to_be_visible()
         await page.screenshot(path=str(tmp_path / "4-sent.png"), full_page=True)
 

@@ -4,10 +4,14 @@ confirmed drafts, withdrawn drafts with their reason, and staff confined to thei
 from __future__ import annotations
 
 import re
+import uuid
 
 from sqlmodel import select
 
 from models import Draft
+from tests.marketing.test_campaigns import ThrottledMailer
+from tests.outbox.conftest import Outbox, serving
+from worker import build_worker
 
 
 async def signed_in(outbox, browser, email):
@@ -106,13 +110,50 @@ async def test_send_all_sends_exactly_the_confirmed_drafts_and_shows_the_result(
         assert listed == str(drafts["arrival"].id)
         started = await ana.http.post(confirm, data={"csrf": token, "drafts": listed})
         assert started.status_code == 303
-        report = await ana.get(started.headers["location"])
-        for _ in range(50):
-            if "handled" in report.text and 'http-equiv="refresh"' not in report.text:
-                break
-            report = await ana.get(started.headers["location"])
+        report = await finished(outbox, ana, started.headers["location"])
     assert "1 of 1 handled" in report.text and "1 sent" in report.text
     assert [m["destinations"]["to"] for m in outbox.stack.sent()] == [[drafts["arrival"].recipient]]
     async with outbox.stack.db.session() as session:
         balance = (await session.exec(select(Draft).where(Draft.id == drafts["balance"].id))).one()
     assert balance.status == "waiting"  # another tab: untouched
+
+
+async def finished(outbox, browser, path: str):
+    """The send-all's page once its run has ended (awaiting the run lets the test server skip the retries' waits)."""
+    await outbox.stack.client.get_workflow_handle(path.rsplit("/", 1)[1]).result()
+    page = await browser.get(path)
+    assert "<h1>Finished: " in page.text
+    return page
+
+
+async def test_a_failed_send_is_shown_and_retrying_sends_only_it(outbox, settings):
+    drafts = (await outbox.agencies(nord=["ana@agency.example"]))["nord"]
+    await outbox.account("ana@agency.example")
+    mailer = ThrottledMailer(settings, broken=(drafts["arrival"].recipient,))
+    task_queue = f"relance-test-{uuid.uuid4()}"
+    failing = Outbox(serving(outbox.stack, settings, task_queue), outbox.stack)
+    async with build_worker(outbox.stack.client, task_queue, outbox.stack.db, mailer), failing.browser() as ana:
+        await signed_in(outbox, ana, "ana@agency.example")
+        confirm = "/outbox/agencies/nord/tabs/arrival/send"
+        started = await ana.submit(confirm, confirm, drafts=str(drafts["arrival"].id))
+        report = await finished(outbox, ana, started.headers["location"])
+        assert "1 failed" in report.text and "Retry the 1 failed one(s)" in report.text
+        mailer.broken = ()  # the address works again
+        retried = await ana.submit(started.headers["location"], started.headers["location"] + "/retry")
+        assert retried.headers["location"] != started.headers["location"]  # a send of its own
+        again = await finished(outbox, ana, retried.headers["location"])
+        assert "1 sent" in again.text and "Retry" not in again.text
+        history = await ana.get("/outbox/agencies/nord/bookings/NORD-ARR")
+    assert "Sent by ana@agency.example." in history.text
+    assert [m["destinations"]["to"] for m in outbox.stack.sent()] == [[drafts["arrival"].recipient]]
+
+
+async def test_someone_with_two_agencies_switches_between_them(outbox):
+    await outbox.agencies(nord=["ana@agency.example"], sud=["ana@agency.example"])
+    await outbox.account("ana@agency.example")
+    async with outbox.browser() as ana:
+        await signed_in(outbox, ana, "ana@agency.example")
+        page = await ana.get("/outbox/agencies/sud/tabs/option")
+    switcher = re.search(r'<nav aria-label="Agencies".*?</nav>', page.text, re.S).group(0)
+    assert '<a href="/outbox/agencies/nord">Agence nord</a>' in switcher
+    assert '<a href="/outbox/agencies/sud" aria-current="page">Agence sud</a>' in switcher
