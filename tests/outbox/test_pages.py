@@ -88,9 +88,16 @@ async def test_two_people_on_one_draft_the_second_is_told_and_nothing_is_sent_tw
         await signed_in(outbox, ana, "ana@agency.example")
         await signed_in(outbox, bob, "bob@agency.example")
         ana_token = re.search(r'name="csrf" value="([^"]+)"', (await ana.get(page)).text).group(1)
-        assert (await bob.submit(page, page, version="1", subject="Bob's", body="Bob's", action="send")).status_code \
+        saved = await bob.submit(page, page, version="1", subject="Bob's", body="Bob's first", action="save")
+        assert saved.status_code == 303
+        edited = await ana.http.post(page, data={"csrf": ana_token, "version": "1", "subject": "Ana's",
+                                                 "body": "Ana's text", "action": "send"})
+        assert edited.status_code == 409
+        assert "Someone else saved changes to it since you opened it." in edited.text
+        assert "Bob&#39;s first" in edited.text and "Ana&#39;s text" in edited.text  # theirs, and hers kept
+        assert (await bob.submit(page, page, version="2", subject="Bob's", body="Bob's", action="send")).status_code \
             == 303
-        late = await ana.http.post(page, data={"csrf": ana_token, "version": "1", "subject": "Ana's",
+        late = await ana.http.post(page, data={"csrf": ana_token, "version": "2", "subject": "Ana's",
                                                "body": "Ana's text", "action": "send"})
     assert late.status_code == 409
     assert "Someone else already sent it." in late.text and "Ana&#39;s text" in late.text

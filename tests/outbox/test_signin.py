@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import update
 from sqlmodel import select
 
 from models import StaffAccount, StaffSession, StaffSignInLink
@@ -125,3 +126,19 @@ async def test_the_command_line_makes_accounts_and_refuses_a_short_password_or_a
             assert field in str(refusal)
         else:
             raise AssertionError(f"{email} was accepted")
+
+
+async def test_an_expired_link_or_session_signs_nobody_in(outbox):
+    await outbox.agencies(nord=["ana@agency.example"])
+    await outbox.account("ana@agency.example")
+    link = await staff.make_link(outbox.stack.db, "ana@agency.example", datetime.now(UTC))
+    async with outbox.stack.db.session() as session:
+        await session.exec(update(StaffSignInLink).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    async with outbox.browser() as ana:
+        path = f"/outbox/signin/link/{link.token}"
+        assert (await ana.submit(path, path)).status_code == 410
+        await ana.sign_in("ana@agency.example")
+        assert (await ana.get("/outbox/agencies/nord/closed")).status_code == 200
+        async with outbox.stack.db.session() as session:
+            await session.exec(update(StaffSession).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        assert (await ana.get("/outbox/agencies/nord/closed")).status_code == 303
