@@ -22,7 +22,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(SignInNeeded)
     async def _sign_in(request: Request, exc: SignInNeeded):
-        return RedirectResponse(sign_in_url(request.url.path), status_code=303, headers=HEADERS)
+        """Back to the page after signing in; a form posted with an ended session is not posted again."""
+        back = request.url.path if request.method == "GET" else f"{PATH}/"
+        return RedirectResponse(sign_in_url(back), status_code=303, headers=HEADERS)
 
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused):

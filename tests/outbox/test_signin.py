@@ -26,7 +26,10 @@ async def test_a_page_sends_a_stranger_to_sign_in_then_back_where_they_were(outb
         assert signed.status_code == 303 and signed.headers["location"] == "/outbox/agencies/nord/closed"
         cookie = signed.headers["set-cookie"]
         assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/outbox" in cookie
-        assert (await ana.get("/outbox/agencies/nord/closed")).status_code == 200
+        page = await ana.get("/outbox/agencies/nord/closed")
+    assert page.status_code == 200
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["referrer-policy"] == "no-referrer" and page.headers["cache-control"] == "no-store"
 
 
 async def test_a_wrong_password_or_an_unknown_email_read_the_same_and_sign_nobody_in(outbox):
