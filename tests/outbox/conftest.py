@@ -99,6 +99,14 @@ class Outbox:
     async def account(self, email: str, password: str | None = PASSWORD):
         return await staff.create_account(self.stack.db, self.stack.slug, email, password)
 
+    @asynccontextmanager
+    async def signed_in(self, email: str):
+        """A browser signed in as `email` (its account made now)."""
+        await self.account(email)
+        async with self.browser() as browser:
+            assert (await browser.sign_in(email)).status_code == 303
+            yield browser
+
 
 def serving(stack, settings, task_queue: str):
     """The app, sending through the workers of `task_queue`."""

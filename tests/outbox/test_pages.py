@@ -14,15 +14,9 @@ from tests.outbox.conftest import Outbox, serving
 from worker import build_worker
 
 
-async def signed_in(outbox, browser, email):
-    assert (await browser.sign_in(email)).status_code == 303
-
-
 async def test_a_tab_shows_the_days_counts_and_its_drafts(outbox):
     drafts = (await outbox.agencies(nord=["ana@agency.example"]))["nord"]
-    await outbox.account("ana@agency.example")
-    async with outbox.browser() as ana:
-        await signed_in(outbox, ana, "ana@agency.example")
+    async with outbox.signed_in("ana@agency.example") as ana:
         home = await ana.get("/outbox/")
         assert home.headers["location"] == "/outbox/agencies/nord"
         tab = await ana.get("/outbox/agencies/nord/tabs/arrival")
@@ -35,9 +29,7 @@ async def test_a_tab_shows_the_days_counts_and_its_drafts(outbox):
 
 async def test_a_withdrawn_draft_is_listed_with_its_reason(outbox):
     drafts = (await outbox.agencies(nord=["ana@agency.example"]))["nord"]
-    await outbox.account("ana@agency.example")
-    async with outbox.browser() as ana:
-        await signed_in(outbox, ana, "ana@agency.example")
+    async with outbox.signed_in("ana@agency.example") as ana:
         closed = await ana.get("/outbox/agencies/nord/closed")
     assert drafts["withdrawn"].recipient in closed.text
     assert "Withdrawn: the balance was paid." in closed.text
@@ -45,9 +37,7 @@ async def test_a_withdrawn_draft_is_listed_with_its_reason(outbox):
 
 async def test_staff_of_one_agency_never_see_another_agencys_drafts_even_by_typing_the_address(outbox):
     theirs = (await outbox.agencies(nord=["ana@agency.example"], sud=["bob@agency.example"]))["sud"]
-    await outbox.account("ana@agency.example")
-    async with outbox.browser() as ana:
-        await signed_in(outbox, ana, "ana@agency.example")
+    async with outbox.signed_in("ana@agency.example") as ana:
         tab = await ana.get("/outbox/agencies/nord/tabs/arrival")
         assert "Agence sud" not in tab.text and theirs["arrival"].subject not in tab.text
         draft = theirs["arrival"].id
@@ -66,10 +56,8 @@ async def test_staff_of_one_agency_never_see_another_agencys_drafts_even_by_typi
 
 async def test_a_draft_edited_and_sent_goes_out_with_the_changes_escaped(outbox):
     drafts = (await outbox.agencies(nord=["ana@agency.example"]))["nord"]
-    await outbox.account("ana@agency.example")
     page = f"/outbox/agencies/nord/drafts/{drafts['arrival'].id}"
-    async with outbox.browser() as ana:
-        await signed_in(outbox, ana, "ana@agency.example")
+    async with outbox.signed_in("ana@agency.example") as ana:
         sent = await ana.submit(page, page, version="1", subject="Votre arrivée", action="send",
                                 body="Bonjour <b>Guest</b>,\nLes clés sont chez le voisin.")
         assert sent.status_code == 303
@@ -81,12 +69,8 @@ async def test_a_draft_edited_and_sent_goes_out_with_the_changes_escaped(outbox)
 
 async def test_two_people_on_one_draft_the_second_is_told_and_nothing_is_sent_twice(outbox):
     drafts = (await outbox.agencies(nord=["ana@agency.example", "bob@agency.example"]))["nord"]
-    await outbox.account("ana@agency.example")
-    await outbox.account("bob@agency.example")
     page = f"/outbox/agencies/nord/drafts/{drafts['arrival'].id}"
-    async with outbox.browser() as ana, outbox.browser() as bob:
-        await signed_in(outbox, ana, "ana@agency.example")
-        await signed_in(outbox, bob, "bob@agency.example")
+    async with outbox.signed_in("ana@agency.example") as ana, outbox.signed_in("bob@agency.example") as bob:
         ana_token = re.search(r'name="csrf" value="([^"]+)"', (await ana.get(page)).text).group(1)
         saved = await bob.submit(page, page, version="1", subject="Bob's", body="Bob's first", action="save")
         assert saved.status_code == 303
@@ -106,10 +90,8 @@ async def test_two_people_on_one_draft_the_second_is_told_and_nothing_is_sent_tw
 
 async def test_send_all_sends_exactly_the_confirmed_drafts_and_shows_the_result(outbox):
     drafts = (await outbox.agencies(nord=["ana@agency.example"]))["nord"]
-    await outbox.account("ana@agency.example")
     confirm = "/outbox/agencies/nord/tabs/arrival/send"
-    async with outbox.browser() as ana:
-        await signed_in(outbox, ana, "ana@agency.example")
+    async with outbox.signed_in("ana@agency.example") as ana:
         page = await ana.get(confirm)
         assert "Send these 1 emails" in page.text
         token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
@@ -135,12 +117,11 @@ async def finished(outbox, browser, path: str):
 
 async def test_a_failed_send_is_shown_and_retrying_sends_only_it(outbox, settings):
     drafts = (await outbox.agencies(nord=["ana@agency.example"]))["nord"]
-    await outbox.account("ana@agency.example")
     mailer = ThrottledMailer(settings, broken=(drafts["arrival"].recipient,))
     task_queue = f"relance-test-{uuid.uuid4()}"
     failing = Outbox(serving(outbox.stack, settings, task_queue), outbox.stack)
-    async with build_worker(outbox.stack.client, task_queue, outbox.stack.db, mailer), failing.browser() as ana:
-        await signed_in(outbox, ana, "ana@agency.example")
+    async with build_worker(outbox.stack.client, task_queue, outbox.stack.db, mailer), \
+            failing.signed_in("ana@agency.example") as ana:
         confirm = "/outbox/agencies/nord/tabs/arrival/send"
         started = await ana.submit(confirm, confirm, drafts=str(drafts["arrival"].id))
         report = await finished(outbox, ana, started.headers["location"])
@@ -157,9 +138,7 @@ async def test_a_failed_send_is_shown_and_retrying_sends_only_it(outbox, setting
 
 async def test_someone_with_two_agencies_switches_between_them(outbox):
     await outbox.agencies(nord=["ana@agency.example"], sud=["ana@agency.example"])
-    await outbox.account("ana@agency.example")
-    async with outbox.browser() as ana:
-        await signed_in(outbox, ana, "ana@agency.example")
+    async with outbox.signed_in("ana@agency.example") as ana:
         page = await ana.get("/outbox/agencies/sud/tabs/option")
     switcher = re.search(r'<nav aria-label="Agencies".*?</nav>', page.text, re.S).group(0)
     assert '<a href="/outbox/agencies/nord">Agence nord</a>' in switcher
