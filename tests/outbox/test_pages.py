@@ -21,7 +21,7 @@ async def test_a_tab_shows_the_days_counts_and_its_drafts(outbox):
         assert home.headers["location"] == "/outbox/agencies/nord"
         tab = await ana.get("/outbox/agencies/nord/tabs/arrival")
     assert tab.status_code == 200
-    assert re.search(r'aria-current="page">Arrival reminders <span class="count"[^>]*>1</span>', tab.text)
+    assert re.search(r'aria-current="page">Arrival reminders <span class="count">1<', tab.text)
     assert drafts["arrival"].subject in tab.text and drafts["balance"].subject not in tab.text
     assert "Send all 1 as they are" in tab.text
     assert '<html lang="en">' in tab.text
