@@ -9,9 +9,9 @@ from sqlmodel import col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from models import About, AgencyStaff, Booking, Draft, DraftStatus, SendBatch
+from models import About, Agency, AgencyStaff, Booking, Draft, DraftStatus, SendBatch
 from relance import calendar
-from relance.agency import drafting, events, outbox, repository, sending
+from relance.agency import drafting, events, kinds, outbox, repository, sending
 from relance.agency.drafting import Made
 from relance.agency.ids import draft_email_key, summary_email_key
 from relance.agency.summary_email import summary_email
@@ -33,7 +33,7 @@ from relance.email.mailer import SesMailer
 from relance.email.sending import SendStatus, send_once
 from relance.email.suppression import suppressed
 from relance.repository import NotFound
-from relance.webhooks.publishing import Publisher
+from relance.webhooks.publishing import Event, Publisher
 
 log = structlog.get_logger("relance.agency")
 
@@ -120,19 +120,11 @@ class AgencyActivities:
                 return SendOutcome(inp.draft_id, "skipped", "no longer held by this send-all")
             draft, booking, agency = found
             made = Made(draft.id, draft.kind, booking.reference, draft.due_on)
-            reason = await sending.pointless(session, draft, booking)
-            if reason is not None:
-                await withdraw(session, draft.id, reason, inp.now, (DraftStatus.SENDING,))
-            elif await suppressed(session, [draft.recipient]):
-                reason = "recipient suppressed (bounce or complaint)"
-                await sending.settle(session, draft.id, inp.batch_id, DraftStatus.FAILED, inp.now, reason=reason)
-                return SendOutcome(draft.id, "failed", reason)
-        if reason is not None:
-            await self.webhooks.publish(events.withdrawn(draft.org_id, inp.org_slug, inp.agency_slug, made, reason,
-                                                         inp.now))
-            log.info("draft withdrawn at send", org=inp.org_slug, agency=inp.agency_slug, draft=draft.id,
-                     reason=reason)
-            return SendOutcome(draft.id, "withdrawn", reason)
+            stopped, event = await _stopped(session, inp, draft, made, agency)
+        if event is not None:  # published once the draft's new status is committed
+            await self.webhooks.publish(event)
+        if stopped is not None:
+            return stopped
         result = await send_once(self.db, self.mailer, draft_email_key(draft.id, inp.batch_id),
                                  sending.email_of(draft, agency),
                                  ledger.Source(draft.org_id, activity.info().workflow_id,
@@ -169,6 +161,27 @@ class AgencyActivities:
             counts = await sending.counts(session, batch.draft_ids)
         log.info("send-all finished", org=inp.org_slug, batch=inp.batch_id, **counts)
         return counts
+
+
+async def _stopped(session, inp: SendOne, draft: Draft, made: Made,
+                   agency: Agency) -> tuple[SendOutcome | None, Event | None]:
+    """The send-time re-check: past its last sendable day (expired), pointless now (withdrawn, with the
+    reason), its recipient suppressed (failed); (None, None) when it may go."""
+    if calendar.local_today(inp.now, agency.timezone) > draft.sendable_until:
+        await sending.settle(session, draft.id, inp.batch_id, DraftStatus.EXPIRED, inp.now, reason=kinds.EXPIRED)
+        return (SendOutcome(draft.id, "expired", kinds.EXPIRED),
+                events.expired(draft.org_id, inp.org_slug, inp.agency_slug, made, inp.now))
+    reason = await sending.pointless(session, draft, await session.get(Booking, draft.booking_id))
+    if reason is not None:
+        await withdraw(session, draft.id, reason, inp.now, (DraftStatus.SENDING,))
+        log.info("draft withdrawn at send", org=inp.org_slug, agency=inp.agency_slug, draft=draft.id, reason=reason)
+        return (SendOutcome(draft.id, "withdrawn", reason),
+                events.withdrawn(draft.org_id, inp.org_slug, inp.agency_slug, made, reason, inp.now))
+    if await suppressed(session, [draft.recipient]):
+        reason = "recipient suppressed (bounce or complaint)"
+        await sending.settle(session, draft.id, inp.batch_id, DraftStatus.FAILED, inp.now, reason=reason)
+        return SendOutcome(draft.id, "failed", reason), None
+    return None, None
 
 
 async def _stamped(session, agency_id: int, *conditions) -> list[Made]:

@@ -157,8 +157,13 @@ async def send_draft(client: Client, db: Database, task_queue: str, org_slug: st
             raise _conflict(draft, expected_version)
         session.add(SendBatch(id=key, org_id=org.id, agency_id=agency.id, kind=draft.kind, requested_by=by,
                               draft_ids=[draft_id], requested_at=_now(None)))
-    handle = await _start_send(client, task_queue, org_slug, agency_slug, key, [draft_id], by,
-                               f"Send draft {draft_id} ({org_slug}/{agency_slug})")
+    try:
+        handle = await _start_send(client, task_queue, org_slug, agency_slug, key, [draft_id], by,
+                                   f"Send draft {draft_id} ({org_slug}/{agency_slug})")
+    except BaseException:
+        async with db.session() as session:  # Temporal unreachable: the draft is open again, nothing lost
+            await sending.release(session, draft_id, key)
+        raise
     if wait:
         await handle.result()
     return BatchStarted(key, 1, key, handle)
@@ -311,7 +316,8 @@ async def ensure_drafting_schedule(client: Client, org_slug: str, agency: Agency
         action=ScheduleActionStartWorkflow(DRAFTING_WORKFLOW, DraftingInput(org_slug, agency.slug),
                                            id=drafting_schedule_id(org_slug, agency.slug) + ":run",
                                            task_queue=task_queue,
-                                           static_summary=f"Nightly drafting of {agency.slug} ({org_slug})"),
+                                           static_summary=f"Nightly drafting of {agency.slug} ({org_slug})",
+                                           typed_search_attributes=_attributes(org_slug, agency.slug)),
         spec=ScheduleSpec(cron_expressions=[cron], time_zone_name=agency.timezone),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(hours=20)))
     schedule_id = drafting_schedule_id(org_slug, agency.slug)

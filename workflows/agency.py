@@ -45,7 +45,7 @@ RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=time
 DRAFT_SEND = dict(start_to_close_timeout=SEND_TIMEOUT, heartbeat_timeout=SEND_HEARTBEAT,
                   retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1),
                                            maximum_interval=timedelta(seconds=30), maximum_attempts=5))
-LANES = 8  # sends in flight per send-all; the email queue's rate limit sets the pace
+LANES = 20  # sends in flight per send-all (as a campaign); the email queue's rate limit sets the pace
 
 
 @workflow.defn

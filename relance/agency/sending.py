@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, case, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -61,6 +61,14 @@ async def change(session: AsyncSession, draft_id: int, agency_id: int, expected_
     return row[0] if row else None
 
 
+async def release(session: AsyncSession, draft_id: int, batch_id: str) -> None:
+    """Give back a draft claimed for a send whose run could not start: open again, as it was."""
+    await session.exec(update(_DRAFTS).where(_D.id == draft_id, _D.batch_id == batch_id,
+                                             _D.status == DraftStatus.SENDING)
+                       .values(status=case((_D.edited_by.is_(None), DraftStatus.WAITING), else_=DraftStatus.EDITED),
+                               batch_id=None, version=_D.version + 1))
+
+
 async def taken(session: AsyncSession, draft_id: int, batch_id: str) -> tuple[Draft, Booking, Agency] | None:
     """The draft if this send-all holds it (else it was closed meanwhile: skipped), with its booking and agency."""
     row = (await session.exec(select(Draft, Booking, Agency).join(Booking, Booking.id == Draft.booking_id)
@@ -91,7 +99,7 @@ async def settle(session: AsyncSession, draft_id: int, batch_id: str, status: st
     values = dict(status=status, reason=reason, version=_D.version + 1)
     if status == DraftStatus.SENT:
         values.update(sent_by=by, sent_at=now, provider_message_id=message_id, closed_at=now)
-    elif status == DraftStatus.WITHDRAWN:
+    elif status in (DraftStatus.WITHDRAWN, DraftStatus.EXPIRED):
         values.update(closed_at=now)
     row = (await session.exec(update(_DRAFTS).where(_D.id == draft_id, _D.batch_id == batch_id,
                                                     _D.status == DraftStatus.SENDING)

@@ -62,12 +62,13 @@ class SendProgress:
     withdrawn: int = 0
     failed: int = 0
     skipped: int = 0  # no longer open when its turn came (sent by someone else, expired, ...)
+    expired: int = 0  # its last sendable day had passed (the nightly job had not yet expired it)
 
 
 @dataclass
 class SendOutcome:
     draft_id: int
-    outcome: str  # sent | withdrawn | failed | skipped
+    outcome: str  # sent | withdrawn | expired | failed | skipped
     reason: str | None = None
     message_id: str | None = None
 

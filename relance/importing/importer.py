@@ -56,7 +56,7 @@ from relance.scenario import predefined
 from relance.scenario.plan import step_number
 
 MAX_EMAIL_STEPS = 5
-NAME_FIELDS = ("slug", "number", "ref", "key", "email", "label")
+NAME_FIELDS = ("slug", "number", "ref", "key", "email", "label", "reference")
 
 
 class ImportRejected(ValueError):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from starter import agency
+
 SENDER = "resa@mer.example"
 TEMPLATES = {
     "fr": {"subject": "Votre séjour [[!BOOKINGREF]] à [[!PROPERTY]]",
@@ -42,3 +44,11 @@ def stays_ending(first: date, last: date) -> list[dict]:
     days = (last - first).days + 1
     return [booking(f"D{(first + timedelta(days=n)):%Y%m%d}", first + timedelta(days=n - 5), first + timedelta(days=n))
             for n in range(days)]
+
+
+async def draft_today(stack, day: date | None = None):
+    """Run the agency's drafting and wait for it in real time: the time-skipping server's clock may
+    jump years ahead once nothing waits (TEMPORAL.md, pitfall 4), and a draft is sendable only until
+    its date, judged at the send run's business time."""
+    with stack.env.auto_time_skipping_disabled():
+        return await agency.draft_day(stack.client, stack.task_queue, stack.slug, "mer", day)

@@ -3,7 +3,7 @@ SES throttling, a failure stopping nobody else, the failed ones retried alone); 
 draft, HTML escaped; two people on the same draft cannot both send it."""
 
 import uuid
-from datetime import date
+from datetime import timedelta
 
 import pytest
 
@@ -15,7 +15,8 @@ from worker import build_worker
 
 
 def _arrivals(n: int) -> list[dict]:
-    return [data.booking(f"A{i:04}", "2020-05-10", "2020-05-17") for i in range(n)]
+    """Arriving in 5 days: sendable now (a send's business time is the run's, today)."""
+    return [data.booking(f"A{i:04}", "today+5", "today+12") for i in range(n)]
 
 
 def _to_guests(stack) -> list[dict]:
@@ -25,7 +26,7 @@ def _to_guests(stack) -> list[dict]:
 
 async def _drafted(stack, n: int) -> list[int]:
     await stack.load(data.organisation(stack.slug, _arrivals(n), {"arrival": 7}))
-    await agency.draft_day(stack.client, stack.task_queue, stack.slug, "mer", date(2020, 5, 4))
+    await data.draft_today(stack)
     return [line.draft.id for line in await agency.tab_drafts(stack.db, stack.slug, "mer", "arrival")]
 
 
@@ -100,3 +101,16 @@ async def test_two_people_on_one_draft_cannot_both_send_it(stack):
     progress = await started.handle.result()
     assert (progress.sent, progress.skipped) == (0, 1)
     assert [m["destinations"]["to"] for m in _to_guests(stack)] == [["a0000@guest.example"]]
+
+
+async def test_a_draft_past_its_last_sendable_day_expires_at_send_instead_of_going(stack):
+    await stack.mailer.verify(data.SENDER)
+    await stack.load(data.organisation(stack.slug, [data.booking("L1", "today-3", "today+4")], {"arrival": 7}))
+    await data.draft_today(stack, await stack.today() - timedelta(days=8))  # drafted then, never sent
+    [line] = await agency.tab_drafts(stack.db, stack.slug, "mer", "arrival")
+    started = await agency.send_tab(stack.client, stack.db, stack.task_queue, stack.slug, "mer", "arrival",
+                                    [line.draft.id], "anne")
+    progress = await started.handle.result()
+    assert (progress.expired, progress.sent) == (1, 0) and _to_guests(stack) == []
+    closed = await agency.closed_drafts(stack.db, stack.slug, "mer")
+    assert [(c.draft.status, c.draft.reason) for c in closed] == [("expired", "past_sendable_until")]

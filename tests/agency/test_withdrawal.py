@@ -78,9 +78,9 @@ async def test_an_edited_draft_is_flagged_not_overwritten_when_dates_change(stac
 
 
 async def test_a_send_rechecks_the_booking_so_a_late_change_stops_the_email(stack):
-    await stack.load(data.organisation(stack.slug, [data.booking("B1", "2020-03-20", "2020-03-27", **BALANCE)],
-                                       {"balance": 10}))
-    await agency.draft_day(stack.client, stack.task_queue, stack.slug, "mer", date(2020, 3, 2))
+    await stack.load(data.organisation(stack.slug, [data.booking("B1", "today+15", "today+22", balance_amount="500.00",
+                                                                 balance_due_on="today+5")], {"balance": 10}))
+    await data.draft_today(stack)
     draft = await _one(stack, "balance")
     async with stack.db.session() as session:  # paid, but the host has not told relance yet
         booking = (await session.exec(select(Booking).where(Booking.reference == "B1"))).one()

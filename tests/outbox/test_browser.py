@@ -70,7 +70,7 @@ async def test_a_person_works_their_outbox_in_a_browser_and_sees_no_other_agency
 
         await page.get_by_role("link", name="Agence nord", exact=True).click()
         await page.get_by_role("link", name="Send all 1 as they are…").click()
-        await expect(page.get_by_role("heading", name="Send 1 balance reminders?")).to_be_visible()
+        await expect(page.get_by_role("heading", name="Send 1 email(s) of “Balance reminders”?")).to_be_visible()
         await page.screenshot(path=str(tmp_path / "3-confirm.png"), full_page=True)
         await page.get_by_role("button", name="Send these 1 emails").click()
         await expect(page.get_by_role("heading", name="Finished: Balance reminders")).to_be_visible(timeout=30_000)
