@@ -12,6 +12,7 @@ from datetime import timedelta
 import httpx
 import pytest
 from sqlmodel import select
+from temporalio.client import Client
 
 from models import Agency, Draft
 from relance import staff
@@ -82,7 +83,9 @@ class Outbox:
         made = {}
         for slug in staff_of:
             await self.stack.mailer.verify(f"{slug}@agency.example")
-            await agency_starter.draft_day(self.stack.client, self.stack.task_queue, self.stack.slug, slug, today)
+            with self.stack.env.auto_time_skipping_disabled():  # no jump of the test server's clock
+                await agency_starter.draft_day(self.stack.client, self.stack.task_queue, self.stack.slug, slug,
+                                               today)
             paid = {**bookings(slug.upper(), today)[-1], "payments": [
                 {"ref": "pay-1", "amount": "300", "paid_on": today.isoformat()}]}
             await agency_starter.report_booking(None, self.stack.db, self.stack.task_queue, self.stack.slug, slug,
@@ -109,10 +112,14 @@ class Outbox:
 
 
 def serving(stack, settings, task_queue: str):
-    """The app, sending through the workers of `task_queue`."""
+    """The app, sending through the workers of `task_queue`. Its Temporal client waits in real time, as
+    in production: the test client's time skipping would jump the clock years ahead after a send, past
+    every draft's last sendable day."""
     app_settings = replace(settings, task_queue=task_queue)
     app = create_app(app_settings)
-    app.state.services = Services(app_settings, stack.db, stack.mailer, _client=stack.client)
+    client = Client(stack.client.service_client, namespace=stack.client.namespace,
+                    data_converter=stack.client.data_converter)
+    app.state.services = Services(app_settings, stack.db, stack.mailer, _client=client)
     return app
 
 
