@@ -10,10 +10,13 @@ from datetime import UTC, datetime
 import structlog
 from fastapi import APIRouter, Depends, Request
 
+from models import About
 from relance import staff
 from relance.api.services import Services, services
+from relance.email import ledger
 from relance.email.mailer import OutgoingEmail
 from relance.email.rendering import html_of
+from relance.email.sending import send_once
 from relance.web.pages import page, safe_next, see_other
 from relance.web.session import PATH, Refused, Visitor, anonymous, form, visitor
 from starter.agency import agencies_of
@@ -89,7 +92,11 @@ async def _email_link(svc: Services, link: staff.Link) -> None:
     url = f"{svc.settings.public_base_url}{PATH}/signin/link/{link.token}"
     text = (f"Hello,\n\nTo sign in to the {agency.name} outbox, open this link within {LINK_MINUTES} minutes:\n\n"
             f"{url}\n\nIt works once. If you did not ask for it, ignore this email.\n")
-    await svc.mailer.send(OutgoingEmail(
-        sender_address=agency.sender_email, sender_name=agency.sender_name or agency.name, to=account.email,
-        subject=f"Your sign-in link to the {agency.name} outbox", text=text, html=html_of(text)))
-    log.info("outbox sign-in link sent", account_id=account.id)
+    email = OutgoingEmail(sender_address=agency.sender_email, sender_name=agency.sender_name or agency.name,
+                          to=account.email, subject=f"Your sign-in link to the {agency.name} outbox", text=text,
+                          html=html_of(text))
+    # Through the send-once ledger like every email, keyed by the link: it goes at most once.
+    result = await send_once(svc.db, svc.mailer, f"outbox-signin:{staff.digest(link.token)}", email,
+                             ledger.Source(account.org_id, "outbox-signin", About("user", account.email)),
+                             datetime.now(UTC))
+    log.info("outbox sign-in link", account_id=account.id, status=result.status, reason=result.reason)
