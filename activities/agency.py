@@ -38,8 +38,12 @@ from relance.webhooks.publishing import Event, Publisher
 log = structlog.get_logger("relance.agency")
 
 
-def _not_found(exc: NotFound) -> ApplicationError:
-    return ApplicationError(str(exc), type="NotFound", non_retryable=True)
+async def _agency(session, org_slug: str, agency_slug: str):
+    """The organisation and agency a run is about; gone, the run fails at once (no retry brings it back)."""
+    try:
+        return await repository.agency(session, org_slug, agency_slug)
+    except NotFound as exc:
+        raise ApplicationError(str(exc), type="NotFound", non_retryable=True) from exc
 
 
 class AgencyActivities:
@@ -53,10 +57,7 @@ class AgencyActivities:
         """Expire what is past, draft what is due; a retry drafts nothing twice and publishes what its
         predecessor may not have (the events are keyed by draft)."""
         async with self.db.session() as session:
-            try:
-                org, agency = await repository.agency(session, inp.org_slug, inp.agency_slug)
-            except NotFound as exc:
-                raise _not_found(exc) from exc
+            org, agency = await _agency(session, inp.org_slug, inp.agency_slug)
             day = inp.day or calendar.local_today(inp.now, agency.timezone)
             await drafting.expire(session, agency, day, inp.now)
             _, problems = await drafting.draft_day(session, org, agency, day, inp.now)
@@ -78,10 +79,7 @@ class AgencyActivities:
         """The day's summary to each staff member who asked for it, once per person and day; nothing
         when no draft waits."""
         async with self.db.session() as session:
-            try:
-                org, agency = await repository.agency(session, inp.org_slug, inp.agency_slug)
-            except NotFound as exc:
-                raise _not_found(exc) from exc
+            org, agency = await _agency(session, inp.org_slug, inp.agency_slug)
             day = inp.day or calendar.local_today(inp.now, agency.timezone)
             summary = await outbox.summary(session, agency, day)
             staff = (await session.exec(select(AgencyStaff).where(

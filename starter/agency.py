@@ -17,12 +17,10 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleHandle,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
-    ScheduleUpdate,
 )
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
@@ -43,6 +41,7 @@ from relance.temporal import search_attributes as sa
 from relance.temporal.queues import webhook_queue
 from relance.temporal.starting import start_once
 from relance.webhooks.publishing import Publisher
+from starter.schedule import ensure_schedule
 
 __all__ = ["after_import", "agencies_of", "batch_report", "booking_history", "closed_drafts", "day_summary",
            "draft_day", "draft_line", "edit_draft", "ensure_drafting_schedule", "report_booking", "retry_failed",
@@ -320,13 +319,7 @@ async def ensure_drafting_schedule(client: Client, org_slug: str, agency: Agency
                                            typed_search_attributes=_attributes(org_slug, agency.slug)),
         spec=ScheduleSpec(cron_expressions=[cron], time_zone_name=agency.timezone),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(hours=20)))
-    schedule_id = drafting_schedule_id(org_slug, agency.slug)
-    try:
-        return await client.create_schedule(schedule_id, schedule)
-    except ScheduleAlreadyRunningError:
-        handle = client.get_schedule_handle(schedule_id)
-        await handle.update(lambda _: ScheduleUpdate(schedule=schedule))
-        return handle
+    return await ensure_schedule(client, drafting_schedule_id(org_slug, agency.slug), schedule)
 
 
 def _attributes(org_slug: str, agency_slug: str) -> TypedSearchAttributes:

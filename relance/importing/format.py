@@ -219,6 +219,14 @@ class ContractIn(Strict):
     amount: Decimal | None = Field(default=None, ge=0)
 
 
+def known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
+
+
 class AgencyStaffIn(Strict):
     email: Email
     name: Name
@@ -281,11 +289,7 @@ class AgencyIn(Strict):
     @field_validator("timezone")
     @classmethod
     def _agency_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
+        return known_zone(value)
 
 
 class OrganisationIn(Strict):
@@ -318,11 +322,7 @@ class OrganisationIn(Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
+        return known_zone(value)
 
     @field_validator("holiday_country")
     @classmethod

@@ -100,6 +100,11 @@ async def test_two_people_on_one_draft_cannot_both_send_it(stack):
                                     [draft_id], "paul")
     progress = await started.handle.result()
     assert (progress.sent, progress.skipped) == (0, 1)
+    keywords = await stack.keywords(started.handle)  # what ops filter on in the Temporal UI
+    assert (keywords["RelanceOrganisation"], keywords["RelanceAgency"], keywords["RelanceState"]) == (
+        stack.slug, "mer", "ended")
+    details = (await started.handle.query("__temporal_workflow_metadata")).current_details
+    assert "by paul" in details and "finished: **1 of 1** (0 sent, 0 withdrawn, 0 failed, 1 skipped)" in details
     assert [m["destinations"]["to"] for m in _to_guests(stack)] == [["a0000@guest.example"]]
 
 

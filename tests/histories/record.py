@@ -194,10 +194,47 @@ async def marketing_campaign(env, db, queue, slug):
     return await marketing.launch_campaign(env.client, db, queue, slug, "promo", "ops")
 
 
+def _agency_org(slug: str) -> dict:
+    from tests.agency import data
+
+    organisation = data.organisation(slug, [data.booking(f"A{n}", "today+5", "today+12") for n in range(3)],
+                                     {"arrival": 7})
+    organisation["agencies"][0]["sender_email"] = f.SENDER
+    return organisation
+
+
+async def agency_drafting(env, db, queue, slug):
+    """An agency's nightly drafting: three arrival drafts, the day's summary emailed to its staff."""
+    from relance.agency.ids import DRAFTING_WORKFLOW
+    from relance.agency.types import DraftingInput, DraftingResult
+
+    await _load(db, env, _agency_org(slug))
+    return await env.client.start_workflow(DRAFTING_WORKFLOW, DraftingInput(slug, "mer"), id=f"agency-drafting:{slug}",
+                                           task_queue=queue, result_type=DraftingResult)
+
+
+async def agency_send_all(env, db, queue, slug):
+    """A send-all of an agency's arrival tab: three drafts, one withdrawn at send (its booking cancelled)."""
+    from models import Booking, BookingStatus
+    from starter import agency
+
+    await _load(db, env, _agency_org(slug))
+    with env.auto_time_skipping_disabled():  # today's drafts are sent today (the clock jumps otherwise)
+        await agency.draft_day(env.client, queue, slug, "mer")
+        ids = [line.draft.id for line in await agency.tab_drafts(db, slug, "mer", "arrival")]
+        async with db.session() as session:
+            booking = (await session.exec(select(Booking).where(Booking.reference == "A1"))).one()
+            booking.status = BookingStatus.CANCELLED
+            session.add(booking)
+        started = await agency.send_tab(env.client, db, queue, slug, "mer", "arrival", ids, "anne")
+        await started.handle.result()
+    return started.handle
+
+
 SCENARIOS = {fn.__name__: fn for fn in (completed_default_scenario, cancelled_by_signal, signal_refused, paid_mid_run,
                                         held_then_resumed, sweep, simulation, renewal_inspection,
                                         renewal_notice, webhook_delivery_failed, marketing_removed,
-                                        marketing_campaign)}
+                                        marketing_campaign, agency_drafting, agency_send_all)}
 
 if __name__ == "__main__":
     asyncio.run(record(sys.argv[1:]))
