@@ -86,6 +86,9 @@ class Settings:
     public_url: str = field(default_factory=lambda: _env("RELANCE_PUBLIC_URL", ""))
     unsubscribe_secret: str = field(
         default_factory=lambda: _env("RELANCE_UNSUBSCRIBE_SECRET", "relance-local-unsubscribe-secret"))
+    # Signs the agency outbox's session cookies (relance.web). The local default is public: set your own
+    # in production (changing it signs every outbox user out).
+    web_secret: str = field(default_factory=lambda: _env("RELANCE_WEB_SECRET", "relance-local-web-secret"))
     codec_cors_origins: str = field(
         default_factory=lambda: _env("RELANCE_CODEC_CORS_ORIGINS", "http://localhost:8233,http://127.0.0.1:8233"))
 

@@ -16,6 +16,7 @@ from relance.api.idempotency import IdempotencyMiddleware
 from relance.api.limits import MAX_BODY_BYTES, BodyLimitMiddleware, TooLarge
 from relance.api.services import Services
 from relance.config import Settings
+from relance.web import install as install_outbox
 
 DESCRIPTION = """relance's HTTP API for the host application: invoices and their dunning runs, contracts and
 their renewal notices, marketing enrolments and consent, imports.
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, max_body_bytes: int = MAX_BODY_
     for module in (health, imports, dunning, renewal, webhooks, marketing, pipeline, agency):
         app.include_router(module.router)
     app.include_router(marketing.unsubscribe_router)
+    install_outbox(app)  # the agency outbox's pages, /outbox (relance.web)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
     app.add_middleware(RequestContext)

@@ -21,6 +21,7 @@ from relance.cli import agency as agency_cli
 from relance.cli import api as api_cli
 from relance.cli import authoring as authoring_cli
 from relance.cli import marketing as marketing_cli
+from relance.cli import outbox as outbox_cli
 from relance.cli import pipeline as pipeline_cli
 from relance.cli import renewal as renewal_cli
 from relance.cli import uncertain as uncertain_cli
@@ -407,6 +408,7 @@ async def cmd_up(settings: Settings, args) -> int:
             await run_sweep(settings, client, db, None, unless_run_today=True)
             await asyncio.sleep(2)  # let the first steps go out before the summary
             await _print_summary(settings, stack, client, db)
+            await outbox_cli.demo_accounts(settings, db, say)
         finally:
             await db.close()
         if args.once:
@@ -524,6 +526,7 @@ def parser() -> argparse.ArgumentParser:
     webhook_cli.add_parser(sub)
     uncertain_cli.add_parser(sub)
     agency_cli.add_parser(sub)
+    outbox_cli.add_parser(sub)
     return p
 
 
@@ -559,11 +562,15 @@ async def cmd_agency(settings: Settings, args) -> int:
     return await agency_cli.run(settings, args, _with_db, say)
 
 
+async def cmd_outbox(settings: Settings, args) -> int:
+    return await outbox_cli.run(settings, args, _with_db, say)
+
+
 COMMANDS = {**{name: cmd_authoring for name in authoring_cli.COMMANDS}, "import": cmd_import, "sweep": cmd_sweep, "show": cmd_show, "cancel": cmd_cancel, "pay": cmd_pay,
             "activate": cmd_activate, "up": cmd_up, "mail": cmd_mail, "renewal": cmd_renewal, "admin": cmd_admin,
             "apikey": cmd_apikey, "webhook": cmd_webhook, "uncertain": cmd_uncertain, "marketing": cmd_marketing,
             "pipeline": cmd_pipeline,
-            "agency": cmd_agency}
+            "agency": cmd_agency, "outbox": cmd_outbox}
 
 
 def main(argv: list[str] | None = None) -> int:

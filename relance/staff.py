@@ -1,0 +1,191 @@
+"""Staff accounts for the agency outbox: passwords (argon2id), one-time sign-in links, sessions,
+and a lockout after repeated wrong passwords.
+
+The HTTP layer (relance.web) asks these questions; nothing here knows about cookies or forms.
+Every answer to "who is this?" is None or an account, never a hint of which part was wrong."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import delete, func, update
+from sqlmodel import select
+
+from models import Organisation, StaffAccount, StaffSession, StaffSignInLink
+from relance import repository
+from relance.db import Database
+
+MIN_PASSWORD_LENGTH = 10
+# Five wrong passwords in a row lock the account for a quarter of an hour (a sign-in link still works:
+# it proves the mailbox, which is what a locked-out person has).
+MAX_FAILED_SIGNINS = 5
+LOCKOUT = timedelta(minutes=15)
+LINK_LIFETIME = timedelta(minutes=15)
+# At most this many links per account per LINK_LIFETIME: a form cannot be used to flood a mailbox.
+MAX_LINKS = 3
+SESSION_LIFETIME = timedelta(hours=12)
+
+_hasher = PasswordHasher()
+# Verified against when the email is unknown, so a wrong email takes as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("relance-no-such-account")
+
+
+class StaffError(ValueError):
+    """A refused account change, naming the field."""
+
+
+class AccountExists(StaffError):
+    pass
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The outcome of a password sign-in: the account, or why not (said to the person as is)."""
+
+    account: StaffAccount | None
+    refusal: str = ""
+
+
+@dataclass(frozen=True)
+class Link:
+    """A one-time sign-in link just made: the token is to be emailed, never stored."""
+
+    account: StaffAccount
+    org_slug: str
+    token: str
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalised_email(email: str) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise StaffError(f"staff account: email {email!r} is not an email address ({exc})") from None
+
+
+async def create_account(db: Database, org_slug: str, email: str, password: str | None) -> StaffAccount:
+    """A new account; password None makes one that signs in by email link only."""
+    address = normalised_email(email)
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        raise StaffError(f"staff account {address}: password must have at least {MIN_PASSWORD_LENGTH} characters")
+    hashed = await asyncio.to_thread(_hasher.hash, password) if password is not None else None
+    async with db.session() as session:
+        org = await repository.organisation(session, org_slug)
+        if (await session.exec(select(StaffAccount.id).where(StaffAccount.email == address))).first():
+            raise AccountExists(f"staff account: email {address} already has an account")
+        account = StaffAccount(org_id=org.id, email=address, password_hash=hashed)
+        session.add(account)
+        await session.flush()
+    return account
+
+
+async def ensure_account(db: Database, org_slug: str, email: str, password: str) -> bool:
+    """Make the account unless the email has one (the demo's, at every `relance up`); True if made."""
+    try:
+        await create_account(db, org_slug, email, password)
+    except AccountExists:
+        return False
+    return True
+
+
+async def sign_in_with_password(db: Database, email: str, password: str, now: datetime) -> SignIn:
+    wrong = SignIn(None, "The email or the password is wrong.")
+    async with db.session() as session:
+        account = (await session.exec(select(StaffAccount).where(StaffAccount.email == email.strip().lower())
+                                      .with_for_update())).first()
+        if account is None or account.password_hash is None:
+            await asyncio.to_thread(_matches, _DUMMY_HASH, password)
+            return wrong
+        if is_locked(account, now):
+            return SignIn(None, "Too many wrong passwords: this account is locked for a few minutes. "
+                                "A sign-in link by email still works.")
+        if not await asyncio.to_thread(_matches, account.password_hash, password):
+            account.failed_signins += 1
+            if account.failed_signins >= MAX_FAILED_SIGNINS:
+                account.locked_until, account.failed_signins = now + LOCKOUT, 0
+            session.add(account)
+            return wrong
+        account.failed_signins, account.locked_until = 0, None
+        session.add(account)
+    return SignIn(account)
+
+
+def is_locked(account: StaffAccount, now: datetime) -> bool:
+    return account.locked_until is not None and account.locked_until > now
+
+
+def _matches(hashed: str, password: str) -> bool:
+    try:
+        return _hasher.verify(hashed, password)
+    except (VerifyMismatchError, InvalidHashError):
+        return False
+
+
+async def make_link(db: Database, email: str, now: datetime) -> Link | None:
+    """A new one-time token for the account with this email, or None (no account, or enough links
+    already in flight). The caller emails it; only its hash is kept."""
+    async with db.session() as session:
+        row = (await session.exec(select(StaffAccount, Organisation.slug)
+                                  .join(Organisation, Organisation.id == StaffAccount.org_id)
+                                  .where(StaffAccount.email == email.strip().lower())
+                                  .with_for_update(of=StaffAccount))).first()
+        if row is None:
+            return None
+        account, org_slug = row
+        recent = (await session.exec(select(func.count()).select_from(StaffSignInLink).where(
+            StaffSignInLink.account_id == account.id, StaffSignInLink.created_at > now - LINK_LIFETIME))).one()
+        if recent >= MAX_LINKS:
+            return None
+        token = secrets.token_urlsafe(32)
+        session.add(StaffSignInLink(account_id=account.id, token_hash=digest(token), created_at=now,
+                                    expires_at=now + LINK_LIFETIME))
+    return Link(account, org_slug, token)
+
+
+async def use_link(db: Database, token: str, now: datetime) -> StaffAccount | None:
+    """The link's account if the link is unused and unexpired; it is then used up (one statement,
+    so two clicks at once sign in once)."""
+    async with db.session() as session:
+        account_id = (await session.exec(
+            update(StaffSignInLink)
+            .where(StaffSignInLink.token_hash == digest(token), StaffSignInLink.used_at.is_(None),
+                   StaffSignInLink.expires_at > now)
+            .values(used_at=now).returning(StaffSignInLink.account_id))).scalar_one_or_none()
+        if account_id is None:
+            return None
+        return await session.get(StaffAccount, account_id)
+
+
+async def open_session(db: Database, account_id: int, now: datetime) -> str:
+    """A new session key for a signed-in account (a fresh key at every sign-in: no fixation)."""
+    key = secrets.token_urlsafe(32)
+    async with db.session() as session:
+        session.add(StaffSession(key_hash=digest(key), account_id=account_id, created_at=now,
+                                 expires_at=now + SESSION_LIFETIME))
+    return key
+
+
+async def session_account(db: Database, key: str, now: datetime) -> tuple[StaffAccount, str] | None:
+    """The account signed in with this session key and its organisation's slug, if the session is open."""
+    async with db.session() as session:
+        row = (await session.exec(
+            select(StaffAccount, Organisation.slug)
+            .join(StaffSession, StaffSession.account_id == StaffAccount.id)
+            .join(Organisation, Organisation.id == StaffAccount.org_id)
+            .where(StaffSession.key_hash == digest(key), StaffSession.expires_at > now))).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def close_session(db: Database, key: str) -> None:
+    async with db.session() as session:
+        await session.exec(delete(StaffSession).where(StaffSession.key_hash == digest(key)))

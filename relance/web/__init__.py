@@ -1,0 +1,33 @@
+"""The agency outbox in a browser, served under /outbox by the HTTP API's app: staff sign in, see
+their agencies' drafts, edit and send them (relance.web.outbox on starter.agency)."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from relance.web import outbox, signin
+from relance.web.pages import HEADERS, page, sign_in_url
+from relance.web.session import PATH, Refused, SignInNeeded, visitor
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(signin.router)
+    app.include_router(outbox.router)
+    app.mount(f"{PATH}/static", StaticFiles(directory=Path(__file__).parent / "static"), name="outbox-static")
+
+    @app.exception_handler(SignInNeeded)
+    async def _sign_in(request: Request, exc: SignInNeeded):
+        """Back to the page after signing in; a form posted with an ended session is not posted again."""
+        back = request.url.path if request.method == "GET" else f"{PATH}/"
+        return RedirectResponse(sign_in_url(back), status_code=303, headers=HEADERS)
+
+    @app.exception_handler(Refused)
+    async def _refused(request: Request, exc: Refused):
+        you = await visitor(request, request.app.state.services)
+        return page(request, you, "refused.html", status=exc.status, title=HTTPStatus(exc.status).phrase,
+                    message=exc.message)

@@ -1,0 +1,93 @@
+"""Who is at the browser: a signed, HttpOnly, SameSite cookie holding a random session key.
+
+Every visitor gets a key, signed in or not, so every form (the sign-in form too) carries a CSRF
+token derived from it: HMAC(secret, key). A forged or tampered cookie is treated as no cookie; a
+form whose token does not match the cookie's key is refused. Signing in swaps the key for a new
+one (no session fixation); signing out deletes the server's record of it."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from fastapi import Depends, Request
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from models import StaffAccount
+from relance import staff
+from relance.api.services import Services, services
+
+COOKIE = "relance_outbox"
+PATH = "/outbox"
+
+
+class SignInNeeded(Exception):
+    """The page needs a signed-in visitor: they are sent to the sign-in form, then back."""
+
+
+class Refused(Exception):
+    """A request the outbox answers with an explanation page (status and sentence)."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+@dataclass
+class Visitor:
+    key: str
+    account: StaffAccount | None = None
+    org_slug: str | None = None
+    new_cookie: bool = False
+
+    def csrf_token(self, secret: str) -> str:
+        return hmac.new(secret.encode(), b"csrf:" + self.key.encode(), hashlib.sha256).hexdigest()
+
+
+def anonymous() -> Visitor:
+    """A visitor with a fresh key (first visit, a tampered cookie, after signing out)."""
+    return Visitor(secrets.token_urlsafe(32), new_cookie=True)
+
+
+def _serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt="relance-outbox-session")
+
+
+def cookie_value(secret: str, key: str) -> str:
+    return _serializer(secret).dumps(key)
+
+
+def _key_from(request: Request, secret: str) -> str | None:
+    raw = request.cookies.get(COOKIE)
+    if not raw:
+        return None
+    try:
+        return _serializer(secret).loads(raw, max_age=int(staff.SESSION_LIFETIME.total_seconds()))
+    except BadSignature:  # tampered, signed with another secret, or too old
+        return None
+
+
+async def visitor(request: Request, svc: Services = Depends(services)) -> Visitor:
+    key = _key_from(request, svc.settings.web_secret)
+    if key is None:
+        return anonymous()
+    found = await staff.session_account(svc.db, key, datetime.now(UTC))
+    return Visitor(key) if found is None else Visitor(key, *found)
+
+
+async def signed_in(visitor: Visitor = Depends(visitor)) -> Visitor:
+    if visitor.account is None:
+        raise SignInNeeded()
+    return visitor
+
+
+async def form(request: Request, visitor: Visitor, secret: str) -> dict[str, str]:
+    """The posted form, once its CSRF token is checked against the visitor's cookie."""
+    fields = {name: value for name, value in (await request.form()).items() if isinstance(value, str)}
+    if not hmac.compare_digest(fields.get("csrf", ""), visitor.csrf_token(secret)):
+        raise Refused(403, "This form has expired or did not come from this outbox. Nothing was done: "
+                           "go back, reload the page and try again.")
+    return fields

@@ -1,0 +1,102 @@
+"""Signing in to the outbox (a password, or a one-time link sent by email) and signing out.
+
+The answers never tell whether an email has an account: a wrong email and a wrong password read
+the same, and "a link is on its way" is said for any address."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import structlog
+from fastapi import APIRouter, Depends, Request
+
+from models import About
+from relance import staff
+from relance.api.services import Services, services
+from relance.email import ledger
+from relance.email.mailer import OutgoingEmail
+from relance.email.rendering import html_of
+from relance.email.sending import send_once
+from relance.web.pages import page, safe_next, see_other
+from relance.web.session import PATH, Refused, Visitor, anonymous, form, visitor
+from starter.agency import agencies_of
+
+router = APIRouter(prefix=PATH, include_in_schema=False)
+log = structlog.get_logger("relance.web")
+LINK_MINUTES = int(staff.LINK_LIFETIME.total_seconds() // 60)
+
+
+@router.get("/signin")
+async def signin_form(request: Request, next: str | None = None, you: Visitor = Depends(visitor)):
+    return page(request, you, "signin.html", next=safe_next(next), email="", error="")
+
+
+@router.post("/signin")
+async def signin(request: Request, you: Visitor = Depends(visitor), svc: Services = Depends(services)):
+    fields = await form(request, you, svc.settings.web_secret)
+    email, target = fields.get("email", ""), safe_next(fields.get("next"))
+    outcome = await staff.sign_in_with_password(svc.db, email, fields.get("password", ""), datetime.now(UTC))
+    if outcome.account is None:
+        log.info("outbox sign-in refused")
+        return page(request, you, "signin.html", status=401, next=target, email=email, error=outcome.refusal)
+    return await _signed_in(request, svc, outcome.account.id, target)
+
+
+@router.post("/signin/link")
+async def send_link(request: Request, you: Visitor = Depends(visitor), svc: Services = Depends(services)):
+    fields = await form(request, you, svc.settings.web_secret)
+    email = fields.get("email", "").strip()
+    made = await staff.make_link(svc.db, email, datetime.now(UTC))
+    if made is not None:
+        await _email_link(svc, made)
+    return page(request, you, "link_sent.html", email=email, minutes=LINK_MINUTES)
+
+
+@router.get("/signin/link/{token}")
+async def link_form(request: Request, token: str, you: Visitor = Depends(visitor)):
+    """A page with a button, not a sign-in on GET: mail scanners that fetch links would use it up."""
+    return page(request, you, "link_confirm.html", token=token)
+
+
+@router.post("/signin/link/{token}")
+async def use_link(request: Request, token: str, you: Visitor = Depends(visitor), svc: Services = Depends(services)):
+    await form(request, you, svc.settings.web_secret)
+    account = await staff.use_link(svc.db, token, datetime.now(UTC))
+    if account is None:
+        raise Refused(410, "This sign-in link was already used or has expired. Ask for a new one on the sign-in page.")
+    return await _signed_in(request, svc, account.id, PATH + "/")
+
+
+@router.post("/signout")
+async def signout(request: Request, you: Visitor = Depends(visitor), svc: Services = Depends(services)):
+    await form(request, you, svc.settings.web_secret)
+    await staff.close_session(svc.db, you.key)
+    log.info("outbox sign-out", account_id=you.account.id if you.account else None)
+    return see_other(request, anonymous(), PATH + "/signin")
+
+
+async def _signed_in(request: Request, svc: Services, account_id: int, target: str):
+    key = await staff.open_session(svc.db, account_id, datetime.now(UTC))
+    log.info("outbox sign-in", account_id=account_id)
+    return see_other(request, Visitor(key, new_cookie=True), target)
+
+
+async def _email_link(svc: Services, link: staff.Link) -> None:
+    """From the sender of the person's first agency (a verified address): no agency, no link."""
+    account = link.account
+    agencies = await agencies_of(svc.db, link.org_slug, account.email)
+    if not agencies:
+        log.info("outbox sign-in link not sent: no agency", account_id=account.id)
+        return
+    agency = agencies[0]
+    url = f"{svc.settings.public_base_url}{PATH}/signin/link/{link.token}"
+    text = (f"Hello,\n\nTo sign in to the {agency.name} outbox, open this link within {LINK_MINUTES} minutes:\n\n"
+            f"{url}\n\nIt works once. If you did not ask for it, ignore this email.\n")
+    email = OutgoingEmail(sender_address=agency.sender_email, sender_name=agency.sender_name or agency.name,
+                          to=account.email, subject=f"Your sign-in link to the {agency.name} outbox", text=text,
+                          html=html_of(text))
+    # Through the send-once ledger like every email, keyed by the link: it goes at most once.
+    result = await send_once(svc.db, svc.mailer, f"outbox-signin:{staff.digest(link.token)}", email,
+                             ledger.Source(account.org_id, "outbox-signin", About("user", account.email)),
+                             datetime.now(UTC))
+    log.info("outbox sign-in link", account_id=account.id, status=result.status, reason=result.reason)

@@ -1,0 +1,95 @@
+"""A person at the outbox in a real browser (Playwright driving Debian's chromium, never a downloaded
+one): signs in, reads the counts, edits and sends a draft, sends a whole tab, finds a withdrawn draft
+and why; a person of another agency sees none of it, even by typing its address. Screenshots go to
+tmp_path."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+import uvicorn
+
+from tests.conftest import free_port
+from tests.outbox.conftest import PASSWORD
+from tests.test_browser import FLAGS, browser_path  # noqa: F401  (the fixture)
+
+
+@pytest.fixture
+async def served(outbox):
+    """The app on a free port, in the test's event loop (the stack's database and worker live there)."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(outbox.app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+async def sign_in(page, base: str, email: str):
+    await page.goto(f"{base}/outbox/")
+    form = page.get_by_role("region", name="With your password")
+    await form.get_by_label("Email").fill(email)
+    await form.get_by_label("Password").fill(PASSWORD)
+    await form.get_by_role("button", name="Sign in").click()
+
+
+async def test_a_person_works_their_outbox_in_a_browser_and_sees_no_other_agency(
+        outbox, served, browser_path, tmp_path):  # noqa: F811
+    from playwright.async_api import async_playwright, expect
+
+    made = await outbox.agencies(nord=["ana@agency.example"], sud=["bob@agency.example"])
+    drafts, theirs = made["nord"], made["sud"]
+    await outbox.account("ana@agency.example")
+    await outbox.account("bob@agency.example")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=browser_path, args=FLAGS)
+        page = await browser.new_page(viewport={"width": 1200, "height": 800})
+
+        await sign_in(page, served, "ana@agency.example")
+        await expect(page.get_by_role("heading", name="Agence nord: outbox")).to_be_visible()
+        await page.get_by_role("link", name=re.compile("^Arrival reminders")).click()
+        await expect(page.get_by_role("link", name=re.compile("^Arrival reminders"))).to_have_attribute(
+            "aria-current", "page")
+        await expect(page.get_by_text("4 email(s) waiting")).to_be_visible()
+        await page.screenshot(path=str(tmp_path / "1-tab.png"), full_page=True)
+
+        await page.keyboard.press("Tab")  # the first stop is the skip link
+        await expect(page.locator(":focus")).to_have_text("Skip to content")
+
+        await page.get_by_role("link", name=drafts["arrival"].subject).click()
+        await page.get_by_label("Subject").fill("Votre arrivée à la Villa")
+        await page.get_by_label("Message").fill("Bonjour,\nLes clés sont chez <b>le voisin</b>.")
+        await page.screenshot(path=str(tmp_path / "2-draft.png"), full_page=True)
+        await page.get_by_role("button", name="Send", exact=True).click()
+        await expect(page.get_by_text("Sent by ana@agency.example.").first).to_be_visible()
+
+        await page.get_by_role("link", name="Agence nord", exact=True).click()
+        await page.get_by_role("link", name="Send all 1 as they are…").click()
+        await expect(page.get_by_role("heading", name="Send 1 email(s) of “Balance reminders”?")).to_be_visible()
+        await page.screenshot(path=str(tmp_path / "3-confirm.png"), full_page=True)
+        await page.get_by_role("button", name="Send these 1 emails").click()
+        await expect(page.get_by_role("heading", name="Finished: Balance reminders")).to_be_visible(timeout=30_000)
+        await expect(page.get_by_text("1 of 1 handled")).to_be_visible()
+        await page.screenshot(path=str(tmp_path / "4-sent.png"), full_page=True)
+
+        await page.get_by_role("link", name="Withdrawn and expired").click()
+        await expect(page.get_by_text("Withdrawn: the balance was paid.")).to_be_visible()
+        await page.screenshot(path=str(tmp_path / "5-withdrawn.png"), full_page=True)
+
+        await page.get_by_role("button", name="Sign out").click()
+        await sign_in(page, served, "bob@agency.example")
+        await expect(page.get_by_role("heading", name="Agence sud: outbox")).to_be_visible()
+        assert await page.get_by_text("Agence nord").count() == 0
+        await page.goto(f"{served}/outbox/agencies/nord/drafts/{drafts['option'].id}")
+        await expect(page.get_by_text("There is no agency “nord” in your outbox.")).to_be_visible()
+        assert await page.get_by_text(drafts["option"].subject).count() == 0
+        await page.screenshot(path=str(tmp_path / "6-other-agency.png"), full_page=True)
+        await browser.close()
+    assert sorted(m["subject"] for m in outbox.stack.sent()) == sorted(
+        ["Votre arrivée à la Villa", drafts["balance"].subject])
+    assert theirs["arrival"].subject not in {m["subject"] for m in outbox.stack.sent()}

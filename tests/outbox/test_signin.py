@@ -1,0 +1,147 @@
+"""Signing in to the outbox: passwords and one-time links, CSRF, tampered cookies, lockout, sign-out."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import select
+
+from models import StaffAccount, StaffSession, StaffSignInLink
+from relance import staff
+from relance.web.session import COOKIE
+from tests.outbox.conftest import PASSWORD
+
+
+async def test_a_page_sends_a_stranger_to_sign_in_then_back_where_they_were(outbox):
+    await outbox.agencies(nord=["ana@agency.example"])
+    await outbox.account("ana@agency.example")
+    async with outbox.browser() as ana:
+        answer = await ana.get("/outbox/agencies/nord/closed")
+        assert answer.status_code == 303
+        assert answer.headers["location"] == "/outbox/signin?next=/outbox/agencies/nord/closed"
+        signed = await ana.submit(answer.headers["location"], "/outbox/signin", email="Ana@Agency.example",
+                                  password=PASSWORD, next="/outbox/agencies/nord/closed")
+        assert signed.status_code == 303 and signed.headers["location"] == "/outbox/agencies/nord/closed"
+        cookie = signed.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/outbox" in cookie
+        page = await ana.get("/outbox/agencies/nord/closed")
+    assert page.status_code == 200
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["referrer-policy"] == "no-referrer" and page.headers["cache-control"] == "no-store"
+
+
+async def test_a_wrong_password_or_an_unknown_email_read_the_same_and_sign_nobody_in(outbox):
+    await outbox.account("ana@agency.example")
+    async with outbox.browser() as someone:
+        wrong = await someone.sign_in("ana@agency.example", "not the password")
+        unknown = await someone.sign_in("nobody@agency.example")
+        for answer in (wrong, unknown):
+            assert answer.status_code == 401
+            assert "The email or the password is wrong." in answer.text
+        assert (await someone.get("/outbox/")).status_code == 303  # still to the sign-in page
+    async with outbox.stack.db.session() as session:
+        assert (await session.exec(select(StaffSession))).all() == []
+
+
+async def test_five_wrong_passwords_lock_the_account_even_against_the_right_one(outbox):
+    await outbox.account("ana@agency.example")
+    async with outbox.browser() as guesser:
+        for _ in range(staff.MAX_FAILED_SIGNINS):
+            assert (await guesser.sign_in("ana@agency.example", "guess")).status_code == 401
+        locked = await guesser.sign_in("ana@agency.example", PASSWORD)
+    assert locked.status_code == 401 and "locked" in locked.text
+    async with outbox.stack.db.session() as session:
+        account = (await session.exec(select(StaffAccount))).one()
+    assert account.locked_until > datetime.now(UTC)
+
+
+async def test_a_form_without_the_pages_csrf_token_is_refused_and_does_nothing(outbox):
+    await outbox.account("ana@agency.example")
+    async with outbox.browser() as victim:
+        await victim.get("/outbox/signin")  # has a cookie, but the form comes from elsewhere
+        forged = await victim.http.post("/outbox/signin", data={"email": "ana@agency.example", "password": PASSWORD})
+        other = await victim.http.post("/outbox/signin", data={"csrf": "0" * 64, "email": "ana@agency.example",
+                                                                "password": PASSWORD})
+    for answer in (forged, other):
+        assert answer.status_code == 403
+        assert "did not come from this outbox" in answer.text
+    async with outbox.stack.db.session() as session:
+        assert (await session.exec(select(StaffSession))).all() == []
+
+
+async def test_a_tampered_session_cookie_is_no_session(outbox):
+    await outbox.agencies(nord=["ana@agency.example"])
+    await outbox.account("ana@agency.example")
+    async with outbox.browser() as ana:
+        await ana.sign_in("ana@agency.example")
+        value = ana.http.cookies[COOKIE]
+        ana.http.cookies.clear()
+        ana.http.cookies.set(COOKIE, value[:-2] + ("AA" if value[-2:] != "AA" else "BB"), domain="relance.test")
+        answer = await ana.get("/outbox/agencies/nord/closed")
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/outbox/signin")
+
+
+async def test_signing_out_ends_the_session_even_for_a_copy_of_the_cookie(outbox):
+    await outbox.agencies(nord=["ana@agency.example"])
+    await outbox.account("ana@agency.example")
+    async with outbox.browser() as ana, outbox.browser() as thief:
+        await ana.sign_in("ana@agency.example")
+        thief.http.cookies.set(COOKIE, ana.http.cookies[COOKIE], domain="relance.test")
+        assert (await thief.get("/outbox/agencies/nord/closed")).status_code == 200
+        out = await ana.submit("/outbox/agencies/nord/closed", "/outbox/signout")
+        assert out.status_code == 303 and out.headers["location"] == "/outbox/signin"
+        assert (await thief.get("/outbox/agencies/nord/closed")).status_code == 303
+
+
+async def test_a_sign_in_link_arrives_by_email_and_works_once(outbox):
+    await outbox.agencies(nord=["ana@agency.example"])
+    await outbox.account("ana@agency.example", password=None)
+    async with outbox.browser() as ana:
+        sent = await ana.submit("/outbox/signin", "/outbox/signin/link", email="ana@agency.example")
+        nobody = await ana.submit("/outbox/signin", "/outbox/signin/link", email="nobody@agency.example")
+        assert "a sign-in link is on its way" in sent.text and "a sign-in link is on its way" in nobody.text
+        [email] = outbox.stack.sent()
+        assert email["destinations"]["to"] == ["ana@agency.example"]
+        assert email["source"].endswith("<nord@agency.example>")
+        link = re.search(r"http://\S+(/outbox/signin/link/[\w-]+)", email["body"]).group(1)
+        assert (await ana.get(link)).status_code == 200  # a page with a button: opening it uses nothing
+        used = await ana.submit(link, link)
+        assert used.status_code == 303 and (await ana.get("/outbox/agencies/nord/closed")).status_code == 200
+    async with outbox.browser() as later:
+        again = await later.submit(link, link)
+    assert again.status_code == 410 and "already used or has expired" in again.text
+    async with outbox.stack.db.session() as session:
+        [row] = (await session.exec(select(StaffSignInLink))).all()
+    assert link.rsplit("/", 1)[1] not in row.token_hash  # only its hash is kept
+
+
+async def test_the_command_line_makes_accounts_and_refuses_a_short_password_or_a_second_account(outbox):
+    account = await outbox.account("ana@agency.example")
+    assert account.password_hash.startswith("$argon2id$")
+    for email, password, field in (("bob@agency.example", "short", "at least 10 characters"),
+                                   ("ANA@agency.example", PASSWORD, "already has an account"),
+                                   ("not an email", PASSWORD, "is not an email address")):
+        try:
+            await outbox.account(email, password)
+        except staff.StaffError as refusal:
+            assert field in str(refusal)
+        else:
+            raise AssertionError(f"{email} was accepted")
+
+
+async def test_an_expired_link_or_session_signs_nobody_in(outbox):
+    await outbox.agencies(nord=["ana@agency.example"])
+    await outbox.account("ana@agency.example")
+    link = await staff.make_link(outbox.stack.db, "ana@agency.example", datetime.now(UTC))
+    async with outbox.stack.db.session() as session:
+        await session.exec(update(StaffSignInLink).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    async with outbox.browser() as ana:
+        path = f"/outbox/signin/link/{link.token}"
+        assert (await ana.submit(path, path)).status_code == 410
+        await ana.sign_in("ana@agency.example")
+        assert (await ana.get("/outbox/agencies/nord/closed")).status_code == 200
+        async with outbox.stack.db.session() as session:
+            await session.exec(update(StaffSession).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+        assert (await ana.get("/outbox/agencies/nord/closed")).status_code == 303
