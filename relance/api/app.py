@@ -8,12 +8,12 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from relance.api import agency, dunning, health, imports, marketing, pipeline, problems, renewal, webhooks
 from relance.api.idempotency import IdempotencyMiddleware
-from relance.api.limits import MAX_BODY_BYTES, BodyLimitMiddleware, TooLarge
+from relance.api.limits import MAX_BODY_BYTES, BodyLimitMiddleware, TooLarge, identifiers_in_path
 from relance.api.services import Services
 from relance.config import Settings
 from relance.web import install as install_outbox
@@ -50,7 +50,8 @@ def create_app(settings: Settings | None = None, max_body_bytes: int = MAX_BODY_
         finally:
             await app.state.services.close()
 
-    app = FastAPI(title="relance", version="1", description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(title="relance", version="1", description=DESCRIPTION, lifespan=lifespan,
+                  dependencies=[Depends(identifiers_in_path)])
     problems.install(app)
 
     @app.exception_handler(TooLarge)

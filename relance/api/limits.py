@@ -1,11 +1,14 @@
-"""Request bodies have a size limit: a body over it is refused with 413 before it is read whole."""
+"""Request bodies have a size limit: a body over it is refused with 413 before it is read whole. The
+references in a path are identifiers: one too long or with a NUL character (which PostgreSQL refuses in
+text) is refused with 422 naming it, before any route reads the database."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from relance.api.problems import problem_response
+from relance import limits
+from relance.api.problems import ProblemError, problem_response
 
 # An import file is the largest body a caller sends; one invoice or payment is a few hundred bytes.
 MAX_BODY_BYTES = 20 * 1024 * 1024
@@ -13,6 +16,18 @@ MAX_BODY_BYTES = 20 * 1024 * 1024
 
 class TooLarge(Exception):
     pass
+
+
+def identifiers_in_path(request: Request) -> None:
+    """An app-wide dependency: every path parameter is checked as an identifier."""
+    errors = []
+    for name, value in request.path_params.items():
+        try:
+            limits.check_identifier(str(value))
+        except ValueError as exc:
+            errors.append(f"path.{name}: {exc}")
+    if errors:
+        raise ProblemError(422, "the path names no valid record", errors)
 
 
 class BodyLimitMiddleware:

@@ -98,3 +98,12 @@ def _with_slug(document: dict, slug: str) -> dict:
     import json
 
     return json.loads(json.dumps(document).replace("SLUG", slug))
+
+
+@pytest.mark.parametrize("path", ["/v1/invoices/F%001/run", "/v1/marketing/campaigns/a%00b",
+                                  "/v1/contracts/" + "C" * 201])
+async def test_a_reference_in_the_path_that_cannot_be_one_is_refused_naming_it(api, path):
+    answer = await api.get(path)
+    assert answer.status_code == 422
+    [error] = answer.json()["errors"]
+    assert error.startswith("path.") and ("NUL character" in error or "at most 200 characters" in error)
