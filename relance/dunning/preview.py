@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -15,20 +14,8 @@ from relance.dunning.compose import compose_for_invoice
 from relance.dunning.plans import build_plan
 from relance.email.mailer import SesMailer
 from relance.scenario import timing
+from relance.scenario.preview import PreviewStep
 from relance.scenario.steps import scenario_steps
-
-
-@dataclass
-class PreviewStep:
-    position: int
-    kind: str
-    label: str
-    at: datetime  # in the organisation's time zone
-    recipient: str | None = None
-    sender: str | None = None
-    subject: str | None = None
-    body: str | None = None
-    not_sent: str | None = None  # why nothing would go out
 
 
 async def _scenario_of(session: AsyncSession, file: repository.InvoiceFile) -> int:

@@ -32,6 +32,9 @@ async def test_enrol_mail_show_enrol_again_batch_remove(dev_stack, mailer, ses_e
     imported = await relance(env, "import", str(tmp_path / "data.yaml"))
     assert imported.returncode == 0 and "1 marketing_scenarios" in imported.stdout, imported.stderr
 
+    preview = await relance(env, "marketing", "preview", slug, "welcome", "C1-billing")
+    assert preview.returncode == 0 and "subject: Bienvenue Jean" in preview.stdout, preview.stderr
+    assert "step 3. Conseils (email)" in preview.stdout and sent_messages(ses_endpoint) == []
     enrolled = await relance(env, "marketing", "enrol", slug, "welcome", "C1-billing", "--by", "claire")
     assert enrolled.returncode == 0, enrolled.stderr
     assert f"contact C1-billing: enrolled: the run started (marketing:{slug}:welcome:C1-billing)" in enrolled.stdout
