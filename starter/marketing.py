@@ -22,6 +22,7 @@ from relance.marketing import merge_fields as marketing_fields
 from relance.marketing.ids import CAMPAIGN_WORKFLOW, campaign_workflow_id, marketing_workflow_id
 from relance.marketing.starting import Enrolled, start_enrolment
 from relance.marketing.types import (
+    CAMPAIGN_BATCH,
     CampaignCancel,
     CampaignInput,
     CampaignProgress,
@@ -212,8 +213,9 @@ async def create_campaign(db: Database, org_slug: str, key: str, name: str, temp
 
 
 async def launch_campaign(client: Client, db: Database, task_queue: str, org_slug: str, key: str, by: str,
-                          at: datetime | None = None) -> WorkflowHandle:
-    """Launch a draft now or at `at`: one durable run sends it. ValueError: not a draft any more."""
+                          at: datetime | None = None, batch_size: int = CAMPAIGN_BATCH) -> WorkflowHandle:
+    """Launch a draft now or at `at`: one durable workflow sends it (a run per `batch_size` recipients,
+    each continuing as new). ValueError: not a draft any more."""
     async with db.session() as session:
         org = await repository.organisation(session, org_slug)
         c = await campaigns.campaign(session, org, key)
@@ -222,7 +224,8 @@ async def launch_campaign(client: Client, db: Database, task_queue: str, org_slu
         c.state, c.launched_by, c.launch_at = CampaignState.SCHEDULED if at else CampaignState.SENDING, by, at
         session.add(c)
         handle = await start_once(
-            client, CAMPAIGN_WORKFLOW, CampaignInput(org_slug, key, at, REVISION), CampaignResult,
+            client, CAMPAIGN_WORKFLOW, CampaignInput(org_slug, key, at, REVISION, batch_size=batch_size),
+            CampaignResult,
             campaign_workflow_id(org_slug, key), task_queue, f"Campaign {key} ({org_slug})",
             [SearchAttributePair(sa.ORGANISATION, org_slug)])
         if handle is None:

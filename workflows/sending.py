@@ -21,7 +21,8 @@ BEFORE = dict(start_to_close_timeout=timedelta(seconds=60),
               retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)))
 
 
-def send_options(revision: int) -> dict:
-    if follows("settle-uncertain", revision):
+def send_options(revision: int, change: str = "settle-uncertain") -> dict:
+    """The options of a send that settles uncertainty, for runs that follow `change` (the domain's)."""
+    if follows(change, revision):
         return dict(start_to_close_timeout=SEND_TIMEOUT, heartbeat_timeout=SEND_HEARTBEAT, retry_policy=SEND_RETRY)
     return BEFORE

@@ -186,7 +186,8 @@ class CampaignOut(BaseModel):
     key: str
     name: str
     state: str = Field(description="draft, scheduled, sending, finished or cancelled")
-    counts: dict[str, int] = Field(description="recipients by state: pending, sent, skipped, failed, cancelled")
+    counts: dict[str, int] = Field(description="recipients by state: pending, sent, skipped, failed, cancelled, "
+                                                             "uncertain")
     cancelled: str | None = None
 
 

@@ -82,6 +82,7 @@ class StepInput:
     scenario_id: int
     position: int
     now: datetime
+    resolving: bool = False  # the step's send was left uncertain and the reconciliation window has passed
 
 
 @dataclass
@@ -133,6 +134,12 @@ class EnrolmentResult:
     steps_done: int
 
 
+# Recipients one campaign run sends to before it continues as new: ~4 history events each (scheduled,
+# started, completed, and the workflow tasks), so a run stays near the server's suggestion to continue
+# (4Ki events) and far from its limit (50Ki events), whatever the campaign's size.
+CAMPAIGN_BATCH = 1000
+
+
 @dataclass
 class CampaignInput:
     org_slug: str
@@ -140,6 +147,27 @@ class CampaignInput:
     launch_at: datetime | None = None  # None: now
     revision: int = 0
     retry: list[str] = field(default_factory=list)  # contact refs of failed recipients to send to again
+    batch_size: int = CAMPAIGN_BATCH
+    carried: CampaignCarried | None = None  # set by continue-as-new: where the previous run stopped
+
+
+@dataclass
+class CampaignCarried:
+    """What a campaign's run hands to the next one when it continues as new (a cancelled run never
+    continues: it finishes, and a cancel arriving between two runs reaches the next one)."""
+
+    campaign_id: int
+    after_contact_id: int  # recipients are sent in contact id order: the next batch starts after this one
+    progress: CampaignProgress
+
+
+@dataclass
+class RecipientPage:
+    """The next recipients still pending, after a contact id (a campaign's next batch)."""
+
+    campaign_id: int
+    after_contact_id: int
+    limit: int
 
 
 @dataclass
@@ -165,6 +193,7 @@ class CampaignSendInput:
     campaign_id: int
     contact_id: int
     now: datetime
+    resolving: bool = False  # the send was left uncertain and the reconciliation window has passed
 
 
 @dataclass
@@ -219,3 +248,5 @@ class RecipientOutcome:
     state: str
     reason: str | None = None
     message_id: str | None = None
+    # The send is uncertain (a worker died mid-send): ask again, resolving, after this many seconds.
+    resolve_after: float | None = None
