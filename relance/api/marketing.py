@@ -112,6 +112,24 @@ async def preview(scenario: Key, contact: Annotated[str, Query(min_length=1, max
                       steps=p.steps)
 
 
+class ActivationBody(BaseModel):
+    enabled: bool
+
+
+class ActivationOut(BaseModel):
+    scenario: str
+    enabled: bool
+    woken: int = Field(description="running enrolments told to re-check now: switched off, they exit at once")
+
+
+@router.put("/marketing/scenarios/{scenario}/activation", response_model=ActivationOut)
+async def set_activation(scenario: Key, body: ActivationBody, org: str = Depends(organisation),
+                         svc: Services = Depends(services)) -> ActivationOut:
+    """Switch a marketing scenario on or off; off, its running enrolments exit at once (scenario_switched_off)."""
+    woken = await marketing.set_scenario_activation(await svc.client(), svc.db, org, scenario, body.enabled)
+    return ActivationOut(scenario=scenario, enabled=body.enabled, woken=woken)
+
+
 class ConsentOut(BaseModel):
     opted_out: bool
     opted_out_at: datetime | None

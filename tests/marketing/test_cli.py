@@ -61,6 +61,9 @@ async def test_enrol_mail_show_enrol_again_batch_remove(dev_stack, mailer, ses_e
     ended = await _shown(env, slug, "removed (by claire: asked by phone)")
     assert "1 email(s), ended" in ended
 
+    switched = await relance(env, "marketing", "switch", slug, "welcome", "off")  # C1-anne's run exits now
+    assert "switched off: 1 running enrolment(s) exit now" in switched.stdout, switched.stderr
+
 
 async def test_campaign_create_launch_with_progress_show(dev_stack, mailer, ses_endpoint, tmp_path):
     _, task_queue, env = dev_stack

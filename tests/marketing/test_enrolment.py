@@ -137,14 +137,46 @@ async def test_a_deleted_contact_exits_before_the_next_step(stack):
     assert len(stack.sent()) == 1
 
 
-async def test_a_scenario_switched_off_ends_its_enrolments(stack):
-    async def switch_off():
-        await stack.load(f.marketing_org(stack.slug, enabled=False))
-
-    result = await _after_first_email(stack, switch_off, signal=True)
-    assert (result.reason, result.emails_sent) == (ExitReason.SCENARIO_OFF, 1)
+async def _ended_at_once(stack, change, reason: ExitReason) -> None:
+    """Enrol, let the welcome go, apply `change` during the 3-day pause: the run exits with `reason` at
+    once (woken, not at its next step), the welcome its only email."""
+    await _ready(stack)
+    enrolment = await _enrol(stack)
+    await stack.advance_until(lambda: len(stack.sent()) == 1)
+    changed_at = await stack.now()
+    await change()
+    result = await enrolment.handle.result()
+    assert (result.reason, result.emails_sent) == (reason, 1)
     [row] = await _rows(stack)
-    assert row.exit_reason == ExitReason.SCENARIO_OFF
+    assert row.exit_reason == reason and row.ended_at - changed_at < timedelta(hours=1)
+    assert len(stack.sent()) == 1
+
+
+async def test_a_scenario_switched_off_ends_its_enrolments_at_once(stack):
+    async def switch_off():
+        assert await marketing.set_scenario_activation(stack.client, stack.db, stack.slug, "welcome", False) == 1
+
+    await _ended_at_once(stack, switch_off, ExitReason.SCENARIO_OFF)
+    refused = await _enrol(stack, "C1-billing")
+    assert refused.outcome == "refused_scenario_switched_off"
+
+
+async def _import_waking(stack, **changes) -> None:
+    """An import as the host's import_and_start does it: the data, then the runs it ends woken."""
+    data = f.marketing_org(stack.slug, enabled=changes.get("enabled", True))
+    data["accounts"][0]["contacts"][0].update(changes.get("contact", {}))
+    report = await stack.load(data)
+    assert await marketing.wake_after_import(stack.client, stack.db, report) == 1
+
+
+async def test_an_import_switching_the_scenario_off_ends_its_enrolments_at_once(stack):
+    await _ended_at_once(stack, lambda: _import_waking(stack, enabled=False), ExitReason.SCENARIO_OFF)
+
+
+@pytest.mark.parametrize(("contact", "reason"), [({"opted_out": True}, ExitReason.OPTED_OUT),
+                                                 ({"deleted": True}, ExitReason.CONTACT_DELETED)])
+async def test_an_import_opting_out_or_deleting_a_contact_ends_its_enrolments_at_once(stack, contact, reason):
+    await _ended_at_once(stack, lambda: _import_waking(stack, contact=contact), reason)
 
 
 async def test_removal_during_a_pause_ends_the_run_at_once_with_who_and_why(stack):
