@@ -194,10 +194,20 @@ async def marketing_campaign(env, db, queue, slug):
     return await marketing.launch_campaign(env.client, db, queue, slug, "promo", "ops")
 
 
+async def marketing_campaign_batches(env, db, queue, slug):
+    """The same campaign in batches of two recipients: its first run, which continues as new."""
+    organisation = f.marketing_org(slug)
+    organisation["accounts"][0]["contacts"] += [
+        {"ref": f"C1-r{n}", "email": f"r{n}@dupont.example.org", "tags": ["newsletter"]} for n in range(3)]
+    await _load(db, env, organisation)
+    await marketing.create_campaign(db, slug, "promo", "Promo", "tips", "ops", tag="newsletter")
+    return await marketing.launch_campaign(env.client, db, queue, slug, "promo", "ops", batch_size=2)
+
+
 SCENARIOS = {fn.__name__: fn for fn in (completed_default_scenario, cancelled_by_signal, signal_refused, paid_mid_run,
                                         held_then_resumed, sweep, simulation, renewal_inspection,
                                         renewal_notice, webhook_delivery_failed, marketing_removed,
-                                        marketing_campaign)}
+                                        marketing_campaign, marketing_campaign_batches)}
 
 if __name__ == "__main__":
     asyncio.run(record(sys.argv[1:]))

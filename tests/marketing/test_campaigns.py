@@ -10,6 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from bench.measure import chain_histories
+from models import Suppression, SuppressionReason
 from relance.email.mailer import SesMailer
 from starter import marketing
 from tests import factories as f
@@ -185,3 +186,19 @@ async def test_a_cancel_stops_a_batched_campaign_in_whichever_run_it_reaches(sta
     assert result.state == "cancelled" and 25 <= result.sent < 60 and result.cancelled == 60 - result.sent
     assert len(stack.sent()) == result.sent
     assert len(await chain_histories(stack.client, handle)) >= 3  # it was past its second batch
+
+
+async def test_a_campaign_skips_suppressed_and_opted_out_addresses_rechecked_at_send_time(stack):
+    await stack.mailer.verify(f.SENDER)
+    await stack.load(_organisation(stack.slug, 3, {2: {"opted_out": True}}))
+    async with stack.db.session() as session:  # bounced after the draft was made
+        session.add(Suppression(address="r0001@example.org", reason=SuppressionReason.HARD_BOUNCE,
+                                since=await stack.now()))
+    await _draft(stack)
+    result = await (await marketing.launch_campaign(stack.client, stack.db, stack.task_queue, stack.slug, "promo",
+                                                    "c")).result()
+    assert (result.sent, result.skipped) == (1, 2)
+    assert [m["destinations"]["to"] for m in stack.sent()] == [["r0000@example.org"]]
+    report = await marketing.campaign_report(stack.db, stack.slug, "promo")
+    assert {ref: r.reason for r, ref in report.recipients if r.state == "skipped"} == {
+        "R0001": "address_suppressed", "R0002": "opted_out"}

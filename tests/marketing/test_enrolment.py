@@ -228,3 +228,16 @@ async def test_batch_enrolment_by_tag_reports_each_contact(stack):
     async with stack.db.session() as session:
         gone = (await session.exec(select(Contact).where(Contact.ref == "C1-gone"))).one()
     assert gone.opted_out_via == "import"
+
+
+async def test_an_opt_out_stops_marketing_but_not_dunning_which_is_no_marketing(stack):
+    await stack.mailer.verify(f.SENDER)
+    data = f.marketing_org(stack.slug)
+    data["accounts"][0]["contacts"][0]["opted_out"] = True
+    data["scenarios"] = f.org(f.ONE_REMINDER, slug=stack.slug)["scenarios"]
+    data["invoices"] = [f.invoice()]
+    await stack.load(data)
+    assert (await _enrol(stack)).outcome == "refused_opted_out"
+    result = await (await stack.start()).result()
+    assert result.emails_sent == 1
+    assert [m["destinations"]["to"] for m in stack.sent()] == [["billing@dupont.example.org"]]  # the reminder
