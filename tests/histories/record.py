@@ -195,13 +195,19 @@ async def marketing_campaign(env, db, queue, slug):
 
 
 async def marketing_campaign_batches(env, db, queue, slug):
-    """The same campaign in batches of two recipients: its first run, which continues as new."""
+    """A campaign in batches of two recipients: its second run (the progress carried, the next page of
+    recipients), which continues as new again."""
     organisation = f.marketing_org(slug)
     organisation["accounts"][0]["contacts"] += [
-        {"ref": f"C1-r{n}", "email": f"r{n}@dupont.example.org", "tags": ["newsletter"]} for n in range(3)]
+        {"ref": f"C1-r{n}", "email": f"r{n}@dupont.example.org", "tags": ["newsletter"]} for n in range(4)]
     await _load(db, env, organisation)
     await marketing.create_campaign(db, slug, "promo", "Promo", "tips", "ops", tag="newsletter")
-    return await marketing.launch_campaign(env.client, db, queue, slug, "promo", "ops", batch_size=2)
+    first = await marketing.launch_campaign(env.client, db, queue, slug, "promo", "ops", batch_size=2)
+    await first.result()
+    first_run = env.client.get_workflow_handle(first.id, run_id=first.first_execution_run_id)
+    last = [e async for e in first_run.fetch_history_events()][-1]
+    return env.client.get_workflow_handle(
+        first.id, run_id=last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id)
 
 
 SCENARIOS = {fn.__name__: fn for fn in (completed_default_scenario, cancelled_by_signal, signal_refused, paid_mid_run,
