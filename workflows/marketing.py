@@ -180,6 +180,8 @@ class EmailCampaignWorkflow:
         self._cancel: CampaignCancel | None = None
         self._progress = CampaignProgress(total=0, done=0, sent=0, skipped=0, failed=0, state="scheduled")
         self._headline = ""
+        self._uncertain: list[int] = []  # recipients whose send is uncertain: settled at the campaign's end
+        self._settle_after = 0.0
 
     @workflow.run
     async def run(self, inp: CampaignInput) -> CampaignResult:
@@ -190,28 +192,21 @@ class EmailCampaignWorkflow:
             if batched:
                 recipients = recipients[:inp.batch_size]
         else:
-            campaign_id, self._progress = inp.carried.campaign_id, inp.carried.progress
+            carried = inp.carried
+            campaign_id, self._progress = carried.campaign_id, carried.progress
+            self._uncertain, self._settle_after = list(carried.uncertain), carried.settle_after
             recipients = await workflow.execute_activity_method(
                 CampaignActivities.next_recipients,
                 RecipientPage(campaign_id, inp.carried.after_contact_id, inp.batch_size),
                 start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY, summary="Next batch of recipients")
         self._publish()
-        waiting = iter(recipients)
-
-        async def lane() -> None:
-            """Takes the next recipient as soon as its previous send is done: no batch waits for its slowest."""
-            for contact_id in waiting:
-                if self._cancel is not None:
-                    return
-                await self._send(inp, campaign_id, contact_id)
-                self._publish()
-
-        await asyncio.gather(*(lane() for _ in range(CAMPAIGN_CONCURRENCY)))
+        await self._send_all(inp, campaign_id, recipients, resolving=False)
         if batched and len(recipients) == inp.batch_size:
             await workflow.wait_condition(workflow.all_handlers_finished)
             if self._cancel is None:  # a full batch: there may be more, sent by a fresh run (history size)
-                workflow.continue_as_new(replace(inp, carried=CampaignCarried(campaign_id, recipients[-1],
-                                                                              self._progress)))
+                workflow.continue_as_new(replace(inp, carried=CampaignCarried(
+                    campaign_id, recipients[-1], self._progress, self._uncertain, self._settle_after)))
+        await self._settle_uncertain(inp, campaign_id)
         result = await workflow.execute_activity_method(
             CampaignActivities.finish_campaign,
             CampaignFinishInput(inp.org_slug, inp.campaign_key, campaign_id, self._cancel, workflow.now()),
@@ -239,16 +234,37 @@ class EmailCampaignWorkflow:
         workflow.upsert_search_attributes([sa.STATE.value_set("sending")])
         return audience.campaign_id, audience.contact_ids
 
-    async def _send(self, inp: CampaignInput, campaign_id: int, contact_id: int) -> None:
-        """One recipient, to the end: sent, skipped or failed (recorded); an uncertain send is settled
-        after the reconciliation window, by SES's record of it."""
+    async def _send_all(self, inp: CampaignInput, campaign_id: int, recipients: list[int], resolving: bool) -> None:
+        waiting = iter(recipients)
+
+        async def lane() -> None:
+            """Takes the next recipient as soon as its previous send is done: no batch waits for its slowest."""
+            for contact_id in waiting:
+                if self._cancel is not None and not resolving:  # an uncertain send is settled all the same
+                    return
+                await self._send(inp, campaign_id, contact_id, resolving)
+                self._publish()
+
+        await asyncio.gather(*(lane() for _ in range(CAMPAIGN_CONCURRENCY)))
+
+    async def _settle_uncertain(self, inp: CampaignInput, campaign_id: int) -> None:
+        """Sends left uncertain (a worker died mid-send) are settled by SES's record of them once the
+        reconciliation window has passed: at the campaign's end, so no other recipient waits for them."""
+        while self._uncertain:
+            uncertain, self._uncertain = self._uncertain, []
+            await workflow.sleep(timedelta(seconds=self._settle_after),
+                                 summary=f"{len(uncertain)} uncertain send(s): waiting for SES's events")
+            await self._send_all(inp, campaign_id, uncertain, resolving=True)
+
+    async def _send(self, inp: CampaignInput, campaign_id: int, contact_id: int, resolving: bool) -> None:
+        """One recipient: sent, skipped or failed (recorded), or uncertain (settled at the end)."""
         settles = follows("marketing-settle-uncertain", inp.revision)
         try:
-            outcome = await self._send_once(inp, campaign_id, contact_id, settles, resolving=False)
-            while outcome.resolve_after is not None and settles:
-                await workflow.sleep(timedelta(seconds=outcome.resolve_after),
-                                     summary=f"Contact #{contact_id}: delivery uncertain, waiting for SES's events")
-                outcome = await self._send_once(inp, campaign_id, contact_id, settles, resolving=True)
+            outcome = await self._send_once(inp, campaign_id, contact_id, settles, resolving)
+            if outcome.resolve_after is not None and settles:
+                self._uncertain.append(contact_id)
+                self._settle_after = outcome.resolve_after
+                return
         except ActivityError as exc:
             await workflow.execute_activity_method(
                 CampaignActivities.record_campaign_failure,
@@ -277,6 +293,7 @@ class EmailCampaignWorkflow:
         """The UI's current details (no history event: it can follow every send)."""
         p = self._progress
         self._details(f"**{p.done} of {p.total}** ({p.sent} sent, {p.skipped} skipped, {p.failed} failed)"
+                      + (f" · {len(self._uncertain)} uncertain, settled at the end" if self._uncertain else "")
                       + (" · cancelling" if self._cancel else ""))
 
     def _details(self, text: str) -> None:

@@ -161,6 +161,8 @@ class CampaignCarried:
     campaign_id: int
     after_contact_id: int  # recipients are sent in contact id order: the next batch starts after this one
     progress: CampaignProgress
+    uncertain: list[int] = field(default_factory=list)  # contact ids whose send is settled at the end
+    settle_after: float = 0.0  # the reconciliation window, in seconds
 
 
 @dataclass
