@@ -48,7 +48,7 @@ with workflow.unsafe.imports_passed_through():
     from relance.temporal.queues import email_queue
     from relance.temporal.registration import Registration, WorkerDeps
     from workflows.scenario_walk import DurableClock, ScenarioWalk
-    from workflows.sending import SEND_HEARTBEAT, SEND_TIMEOUT, send_options
+    from workflows.sending import SEND_HEARTBEAT, SEND_TIMEOUT, send_options, until_settled
     from workflows.versions import follows
 
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
@@ -85,14 +85,9 @@ class MarketingEnrolmentWorkflow:
         """Re-check the contact, then send the email or create the task (one activity). An email left
         uncertain is settled after the reconciliation window, by SES's record of it (confirmed, or sent
         again when SES never had it)."""
-        settles = follows("marketing-settle-uncertain", self._inp.revision)
-        outcome = await self._execute_step(index, step, resolving=False)
-        while outcome.resolve_after is not None and settles:
-            await workflow.sleep(timedelta(seconds=outcome.resolve_after),
-                                 summary=f"Step {self._walk.step_name(index)}: delivery uncertain, waiting for "
-                                         "SES's events")
-            outcome = await self._execute_step(index, step, resolving=True)
-        return outcome
+        return await until_settled(lambda resolving: self._execute_step(index, step, resolving),
+                                   f"Step {self._walk.step_name(index)}",
+                                   follows("marketing-settle-uncertain", self._inp.revision))
 
     async def _execute_step(self, index: int, step: PlannedStep, resolving: bool) -> StepOutcome:
         plan = self._plan

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from models import MarketingEnrolment
-from relance import calendar
 from relance.db import Database
 from relance.email.mailer import SesMailer
 from relance.marketing import repository, rules
@@ -16,9 +15,7 @@ from relance.marketing.compose import compose_for_contact
 from relance.marketing.consent import Links
 from relance.marketing.plans import build_plan
 from relance.marketing.types import ExitReason
-from relance.scenario import timing
-from relance.scenario.preview import PreviewStep
-from relance.scenario.steps import scenario_steps
+from relance.scenario.preview import PreviewStep, preview_steps
 
 
 @dataclass
@@ -34,31 +31,13 @@ async def preview_enrolment(db: Database, mailer: SesMailer, links: Links, org_s
                             contact_ref: str, now: datetime) -> EnrolmentPreview:
     """NotFound names the organisation, scenario or contact missing."""
     async with db.session() as session:
-        file = await repository.contact_file(session, org_slug, contact_ref, scenario_key)
-        if file.scenario is None:
-            raise repository.NotFound(f"marketing scenario {scenario_key!r} of organisation {org_slug!r} not found")
-        if file.contact is None:
-            raise repository.NotFound(f"contact {contact_ref!r} of organisation {org_slug!r} not found")
+        file = await repository.enrolment_file(session, org_slug, contact_ref, scenario_key)
         scenario = file.scenario
         out = EnrolmentPreview(scenario.key, scenario.version, contact_ref, rules.exit_reason(file.facts))
         # An enrolment that is never written: the plan's anchor is now, as a run started now would have.
         plan = await build_plan(session, file.org, scenario, MarketingEnrolment(id=0, started_at=now), contact_ref)
-        rows = {s.position: s for s in await scenario_steps(session, scenario.id)}
-        for position, at in timing.upcoming(plan, 0, now, None):
-            step = rows[position]
-            line = PreviewStep(position, step.kind, step.label, calendar.in_zone(at, plan.timezone))
-            out.steps.append(line)
-            if step.kind == "action":
-                line.subject = f"task: {step.task_title or step.label} (due {step.task_due_days} day(s) later)"
-                continue
-            if out.refused is not None:
-                line.not_sent = f"not enrolled: {out.refused}"
-                continue
-            composed = await compose_for_contact(session, mailer, file, step, at, links)
-            line.sender = composed.sender
-            if composed.email is None:
-                line.not_sent = f"{composed.reason}: {composed.detail}"
-            else:
-                email = composed.email
-                line.recipient, line.subject, line.body = email.to, email.subject, email.text
+        out.steps = await preview_steps(
+            session, plan, scenario.id, now,
+            lambda step, at: compose_for_contact(session, mailer, file, step, at, links),
+            not_sent=f"not enrolled: {out.refused}" if out.refused else None)
     return out
