@@ -166,10 +166,11 @@ SEND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval
 
 @workflow.defn
 class EmailCampaignWorkflow:
-    """One run per campaign, id campaign:<org>:<campaign>: waits for its launch time, freezes its
+    """One workflow per campaign, id campaign:<org>:<campaign>: waits for its launch time, freezes its
     recipients, sends once to each (re-checked just before, on the SES-paced email queue) and records
     each one's outcome; a recipient's failure never stops the others. `cancel` (an update, validated)
-    stops what is not sent yet."""
+    stops what is not sent yet. A run sends to `batch_size` recipients, then continues as new with its
+    progress (history size, CAMPAIGN_BATCH); sends left uncertain are settled at the end."""
 
     def __init__(self) -> None:
         self._cancel: CampaignCancel | None = None
@@ -192,7 +193,7 @@ class EmailCampaignWorkflow:
             self._uncertain, self._settle_after = list(carried.uncertain), carried.settle_after
             recipients = await workflow.execute_activity_method(
                 CampaignActivities.next_recipients,
-                RecipientPage(campaign_id, inp.carried.after_contact_id, inp.batch_size),
+                RecipientPage(campaign_id, carried.after_contact_id, inp.batch_size),
                 start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY, summary="Next batch of recipients")
         self._publish()
         await self._send_all(inp, campaign_id, recipients, resolving=False)

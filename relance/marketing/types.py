@@ -134,10 +134,10 @@ class EnrolmentResult:
     steps_done: int
 
 
-# Recipients one campaign run sends to before it continues as new. Each costs 4.4 to 5.8 history events
+# Recipients one campaign run sends to before it continues as new. Each costs 4.4 to 6 history events
 # (its activity's three, and a share of the workflow tasks: a whole one each when sends are slow) and
 # under 1 KB: 1,000 recipients in one run made 4,354 events on the test server, a batch of 500 up to
-# 2,885 events (0.48 MB) on a loaded dev server. 10,000 in one run would make 44k to 58k events, at or
+# 2,975 events (0.48 MB) on a loaded dev server. 10,000 in one run would make 44k to 60k events, at or
 # past the server's limit of 50Ki per run; 500 keeps each run under its suggestion to continue (4Ki).
 CAMPAIGN_BATCH = 500
 

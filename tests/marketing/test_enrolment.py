@@ -241,3 +241,13 @@ async def test_an_opt_out_stops_marketing_but_not_dunning_which_is_no_marketing(
     result = await (await stack.start()).result()
     assert result.emails_sent == 1
     assert [m["destinations"]["to"] for m in stack.sent()] == [["billing@dupont.example.org"]]  # the reminder
+
+
+async def test_batch_enrolment_by_account_and_an_unknown_account_is_named(stack):
+    await _ready(stack)
+    result = await marketing.enrol_batch(stack.client, stack.db, stack.task_queue, stack.slug, "welcome", "ops",
+                                         account_ref="C1")
+    assert (result.total, result.outcomes) == (1, {"started": 1})
+    with pytest.raises(marketing.repository.NotFound, match="account 'nope' of organisation"):
+        await marketing.enrol_batch(stack.client, stack.db, stack.task_queue, stack.slug, "welcome", "ops",
+                                    account_ref="nope")
