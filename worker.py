@@ -15,16 +15,16 @@ from temporalio.worker import Worker
 
 from relance.config import Settings
 from relance.db import Database
-from relance.email.mailer import SesMailer
+from relance.email.mailer import SES_THREADS, SesMailer
 from relance.logging import LogContextInterceptor, configure
 from relance.temporal.client import connect_patiently, metrics_runtime
 from relance.temporal.queues import email_queue, webhook_queue
 from relance.temporal.registration import Registration, WorkerDeps
 from relance.webhooks.publishing import Publisher
-from workflows import dunning, email_events, marketing, renewal, simulation, webhooks
+from workflows import agency, dunning, email_events, marketing, pipeline, renewal, simulation, webhooks
 
 # Each domain wires its own workflows and activities (workflows/<domain>.py `registration`).
-DOMAINS = (dunning, renewal, simulation, webhooks, email_events, marketing)
+DOMAINS = (dunning, renewal, simulation, webhooks, email_events, marketing, pipeline, agency)
 WORKFLOWS = [workflow for domain in DOMAINS for workflow in domain.WORKFLOWS]
 
 
@@ -50,7 +50,8 @@ SEND_GRACE = timedelta(seconds=10)
 # Steps a worker runs at once. A step taken is a step started, and its heartbeat timeout runs: with a
 # thousand taken on two cores, steps waited longer than that timeout for the event loop and were
 # retried while still running (make chaos). Steps beyond this wait on the server, where no timeout runs.
-SEND_SLOTS = 64
+# Each has a boto3 thread of its own (relance.email.mailer).
+SEND_SLOTS = SES_THREADS
 
 
 # Webhook deliveries wait on other people's servers: their own slots, so a slow endpoint never holds

@@ -1,6 +1,20 @@
 """Database tables (SQLModel). Alembic migrations live in migrations/."""
 
 from models.about import About
+from models.agency import (
+    Agency,
+    AgencyKindSetting,
+    AgencyStaff,
+    AgencyTemplate,
+    Booking,
+    BookingPayment,
+    BookingStatus,
+    Draft,
+    DraftKind,
+    DraftStatus,
+    Property,
+    SendBatch,
+)
 from models.api import ApiKey, IdempotentRequest
 from models.deliverability import EmailEvent, EmailEventKind, Suppression, SuppressionReason
 from models.dunning import DunningRun, Invoice, InvoiceStatus, Payment, RunEvent
@@ -8,12 +22,48 @@ from models.email import EmailLedgerEntry, EmailState
 from models.marketing import CampaignRecipient, CampaignState, EmailCampaign, MarketingEnrolment
 from models.organisation import Organisation, SenderMode
 from models.parties import Account, AppUser, Contact
+from models.pipeline import (
+    ActionType,
+    AutomationRun,
+    FeedNotification,
+    Opportunity,
+    OpportunityAction,
+    OpportunityResult,
+    PipelineEvent,
+    PipelineRule,
+    ProcessStage,
+    Quote,
+    SalesProcess,
+)
 from models.renewal import Contract, ContractStatus, RenewalNotice, RenewalSettings
 from models.scenario import EmailTemplate, Scenario, ScenarioPurpose, ScenarioStep, StepKind
 from models.task import Task
 from models.webhooks import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
+    "ActionType",
+    "Agency",
+    "AgencyKindSetting",
+    "AgencyStaff",
+    "AgencyTemplate",
+    "AutomationRun",
+    "Booking",
+    "BookingPayment",
+    "BookingStatus",
+    "Draft",
+    "DraftKind",
+    "DraftStatus",
+    "FeedNotification",
+    "Opportunity",
+    "OpportunityAction",
+    "OpportunityResult",
+    "PipelineEvent",
+    "PipelineRule",
+    "ProcessStage",
+    "Property",
+    "Quote",
+    "SalesProcess",
+    "SendBatch",
     "About",
     "Account",
     "CampaignRecipient",

@@ -12,19 +12,23 @@ from typing import Any
 from temporalio.client import Client
 
 from models import EmailTemplate
+from relance.agency import merge_fields as agency_fields
 from relance.db import Database
 from relance.dunning import merge_fields as invoice_fields
 from relance.importing import importer
 from relance.importing.format import TemplateIn
 from relance.marketing import merge_fields as marketing_fields
+from relance.pipeline import merge_fields as pipeline_fields
 from relance.renewal import merge_fields as renewal_fields
 from relance.scenario import authoring
+from starter.agency import after_import, ensure_drafting_schedule
 from starter.dunning import notify_invoice_changed, start_missing_runs
 from starter.marketing import wake_after_import
 from starter.schedule import ensure_renewal_schedule, ensure_sweep_schedule
 
 TEMPLATE_FIELDS = importer.TemplateFields(scenario=invoice_fields.FIELDS, renewals=renewal_fields.FIELDS,
-                                          marketing=marketing_fields.FIELDS)
+                                          marketing=marketing_fields.FIELDS, pipeline=pipeline_fields.FIELDS,
+                                          agency=agency_fields.FIELDS)
 
 
 async def import_data(db: Database, raw: Any, source: str, today: date,
@@ -43,6 +47,7 @@ class ImportOutcome:
     runs_started: int = 0
     marketing_runs_woken: int = 0  # ended by the import at once: a scenario switched off, a contact opted out
     schedules: list[str] = field(default_factory=list)
+    drafts_withdrawn: int = 0
 
 
 async def import_and_start(client: Client, db: Database, task_queue: str, sweep_cron: str, raw: Any, source: str,
@@ -64,6 +69,11 @@ async def import_and_start(client: Client, db: Database, task_queue: str, sweep_
     for org in report.organisations:
         for ensure in (ensure_sweep_schedule, ensure_renewal_schedule):
             outcome.schedules.append((await ensure(client, org.slug, org.timezone, sweep_cron, task_queue)).id)
+    outcome.drafts_withdrawn = await after_import(client, db, task_queue, report)
+    for written in report.agencies:
+        org_slug = next(o.slug for o in report.organisations if o.id == written.agency.org_id)
+        outcome.schedules.append((await ensure_drafting_schedule(client, org_slug, written.agency, sweep_cron,
+                                                                 task_queue)).id)
     return outcome
 
 

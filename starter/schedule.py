@@ -47,7 +47,7 @@ def _nightly_schedule(run, action_id: str, summary: str, org_slug: str, timezone
     )
 
 
-async def _ensure(client: Client, schedule_id: str, schedule: Schedule) -> ScheduleHandle:
+async def ensure_schedule(client: Client, schedule_id: str, schedule: Schedule) -> ScheduleHandle:
     """Create the schedule, or bring an existing one up to date (time zone, cron)."""
     try:
         return await client.create_schedule(schedule_id, schedule)
@@ -61,7 +61,7 @@ async def ensure_sweep_schedule(client: Client, org_slug: str, timezone: str, cr
                                 task_queue: str) -> ScheduleHandle:
     schedule = _nightly_schedule(DunningSweepWorkflow.run, f"dunning-sweep-run:{org_slug}",
                                 f"Nightly dunning sweep of {org_slug}", org_slug, timezone, cron, task_queue)
-    return await _ensure(client, sweep_schedule_id(org_slug), schedule)
+    return await ensure_schedule(client, sweep_schedule_id(org_slug), schedule)
 
 
 async def ensure_renewal_schedule(client: Client, org_slug: str, timezone: str, cron: str,
@@ -70,7 +70,7 @@ async def ensure_renewal_schedule(client: Client, org_slug: str, timezone: str, 
     whose date has passed while its term has not ended (relance.renewal.terms)."""
     schedule = _nightly_schedule(RenewalInspectionWorkflow.run, f"renewal-inspection-run:{org_slug}",
                                 f"Nightly renewal inspection of {org_slug}", org_slug, timezone, cron, task_queue)
-    return await _ensure(client, renewal_schedule_id(org_slug), schedule)
+    return await ensure_schedule(client, renewal_schedule_id(org_slug), schedule)
 
 
 @dataclass
@@ -163,4 +163,4 @@ async def ensure_ses_events_schedule(client: Client, task_queue: str, every_seco
         spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=every_seconds))]),
         policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(minutes=5)),
     )
-    return await _ensure(client, SES_EVENTS_SCHEDULE, schedule)
+    return await ensure_schedule(client, SES_EVENTS_SCHEDULE, schedule)

@@ -194,12 +194,12 @@ class Stack:
             namespace=self.client.namespace, execution=WorkflowExecution(workflow_id=workflow_id)))
         return answer.workflow_execution_info
 
-    async def keywords(self, handle) -> dict[str, str]:
-        """Keyword search attributes of a run."""
+    async def keywords(self, handle) -> dict[str, str | list[str]]:
+        """Keyword (and keyword list) search attributes of a run."""
         raw = (await self.describe(handle.id)).search_attributes
         converter = DataConverter.default.payload_converter
         return {name: converter.from_payloads([payload])[0] for name, payload in raw.indexed_fields.items()
-                if payload.metadata.get("type") == b"Keyword"}
+                if payload.metadata.get("type") in (b"Keyword", b"KeywordList")}
 
     async def tasks(self) -> list[Task]:
         async with self.db.session() as session:

@@ -35,7 +35,7 @@ def test_compose_environment_matches_the_settings_the_code_reads():
 
 def test_compose_registers_every_search_attribute_of_the_code():
     text = COMPOSE.read_text()
-    kinds = {"KEYWORD": "Keyword", "DATETIME": "Datetime"}
+    kinds = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "BOOL": "Bool", "KEYWORD_LIST": "KeywordList"}
     for key in search_attributes.ALL:
         kind = kinds[key.indexed_value_type.name.removeprefix("INDEXED_VALUE_TYPE_")]
         assert f"{key.name}={kind}" in text, key.name

@@ -28,7 +28,9 @@ def test_up_brings_the_stack_and_the_demo_and_resumes_without_duplicates(tmp_pat
     assert "2 renewal notice(s)" in out and "no_recipient" in out
     # one notice waits, blocked by its unverified sender: the README cancels it
     assert re.search(r"renewal:demo:CT-001:\S+ +blocked", out), out
-    assert "5 email(s) accepted" in out  # 5 reminders (one customer has no address at all)
+    # 5 reminders (one customer has no address at all), and the day's summary of each demo agency to its staff
+    assert "7 email(s) accepted" in out
+    assert "agency demo/mer: 7 draft(s) in its outbox" in out and "agency demo/montagne: 2 draft(s)" in out
     assert f"Temporal UI   http://127.0.0.1:{env['RELANCE_TEMPORAL_UI_PORT']}" in out
     assert f"HTTP API      http://127.0.0.1:{env['RELANCE_API_PORT']} (ready)" in out
 

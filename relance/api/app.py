@@ -11,7 +11,7 @@ import structlog
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from relance.api import dunning, health, imports, marketing, problems, renewal, webhooks
+from relance.api import agency, dunning, health, imports, marketing, pipeline, problems, renewal, webhooks
 from relance.api.idempotency import IdempotencyMiddleware
 from relance.api.limits import MAX_BODY_BYTES, BodyLimitMiddleware, TooLarge
 from relance.api.services import Services
@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None, max_body_bytes: int = MAX_BODY_
         return problems.problem_response(request, 413, f"the request body is over {max_body_bytes} bytes",
                                          [f"body: at most {max_body_bytes} bytes"])
 
-    for module in (health, imports, dunning, renewal, webhooks, marketing):
+    for module in (health, imports, dunning, renewal, webhooks, marketing, pipeline, agency):
         app.include_router(module.router)
     app.include_router(marketing.unsubscribe_router)
     app.add_middleware(IdempotencyMiddleware)

@@ -17,9 +17,11 @@ from temporalio.client import Client
 
 from models import DunningRun, Organisation, RenewalNotice, RenewalSettings
 from relance import calendar, limits, repository
+from relance.cli import agency as agency_cli
 from relance.cli import api as api_cli
 from relance.cli import authoring as authoring_cli
 from relance.cli import marketing as marketing_cli
+from relance.cli import pipeline as pipeline_cli
 from relance.cli import renewal as renewal_cli
 from relance.cli import uncertain as uncertain_cli
 from relance.cli import webhooks as webhook_cli
@@ -307,6 +309,8 @@ async def _load_demo_once(settings: Settings, client: Client, db: Database) -> N
     mailer = SesMailer(settings)
     for org in raw["organisations"]:
         await mailer.verify(org["dunning"]["sender"])
+        for agency in org.get("agencies", []):
+            await mailer.verify(agency["sender_email"])
     slugs = [org["slug"] for org in raw["organisations"]]
     async with db.session() as session:
         loaded = (await session.exec(select(Organisation.slug).where(Organisation.slug.in_(slugs)))).all()
@@ -315,6 +319,7 @@ async def _load_demo_once(settings: Settings, client: Client, db: Database) -> N
             f"changed stays; `relance import {DEMO_FILE}` reloads it")
         return
     await load_and_start(settings, client, db, raw, "demo data")
+    await agency_cli.draft_demo(settings, client, raw, say)
 
 
 def _mail_line(number: int, m: dict, sent_at: dict) -> str:
@@ -514,9 +519,11 @@ def parser() -> argparse.ArgumentParser:
     mail.add_argument("--show", type=int, metavar="N", help="print email #N (as numbered in the list; -1 the last) with its body")
     renewal_cli.add_parser(sub)
     marketing_cli.add_parser(sub)
+    pipeline_cli.add_parser(sub)
     api_cli.add_parsers(sub)
     webhook_cli.add_parser(sub)
     uncertain_cli.add_parser(sub)
+    agency_cli.add_parser(sub)
     return p
 
 
@@ -536,6 +543,10 @@ async def cmd_marketing(settings: Settings, args) -> int:
     return await marketing_cli.run(settings, args, _with_db, say)
 
 
+async def cmd_pipeline(settings: Settings, args) -> int:
+    return await pipeline_cli.run(settings, args, _with_db, say)
+
+
 async def cmd_webhook(settings: Settings, args) -> int:
     return await webhook_cli.run(settings, args, _with_db, say)
 
@@ -544,9 +555,15 @@ async def cmd_uncertain(settings: Settings, args) -> int:
     return await uncertain_cli.run(settings, args, _with_db, say)
 
 
+async def cmd_agency(settings: Settings, args) -> int:
+    return await agency_cli.run(settings, args, _with_db, say)
+
+
 COMMANDS = {**{name: cmd_authoring for name in authoring_cli.COMMANDS}, "import": cmd_import, "sweep": cmd_sweep, "show": cmd_show, "cancel": cmd_cancel, "pay": cmd_pay,
             "activate": cmd_activate, "up": cmd_up, "mail": cmd_mail, "renewal": cmd_renewal, "admin": cmd_admin,
-            "apikey": cmd_apikey, "webhook": cmd_webhook, "uncertain": cmd_uncertain, "marketing": cmd_marketing}
+            "apikey": cmd_apikey, "webhook": cmd_webhook, "uncertain": cmd_uncertain, "marketing": cmd_marketing,
+            "pipeline": cmd_pipeline,
+            "agency": cmd_agency}
 
 
 def main(argv: list[str] | None = None) -> int:

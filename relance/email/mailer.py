@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
@@ -11,6 +13,7 @@ from email.policy import SMTP
 from email.utils import formataddr
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
@@ -20,11 +23,17 @@ from relance.email.events import EventQueue
 from relance.email.ledger import SEND_TAG
 from relance.email.pacing import Episode, Pacer
 from relance.email.rendering import single_line
+from relance.temporal.heartbeat import heartbeating
 
 THROTTLE_BACKOFF_MIN_SECONDS = 0.2
 THROTTLE_BACKOFF_MAX_SECONDS = 5.0
 # A step held by an exhausted daily quota is tried again this often (the quota is a rolling 24 h).
 QUOTA_RETRY = timedelta(minutes=15)
+# boto3 blocks: its calls run on threads of their own, one per send a worker takes at once (worker.py
+# SEND_SLOTS), with as many connections. On Python's shared default pool (cores + 4: six threads here)
+# sends queued for a thread past their heartbeat timeout on a busy host, were given up on mid-send and
+# left uncertain, settled 15 minutes late (bench.run, N=1,000).
+SES_THREADS = 64
 
 
 @dataclass
@@ -60,7 +69,8 @@ class SesMailer:
             kwargs["endpoint_url"] = settings.ses_endpoint
             # A local endpoint accepts any credentials; never let it pick up real ones.
             kwargs.update(aws_access_key_id="local", aws_secret_access_key="local")
-        self._client = boto3.client("ses", **kwargs)
+        self._client = boto3.client("ses", config=Config(max_pool_connections=SES_THREADS), **kwargs)
+        self._threads = ThreadPoolExecutor(max_workers=SES_THREADS, thread_name_prefix="ses")
         self.configuration_set = settings.ses_configuration_set
         self.events = EventQueue(settings)  # what SES says became of the messages (relance.email.events)
         # An uncertain send is settled this long after, by SES's events; without an events queue
@@ -71,13 +81,15 @@ class SesMailer:
         self._throttling, self._quota = Episode("SES throttling"), Episode("SES daily quota exhausted")
         self._verified: dict[str, tuple[bool, float]] = {}
 
+    async def _call(self, method, **kwargs):
+        """One boto3 call, on SES's own threads."""
+        return await asyncio.get_running_loop().run_in_executor(self._threads, functools.partial(method, **kwargs))
+
     async def is_verified(self, address: str) -> bool:
         cached = self._verified.get(address)
         if cached and time.monotonic() - cached[1] < self.VERIFICATION_TTL_SECONDS:
             return cached[0]
-        answer = await asyncio.to_thread(
-            self._client.get_identity_verification_attributes, Identities=[address]
-        )
+        answer = await self._call(self._client.get_identity_verification_attributes, Identities=[address])
         status = answer["VerificationAttributes"].get(address, {}).get("VerificationStatus")
         verified = status == "Success"
         self._verified[address] = (verified, time.monotonic())
@@ -85,7 +97,7 @@ class SesMailer:
 
     async def verify(self, address: str) -> None:
         """Ask SES to verify an address (on the local endpoint it is verified at once)."""
-        await asyncio.to_thread(self._client.verify_email_identity, EmailAddress=address)
+        await self._call(self._client.verify_email_identity, EmailAddress=address)
         self._verified.pop(address, None)
 
     async def send(self, email: OutgoingEmail, tag: str | None = None) -> str:
@@ -97,10 +109,11 @@ class SesMailer:
         destinations = {"Destinations": [email.to, *email.bcc]} if email.bcc else {}
         backoff = THROTTLE_BACKOFF_MIN_SECONDS
         while True:
-            await self._pacer.wait()
+            async with heartbeating():  # waiting for the pace is a wait, not a death
+                await self._pacer.wait()
             try:
-                answer = await asyncio.to_thread(self._client.send_raw_email, RawMessage={"Data": raw},
-                                                 Source=raw_source, **destinations)
+                answer = await self._call(self._client.send_raw_email, RawMessage={"Data": raw}, Source=raw_source,
+                                          **destinations)
                 break
             except ClientError as exc:
                 error = exc.response.get("Error", {})

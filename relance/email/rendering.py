@@ -102,8 +102,12 @@ def render(subject: str, body: str, values: Mapping[str, str], missing_as_codes:
         values = {**{name: raw_code(name) for name in MERGE_FIELD.findall(subject + body)}, **values}
     rendered_subject = _bounded(subject, values, "subject")
     text = _bounded(body, values, "body")
-    html = "<html><body><p>" + str(escape(text)).replace("\n", "<br>\n") + "</p></body></html>"
-    return RenderedEmail(subject=single_line(rendered_subject), text=text, html=html)
+    return RenderedEmail(subject=single_line(rendered_subject), text=text, html=html_of(text))
+
+
+def html_of(text: str) -> str:
+    """The HTML part of a plain-text body: escaped, line breaks kept."""
+    return "<html><body><p>" + str(escape(text)).replace("\n", "<br>\n") + "</p></body></html>"
 
 
 def _bounded(source: str, values: Mapping[str, str], part: str) -> str:

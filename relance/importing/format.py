@@ -145,6 +145,91 @@ class CampaignIn(Strict):
     contact: str | None = Field(default=None, description="this one contact")
 
 
+# --- the sales pipeline (relance.pipeline, issue 13) ---------------------------------------------
+
+ASSIGNED_TO = "[[!AssignedToId]]"  # the shortcode of the opportunity's salesperson (seed 004)
+
+
+class StageIn(Strict):
+    key: Identifier
+    name: Name = ""
+
+
+class TriggerIn(Strict):
+    """`when` (YAML reads a bare `on` as true): result (won, lost, dormant); enters_stage (stage);
+    stage_change (from, to); quote_sent; quote_reopened; action_created / action_closed (type)."""
+
+    when: Literal["result", "enters_stage", "stage_change", "quote_sent", "quote_reopened", "action_created",
+                "action_closed"]
+    result: Literal["won", "lost", "dormant"] | None = None
+    stage: Identifier | None = None
+    from_stage: Identifier | None = Field(default=None, alias="from")
+    to_stage: Identifier | None = Field(default=None, alias="to")
+    type: Identifier | None = None
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class AutomationIn(Strict):
+    """One automation (`do`) and the fields its kind uses; the others must stay empty."""
+
+    do: Literal["create_action", "notify", "enrol", "unenrol", "send_email", "add_tag", "create_campaign"]
+    type: Identifier | None = Field(default=None, description="create_action: the action type")
+    title: Name | None = Field(default=None, description="create_action: the action's title")
+    assignee: str | None = Field(default=None, description=f"create_action: a user's address or {ASSIGNED_TO}")
+    due_in_days: Days | None = Field(default=None, description="create_action: 0 = today, in the organisation's zone")
+    business_days: bool = Field(default=False, description="create_action: count open days only")
+    text: Name | None = Field(default=None, description="notify: the notification's text")
+    scenario: Identifier | None = Field(default=None, description="enrol / unenrol: a marketing scenario")
+    to: str | None = Field(default=None, description=f"send_email: {ASSIGNED_TO}, 'contact' or an address")
+    sender: Email | None = Field(default=None, description="send_email / create_campaign: a user of the organisation")
+    template: Identifier | None = Field(default=None, description="send_email / create_campaign: a template")
+    document_url: Annotated[str, Field(max_length=2000, pattern=r"^https?://")] | None = Field(
+        default=None, description="send_email: the document's download link ([[!DocumentUrl]] in the template)")
+    tag: Annotated[str, Field(pattern=r"^[\w.-]+$", max_length=100)] | None = Field(
+        default=None, description="add_tag")
+    name: Name | None = Field(default=None, description="create_campaign: the draft's name")
+
+
+class RuleIn(Strict):
+    key: Identifier
+    name: Name = ""
+    enabled: bool = True
+    trigger: TriggerIn
+    automations: list[AutomationIn] = Field(min_length=1)
+
+
+class ProcessIn(Strict):
+    key: Identifier
+    name: Name
+    stages: list[StageIn] = Field(min_length=1, description="in order")
+    rules: list[RuleIn] = []
+
+
+class ActionTypeIn(Strict):
+    key: Identifier
+    name: Name = ""
+
+
+class OpportunityIn(Strict):
+    ref: Annotated[Identifier, Field(pattern=REFERENCE_PATTERN)]
+    name: Name = ""
+    process: Identifier
+    stage: Identifier
+    result: Literal["open", "won", "lost", "dormant"] = "open"
+    assigned_to: Email | None = None
+    account: Identifier | None = None
+    contact: Identifier | None = None
+    amount: Decimal | None = Field(default=None, ge=0)
+    tags: list[Annotated[str, Field(pattern=r"^[\w.-]+$")]] = []
+
+
+class PipelineIn(Strict):
+    action_types: list[ActionTypeIn] = []
+    processes: list[ProcessIn] = []
+    opportunities: list[OpportunityIn] = []
+
+
 class DunningIn(Strict):
     enabled: bool = False
     apply_to_new_invoices: bool = False
@@ -219,6 +304,79 @@ class ContractIn(Strict):
     amount: Decimal | None = Field(default=None, ge=0)
 
 
+def known_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {value!r}") from exc
+    return value
+
+
+class AgencyStaffIn(Strict):
+    email: Email
+    name: Name
+    morning_summary: bool = Field(default=False, description="receives the day's summary by email")
+
+
+class PropertyIn(Strict):
+    ref: Identifier
+    name: Name
+
+
+class AgencyTemplateIn(Strict):
+    subject: Name
+    body: Annotated[str, Field(max_length=limits.MAX_TEMPLATE_LENGTH)]
+
+
+class AgencyKindIn(Strict):
+    """One kind of retro-planned email (seed 003): on or off, its delay from the booking's date (before
+    balance due, arrival, option expiry; after departure), its template per language."""
+
+    enabled: bool = True
+    delay_days: Days = 0
+    templates: dict[Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")], AgencyTemplateIn] = {}
+
+
+class BookingPaymentIn(Strict):
+    ref: Identifier
+    amount: Decimal = Field(gt=0)
+    paid_on: Day
+
+
+class BookingIn(Strict):
+    reference: Annotated[Identifier, Field(pattern=REFERENCE_PATTERN)]
+    property: Identifier
+    guest_name: Name
+    guest_email: Email
+    guest_language: Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] = "fr"
+    arrival: Day
+    departure: Day
+    status: Literal["option", "confirmed", "cancelled"] = "confirmed"
+    option_expires_on: Day | None = None
+    balance_amount: Decimal = Field(default=Decimal(0), ge=0)
+    balance_due_on: Day | None = None
+    payments: list[BookingPaymentIn] = []
+
+
+class AgencyIn(Strict):
+    slug: Annotated[Identifier, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    name: Name
+    timezone: str = "Europe/Paris"
+    language: Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] = "fr"
+    send_window: tuple[time, time] = (time(9, 0), time(18, 0))
+    sender_email: Email
+    sender_name: Name | None = None
+    staff: list[AgencyStaffIn] = []
+    properties: list[PropertyIn] = []
+    kinds: dict[Literal["balance", "arrival", "option", "after_departure"], AgencyKindIn] = {}
+    bookings: list[BookingIn] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _agency_zone(cls, value: str) -> str:
+        return known_zone(value)
+
+
 class OrganisationIn(Strict):
     slug: Annotated[Identifier, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
     name: Name
@@ -236,9 +394,11 @@ class OrganisationIn(Strict):
     scenarios: list[ScenarioIn] = []
     marketing_scenarios: list[MarketingScenarioIn] = []
     campaigns: list[CampaignIn] = []
+    pipeline: PipelineIn = PipelineIn()
     accounts: list[AccountIn] = []
     invoices: list[InvoiceIn] = []
     contracts: list[ContractIn] = []
+    agencies: list[AgencyIn] = []
 
     @field_validator("currency")
     @classmethod
@@ -248,11 +408,7 @@ class OrganisationIn(Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
+        return known_zone(value)
 
     @field_validator("holiday_country")
     @classmethod

@@ -40,6 +40,8 @@ from models import (
 from relance import calendar, limits
 from relance.db import Database
 from relance.email.rendering import TemplateProblem, render, template_problems
+from relance.importing import pipeline
+from relance.importing.agency import AgencyWrite, agency_problems, write_agency
 from relance.importing.format import (
     CampaignIn,
     ContactIn,
@@ -50,11 +52,12 @@ from relance.importing.format import (
     ScenarioIn,
     TemplateIn,
 )
+from relance.importing.rows import upsert as _upsert
 from relance.scenario import predefined
 from relance.scenario.plan import step_number
 
 MAX_EMAIL_STEPS = 5
-NAME_FIELDS = ("slug", "number", "ref", "key", "email", "label")
+NAME_FIELDS = ("slug", "number", "ref", "key", "email", "label", "reference")
 
 
 class ImportRejected(ValueError):
@@ -79,15 +82,18 @@ class TemplateFields:
     scenario: Mapping[str, str]
     renewals: Mapping[str, str]
     marketing: Mapping[str, str] = field(default_factory=dict)
+    pipeline: Mapping[str, str] = field(default_factory=dict)
+    agency: Mapping[str, str] = field(default_factory=dict)  # the agency templates' (relance.agency)
 
     @property
     def every(self) -> dict[str, str]:
-        return {**self.scenario, **self.renewals, **self.marketing}
+        return {**self.scenario, **self.renewals, **self.marketing, **self.pipeline}
 
-    def of_uses(self, key: str, in_scenarios: Container[str], in_marketing: Container[str]) -> Mapping[str, str]:
+    def of_uses(self, key: str, in_scenarios: Container[str], in_marketing: Container[str],
+                in_pipeline: Container[str] = ()) -> Mapping[str, str]:
         """The fields a template may use: those every one of its uses fills in (all of them when unused)."""
-        uses = [known for used, known in ((in_scenarios, self.scenario), (in_marketing, self.marketing))
-                if key in used]
+        uses = [known for used, known in ((in_scenarios, self.scenario), (in_marketing, self.marketing),
+                                          (in_pipeline, self.pipeline)) if key in used]
         return {name: text for name, text in uses[0].items() if all(name in u for u in uses)} if uses else self.every
 
 
@@ -102,6 +108,7 @@ class ImportReport:
     # opted out or deleted.
     marketing_scenarios_off: list[tuple[str, str]] = field(default_factory=list)
     contacts_leaving: list[tuple[str, str]] = field(default_factory=list)
+    agencies: list[AgencyWrite] = field(default_factory=list)
 
     def count(self, kind: str) -> None:
         self.counts[kind] = self.counts.get(kind, 0) + 1
@@ -282,9 +289,10 @@ def organisation_problems(org: OrganisationIn, fields: TemplateFields) -> list[s
     scenarios = {s.key for s in org.scenarios}
     in_scenarios = {st.template for s in org.scenarios for st in s.steps if st.kind == "email"}
     in_marketing = {st.template for s in org.marketing_scenarios for st in s.steps if st.kind == "email"
-                    } | {c.template for c in org.campaigns}
+                    } | {c.template for c in org.campaigns} | pipeline.campaign_templates(org.pipeline)
+    in_pipeline = pipeline.email_templates(org.pipeline)
     problems = [f"{where} › {p}" for t in org.templates
-                for p in template_check(t, fields.of_uses(t.key, in_scenarios, in_marketing))]
+                for p in template_check(t, fields.of_uses(t.key, in_scenarios, in_marketing, in_pipeline))]
     problems += [f"{where} › {p}" for s in org.scenarios for p in scenario_check(s, templates, users)]
     problems += [f"{where} › marketing_{p}" for s in org.marketing_scenarios
                  for p in marketing_scenario_check(s, templates, users)]
@@ -304,6 +312,8 @@ def organisation_problems(org: OrganisationIn, fields: TemplateFields) -> list[s
     problems += renewal_problems(org, users, accounts, contacts, fields)
     problems += [f"{where} › {p}" for c in org.campaigns for p in campaign_problems(c, templates, users, accounts,
                                                                                       contacts)]
+    problems += pipeline.pipeline_problems(org, templates, users, accounts, contacts,
+                                           {s.key for s in org.marketing_scenarios})
     for inv in org.invoices:
         problems += invoice_problems(f"{where} › invoice {inv.number!r}", inv, accounts, contacts, users)
     for kind, keys in (("user", [u.email for u in org.users]), ("account", [a.ref for a in org.accounts]),
@@ -391,21 +401,6 @@ def renewal_problems(org: OrganisationIn, users: set[str], accounts: set[str], c
     return problems
 
 
-async def _upsert(session: AsyncSession, model: type[SQLModel], keys: dict, values: dict) -> tuple[Any, str | None]:
-    """Find the row by its natural key and update it, or insert it.
-    Returns (row, "created" | "changed" | None when it was already so)."""
-    row = (await session.exec(select(model).filter_by(**keys))).first()
-    if row is None:
-        row, outcome = model(**keys, **values), "created"
-    else:
-        outcome = "changed" if any(getattr(row, k) != v for k, v in values.items()) else None
-        for name, value in values.items():
-            setattr(row, name, value)
-    session.add(row)
-    await session.flush()
-    return row, outcome
-
-
 async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, today: date, report: ImportReport,
                               progress: Callable[[str], None]) -> None:
     d = org_in.dunning
@@ -461,6 +456,7 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, tod
         users[inv.creator].id if inv.creator else None), today, report, progress)
     for c in org_in.campaigns:
         await _write_campaign_draft(session, org, c, users, templates, accounts, contacts, report)
+    await pipeline.write_pipeline(session, org, org_in.pipeline, _upsert, users, accounts, contacts, report.count)
     r = org_in.renewals
     await _upsert(session, RenewalSettings, {"org_id": org.id}, dict(
         enabled=r.enabled, alert_days=r.alert_days, template_id=templates[r.template].id if r.template else None,
@@ -472,6 +468,11 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, tod
             start_date=c.start_date.resolve(today), period=c.period, years=c.years, tacit_renewal=c.tacit_renewal,
             status=c.status, amount=c.amount))
         report.count("contracts")
+    for a in org_in.agencies:
+        written = await write_agency(session, org, a, today)
+        report.agencies.append(written)
+        report.counts["agencies"] = report.counts.get("agencies", 0) + 1
+        report.counts["bookings"] = report.counts.get("bookings", 0) + len(written.bookings)
     session.add(org)
 
 
@@ -631,6 +632,8 @@ async def import_data(db: Database, raw: Any, source: str, today: date, fields: 
     problems = [f"organisation {slug!r}: appears {n} times in the file (one entry per organisation)"
                 for slug, n in repeated(org.slug for org in parsed.organisations)]
     problems += [p for org in parsed.organisations for p in organisation_problems(org, fields)]
+    problems += [p for org in parsed.organisations for a in org.agencies
+                 for p in agency_problems(f"organisation {org.slug!r}", a, fields.agency, today)]
     if problems:
         raise ImportRejected(source, problems)
     report = ImportReport()

@@ -17,14 +17,25 @@ NEXT_STEP_AT = SearchAttributeKey.for_datetime("RelanceNextStepAt")
 # Marketing: the contact's reference (never its name or address) and the scenario's key.
 CONTACT = SearchAttributeKey.for_keyword("RelanceContact")
 SCENARIO = SearchAttributeKey.for_keyword("RelanceScenario")
+# Agency (seed 003): the agency's slug (drafting and send-all runs). A list of one: the dev server's
+# SQLite visibility takes 10 Keyword attributes, all taken; `RelanceAgency = "mer"` filters a list alike.
+AGENCY = SearchAttributeKey.for_keyword_list("RelanceAgency")
+
+# Pipeline: the opportunity's reference, and whether an automation failed (and waits for a retry). The
+# dev server's SQLite visibility takes 10 Keyword attributes: an opportunity's stage is its current step
+# and its result (open, won, lost, dormant) its state.
+OPPORTUNITY = SearchAttributeKey.for_keyword("RelanceOpportunity")
+AUTOMATION_FAILED = SearchAttributeKey.for_bool("RelanceAutomationFailed")
+STAGE = CURRENT_STEP
+RESULT = STATE
 
 ALL = (ORGANISATION, INVOICE_NUMBER, CONTRACT, CUSTOMER, CURRENT_STEP, STATE, NEXT_STEP_AT, EXIT_REASON, CONTACT,
-       SCENARIO)
+       SCENARIO, OPPORTUNITY, AUTOMATION_FAILED, AGENCY)
 
 
 def cli_flags() -> list[str]:
     """`--search-attribute Name=Type` pairs for `temporal server start-dev`."""
-    kinds = {"KEYWORD": "Keyword", "DATETIME": "Datetime"}
+    kinds = {"KEYWORD": "Keyword", "DATETIME": "Datetime", "BOOL": "Bool", "KEYWORD_LIST": "KeywordList"}
     flags: list[str] = []
     for key in ALL:
         flags += ["--search-attribute", f"{key.name}={kinds[key.indexed_value_type.name.removeprefix('INDEXED_VALUE_TYPE_')]}"]

@@ -2,11 +2,15 @@
 exhausted holds the send (retried later, quietly); a permanent rejection is recorded not_sent with SES's
 reason. SES's errors come from a fault-injecting proxy in front of the real local endpoint."""
 
+import asyncio
+import dataclasses
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from structlog.testing import capture_logs
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
+from temporalio.testing import ActivityEnvironment
 
 from bench.ses_proxy import DAILY_QUOTA, ThrottlingProxy
 from models import EmailLedgerEntry, EmailState
@@ -63,3 +67,20 @@ async def test_a_permanent_rejection_is_recorded_not_sent_with_ses_reason_and_ne
     async with db.session() as session:
         row = await session.get(EmailLedgerEntry, "k")
     assert (row.state, row.reason) == (EmailState.NOT_SENT, first.reason)
+
+
+async def test_a_send_waiting_for_its_turn_in_the_pace_heartbeats_so_temporal_does_not_give_up_on_it(
+        settings, ses_endpoint, clean, mailer):
+    await mailer.verify(SENDER)
+    paced = SesMailer(replace(settings, ses_rate=2.0))  # one send every 0.5 s
+    environment = ActivityEnvironment()
+    environment.info = dataclasses.replace(environment.info, heartbeat_timeout=timedelta(seconds=0.3))
+    beats = []
+    environment.on_heartbeat = lambda *details: beats.append(details)
+
+    async def send_four():
+        return await asyncio.gather(*(paced.send(email(n)) for n in range(4)))
+
+    await environment.run(send_four)
+    assert len(local_ses.sent_messages(ses_endpoint)) == 4
+    assert len(beats) >= 4  # the last waits 1.5 s for its turn: a beat every 0.1 s meanwhile

@@ -208,12 +208,84 @@ async def marketing_campaign_batches(env, db, queue, slug):
     last = [e async for e in first_run.fetch_history_events()][-1]
     return env.client.get_workflow_handle(
         first.id, run_id=last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id)
+class _FirstRun:
+    """An entity workflow never ends: its first run, closed by continue-as-new, is the history."""
+
+    def __init__(self, handle):
+        self._handle = handle
+
+    async def result(self):
+        async for event in self._handle.fetch_history_events(wait_new_event=True):
+            if event.HasField("workflow_execution_continued_as_new_event_attributes"):
+                return None
+
+    async def fetch_history(self):
+        return await self._handle.fetch_history()
+
+
+async def pipeline_events(env, db, queue, slug):
+    """An opportunity's events by update-with-start: an email and an action (and the event it causes),
+    a failing automation recorded, a save without change, then continue-as-new after 3 events."""
+    from starter import pipeline
+    from tests.pipeline.data import R2_EMAIL, WON_ADMIN, pipeline_org
+
+    failing = {"key": "unverified", "trigger": {"when": "enters_stage", "stage": "R3"}, "automations": [
+        {"do": "send_email", "to": "contact", "sender": "paul@example.com", "template": "r2-docs"},
+        {"do": "notify", "text": "R3"}]}
+    await _load(db, env, pipeline_org(slug, rules=[WON_ADMIN, R2_EMAIL, failing]))
+    for n, fields in enumerate(({"stage": "R2"}, {"stage": "R2"}, {"stage": "R3"}, {"result": "won"})):
+        await pipeline.report_event(env.client, db, queue, slug, {"event_id": f"e{n}", "opportunity": "OPP-1",
+                                                                 "kind": "opportunity", **fields},
+                                    wait=n < 2, events_per_run=3)
+    first = env.client.get_workflow_handle(f"opportunity:{slug}:OPP-1")
+    async for event in first.fetch_history_events():
+        run_id = event.workflow_execution_started_event_attributes.first_execution_run_id
+        break
+    return _FirstRun(env.client.get_workflow_handle(first.id, run_id=run_id))
+
+
+def _agency_org(slug: str) -> dict:
+    from tests.agency import data
+
+    organisation = data.organisation(slug, [data.booking(f"A{n}", "today+5", "today+12") for n in range(3)],
+                                     {"arrival": 7})
+    organisation["agencies"][0]["sender_email"] = f.SENDER
+    return organisation
+
+
+async def agency_drafting(env, db, queue, slug):
+    """An agency's nightly drafting: three arrival drafts, the day's summary emailed to its staff."""
+    from relance.agency.ids import DRAFTING_WORKFLOW
+    from relance.agency.types import DraftingInput, DraftingResult
+
+    await _load(db, env, _agency_org(slug))
+    return await env.client.start_workflow(DRAFTING_WORKFLOW, DraftingInput(slug, "mer"), id=f"agency-drafting:{slug}",
+                                           task_queue=queue, result_type=DraftingResult)
+
+
+async def agency_send_all(env, db, queue, slug):
+    """A send-all of an agency's arrival tab: three drafts, one withdrawn at send (its booking cancelled)."""
+    from models import Booking, BookingStatus
+    from starter import agency
+
+    await _load(db, env, _agency_org(slug))
+    with env.auto_time_skipping_disabled():  # today's drafts are sent today (the clock jumps otherwise)
+        await agency.draft_day(env.client, queue, slug, "mer")
+        ids = [line.draft.id for line in await agency.tab_drafts(db, slug, "mer", "arrival")]
+        async with db.session() as session:
+            booking = (await session.exec(select(Booking).where(Booking.reference == "A1"))).one()
+            booking.status = BookingStatus.CANCELLED
+            session.add(booking)
+        started = await agency.send_tab(env.client, db, queue, slug, "mer", "arrival", ids, "anne")
+        await started.handle.result()
+    return started.handle
 
 
 SCENARIOS = {fn.__name__: fn for fn in (completed_default_scenario, cancelled_by_signal, signal_refused, paid_mid_run,
                                         held_then_resumed, sweep, simulation, renewal_inspection,
                                         renewal_notice, webhook_delivery_failed, marketing_removed,
-                                        marketing_campaign, marketing_campaign_batches)}
+                                        marketing_campaign, marketing_campaign_batches, pipeline_events,
+                                        agency_drafting, agency_send_all)}
 
 if __name__ == "__main__":
     asyncio.run(record(sys.argv[1:]))

@@ -1,0 +1,45 @@
+"""The merge fields of an agency's templates, and their values for one booking in the guest's language."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from babel import Locale, UnknownLocaleError
+
+from models import Agency, Booking, Property
+from relance.email.rendering import day, money
+
+FIELDS = {
+    "GUESTNAME": "the guest's name",
+    "BOOKINGREF": "the booking's reference",
+    "PROPERTY": "the property's name",
+    "ARRIVAL": "the arrival date",
+    "DEPARTURE": "the departure date",
+    "BALANCE": "the balance still to pay",
+    "BALANCEDUE": "the balance's due date",
+    "OPTIONEXPIRY": "the date the option expires",
+    "AGENCY": "the agency's name",
+    "NOW": "the draft's date",
+}
+
+
+def locale_of(language: str) -> str:
+    """Dates and amounts in the guest's language (fr: 24/11/2026, 1 234,56 €); French when unknown."""
+    try:
+        return str(Locale.parse(language.replace("-", "_")))
+    except (UnknownLocaleError, ValueError):
+        return "fr_FR"
+
+
+def values(booking: Booking, prop: Property, agency: Agency, outstanding: Decimal, currency: str, language: str,
+           today: date) -> dict[str, str]:
+    loc = locale_of(language)
+
+    def when(value: date | None) -> str:
+        return day(value, loc) if value else ""
+
+    return {"GUESTNAME": booking.guest_name, "BOOKINGREF": booking.reference, "PROPERTY": prop.name,
+            "ARRIVAL": when(booking.arrival), "DEPARTURE": when(booking.departure),
+            "BALANCE": money(outstanding, currency, loc), "BALANCEDUE": when(booking.balance_due_on),
+            "OPTIONEXPIRY": when(booking.option_expires_on), "AGENCY": agency.name, "NOW": when(today)}

@@ -1,0 +1,110 @@
+"""What the agency's starter, workflows and activities exchange (one dataclass per call)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass
+class DraftingInput:
+    """One agency's nightly drafting run; `day` None: today in the agency's zone at the run's time."""
+
+    org_slug: str
+    agency_slug: str
+    day: date | None = None
+
+
+@dataclass
+class DraftingRequest:
+    org_slug: str
+    agency_slug: str
+    now: datetime
+    day: date | None = None
+
+
+@dataclass
+class DraftingResult:
+    day: date | None = None
+    drafted: int = 0
+    expired: int = 0
+    per_kind: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SendInput:
+    """A send-all of one tab (or one edited draft, or the failed ones of a send-all): `draft_ids` are
+    exactly the drafts the person confirmed."""
+
+    org_slug: str
+    agency_slug: str
+    batch_id: str
+    draft_ids: list[int]
+    by: str
+
+
+@dataclass
+class SendOne:
+    org_slug: str
+    agency_slug: str
+    batch_id: str
+    draft_id: int
+    by: str
+    now: datetime
+
+
+@dataclass
+class SendProgress:
+    total: int = 0
+    done: int = 0
+    sent: int = 0
+    withdrawn: int = 0
+    failed: int = 0
+    skipped: int = 0  # no longer open when its turn came (sent by someone else, expired, ...)
+    expired: int = 0  # its last sendable day had passed (the nightly job had not yet expired it)
+
+
+@dataclass
+class SendOutcome:
+    draft_id: int
+    outcome: str  # sent | withdrawn | expired | failed | skipped
+    reason: str | None = None
+    message_id: str | None = None
+
+
+@dataclass
+class ClaimInput:
+    org_slug: str
+    batch_id: str
+
+
+@dataclass
+class FailureInput:
+    org_slug: str
+    batch_id: str
+    draft_id: int
+    error: str
+    now: datetime
+
+
+@dataclass
+class FinishInput:
+    org_slug: str
+    batch_id: str
+    now: datetime
+
+
+@dataclass
+class SummaryInput:
+    org_slug: str
+    agency_slug: str
+    now: datetime
+    day: date | None = None
+
+
+@dataclass
+class SummaryResult:
+    waiting: int = 0
+    expiring_soon: int = 0
+    emailed: int = 0

@@ -1,0 +1,91 @@
+"""The sales pipeline: report an event about an opportunity (its automations run, in order, once), a
+dry run of one, an opportunity's timeline, the retry of a failed automation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic import BaseModel, Field
+
+from relance import calendar
+from relance.api.auth import organisation
+from relance.api.problems import documented
+from relance.api.services import Services, services
+from relance.pipeline.reporting import EventBody
+from starter import pipeline
+
+router = APIRouter(prefix="/v1/pipeline", tags=["pipeline"], responses=documented(401, 403, 404, 422))
+Key = Annotated[str, Path(min_length=1, max_length=400)]
+
+
+class EventOut(BaseModel):
+    event_id: str
+    status: str = Field(description="accepted (queued), duplicate (an id seen already) or handled (with wait)")
+    outcomes: list[str] = Field(description="with wait: each automation, in order, and what it did")
+
+
+def _raw(body: EventBody) -> dict:
+    return body.model_dump(mode="json", exclude_none=True)
+
+
+@router.post("/events", response_model=EventOut)
+async def report(body: EventBody, response: Response, wait: bool = Query(default=False, description=(
+                 "answer once the event's automations are done")), org: str = Depends(organisation),
+                 svc: Services = Depends(services)) -> EventOut:
+    """What happened to an opportunity: its new state, a quote sent or reopened, an action created or closed.
+    relance derives the transitions (a save without a change fires nothing); 202 when queued."""
+    ack = await pipeline.report_event(await svc.client(), svc.db, svc.settings.task_queue, org, _raw(body), wait=wait)
+    response.status_code = 202 if ack.status == "accepted" else 200
+    return EventOut(event_id=ack.event_id, status=ack.status, outcomes=ack.outcomes)
+
+
+class DryRunLineOut(BaseModel):
+    rule: str
+    version: int
+    position: int
+    does: str
+
+
+class DryRunOut(BaseModel):
+    transitions: list[str]
+    automations: list[DryRunLineOut]
+
+
+@router.post("/dry-run", response_model=DryRunOut)
+async def dry_run(body: EventBody, org: str = Depends(organisation), svc: Services = Depends(services)) -> DryRunOut:
+    """What the event would do now (the rules it fires, each automation), with no side effect."""
+    result = await pipeline.dry_run(svc.db, org, _raw(body))
+    return DryRunOut(transitions=result.transitions, automations=[DryRunLineOut(**vars(line)) for line in result.lines
+                                                                  if not line.stopped])
+
+
+class TimelineLineOut(BaseModel):
+    at: datetime | None
+    kind: str = Field(description="event or automation")
+    text: str
+    state: str = Field(description="an automation's: done, failed, stopped")
+    key: str = Field(description="an event's id; an automation's idempotency key (retry a failed one with it)")
+
+
+@router.get("/opportunities/{opportunity}/timeline", response_model=list[TimelineLineOut])
+async def timeline(opportunity: Key, org: str = Depends(organisation),
+                   svc: Services = Depends(services)) -> list[TimelineLineOut]:
+    """Events, rules fired and automation outcomes, in order; times in the organisation's zone."""
+    lines = await pipeline.timeline(svc.db, org, opportunity)
+    local = partial(calendar.in_zone_or_none, tz=await pipeline.zone(svc.db, org))
+    return [TimelineLineOut(at=local(line.at), kind=line.kind, text=line.text, state=line.state, key=line.key)
+            for line in lines]
+
+
+class RetryOut(BaseModel):
+    detail: str
+
+
+@router.post("/opportunities/{opportunity}/automations/{key}/retry", response_model=RetryOut)
+async def retry(opportunity: Key, key: Key, org: str = Depends(organisation),
+                svc: Services = Depends(services)) -> RetryOut:
+    """Run a failed automation again (422 when it did not fail)."""
+    return RetryOut(detail=await pipeline.retry_automation(await svc.client(), org, opportunity, key, "api"))

@@ -1,0 +1,196 @@
+"""`relance agency summary|tab|history|closed|draft|send|send-one|retry`: the booking agency's outbox from
+the command line (what starter/agency.py answers; the HTTP API and the outbox pages answer the same)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from datetime import date
+from pathlib import Path
+
+from relance.config import Settings
+from relance.temporal.client import connect
+
+KINDS = ("balance", "arrival", "option", "after_departure")
+
+
+def add_parser(sub) -> None:
+    agency = sub.add_parser("agency", help="a booking agency's outbox: summary, tabs, drafting, sending")
+    commands = agency.add_subparsers(dest="agency_command", required=True)
+    parsers = {
+        "summary": commands.add_parser("summary", help="drafts waiting per tab, and those expiring within 2 days"),
+        "tab": commands.add_parser("tab", help="the open drafts of one tab"),
+        "history": commands.add_parser("history", help="a booking's drafts: sent, withdrawn, expired, open"),
+        "closed": commands.add_parser("closed", help="withdrawn and expired drafts, with their reasons"),
+        "draft": commands.add_parser("draft", help="run the agency's nightly drafting now"),
+        "send": commands.add_parser("send", help="send all the drafts of one tab (as listed now)"),
+        "send-one": commands.add_parser("send-one", help="send one draft, optionally edited"),
+        "retry": commands.add_parser("retry", help="send again the failed drafts of a send-all"),
+        "booking": commands.add_parser("booking", help="report a booking created or changed (YAML or JSON file, "
+                                                       "the import file's booking): pointless drafts are withdrawn"),
+    }
+    for parser in parsers.values():
+        parser.add_argument("org")
+        parser.add_argument("agency")
+    for name in ("tab", "send"):
+        parsers[name].add_argument("kind", choices=KINDS)
+    parsers["history"].add_argument("booking")
+    parsers["draft"].add_argument("--day", type=date.fromisoformat, help="YYYY-MM-DD (default: today in its zone)")
+    parsers["send"].add_argument("--yes", action="store_true", help="send without asking")
+    one = parsers["send-one"]
+    one.add_argument("draft_id", type=int)
+    one.add_argument("--subject")
+    one.add_argument("--body-file", type=Path)
+    parsers["retry"].add_argument("batch")
+    parsers["booking"].add_argument("file", type=Path)
+    for name in ("send", "send-one", "retry"):
+        parsers[name].add_argument("--by", default=os.environ.get("USER", "cli"))
+
+
+async def run(settings: Settings, args: argparse.Namespace, with_db, say) -> int:
+    command = {"summary": _summary, "tab": _tab, "history": _history, "closed": _closed, "draft": _draft,
+               "send": _send, "send-one": _send_one, "retry": _retry, "booking": _booking}[args.agency_command]
+    return await command(settings, args, with_db, say)
+
+
+def _line(line) -> str:
+    d, b = line.draft, line.booking
+    extra = f" ({d.reason})" if d.reason else ""
+    flag = f" [flagged: {d.flagged}]" if d.flagged else ""
+    return (f"#{d.id} v{d.version} {d.kind} {b.reference} {b.guest_name} <{d.recipient}> due {d.due_on} "
+            f"until {d.sendable_until}: {d.status}{extra}{flag} — {d.subject}")
+
+
+async def _summary(settings: Settings, args, with_db, say) -> int:
+    from starter import agency
+
+    s = await with_db(settings, lambda db: agency.day_summary(db, args.org, args.agency))
+    say(f"{s.agency.name} ({s.agency.slug}), {s.today}: {s.total_waiting} waiting")
+    for kind, n in s.waiting.items():
+        say(f"  {kind}: {n}")
+    say(f"  expiring within 2 days: {s.expiring_soon}")
+    return 0
+
+
+async def _tab(settings: Settings, args, with_db, say) -> int:
+    from starter import agency
+
+    lines = await with_db(settings, lambda db: agency.tab_drafts(db, args.org, args.agency, args.kind))
+    for line in lines:
+        say(_line(line))
+    say(f"{len(lines)} draft(s) in the {args.kind} tab")
+    return 0
+
+
+async def _history(settings: Settings, args, with_db, say) -> int:
+    from starter import agency
+
+    h = await with_db(settings, lambda db: agency.booking_history(db, args.org, args.agency, args.booking))
+    b = h.booking
+    say(f"booking {b.reference}: {b.status}, {b.arrival} → {b.departure}, {h.property.name}, paid {h.paid} "
+        f"of {b.balance_amount}")
+    for d in h.drafts:
+        say(f"  #{d.id} {d.kind} due {d.due_on}: {d.status}" + (f" ({d.reason})" if d.reason else "")
+            + (f" by {d.sent_by} at {d.sent_at:%Y-%m-%d %H:%M}" if d.sent_at else ""))
+    return 0
+
+
+async def _closed(settings: Settings, args, with_db, say) -> int:
+    from starter import agency
+
+    for line in await with_db(settings, lambda db: agency.closed_drafts(db, args.org, args.agency)):
+        say(_line(line))
+    return 0
+
+
+async def _draft(settings: Settings, args, with_db, say) -> int:
+    from starter import agency
+
+    result = await agency.draft_day(await connect(settings), settings.task_queue, args.org, args.agency, args.day)
+    say(f"{result.day}: {result.drafted} drafted ({', '.join(f'{n} {k}' for k, n in result.per_kind.items())}), "
+        f"{result.expired} expired")
+    for problem in result.problems:
+        say(f"  not drafted: {problem}")
+    return 0
+
+
+async def _send(settings: Settings, args, with_db, say) -> int:
+    from starter import agency
+
+    lines = await with_db(settings, lambda db: agency.tab_drafts(db, args.org, args.agency, args.kind))
+    ids = [line.draft.id for line in lines if line.draft.status != "sending"]
+    if not ids:
+        say(f"no draft to send in the {args.kind} tab")
+        return 0
+    if not args.yes and input(f"send {len(ids)} draft(s) of the {args.kind} tab? [y/N] ").strip().lower() != "y":
+        say("nothing sent")
+        return 1
+    client = await connect(settings)
+    started = await with_db(settings, lambda db: agency.send_tab(client, db, settings.task_queue, args.org,
+                                                                 args.agency, args.kind, ids, args.by))
+    return await _report(settings, with_db, say, args, started)
+
+
+async def _send_one(settings: Settings, args, with_db, say) -> int:
+    from starter import agency
+
+    body = args.body_file.read_text() if args.body_file else None
+    client = await connect(settings)
+
+    async def send(db):
+        line = await agency.draft_line(db, args.org, args.agency, args.draft_id)
+        return await agency.send_draft(client, db, settings.task_queue, args.org, args.agency, args.draft_id,
+                                       line.draft.version, args.by, args.subject, body, wait=False)
+
+    return await _report(settings, with_db, say, args, await with_db(settings, send))
+
+
+async def _retry(settings: Settings, args, with_db, say) -> int:
+    from starter import agency
+
+    client = await connect(settings)
+    started = await with_db(settings, lambda db: agency.retry_failed(client, db, settings.task_queue, args.org,
+                                                                     args.agency, args.batch, args.by))
+    return await _report(settings, with_db, say, args, started)
+
+
+async def _report(settings: Settings, with_db, say, args, started) -> int:
+    from starter import agency
+
+    say(f"sending {started.count} draft(s): {started.batch_id}")
+    progress = await started.handle.result()
+    say(f"{progress.sent} sent, {progress.withdrawn} withdrawn, {progress.failed} failed, {progress.skipped} skipped "
+        f"of {progress.total}")
+    if progress.failed:
+        report = await with_db(settings, lambda db: agency.batch_report(db, args.org, args.agency, started.batch_id))
+        for d in report.drafts:
+            if d.status == "failed":
+                say(f"  #{d.id} failed: {d.reason}")
+        say(f"retry them with: relance agency retry {args.org} {args.agency} {started.batch_id}")
+    return 1 if progress.failed else 0
+
+
+async def _booking(settings: Settings, args, with_db, say) -> int:
+    from relance.importing.importer import read_file
+    from starter import agency
+
+    client = await connect(settings)
+    report = await with_db(settings, lambda db: agency.report_booking(
+        client, db, settings.task_queue, args.org, args.agency, read_file(args.file)))
+    say(f"booking {report.booking.reference}: {report.outcome or 'unchanged'}")
+    for draft_id, reason in report.withdrawn:
+        say(f"  draft #{draft_id} withdrawn: {reason}")
+    for draft_id in report.flagged:
+        say(f"  draft #{draft_id} was edited: kept, flagged (its dates moved)")
+    return 0
+
+
+async def draft_demo(settings: Settings, client, raw: dict, say) -> None:
+    """`relance up`: the demo agencies' outboxes are drafted at once, not at the first night."""
+    from starter import agency
+
+    for org in raw["organisations"]:
+        for a in org.get("agencies", []):
+            result = await agency.draft_day(client, settings.task_queue, org["slug"], a["slug"])
+            say(f"agency {org['slug']}/{a['slug']}: {result.drafted} draft(s) in its outbox "
+                f"(`relance agency summary {org['slug']} {a['slug']}`)")

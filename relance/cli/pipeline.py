@@ -1,0 +1,109 @@
+"""`relance pipeline event|dry-run|timeline|retry`: the sales pipeline from the command line.
+
+Each prints what the host application's calls in starter/pipeline.py answer (the HTTP API answers the same).
+"""
+
+from __future__ import annotations
+
+import argparse
+import uuid
+
+from relance import calendar
+from relance.config import Settings
+from relance.temporal.client import connect
+
+# The event's fields as flags; the kind follows from them (a quote's, an action's, else the opportunity's).
+FLAGS = ("stage", "result", "assigned_to", "amount", "quote", "quote_state", "action", "action_type",
+         "action_state", "title", "due_on")
+
+
+def add_parser(sub) -> None:
+    pipeline = sub.add_parser("pipeline", help="sales pipeline: report an event, dry run, timeline, retry")
+    commands = pipeline.add_subparsers(dest="pipeline_command", required=True)
+    event = commands.add_parser("event", help="report what happened to an opportunity; its automations run")
+    dry = commands.add_parser("dry-run", help="what an event would do now: rules fired and automations, no effect")
+    for command in (event, dry):
+        command.add_argument("org")
+        command.add_argument("opportunity")
+        for name in FLAGS:
+            command.add_argument(f"--{name.replace('_', '-')}", dest=name)
+    event.add_argument("--id", dest="event_id", help="the event's id (default: a new one); a repeated id is ignored")
+    event.add_argument("--no-wait", action="store_true", help="do not wait for the automations")
+    timeline = commands.add_parser("timeline", help="an opportunity's events, rules fired and automation outcomes")
+    retry = commands.add_parser("retry", help="run a failed automation again (its key, from the timeline)")
+    for command in (timeline, retry):
+        command.add_argument("org")
+        command.add_argument("opportunity")
+    retry.add_argument("key")
+    retry.add_argument("--by", default="cli")
+
+
+def _body(args: argparse.Namespace) -> dict:
+    fields = {name: getattr(args, name) for name in FLAGS if getattr(args, name) is not None}
+    kind = "quote" if "quote" in fields or "quote_state" in fields else \
+        "action" if any(name.startswith("action") for name in fields) else "opportunity"
+    return {"event_id": getattr(args, "event_id", None) or f"cli-{uuid.uuid4().hex[:12]}",
+            "opportunity": args.opportunity, "kind": kind, **fields}
+
+
+async def run(settings: Settings, args: argparse.Namespace, with_db, say) -> int:
+    from starter import pipeline
+
+    try:
+        return await {"event": _event, "dry-run": _dry_run, "timeline": _timeline, "retry": _retry}[
+            args.pipeline_command](settings, args, with_db, say)
+    except pipeline.EventRefused as exc:
+        say(f"refused, nothing written: {'; '.join(exc.problems)}")
+        return 2
+
+
+async def _event(settings: Settings, args, with_db, say) -> int:
+    from starter import pipeline
+
+    client = await connect(settings)
+    body = _body(args)
+    ack = await with_db(settings, lambda db: pipeline.report_event(client, db, settings.task_queue, args.org, body,
+                                                                   wait=not args.no_wait))
+    say(f"event {ack.event_id}: {ack.status}")
+    for line in ack.outcomes:
+        say(f"  {line}")
+    if ack.status == "handled" and not ack.outcomes:
+        say("  no rule fired")
+    return 0
+
+
+async def _dry_run(settings: Settings, args, with_db, say) -> int:
+    from starter import pipeline
+
+    result = await with_db(settings, lambda db: pipeline.dry_run(db, args.org, _body(args)))
+    say(f"transitions: {', '.join(result.transitions) or 'none (nothing would change)'}")
+    for line in result.lines:
+        say(f"  {line.rule} v{line.version} #{line.position}: would {line.does}")
+    if result.transitions and not result.lines:
+        say("  no rule would fire")
+    return 0
+
+
+async def _timeline(settings: Settings, args, with_db, say) -> int:
+    from starter import pipeline
+
+    async def read(db):
+        return await pipeline.timeline(db, args.org, args.opportunity), await pipeline.zone(db, args.org)
+
+    lines, tz = await with_db(settings, read)
+    for line in lines:
+        at = f"{calendar.in_zone(line.at, tz):%Y-%m-%d %H:%M}" if line.at else "                "
+        if line.kind == "event":
+            say(f"{at}  {line.text}")
+        else:
+            say(f"{at}    {line.state:8} {line.text}" + (f"  [key {line.key}]" if line.state == "failed" else ""))
+    if not lines:
+        say("no event yet")
+    return 0
+
+
+async def _retry(settings: Settings, args, with_db, say) -> int:
+    from starter import pipeline
+
+    say(await pipeline.retry_automation(await connect(settings), args.org, args.opportunity, args.key, args.by))
+    return 0

@@ -1,0 +1,119 @@
+"""The agency section of the import file (and the host's booking reports): checks that name the record and
+field, and the writes. A booking that cannot be (departure before arrival, an option without expiry, a
+balance due after departure, an unknown property) is refused whole: nothing is written."""
+
+from __future__ import annotations
+
+from collections.abc import Container, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import (
+    Agency,
+    AgencyKindSetting,
+    AgencyStaff,
+    AgencyTemplate,
+    Booking,
+    BookingPayment,
+    Organisation,
+    Property,
+)
+from relance.email.rendering import template_problems
+from relance.importing.format import AgencyIn, BookingIn
+from relance.importing.rows import upsert as _upsert
+
+
+def booking_problems(at: str, b: BookingIn, properties: Container[str], today: date) -> list[str]:
+    """Everything wrong with one booking, each naming its field (`at` names the booking)."""
+    problems = []
+    if b.property not in properties:
+        problems.append(f"{at} › property: unknown property {b.property!r}")
+    arrival, departure = b.arrival.resolve(today), b.departure.resolve(today)
+    if departure < arrival:
+        problems.append(f"{at} › departure: {departure} is before the arrival ({arrival})")
+    if b.status == "option" and b.option_expires_on is None:
+        problems.append(f"{at} › option_expires_on: an option needs the date it expires")
+    if b.balance_due_on is not None and b.balance_due_on.resolve(today) > departure:
+        problems.append(f"{at} › balance_due_on: {b.balance_due_on.resolve(today)} is after the departure "
+                        f"({departure})")
+    if b.balance_amount > 0 and b.balance_due_on is None:
+        problems.append(f"{at} › balance_due_on: a balance needs its due date")
+    refs = [p.ref for p in b.payments]
+    problems += [f"{at} › payments: payment {ref!r} appears twice" for ref in sorted(set(refs)) if refs.count(ref) > 1]
+    return problems
+
+
+def agency_problems(where: str, a: AgencyIn, fields: Mapping[str, str], today: date) -> list[str]:
+    at = f"{where} › agency {a.slug!r}"
+    problems = []
+    for kind, setting in a.kinds.items():
+        if setting.enabled and not setting.templates:
+            problems.append(f"{at} › kinds › {kind} › templates: an enabled kind needs a template")
+        for language, t in setting.templates.items():
+            problems += [f"{at} › kinds › {kind} › templates › {language} › {p}"
+                         for p in template_problems(t.subject, t.body, fields)]
+    properties = {p.ref for p in a.properties}
+    for name, keys in (("properties", [p.ref for p in a.properties]), ("bookings", [b.reference for b in a.bookings]),
+                       ("staff", [s.email for s in a.staff])):
+        problems += [f"{at} › {name}: {key!r} appears twice" for key in sorted(set(keys)) if keys.count(key) > 1]
+    for b in a.bookings:
+        problems += booking_problems(f"{at} › booking {b.reference!r}", b, properties, today)
+    return problems
+
+
+@dataclass
+class BookingWrite:
+    """A booking written: created, changed (with its status before), or as it was."""
+
+    booking: Booking
+    outcome: str | None  # created | changed | None
+    previous_status: str | None = None
+
+
+@dataclass
+class AgencyWrite:
+    agency: Agency
+    bookings: list[BookingWrite] = field(default_factory=list)
+
+
+async def write_agency(session: AsyncSession, org: Organisation, a: AgencyIn, today: date) -> AgencyWrite:
+    agency, _ = await _upsert(session, Agency, {"org_id": org.id, "slug": a.slug}, dict(
+        name=a.name, timezone=a.timezone, language=a.language, send_window_start=a.send_window[0],
+        send_window_end=a.send_window[1], sender_email=a.sender_email, sender_name=a.sender_name))
+    for s in a.staff:
+        await _upsert(session, AgencyStaff, {"agency_id": agency.id, "email": s.email.lower()},
+                      dict(org_id=org.id, name=s.name, wants_morning_summary=s.morning_summary))
+    for kind, setting in a.kinds.items():
+        await _upsert(session, AgencyKindSetting, {"agency_id": agency.id, "kind": kind},
+                      dict(enabled=setting.enabled, delay_days=setting.delay_days))
+        for language, t in setting.templates.items():
+            await _upsert(session, AgencyTemplate, {"agency_id": agency.id, "kind": kind, "language": language},
+                          dict(subject=t.subject, body=t.body))
+    properties = {}
+    for p in a.properties:
+        properties[p.ref], _ = await _upsert(session, Property, {"agency_id": agency.id, "ref": p.ref},
+                                             dict(org_id=org.id, name=p.name))
+    written = AgencyWrite(agency)
+    for b in a.bookings:
+        written.bookings.append(await write_booking(session, org, agency, properties[b.property].id, b, today))
+    return written
+
+
+async def write_booking(session: AsyncSession, org: Organisation, agency: Agency, property_id: int, b: BookingIn,
+                        today: date) -> BookingWrite:
+    """Write one checked booking and its payments (payments are added, never removed)."""
+    before = (await session.exec(select(Booking.status).where(Booking.agency_id == agency.id,
+                                                              Booking.reference == b.reference))).first()
+    booking, outcome = await _upsert(session, Booking, {"agency_id": agency.id, "reference": b.reference}, dict(
+        org_id=org.id, property_id=property_id, guest_name=b.guest_name, guest_email=b.guest_email,
+        guest_language=b.guest_language, arrival=b.arrival.resolve(today), departure=b.departure.resolve(today),
+        status=b.status, option_expires_on=b.option_expires_on.resolve(today) if b.option_expires_on else None,
+        balance_amount=b.balance_amount, balance_due_on=b.balance_due_on.resolve(today) if b.balance_due_on else None))
+    for p in b.payments:
+        _, paid = await _upsert(session, BookingPayment, {"booking_id": booking.id, "ref": p.ref},
+                                dict(amount=p.amount, paid_on=p.paid_on.resolve(today)))
+        outcome = outcome or ("changed" if paid else None)
+    return BookingWrite(booking, outcome, before)

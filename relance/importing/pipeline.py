@@ -1,0 +1,193 @@
+"""The import file's `pipeline` section (issue 13): its cross-record checks, every problem named, and
+its writes. A rule whose trigger or automations changed becomes a new version (a new row): events
+already reported keep the version they saw."""
+
+from __future__ import annotations
+
+from collections.abc import Container, Mapping
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from models import (
+    ActionType,
+    Opportunity,
+    Organisation,
+    PipelineRule,
+    ProcessStage,
+    SalesProcess,
+)
+from relance.importing.format import ASSIGNED_TO, AutomationIn, OrganisationIn, PipelineIn, RuleIn
+
+# The fields each automation kind needs, and those it may use; any other field set is a mistake.
+NEEDS = {
+    "create_action": ("type", "title", "assignee", "due_in_days"),
+    "notify": ("text",),
+    "enrol": ("scenario",),
+    "unenrol": ("scenario",),
+    "send_email": ("to", "sender", "template"),
+    "add_tag": ("tag",),
+    "create_campaign": ("template", "name"),
+}
+MAY = {"create_action": ("business_days",), "send_email": ("document_url",), "create_campaign": ("sender",)}
+TRIGGER_NEEDS = {"result": ("result",), "enters_stage": ("stage",), "stage_change": ("from_stage", "to_stage"),
+                 "quote_sent": (), "quote_reopened": (), "action_created": ("type",), "action_closed": ("type",)}
+_TRIGGER_FIELDS = ("result", "stage", "from_stage", "to_stage", "type")
+_SHOWN = {"from_stage": "from", "to_stage": "to"}
+
+
+def email_templates(pipeline: PipelineIn) -> set[str]:
+    """The templates the pipeline's emails use (checked against the opportunity's merge fields)."""
+    return {a.template for p in pipeline.processes for r in p.rules for a in r.automations if a.do == "send_email"}
+
+
+def campaign_templates(pipeline: PipelineIn) -> set[str]:
+    return {a.template for p in pipeline.processes for r in p.rules for a in r.automations
+            if a.do == "create_campaign"}
+
+
+def automation_problems(at: str, a: AutomationIn, *, stages: Container[str], types: Container[str],
+                        templates: Container[str], users: Container[str], scenarios: Container[str]) -> list[str]:
+    """Every problem of one automation, each naming its field."""
+    problems = [f"{at} › {name}: {a.do} needs it" for name in NEEDS[a.do] if getattr(a, name) is None]
+    allowed = {"do", *NEEDS[a.do], *MAY.get(a.do, ())}
+    problems += [f"{at} › {name}: {a.do} does not use it" for name in AutomationIn.model_fields
+                 if name not in allowed and name != "business_days" and getattr(a, name) is not None]
+    if a.business_days and a.do != "create_action":
+        problems.append(f"{at} › business_days: {a.do} does not use it")
+    if a.type is not None and a.type not in types:
+        problems.append(f"{at} › type: unknown action type {a.type!r}")
+    if a.template is not None and a.template not in templates:
+        problems.append(f"{at} › template: unknown template {a.template!r}")
+    if a.sender is not None and a.sender not in users:
+        problems.append(f"{at} › sender: {a.sender!r} is not a user of the organisation")
+    if a.scenario is not None and a.scenario not in scenarios:
+        problems.append(f"{at} › scenario: unknown marketing scenario {a.scenario!r}")
+    if a.assignee is not None and a.assignee != ASSIGNED_TO and a.assignee not in users:
+        problems.append(f"{at} › assignee: {a.assignee!r} is neither {ASSIGNED_TO} nor a user of the organisation")
+    if a.to is not None and a.to not in (ASSIGNED_TO, "contact") and "@" not in a.to:
+        problems.append(f"{at} › to: {a.to!r} is neither {ASSIGNED_TO}, 'contact' nor an email address")
+    for shortcode_field in ("title", "text", "name"):
+        value = getattr(a, shortcode_field)
+        if value and "[[" in value:
+            problems.append(f"{at} › {shortcode_field}: shortcodes are for templates; {value!r} would be sent as is")
+    return problems
+
+
+def rule_problems(at: str, rule: RuleIn, stages: list[str], **known) -> list[str]:
+    t = rule.trigger
+    problems = [f"{at} › trigger.{_SHOWN.get(n, n)}: trigger {t.when} needs it" for n in TRIGGER_NEEDS[t.when]
+                if getattr(t, n) is None]
+    problems += [f"{at} › trigger.{_SHOWN.get(n, n)}: trigger {t.when} does not use it" for n in _TRIGGER_FIELDS
+                 if n not in TRIGGER_NEEDS[t.when] and getattr(t, n) is not None]
+    for name in ("stage", "from_stage", "to_stage"):
+        value = getattr(t, name)
+        if value is not None and value not in stages:
+            problems.append(f"{at} › trigger.{_SHOWN.get(name, name)}: unknown stage {value!r} (stages: "
+                            f"{', '.join(stages)})")
+    if t.when == "stage_change" and t.from_stage is not None and t.from_stage == t.to_stage:
+        problems.append(f"{at} › trigger.to: the same stage as from ({t.to_stage!r})")
+    if t.type is not None and t.type not in known["types"]:
+        problems.append(f"{at} › trigger.type: unknown action type {t.type!r}")
+    for position, a in enumerate(rule.automations, start=1):
+        problems += automation_problems(f"{at} › automation {position} ({a.do})", a, stages=stages, **known)
+    return problems
+
+
+def pipeline_problems(org: OrganisationIn, templates: set[str], users: set[str], accounts: set[str],
+                      contacts: Mapping[str, str], scenarios: set[str]) -> list[str]:
+    """Cross-record checks of the pipeline section (the records it names are in the same file)."""
+    where = f"organisation {org.slug!r} › pipeline"
+    p = org.pipeline
+    types = {t.key for t in p.action_types}
+    problems: list[str] = []
+    stages_of = {}
+    for process in p.processes:
+        at = f"{where} › process {process.key!r}"
+        stages_of[process.key] = [s.key for s in process.stages]
+        problems += _repeats(at, "stage", stages_of[process.key]) + _repeats(at, "rule", [r.key for r in process.rules])
+        for rule in process.rules:
+            problems += rule_problems(f"{at} › rule {rule.key!r}", rule, stages_of[process.key], types=types,
+                                      templates=templates, users=users, scenarios=scenarios)
+    for o in p.opportunities:
+        at = f"{where} › opportunity {o.ref!r}"
+        if o.process not in stages_of:
+            problems.append(f"{at} › process: unknown process {o.process!r}")
+        elif o.stage not in stages_of[o.process]:
+            problems.append(f"{at} › stage: unknown stage {o.stage!r} of process {o.process!r}")
+        if o.assigned_to is not None and o.assigned_to not in users:
+            problems.append(f"{at} › assigned_to: {o.assigned_to!r} is not a user of the organisation")
+        if o.account is not None and o.account not in accounts:
+            problems.append(f"{at} › account: unknown account {o.account!r}")
+        if o.contact is not None and o.contact not in contacts:
+            problems.append(f"{at} › contact: unknown contact {o.contact!r}")
+        if o.contact is not None and o.account is not None and contacts.get(o.contact) not in (None, o.account):
+            problems.append(f"{at} › contact: contact {o.contact!r} is not of account {o.account!r}")
+    problems += _repeats(where, "process", [x.key for x in p.processes])
+    problems += _repeats(where, "action type", [t.key for t in p.action_types])
+    problems += _repeats(where, "opportunity", [o.ref for o in p.opportunities])
+    return problems
+
+
+def _repeats(at: str, kind: str, keys: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    for key in keys:
+        seen[key] = seen.get(key, 0) + 1
+    return [f"{at} › {kind} {key!r}: appears {n} times" for key, n in sorted(seen.items()) if n > 1]
+
+
+def rule_content(rule: RuleIn) -> dict:
+    """What a version is made of (a change to any of it is a new version)."""
+    return {"name": rule.name, "enabled": rule.enabled,
+            "trigger": rule.trigger.model_dump(exclude_none=True, by_alias=False),
+            "automations": [a.model_dump(exclude_none=True, exclude_defaults=True) | {"do": a.do}
+                            for a in rule.automations]}
+
+
+async def write_rule(session: AsyncSession, org: Organisation, process: SalesProcess, rule: RuleIn) -> PipelineRule:
+    content = rule_content(rule)
+    latest = (await session.exec(select(PipelineRule).where(
+        PipelineRule.process_id == process.id, PipelineRule.key == rule.key)
+        .order_by(PipelineRule.version.desc()))).first()
+    if latest is not None and {"name": latest.name, "enabled": latest.enabled, "trigger": latest.trigger,
+                               "automations": latest.automations} == content:
+        return latest
+    row = PipelineRule(org_id=org.id, process_id=process.id, key=rule.key,
+                       version=latest.version + 1 if latest else 1, **content)
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def write_pipeline(session: AsyncSession, org: Organisation, p: PipelineIn, upsert, users: dict,
+                         accounts: dict, contacts: dict, count) -> None:
+    """`upsert` is the importer's (natural key, values); an opportunity's state is written only when it
+    is new: after that its events change it (an import never fires a rule, and never moves one)."""
+    for t in p.action_types:
+        await upsert(session, ActionType, {"org_id": org.id, "key": t.key}, dict(name=t.name or t.key))
+        count("action types")
+    processes = {}
+    for x in p.processes:
+        processes[x.key], _ = await upsert(session, SalesProcess, {"org_id": org.id, "key": x.key}, dict(name=x.name))
+        for position, s in enumerate(x.stages):
+            await upsert(session, ProcessStage, {"process_id": processes[x.key].id, "key": s.key},
+                         dict(name=s.name or s.key, position=position))
+        for rule in x.rules:
+            await write_rule(session, org, processes[x.key], rule)
+            count("rules")
+        count("processes")
+    for o in p.opportunities:
+        existing = (await session.exec(select(Opportunity).where(Opportunity.org_id == org.id,
+                                                                 Opportunity.ref == o.ref))).first()
+        links = dict(name=o.name, account_id=accounts[o.account].id if o.account else None,
+                     contact_id=contacts[o.contact].id if o.contact else None, amount=o.amount)
+        if existing is None:
+            process = processes.get(o.process) or (await session.exec(select(SalesProcess).where(
+                SalesProcess.org_id == org.id, SalesProcess.key == o.process))).one()
+            await upsert(session, Opportunity, {"org_id": org.id, "ref": o.ref}, dict(
+                **links, process_id=process.id, stage_key=o.stage, result=o.result,
+                assigned_user_id=users[o.assigned_to].id if o.assigned_to else None, tags=sorted(set(o.tags))))
+        else:
+            await upsert(session, Opportunity, {"org_id": org.id, "ref": o.ref}, links)
+        count("opportunities")
+

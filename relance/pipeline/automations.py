@@ -1,0 +1,224 @@
+"""Doing one automation, at most once. Its row (AutomationRun, unique idempotency key: rule version,
+event, position) is claimed first; a database side effect (an action, a feed notification, a tag) is
+written in the same transaction as the row's `done`, so it exists once or not at all; an email goes
+through the send-once ledger under the same key; marketing is reached through relance.marketing.public,
+whose runs have deterministic ids. A failure that no retry can cure raises Permanent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, literal, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+from temporalio.client import Client
+
+from models import About, AutomationRun, EmailTemplate, FeedNotification, Opportunity, OpportunityAction, PipelineRule
+from relance import calendar
+from relance.db import Database
+from relance.email import ledger
+from relance.email.compose import NotSentReason, TemplateText, compose
+from relance.email.mailer import SesMailer
+from relance.email.recipient import Recipient, recipient_from
+from relance.email.sending import SendStatus, send_once
+from relance.importing.format import ASSIGNED_TO
+from relance.marketing import public as marketing
+from relance.opening import holidays_of
+from relance.pipeline import merge_fields, repository, rules
+from relance.pipeline.ids import opportunity_workflow_id
+from relance.pipeline.repository import OpportunityFile
+from relance.pipeline.types import AutomationInput, AutomationOutcome, AutomationState, EventKind, OppEvent
+
+_RUNS = AutomationRun.__table__
+_ACTIONS = OpportunityAction.__table__
+_FEED = FeedNotification.__table__
+_OPPS = Opportunity.__table__
+
+
+class Permanent(Exception):
+    """The automation cannot succeed as configured (template error, unverified sender, unknown scenario):
+    recorded failed with this reason; it can be retried once fixed."""
+
+
+@dataclass
+class Deps:
+    db: Database
+    mailer: SesMailer
+    client: Client
+    task_queue: str
+
+
+async def run(deps: Deps, inp: AutomationInput) -> AutomationOutcome:
+    a = inp.automation
+    async with deps.db.session() as session:
+        file = await repository.opportunity_file(session, inp.org_slug, inp.opportunity_ref)
+        prior = await _claim(session, file, inp)
+        if prior is not None:
+            return prior
+        spec = (await session.get(PipelineRule, a.rule_id)).automations[a.position]
+        if a.kind in _IN_TRANSACTION:
+            outcome = await _IN_TRANSACTION[a.kind](session, file, inp, spec)
+            await settle(session, a.idem_key, outcome.state, outcome.detail, inp)
+            return outcome
+    outcome = await _OUTSIDE[a.kind](deps, file, inp, spec)
+    async with deps.db.session() as session:
+        await settle(session, a.idem_key, outcome.state, outcome.detail, inp)
+    return outcome
+
+
+async def _claim(session: AsyncSession, file: OpportunityFile, inp: AutomationInput) -> AutomationOutcome | None:
+    """The row, taken (None) or as an earlier attempt settled it (its outcome: nothing is done again).
+    A failed one runs again only when retried."""
+    a = inp.automation
+    row = (await session.exec(insert(_RUNS).values(
+        idem_key=a.idem_key, org_id=file.org.id, opportunity_id=file.opportunity.id, event_id=a.event_id,
+        rule_id=a.rule_id, position=a.position, kind=a.kind, state=AutomationState.RUNNING, attempts=1)
+        .on_conflict_do_update(index_elements=["idem_key"], set_={"attempts": _RUNS.c.attempts + literal(1)})
+        .returning(_RUNS.c.state, _RUNS.c.detail))).one()
+    if row.state == AutomationState.DONE or row.state == AutomationState.STOPPED:
+        return AutomationOutcome(row.state, row.detail)
+    if row.state == AutomationState.FAILED and not inp.retry:
+        return AutomationOutcome(row.state, row.detail)
+    return None
+
+
+async def settle(session: AsyncSession, key: str, state: str, detail: str | None, inp: AutomationInput) -> None:
+    await session.exec(update(_RUNS).where(_RUNS.c.idem_key == key).values(
+        state=state, detail=(detail or "")[:500] or None, settled_at=inp.now))
+
+
+# --- in the row's transaction ---------------------------------------------------------------------
+
+
+async def _create_action(session: AsyncSession, file: OpportunityFile, inp: AutomationInput,
+                         spec: dict) -> AutomationOutcome:
+    org, a = file.org, inp.automation
+    assignee = await _assignee(session, file, spec["assignee"])
+    # Business days: Monday to Friday but the organisation's public holidays (its send days are for email).
+    country, subdivision = holidays_of(org)
+    opening = calendar.Opening(weekdays=calendar.WORKING_DAYS, country=country, subdivision=subdivision)
+    due = rules.due_on(calendar.local_today(inp.now, org.timezone), spec.get("due_in_days", 0),
+                       spec.get("business_days", False), opening)
+    ref = f"auto-{a.rule_id}-{a.position}-{a.event_id}"[:200]
+    await session.exec(insert(_ACTIONS).values(
+        org_id=org.id, opportunity_id=file.opportunity.id, ref=ref, type_key=spec["type"], title=spec["title"],
+        assignee_user_id=assignee, due_on=due, state="open", idem_key=a.idem_key, created_at=inp.now)
+        .on_conflict_do_nothing())
+    # The action's creation is an event of its own (rules on "action of type T created"), carrying its cause.
+    caused = OppEvent(event_id=f"{a.idem_key}:created", kind=EventKind.ACTION,
+                      changes={"action": ref, "action_type": spec["type"], "action_state": "open",
+                               "created_by_automation": "1"},
+                      cause=[*a.cause, a.rule_key], rules_upto=await repository.latest_rule_id(session, org.id))
+    return AutomationOutcome(AutomationState.DONE, f"action {ref} due {due.isoformat()}", caused)
+
+
+async def _assignee(session: AsyncSession, file: OpportunityFile, assignee: str) -> int:
+    if assignee == ASSIGNED_TO:
+        if file.assigned is None:
+            raise Permanent(f"{ASSIGNED_TO}: opportunity {file.opportunity.ref!r} has no salesperson")
+        return file.assigned.id
+    user = await repository.user_by_email(session, file.org.id, assignee)
+    if user is None:
+        raise Permanent(f"assignee: {assignee!r} is not a user of the organisation")
+    return user.id
+
+
+async def _notify(session: AsyncSession, file: OpportunityFile, inp: AutomationInput, spec: dict) -> AutomationOutcome:
+    await session.exec(insert(_FEED).values(org_id=file.org.id, opportunity_id=file.opportunity.id,
+                                            text=spec["text"], idem_key=inp.automation.idem_key, created_at=inp.now)
+                       .on_conflict_do_nothing())
+    return AutomationOutcome(AutomationState.DONE, "posted on the feed")
+
+
+async def _add_tag(session: AsyncSession, file: OpportunityFile, inp: AutomationInput, spec: dict) -> AutomationOutcome:
+    tag = spec["tag"]
+    await session.exec(update(_OPPS).where(_OPPS.c.id == file.opportunity.id, ~_OPPS.c.tags.contains([tag])).values(
+        tags=func.array_append(_OPPS.c.tags, tag)))
+    return AutomationOutcome(AutomationState.DONE, f"tagged {tag!r}")
+
+
+_IN_TRANSACTION = {"create_action": _create_action, "notify": _notify, "add_tag": _add_tag}
+
+
+# --- outside it: email (the ledger), marketing (deterministic runs) -------------------------------------
+
+
+async def _send_email(deps: Deps, file: OpportunityFile, inp: AutomationInput, spec: dict) -> AutomationOutcome:
+    a, org = inp.automation, file.org
+    async with deps.db.session() as session:
+        template = (await session.exec(select(EmailTemplate).where(
+            EmailTemplate.org_id == org.id, EmailTemplate.key == spec["template"]))).first()
+        sender = await repository.user_by_email(session, org.id, spec["sender"])
+    if template is None:
+        raise Permanent(f"template: unknown template {spec['template']!r}")
+    recipient = _recipient(file, spec["to"])
+    composition = await compose(
+        TemplateText(template.subject, template.body), sender, recipient,
+        merge_fields.values(file, recipient, inp.now, spec.get("document_url")),
+        where=f"rule {a.rule_key!r} automation {a.position + 1}", is_verified=deps.mailer.is_verified,
+        org_name=org.name, notify_bcc=False)
+    if composition.email is None:
+        raise Permanent(f"{composition.reason}: {composition.detail}")
+    source = ledger.Source(org.id, opportunity_workflow_id(org.slug, file.opportunity.ref),
+                           About("opportunity", file.opportunity.ref))
+    result = await send_once(deps.db, deps.mailer, a.idem_key, composition.email, source, inp.now)
+    if result.status == SendStatus.SENDER_REFUSED:
+        raise Permanent(f"{NotSentReason.SENDER_NOT_VERIFIED}: {composition.email.sender_address}")
+    if result.status == SendStatus.NOT_SENT:
+        raise Permanent(f"not sent: {result.reason}")
+    return AutomationOutcome(AutomationState.DONE, f"email to {result.recipient} ({result.status}"
+                             + (f", {result.message_id})" if result.message_id else ")"))
+
+
+def _recipient(file: OpportunityFile, to: str) -> Recipient:
+    if to == ASSIGNED_TO:
+        if file.assigned is None:
+            raise Permanent(f"{ASSIGNED_TO}: opportunity {file.opportunity.ref!r} has no salesperson")
+        return Recipient(file.assigned.email, "", file.assigned.full_name, "salesperson")
+    if to == "contact":
+        if file.contact is None or not file.contact.email:
+            raise Permanent(f"to: opportunity {file.opportunity.ref!r} has no contact with an email address")
+        return recipient_from(file.contact, "opportunity contact")
+    return Recipient(to, "", "", "address")
+
+
+def _contact_ref(file: OpportunityFile) -> str:
+    if file.contact is None:
+        raise Permanent(f"contact: opportunity {file.opportunity.ref!r} has no contact")
+    return file.contact.ref
+
+
+async def _enrol(deps: Deps, file: OpportunityFile, inp: AutomationInput, spec: dict) -> AutomationOutcome:
+    try:
+        enrolment = await marketing.enrol(deps.client, deps.db, deps.task_queue, file.org.slug, spec["scenario"],
+                                          _contact_ref(file), by=f"pipeline rule {inp.automation.rule_key}")
+    except marketing.NotFound as exc:
+        raise Permanent(f"scenario: {exc}") from exc
+    return AutomationOutcome(AutomationState.DONE, f"enrolment {enrolment.outcome}")
+
+
+async def _unenrol(deps: Deps, file: OpportunityFile, inp: AutomationInput, spec: dict) -> AutomationOutcome:
+    try:
+        said = await marketing.remove(deps.client, file.org.slug, spec["scenario"], _contact_ref(file),
+                                      by=f"pipeline rule {inp.automation.rule_key}",
+                                      reason=f"opportunity {file.opportunity.ref}: {inp.automation.event_id}")
+    except (marketing.NotFound, ValueError) as exc:  # not in the scenario (any more): nothing to remove
+        said = f"nothing to remove: {exc}"
+    return AutomationOutcome(AutomationState.DONE, said)
+
+
+async def _create_campaign(deps: Deps, file: OpportunityFile, inp: AutomationInput, spec: dict) -> AutomationOutcome:
+    key = f"{inp.automation.rule_key}-{file.opportunity.ref}"
+    try:
+        await marketing.create_campaign(deps.db, file.org.slug, key, spec["name"], spec["template"],
+                                        f"pipeline rule {inp.automation.rule_key}", contact_ref=_contact_ref(file),
+                                        sender=spec.get("sender"))
+    except ValueError as exc:
+        if "only a draft can change" in str(exc):
+            return AutomationOutcome(AutomationState.DONE, f"campaign {key!r} launched already: left as it is")
+        raise Permanent(str(exc)) from exc
+    return AutomationOutcome(AutomationState.DONE, f"campaign draft {key!r}")
+
+
+_OUTSIDE = {"send_email": _send_email, "enrol": _enrol, "unenrol": _unenrol, "create_campaign": _create_campaign}

@@ -1,0 +1,154 @@
+"""Calls from the host application (and the CLI, the HTTP API) into the pipeline: report an event (the
+opportunity's workflow is started with it when it has none: update-with-start), a dry run of an event,
+an opportunity's timeline, the retry of a failed automation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import col, select
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.service import RPCError, RPCStatusCode
+
+from models import AutomationRun, FeedNotification, OpportunityAction, PipelineEvent
+from relance.db import Database
+from relance.pipeline import applying, reporting, repository, rules
+from relance.pipeline.ids import opportunity_workflow_id
+from relance.pipeline.types import EventAck, OpportunityInput, OpportunityStatus, RetryRequest
+from relance.temporal import search_attributes as sa
+from relance.temporal.revision import REVISION
+from workflows.pipeline import OpportunityWorkflow
+
+__all__ = ["EventRefused", "dry_run", "report_event", "retry_automation", "status", "timeline"]
+EventRefused = reporting.EventRefused
+
+
+async def report_event(client: Client, db: Database, task_queue: str, org_slug: str, raw: dict, *,
+                       wait: bool = False, events_per_run: int | None = None) -> EventAck:
+    """Check the event (EventRefused names each wrong field, nothing is written), then hand it to the
+    opportunity's workflow, started if need be. `wait`: answer once its automations are done."""
+    body = reporting.parse(raw)
+    async with db.session() as session:
+        file, event = await reporting.check(session, org_slug, body)
+    event.wait = wait
+    inp = OpportunityInput(org_slug, body.opportunity, revision=REVISION)
+    if events_per_run is not None:
+        inp.events_per_run = events_per_run
+    start = WithStartWorkflowOperation(
+        OpportunityWorkflow.run, inp, id=opportunity_workflow_id(org_slug, body.opportunity), task_queue=task_queue,
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        search_attributes=TypedSearchAttributes([
+            SearchAttributePair(sa.ORGANISATION, org_slug), SearchAttributePair(sa.OPPORTUNITY, body.opportunity),
+            SearchAttributePair(sa.STAGE, file.opportunity.stage_key),
+            SearchAttributePair(sa.RESULT, file.opportunity.result)]),
+        static_summary=f"Opportunity {body.opportunity} ({org_slug})")
+    try:
+        return await client.execute_update_with_start_workflow(OpportunityWorkflow.report, event,
+                                                               start_workflow_operation=start)
+    except WorkflowUpdateFailedError as exc:
+        raise reporting.EventRefused([str(exc.cause.message if exc.cause else exc)]) from exc
+
+
+@dataclass
+class DryRunLine:
+    rule: str
+    version: int
+    position: int
+    does: str
+    stopped: str | None = None
+
+
+@dataclass
+class DryRun:
+    transitions: list[str]
+    lines: list[DryRunLine]
+
+
+async def dry_run(db: Database, org_slug: str, raw: dict) -> DryRun:
+    """What the event would do now: its transitions from the state relance knows, and each automation
+    of the rules they fire (their current versions). Nothing is written, nothing is sent."""
+    body = reporting.parse(raw)
+    async with db.session() as session:
+        file, event = await reporting.check(session, org_slug, body)
+        before = await applying.before_event(session, file, event)
+        found = rules.transitions(before, event)
+        lines = []
+        for rule in await repository.rules_as_of(session, file.process.id, event.rules_upto) if found else []:
+            if rule.enabled and any(rules.matches(rule.trigger, t) for t in found):
+                lines += [DryRunLine(rule.key, rule.version, n + 1, rules.describe(a))
+                          for n, a in enumerate(rule.automations)]
+    return DryRun([str(t) for t in found], lines)
+
+
+@dataclass
+class TimelineLine:
+    at: datetime | None
+    kind: str  # event | automation | action | feed
+    text: str
+    state: str = ""
+    key: str = ""
+
+
+async def timeline(db: Database, org_slug: str, ref: str) -> list[TimelineLine]:
+    """The opportunity's events (with their transitions), each automation's outcome, in order."""
+    async with db.session() as session:
+        file = await repository.opportunity_file(session, org_slug, ref)
+        opp_id = file.opportunity.id
+        events = (await session.exec(select(PipelineEvent).where(PipelineEvent.opportunity_id == opp_id)
+                                     .order_by(PipelineEvent.id))).all()
+        runs = (await session.exec(select(AutomationRun).where(AutomationRun.opportunity_id == opp_id)
+                                   .order_by(AutomationRun.id))).all()
+        by_event: dict[str, list[AutomationRun]] = {}
+        for run in runs:
+            by_event.setdefault(run.event_id, []).append(run)
+    lines = []
+    for e in events:
+        cause = f" (caused by {' → '.join(e.cause)})" if e.cause else ""
+        lines.append(TimelineLine(e.handled_at, "event", f"{e.event_id} {e.kind} {e.body}{cause}: "
+                                  + (", ".join(e.transitions) or "no change"), key=e.event_id))
+        labels = {p["idem_key"]: p for p in e.plan}
+        for run in sorted(by_event.get(e.event_id, []), key=lambda r: (r.rule_id, r.position)):
+            p = labels.get(run.idem_key, {})
+            lines.append(TimelineLine(run.settled_at, "automation",
+                                      f"{p.get('rule_key', run.rule_id)} v{p.get('rule_version', '?')} "
+                                      f"#{run.position + 1} {run.kind}: {p.get('label', '')}"
+                                      + (f" — {run.detail}" if run.detail else ""), run.state, run.idem_key))
+    return lines
+
+
+async def actions(db: Database, org_slug: str, ref: str) -> list[OpportunityAction]:
+    async with db.session() as session:
+        file = await repository.opportunity_file(session, org_slug, ref)
+        return list((await session.exec(select(OpportunityAction).where(
+            OpportunityAction.opportunity_id == file.opportunity.id).order_by(col(OpportunityAction.id)))).all())
+
+
+async def feed(db: Database, org_slug: str, ref: str) -> list[FeedNotification]:
+    async with db.session() as session:
+        file = await repository.opportunity_file(session, org_slug, ref)
+        return list((await session.exec(select(FeedNotification).where(
+            FeedNotification.opportunity_id == file.opportunity.id).order_by(col(FeedNotification.id)))).all())
+
+
+async def retry_automation(client: Client, org_slug: str, ref: str, idem_key: str, by: str = "ops") -> str:
+    """Run a failed automation again (its key as the timeline shows it); ValueError when it did not fail."""
+    handle = client.get_workflow_handle(opportunity_workflow_id(org_slug, ref))
+    try:
+        return await handle.execute_update(OpportunityWorkflow.retry, RetryRequest(idem_key, by))
+    except WorkflowUpdateFailedError as exc:
+        raise ValueError(f"opportunity {ref!r}: {exc.cause.message if exc.cause else exc}") from exc
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise repository.NotFound(f"opportunity {ref!r} of organisation {org_slug!r} has no event yet") from exc
+        raise
+
+
+async def zone(db: Database, org_slug: str) -> str:
+    async with db.session() as session:
+        return (await repository.organisation(session, org_slug)).timezone
+
+
+async def status(client: Client, org_slug: str, ref: str) -> OpportunityStatus:
+    return await client.get_workflow_handle(opportunity_workflow_id(org_slug, ref)).query(OpportunityWorkflow.status)

@@ -1,0 +1,121 @@
+"""Sending: a whole tab as a durable run (exactly the confirmed drafts, each once, paced and waiting out
+SES throttling, a failure stopping nobody else, the failed ones retried alone); edit-and-send of one
+draft, HTML escaped; two people on the same draft cannot both send it."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from relance.agency.errors import DraftConflict
+from starter import agency
+from tests.agency import data
+from tests.marketing.test_campaigns import ThrottledMailer
+from worker import build_worker
+
+
+def _arrivals(n: int) -> list[dict]:
+    """Arriving in 5 days: sendable now (a send's business time is the run's, today)."""
+    return [data.booking(f"A{i:04}", "today+5", "today+12") for i in range(n)]
+
+
+def _to_guests(stack) -> list[dict]:
+    """The emails sent to guests (the drafting also emails the day's summary to the staff who ask)."""
+    return [m for m in stack.sent() if m["destinations"]["to"][0].endswith("@guest.example")]
+
+
+async def _drafted(stack, n: int) -> list[int]:
+    await stack.load(data.organisation(stack.slug, _arrivals(n), {"arrival": 7}))
+    await data.draft_today(stack)
+    return [line.draft.id for line in await agency.tab_drafts(stack.db, stack.slug, "mer", "arrival")]
+
+
+async def test_send_all_sends_exactly_the_confirmed_drafts_once_despite_throttling(stack, settings):
+    await stack.mailer.verify(data.SENDER)
+    ids = await _drafted(stack, 60)
+    mailer = ThrottledMailer(settings, every=5, broken=("a0007@guest.example",))
+    task_queue = f"relance-test-{uuid.uuid4()}"
+    async with build_worker(stack.env.client, task_queue, stack.db, mailer):
+        # A draft made after the person confirmed is not sent unseen.
+        confirmed = ids[:50]
+        started = await agency.send_tab(stack.client, stack.db, task_queue, stack.slug, "mer", "arrival", confirmed,
+                                        "anne")
+        assert started.count == 50
+        progress = await started.handle.result()
+        assert (progress.total, progress.done, progress.sent, progress.failed) == (50, 50, 49, 1)
+        report = await agency.batch_report(stack.db, stack.slug, "mer", started.batch_id)
+        assert report.finished and report.counts == {"sent": 49, "failed": 1}
+        assert mailer.throttled >= 5
+        sent = [m["destinations"]["to"][0] for m in _to_guests(stack)]
+        assert len(sent) == 49 and len(set(sent)) == 49
+        assert "a0007@guest.example" not in sent
+        left = [line.draft.id for line in await agency.tab_drafts(stack.db, stack.slug, "mer", "arrival")]
+        assert sorted(left) == sorted(ids[50:] + [d.id for d in report.drafts if d.status == "failed"])
+
+        mailer.broken = ()  # the address works again: only the failed one is sent
+        retried = await agency.retry_failed(stack.client, stack.db, task_queue, stack.slug, "mer", started.batch_id,
+                                            "anne")
+        assert retried.count == 1
+        await retried.handle.result()
+    sent = [m["destinations"]["to"][0] for m in _to_guests(stack)]
+    assert len(sent) == 50 and sent[-1] == "a0007@guest.example"
+    with pytest.raises(ValueError, match="no draft failed"):
+        await agency.retry_failed(stack.client, stack.db, stack.task_queue, stack.slug, "mer", retried.batch_id, "a")
+
+
+async def test_edit_and_send_escapes_the_html_and_records_who_sent(stack):
+    await stack.mailer.verify(data.SENDER)
+    [draft_id] = await _drafted(stack, 1)
+    line = await agency.draft_line(stack.db, stack.slug, "mer", draft_id)
+    await agency.send_draft(stack.client, stack.db, stack.task_queue, stack.slug, "mer", draft_id,
+                            line.draft.version, "anne", subject="Bienvenue\r\nBcc: x@evil.example",
+                            body="Bonjour <script>alert(1)</script> & à bientôt")
+    [message] = _to_guests(stack)
+    assert message["subject"] == "Bienvenue Bcc: x@evil.example" and message["destinations"]["bcc"] == []
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; à bientôt" in message["html"]
+    assert "<script>" in message["text"]
+    sent = (await agency.draft_line(stack.db, stack.slug, "mer", draft_id)).draft
+    assert (sent.status, sent.sent_by, sent.edited_by, sent.provider_message_id) == ("sent", "anne", "anne",
+                                                                                     message["message_id"])
+    history = await agency.booking_history(stack.db, stack.slug, "mer", "A0000")
+    assert [d.status for d in history.drafts] == ["sent"]
+
+
+async def test_two_people_on_one_draft_cannot_both_send_it(stack):
+    await stack.mailer.verify(data.SENDER)
+    [draft_id] = await _drafted(stack, 1)
+    read = (await agency.draft_line(stack.db, stack.slug, "mer", draft_id)).draft.version  # both open it
+    edited = await agency.edit_draft(stack.db, stack.slug, "mer", draft_id, read, "Sujet", "Texte d'Anne", "anne")
+    with pytest.raises(DraftConflict, match="changed by anne"):
+        await agency.send_draft(stack.client, stack.db, stack.task_queue, stack.slug, "mer", draft_id, read, "paul")
+    await agency.send_draft(stack.client, stack.db, stack.task_queue, stack.slug, "mer", draft_id, edited.version,
+                            "anne")
+    with pytest.raises(DraftConflict, match="it is sent by anne"):
+        await agency.send_draft(stack.client, stack.db, stack.task_queue, stack.slug, "mer", draft_id, edited.version,
+                                "anne")
+    with pytest.raises(ValueError, match="not drafts of the arrival tab"):
+        await agency.send_tab(stack.client, stack.db, stack.task_queue, stack.slug, "mer", "arrival", [draft_id + 99],
+                              "paul")
+    started = await agency.send_tab(stack.client, stack.db, stack.task_queue, stack.slug, "mer", "arrival",
+                                    [draft_id], "paul")
+    progress = await started.handle.result()
+    assert (progress.sent, progress.skipped) == (0, 1)
+    keywords = await stack.keywords(started.handle)  # what ops filter on in the Temporal UI
+    assert (keywords["RelanceOrganisation"], keywords["RelanceAgency"], keywords["RelanceState"]) == (
+        stack.slug, ["mer"], "ended")
+    details = (await started.handle.query("__temporal_workflow_metadata")).current_details
+    assert "by paul" in details and "finished: **1 of 1** (0 sent, 0 withdrawn, 0 failed, 1 skipped)" in details
+    assert [m["destinations"]["to"] for m in _to_guests(stack)] == [["a0000@guest.example"]]
+
+
+async def test_a_draft_past_its_last_sendable_day_expires_at_send_instead_of_going(stack):
+    await stack.mailer.verify(data.SENDER)
+    await stack.load(data.organisation(stack.slug, [data.booking("L1", "today-3", "today+4")], {"arrival": 7}))
+    await data.draft_today(stack, await stack.today() - timedelta(days=8))  # drafted then, never sent
+    [line] = await agency.tab_drafts(stack.db, stack.slug, "mer", "arrival")
+    started = await agency.send_tab(stack.client, stack.db, stack.task_queue, stack.slug, "mer", "arrival",
+                                    [line.draft.id], "anne")
+    progress = await started.handle.result()
+    assert (progress.expired, progress.sent) == (1, 0) and _to_guests(stack) == []
+    closed = await agency.closed_drafts(stack.db, stack.slug, "mer")
+    assert [(c.draft.status, c.draft.reason) for c in closed] == [("expired", "past_sendable_until")]
