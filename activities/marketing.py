@@ -36,7 +36,7 @@ from relance.db import Database
 from relance.email import ledger
 from relance.email.compose import NotSentReason
 from relance.email.mailer import SesMailer
-from relance.email.sending import SendStatus, send_once
+from relance.email.sending import SendResult, SendStatus, send_once
 from relance.marketing import campaigns, events, repository, rules
 from relance.marketing.compose import compose_for_campaign, compose_for_contact
 from relance.marketing.consent import Links
@@ -54,6 +54,7 @@ from relance.marketing.types import (
     EnrolmentPlan,
     FinishInput,
     RecipientOutcome,
+    RecipientPage,
     StepInput,
 )
 from relance.scenario.plan import RunState, StepOutcome, StepStatus, step_number
@@ -133,9 +134,15 @@ class MarketingActivities(_MarketingIO):
                             contact=inp.contact_ref, step=step_number(inp.position))
                 return StepOutcome(StepStatus.DONE, claim.reason, claim.recipient)
             email = composition.email
-        result = await send_once(self.db, self.mailer, events.email_key(inp), email, _source(inp, file), inp.now)
+        keys = dict(org=inp.org_slug, contact=inp.contact_ref, step=step_number(inp.position))
+        result = await send_once(self.db, self.mailer, events.email_key(inp), email, _source(inp, file), inp.now,
+                                 resolve=inp.resolving)
+        _note_settled(result, **keys)
         if result.status == SendStatus.SENDER_REFUSED:
             return StepOutcome(StepStatus.BLOCKED, f"{email.sender_address} is not a verified SES identity")
+        if result.status == SendStatus.UNCERTAIN:
+            return StepOutcome(StepStatus.DONE, result.reason, result.recipient,
+                               resolve_after=_uncertain(self.mailer.settle_after, **keys))
         if result.status == SendStatus.SENT:
             await self.webhooks.publish(events.sent(inp, file.org.id, step.label, result.recipient, result.message_id))
             log.info("marketing email sent", org=inp.org_slug, contact=inp.contact_ref, step=step_number(inp.position),
@@ -180,6 +187,23 @@ def _source(inp: StepInput, file: repository.ContactFile) -> ledger.Source:
     return ledger.Source(file.org.id, inp.workflow_id, About("contact", inp.contact_ref))
 
 
+def _uncertain(settle_after: float | None, **keys) -> float | None:
+    """An earlier attempt died between the claim and SES's answer: the run asks again after the
+    reconciliation window (None: no SES events path, it stays uncertain, listed by `relance uncertain`)."""
+    activity.metric_meter().create_counter(
+        "relance_sends_uncertain", "Sends found uncertain (a worker died mid-send)").add(1)
+    log.warning("delivery uncertain, settled after the reconciliation window", window_s=settle_after, **keys)
+    return settle_after
+
+
+def _note_settled(result: SendResult, **keys) -> None:
+    if result.resolution is None:
+        return
+    activity.metric_meter().create_counter("relance_uncertain_sends_settled", "Uncertain sends settled, by how").add(
+        1, {"how": result.resolution.value})
+    log.info("uncertain send settled", how=result.resolution.value, message_id=result.message_id, **keys)
+
+
 class CampaignActivities(_MarketingIO):
     """The I/O of an email campaign: freeze its recipients, send to one (re-checked just before), record a
     recipient's failure, finish."""
@@ -198,6 +222,12 @@ class CampaignActivities(_MarketingIO):
         log.info("campaign launched", org=inp.org_slug, campaign=inp.campaign_key, recipients=len(ids),
                  retry=bool(inp.retry))
         return CampaignAudience(c.id, ids)
+
+    @activity.defn
+    async def next_recipients(self, inp: RecipientPage) -> list[int]:
+        """A continued campaign run's batch: the pending recipients after the previous run's last."""
+        async with self.db.session() as session:
+            return await campaigns.pending_after(session, inp.campaign_id, inp.after_contact_id, inp.limit)
 
     @activity.defn
     async def send_campaign_email(self, inp: CampaignSendInput) -> RecipientOutcome:
@@ -222,15 +252,19 @@ class CampaignActivities(_MarketingIO):
                 return RecipientOutcome("skipped", composition.reason)
         email = composition.email
         key = events.campaign_email_key(inp.org_slug, inp.campaign_key, contact.ref)
+        keys = dict(org=inp.org_slug, campaign=inp.campaign_key, contact=contact.ref)
         result = await send_once(self.db, self.mailer, key, email, ledger.Source(
-            c.org_id, activity.info().workflow_id, About("contact", contact.ref)), inp.now)
+            c.org_id, activity.info().workflow_id, About("contact", contact.ref)), inp.now, resolve=inp.resolving)
+        _note_settled(result, **keys)
         if result.status == SendStatus.SENDER_REFUSED:
             raise ApplicationError(f"{email.sender_address} is not a verified SES identity", type="SenderNotVerified",
                                    non_retryable=True)
-        state = "sent" if result.status == SendStatus.SENT else "skipped"
+        state = {SendStatus.SENT: "sent", SendStatus.UNCERTAIN: "uncertain"}.get(result.status, "skipped")
         async with self.db.session() as session:
             await campaigns.settle(session, c.id, contact.id, inp.now, state, result.reason, result.recipient,
                                    result.message_id)
+        if result.status == SendStatus.UNCERTAIN:
+            return RecipientOutcome(state, result.reason, resolve_after=_uncertain(self.mailer.settle_after, **keys))
         return RecipientOutcome(state, result.reason, result.message_id)
 
     @activity.defn

@@ -1,7 +1,8 @@
 """Marketing figures on the local stack (the worker in its own process, as in production):
 
 1. a campaign of N recipients: sends per second against the SES rate set (RELANCE_SES_RATE, the email
-   queue's server-side limit), and the worker's CPU per send;
+   queue's server-side limit), the worker's CPU per send, and its history (runs of the continue-as-new
+   chain, the largest run's events and size: the server's limits are 50Ki events and 50 MB per run);
 2. memory with M enrolments asleep (their second step three days away): worker and server RSS.
 
     .venv/bin/python -m bench.marketing [--recipients 10000] [--rate 100] [--enrolments 10000]
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
-from bench.measure import bounded, cpu_seconds, rss_mb, until
+from bench.measure import bounded, chain_histories, cpu_seconds, rss_mb, until
 from bench.stack import BenchStack
 from relance.db import Database
 from relance.email.mailer import SesMailer
@@ -56,9 +57,12 @@ async def campaign(stack: BenchStack, client: Client, db: Database, recipients: 
     handle = await marketing.launch_campaign(client, db, stack.settings.task_queue, slug, "promo", "bench")
     result = await handle.result()
     elapsed, cpu = time.perf_counter() - started, cpu_seconds(worker) - cpu_before
+    runs = await chain_histories(client, handle)
     return {"recipients": result.total, "sent": result.sent, "failed": result.failed, "seconds": round(elapsed, 1),
             "sends_per_second": round(result.sent / elapsed, 1), "worker_cpu_ms_per_send": round(
-                1000 * cpu / max(result.sent, 1), 2)}
+                1000 * cpu / max(result.sent, 1), 2),
+            "runs": len(runs), "max_events_per_run": max(n for n, _ in runs),
+            "max_mb_per_run": round(max(b for _, b in runs) / 1e6, 2), "events": sum(n for n, _ in runs)}
 
 
 async def sleeping_enrolments(stack: BenchStack, client: Client, db: Database, enrolments: int) -> dict:

@@ -58,3 +58,16 @@ def machine_busy_seconds() -> float:
 
 def rss_mb(proc: psutil.Process) -> float:
     return sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)]) / 2**20
+
+
+async def chain_histories(client, handle) -> list[tuple[int, int]]:
+    """(events, bytes) of each run of a workflow's continue-as-new chain, first to last: the figures the
+    server's limits are about (50Ki events, 50 MB per run)."""
+    runs, run_id = [], handle.first_execution_run_id or handle.run_id
+    while run_id:
+        events = [e async for e in client.get_workflow_handle(handle.id, run_id=run_id).fetch_history_events()]
+        runs.append((len(events), sum(e.ByteSize() for e in events)))
+        last = events[-1]
+        run_id = (last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+                  if last.HasField("workflow_execution_continued_as_new_event_attributes") else None)
+    return runs

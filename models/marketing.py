@@ -62,7 +62,8 @@ class EmailCampaign(SQLModel, table=True):
 
 class CampaignRecipient(SQLModel, table=True):
     """One recipient of a launched campaign and what happened: pending, sent, skipped (opted out,
-    deleted, no address: the reason says), failed (retry it alone), cancelled (not sent before the cancel)."""
+    deleted, no address: the reason says), failed (retry it alone), cancelled (not sent before the cancel),
+    uncertain (a worker died mid-send: settled by SES's events after the reconciliation window)."""
 
     __table_args__ = (UniqueConstraint("campaign_id", "contact_id"),)
     id: int | None = Field(default=None, primary_key=True)

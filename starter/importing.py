@@ -23,6 +23,7 @@ from relance.renewal import merge_fields as renewal_fields
 from relance.scenario import authoring
 from starter.agency import after_import, ensure_drafting_schedule
 from starter.dunning import notify_invoice_changed, start_missing_runs
+from starter.marketing import wake_after_import
 from starter.schedule import ensure_renewal_schedule, ensure_sweep_schedule
 
 TEMPLATE_FIELDS = importer.TemplateFields(scenario=invoice_fields.FIELDS, renewals=renewal_fields.FIELDS,
@@ -44,6 +45,7 @@ async def import_file(db: Database, path: Path, today: date,
 class ImportOutcome:
     report: importer.ImportReport
     runs_started: int = 0
+    marketing_runs_woken: int = 0  # ended by the import at once: a scenario switched off, a contact opted out
     schedules: list[str] = field(default_factory=list)
     drafts_withdrawn: int = 0
 
@@ -53,7 +55,8 @@ async def import_and_start(client: Client, db: Database, task_queue: str, sweep_
     """Import, then what the host application owes the runs: start the runs of the organisations that
     apply dunning to new invoices (through their sweep, a workflow: an interrupted import loses nothing,
     and a re-import or the nightly sweep starts whatever one left without its run), wake the runs of
-    changed invoices, keep the nightly Schedules current (in each organisation's zone)."""
+    changed invoices and the marketing runs the import ends, keep the nightly Schedules current (in each
+    organisation's zone)."""
     report = await import_data(db, raw, source, today, progress)
     outcome = ImportOutcome(report)
     for org in report.organisations:
@@ -62,6 +65,7 @@ async def import_and_start(client: Client, db: Database, task_queue: str, sweep_
             outcome.runs_started += (await start_missing_runs(client, task_queue, org.slug)).started
     for org, number in report.changed_invoices:
         await notify_invoice_changed(client, org, number)
+    outcome.marketing_runs_woken = await wake_after_import(client, db, report)
     for org in report.organisations:
         for ensure in (ensure_sweep_schedule, ensure_renewal_schedule):
             outcome.schedules.append((await ensure(client, org.slug, org.timezone, sweep_cron, task_queue)).id)

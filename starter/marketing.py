@@ -4,8 +4,9 @@ draft, launch it (now or at a time), cancel it, its progress and per-recipient r
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,10 +17,12 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from models import CampaignRecipient, CampaignState, Contact, EmailCampaign, MarketingEnrolment
 from relance.db import Database
+from relance.importing.importer import ImportReport
 from relance.marketing import campaigns, consent, repository
 from relance.marketing.ids import CAMPAIGN_WORKFLOW, campaign_workflow_id
 from relance.marketing.public import Enrolment, create_campaign, enrol, remove
 from relance.marketing.types import (
+    CAMPAIGN_BATCH,
     CampaignCancel,
     CampaignInput,
     CampaignProgress,
@@ -33,7 +36,8 @@ from relance.temporal.starting import signal_if_running, start_once
 from workflows.marketing import EmailCampaignWorkflow, MarketingEnrolmentWorkflow
 
 __all__ = ["campaign_progress", "campaign_report", "cancel_campaign", "create_campaign", "enrol", "enrol_batch",
-           "launch_campaign", "opt_out", "remove", "retry_recipient", "show", "unsubscribe"]
+           "launch_campaign", "opt_out", "remove", "retry_recipient", "set_scenario_activation", "show",
+           "unsubscribe", "wake_after_import", "wake_enrolments"]
 
 
 @dataclass
@@ -71,11 +75,61 @@ async def opt_out(client: Client, db: Database, org_slug: str, contact_ref: str,
         if fresh:
             contact.opted_out_at, contact.opted_out_via = now, via
             session.add(contact)
-        running = (await session.exec(select(MarketingEnrolment.workflow_id).where(
-            MarketingEnrolment.contact_id == contact.id, col(MarketingEnrolment.ended_at).is_(None)))).all()
-    for workflow_id in set(running):
-        await signal_if_running(client, workflow_id, MarketingEnrolmentWorkflow.contact_changed)
+    await wake_enrolments(client, db, org_slug, contact_refs=[contact_ref])
     return fresh
+
+
+# Signals in flight at once when many runs are woken (a scenario switched off with 10,000 contacts in it).
+WAKE_CONCURRENCY = 50
+
+
+async def wake_enrolments(client: Client, db: Database, org_slug: str, *, scenario_key: str | None = None,
+                          contact_refs: Iterable[str] = ()) -> int:
+    """Tell the running enrolments in a scenario, or of some contacts, to re-check now: a scenario
+    switched off, an opt-out or a deletion then ends them at once, not at their next step (days away
+    in a pause). The number of runs told."""
+    refs = list(contact_refs)
+    if scenario_key is None and not refs:
+        return 0
+    async with db.session() as session:
+        org = await repository.organisation(session, org_slug)
+        query = select(MarketingEnrolment.workflow_id).where(MarketingEnrolment.org_id == org.id,
+                                                             col(MarketingEnrolment.ended_at).is_(None))
+        if scenario_key is not None:
+            query = query.where(MarketingEnrolment.scenario_key == scenario_key)
+        if refs:
+            query = query.join(Contact, Contact.id == MarketingEnrolment.contact_id).where(col(Contact.ref).in_(refs))
+        workflow_ids = sorted(set((await session.exec(query)).all()))
+    gate = asyncio.Semaphore(WAKE_CONCURRENCY)
+
+    async def wake(workflow_id: str) -> bool:
+        async with gate:
+            return await signal_if_running(client, workflow_id, MarketingEnrolmentWorkflow.contact_changed)
+
+    return sum(await asyncio.gather(*(wake(w) for w in workflow_ids)))
+
+
+async def set_scenario_activation(client: Client, db: Database, org_slug: str, scenario_key: str,
+                                  enabled: bool) -> int:
+    """Switch a marketing scenario on or off (its latest version: the one every run re-checks). Switched
+    off, its running enrolments exit at once (scenario_switched_off); the number woken."""
+    async with db.session() as session:
+        org = await repository.organisation(session, org_slug)
+        scenario = await repository.latest_scenario(session, org, scenario_key)
+        scenario.enabled = enabled
+        session.add(scenario)
+    return 0 if enabled else await wake_enrolments(client, db, org_slug, scenario_key=scenario_key)
+
+
+async def wake_after_import(client: Client, db: Database, report: ImportReport) -> int:
+    """The marketing runs an import ends (a scenario switched off, a contact opted out or deleted) end now."""
+    woken = 0
+    for org_slug, scenario_key in report.marketing_scenarios_off:
+        woken += await wake_enrolments(client, db, org_slug, scenario_key=scenario_key)
+    for org_slug in sorted({org for org, _ in report.contacts_leaving}):
+        woken += await wake_enrolments(client, db, org_slug,
+                                       contact_refs=[ref for org, ref in report.contacts_leaving if org == org_slug])
+    return woken
 
 
 async def unsubscribe(client: Client, db: Database, secret: str, token: str, via: OptOutVia,
@@ -124,8 +178,9 @@ async def show(client_of: Callable[[], Awaitable[Client]], db: Database, org_slu
 
 
 async def launch_campaign(client: Client, db: Database, task_queue: str, org_slug: str, key: str, by: str,
-                          at: datetime | None = None) -> WorkflowHandle:
-    """Launch a draft now or at `at`: one durable run sends it. ValueError: not a draft any more."""
+                          at: datetime | None = None, batch_size: int = CAMPAIGN_BATCH) -> WorkflowHandle:
+    """Launch a draft now or at `at`: one durable workflow sends it (a run per `batch_size` recipients,
+    each continuing as new). ValueError: not a draft any more."""
     async with db.session() as session:
         org = await repository.organisation(session, org_slug)
         c = await campaigns.campaign(session, org, key)
@@ -134,7 +189,8 @@ async def launch_campaign(client: Client, db: Database, task_queue: str, org_slu
         c.state, c.launched_by, c.launch_at = CampaignState.SCHEDULED if at else CampaignState.SENDING, by, at
         session.add(c)
         handle = await start_once(
-            client, CAMPAIGN_WORKFLOW, CampaignInput(org_slug, key, at, REVISION), CampaignResult,
+            client, CAMPAIGN_WORKFLOW, CampaignInput(org_slug, key, at, REVISION, batch_size=batch_size),
+            CampaignResult,
             campaign_workflow_id(org_slug, key), task_queue, f"Campaign {key} ({org_slug})",
             [SearchAttributePair(sa.ORGANISATION, org_slug)])
         if handle is None:

@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from relance.temporal.registration import Registration, WorkerDeps
     from workflows.nightly import PagedJob, run_nightly_job
     from workflows.scenario_walk import DurableClock, ScenarioWalk
-    from workflows.sending import send_options
+    from workflows.sending import send_options, until_settled
     from workflows.versions import email_queue_of_this_run, follows, missing_search_attributes, step_numbering
 
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
@@ -89,13 +89,8 @@ class InvoiceDunningWorkflow:
         """Re-check the invoice, then send the email or create the task (one activity). An email left
         uncertain is settled after the reconciliation window, by SES's record of it (confirmed, or sent
         again when SES never had it)."""
-        outcome = await self._execute_step(index, step, resolving=False)
-        while outcome.resolve_after is not None and follows("settle-uncertain", self._revision):
-            await workflow.sleep(timedelta(seconds=outcome.resolve_after),
-                                 summary=f"Step {self._walk.step_name(index)}: delivery uncertain, waiting for "
-                                         "SES's events")
-            outcome = await self._execute_step(index, step, resolving=True)
-        return outcome
+        return await until_settled(lambda resolving: self._execute_step(index, step, resolving),
+                                   f"Step {self._walk.step_name(index)}", follows("settle-uncertain", self._revision))
 
     async def _execute_step(self, index: int, step: PlannedStep, resolving: bool) -> StepOutcome:
         plan = self._plan

@@ -10,6 +10,7 @@ ends it at once with who and why; `contact_changed` makes it re-check now (an un
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 from temporalio import workflow
@@ -22,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from relance.marketing.types import (
         BeginEnrolmentInput,
         CampaignCancel,
+        CampaignCarried,
         CampaignFailureInput,
         CampaignFinishInput,
         CampaignInput,
@@ -36,6 +38,8 @@ with workflow.unsafe.imports_passed_through():
         ExitReason,
         FinishInput,
         MarketingInput,
+        RecipientOutcome,
+        RecipientPage,
         RemovalRequest,
         StepInput,
     )
@@ -44,6 +48,8 @@ with workflow.unsafe.imports_passed_through():
     from relance.temporal.queues import email_queue
     from relance.temporal.registration import Registration, WorkerDeps
     from workflows.scenario_walk import DurableClock, ScenarioWalk
+    from workflows.sending import SEND_HEARTBEAT, SEND_TIMEOUT, send_options, until_settled
+    from workflows.versions import follows
 
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
@@ -76,14 +82,23 @@ class MarketingEnrolmentWorkflow:
         return await self._finish(reason, end.detail, end.steps_done)
 
     async def _do_step(self, index: int, step: PlannedStep) -> StepOutcome:
+        """Re-check the contact, then send the email or create the task (one activity). An email left
+        uncertain is settled after the reconciliation window, by SES's record of it (confirmed, or sent
+        again when SES never had it)."""
+        return await until_settled(lambda resolving: self._execute_step(index, step, resolving),
+                                   f"Step {self._walk.step_name(index)}",
+                                   follows("marketing-settle-uncertain", self._inp.revision))
+
+    async def _execute_step(self, index: int, step: PlannedStep, resolving: bool) -> StepOutcome:
         plan = self._plan
         return await workflow.execute_activity_method(
             MarketingActivities.execute_marketing_step,
             StepInput(workflow.info().workflow_id, plan.enrolment_id, plan.org_slug, plan.contact_ref,
-                      plan.scenario_key, plan.scenario_id, step.position, workflow.now()),
+                      plan.scenario_key, plan.scenario_id, step.position, workflow.now(), resolving),
             task_queue=email_queue(workflow.info().task_queue),
-            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY,
-            summary=f"Check the contact, then step {self._walk.step_name(index)} ({step.kind})",
+            summary=f"Check the contact, then step {self._walk.step_name(index)} ({step.kind})"
+                    + (" - settle uncertain send" if resolving else ""),
+            **send_options(self._inp.revision, "marketing-settle-uncertain"),
         )
 
     async def _check_contact(self) -> ExitReason | None:
@@ -151,19 +166,55 @@ SEND_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval
 
 @workflow.defn
 class EmailCampaignWorkflow:
-    """One run per campaign, id campaign:<org>:<campaign>: waits for its launch time, freezes its
+    """One workflow per campaign, id campaign:<org>:<campaign>: waits for its launch time, freezes its
     recipients, sends once to each (re-checked just before, on the SES-paced email queue) and records
     each one's outcome; a recipient's failure never stops the others. `cancel` (an update, validated)
-    stops what is not sent yet."""
+    stops what is not sent yet. A run sends to `batch_size` recipients, then continues as new with its
+    progress (history size, CAMPAIGN_BATCH); sends left uncertain are settled at the end."""
 
     def __init__(self) -> None:
         self._cancel: CampaignCancel | None = None
         self._progress = CampaignProgress(total=0, done=0, sent=0, skipped=0, failed=0, state="scheduled")
         self._headline = ""
+        self._uncertain: list[int] = []  # recipients whose send is uncertain: settled at the campaign's end
+        self._settle_after = 0.0
 
     @workflow.run
     async def run(self, inp: CampaignInput) -> CampaignResult:
         self._headline = f"Campaign **{inp.campaign_key}** ({inp.org_slug})"
+        batched = not inp.retry and follows("campaign-batches", inp.revision)
+        if inp.carried is None:
+            campaign_id, recipients = await self._launch(inp)
+            if batched:
+                recipients = recipients[:inp.batch_size]
+        else:
+            carried = inp.carried
+            campaign_id, self._progress = carried.campaign_id, carried.progress
+            self._uncertain, self._settle_after = list(carried.uncertain), carried.settle_after
+            recipients = await workflow.execute_activity_method(
+                CampaignActivities.next_recipients,
+                RecipientPage(campaign_id, carried.after_contact_id, inp.batch_size),
+                start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY, summary="Next batch of recipients")
+        self._publish()
+        await self._send_all(inp, campaign_id, recipients, resolving=False)
+        if batched and len(recipients) == inp.batch_size:
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            if self._cancel is None:  # a full batch: there may be more, sent by a fresh run (history size)
+                workflow.continue_as_new(replace(inp, carried=CampaignCarried(
+                    campaign_id, recipients[-1], self._progress, self._uncertain, self._settle_after)))
+        await self._settle_uncertain(inp, campaign_id)
+        result = await workflow.execute_activity_method(
+            CampaignActivities.finish_campaign,
+            CampaignFinishInput(inp.org_slug, inp.campaign_key, campaign_id, self._cancel, workflow.now()),
+            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY, summary="Finish")
+        self._progress.state = result.state
+        workflow.upsert_search_attributes([sa.STATE.value_set(RunState.ENDED), sa.EXIT_REASON.value_set(result.state)])
+        self._details(f"{result.state}: {result.sent} sent, {result.skipped} skipped, {result.failed} failed, "
+                      f"{result.cancelled} cancelled of {result.total}")
+        return result
+
+    async def _launch(self, inp: CampaignInput) -> tuple[int, list[int]]:
+        """Wait for the launch time (a cancel ends the wait), then freeze the recipients."""
         if inp.launch_at is not None and inp.launch_at > workflow.now():
             self._details(f"launches at {inp.launch_at:%Y-%m-%d %H:%M} UTC")
             try:
@@ -177,35 +228,39 @@ class EmailCampaignWorkflow:
             start_to_close_timeout=timedelta(minutes=5), retry_policy=RETRY, summary="Freeze the recipients")
         self._progress.total, self._progress.state = len(audience.contact_ids), "sending"
         workflow.upsert_search_attributes([sa.STATE.value_set("sending")])
-        self._publish()
-        waiting = iter(audience.contact_ids)
+        return audience.campaign_id, audience.contact_ids
+
+    async def _send_all(self, inp: CampaignInput, campaign_id: int, recipients: list[int], resolving: bool) -> None:
+        waiting = iter(recipients)
 
         async def lane() -> None:
             """Takes the next recipient as soon as its previous send is done: no batch waits for its slowest."""
             for contact_id in waiting:
-                if self._cancel is not None:
+                if self._cancel is not None and not resolving:  # an uncertain send is settled all the same
                     return
-                await self._send(inp, audience.campaign_id, contact_id)
+                await self._send(inp, campaign_id, contact_id, resolving)
                 self._publish()
 
         await asyncio.gather(*(lane() for _ in range(CAMPAIGN_CONCURRENCY)))
-        result = await workflow.execute_activity_method(
-            CampaignActivities.finish_campaign,
-            CampaignFinishInput(inp.org_slug, inp.campaign_key, audience.campaign_id, self._cancel, workflow.now()),
-            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY, summary="Finish")
-        self._progress.state = result.state
-        workflow.upsert_search_attributes([sa.STATE.value_set(RunState.ENDED), sa.EXIT_REASON.value_set(result.state)])
-        self._details(f"{result.state}: {result.sent} sent, {result.skipped} skipped, {result.failed} failed, "
-                      f"{result.cancelled} cancelled of {result.total}")
-        return result
 
-    async def _send(self, inp: CampaignInput, campaign_id: int, contact_id: int) -> None:
+    async def _settle_uncertain(self, inp: CampaignInput, campaign_id: int) -> None:
+        """Sends left uncertain (a worker died mid-send) are settled by SES's record of them once the
+        reconciliation window has passed: at the campaign's end, so no other recipient waits for them."""
+        while self._uncertain:
+            uncertain, self._uncertain = self._uncertain, []
+            await workflow.sleep(timedelta(seconds=self._settle_after),
+                                 summary=f"{len(uncertain)} uncertain send(s): waiting for SES's events")
+            await self._send_all(inp, campaign_id, uncertain, resolving=True)
+
+    async def _send(self, inp: CampaignInput, campaign_id: int, contact_id: int, resolving: bool) -> None:
+        """One recipient: sent, skipped or failed (recorded), or uncertain (settled at the end)."""
+        settles = follows("marketing-settle-uncertain", inp.revision)
         try:
-            outcome = await workflow.execute_activity_method(
-                CampaignActivities.send_campaign_email,
-                CampaignSendInput(inp.org_slug, inp.campaign_key, campaign_id, contact_id, workflow.now()),
-                task_queue=email_queue(workflow.info().task_queue), start_to_close_timeout=ACTIVITY_TIMEOUT,
-                retry_policy=SEND_RETRY, summary=f"Send to contact #{contact_id}")
+            outcome = await self._send_once(inp, campaign_id, contact_id, settles, resolving)
+            if outcome.resolve_after is not None and settles:
+                self._uncertain.append(contact_id)
+                self._settle_after = outcome.resolve_after
+                return
         except ActivityError as exc:
             await workflow.execute_activity_method(
                 CampaignActivities.record_campaign_failure,
@@ -219,10 +274,22 @@ class EmailCampaignWorkflow:
                 self._progress.skipped += 1
         self._progress.done += 1
 
+    async def _send_once(self, inp: CampaignInput, campaign_id: int, contact_id: int, settles: bool,
+                         resolving: bool) -> RecipientOutcome:
+        # A send that settles uncertainty heartbeats (a dead worker is noticed in seconds, workflows/sending.py).
+        timeouts = (dict(start_to_close_timeout=SEND_TIMEOUT, heartbeat_timeout=SEND_HEARTBEAT) if settles
+                    else dict(start_to_close_timeout=ACTIVITY_TIMEOUT))
+        return await workflow.execute_activity_method(
+            CampaignActivities.send_campaign_email,
+            CampaignSendInput(inp.org_slug, inp.campaign_key, campaign_id, contact_id, workflow.now(), resolving),
+            task_queue=email_queue(workflow.info().task_queue), retry_policy=SEND_RETRY,
+            summary=f"Send to contact #{contact_id}" + (" - settle uncertain send" if resolving else ""), **timeouts)
+
     def _publish(self) -> None:
         """The UI's current details (no history event: it can follow every send)."""
         p = self._progress
         self._details(f"**{p.done} of {p.total}** ({p.sent} sent, {p.skipped} skipped, {p.failed} failed)"
+                      + (f" · {len(self._uncertain)} uncertain, settled at the end" if self._uncertain else "")
                       + (" · cancelling" if self._cancel else ""))
 
     def _details(self, text: str) -> None:
@@ -259,5 +326,5 @@ def registration(deps: WorkerDeps) -> Registration:
     return Registration(workflows=WORKFLOWS,
                         email_activities=[acts.execute_marketing_step, campaign.send_campaign_email],
                         activities=[acts.begin_enrolment, acts.check_contact, acts.finish_enrolment,
-                                    campaign.prepare_campaign, campaign.record_campaign_failure,
-                                    campaign.finish_campaign])
+                                    campaign.prepare_campaign, campaign.next_recipients,
+                                    campaign.record_campaign_failure, campaign.finish_campaign])

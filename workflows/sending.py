@@ -6,7 +6,9 @@ throttling episode is a wait, not a timeout. The retry interval is capped low, s
 during an outage goes soon after it ends. Runs started before this change keep the options they had.
 """
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Protocol, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -21,7 +23,27 @@ BEFORE = dict(start_to_close_timeout=timedelta(seconds=60),
               retry_policy=RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5)))
 
 
-def send_options(revision: int) -> dict:
-    if follows("settle-uncertain", revision):
+def send_options(revision: int, change: str = "settle-uncertain") -> dict:
+    """The options of a send that settles uncertainty, for runs that follow `change` (the domain's)."""
+    if follows(change, revision):
         return dict(start_to_close_timeout=SEND_TIMEOUT, heartbeat_timeout=SEND_HEARTBEAT, retry_policy=SEND_RETRY)
     return BEFORE
+
+
+class _MaySettleLater(Protocol):
+    resolve_after: float | None  # seconds until the send can be settled by SES's events, None: settled
+
+
+Outcome = TypeVar("Outcome", bound=_MaySettleLater)
+
+
+async def until_settled(send: Callable[[bool], Awaitable[Outcome]], label: str, settles: bool) -> Outcome:
+    """`send(resolving)` once; while it answers that its email is uncertain (a worker died mid-send), wait
+    the reconciliation window (a durable timer) and ask again, resolving: confirmed by SES's events,
+    or sent again when SES never had it. Runs that do not follow the change take the first answer."""
+    outcome = await send(False)
+    while outcome.resolve_after is not None and settles:
+        await workflow.sleep(timedelta(seconds=outcome.resolve_after),
+                             summary=f"{label}: delivery uncertain, waiting for SES's events")
+        outcome = await send(True)
+    return outcome

@@ -19,8 +19,9 @@ from relance.api.services import Services, services
 from relance.dunning import repository
 from relance.dunning.forecast import ForecastLine
 from relance.dunning.ids import dunning_workflow_id
-from relance.dunning.preview import PreviewStep, preview_invoice
+from relance.dunning.preview import preview_invoice
 from relance.importing.format import REFERENCE_PATTERN, Day, InvoiceIn
+from relance.scenario.preview import PreviewStep
 from starter import dunning
 
 router = APIRouter(prefix="/v1", tags=["dunning"], responses=documented(401, 403, 404, 413, 422, 503))

@@ -10,7 +10,7 @@ from html import escape
 from typing import Annotated
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field, model_validator
 
@@ -18,8 +18,10 @@ from relance import calendar
 from relance.api.auth import organisation
 from relance.api.problems import documented
 from relance.api.services import Services, services
-from relance.marketing.consent import BadToken, read_token
+from relance.marketing.consent import BadToken, Links, read_token
+from relance.marketing.preview import preview_enrolment
 from relance.marketing.types import OptOutVia
+from relance.scenario.preview import PreviewStep
 from starter import marketing
 
 router = APIRouter(prefix="/v1", tags=["marketing"], responses=documented(401, 403, 404, 422))
@@ -89,6 +91,43 @@ async def remove(scenario: Key, contact: Key, body: RemovalBody, org: str = Depe
                  svc: Services = Depends(services)) -> RemovalOut:
     """End the contact's run in the scenario now, recorded with who and why."""
     return RemovalOut(detail=await marketing.remove(await svc.client(), org, scenario, contact, body.by, body.reason))
+
+
+class PreviewOut(BaseModel):
+    scenario: str
+    version: int = Field(description="the scenario version an enrolment now would keep")
+    contact: str
+    refused: str | None = Field(description="why enrolling now would be refused (nothing goes out), else null")
+    steps: list[PreviewStep] = Field(description="each email and action step: when (organisation's zone), from "
+                                                 "whom, to whom, subject and body, or why it would not be sent")
+
+
+@router.get("/marketing/scenarios/{scenario}/preview", response_model=PreviewOut)
+async def preview(scenario: Key, contact: Annotated[str, Query(min_length=1, max_length=200)],
+                  org: str = Depends(organisation), svc: Services = Depends(services)) -> PreviewOut:
+    """What the contact would receive if enrolled now, step by step; nothing is sent or recorded."""
+    links = Links(svc.settings.public_base_url, svc.settings.unsubscribe_secret)
+    p = await preview_enrolment(svc.db, svc.mailer, links, org, scenario, contact, datetime.now(UTC))
+    return PreviewOut(scenario=p.scenario_key, version=p.scenario_version, contact=p.contact_ref, refused=p.refused,
+                      steps=p.steps)
+
+
+class ActivationBody(BaseModel):
+    enabled: bool
+
+
+class ActivationOut(BaseModel):
+    scenario: str
+    enabled: bool
+    woken: int = Field(description="running enrolments told to re-check now: switched off, they exit at once")
+
+
+@router.put("/marketing/scenarios/{scenario}/activation", response_model=ActivationOut)
+async def set_activation(scenario: Key, body: ActivationBody, org: str = Depends(organisation),
+                         svc: Services = Depends(services)) -> ActivationOut:
+    """Switch a marketing scenario on or off; off, its running enrolments exit at once (scenario_switched_off)."""
+    woken = await marketing.set_scenario_activation(await svc.client(), svc.db, org, scenario, body.enabled)
+    return ActivationOut(scenario=scenario, enabled=body.enabled, woken=woken)
 
 
 class ConsentOut(BaseModel):
@@ -165,7 +204,8 @@ class CampaignOut(BaseModel):
     key: str
     name: str
     state: str = Field(description="draft, scheduled, sending, finished or cancelled")
-    counts: dict[str, int] = Field(description="recipients by state: pending, sent, skipped, failed, cancelled")
+    counts: dict[str, int] = Field(description="recipients by state: pending, sent, skipped, failed, cancelled, "
+                                                             "uncertain")
     cancelled: str | None = None
 
 

@@ -96,6 +96,12 @@ async def preview(settings: Settings, args, with_db, say) -> int:
 
     steps = await with_db(settings, lambda db: preview_invoice(
         db, SesMailer(settings), args.org, args.invoice, datetime.now(UTC)))
+    say_preview(steps, say)
+    return 0
+
+
+def say_preview(steps, say) -> None:
+    """Each step of a preview (relance.scenario.preview): when, from whom, to whom, subject and body."""
     for s in steps:
         say(f"{s.at:%Y-%m-%d %H:%M %Z}  step {step_name(s.position, s.label)} ({s.kind})")
         if s.not_sent:
@@ -105,7 +111,6 @@ async def preview(settings: Settings, args, with_db, say) -> int:
                 + "\n".join(f"    | {line}" for line in s.body.splitlines()))
         else:
             say(f"    {s.subject}")
-    return 0
 
 
 async def simulate(settings: Settings, args, with_db, say) -> int:

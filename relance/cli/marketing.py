@@ -1,4 +1,4 @@
-"""`relance marketing enrol|remove|show`: marketing enrolments from the command line.
+"""`relance marketing enrol|remove|show|preview|switch|campaign`: marketing from the command line.
 
 Each prints what the host application's calls in starter/marketing.py answer (the HTTP API answers the same).
 """
@@ -9,7 +9,7 @@ import argparse
 import asyncio
 import os
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 
 from relance import calendar
 from relance.config import Settings
@@ -46,6 +46,14 @@ def add_parser(sub) -> None:
     show = commands.add_parser("show", help="a contact's tags, consent and marketing enrolments")
     show.add_argument("org")
     show.add_argument("contact")
+    switch = commands.add_parser("switch", help="switch a marketing scenario on or off (off: its runs exit now)")
+    switch.add_argument("org")
+    switch.add_argument("scenario")
+    switch.add_argument("state", choices=["on", "off"])
+    preview = commands.add_parser("preview", help="what a contact would receive if enrolled now (nothing is sent)")
+    preview.add_argument("org")
+    preview.add_argument("scenario")
+    preview.add_argument("contact")
     _add_campaign_parsers(commands)
 
 
@@ -87,7 +95,8 @@ async def run(settings: Settings, args: argparse.Namespace, with_db, say) -> int
         command = {"create": _campaign_create, "launch": _campaign_launch, "show": _campaign_show,
                    "cancel": _campaign_cancel, "retry": _campaign_retry}[args.campaign_command]
     else:
-        command = {"enrol": _enrol, "remove": _remove, "show": _show}[args.marketing_command]
+        command = {"enrol": _enrol, "remove": _remove, "show": _show, "preview": _preview,
+                   "switch": _switch}[args.marketing_command]
     return await command(settings, args, with_db, say)
 
 
@@ -154,6 +163,32 @@ async def _show(settings: Settings, args, with_db, say) -> int:
             state = f"{r.state} (live state unavailable: {line.live_error})"
         emails = line.live.emails_sent if line.live else r.emails_sent
         say(f"    {r.scenario_key}: enrolled {local(r.started_at)} by {r.enrolled_by}, {emails} email(s), {state}")
+    return 0
+
+
+async def _switch(settings: Settings, args, with_db, say) -> int:
+    from starter import marketing
+
+    client = await connect(settings)
+    woken = await with_db(settings, lambda db: marketing.set_scenario_activation(
+        client, db, args.org, args.scenario, args.state == "on"))
+    say(f"marketing scenario {args.scenario} switched {args.state}"
+        + (f": {woken} running enrolment(s) exit now" if args.state == "off" else ""))
+    return 0
+
+
+async def _preview(settings: Settings, args, with_db, say) -> int:
+    from relance.cli.authoring import say_preview
+    from relance.email.mailer import SesMailer
+    from relance.marketing.consent import Links
+    from relance.marketing.preview import preview_enrolment
+
+    links = Links(settings.public_base_url, settings.unsubscribe_secret)
+    p = await with_db(settings, lambda db: preview_enrolment(db, SesMailer(settings), links, args.org, args.scenario,
+                                                             args.contact, datetime.now(UTC)))
+    say(f"contact {p.contact_ref} in {p.scenario_key} v{p.scenario_version}, if enrolled now"
+        + (f": refused ({p.refused}), nothing would be sent" if p.refused else ""))
+    say_preview(p.steps, say)
     return 0
 
 

@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import DunningRun
-from relance import calendar
 from relance.db import Database
 from relance.dunning import repository
 from relance.dunning.compose import compose_for_invoice
 from relance.dunning.plans import build_plan
 from relance.email.mailer import SesMailer
-from relance.scenario import timing
-from relance.scenario.steps import scenario_steps
-
-
-@dataclass
-class PreviewStep:
-    position: int
-    kind: str
-    label: str
-    at: datetime  # in the organisation's time zone
-    recipient: str | None = None
-    sender: str | None = None
-    subject: str | None = None
-    body: str | None = None
-    not_sent: str | None = None  # why nothing would go out
+from relance.scenario.preview import PreviewStep, preview_steps
 
 
 async def _scenario_of(session: AsyncSession, file: repository.InvoiceFile) -> int:
@@ -46,20 +30,5 @@ async def preview_invoice(db: Database, mailer: SesMailer, org_slug: str, number
         file = await repository.invoice_file(session, org_slug, number)
         scenario_id = await _scenario_of(session, file)
         plan = await build_plan(session, file, scenario_id, now)
-        rows = {s.position: s for s in await scenario_steps(session, scenario_id)}
-        out = []
-        for position, at in timing.upcoming(plan, 0, now, None):
-            step, local = rows[position], calendar.in_zone(at, plan.timezone)
-            line = PreviewStep(position, step.kind, step.label, local)
-            if step.kind == "action":
-                line.subject = f"task: {step.task_title or step.label} (due {step.task_due_days} day(s) later)"
-            else:
-                composed = await compose_for_invoice(session, mailer, file, step, at)
-                line.sender = composed.sender
-                if composed.email is None:
-                    line.not_sent = f"{composed.reason}: {composed.detail}"
-                else:
-                    email = composed.email
-                    line.recipient, line.subject, line.body = email.to, email.subject, email.text
-            out.append(line)
-    return out
+        return await preview_steps(session, plan, scenario_id, now,
+                                   lambda step, at: compose_for_invoice(session, mailer, file, step, at))

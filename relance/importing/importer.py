@@ -103,6 +103,11 @@ class ImportReport:
     counts: dict[str, int] = field(default_factory=dict)
     new_invoices: list[tuple[str, str]] = field(default_factory=list)
     changed_invoices: list[tuple[str, str]] = field(default_factory=list)
+    # What ends marketing runs at once, not at their next step (the caller wakes them): (org, key)
+    # of the marketing scenarios imported switched off, (org, ref) of the contacts this import
+    # opted out or deleted.
+    marketing_scenarios_off: list[tuple[str, str]] = field(default_factory=list)
+    contacts_leaving: list[tuple[str, str]] = field(default_factory=list)
     agencies: list[AgencyWrite] = field(default_factory=list)
 
     def count(self, kind: str) -> None:
@@ -426,6 +431,8 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, tod
         scenario = await write_scenario(session, org, m, users, templates, ScenarioPurpose.MARKETING)
         scenario.enabled, scenario.allow_reentry = m.enabled, m.reentry
         session.add(scenario)
+        if not m.enabled:
+            report.marketing_scenarios_off.append((org.slug, m.key))
     report.counts["marketing_scenarios"] = report.counts.get("marketing_scenarios", 0) + len(org_in.marketing_scenarios)
     if d.scenario:
         org.default_scenario_id = scenarios[d.scenario].id
@@ -441,7 +448,8 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, tod
                 account_id=accounts[a.ref].id, civility=c.civility, first_name=c.first_name,
                 last_name=c.last_name, email=c.email, is_billing=c.billing, is_decision_maker=c.decision_maker,
                 tags=sorted(set(c.tags))))
-            _consent_and_deletion(contacts[c.ref], c, datetime.now(UTC))
+            if _consent_and_deletion(contacts[c.ref], c, datetime.now(UTC)):
+                report.contacts_leaving.append((org.slug, c.ref))
             report.count("contacts")
     await write_invoices(session, org, org_in.invoices, lambda inv: InvoiceLinks(
         accounts[inv.account].id, contacts[inv.contact].id if inv.contact else None,
@@ -485,15 +493,20 @@ async def _write_campaign_draft(session: AsyncSession, org: Organisation, c: Cam
     report.count("campaigns")
 
 
-def _consent_and_deletion(contact: Contact, c: ContactIn, now: datetime) -> None:
+def _consent_and_deletion(contact: Contact, c: ContactIn, now: datetime) -> bool:
     """`opted_out` absent leaves consent as it is; an opt-out already recorded keeps its when and how.
-    The times are the import's (an import is not a run: no workflow time)."""
+    The times are the import's (an import is not a run: no workflow time). True when the contact
+    leaves marketing now (opted out or deleted by this import)."""
+    leaving = False
     if c.opted_out is True and contact.opted_out_at is None:
         contact.opted_out_at, contact.opted_out_via = now, "import"
+        leaving = True
     elif c.opted_out is False:
         contact.opted_out_at = contact.opted_out_via = None
     if c.deleted != (contact.deleted_at is not None):
         contact.deleted_at = now if c.deleted else None
+        leaving = leaving or c.deleted
+    return leaving
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,13 @@ async def retry_failed(session: AsyncSession, c: EmailCampaign, contact_refs: li
     return ids
 
 
+async def pending_after(session: AsyncSession, campaign_id: int, after_contact_id: int, limit: int) -> list[int]:
+    """The next page of recipients still pending, in contact id order (the order the audience was frozen in)."""
+    return list((await session.exec(select(CampaignRecipient.contact_id).where(
+        CampaignRecipient.campaign_id == campaign_id, CampaignRecipient.state == "pending",
+        CampaignRecipient.contact_id > after_contact_id).order_by(CampaignRecipient.contact_id).limit(limit))).all())
+
+
 async def settle(session: AsyncSession, campaign_id: int, contact_id: int, now: datetime, state: str,
                  reason: str | None = None, recipient: str | None = None, message_id: str | None = None) -> None:
     await session.exec(update(_RECIPIENTS).where(

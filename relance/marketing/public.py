@@ -43,11 +43,7 @@ async def enrol(client: Client, db: Database, task_queue: str, org_slug: str, sc
     """An opted-out or deleted contact, or a switched-off scenario, is refused before any run starts
     (the run re-checks before every step anyway)."""
     async with db.session() as session:
-        file = await repository.contact_file(session, org_slug, contact_ref, scenario_key)
-    if file.scenario is None:
-        raise repository.NotFound(f"marketing scenario {scenario_key!r} of organisation {org_slug!r} not found")
-    if file.contact is None:
-        raise repository.NotFound(f"contact {contact_ref!r} of organisation {org_slug!r} not found")
+        file = await repository.enrolment_file(session, org_slug, contact_ref, scenario_key)
     workflow_id = marketing_workflow_id(org_slug, scenario_key, contact_ref)
     refused = rules.exit_reason(file.facts)
     if refused is not None:

@@ -53,6 +53,16 @@ async def contact_file(session: AsyncSession, org_slug: str, contact_ref: str, s
     return ContactFile(org, contact, account, scenario, await _suppressed(session, contact))
 
 
+async def enrolment_file(session: AsyncSession, org_slug: str, contact_ref: str, scenario_key: str) -> ContactFile:
+    """contact_file for enrolling (or previewing): NotFound names the scenario or contact missing."""
+    file = await contact_file(session, org_slug, contact_ref, scenario_key)
+    if file.scenario is None:
+        raise NotFound(f"marketing scenario {scenario_key!r} of organisation {org_slug!r} not found")
+    if file.contact is None:
+        raise NotFound(f"contact {contact_ref!r} of organisation {org_slug!r} not found")
+    return file
+
+
 async def recipient_file(session: AsyncSession, contact_id: int) -> ContactFile:
     """A campaign recipient's file (no scenario): the read behind rules.campaign_skip_reason."""
     contact = await session.get(Contact, contact_id)

@@ -13,5 +13,7 @@ CHANGES = {
     "authored-step-numbers": 4,  # steps numbered from 1 as authored (RelanceStep, summaries), not from 0
     "signal-refusals": 5,  # a malformed cancel signal is refused and recorded (a local activity), not dropped
     "settle-uncertain": 6,  # an uncertain send is settled after the window; step timeouts sized to a send
+    "marketing-settle-uncertain": 7,  # marketing's uncertain sends settled the same way (steps and campaigns)
+    "campaign-batches": 7,  # a campaign continues as new every CAMPAIGN_BATCH recipients (history size)
 }
 REVISION = max(CHANGES.values())

@@ -136,3 +136,26 @@ async def test_a_campaign_drafted_launched_and_its_recipients_over_http(marketin
     assert (recipient["contact"], recipient["state"]) == (CONTACT, "sent") and recipient["provider_message_id"]
     retry = await api.post(f"/v1/marketing/campaigns/promo/recipients/{CONTACT}/retry")
     assert retry.status_code == 422 and "only a failed recipient is retried" in retry.json()["detail"]
+
+
+async def test_preview_over_http_names_each_step_and_sends_nothing(marketing_api):
+    api = marketing_api
+    answer = await api.get("/v1/marketing/scenarios/welcome/preview", params={"contact": CONTACT})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["scenario"], body["version"], body["refused"]) == ("welcome", 1, None)
+    assert [(s["label"], s["subject"]) for s in body["steps"]] == [("Bienvenue", "Bienvenue Jean"),
+                                                                   ("Conseils", "Trois conseils pour Dupont SA")]
+    assert api.stack.sent() == []
+    missing = await api.get("/v1/marketing/scenarios/welcome/preview", params={"contact": "nobody"})
+    assert missing.status_code == 404 and "contact 'nobody'" in missing.json()["detail"]
+
+
+async def test_switching_a_scenario_off_over_http_ends_its_runs_at_once(marketing_api):
+    api = marketing_api
+    await _enrol_and_first_email(api)
+    switched = await api.put("/v1/marketing/scenarios/welcome/activation", json={"enabled": False})
+    assert switched.status_code == 200 and switched.json() == {"scenario": "welcome", "enabled": False, "woken": 1}
+    body = await _ended(api)
+    assert body["enrolments"][0]["exit_reason"] == ExitReason.SCENARIO_OFF
+    assert (await api.put("/v1/marketing/scenarios/nope/activation", json={"enabled": False})).status_code == 404

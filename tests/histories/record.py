@@ -194,6 +194,20 @@ async def marketing_campaign(env, db, queue, slug):
     return await marketing.launch_campaign(env.client, db, queue, slug, "promo", "ops")
 
 
+async def marketing_campaign_batches(env, db, queue, slug):
+    """A campaign in batches of two recipients: its second run (the progress carried, the next page of
+    recipients), which continues as new again."""
+    organisation = f.marketing_org(slug)
+    organisation["accounts"][0]["contacts"] += [
+        {"ref": f"C1-r{n}", "email": f"r{n}@dupont.example.org", "tags": ["newsletter"]} for n in range(4)]
+    await _load(db, env, organisation)
+    await marketing.create_campaign(db, slug, "promo", "Promo", "tips", "ops", tag="newsletter")
+    first = await marketing.launch_campaign(env.client, db, queue, slug, "promo", "ops", batch_size=2)
+    await first.result()
+    first_run = env.client.get_workflow_handle(first.id, run_id=first.first_execution_run_id)
+    last = [e async for e in first_run.fetch_history_events()][-1]
+    return env.client.get_workflow_handle(
+        first.id, run_id=last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id)
 class _FirstRun:
     """An entity workflow never ends: its first run, closed by continue-as-new, is the history."""
 
@@ -270,7 +284,8 @@ async def agency_send_all(env, db, queue, slug):
 SCENARIOS = {fn.__name__: fn for fn in (completed_default_scenario, cancelled_by_signal, signal_refused, paid_mid_run,
                                         held_then_resumed, sweep, simulation, renewal_inspection,
                                         renewal_notice, webhook_delivery_failed, marketing_removed,
-                                        marketing_campaign, pipeline_events, agency_drafting, agency_send_all)}
+                                        marketing_campaign, marketing_campaign_batches, pipeline_events,
+                                        agency_drafting, agency_send_all)}
 
 if __name__ == "__main__":
     asyncio.run(record(sys.argv[1:]))

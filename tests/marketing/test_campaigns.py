@@ -9,6 +9,8 @@ from datetime import timedelta
 import pytest
 from botocore.exceptions import ClientError
 
+from bench.measure import chain_histories
+from models import Suppression, SuppressionReason
 from relance.email.mailer import SesMailer
 from starter import marketing
 from tests import factories as f
@@ -151,3 +153,52 @@ async def test_a_draft_names_its_mistakes(stack):
         await marketing.create_campaign(stack.db, stack.slug, "x", "X", "first", "c", tag="promo")
     with pytest.raises(ValueError, match="exactly one audience"):
         await marketing.create_campaign(stack.db, stack.slug, "x", "X", "tips", "c", tag="promo", contact_ref="R0000")
+
+
+async def test_a_large_campaign_continues_as_new_in_batches_keeping_its_progress(stack, settings):
+    await stack.mailer.verify(f.SENDER)
+    await stack.load(_organisation(stack.slug, 25, {3: {"opted_out": True}}))
+    await _draft(stack)
+    handle = await marketing.launch_campaign(stack.client, stack.db, stack.task_queue, stack.slug, "promo", "c",
+                                             batch_size=7)
+    result = await handle.result()
+    assert (result.state, result.total, result.sent, result.skipped) == ("finished", 25, 24, 1)
+    progress = await marketing.campaign_progress(stack.client, stack.slug, "promo")  # the last run's, carried
+    assert (progress.done, progress.total, progress.sent, progress.skipped) == (25, 25, 24, 1)
+    sent = [m["destinations"]["to"][0] for m in stack.sent()]
+    assert len(sent) == 24 and len(set(sent)) == 24
+    assert len(await chain_histories(stack.client, handle)) == 4  # 7 + 7 + 7 + 4
+
+
+async def test_a_cancel_stops_a_batched_campaign_in_whichever_run_it_reaches(stack, settings):
+    await stack.mailer.verify(f.SENDER)
+    await stack.load(_organisation(stack.slug, 60))
+    async with await _worker(stack, settings, ThrottledMailer(settings, delay=0.02)):
+        await _draft(stack)
+        handle = await marketing.launch_campaign(stack.client, stack.db, stack.task_queue, stack.slug, "promo", "c",
+                                                 batch_size=10)
+        for _ in range(400):
+            if (await marketing.campaign_progress(stack.client, stack.slug, "promo")).done >= 25:
+                break
+            await asyncio.sleep(0.05)
+        await marketing.cancel_campaign(stack.client, stack.slug, "promo", "claire", "wrong price")
+        result = await handle.result()
+    assert result.state == "cancelled" and 25 <= result.sent < 60 and result.cancelled == 60 - result.sent
+    assert len(stack.sent()) == result.sent
+    assert len(await chain_histories(stack.client, handle)) >= 3  # it was past its second batch
+
+
+async def test_a_campaign_skips_suppressed_and_opted_out_addresses_rechecked_at_send_time(stack):
+    await stack.mailer.verify(f.SENDER)
+    await stack.load(_organisation(stack.slug, 3, {2: {"opted_out": True}}))
+    async with stack.db.session() as session:  # bounced after the draft was made
+        session.add(Suppression(address="r0001@example.org", reason=SuppressionReason.HARD_BOUNCE,
+                                since=await stack.now()))
+    await _draft(stack)
+    result = await (await marketing.launch_campaign(stack.client, stack.db, stack.task_queue, stack.slug, "promo",
+                                                    "c")).result()
+    assert (result.sent, result.skipped) == (1, 2)
+    assert [m["destinations"]["to"] for m in stack.sent()] == [["r0000@example.org"]]
+    report = await marketing.campaign_report(stack.db, stack.slug, "promo")
+    assert {ref: r.reason for r, ref in report.recipients if r.state == "skipped"} == {
+        "R0001": "address_suppressed", "R0002": "opted_out"}

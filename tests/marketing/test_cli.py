@@ -32,6 +32,9 @@ async def test_enrol_mail_show_enrol_again_batch_remove(dev_stack, mailer, ses_e
     imported = await relance(env, "import", str(tmp_path / "data.yaml"))
     assert imported.returncode == 0 and "1 marketing_scenarios" in imported.stdout, imported.stderr
 
+    preview = await relance(env, "marketing", "preview", slug, "welcome", "C1-billing")
+    assert preview.returncode == 0 and "subject: Bienvenue Jean" in preview.stdout, preview.stderr
+    assert "step 3. Conseils (email)" in preview.stdout and sent_messages(ses_endpoint) == []
     enrolled = await relance(env, "marketing", "enrol", slug, "welcome", "C1-billing", "--by", "claire")
     assert enrolled.returncode == 0, enrolled.stderr
     assert f"contact C1-billing: enrolled: the run started (marketing:{slug}:welcome:C1-billing)" in enrolled.stdout
@@ -57,6 +60,9 @@ async def test_enrol_mail_show_enrol_again_batch_remove(dev_stack, mailer, ses_e
     assert removed.returncode == 0 and "removed from welcome by claire" in removed.stdout, removed.stderr
     ended = await _shown(env, slug, "removed (by claire: asked by phone)")
     assert "1 email(s), ended" in ended
+
+    switched = await relance(env, "marketing", "switch", slug, "welcome", "off")  # C1-anne's run exits now
+    assert "switched off: 1 running enrolment(s) exit now" in switched.stdout, switched.stderr
 
 
 async def test_campaign_create_launch_with_progress_show(dev_stack, mailer, ses_endpoint, tmp_path):

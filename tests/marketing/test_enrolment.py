@@ -37,7 +37,6 @@ async def test_enrolled_contact_gets_the_scenario_with_an_unsubscribe_link_and_o
     assert enrolment.started
     handle = enrolment.handle
     await stack.advance_until(lambda: stack.sent())
-    first_sent_at = await stack.now()
     [welcome] = stack.sent()
     assert welcome["subject"] == "Bienvenue Jean"
     assert welcome["destinations"]["to"] == ["billing@dupont.example.org"]
@@ -49,12 +48,12 @@ async def test_enrolled_contact_gets_the_scenario_with_an_unsubscribe_link_and_o
     second = stack.sent()[1]
     assert second["subject"] == "Trois conseils pour Dupont SA"
     assert second["list_unsubscribe"] == welcome["list_unsubscribe"]  # the contact's one link
-    assert (await stack.now()) - first_sent_at >= timedelta(days=3)  # the pause
     [row] = await _rows(stack)
     assert (row.state, row.exit_reason, row.emails_sent, row.enrolled_by) == (RunState.ENDED, "completed", 2, "ops")
     async with stack.db.session() as session:
         ledger = (await session.exec(select(EmailLedgerEntry).order_by(EmailLedgerEntry.idem_key))).all()
     assert [(e.about_kind, e.about_ref, e.state) for e in ledger] == [("contact", CONTACT, "sent")] * 2
+    assert ledger[1].claimed_at - ledger[0].claimed_at >= timedelta(days=3)  # the pause, in the run's time
     attributes = await stack.keywords(handle)
     assert attributes[sa.ORGANISATION.name] == stack.slug
     assert attributes[sa.SCENARIO.name] == "welcome"
@@ -137,14 +136,46 @@ async def test_a_deleted_contact_exits_before_the_next_step(stack):
     assert len(stack.sent()) == 1
 
 
-async def test_a_scenario_switched_off_ends_its_enrolments(stack):
-    async def switch_off():
-        await stack.load(f.marketing_org(stack.slug, enabled=False))
-
-    result = await _after_first_email(stack, switch_off, signal=True)
-    assert (result.reason, result.emails_sent) == (ExitReason.SCENARIO_OFF, 1)
+async def _ended_at_once(stack, change, reason: ExitReason) -> None:
+    """Enrol, let the welcome go, apply `change` during the 3-day pause: the run exits with `reason` at
+    once (woken, not at its next step), the welcome its only email."""
+    await _ready(stack)
+    enrolment = await _enrol(stack)
+    await stack.advance_until(lambda: len(stack.sent()) == 1)
+    changed_at = await stack.now()
+    await change()
+    result = await enrolment.handle.result()
+    assert (result.reason, result.emails_sent) == (reason, 1)
     [row] = await _rows(stack)
-    assert row.exit_reason == ExitReason.SCENARIO_OFF
+    assert row.exit_reason == reason and row.ended_at - changed_at < timedelta(hours=1)
+    assert len(stack.sent()) == 1
+
+
+async def test_a_scenario_switched_off_ends_its_enrolments_at_once(stack):
+    async def switch_off():
+        assert await marketing.set_scenario_activation(stack.client, stack.db, stack.slug, "welcome", False) == 1
+
+    await _ended_at_once(stack, switch_off, ExitReason.SCENARIO_OFF)
+    refused = await _enrol(stack, "C1-billing")
+    assert refused.outcome == "refused_scenario_switched_off"
+
+
+async def _import_waking(stack, **changes) -> None:
+    """An import as the host's import_and_start does it: the data, then the runs it ends woken."""
+    data = f.marketing_org(stack.slug, enabled=changes.get("enabled", True))
+    data["accounts"][0]["contacts"][0].update(changes.get("contact", {}))
+    report = await stack.load(data)
+    assert await marketing.wake_after_import(stack.client, stack.db, report) == 1
+
+
+async def test_an_import_switching_the_scenario_off_ends_its_enrolments_at_once(stack):
+    await _ended_at_once(stack, lambda: _import_waking(stack, enabled=False), ExitReason.SCENARIO_OFF)
+
+
+@pytest.mark.parametrize(("contact", "reason"), [({"opted_out": True}, ExitReason.OPTED_OUT),
+                                                 ({"deleted": True}, ExitReason.CONTACT_DELETED)])
+async def test_an_import_opting_out_or_deleting_a_contact_ends_its_enrolments_at_once(stack, contact, reason):
+    await _ended_at_once(stack, lambda: _import_waking(stack, contact=contact), reason)
 
 
 async def test_removal_during_a_pause_ends_the_run_at_once_with_who_and_why(stack):
@@ -196,3 +227,26 @@ async def test_batch_enrolment_by_tag_reports_each_contact(stack):
     async with stack.db.session() as session:
         gone = (await session.exec(select(Contact).where(Contact.ref == "C1-gone"))).one()
     assert gone.opted_out_via == "import"
+
+
+async def test_an_opt_out_stops_marketing_but_not_dunning_which_is_no_marketing(stack):
+    await stack.mailer.verify(f.SENDER)
+    data = f.marketing_org(stack.slug)
+    data["accounts"][0]["contacts"][0]["opted_out"] = True
+    data["scenarios"] = f.org(f.ONE_REMINDER, slug=stack.slug)["scenarios"]
+    data["invoices"] = [f.invoice()]
+    await stack.load(data)
+    assert (await _enrol(stack)).outcome == "refused_opted_out"
+    result = await (await stack.start()).result()
+    assert result.emails_sent == 1
+    assert [m["destinations"]["to"] for m in stack.sent()] == [["billing@dupont.example.org"]]  # the reminder
+
+
+async def test_batch_enrolment_by_account_and_an_unknown_account_is_named(stack):
+    await _ready(stack)
+    result = await marketing.enrol_batch(stack.client, stack.db, stack.task_queue, stack.slug, "welcome", "ops",
+                                         account_ref="C1")
+    assert (result.total, result.outcomes) == (1, {"started": 1})
+    with pytest.raises(marketing.repository.NotFound, match="account 'nope' of organisation"):
+        await marketing.enrol_batch(stack.client, stack.db, stack.task_queue, stack.slug, "welcome", "ops",
+                                    account_ref="nope")
