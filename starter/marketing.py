@@ -192,7 +192,7 @@ async def launch_campaign(client: Client, db: Database, task_queue: str, org_slu
             client, CAMPAIGN_WORKFLOW, CampaignInput(org_slug, key, at, REVISION, batch_size=batch_size),
             CampaignResult,
             campaign_workflow_id(org_slug, key), task_queue, f"Campaign {key} ({org_slug})",
-            [SearchAttributePair(sa.ORGANISATION, org_slug)])
+            [SearchAttributePair(sa.ORGANISATION, org_slug), SearchAttributePair(sa.CAMPAIGN, [key])])
         if handle is None:
             raise ValueError(f"campaign {key!r} was launched already")
     return handle
@@ -213,7 +213,8 @@ async def retry_recipient(client: Client, db: Database, task_queue: str, org_slu
     handle = await start_once(
         client, CAMPAIGN_WORKFLOW, CampaignInput(org_slug, key, None, REVISION, [contact_ref]), CampaignResult,
         f"{campaign_workflow_id(org_slug, key)}:retry:{contact_ref}", task_queue,
-        f"Campaign {key} ({org_slug}): retry {contact_ref}", [SearchAttributePair(sa.ORGANISATION, org_slug)],
+        f"Campaign {key} ({org_slug}): retry {contact_ref}",
+        [SearchAttributePair(sa.ORGANISATION, org_slug), SearchAttributePair(sa.CAMPAIGN, [key])],
         reuse=WorkflowIDReusePolicy.ALLOW_DUPLICATE)
     if handle is None:
         raise ValueError(f"campaign {key!r}: contact {contact_ref!r} is being retried already")

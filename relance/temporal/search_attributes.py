@@ -20,6 +20,8 @@ SCENARIO = SearchAttributeKey.for_keyword("RelanceScenario")
 # Agency (seed 003): the agency's slug (drafting and send-all runs). A list of one: the dev server's
 # SQLite visibility takes 10 Keyword attributes, all taken; `RelanceAgency = "mer"` filters a list alike.
 AGENCY = SearchAttributeKey.for_keyword_list("RelanceAgency")
+# Marketing: a campaign's key (its runs, batches and retries), a list of one for the same reason.
+CAMPAIGN = SearchAttributeKey.for_keyword_list("RelanceCampaign")
 
 # Pipeline: the opportunity's reference, and whether an automation failed (and waits for a retry). The
 # dev server's SQLite visibility takes 10 Keyword attributes: an opportunity's stage is its current step
@@ -30,7 +32,8 @@ STAGE = CURRENT_STEP
 RESULT = STATE
 
 ALL = (ORGANISATION, INVOICE_NUMBER, CONTRACT, CUSTOMER, CURRENT_STEP, STATE, NEXT_STEP_AT, EXIT_REASON, CONTACT,
-       SCENARIO, OPPORTUNITY, AUTOMATION_FAILED, AGENCY)
+       SCENARIO, OPPORTUNITY, AUTOMATION_FAILED, AGENCY,
+       CAMPAIGN)
 
 
 def cli_flags() -> list[str]:

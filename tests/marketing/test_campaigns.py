@@ -168,6 +168,8 @@ async def test_a_large_campaign_continues_as_new_in_batches_keeping_its_progress
     sent = [m["destinations"]["to"][0] for m in stack.sent()]
     assert len(sent) == 24 and len(set(sent)) == 24
     assert len(await chain_histories(stack.client, handle)) == 4  # 7 + 7 + 7 + 4
+    keywords = await stack.keywords(handle)  # the last run's: ops find every batch by the campaign's key
+    assert (keywords["RelanceOrganisation"], keywords["RelanceCampaign"]) == (stack.slug, ["promo"])
 
 
 async def test_a_cancel_stops_a_batched_campaign_in_whichever_run_it_reaches(stack, settings):
