@@ -25,10 +25,13 @@ async def run_nightly_job(activity_method, request: SweepRequest, summary: str) 
         summary=summary, **NIGHTLY_JOB_OPTIONS)
 
 
-PAGE_OPTIONS = dict(
-    start_to_close_timeout=timedelta(minutes=10),
-    retry_policy=RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1)),
-)
+PAGE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1))
+# Reading a page is one query. Starting its runs heartbeats after each group of starts: a worker killed
+# mid-page is noticed in seconds, not at the end of a 10-minute timeout with every run of the page
+# waiting (make chaos, a kill during the first page).
+READ_PAGE_OPTIONS = dict(start_to_close_timeout=timedelta(minutes=1), retry_policy=PAGE_RETRY)
+START_PAGE_OPTIONS = dict(start_to_close_timeout=timedelta(minutes=10), heartbeat_timeout=timedelta(seconds=30),
+                          retry_policy=PAGE_RETRY)
 
 
 class PagedJob:
@@ -46,12 +49,12 @@ class PagedJob:
         while True:
             page = await workflow.execute_activity_method(
                 read_page, PageRequest(request.org_slug, workflow.now(), after_id),
-                summary=f"Read a page: {summary}", **PAGE_OPTIONS)
+                summary=f"Read a page: {summary}", **READ_PAGE_OPTIONS)
             if not page:
                 return self.result
             self.result.add(await workflow.execute_activity_method(
                 start_page, StartRequest(request.org_slug, workflow.info().task_queue, page),
-                summary=f"Start {len(page)}: {summary}", **PAGE_OPTIONS))
+                summary=f"Start {len(page)}: {summary}", **START_PAGE_OPTIONS))
             after_id = page[-1].id
             if workflow.info().is_continue_as_new_suggested():
                 workflow.continue_as_new(SweepRequest(request.org_slug, after_id, self.result))
