@@ -1,5 +1,6 @@
 """The nightly sweep starts one run per overdue invoice, once, whatever happens."""
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -33,9 +34,15 @@ async def sweep(stack):
         DunningSweepWorkflow.run, SweepRequest(stack.slug), id=f"sweep-{uuid.uuid4()}", task_queue=stack.task_queue)
 
 
-async def started_runs(stack) -> list[str]:
-    async with stack.db.session() as session:
-        return sorted((await session.exec(select(DunningRun.workflow_id))).all())
+async def started_runs(stack, expected: int = 0) -> list[str]:
+    """The runs recorded; a run writes its row once started, so wait (a minute at most) for `expected`."""
+    for _ in range(600):
+        async with stack.db.session() as session:
+            runs = sorted((await session.exec(select(DunningRun.workflow_id))).all())
+        if len(runs) >= expected:
+            return runs
+        await asyncio.sleep(0.1)
+    return runs
 
 
 async def test_sweep_twice_starts_each_overdue_invoice_once(stack):
@@ -130,4 +137,4 @@ async def test_when_runs_start_at_creation_the_sweep_starts_any_open_invoice_lef
     await stack.load(stack.org(dunning={"apply_to_new_invoices": True}, invoices=invoices()))
     result = await sweep(stack)
     assert (result.examined, result.started) == (5, 5)  # F-1..F-5: overdue, due today, due later
-    assert await started_runs(stack) == sorted(dunning_workflow_id(stack.slug, f"F-{n}") for n in range(1, 6))
+    assert await started_runs(stack, 5) == sorted(dunning_workflow_id(stack.slug, f"F-{n}") for n in range(1, 6))
