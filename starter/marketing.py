@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import col, select
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, WorkflowIDReusePolicy
-from temporalio.service import RPCError, RPCStatusCode
 
 from models import CampaignRecipient, CampaignState, Contact, EmailCampaign, MarketingEnrolment
 from relance.db import Database
@@ -32,7 +31,7 @@ from relance.marketing.types import (
 )
 from relance.temporal import search_attributes as sa
 from relance.temporal.revision import REVISION
-from relance.temporal.starting import signal_if_running, start_once
+from relance.temporal.starting import signal_if_running, start_once, update_or_refuse
 from workflows.marketing import EmailCampaignWorkflow, MarketingEnrolmentWorkflow
 
 __all__ = ["campaign_progress", "campaign_report", "cancel_campaign", "create_campaign", "enrol", "enrol_batch",
@@ -222,15 +221,9 @@ async def retry_recipient(client: Client, db: Database, task_queue: str, org_slu
 
 
 async def cancel_campaign(client: Client, org_slug: str, key: str, by: str, reason: str) -> str:
-    handle = client.get_workflow_handle(campaign_workflow_id(org_slug, key))
-    try:
-        return await handle.execute_update(EmailCampaignWorkflow.cancel, CampaignCancel(by=by, reason=reason))
-    except WorkflowUpdateFailedError as exc:
-        raise ValueError(f"campaign {key!r}: {exc.cause}") from exc
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise repository.NotFound(f"campaign {key!r} of organisation {org_slug!r} is not sending") from exc
-        raise
+    return await update_or_refuse(
+        client, campaign_workflow_id(org_slug, key), EmailCampaignWorkflow.cancel, CampaignCancel(by=by, reason=reason),
+        what=f"campaign {key!r}", missing=f"campaign {key!r} of organisation {org_slug!r} is not sending")
 
 
 async def campaign_progress(client: Client, org_slug: str, key: str) -> CampaignProgress:

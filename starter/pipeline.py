@@ -10,7 +10,6 @@ from datetime import datetime
 from sqlmodel import col, select
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
-from temporalio.service import RPCError, RPCStatusCode
 
 from models import AutomationRun, FeedNotification, OpportunityAction, PipelineEvent
 from relance.db import Database
@@ -19,6 +18,7 @@ from relance.pipeline.ids import opportunity_workflow_id
 from relance.pipeline.types import EventAck, OpportunityInput, OpportunityStatus, RetryRequest
 from relance.temporal import search_attributes as sa
 from relance.temporal.revision import REVISION
+from relance.temporal.starting import update_or_refuse
 from workflows.pipeline import OpportunityWorkflow
 
 __all__ = ["EventRefused", "dry_run", "report_event", "retry_automation", "status", "timeline"]
@@ -134,15 +134,9 @@ async def feed(db: Database, org_slug: str, ref: str) -> list[FeedNotification]:
 
 async def retry_automation(client: Client, org_slug: str, ref: str, idem_key: str, by: str = "ops") -> str:
     """Run a failed automation again (its key as the timeline shows it); ValueError when it did not fail."""
-    handle = client.get_workflow_handle(opportunity_workflow_id(org_slug, ref))
-    try:
-        return await handle.execute_update(OpportunityWorkflow.retry, RetryRequest(idem_key, by))
-    except WorkflowUpdateFailedError as exc:
-        raise ValueError(f"opportunity {ref!r}: {exc.cause.message if exc.cause else exc}") from exc
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise repository.NotFound(f"opportunity {ref!r} of organisation {org_slug!r} has no event yet") from exc
-        raise
+    return await update_or_refuse(
+        client, opportunity_workflow_id(org_slug, ref), OpportunityWorkflow.retry, RetryRequest(idem_key, by),
+        what=f"opportunity {ref!r}", missing=f"opportunity {ref!r} of organisation {org_slug!r} has no event yet")
 
 
 async def zone(db: Database, org_slug: str) -> str:

@@ -7,8 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlmodel import select
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.client import Client, WorkflowHandle
 
 from models import AppUser, CampaignState, EmailCampaign, EmailTemplate
 from relance.db import Database
@@ -19,6 +18,7 @@ from relance.marketing.ids import marketing_workflow_id
 from relance.marketing.repository import NotFound
 from relance.marketing.starting import Enrolled, start_enrolment
 from relance.marketing.types import MarketingInput, RemovalRequest
+from relance.temporal.starting import update_or_refuse
 
 __all__ = ["Enrolment", "NotFound", "create_campaign", "enrol", "remove"]
 
@@ -56,16 +56,12 @@ async def enrol(client: Client, db: Database, task_queue: str, org_slug: str, sc
 async def remove(client: Client, org_slug: str, scenario_key: str, contact_ref: str, by: str, reason: str) -> str:
     """End the contact's run now, recorded with who and why. ValueError: refused (no who or why, or no
     running enrolment), naming what is missing."""
-    handle = client.get_workflow_handle(marketing_workflow_id(org_slug, scenario_key, contact_ref))
-    try:
-        return await handle.execute_update("remove", RemovalRequest(by=by, reason=reason), result_type=str)
-    except WorkflowUpdateFailedError as exc:
-        raise ValueError(f"contact {contact_ref!r} in scenario {scenario_key!r}: {exc.cause}") from exc
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise repository.NotFound(f"contact {contact_ref!r} has no running enrolment in marketing scenario "
-                                      f"{scenario_key!r} of organisation {org_slug!r}") from exc
-        raise
+    return await update_or_refuse(
+        client, marketing_workflow_id(org_slug, scenario_key, contact_ref), "remove", RemovalRequest(by=by,
+                                                                                                    reason=reason),
+        what=f"contact {contact_ref!r} in scenario {scenario_key!r}", result_type=str,
+        missing=f"contact {contact_ref!r} has no running enrolment in marketing scenario {scenario_key!r} of "
+                f"organisation {org_slug!r}")
 
 
 async def create_campaign(db: Database, org_slug: str, key: str, name: str, template_key: str, by: str, *,

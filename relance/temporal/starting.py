@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from relance.repository import NotFound
 from relance.scenario.plan import RunState
 from relance.temporal import search_attributes as sa
 
@@ -51,4 +52,19 @@ async def update_if_running(client: Client, workflow_id: str, update, *args):
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             return None
+        raise
+
+
+async def update_or_refuse(client: Client, workflow_id: str, update, arg, *, what: str, missing: str,
+                           result_type: type | None = None):
+    """Run an update on a running workflow for a person or the host: the workflow's refusal becomes a
+    ValueError naming `what` with its reason, a workflow that is not there NotFound(`missing`)."""
+    try:
+        return await client.get_workflow_handle(workflow_id).execute_update(update, arg, result_type=result_type)
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        raise ValueError(f"{what}: {getattr(cause, 'message', None) or cause or exc}") from exc
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise NotFound(missing) from exc
         raise
