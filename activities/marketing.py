@@ -124,7 +124,8 @@ class MarketingActivities(_MarketingIO):
             await _progress(session, inp, RunState.WAITING)
             if step.kind == StepKind.ACTION:
                 return await _create_task(session, inp, file, step)
-            composition = await compose_for_contact(session, self.mailer, file, step, inp.now, self.links)
+            composition = await compose_for_contact(session, self.mailer, file, step, inp.now, self.links,
+                                                      inp.opportunity)
             if composition.reason == NotSentReason.SENDER_NOT_VERIFIED:
                 return StepOutcome(StepStatus.BLOCKED, composition.detail)
             if composition.email is None:

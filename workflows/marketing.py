@@ -94,7 +94,8 @@ class MarketingEnrolmentWorkflow:
         return await workflow.execute_activity_method(
             MarketingActivities.execute_marketing_step,
             StepInput(workflow.info().workflow_id, plan.enrolment_id, plan.org_slug, plan.contact_ref,
-                      plan.scenario_key, plan.scenario_id, step.position, workflow.now(), resolving),
+                      plan.scenario_key, plan.scenario_id, step.position, workflow.now(), resolving,
+                      self._inp.opportunity),
             task_queue=email_queue(workflow.info().task_queue),
             summary=f"Check the contact, then step {self._walk.step_name(index)} ({step.kind})"
                     + (" - settle uncertain send" if resolving else ""),

@@ -25,11 +25,12 @@ NO_ADDRESS = "the contact has no email address"
 
 
 async def compose_for_contact(session: AsyncSession, mailer: SesMailer, file: ContactFile, step: ScenarioStep,
-                              now: datetime, links: Links) -> Composition:
-    """A marketing scenario step's email to the contact."""
+                              now: datetime, links: Links, opportunity: dict[str, str] | None = None) -> Composition:
+    """A marketing scenario step's email to the contact (with the enrolling opportunity's fields)."""
     url = links.unsubscribe_url(Subscriber(file.org.slug, file.contact.ref))
     return _consented(await compose_step(
-        session, mailer, file.org, step, rules.recipient(file.contact), merge_fields.values(file, now, url),
+        session, mailer, file.org, step, rules.recipient(file.contact),
+        merge_fields.values(file, now, url, opportunity),
         notify_bcc=False, no_recipient=NO_ADDRESS), url)
 
 

@@ -15,12 +15,13 @@ from relance.email.rendering import template_problems
 from relance.marketing import campaigns, repository, rules
 from relance.marketing import merge_fields as marketing_fields
 from relance.marketing.ids import marketing_workflow_id
+from relance.marketing.merge_fields import OPPORTUNITY_FIELDS
 from relance.marketing.repository import NotFound
 from relance.marketing.starting import Enrolled, start_enrolment
 from relance.marketing.types import MarketingInput, RemovalRequest
 from relance.temporal.starting import update_or_refuse
 
-__all__ = ["Enrolment", "NotFound", "create_campaign", "enrol", "remove"]
+__all__ = ["OPPORTUNITY_FIELDS", "Enrolment", "NotFound", "create_campaign", "enrol", "remove"]
 
 
 @dataclass
@@ -39,17 +40,18 @@ class Enrolment:
 
 
 async def enrol(client: Client, db: Database, task_queue: str, org_slug: str, scenario_key: str, contact_ref: str,
-                by: str) -> Enrolment:
+                by: str, opportunity: dict[str, str] | None = None) -> Enrolment:
     """An opted-out or deleted contact, or a switched-off scenario, is refused before any run starts
-    (the run re-checks before every step anyway)."""
+    (the run re-checks before every step anyway). `opportunity`: the merge fields of the opportunity a
+    pipeline automation enrols the contact for (OPPORTUNITY_FIELDS), kept with the enrolment."""
     async with db.session() as session:
         file = await repository.enrolment_file(session, org_slug, contact_ref, scenario_key)
     workflow_id = marketing_workflow_id(org_slug, scenario_key, contact_ref)
     refused = rules.exit_reason(file.facts)
     if refused is not None:
         return Enrolment(contact_ref, f"refused_{refused}", workflow_id)
-    outcome, handle = await start_enrolment(client, task_queue, MarketingInput(org_slug, scenario_key, contact_ref,
-                                                                               by), file.scenario.allow_reentry)
+    outcome, handle = await start_enrolment(client, task_queue, MarketingInput(
+        org_slug, scenario_key, contact_ref, by, opportunity=opportunity or {}), file.scenario.allow_reentry)
     return Enrolment(contact_ref, outcome, workflow_id, handle)
 
 

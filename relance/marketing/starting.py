@@ -4,6 +4,7 @@ automations)."""
 
 from __future__ import annotations
 
+import dataclasses
 from enum import StrEnum
 
 from temporalio.api.common.v1 import WorkflowExecution
@@ -31,8 +32,7 @@ async def start_enrolment(client: Client, task_queue: str, inp: MarketingInput,
     """What enrolling did, with the new run's handle when it started one."""
     workflow_id = marketing_workflow_id(inp.org_slug, inp.scenario_key, inp.contact_ref)
     handle = await start_once(
-        client, ENROLMENT_WORKFLOW, MarketingInput(inp.org_slug, inp.scenario_key, inp.contact_ref, inp.enrolled_by,
-                                                   REVISION),
+        client, ENROLMENT_WORKFLOW, dataclasses.replace(inp, revision=REVISION),
         EnrolmentResult, workflow_id, task_queue, f"Marketing {inp.scenario_key} for contact {inp.contact_ref} "
         f"({inp.org_slug})",
         [SearchAttributePair(sa.ORGANISATION, inp.org_slug), SearchAttributePair(sa.SCENARIO, inp.scenario_key),

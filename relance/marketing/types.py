@@ -59,6 +59,7 @@ class MarketingInput:
     contact_ref: str
     enrolled_by: str
     revision: int = 0
+    opportunity: dict[str, str] = field(default_factory=dict)  # merge fields, when a pipeline automation enrols
 
 
 @dataclass
@@ -83,6 +84,7 @@ class StepInput:
     position: int
     now: datetime
     resolving: bool = False  # the step's send was left uncertain and the reconciliation window has passed
+    opportunity: dict[str, str] = field(default_factory=dict)  # the enrolment's (MarketingInput)
 
 
 @dataclass

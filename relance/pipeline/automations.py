@@ -192,7 +192,8 @@ def _contact_ref(file: OpportunityFile) -> str:
 async def _enrol(deps: Deps, file: OpportunityFile, inp: AutomationInput, spec: dict) -> AutomationOutcome:
     try:
         enrolment = await marketing.enrol(deps.client, deps.db, deps.task_queue, file.org.slug, spec["scenario"],
-                                          _contact_ref(file), by=f"pipeline rule {inp.automation.rule_key}")
+                                          _contact_ref(file), by=f"pipeline rule {inp.automation.rule_key}",
+                                          opportunity=merge_fields.opportunity_values(file))
     except marketing.NotFound as exc:
         raise Permanent(f"scenario: {exc}") from exc
     return AutomationOutcome(AutomationState.DONE, f"enrolment {enrolment.outcome}")

@@ -5,9 +5,11 @@ from datetime import timedelta
 from sqlmodel import select
 
 from models import EmailCampaign, FeedNotification, MarketingEnrolment, Opportunity
+from relance.marketing import public as marketing
 from relance.marketing.ids import marketing_workflow_id
 from tests import factories as f
-from tests.pipeline.data import OPP, SALESPERSON, rule
+from tests.pipeline.conftest import poll
+from tests.pipeline.data import OPP, SALESPERSON, pipeline_org, rule
 
 ALL_KINDS = [
     {"do": "create_action", "type": "call", "title": "Rappeler le client", "assignee": "[[!AssignedToId]]",
@@ -59,3 +61,30 @@ async def test_every_automation_kind_runs_in_order_once(pipe):
     assert "already_running" not in " ".join(again.outcomes)
     async with s.db.session() as session:
         assert (await session.exec(select(Opportunity).where(Opportunity.ref == OPP))).one().tags == ["devis"]
+
+
+async def test_a_contact_enrolled_by_an_automation_gets_the_opportunitys_fields_in_the_scenarios_emails(pipe):
+    s = pipe.stack
+    data = pipeline_org(s.slug, rules=[rule("won", {"when": "result", "result": "won"},
+                                            {"do": "enrol", "scenario": "suivi"})])
+    data["templates"].append({"key": "suivi", "name": "Suivi", "subject": "Votre projet [[!OpportunityName]]",
+                              "body": "Bonjour [[!FirstName]], [[!AssignedToName]] suit [[!OpportunityRef]]."})
+    data["marketing_scenarios"].append({"key": "suivi", "name": "Suivi", "reentry": True,
+                                        "steps": [{"kind": "email", "label": "Suivi", "template": "suivi"}]})
+    await s.mailer.verify(f.SENDER)
+    await s.load(data)
+    assert "enrolment started" in (await pipe.report("w1", result="won")).outcomes[0]
+    handle = s.client.get_workflow_handle(marketing_workflow_id(s.slug, "suivi", "C1-billing"))
+    await handle.result()
+    [mail] = [m for m in s.sent() if m["subject"].startswith("Votre projet")]
+    assert mail["subject"] == "Votre projet Dupont CRM"
+    assert f"Paul Vendeur suit {OPP}." in mail["text"]
+    # Enrolled by a person, the same scenario has no opportunity: its fields are empty, the email still goes.
+    await marketing.enrol(s.client, s.db, s.task_queue, s.slug, "suivi", "C1-billing", by="anne")
+    async def both_sent() -> bool:
+        return len(projects()) == 2
+
+    def projects() -> list[str]:
+        return [m["subject"].strip() for m in s.sent() if m["subject"].startswith("Votre projet")]
+    await poll(both_sent)
+    assert projects()[-1] == "Votre projet"
