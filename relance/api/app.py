@@ -13,7 +13,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from relance.api import agency, dunning, health, imports, marketing, pipeline, problems, renewal, webhooks
 from relance.api.idempotency import IdempotencyMiddleware
-from relance.api.limits import MAX_BODY_BYTES, BodyLimitMiddleware, TooLarge, identifiers_in_path
+from relance.api.limits import MAX_BODY_BYTES, BodyLimitMiddleware, TooLarge, parameters_the_database_takes
 from relance.api.services import Services
 from relance.config import Settings
 from relance.web import install as install_outbox
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None, max_body_bytes: int = MAX_BODY_
             await app.state.services.close()
 
     app = FastAPI(title="relance", version="1", description=DESCRIPTION, lifespan=lifespan,
-                  dependencies=[Depends(identifiers_in_path)])
+                  dependencies=[Depends(parameters_the_database_takes)])
     problems.install(app)
 
     @app.exception_handler(TooLarge)

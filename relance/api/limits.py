@@ -1,6 +1,6 @@
 """Request bodies have a size limit: a body over it is refused with 413 before it is read whole. The
 references in a path are identifiers: one too long or with a NUL character (which PostgreSQL refuses in
-text) is refused with 422 naming it, before any route reads the database."""
+text) is refused with 422 naming it, before any route reads the database; so is a NUL in a query."""
 
 from __future__ import annotations
 
@@ -18,16 +18,19 @@ class TooLarge(Exception):
     pass
 
 
-def identifiers_in_path(request: Request) -> None:
-    """An app-wide dependency: every path parameter is checked as an identifier."""
+def parameters_the_database_takes(request: Request) -> None:
+    """An app-wide dependency: every path parameter is checked as an identifier, and no query parameter
+    may carry a NUL character."""
     errors = []
     for name, value in request.path_params.items():
         try:
             limits.check_identifier(str(value))
         except ValueError as exc:
             errors.append(f"path.{name}: {exc}")
+    errors += [f"query.{name}: contains a NUL character" for name, value in request.query_params.multi_items()
+               if "\x00" in value]
     if errors:
-        raise ProblemError(422, "the path names no valid record", errors)
+        raise ProblemError(422, "the request names no valid record", errors)
 
 
 class BodyLimitMiddleware:
