@@ -27,19 +27,26 @@ def _organisation(slug: str, recipients: int, contact_fields: dict[int, dict] | 
 
 
 class ThrottledMailer(SesMailer):
-    """SES answering Throttling to every `every`-th call (each call once: the retry goes through), and
-    failing for good for the addresses in `broken`."""
+    """SES answering Throttling to every `every`-th call (each call once: the retry goes through), failing
+    for good for the addresses in `broken`, and holding every call after the `hold_after`-th until the test
+    calls `release()`: a test cancels a campaign at a known point, whatever the machine's speed."""
 
-    def __init__(self, settings, every: int = 0, broken: tuple[str, ...] = (), delay: float = 0.0):
+    def __init__(self, settings, every: int = 0, broken: tuple[str, ...] = (), hold_after: int = 0):
         super().__init__(settings)
-        self.every, self.broken, self.delay = every, broken, delay
+        self.every, self.broken, self.hold_after = every, broken, hold_after
         self.calls = 0
         self.throttled = 0
+        self.held = asyncio.Event()
+        self._released = asyncio.Event()
+
+    def release(self) -> None:
+        self._released.set()
 
     async def send(self, email, tag=None):
         self.calls += 1
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        if self.hold_after and self.calls > self.hold_after:
+            self.held.set()
+            await self._released.wait()
         if email.to in self.broken:
             raise ClientError({"Error": {"Code": "InvalidParameterValue", "Message": "broken"}}, "SendRawEmail")
         if self.every and self.calls % self.every == 0:
@@ -109,17 +116,16 @@ async def test_a_failing_recipient_stops_nobody_is_recorded_and_retried_alone(st
 async def test_cancel_mid_way_stops_what_is_not_sent(stack, settings):
     await stack.mailer.verify(f.SENDER)
     await stack.load(_organisation(stack.slug, 200))
-    async with await _worker(stack, settings, ThrottledMailer(settings, delay=0.02)):
+    mailer = ThrottledMailer(settings, hold_after=40)
+    async with await _worker(stack, settings, mailer):
         await _draft(stack)
         handle = await marketing.launch_campaign(stack.client, stack.db, stack.task_queue, stack.slug, "promo", "c")
-        for _ in range(200):
-            if (await marketing.campaign_progress(stack.client, stack.slug, "promo")).done >= 40:
-                break
-            await asyncio.sleep(0.05)
+        await asyncio.wait_for(mailer.held.wait(), 60)
         with pytest.raises(ValueError, match="field reason is empty"):
             await marketing.cancel_campaign(stack.client, stack.slug, "promo", "claire", "")
         answer = await marketing.cancel_campaign(stack.client, stack.slug, "promo", "claire", "wrong price")
         assert "cancelled by claire" in answer
+        mailer.release()
         result = await handle.result()
     assert result.state == "cancelled" and 40 <= result.sent < 200 and result.cancelled == 200 - result.sent
     assert len(stack.sent()) == result.sent
@@ -175,17 +181,16 @@ async def test_a_large_campaign_continues_as_new_in_batches_keeping_its_progress
 async def test_a_cancel_stops_a_batched_campaign_in_whichever_run_it_reaches(stack, settings):
     await stack.mailer.verify(f.SENDER)
     await stack.load(_organisation(stack.slug, 60))
-    async with await _worker(stack, settings, ThrottledMailer(settings, delay=0.02)):
+    mailer = ThrottledMailer(settings, hold_after=25)
+    async with await _worker(stack, settings, mailer):
         await _draft(stack)
         handle = await marketing.launch_campaign(stack.client, stack.db, stack.task_queue, stack.slug, "promo", "c",
                                                  batch_size=10)
-        for _ in range(400):
-            if (await marketing.campaign_progress(stack.client, stack.slug, "promo")).done >= 25:
-                break
-            await asyncio.sleep(0.05)
+        await asyncio.wait_for(mailer.held.wait(), 60)  # the third batch is sending
         await marketing.cancel_campaign(stack.client, stack.slug, "promo", "claire", "wrong price")
+        mailer.release()
         result = await handle.result()
-    assert result.state == "cancelled" and 25 <= result.sent < 60 and result.cancelled == 60 - result.sent
+    assert result.state == "cancelled" and 25 <= result.sent <= 30 and result.cancelled == 60 - result.sent
     assert len(stack.sent()) == result.sent
     assert len(await chain_histories(stack.client, handle)) >= 3  # it was past its second batch
 
