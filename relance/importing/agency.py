@@ -23,14 +23,13 @@ from models import (
 )
 from relance.email.rendering import template_problems
 from relance.importing.format import AgencyIn, BookingIn
+from relance.importing.references import unknown
 from relance.importing.rows import upsert as _upsert
 
 
 def booking_problems(at: str, b: BookingIn, properties: Container[str], today: date) -> list[str]:
     """Everything wrong with one booking, each naming its field (`at` names the booking)."""
-    problems = []
-    if b.property not in properties:
-        problems.append(f"{at} › property: unknown property {b.property!r}")
+    problems = unknown(at, "property", b.property, properties)
     arrival, departure = b.arrival.resolve(today), b.departure.resolve(today)
     if departure < arrival:
         problems.append(f"{at} › departure: {departure} is before the arrival ({arrival})")

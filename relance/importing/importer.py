@@ -52,6 +52,7 @@ from relance.importing.format import (
     ScenarioIn,
     TemplateIn,
 )
+from relance.importing.references import not_a_user, unknown
 from relance.importing.rows import upsert as _upsert
 from relance.scenario import predefined
 from relance.scenario.plan import step_number
@@ -244,12 +245,11 @@ def scenario_check(scenario: ScenarioIn, templates: set[str], users: set[str]) -
         if step.kind == "email":
             if step.template is None:
                 problems.append(f"{at} › template: an email step needs a template")
-            elif step.template not in templates:
-                problems.append(f"{at} › template: unknown template {step.template!r}")
-        if step.sender and step.sender not in users:
-            problems.append(f"{at} › sender: {step.sender!r} is not a user of the organisation")
-        if step.task and step.task.assignee and step.task.assignee not in users:
-            problems.append(f"{at} › task.assignee: {step.task.assignee!r} is not a user of the organisation")
+            else:
+                problems += unknown(at, "template", step.template, templates)
+        problems += not_a_user(at, "sender", step.sender, users)
+        if step.task:
+            problems += not_a_user(at, "task.assignee", step.task.assignee, users)
         if step.window and step.window[0] >= step.window[1]:
             problems.append(f"{at} › window: opens at {step.window[0]} but closes at {step.window[1]}")
     return problems
@@ -270,14 +270,10 @@ def campaign_problems(c: CampaignIn, templates: set[str], users: set[str], accou
     at = f"campaign {c.key!r}"
     audience = [name for name in ("tag", "account", "contact") if getattr(c, name) is not None]
     problems = [] if len(audience) == 1 else [f"{at} › tag: give exactly one audience: tag, account or contact"]
-    if c.template not in templates:
-        problems.append(f"{at} › template: unknown template {c.template!r}")
-    if c.sender is not None and c.sender not in users:
-        problems.append(f"{at} › sender: {c.sender!r} is not a user of the organisation")
-    if c.account is not None and c.account not in accounts:
-        problems.append(f"{at} › account: unknown account {c.account!r}")
-    if c.contact is not None and c.contact not in contacts:
-        problems.append(f"{at} › contact: unknown contact {c.contact!r}")
+    problems += unknown(at, "template", c.template, templates)
+    problems += not_a_user(at, "sender", c.sender, users)
+    problems += unknown(at, "account", c.account, accounts)
+    problems += unknown(at, "contact", c.contact, contacts)
     return problems
 
 
@@ -297,8 +293,7 @@ def organisation_problems(org: OrganisationIn, fields: TemplateFields) -> list[s
     problems += [f"{where} › marketing_{p}" for s in org.marketing_scenarios
                  for p in marketing_scenario_check(s, templates, users)]
     dunning = org.dunning
-    if dunning.scenario and dunning.scenario not in scenarios:
-        problems.append(f"{where} › dunning.scenario: unknown scenario {dunning.scenario!r}")
+    problems += unknown(where, "dunning.scenario", dunning.scenario or None, scenarios, "scenario")
     if dunning.sender not in (None, "invoice_creator") and dunning.sender not in users:
         problems.append(f"{where} › dunning.sender: {dunning.sender!r} is not a user of the organisation")
     if dunning.send_window[0] >= dunning.send_window[1]:
@@ -357,13 +352,10 @@ def invoice_problems(at: str, inv: InvoiceIn, accounts: Container[str], contacts
                      users: Container[str]) -> list[str]:
     """An invoice's references (account, contact of that account, creator) and amounts; `contacts` maps
     each contact's ref to its account's."""
-    problems = []
-    if inv.account not in accounts:
-        problems.append(f"{at} › account: unknown account {inv.account!r}")
+    problems = unknown(at, "account", inv.account, accounts)
     if inv.contact is not None and contacts.get(inv.contact) != inv.account:
         problems.append(f"{at} › contact: unknown contact {inv.contact!r} for account {inv.account!r}")
-    if inv.creator is not None and inv.creator not in users:
-        problems.append(f"{at} › creator: {inv.creator!r} is not a user of the organisation")
+    problems += not_a_user(at, "creator", inv.creator, users)
     if inv.amount_incl_tax < inv.amount_excl_tax:
         problems.append(f"{at} › amount_incl_tax: smaller than amount_excl_tax")
     return problems
@@ -385,12 +377,10 @@ def renewal_problems(org: OrganisationIn, users: set[str], accounts: set[str], c
         # A notice has no invoice behind it: invoice fields would reach the customer as raw codes.
         problems += [f"{where} › renewals.template {template.key!r} › {p}"
                      for p in template_problems(template.subject, template.body, fields.renewals)]
-    if renewals.sender is not None and renewals.sender not in users:
-        problems.append(f"{where} › renewals.sender: {renewals.sender!r} is not a user of the organisation")
+    problems += not_a_user(where, "renewals.sender", renewals.sender, users)
     for contract in org.contracts:
         at = f"{where} › contract {contract.ref!r}"
-        if contract.account not in accounts:
-            problems.append(f"{at} › account: unknown account {contract.account!r}")
+        problems += unknown(at, "account", contract.account, accounts)
         if contract.billing_contact is not None and contacts.get(contract.billing_contact) != contract.account:
             problems.append(f"{at} › billing_contact: unknown contact {contract.billing_contact!r} "
                             f"for account {contract.account!r}")

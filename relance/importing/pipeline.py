@@ -18,6 +18,7 @@ from models import (
     SalesProcess,
 )
 from relance.importing.format import ASSIGNED_TO, AutomationIn, OrganisationIn, PipelineIn, RuleIn
+from relance.importing.references import not_a_user, unknown
 
 # The fields each automation kind needs, and those it may use; any other field set is a mistake.
 NEEDS = {
@@ -55,14 +56,10 @@ def automation_problems(at: str, a: AutomationIn, *, stages: Container[str], typ
                  if name not in allowed and name != "business_days" and getattr(a, name) is not None]
     if a.business_days and a.do != "create_action":
         problems.append(f"{at} › business_days: {a.do} does not use it")
-    if a.type is not None and a.type not in types:
-        problems.append(f"{at} › type: unknown action type {a.type!r}")
-    if a.template is not None and a.template not in templates:
-        problems.append(f"{at} › template: unknown template {a.template!r}")
-    if a.sender is not None and a.sender not in users:
-        problems.append(f"{at} › sender: {a.sender!r} is not a user of the organisation")
-    if a.scenario is not None and a.scenario not in scenarios:
-        problems.append(f"{at} › scenario: unknown marketing scenario {a.scenario!r}")
+    problems += unknown(at, "type", a.type, types, "action type")
+    problems += unknown(at, "template", a.template, templates)
+    problems += not_a_user(at, "sender", a.sender, users)
+    problems += unknown(at, "scenario", a.scenario, scenarios, "marketing scenario")
     if a.assignee is not None and a.assignee != ASSIGNED_TO and a.assignee not in users:
         problems.append(f"{at} › assignee: {a.assignee!r} is neither {ASSIGNED_TO} nor a user of the organisation")
     if a.to is not None and a.to not in (ASSIGNED_TO, "contact") and "@" not in a.to:
@@ -115,12 +112,9 @@ def pipeline_problems(org: OrganisationIn, templates: set[str], users: set[str],
             problems.append(f"{at} › process: unknown process {o.process!r}")
         elif o.stage not in stages_of[o.process]:
             problems.append(f"{at} › stage: unknown stage {o.stage!r} of process {o.process!r}")
-        if o.assigned_to is not None and o.assigned_to not in users:
-            problems.append(f"{at} › assigned_to: {o.assigned_to!r} is not a user of the organisation")
-        if o.account is not None and o.account not in accounts:
-            problems.append(f"{at} › account: unknown account {o.account!r}")
-        if o.contact is not None and o.contact not in contacts:
-            problems.append(f"{at} › contact: unknown contact {o.contact!r}")
+        problems += not_a_user(at, "assigned_to", o.assigned_to, users)
+        problems += unknown(at, "account", o.account, accounts)
+        problems += unknown(at, "contact", o.contact, contacts)
         if o.contact is not None and o.account is not None and contacts.get(o.contact) not in (None, o.account):
             problems.append(f"{at} › contact: contact {o.contact!r} is not of account {o.account!r}")
     problems += _repeats(where, "process", [x.key for x in p.processes])
