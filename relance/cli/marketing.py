@@ -213,12 +213,23 @@ async def _campaign_launch(settings: Settings, args, with_db, say) -> int:
         return 0
     ending = asyncio.ensure_future(handle.result())
     while not (await asyncio.wait({ending}, timeout=0.5))[0]:
-        _bar(await marketing.campaign_progress(client, args.org, args.campaign))
+        await _show_progress(marketing, client, args)
     result = ending.result()
-    _bar(await marketing.campaign_progress(client, args.org, args.campaign), done=True)
+    await _show_progress(marketing, client, args, done=True)
     say(f"campaign {args.campaign} {result.state}: {result.sent} sent, {result.skipped} skipped, {result.failed} "
         f"failed, {result.cancelled} cancelled of {result.total}")
     return 0
+
+
+async def _show_progress(marketing, client, args, done: bool = False) -> None:
+    """A query the worker answers late (a busy machine) skips one redraw of the bar, not the command."""
+    from temporalio.service import RPCError
+
+    try:
+        progress = await marketing.campaign_progress(client, args.org, args.campaign)
+    except RPCError:
+        return
+    _bar(progress, done)
 
 
 def _bar(progress, done: bool = False) -> None:
