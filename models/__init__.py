@@ -38,7 +38,7 @@ from models.pipeline import (
 from models.renewal import Contract, ContractStatus, RenewalNotice, RenewalSettings
 from models.scenario import EmailTemplate, Scenario, ScenarioPurpose, ScenarioStep, StepKind
 from models.task import Task
-from models.web import StaffAccount, StaffSession, StaffSignInLink
+from models.web import SignInThrottle, StaffAccount, StaffSession, StaffSignInLink
 from models.webhooks import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
 __all__ = [
@@ -95,6 +95,7 @@ __all__ = [
     "ScenarioPurpose",
     "ScenarioStep",
     "SenderMode",
+    "SignInThrottle",
     "StaffAccount",
     "StaffSession",
     "StaffSignInLink",

@@ -43,3 +43,13 @@ class StaffSession(SQLModel, table=True):
     account_id: int = Field(foreign_key="staffaccount.id", index=True)
     created_at: datetime = timestamp()
     expires_at: datetime = timestamp()
+
+
+class SignInThrottle(SQLModel, table=True):
+    """Sign-in attempts (passwords and link requests) from one network address in the current window:
+    guessing across many accounts, or flooding mailboxes, from one place is slowed down."""
+
+    __tablename__ = "signinthrottle"
+    client: str = Field(primary_key=True, max_length=64, description="the address the request came from")
+    window_start: datetime = timestamp()
+    attempts: int = Field(default=0)

@@ -1,5 +1,5 @@
 """Staff accounts for the agency outbox: passwords (argon2id), one-time sign-in links, sessions,
-and a lockout after repeated wrong passwords.
+a lockout after repeated wrong passwords, and a cap on attempts from one network address.
 
 The HTTP layer (relance.web) asks these questions; nothing here knows about cookies or forms.
 Every answer to "who is this?" is None or an account, never a hint of which part was wrong."""
@@ -15,10 +15,11 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, func, update
+from sqlalchemy import case, delete, func, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 
-from models import Organisation, StaffAccount, StaffSession, StaffSignInLink
+from models import Organisation, SignInThrottle, StaffAccount, StaffSession, StaffSignInLink
 from relance import repository
 from relance.db import Database
 
@@ -31,6 +32,11 @@ LINK_LIFETIME = timedelta(minutes=15)
 # At most this many links per account per LINK_LIFETIME: a form cannot be used to flood a mailbox.
 MAX_LINKS = 3
 SESSION_LIFETIME = timedelta(hours=12)
+# Sign-in attempts (passwords, right or wrong, and link requests) from one network address per
+# CLIENT_WINDOW: enough for an office behind one address, too few to guess across many accounts, and
+# the cap is checked before argon2 runs, so a flood cannot keep the server's cores busy either.
+MAX_ATTEMPTS_PER_CLIENT = 30
+CLIENT_WINDOW = timedelta(minutes=15)
 
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so a wrong email takes as long as a wrong password.
@@ -118,6 +124,24 @@ async def sign_in_with_password(db: Database, email: str, password: str, now: da
         account.failed_signins, account.locked_until = 0, None
         session.add(account)
     return SignIn(account)
+
+
+async def client_may_try(db: Database, client: str, now: datetime) -> timedelta | None:
+    """Count one attempt from `client`; None if it may go on, else how long until its window ends.
+    One statement: attempts at the same instant from one address are all counted."""
+    fresh = SignInThrottle.window_start <= now - CLIENT_WINDOW
+    upsert = (insert(SignInThrottle).values(client=client[:64], window_start=now, attempts=1)
+              .on_conflict_do_update(index_elements=[SignInThrottle.client], set_={
+                  "attempts": case((fresh, 1), else_=SignInThrottle.attempts + 1),
+                  "window_start": case((fresh, now), else_=SignInThrottle.window_start)})
+              .returning(SignInThrottle.attempts, SignInThrottle.window_start))
+    async with db.session() as session:
+        attempts, window_start = (await session.exec(upsert)).one()
+        if attempts == 1:  # a new window: forget the addresses whose window is long over
+            await session.exec(delete(SignInThrottle).where(SignInThrottle.window_start <= now - CLIENT_WINDOW))
+    if attempts <= MAX_ATTEMPTS_PER_CLIENT:
+        return None
+    return window_start + CLIENT_WINDOW - now
 
 
 def is_locked(account: StaffAccount, now: datetime) -> bool:

@@ -6,9 +6,10 @@ the same, and "a link is on its way" is said for any address."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from math import ceil
 
 import structlog
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from models import About
 from relance import staff
@@ -35,6 +36,8 @@ async def signin_form(request: Request, next: str | None = None, you: Visitor = 
 async def signin(request: Request, you: Visitor = Depends(visitor), svc: Services = Depends(services)):
     fields = await form(request, you, svc.settings.web_secret)
     email, target = fields.get("email", ""), safe_next(fields.get("next"))
+    if refused := await _refused_if_too_many(request, you, svc, next=target, email=email):
+        return refused
     outcome = await staff.sign_in_with_password(svc.db, email, fields.get("password", ""), datetime.now(UTC))
     if outcome.account is None:
         log.info("outbox sign-in refused")
@@ -46,9 +49,15 @@ async def signin(request: Request, you: Visitor = Depends(visitor), svc: Service
 async def send_link(request: Request, you: Visitor = Depends(visitor), svc: Services = Depends(services)):
     fields = await form(request, you, svc.settings.web_secret)
     email = fields.get("email", "").strip()
+    if refused := await _refused_if_too_many(request, you, svc, next=PATH + "/", email=""):
+        return refused
     made = await staff.make_link(svc.db, email, datetime.now(UTC))
     if made is not None:
-        await _email_link(svc, made)
+        try:
+            await _email_link(svc, made)
+        except Exception:  # SES down or unreachable: the claim is released, the person can ask again
+            # The same page as for anyone: an error here would tell that the address has an account.
+            log.exception("outbox sign-in link not sent: SES failed", account_id=made.account.id)
     return page(request, you, "link_sent.html", email=email, minutes=LINK_MINUTES)
 
 
@@ -73,6 +82,23 @@ async def signout(request: Request, you: Visitor = Depends(visitor), svc: Servic
     await staff.close_session(svc.db, you.key)
     log.info("outbox sign-out", account_id=you.account.id if you.account else None)
     return see_other(request, anonymous(), PATH + "/signin")
+
+
+async def _refused_if_too_many(request: Request, you: Visitor, svc: Services, **form_back) -> Response | None:
+    """Counts this attempt against its network address; past the cap, the sign-in page again saying
+    how long to wait. Behind a proxy, uvicorn gives the person's address (X-Forwarded-For, from the proxies
+    FORWARDED_ALLOW_IPS trusts)."""
+    client = request.client.host if request.client else "unknown"
+    wait = await staff.client_may_try(svc.db, client, datetime.now(UTC))
+    if wait is None:
+        return None
+    log.warning("outbox sign-in refused: too many attempts from one address", client=client)
+    seconds = max(1, ceil(wait.total_seconds()))
+    minutes = ceil(seconds / 60)
+    error = f"Too many sign-in attempts from your network. Try again in {minutes} minute{'s' * (minutes > 1)}."
+    response = page(request, you, "signin.html", status=429, error=error, **form_back)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 async def _signed_in(request: Request, svc: Services, account_id: int, target: str):

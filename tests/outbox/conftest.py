@@ -66,8 +66,9 @@ class Outbox:
     stack: object
 
     @asynccontextmanager
-    async def browser(self):
-        transport = httpx.ASGITransport(app=self.app)
+    async def browser(self, address: str = "127.0.0.1"):
+        """A browser on the network `address` (the one requests come from)."""
+        transport = httpx.ASGITransport(app=self.app, client=(address, 50000))
         async with httpx.AsyncClient(transport=transport, base_url="http://relance.test") as http:
             yield Browser(http)
 

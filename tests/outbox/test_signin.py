@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from unittest.mock import AsyncMock
 
+from botocore.exceptions import EndpointConnectionError
 from sqlalchemy import update
 from sqlmodel import select
 
-from models import StaffAccount, StaffSession, StaffSignInLink
+from models import SignInThrottle, StaffAccount, StaffSession, StaffSignInLink
 from relance import staff
 from relance.web.session import COOKIE
 from tests.outbox.conftest import PASSWORD
@@ -55,6 +57,30 @@ async def test_five_wrong_passwords_lock_the_account_even_against_the_right_one(
     async with outbox.stack.db.session() as session:
         account = (await session.exec(select(StaffAccount))).one()
     assert account.locked_until > datetime.now(UTC)
+
+
+async def test_an_address_trying_too_often_is_refused_even_the_right_password_and_others_are_not(outbox,
+                                                                                                    monkeypatch):
+    monkeypatch.setattr(staff, "MAX_ATTEMPTS_PER_CLIENT", 3)
+    for email in ("ana@agency.example", "bob@agency.example"):
+        await outbox.account(email)
+    async with outbox.browser("203.0.113.7") as guesser:
+        for email in ("ana@agency.example", "bob@agency.example", "eve@agency.example"):
+            assert (await guesser.sign_in(email, "Winter2026!")).status_code == 401
+        refused = await guesser.sign_in("ana@agency.example")
+        link = await guesser.submit("/outbox/signin", "/outbox/signin/link", email="ana@agency.example")
+        for answer in (refused, link):
+            assert answer.status_code == 429 and 0 < int(answer.headers["retry-after"]) <= 15 * 60
+            assert "Too many sign-in attempts from your network. Try again in 15 minutes." in answer.text
+        assert outbox.stack.sent() == []  # no link went
+    async with outbox.browser("198.51.100.4") as colleague:
+        assert (await colleague.sign_in("bob@agency.example")).status_code == 303
+    async with outbox.stack.db.session() as session:  # a quarter of an hour later
+        await session.exec(update(SignInThrottle).values(window_start=datetime.now(UTC) - timedelta(minutes=15)))
+        [account] = (await session.exec(select(StaffAccount).where(StaffAccount.email == "ana@agency.example"))).all()
+    assert account.failed_signins == 1  # the refused attempts never reached the password check
+    async with outbox.browser("203.0.113.7") as guesser:
+        assert (await guesser.sign_in("ana@agency.example")).status_code == 303
 
 
 async def test_a_form_without_the_pages_csrf_token_is_refused_and_does_nothing(outbox):
@@ -115,6 +141,21 @@ async def test_a_sign_in_link_arrives_by_email_and_works_once(outbox):
     async with outbox.stack.db.session() as session:
         [row] = (await session.exec(select(StaffSignInLink))).all()
     assert link.rsplit("/", 1)[1] not in row.token_hash  # only its hash is kept
+
+
+async def test_a_link_asked_for_while_ses_is_down_reads_the_same_and_the_next_request_sends_one(outbox, monkeypatch):
+    await outbox.agencies(nord=["ana@agency.example"])
+    await outbox.account("ana@agency.example", password=None)
+    ses_is_down = EndpointConnectionError(endpoint_url="http://ses.invalid")
+    async with outbox.browser() as ana:
+        with monkeypatch.context() as patch:
+            patch.setattr(outbox.stack.mailer, "send", AsyncMock(side_effect=ses_is_down))
+            down = await ana.submit("/outbox/signin", "/outbox/signin/link", email="ana@agency.example")
+        assert down.status_code == 200 and "a sign-in link is on its way" in down.text  # not a 500, no tell
+        assert "Ask for another link" in down.text and outbox.stack.sent() == []
+        again = await ana.submit("/outbox/signin", "/outbox/signin/link", email="ana@agency.example")
+    assert "a sign-in link is on its way" in again.text
+    assert [m["destinations"]["to"] for m in outbox.stack.sent()] == [["ana@agency.example"]]
 
 
 async def test_the_command_line_makes_accounts_and_refuses_a_short_password_or_a_second_account(outbox):
