@@ -31,7 +31,7 @@ SENDER = "resa@bench.example"
 def organisation(slug: str, drafts: int) -> dict:
     """N confirmed bookings arriving in 5 days: N arrival drafts today (7 days before)."""
     return {"slug": slug, "name": f"Bench {slug}", "agencies": [{
-        "slug": "mer", "name": "Agence", "sender_email": SENDER,
+        "slug": "mer", "name": "Agence", "sender_email": SENDER, "send_window": ["00:00", "23:59:59"],
         "properties": [{"ref": "P1", "name": "Villa"}],
         "kinds": {"arrival": {"delay_days": 7, "templates": {"fr": {
             "subject": "Votre arrivée le [[!ARRIVAL]]",

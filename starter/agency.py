@@ -30,7 +30,7 @@ from relance.agency import events, outbox, repository, sending, withdrawal
 from relance.agency.drafting import OPEN, Made
 from relance.agency.errors import DraftConflict, InvalidRecord
 from relance.agency.ids import DRAFTING_WORKFLOW, SEND_WORKFLOW, batch_id, drafting_schedule_id, drafting_workflow_id
-from relance.agency.types import DraftingInput, DraftingResult, SendInput, SendProgress
+from relance.agency.types import DraftingInput, DraftingResult, SendInput, SendProgress, SendWindow
 from relance.agency.views import BatchReport, BatchStarted, BookingHistory, DaySummary, DraftLine
 from relance.db import Database
 from relance.importing.agency import booking_problems, write_booking
@@ -45,11 +45,22 @@ from starter.schedule import ensure_schedule
 
 __all__ = ["after_import", "agencies_of", "batch_report", "booking_history", "closed_drafts", "day_summary",
            "draft_day", "draft_line", "edit_draft", "ensure_drafting_schedule", "report_booking", "retry_failed",
-           "send_draft", "send_tab", "tab_drafts"]
+           "send_draft", "send_tab", "send_window", "tab_drafts", "window_of"]
 
 
 def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
+
+
+def window_of(agency: Agency) -> SendWindow:
+    """The agency's send window: guests' emails asked for while it is closed go when it opens."""
+    return SendWindow(agency.send_window_start, agency.send_window_end, agency.timezone)
+
+
+async def send_window(db: Database, org_slug: str, agency_slug: str) -> SendWindow:
+    async with db.session() as session:
+        _, agency = await repository.agency(session, org_slug, agency_slug)
+    return window_of(agency)
 
 
 # --- what the outbox pages read -----------------------------------------------------------------
@@ -117,7 +128,10 @@ async def batch_report(db: Database, org_slug: str, agency_slug: str, batch: str
     counts: dict[str, int] = {}
     for d in drafts:
         counts[d.status] = counts.get(d.status, 0) + 1
-    return BatchReport(row, counts, list(drafts))
+    window = window_of(agency)
+    opens = window.closed_until(row.requested_at)  # asked for while the window was closed: the run waits
+    waiting = row.state != "finished" and opens is not None and opens > _now(None)
+    return BatchReport(row, counts, list(drafts), window, opens if waiting else None)
 
 
 # --- what the outbox pages do -------------------------------------------------------------------
@@ -156,16 +170,18 @@ async def send_draft(client: Client, db: Database, task_queue: str, org_slug: st
             raise _conflict(draft, expected_version)
         session.add(SendBatch(id=key, org_id=org.id, agency_id=agency.id, kind=draft.kind, requested_by=by,
                               draft_ids=[draft_id], requested_at=_now(None)))
+    window = window_of(agency)
     try:
-        handle = await _start_send(client, task_queue, org_slug, agency_slug, key, [draft_id], by,
+        handle = await _start_send(client, task_queue, SendInput(org_slug, agency_slug, key, [draft_id], by, window),
                                    f"Send draft {draft_id} ({org_slug}/{agency_slug})")
     except BaseException:
         async with db.session() as session:  # Temporal unreachable: the draft is open again, nothing lost
             await sending.release(session, draft_id, key)
         raise
-    if wait:
+    goes_at = window.closed_until(_now(None))
+    if wait and goes_at is None:
         await handle.result()
-    return BatchStarted(key, 1, key, handle)
+    return BatchStarted(key, 1, key, handle, goes_at)
 
 
 async def send_tab(client: Client, db: Database, task_queue: str, org_slug: str, agency_slug: str, kind: str,
@@ -187,9 +203,10 @@ async def send_tab(client: Client, db: Database, task_queue: str, org_slug: str,
                              f"{kind} tab of agency {agency_slug!r}")
         session.add(SendBatch(id=key, org_id=org.id, agency_id=agency.id, kind=kind, requested_by=by,
                               draft_ids=ids, requested_at=_now(None)))
-    handle = await _start_send(client, task_queue, org_slug, agency_slug, key, ids, by,
+    window = window_of(agency)
+    handle = await _start_send(client, task_queue, SendInput(org_slug, agency_slug, key, ids, by, window),
                                f"Send all {kind} of {agency_slug} ({org_slug}): {len(ids)}")
-    return BatchStarted(key, len(ids), key, handle)
+    return BatchStarted(key, len(ids), key, handle, window.closed_until(_now(None)))
 
 
 async def retry_failed(client: Client, db: Database, task_queue: str, org_slug: str, agency_slug: str,
@@ -206,11 +223,10 @@ async def retry_failed(client: Client, db: Database, task_queue: str, org_slug: 
     return await send_tab(client, db, task_queue, org_slug, agency_slug, row.kind, failed, by)
 
 
-async def _start_send(client: Client, task_queue: str, org_slug: str, agency_slug: str, key: str, ids: list[int],
-                      by: str, summary: str):
-    return await start_once(client, SEND_WORKFLOW, SendInput(org_slug, agency_slug, key, ids, by), SendProgress,
-                            key, task_queue, summary, [SearchAttributePair(sa.ORGANISATION, org_slug),
-                                                       SearchAttributePair(sa.AGENCY, [agency_slug])])
+async def _start_send(client: Client, task_queue: str, inp: SendInput, summary: str):
+    return await start_once(client, SEND_WORKFLOW, inp, SendProgress, inp.batch_id, task_queue, summary,
+                            [SearchAttributePair(sa.ORGANISATION, inp.org_slug),
+                             SearchAttributePair(sa.AGENCY, [inp.agency_slug])])
 
 
 def _check_text(draft_id: int, subject: str, body: str) -> None:

@@ -5,8 +5,9 @@ expire what is past, draft what is due by a window (a missed night is caught up 
 the day's summary to the staff who ask for it.
 
 AgencySendWorkflow: one run per send-all (id = the batch id): claims exactly the drafts the person
-confirmed, sends each once (re-checked against its booking just before, on the SES-paced email queue),
-a failure never stopping the others; progress in a query and in the current details.
+confirmed, waits for the agency's send window if it is closed, sends each once (re-checked against its
+booking just before, on the SES-paced email queue), a failure never stopping the others; progress in a
+query and in the current details.
 """
 
 from __future__ import annotations
@@ -86,6 +87,7 @@ class AgencySendWorkflow:
         self._progress.total = len(inp.draft_ids)
         self._progress.skipped = len(inp.draft_ids) - len(claimed)
         self._progress.done = self._progress.skipped
+        await self._until_window_opens(inp)
         workflow.upsert_search_attributes([sa.STATE.value_set("sending")])
         self._publish()
         waiting = iter(claimed)
@@ -102,6 +104,19 @@ class AgencySendWorkflow:
         workflow.upsert_search_attributes([sa.STATE.value_set(RunState.ENDED)])
         self._publish("finished: ")
         return self._progress
+
+    async def _until_window_opens(self, inp: SendInput) -> None:
+        """Outside the agency's send window the claimed drafts wait, as one durable timer, for it to open."""
+        if inp.window is None:
+            return
+        opens = inp.window.opens(workflow.now())
+        if opens <= workflow.now():
+            return
+        self._progress.waiting_until = opens
+        workflow.upsert_search_attributes([sa.STATE.value_set(RunState.WAITING), sa.NEXT_STEP_AT.value_set(opens)])
+        self._publish(f"waiting for the send window, which opens {inp.window.local(opens)}: ")
+        await workflow.sleep(opens - workflow.now(), summary="Wait for the agency's send window")
+        self._progress.waiting_until = None
 
     async def _send(self, inp: SendInput, draft_id: int) -> None:
         try:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
+
+from relance import calendar
 
 
 @dataclass
@@ -33,6 +35,29 @@ class DraftingResult:
 
 
 @dataclass
+class SendWindow:
+    """The agency's send window in its zone, every day of the week: emails to guests leave inside it,
+    so a tab sent late in the evening reaches the guests the next morning."""
+
+    start: time
+    end: time
+    timezone: str
+
+    def opens(self, moment: datetime) -> datetime:
+        """`moment` itself while the window is open, else the instant it next opens."""
+        return calendar.next_opening(moment, calendar.Opening(self.start, self.end, calendar.ALL_DAYS), self.timezone)
+
+    def closed_until(self, moment: datetime) -> datetime | None:
+        """When the window next opens if it is closed at `moment`, else None."""
+        opens = self.opens(moment)
+        return opens if opens > moment else None
+
+    def local(self, moment: datetime) -> str:
+        """`moment` as the agency's staff read it: `2026-11-28 09:00 (Europe/Paris)`."""
+        return f"{calendar.in_zone(moment, self.timezone):%Y-%m-%d %H:%M} ({self.timezone})"
+
+
+@dataclass
 class SendInput:
     """A send-all of one tab (or one edited draft, or the failed ones of a send-all): `draft_ids` are
     exactly the drafts the person confirmed."""
@@ -42,6 +67,7 @@ class SendInput:
     batch_id: str
     draft_ids: list[int]
     by: str
+    window: SendWindow | None = None  # None in runs started before sends kept to the window
 
 
 @dataclass
@@ -63,6 +89,7 @@ class SendProgress:
     failed: int = 0
     skipped: int = 0  # no longer open when its turn came (sent by someone else, expired, ...)
     expired: int = 0  # its last sendable day had passed (the nightly job had not yet expired it)
+    waiting_until: datetime | None = None  # the send window's opening, while the run waits for it
 
 
 @dataclass

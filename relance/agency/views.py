@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from temporalio.client import WorkflowHandle
 
 from models import Agency, Booking, Draft, Property, SendBatch
+from relance.agency.types import SendWindow
 
 
 @dataclass
@@ -53,6 +54,7 @@ class BatchStarted:
     count: int
     workflow_id: str
     handle: WorkflowHandle | None = None  # its result() is the run's SendProgress
+    goes_at: datetime | None = None  # the send window's opening, when it is closed now
 
 
 @dataclass
@@ -60,6 +62,8 @@ class BatchReport:
     batch: SendBatch
     counts: dict[str, int]  # draft status -> count, over the batch's drafts
     drafts: list[Draft]
+    window: SendWindow
+    goes_at: datetime | None = None  # while it waits for the send window: when that opens
 
     @property
     def finished(self) -> bool:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from models import DraftKind
 from relance.agency.errors import DraftConflict, InvalidRecord
-from relance.agency.views import DraftLine
+from relance.agency.views import BatchStarted, DraftLine
 from relance.api.auth import organisation
 from relance.api.problems import ProblemError, documented
 from relance.api.services import Services, services
@@ -142,6 +142,12 @@ class SendOneBody(BaseModel):
 class StartedOut(BaseModel):
     batch_id: str
     count: int
+    goes_at: datetime | None = Field(default=None, description="the agency's send window is closed: when these "
+                                     "emails go (its opening); null: they go now")
+
+    @classmethod
+    def of(cls, started: BatchStarted) -> StartedOut:
+        return cls(batch_id=started.batch_id, count=started.count, goes_at=started.goes_at)
 
 
 @router.post("/{agency_slug}/drafts/{draft_id}/send", response_model=StartedOut, status_code=202,
@@ -154,7 +160,7 @@ async def send_one(agency_slug: Slug, draft_id: int, body: SendOneBody, org: str
                                           draft_id, body.version, body.by, body.subject, body.body, wait=False)
     except DraftConflict as exc:
         raise ProblemError(409, str(exc)) from exc
-    return StartedOut(batch_id=started.batch_id, count=started.count)
+    return StartedOut.of(started)
 
 
 class SendTabBody(BaseModel):
@@ -168,7 +174,7 @@ async def send_tab(agency_slug: Slug, kind: DraftKind, body: SendTabBody, org: s
     """Send all of one tab: the drafts listed when the person confirmed, as one durable run."""
     started = await agency.send_tab(await svc.client(), svc.db, svc.settings.task_queue, org, agency_slug, kind,
                                     body.draft_ids, body.by)
-    return StartedOut(batch_id=started.batch_id, count=started.count)
+    return StartedOut.of(started)
 
 
 class BatchOut(BaseModel):
@@ -176,6 +182,8 @@ class BatchOut(BaseModel):
     kind: str
     requested_by: str
     finished: bool
+    goes_at: datetime | None = Field(default=None, description="while it waits for the agency's send window: "
+                                     "when that opens")
     counts: dict[str, int]
     drafts: list[dict[str, Any]] = Field(description="id, status, reason of each draft")
 
@@ -185,7 +193,8 @@ async def send_progress(agency_slug: Slug, batch_id: Slug, org: str = Depends(or
                         svc: Services = Depends(services)) -> BatchOut:
     r = await agency.batch_report(svc.db, org, agency_slug, batch_id)
     return BatchOut(batch_id=r.batch.id, kind=r.batch.kind, requested_by=r.batch.requested_by, finished=r.finished,
-                    counts=r.counts, drafts=[{"id": d.id, "status": d.status, "reason": d.reason} for d in r.drafts])
+                    goes_at=r.goes_at, counts=r.counts,
+                    drafts=[{"id": d.id, "status": d.status, "reason": d.reason} for d in r.drafts])
 
 
 class ByBody(BaseModel):
@@ -198,7 +207,7 @@ async def retry(agency_slug: Slug, batch_id: Slug, body: ByBody, org: str = Depe
     """Send again only the drafts of a send-all that failed."""
     started = await agency.retry_failed(await svc.client(), svc.db, svc.settings.task_queue, org, agency_slug,
                                         batch_id, body.by)
-    return StartedOut(batch_id=started.batch_id, count=started.count)
+    return StartedOut.of(started)
 
 
 class DraftingOut(BaseModel):

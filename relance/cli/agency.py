@@ -158,6 +158,11 @@ async def _report(settings: Settings, with_db, say, args, started) -> int:
     from starter import agency
 
     say(f"sending {started.count} draft(s): {started.batch_id}")
+    if started.goes_at is not None:
+        window = await with_db(settings, lambda db: agency.send_window(db, args.org, args.agency))
+        say(f"the agency's send window is closed: they go from {window.local(started.goes_at)} "
+            f"(the run waits in Temporal: {started.workflow_id})")
+        return 0
     progress = await started.handle.result()
     say(f"{progress.sent} sent, {progress.withdrawn} withdrawn, {progress.failed} failed, {progress.skipped} skipped "
         f"of {progress.total}")

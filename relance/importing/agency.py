@@ -48,6 +48,8 @@ def booking_problems(at: str, b: BookingIn, properties: Container[str], today: d
 def agency_problems(where: str, a: AgencyIn, fields: Mapping[str, str], today: date) -> list[str]:
     at = f"{where} › agency {a.slug!r}"
     problems = []
+    if a.send_window[0] >= a.send_window[1]:
+        problems.append(f"{at} › send_window: opens at {a.send_window[0]} but closes at {a.send_window[1]}")
     for kind, setting in a.kinds.items():
         if setting.enabled and not setting.templates:
             problems.append(f"{at} › kinds › {kind} › templates: an enabled kind needs a template")

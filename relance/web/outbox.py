@@ -8,6 +8,7 @@ confines calls to the organisation, this confines them to the person's agencies.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Depends, Request
 
@@ -44,6 +45,11 @@ class Desk:
 
     def context(self) -> dict:
         return {"agencies": self.agencies, "agency": self.agency, "kinds": KINDS, "kind_name": KIND, "desk": self}
+
+    def window_now(self) -> dict:
+        """The agency's send window, and when it opens if it is closed now (emails sent now wait till then)."""
+        window = agency_starter.window_of(self.agency)
+        return {"window": window, "closed_until": window.closed_until(datetime.now(UTC))}
 
 
 async def desk(agency: str | None = None, you: Visitor = Depends(signed_in),
@@ -91,7 +97,7 @@ async def confirm_send_all(request: Request, kind: str, here: Desk = Depends(des
     kind = _kind(kind)
     lines = [line for line in await agency_starter.tab_drafts(svc.db, here.org, here.agency.slug, kind)
              if line.draft.status in OPEN]
-    return page(request, here.you, "confirm.html", kind=kind, lines=lines, **here.context())
+    return page(request, here.you, "confirm.html", kind=kind, lines=lines, **here.context(), **here.window_now())
 
 
 @router.post("/agencies/{agency}/tabs/{kind}/send")
@@ -125,7 +131,7 @@ async def draft(request: Request, draft_id: int, saved: str = "", here: Desk = D
                 svc: Services = Depends(services)):
     line = await _found(agency_starter.draft_line(svc.db, here.org, here.agency.slug, draft_id), "draft")
     return page(request, here.you, "draft.html", line=line, saved=saved, explain=explain, open=OPEN,
-                **here.context())
+                **here.context(), **here.window_now())
 
 
 @router.post("/agencies/{agency}/drafts/{draft_id}")

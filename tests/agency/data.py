@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from starter import agency
 
 SENDER = "resa@mer.example"
+# The tests send at whatever hour they run: their agencies' send window is open all day (the window
+# itself is tested with one that is closed).
+ALL_DAY = ["00:00", "23:59:59"]
 TEMPLATES = {
     "fr": {"subject": "Votre séjour [[!BOOKINGREF]] à [[!PROPERTY]]",
            "body": "Bonjour [[!GUESTNAME]],\nArrivée le [[!ARRIVAL]], départ le [[!DEPARTURE]]. Solde : [[!BALANCE]] "
@@ -14,6 +18,14 @@ TEMPLATES = {
     "en": {"subject": "Your stay [[!BOOKINGREF]] at [[!PROPERTY]]",
            "body": "Hello [[!GUESTNAME]],\nArrival [[!ARRIVAL]], departure [[!DEPARTURE]].\n[[!AGENCY]]"},
 }
+
+
+def window_closed_at(*moments: datetime, tz: str = "Europe/Paris") -> tuple[time, time]:
+    """A one-hour send window, in the agency's zone, closed at each of `moments`: it opens on the first
+    whole hour none of them falls in."""
+    hours = {moment.astimezone(ZoneInfo(tz)).hour for moment in moments}
+    start = next(hour for hour in range(23) if hour not in hours)
+    return time(start), time(start + 1)
 
 
 def kinds(delays: dict[str, int]) -> dict:
@@ -33,6 +45,7 @@ def organisation(slug: str, bookings: list[dict], delays: dict[str, int] | None 
                  **agency_fields) -> dict:
     return {"slug": slug, "name": "Locations", "agencies": [{
         "slug": agency, "name": "Agence de la Mer", "sender_email": SENDER, "timezone": "Europe/Paris",
+        "send_window": ALL_DAY,
         "staff": [{"email": "staff@mer.example", "name": "Anne", "morning_summary": True},
                   {"email": "other@mer.example", "name": "Paul"}],
         "properties": [{"ref": "P1", "name": "Villa Les Pins"}],

@@ -38,6 +38,7 @@ async def test_drafting_a_tab_edit_and_send_and_a_stale_version_refused(api):
     sent = await api.post(f"{AGENCY}/drafts/{draft['id']}/send",
                           json={"version": draft["version"], "body": "Bonjour <b>", "by": "anne"})
     assert sent.status_code == 202, sent.text
+    assert sent.json()["goes_at"] is None  # the send window is open: it goes now
     for _ in range(100):
         progress = (await api.get(f"{AGENCY}/sends/{sent.json()['batch_id']}")).json()
         if progress["finished"]:

@@ -1,5 +1,8 @@
 """`relance agency …` as a person types it, on the dev server: import an agency (its nightly drafting
-Schedule is made), draft now, the summary, a tab, send the tab, the emails in `relance mail`, history."""
+Schedule is made), draft now, the summary, a tab, send the tab, the emails in `relance mail`, history;
+then a tab sent while the send window is closed, told when it goes."""
+
+from datetime import UTC, datetime
 
 import yaml
 
@@ -32,3 +35,13 @@ async def test_import_draft_summary_send_a_tab_and_see_the_mail(dev_stack, maile
     assert "r1@guest.example" in mail.stdout and "Votre séjour R2 à Villa Les Pins" in mail.stdout
     history = await relance(env, "agency", "history", slug, "mer", "R1")
     assert "arrival due" in history.stdout and ": sent by anne" in history.stdout, history.stdout
+
+    opens_at, closes_at = data.window_closed_at(datetime.now(UTC))  # evening at the agency: the window closes
+    organisation["agencies"][0]["send_window"] = [opens_at.isoformat("minutes"), closes_at.isoformat("minutes")]
+    (tmp_path / "data.yaml").write_text(yaml.safe_dump({"organisations": [organisation]}, allow_unicode=True))
+    assert (await relance(env, "import", str(tmp_path / "data.yaml"))).returncode == 0
+    later = await relance(env, "agency", "send", slug, "mer", "after_departure", "--yes")
+    assert later.returncode == 0, later.stderr
+    assert "the agency's send window is closed: they go from " in later.stdout
+    assert f"{opens_at:%H:%M} (Europe/Paris)" in later.stdout
+    assert "r3@guest.example" not in (await relance(env, "mail")).stdout

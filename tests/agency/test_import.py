@@ -15,7 +15,7 @@ async def test_impossible_bookings_are_refused_with_their_field_and_nothing_is_w
                 data.booking("BAD2", "2030-05-10", "2030-05-17", status="option"),
                 data.booking("BAD3", "2030-05-10", "2030-05-17", balance_amount="10.00", balance_due_on="2030-05-18"),
                 data.booking("BAD4", "2030-05-10", "2030-05-17", property="NOPE")]
-    organisation = data.organisation(stack.slug, bookings)
+    organisation = data.organisation(stack.slug, bookings, send_window=["18:00", "09:00"])
     organisation["agencies"][0]["kinds"]["arrival"] = {"delay_days": 7, "templates": {
         "fr": {"subject": "[[!ARRIVEE]]", "body": "x"}}}
     with pytest.raises(ImportRejected) as refused:
@@ -26,7 +26,8 @@ async def test_impossible_bookings_are_refused_with_their_field_and_nothing_is_w
                      f"{where} › booking 'BAD2' › option_expires_on: an option needs the date it expires",
                      f"{where} › booking 'BAD3' › balance_due_on: 2030-05-18 is after the departure (2030-05-17)",
                      f"{where} › booking 'BAD4' › property: unknown property 'NOPE'",
-                     f"{where} › kinds › arrival › templates › fr › subject"):
+                     f"{where} › kinds › arrival › templates › fr › subject",
+                     f"{where} › send_window: opens at 18:00:00 but closes at 09:00:00"):
         assert expected in problems, problems
     async with stack.db.session() as session:
         assert (await session.exec(select(Agency))).all() == []

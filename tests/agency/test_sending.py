@@ -2,16 +2,20 @@
 SES throttling, a failure stopping nobody else, the failed ones retried alone); edit-and-send of one
 draft, HTML escaped; two people on the same draft cannot both send it."""
 
+import asyncio
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from relance.agency.errors import DraftConflict
+from relance.temporal import search_attributes as sa
 from starter import agency
 from tests.agency import data
 from tests.marketing.test_campaigns import ThrottledMailer
 from worker import build_worker
+from workflows.agency import AgencySendWorkflow
 
 
 def _arrivals(n: int) -> list[dict]:
@@ -119,3 +123,41 @@ async def test_a_draft_past_its_last_sendable_day_expires_at_send_instead_of_goi
     assert (progress.expired, progress.sent) == (1, 0) and _to_guests(stack) == []
     closed = await agency.closed_drafts(stack.db, stack.slug, "mer")
     assert [(c.draft.status, c.draft.reason) for c in closed] == [("expired", "past_sendable_until")]
+
+
+async def test_a_tab_sent_while_the_send_window_is_closed_waits_for_it_to_open_then_goes(stack):
+    await stack.mailer.verify(data.SENDER)
+    now = await stack.now()
+    opens_at, closes_at = data.window_closed_at(now)
+    window = [opens_at.isoformat("minutes"), closes_at.isoformat("minutes")]
+    await stack.load(data.organisation(stack.slug, _arrivals(3), {"arrival": 7}, send_window=window))
+    await data.draft_today(stack)
+    ids = [line.draft.id for line in await agency.tab_drafts(stack.db, stack.slug, "mer", "arrival")]
+    started = await agency.send_tab(stack.client, stack.db, stack.task_queue, stack.slug, "mer", "arrival", ids,
+                                    "anne")
+    paris = now.astimezone(ZoneInfo("Europe/Paris"))
+    day = paris.date() + timedelta(days=0 if paris.time() < opens_at else 1)
+    opening = datetime.combine(day, opens_at, ZoneInfo("Europe/Paris"))
+    progress = await _waiting(started.handle)
+    assert progress.waiting_until == opening and progress.sent == 0
+    attributes = (await started.handle.describe()).typed_search_attributes  # ops see it waiting, and until when
+    assert (attributes.get(sa.STATE), attributes.get(sa.NEXT_STEP_AT)) == ("waiting", opening)
+    assert _to_guests(stack) == []
+    tab = await agency.tab_drafts(stack.db, stack.slug, "mer", "arrival")
+    assert [line.draft.status for line in tab] == ["sending"] * 3  # queued: nobody sends them twice meanwhile
+
+    await stack.env.sleep(opening - await stack.now() + timedelta(minutes=1))  # the morning comes
+    progress = await started.handle.result()
+    assert (progress.sent, progress.waiting_until) == (3, None)
+    assert sorted(m["destinations"]["to"][0] for m in _to_guests(stack)) == [
+        "a0000@guest.example", "a0001@guest.example", "a0002@guest.example"]
+
+
+async def _waiting(handle):
+    """The run's progress once it is waiting for the send window."""
+    for _ in range(200):
+        progress = await handle.query(AgencySendWorkflow.progress)
+        if progress.waiting_until is not None:
+            return progress
+        await asyncio.sleep(0.05)
+    raise AssertionError("the send-all never waited for the send window")

@@ -19,7 +19,7 @@ from relance import staff
 from relance.api.app import create_app
 from relance.api.services import Services
 from starter import agency as agency_starter
-from tests.agency.data import booking, kinds
+from tests.agency.data import ALL_DAY, booking, kinds
 
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -77,6 +77,7 @@ class Outbox:
         balance draft withdrawn; per agency its drafts by kind, the withdrawn one as "withdrawn"."""
         today = await self.stack.today()
         agencies = [{"slug": slug, "name": f"Agence {slug}", "sender_email": f"{slug}@agency.example",
+                     "send_window": ALL_DAY,
                      "staff": [{"email": email, "name": email.split("@")[0]} for email in emails],
                      "properties": [{"ref": "P1", "name": "Villa Les Pins"}], "kinds": kinds(DELAYS),
                      "bookings": bookings(slug.upper(), today)} for slug, emails in staff_of.items()]

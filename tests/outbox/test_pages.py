@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import UTC, datetime
 
+from sqlalchemy import update
 from sqlmodel import select
 
-from models import Draft
+from models import Agency, Draft
+from tests.agency.data import window_closed_at
 from tests.marketing.test_campaigns import ThrottledMailer
 from tests.outbox.conftest import Outbox, serving
 from worker import build_worker
@@ -105,6 +108,27 @@ async def test_send_all_sends_exactly_the_confirmed_drafts_and_shows_the_result(
     async with outbox.stack.db.session() as session:
         balance = (await session.exec(select(Draft).where(Draft.id == drafts["balance"].id))).one()
     assert balance.status == "waiting"  # another tab: untouched
+
+
+async def test_outside_the_send_window_the_pages_say_when_the_emails_will_go_and_nothing_goes_now(outbox):
+    drafts = (await outbox.agencies(nord=["ana@agency.example"]))["nord"]
+    opens_at, closes_at = window_closed_at(datetime.now(UTC), await outbox.stack.now())
+    async with outbox.stack.db.session() as session:
+        await session.exec(update(Agency).values(send_window_start=opens_at, send_window_end=closes_at))
+    opening = f"{opens_at:%H:%M} (Europe/Paris)"
+    confirm = "/outbox/agencies/nord/tabs/arrival/send"
+    async with outbox.signed_in("ana@agency.example") as ana:
+        page = await ana.get(confirm)
+        assert f"send window ({opens_at:%H:%M}–{closes_at:%H:%M}, Europe/Paris) is closed now" in page.text
+        assert opening in page.text
+        started = await ana.submit(confirm, confirm, drafts=str(drafts["arrival"].id))
+        progress = await ana.get(started.headers["location"])
+        assert "Waiting for the agency's send window" in progress.text and opening in progress.text
+        draft = f"/outbox/agencies/nord/drafts/{drafts['balance'].id}"
+        sent = await ana.submit(draft, draft, version="1", subject="Solde", body="Bonjour", action="send")
+        after = await ana.get(sent.headers["location"])  # answered at once, not when the window opens
+        assert "Being sent." in after.text and "what you send waits and goes from" in after.text
+    assert outbox.stack.sent() == []
 
 
 async def finished(outbox, browser, path: str):
