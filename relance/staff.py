@@ -116,9 +116,7 @@ async def sign_in_with_password(db: Database, email: str, password: str, now: da
             return SignIn(None, "Too many wrong passwords: this account is locked for a few minutes. "
                                 "A sign-in link by email still works.")
         if not await asyncio.to_thread(_matches, account.password_hash, password):
-            account.failed_signins += 1
-            if account.failed_signins >= MAX_FAILED_SIGNINS:
-                account.locked_until, account.failed_signins = now + LOCKOUT, 0
+            _count_wrong_password(account, now)
             session.add(account)
             return wrong
         account.failed_signins, account.locked_until = 0, None
@@ -144,8 +142,40 @@ async def client_may_try(db: Database, client: str, now: datetime) -> timedelta 
     return window_start + CLIENT_WINDOW - now
 
 
+async def change_password(db: Database, account_id: int, current: str, new: str, keep_session: str,
+                          now: datetime) -> str | None:
+    """Set the account's password; None when done, else the refusal to show. The current password is
+    asked for when there is one (a link-only account sets its first after signing in by link); a wrong
+    one counts towards the lockout, so a borrowed session cannot guess it. Every session but
+    `keep_session` ends: a password changed because of a leak shuts the other browsers out."""
+    if len(new) < MIN_PASSWORD_LENGTH:
+        return f"The new password must have at least {MIN_PASSWORD_LENGTH} characters."
+    hashed = await asyncio.to_thread(_hasher.hash, new)
+    async with db.session() as session:
+        account = (await session.exec(select(StaffAccount).where(StaffAccount.id == account_id)
+                                      .with_for_update())).one()
+        if is_locked(account, now):
+            return "Too many wrong passwords: this account is locked for a few minutes."
+        if account.password_hash is not None and not await asyncio.to_thread(_matches, account.password_hash,
+                                                                               current):
+            _count_wrong_password(account, now)
+            session.add(account)
+            return "The current password is wrong."
+        account.password_hash, account.failed_signins, account.locked_until = hashed, 0, None
+        session.add(account)
+        await session.exec(delete(StaffSession).where(StaffSession.account_id == account_id,
+                                                      StaffSession.key_hash != digest(keep_session)))
+    return None
+
+
 def is_locked(account: StaffAccount, now: datetime) -> bool:
     return account.locked_until is not None and account.locked_until > now
+
+
+def _count_wrong_password(account: StaffAccount, now: datetime) -> None:
+    account.failed_signins += 1
+    if account.failed_signins >= MAX_FAILED_SIGNINS:
+        account.locked_until, account.failed_signins = now + LOCKOUT, 0
 
 
 def _matches(hashed: str, password: str) -> bool:

@@ -158,6 +158,43 @@ async def test_a_link_asked_for_while_ses_is_down_reads_the_same_and_the_next_re
     assert [m["destinations"]["to"] for m in outbox.stack.sent()] == [["ana@agency.example"]]
 
 
+async def test_a_changed_password_signs_in_the_old_one_does_not_and_other_browsers_are_signed_out(outbox):
+    await outbox.agencies(nord=["ana@agency.example"])
+    new = "a much longer passphrase"
+    async with outbox.signed_in("ana@agency.example") as ana, outbox.browser() as phone:
+        assert (await phone.sign_in("ana@agency.example")).status_code == 303
+        for current, first, second, refusal in ((PASSWORD + "?", new, new, "The current password is wrong."),
+                                                (PASSWORD, "short", "short", "at least 10 characters"),
+                                                (PASSWORD, new, new + "!", "The two new passwords differ.")):
+            refused = await ana.submit("/outbox/account", "/outbox/account/password", current_password=current,
+                                       new_password=first, repeat_password=second)
+            assert refused.status_code == 422 and refusal in refused.text and "Nothing was changed." in refused.text
+        changed = await ana.submit("/outbox/account", "/outbox/account/password", current_password=PASSWORD,
+                                   new_password=new, repeat_password=new)
+        assert changed.status_code == 303
+        assert "Your password is changed." in (await ana.get(changed.headers["location"])).text
+        assert (await phone.get("/outbox/")).status_code == 303  # signed out: to the sign-in page
+    async with outbox.browser() as someone:
+        assert (await someone.sign_in("ana@agency.example")).status_code == 401  # the old password
+        assert (await someone.sign_in("ana@agency.example", new)).status_code == 303
+
+
+async def test_a_link_only_account_sets_its_first_password_without_a_current_one(outbox):
+    await outbox.agencies(nord=["ana@agency.example"])
+    await outbox.account("ana@agency.example", password=None)
+    async with outbox.browser() as ana:
+        await ana.submit("/outbox/signin", "/outbox/signin/link", email="ana@agency.example")
+        [email] = outbox.stack.sent()
+        link = re.search(r"http://\S+(/outbox/signin/link/[\w-]+)", email["body"]).group(1)
+        assert (await ana.submit(link, link)).status_code == 303
+        page = await ana.get("/outbox/account")
+        assert "Set a password" in page.text and "current_password" not in page.text
+        assert (await ana.submit("/outbox/account", "/outbox/account/password", new_password=PASSWORD,
+                                 repeat_password=PASSWORD)).status_code == 303
+    async with outbox.browser() as later:
+        assert (await later.sign_in("ana@agency.example")).status_code == 303
+
+
 async def test_the_command_line_makes_accounts_and_refuses_a_short_password_or_a_second_account(outbox):
     account = await outbox.account("ana@agency.example")
     assert account.password_hash.startswith("$argon2id$")

@@ -1,0 +1,38 @@
+"""The signed-in person's account page: set or change their password. Changing it ends their other
+sessions, so a password changed after a leak shuts out whoever had it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import structlog
+from fastapi import APIRouter, Depends, Request
+
+from relance import staff
+from relance.api.services import Services, services
+from relance.web.pages import page, see_other
+from relance.web.session import PATH, Visitor, form, signed_in
+
+router = APIRouter(prefix=PATH, include_in_schema=False)
+log = structlog.get_logger("relance.web")
+
+
+@router.get("/account")
+async def account(request: Request, saved: str = "", you: Visitor = Depends(signed_in)):
+    return page(request, you, "account.html", saved=saved == "password", error="",
+                minimum=staff.MIN_PASSWORD_LENGTH)
+
+
+@router.post("/account/password")
+async def change_password(request: Request, you: Visitor = Depends(signed_in), svc: Services = Depends(services)):
+    fields = await form(request, you, svc.settings.web_secret)
+    new = fields.get("new_password", "")
+    refusal = "The two new passwords differ." if new != fields.get("repeat_password", "") else (
+        await staff.change_password(svc.db, you.account.id, fields.get("current_password", ""), new, you.key,
+                                    datetime.now(UTC)))
+    if refusal:
+        log.info("outbox password not changed", account_id=you.account.id)
+        return page(request, you, "account.html", status=422, saved=False, error=refusal,
+                    minimum=staff.MIN_PASSWORD_LENGTH)
+    log.info("outbox password changed", account_id=you.account.id)
+    return see_other(request, you, f"{PATH}/account?saved=password")
