@@ -123,7 +123,8 @@ async def test_outside_the_send_window_the_pages_say_when_the_emails_will_go_and
         assert opening in page.text
         started = await ana.submit(confirm, confirm, drafts=str(drafts["arrival"].id))
         progress = await ana.get(started.headers["location"])
-        assert "Waiting for the agency's send window" in progress.text and opening in progress.text
+        assert "<h1>Queued: " in progress.text and opening in progress.text
+        assert "Waiting for the agency's send window" in progress.text
         draft = f"/outbox/agencies/nord/drafts/{drafts['balance'].id}"
         sent = await ana.submit(draft, draft, version="1", subject="Solde", body="Bonjour", action="send")
         after = await ana.get(sent.headers["location"])  # answered at once, not when the window opens
