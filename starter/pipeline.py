@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
 
-from models import AutomationRun, FeedNotification, OpportunityAction, PipelineEvent
+from models import AppUser, AutomationRun, FeedNotification, OpportunityAction, PipelineEvent, PipelineRule
 from relance.db import Database
 from relance.pipeline import applying, reporting, repository, rules
 from relance.pipeline.ids import opportunity_workflow_id
@@ -21,7 +21,8 @@ from relance.temporal.revision import REVISION
 from relance.temporal.starting import update_or_refuse
 from workflows.pipeline import OpportunityWorkflow
 
-__all__ = ["EventRefused", "dry_run", "report_event", "retry_automation", "status", "timeline"]
+__all__ = ["EventRefused", "current_rules", "dry_run", "opportunity", "report_event", "retry_automation", "status",
+           "switch_rule", "timeline"]
 EventRefused = reporting.EventRefused
 
 
@@ -116,6 +117,55 @@ async def timeline(db: Database, org_slug: str, ref: str) -> list[TimelineLine]:
                                       f"#{run.position + 1} {run.kind}: {p.get('label', '')}"
                                       + (f" — {run.detail}" if run.detail else ""), run.state, run.idem_key))
     return lines
+
+
+@dataclass
+class OpportunityView:
+    """The opportunity as relance knows it (what its next event is compared with), its actions and feed."""
+
+    file: repository.OpportunityFile
+    actions: list[OpportunityAction]
+    feed: list[FeedNotification]
+    assignees: dict[int, str]  # user id -> email, for the actions
+
+
+async def opportunity(db: Database, org_slug: str, ref: str) -> OpportunityView:
+    async with db.session() as session:
+        file = await repository.opportunity_file(session, org_slug, ref)
+    todo = await actions(db, org_slug, ref)
+    async with db.session() as session:
+        users = (await session.exec(select(AppUser).where(
+            col(AppUser.id).in_({a.assignee_user_id for a in todo if a.assignee_user_id})))).all()
+    return OpportunityView(file, todo, await feed(db, org_slug, ref), {u.id: u.email for u in users})
+
+
+@dataclass
+class RuleLine:
+    """A rule as it is now (its latest version): what fires it and what it does, in order."""
+
+    process: str
+    rule: PipelineRule
+    does: list[str]
+
+
+async def current_rules(db: Database, org_slug: str) -> list[RuleLine]:
+    async with db.session() as session:
+        org = await repository.organisation(session, org_slug)
+        found = await repository.current_rules(session, org.id)
+    return [_line(process.key, rule) for process, rule in found]
+
+
+async def switch_rule(db: Database, org_slug: str, process: str, key: str, enabled: bool) -> RuleLine:
+    """Switch a rule on or off (a new version: events reported before are handled as they were). A later
+    import sets it as its file says."""
+    async with db.session() as session:
+        org = await repository.organisation(session, org_slug)
+        rule = await repository.switch_rule(session, org.id, process, key, enabled)
+    return _line(process, rule)
+
+
+def _line(process: str, rule: PipelineRule) -> RuleLine:
+    return RuleLine(process, rule, [rules.describe(a) for a in rule.automations])
 
 
 async def actions(db: Database, org_slug: str, ref: str) -> list[OpportunityAction]:

@@ -1,11 +1,13 @@
 """The sales pipeline: report an event about an opportunity (its automations run, in order, once), a
-dry run of one, an opportunity's timeline, the retry of a failed automation."""
+dry run of one, an opportunity (its state, actions, feed) and its timeline, the retry of a failed
+automation, the rules as they are now and switching one on or off."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from functools import partial
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field
@@ -89,3 +91,85 @@ async def retry(opportunity: Key, key: Key, org: str = Depends(organisation),
                 svc: Services = Depends(services)) -> RetryOut:
     """Run a failed automation again (422 when it did not fail)."""
     return RetryOut(detail=await pipeline.retry_automation(await svc.client(), org, opportunity, key, "api"))
+
+
+class ActionOut(BaseModel):
+    ref: str
+    type: str
+    title: str
+    assignee: str | None = Field(description="the assignee's email")
+    due_on: date | None
+    state: str = Field(description="open or closed")
+
+
+class FeedOut(BaseModel):
+    at: datetime
+    text: str
+
+
+class OpportunityOut(BaseModel):
+    ref: str
+    name: str
+    process: str
+    stage: str
+    result: str
+    assigned_to: str | None = Field(description="the salesperson's email")
+    account: str | None
+    contact: str | None
+    tags: list[str]
+    amount: Decimal | None
+    actions: list[ActionOut]
+    feed: list[FeedOut] = Field(description="notifications posted by automations, oldest first")
+
+
+@router.get("/opportunities/{opportunity}", response_model=OpportunityOut)
+async def opportunity(opportunity: Key, org: str = Depends(organisation),
+                      svc: Services = Depends(services)) -> OpportunityOut:
+    """The opportunity as relance knows it (its next event is compared with this), its actions and feed;
+    times in the organisation's zone."""
+    view = await pipeline.opportunity(svc.db, org, opportunity)
+    f = view.file
+    local = partial(calendar.in_zone, tz=f.org.timezone)
+    return OpportunityOut(
+        ref=f.opportunity.ref, name=f.opportunity.name, process=f.process.key, stage=f.opportunity.stage_key,
+        result=f.opportunity.result, assigned_to=f.assigned.email if f.assigned else None,
+        account=f.account.ref if f.account else None, contact=f.contact.ref if f.contact else None,
+        tags=f.opportunity.tags, amount=f.opportunity.amount,
+        actions=[ActionOut(ref=a.ref, type=a.type_key, title=a.title, assignee=view.assignees.get(a.assignee_user_id),
+                           due_on=a.due_on, state=a.state) for a in view.actions],
+        feed=[FeedOut(at=local(n.created_at), text=n.text) for n in view.feed])
+
+
+class RuleOut(BaseModel):
+    process: str
+    key: str
+    version: int = Field(description="a change is a new version; an event is handled by the versions of its time")
+    name: str
+    enabled: bool
+    trigger: dict[str, Any]
+    automations: list[dict[str, Any]]
+    does: list[str] = Field(description="each automation in a sentence, in the order they run")
+
+
+def _rule(line: pipeline.RuleLine) -> RuleOut:
+    r = line.rule
+    return RuleOut(process=line.process, key=r.key, version=r.version, name=r.name, enabled=r.enabled,
+                   trigger=r.trigger, automations=r.automations, does=line.does)
+
+
+@router.get("/rules", response_model=list[RuleOut])
+async def rules(org: str = Depends(organisation), svc: Services = Depends(services)) -> list[RuleOut]:
+    """Every rule of every process as it is now (its latest version), in the order they run."""
+    return [_rule(line) for line in await pipeline.current_rules(svc.db, org)]
+
+
+class ActivationBody(BaseModel):
+    enabled: bool
+
+
+@router.put("/processes/{process}/rules/{rule}/activation", response_model=RuleOut)
+async def switch(process: Key, rule: Key, body: ActivationBody, org: str = Depends(organisation),
+                 svc: Services = Depends(services)) -> RuleOut:
+    """Switch a rule on or off: a new version, so events reported before are handled as they were; the
+    next import sets it as its file says."""
+    return _rule(await pipeline.switch_rule(svc.db, org, process, rule, body.enabled))

@@ -18,7 +18,8 @@ FLAGS = ("stage", "result", "assigned_to", "amount", "quote", "quote_state", "ac
 
 
 def add_parser(sub) -> None:
-    pipeline = sub.add_parser("pipeline", help="sales pipeline: report an event, dry run, timeline, retry")
+    pipeline = sub.add_parser("pipeline", help="sales pipeline: report an event, dry run, an opportunity, its "
+                                                "timeline, retry, the rules, switch one")
     commands = pipeline.add_subparsers(dest="pipeline_command", required=True)
     event = commands.add_parser("event", help="report what happened to an opportunity; its automations run")
     dry = commands.add_parser("dry-run", help="what an event would do now: rules fired and automations, no effect")
@@ -29,13 +30,20 @@ def add_parser(sub) -> None:
             command.add_argument(f"--{name.replace('_', '-')}", dest=name)
     event.add_argument("--id", dest="event_id", help="the event's id (default: a new one); a repeated id is ignored")
     event.add_argument("--no-wait", action="store_true", help="do not wait for the automations")
+    show = commands.add_parser("show", help="an opportunity as relance knows it, its actions and feed")
     timeline = commands.add_parser("timeline", help="an opportunity's events, rules fired and automation outcomes")
     retry = commands.add_parser("retry", help="run a failed automation again (its key, from the timeline)")
-    for command in (timeline, retry):
+    for command in (show, timeline, retry):
         command.add_argument("org")
         command.add_argument("opportunity")
     retry.add_argument("key")
     retry.add_argument("--by", default="cli")
+    commands.add_parser("rules", help="every rule as it is now: trigger, automations in order, on or off") \
+        .add_argument("org")
+    switch = commands.add_parser("switch", help="switch a rule on or off (a new version of it)")
+    for name in ("org", "process", "rule"):
+        switch.add_argument(name)
+    switch.add_argument("state", choices=("on", "off"))
 
 
 def _body(args: argparse.Namespace) -> dict:
@@ -50,8 +58,8 @@ async def run(settings: Settings, args: argparse.Namespace, with_db, say) -> int
     from starter import pipeline
 
     try:
-        return await {"event": _event, "dry-run": _dry_run, "timeline": _timeline, "retry": _retry}[
-            args.pipeline_command](settings, args, with_db, say)
+        return await {"event": _event, "dry-run": _dry_run, "show": _show, "timeline": _timeline, "retry": _retry,
+                      "rules": _rules, "switch": _switch}[args.pipeline_command](settings, args, with_db, say)
     except pipeline.EventRefused as exc:
         say(f"refused, nothing written: {'; '.join(exc.problems)}")
         return 2
@@ -107,3 +115,47 @@ async def _retry(settings: Settings, args, with_db, say) -> int:
 
     say(await pipeline.retry_automation(await connect(settings), args.org, args.opportunity, args.key, args.by))
     return 0
+
+
+async def _show(settings: Settings, args, with_db, say) -> int:
+    from starter import pipeline
+
+    view = await with_db(settings, lambda db: pipeline.opportunity(db, args.org, args.opportunity))
+    f = view.file
+    say(f"{f.opportunity.ref} {f.opportunity.name}: process {f.process.key}, stage {f.opportunity.stage_key}, "
+        f"{f.opportunity.result}" + (f", {f.opportunity.amount}" if f.opportunity.amount is not None else ""))
+    say(f"  salesperson {f.assigned.email if f.assigned else '-'}, account {f.account.ref if f.account else '-'}, "
+        f"contact {f.contact.ref if f.contact else '-'}, tags {', '.join(f.opportunity.tags) or '-'}")
+    for a in view.actions:
+        say(f"  action {a.ref} [{a.state}] {a.type_key}: {a.title} — {view.assignees.get(a.assignee_user_id, '-')}"
+            + (f", due {a.due_on}" if a.due_on else ""))
+    for note in view.feed:
+        say(f"  feed {calendar.in_zone(note.created_at, f.org.timezone):%Y-%m-%d %H:%M}: {note.text}")
+    return 0
+
+
+async def _rules(settings: Settings, args, with_db, say) -> int:
+    from starter import pipeline
+
+    lines = await with_db(settings, lambda db: pipeline.current_rules(db, args.org))
+    for line in lines:
+        _say_rule(say, line)
+    if not lines:
+        say("no rule")
+    return 0
+
+
+async def _switch(settings: Settings, args, with_db, say) -> int:
+    from starter import pipeline
+
+    _say_rule(say, await with_db(settings, lambda db: pipeline.switch_rule(db, args.org, args.process, args.rule,
+                                                                           args.state == "on")))
+    return 0
+
+
+def _say_rule(say, line) -> None:
+    r = line.rule
+    when = " ".join(f"{k}={v}" for k, v in r.trigger.items())
+    say(f"{line.process}/{r.key} v{r.version} {'on' if r.enabled else 'off'}: when {when}")
+    for n, does in enumerate(line.does, 1):
+        say(f"  #{n} {does}")

@@ -82,3 +82,37 @@ async def rules_as_of(session: AsyncSession, process_id: int, upto: int) -> list
     for row in rows:
         first[row.key] = min(first.get(row.key, row.id), row.id)
     return sorted(latest.values(), key=lambda r: first[r.key])
+
+
+async def current_rules(session: AsyncSession, org_id: int) -> list[tuple[SalesProcess, PipelineRule]]:
+    """Each rule of each process of the organisation as its latest version, in the order they run."""
+    processes = (await session.exec(select(SalesProcess).where(SalesProcess.org_id == org_id)
+                                    .order_by(SalesProcess.key))).all()
+    upto = await latest_rule_id(session, org_id)
+    found = []
+    for process in processes:
+        found += [(process, rule) for rule in await rules_as_of(session, process.id, upto)]
+    return found
+
+
+async def switch_rule(session: AsyncSession, org_id: int, process_key: str, rule_key: str,
+                      enabled: bool) -> PipelineRule:
+    """Switch a rule on or off as a new version (events reported before keep the version they were
+    reported under); the rule as it is when it already was so."""
+    process = (await session.exec(select(SalesProcess).where(SalesProcess.org_id == org_id,
+                                                             SalesProcess.key == process_key)
+                                  .with_for_update())).first()  # two switches at once: one after the other
+    if process is None:
+        raise NotFound(f"process {process_key!r} not found")
+    latest = (await session.exec(select(PipelineRule).where(
+        PipelineRule.process_id == process.id, PipelineRule.key == rule_key)
+        .order_by(col(PipelineRule.version).desc()))).first()
+    if latest is None:
+        raise NotFound(f"rule {rule_key!r} of process {process_key!r} not found")
+    if latest.enabled == enabled:
+        return latest
+    row = PipelineRule(org_id=org_id, process_id=process.id, key=rule_key, version=latest.version + 1,
+                       name=latest.name, enabled=enabled, trigger=latest.trigger, automations=latest.automations)
+    session.add(row)
+    await session.flush()
+    return row

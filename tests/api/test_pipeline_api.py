@@ -1,5 +1,6 @@
 """The pipeline over the HTTP API: an event with wait answers each automation's outcome, a dry run
-writes nothing, the timeline, a bad event's 422 names the field, another organisation sees nothing."""
+writes nothing, the timeline, a bad event's 422 names the field, another organisation sees nothing;
+the rules as they are, one switched off; an opportunity with the actions its rules made."""
 
 import pytest
 
@@ -49,3 +50,38 @@ async def test_a_bad_event_is_a_422_naming_the_field_and_another_organisation_se
                                                                     "kind": "opportunity", "stage": "R2"})
     assert stolen.status_code in (200, 202)  # its own OPP-1: the first organisation's is untouched
     assert (await api.get(f"/v1/pipeline/opportunities/{OPP}/timeline")).json() == []
+
+
+async def test_the_rules_as_they_are_and_a_rule_switched_off_fires_no_more_for_new_events(pipeline_api):
+    api = pipeline_api
+    rules = (await api.get("/v1/pipeline/rules")).json()
+    assert [(r["process"], r["key"], r["version"], r["enabled"]) for r in rules] == [
+        ("sales", "won-admin", 1, True), ("sales", "r2-email", 1, True)]
+    assert rules[0]["does"] == ["create a administrative action 'Nouvelle opportunité gagnée - Gestion de la "
+                                "commande' for adv@example.com, due today"]
+    off = await api.put("/v1/pipeline/processes/sales/rules/r2-email/activation", json={"enabled": False})
+    assert off.status_code == 200 and (off.json()["version"], off.json()["enabled"]) == (2, False)
+    again = await api.put("/v1/pipeline/processes/sales/rules/r2-email/activation", json={"enabled": False})
+    assert again.json()["version"] == 2  # already off: no new version
+    missing = await api.put("/v1/pipeline/processes/sales/rules/nope/activation", json={"enabled": True})
+    assert missing.status_code == 404 and "rule 'nope' of process 'sales' not found" in missing.json()["detail"]
+    done = await api.post("/v1/pipeline/events?wait=true", json={"event_id": "e1", "opportunity": OPP,
+                                                                 "kind": "opportunity", "stage": "R2"})
+    assert done.json()["outcomes"] == [] and api.stack.sent() == []  # switched off: no email
+    other_slug = f"{api.stack.slug}-other"
+    await api.stack.load(pipeline_org(other_slug))  # the same process and rule keys
+    theirs = (await api.get("/v1/pipeline/rules", key=await api.key_for(other_slug))).json()
+    assert [(r["key"], r["version"], r["enabled"]) for r in theirs] == [("won-admin", 1, True), ("r2-email", 1, True)]
+
+
+async def test_an_opportunity_reads_as_relance_knows_it_with_the_actions_its_rules_made(pipeline_api):
+    api = pipeline_api
+    won = await api.post("/v1/pipeline/events?wait=true", json={"event_id": "e1", "opportunity": OPP,
+                                                                "kind": "opportunity", "result": "won"})
+    assert won.status_code == 200, won.text
+    opp = (await api.get(f"/v1/pipeline/opportunities/{OPP}")).json()
+    assert (opp["process"], opp["stage"], opp["result"], opp["assigned_to"], opp["account"], opp["amount"]) == (
+        "sales", "R1", "won", "paul@example.com", "C1", "12000.00")
+    [action] = opp["actions"]
+    assert (action["type"], action["assignee"], action["state"]) == ("administrative", "adv@example.com", "open")
+    assert (await api.get("/v1/pipeline/opportunities/OPP-404")).status_code == 404
