@@ -18,11 +18,10 @@ from relance.dunning import forecast as forecasting
 from relance.dunning import repository, rules
 from relance.dunning.ids import dunning_workflow_id, import_sweep_id
 from relance.dunning.starting import start_dunning_run
-from relance.dunning.types import RunStatus
 from relance.importing.format import InvoiceIn
 from relance.importing.invoice import save_invoice as write_invoice
 from relance.nightly import SweepRequest, SweepResult
-from relance.scenario.plan import CancelRequest, RunState
+from relance.scenario.plan import CancelRequest, RunState, WalkStatus
 from relance.temporal.starting import signal_if_running, update_if_running
 from workflows.dunning import DunningSweepWorkflow, InvoiceDunningWorkflow
 
@@ -135,7 +134,7 @@ class RunReport:
     run: DunningRun
     events: list[RunEvent]
     timezone: str
-    live: RunStatus | None = None
+    live: WalkStatus | None = None
     live_error: str | None = None
 
 

@@ -26,9 +26,9 @@ from relance.marketing.types import (
     CampaignInput,
     CampaignProgress,
     CampaignResult,
-    EnrolmentStatus,
     OptOutVia,
 )
+from relance.scenario.plan import WalkStatus
 from relance.temporal import search_attributes as sa
 from relance.temporal.revision import REVISION
 from relance.temporal.starting import signal_if_running, start_once, update_or_refuse
@@ -142,7 +142,7 @@ async def unsubscribe(client: Client, db: Database, secret: str, token: str, via
 @dataclass
 class EnrolmentLine:
     row: MarketingEnrolment
-    live: EnrolmentStatus | None = None
+    live: WalkStatus | None = None
     live_error: str | None = None
 
 

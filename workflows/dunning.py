@@ -24,16 +24,15 @@ with workflow.unsafe.imports_passed_through():
         RunPlan,
         RunProgress,
         RunResult,
-        RunStatus,
         SignalRefusedInput,
         StepInput,
     )
     from relance.nightly import SweepRequest, SweepResult
-    from relance.scenario.plan import PlannedStep, RunState, StepOutcome, cancel_request_from
+    from relance.scenario.plan import PlannedStep, RunState, StepOutcome, WalkStatus, cancel_request_from
     from relance.temporal import search_attributes as sa
     from relance.temporal.registration import Registration, WorkerDeps
     from workflows.nightly import PagedJob, run_nightly_job
-    from workflows.scenario_walk import DurableClock, ScenarioWalk
+    from workflows.scenario_walk import DurableClock, ScenarioWalk, walk_status
     from workflows.sending import send_options, until_settled
     from workflows.versions import email_queue_of_this_run, follows, missing_search_attributes, step_numbering
 
@@ -192,18 +191,8 @@ class InvoiceDunningWorkflow:
         )
 
     @workflow.query
-    def status(self) -> RunStatus:
-        walk = self._walk
-        if walk is None:
-            return RunStatus(state=RunState.STARTING, step_position=None, step_label=None, next_at=None,
-                             refused=list(self._refused))
-        step = self._plan.steps[walk.position] if walk.position is not None else None
-        reason, detail = self._exit or (None, None)
-        return RunStatus(
-            state=walk.state, step_position=step.position if step else None, step_label=step.label if step else None,
-            next_at=walk.next_at, exit_reason=reason, exit_detail=detail, emails_sent=walk.emails_sent,
-            refused=list(self._refused),
-        )
+    def status(self) -> WalkStatus:
+        return walk_status(self._walk, self._exit, self._refused)
 
 
 @workflow.defn

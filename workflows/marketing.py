@@ -34,7 +34,6 @@ with workflow.unsafe.imports_passed_through():
         ContactCheckInput,
         EnrolmentPlan,
         EnrolmentResult,
-        EnrolmentStatus,
         ExitReason,
         FinishInput,
         MarketingInput,
@@ -43,11 +42,11 @@ with workflow.unsafe.imports_passed_through():
         RemovalRequest,
         StepInput,
     )
-    from relance.scenario.plan import CancelRequest, PlannedStep, RunState, StepOutcome, WalkExit
+    from relance.scenario.plan import CancelRequest, PlannedStep, RunState, StepOutcome, WalkExit, WalkStatus
     from relance.temporal import search_attributes as sa
     from relance.temporal.queues import email_queue
     from relance.temporal.registration import Registration, WorkerDeps
-    from workflows.scenario_walk import DurableClock, ScenarioWalk
+    from workflows.scenario_walk import DurableClock, ScenarioWalk, walk_status
     from workflows.sending import SEND_HEARTBEAT, SEND_TIMEOUT, send_options, until_settled
     from workflows.versions import follows
 
@@ -145,16 +144,8 @@ class MarketingEnrolmentWorkflow:
         self._clock.recheck_requested = True
 
     @workflow.query
-    def status(self) -> EnrolmentStatus:
-        walk = self._walk
-        if walk is None:
-            return EnrolmentStatus(state=RunState.STARTING, step_position=None, step_label=None, next_at=None)
-        step = self._plan.steps[walk.position] if walk.position is not None else None
-        reason, detail = self._exit or (None, None)
-        return EnrolmentStatus(
-            state=walk.state, step_position=step.position if step else None, step_label=step.label if step else None,
-            next_at=walk.next_at, exit_reason=reason, exit_detail=detail, emails_sent=walk.emails_sent,
-        )
+    def status(self) -> WalkStatus:
+        return walk_status(self._walk, self._exit)
 
 
 # Sends in flight at once: the email queue's rate limit (the SES quota) paces them; this only bounds

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         StepOutcome,
         StepStatus,
         WalkExit,
+        WalkStatus,
         step_name,
     )
     from relance.temporal import search_attributes as sa
@@ -253,3 +254,17 @@ class ScenarioWalk:
     def _show(self) -> None:
         refused = "".join(f"\n\nRefused: {note}" for note in self.refusals[-3:])
         workflow.set_current_details(self._details + refused)
+
+
+def walk_status(walk: ScenarioWalk | None, exit: tuple[str, str | None] | None,
+                refused: list[str] | None = None) -> WalkStatus:
+    """The status query's answer for a domain's run: its walk (None before the plan is loaded) and how it
+    ended, if it did."""
+    if walk is None:
+        return WalkStatus(state=RunState.STARTING, step_position=None, step_label=None, next_at=None,
+                          refused=list(refused or []))
+    step = walk.plan.steps[walk.position] if walk.position is not None else None
+    reason, detail = exit or (None, None)
+    return WalkStatus(state=walk.state, step_position=step.position if step else None,
+                      step_label=step.label if step else None, next_at=walk.next_at, exit_reason=reason,
+                      exit_detail=detail, emails_sent=walk.emails_sent, refused=list(refused or []))

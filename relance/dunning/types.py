@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from relance.scenario.plan import PlannedStep, RunState
+from relance.scenario.plan import PlannedStep
 
 
 class ExitReason(StrEnum):
@@ -108,19 +108,6 @@ class SignalRefusedInput:
     problem: str
     number: int
     now: datetime
-
-
-
-@dataclass
-class RunStatus:
-    state: RunState
-    step_position: int | None
-    step_label: str | None
-    next_at: datetime | None
-    exit_reason: ExitReason | None = None
-    exit_detail: str | None = None
-    emails_sent: int = 0
-    refused: list[str] = field(default_factory=list)  # malformed cancels the run refused
 
 
 @dataclass

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from relance.calendar import local_today
-from relance.scenario.plan import PlannedStep, RunState
+from relance.scenario.plan import PlannedStep
 
 
 class ExitReason(StrEnum):
@@ -115,17 +115,6 @@ class FinishInput:
     detail: str | None
     emails_sent: int
     now: datetime
-
-
-@dataclass
-class EnrolmentStatus:
-    state: RunState
-    step_position: int | None
-    step_label: str | None
-    next_at: datetime | None
-    exit_reason: ExitReason | None = None
-    exit_detail: str | None = None
-    emails_sent: int = 0
 
 
 @dataclass

@@ -6,7 +6,7 @@ One dataclass per call so fields can be added without breaking running workflows
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
 from typing import Protocol
@@ -79,6 +79,21 @@ class WalkExit(StrEnum):
     CANCELLED = "cancelled"
     SENDER_NOT_VERIFIED = "sender_not_verified"  # blocked longer than the walk waits for a sender
     STOPPED = "stopped"  # an on-demand walk (a simulation) stopped or left idle
+
+
+@dataclass
+class WalkStatus:
+    """A scenario run's answer to its status query, the same in every domain: where the walk is, the
+    next step's time, how it ended (the domain's exit reason), and the malformed requests it refused."""
+
+    state: RunState
+    step_position: int | None
+    step_label: str | None
+    next_at: datetime | None
+    exit_reason: str | None = None
+    exit_detail: str | None = None
+    emails_sent: int = 0
+    refused: list[str] = field(default_factory=list)
 
 
 @dataclass
