@@ -132,11 +132,11 @@ class OpportunityView:
 async def opportunity(db: Database, org_slug: str, ref: str) -> OpportunityView:
     async with db.session() as session:
         file = await repository.opportunity_file(session, org_slug, ref)
-    todo = await actions(db, org_slug, ref)
-    async with db.session() as session:
+        todo = await _actions(session, file.opportunity.id)
         users = (await session.exec(select(AppUser).where(
             col(AppUser.id).in_({a.assignee_user_id for a in todo if a.assignee_user_id})))).all()
-    return OpportunityView(file, todo, await feed(db, org_slug, ref), {u.id: u.email for u in users})
+        notes = await _feed(session, file.opportunity.id)
+    return OpportunityView(file, todo, notes, {u.id: u.email for u in users})
 
 
 @dataclass
@@ -170,16 +170,22 @@ def _line(process: str, rule: PipelineRule) -> RuleLine:
 
 async def actions(db: Database, org_slug: str, ref: str) -> list[OpportunityAction]:
     async with db.session() as session:
-        file = await repository.opportunity_file(session, org_slug, ref)
-        return list((await session.exec(select(OpportunityAction).where(
-            OpportunityAction.opportunity_id == file.opportunity.id).order_by(col(OpportunityAction.id)))).all())
+        return await _actions(session, (await repository.opportunity_file(session, org_slug, ref)).opportunity.id)
 
 
 async def feed(db: Database, org_slug: str, ref: str) -> list[FeedNotification]:
     async with db.session() as session:
-        file = await repository.opportunity_file(session, org_slug, ref)
-        return list((await session.exec(select(FeedNotification).where(
-            FeedNotification.opportunity_id == file.opportunity.id).order_by(col(FeedNotification.id)))).all())
+        return await _feed(session, (await repository.opportunity_file(session, org_slug, ref)).opportunity.id)
+
+
+async def _actions(session, opportunity_id: int) -> list[OpportunityAction]:
+    return list((await session.exec(select(OpportunityAction).where(
+        OpportunityAction.opportunity_id == opportunity_id).order_by(col(OpportunityAction.id)))).all())
+
+
+async def _feed(session, opportunity_id: int) -> list[FeedNotification]:
+    return list((await session.exec(select(FeedNotification).where(
+        FeedNotification.opportunity_id == opportunity_id).order_by(col(FeedNotification.id)))).all())
 
 
 async def retry_automation(client: Client, org_slug: str, ref: str, idem_key: str, by: str = "ops") -> str:
