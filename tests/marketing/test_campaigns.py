@@ -4,6 +4,7 @@ skipped, a recipient's failure that stops nobody else, a cancel mid-way, progres
 
 import asyncio
 import uuid
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import pytest
@@ -113,14 +114,22 @@ async def test_a_failing_recipient_stops_nobody_is_recorded_and_retried_alone(st
     assert len(sent) == 30 and sent.count("r0005@example.org") == 1
 
 
-async def test_cancel_mid_way_stops_what_is_not_sent(stack, settings):
+@asynccontextmanager
+async def _held_after(stack, settings, recipients: int, sent: int, **launch):
+    """A campaign of `recipients` launched, its sends held once `sent` went: (mailer, handle) while held."""
     await stack.mailer.verify(f.SENDER)
-    await stack.load(_organisation(stack.slug, 200))
-    mailer = ThrottledMailer(settings, hold_after=40)
+    await stack.load(_organisation(stack.slug, recipients))
+    mailer = ThrottledMailer(settings, hold_after=sent)
     async with await _worker(stack, settings, mailer):
         await _draft(stack)
-        handle = await marketing.launch_campaign(stack.client, stack.db, stack.task_queue, stack.slug, "promo", "c")
+        handle = await marketing.launch_campaign(stack.client, stack.db, stack.task_queue, stack.slug, "promo", "c",
+                                                 **launch)
         await asyncio.wait_for(mailer.held.wait(), 60)
+        yield mailer, handle
+
+
+async def test_cancel_mid_way_stops_what_is_not_sent(stack, settings):
+    async with _held_after(stack, settings, 200, 40) as (mailer, handle):
         with pytest.raises(ValueError, match="field reason is empty"):
             await marketing.cancel_campaign(stack.client, stack.slug, "promo", "claire", "")
         answer = await marketing.cancel_campaign(stack.client, stack.slug, "promo", "claire", "wrong price")
@@ -179,14 +188,7 @@ async def test_a_large_campaign_continues_as_new_in_batches_keeping_its_progress
 
 
 async def test_a_cancel_stops_a_batched_campaign_in_whichever_run_it_reaches(stack, settings):
-    await stack.mailer.verify(f.SENDER)
-    await stack.load(_organisation(stack.slug, 60))
-    mailer = ThrottledMailer(settings, hold_after=25)
-    async with await _worker(stack, settings, mailer):
-        await _draft(stack)
-        handle = await marketing.launch_campaign(stack.client, stack.db, stack.task_queue, stack.slug, "promo", "c",
-                                                 batch_size=10)
-        await asyncio.wait_for(mailer.held.wait(), 60)  # the third batch is sending
+    async with _held_after(stack, settings, 60, 25, batch_size=10) as (mailer, handle):  # the third batch sends
         await marketing.cancel_campaign(stack.client, stack.slug, "promo", "claire", "wrong price")
         mailer.release()
         result = await handle.result()
