@@ -13,6 +13,7 @@ from models import WebhookEndpoint
 from relance.api.auth import organisation
 from relance.api.problems import ProblemError, documented
 from relance.api.services import Services, services
+from relance.outbound import Allowlist
 from relance.webhooks.errors import EndpointRejected, ReplayRefused
 from relance.webhooks.events import EVENT_TYPES
 from starter import webhooks
@@ -54,7 +55,8 @@ async def post_endpoint(body: EndpointBody, org: str = Depends(organisation),
                         svc: Services = Depends(services)) -> NewEndpointOut:
     """Register an endpoint; its secret is in this answer only."""
     try:
-        endpoint = await webhooks.add_endpoint(svc.db, org, body.url, body.events, body.secret)
+        endpoint = await webhooks.add_endpoint(svc.db, org, body.url, body.events, body.secret,
+                                               Allowlist.parse(svc.settings.outbound_allow))
     except EndpointRejected as exc:
         raise ProblemError(422, str(exc), [f"{name}: {what}" for name, what in exc.problems.items()]) from exc
     return NewEndpointOut(**EndpointOut.of(endpoint).model_dump(), secret=endpoint.secret)

@@ -17,6 +17,7 @@ from starter.webhooks import (
     replay_delivery,
 )
 from tests import factories as f
+from tests.conftest import RECEIVERS
 from tests.webhooks.conftest import org_id, until
 
 
@@ -25,7 +26,7 @@ async def test_another_organisation_cannot_see_touch_or_replay_a_delivery(stack,
     await stack.load(stack.org(invoices=[f.invoice()]))
     other = stack.slug + "-other"
     await stack.load(f.org(slug=other, invoices=[f.invoice()]))
-    endpoint = await add_endpoint(stack.db, stack.slug, receiver.url)
+    endpoint = await add_endpoint(stack.db, stack.slug, receiver.url, allow=RECEIVERS)
     await stack.webhooks().publish(Event(await org_id(stack.db, stack.slug), stack.slug, "run.ended", "k", {},
                                          await stack.now()))
     [delivery] = await until(lambda: list_deliveries(stack.db, stack.slug, DeliveryState.FAILED))
