@@ -16,6 +16,7 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from models import DeliveryState
 from relance.db import Database
 from relance.outbound import Allowlist, post
+from relance.sealing import Sealer
 from relance.webhooks import signing
 from relance.webhooks.types import DeliveryInput, GiveUpInput
 
@@ -46,9 +47,10 @@ WHERE id = :delivery_id AND state = '{DeliveryState.PENDING}'
 
 
 class WebhookActivities:
-    def __init__(self, db: Database, allow: Allowlist):
+    def __init__(self, db: Database, allow: Allowlist, sealer: Sealer):
         self.db = db
         self.allow = allow  # the internal hosts the operator admits (RELANCE_OUTBOUND_ALLOW)
+        self.sealer = sealer  # opens the endpoints' secrets (RELANCE_CODEC_KEYS)
 
     @activity.defn
     async def attempt_delivery(self, inp: DeliveryInput) -> int | None:
@@ -66,8 +68,8 @@ class WebhookActivities:
         sent_at = datetime.now(UTC)
         # Through relance.outbound: a public address (or one the operator admits) at connection time,
         # no redirect, and of the answer only its status: the tenant reads nothing of its body.
-        answer = await post(target.url, payload, signing.headers(target.secret, inp.event_id, payload, sent_at),
-                            self.allow)
+        signed = signing.headers(self.sealer.open(target.secret), inp.event_id, payload, sent_at)
+        answer = await post(target.url, payload, signed, self.allow)
         status, succeeded = answer.status, answer.succeeded
         async with self.db.autocommit() as session:
             await session.exec(_ATTEMPTED, params={

@@ -10,6 +10,7 @@ from models import DeliveryState
 from relance import calendar, repository
 from relance.config import Settings
 from relance.outbound import Allowlist
+from relance.sealing import Sealer
 from relance.temporal.client import connect
 from relance.webhooks.events import EVENT_TYPES
 from relance.webhooks.listener import LOCAL_HOST, LOCAL_PORT
@@ -54,10 +55,11 @@ def _names(text: str) -> list[str]:
 async def _add(settings: Settings, args, with_db, say) -> int:
     from starter.webhooks import add_endpoint
 
-    endpoint = await with_db(settings, lambda db: add_endpoint(db, args.org, args.url, args.events, args.secret,
-                                                               Allowlist.parse(settings.outbound_allow)))
+    endpoint, secret = await with_db(settings, lambda db: add_endpoint(
+        db, args.org, args.url, args.events, args.secret, Allowlist.parse(settings.outbound_allow),
+        Sealer(settings.codec_keys)))
     say(f"webhook endpoint {endpoint.id} of {args.org}: {endpoint.url} ({_events(endpoint)})")
-    say(f"  secret: {endpoint.secret}")
+    say(f"  secret: {secret}")
     say("  (shown once: keep it where your receiver reads it; it signs every request)")
     return 0
 

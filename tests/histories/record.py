@@ -164,7 +164,8 @@ async def renewal_notice(env, db, queue, slug):
 async def webhook_delivery_failed(env, db, queue, slug):
     """A delivery to an endpoint nobody listens on: 3 days of retries, then failed."""
     await _load(db, env, f.org(slug=slug))
-    endpoint = await add_endpoint(db, slug, f"http://127.0.0.1:{free_port()}/nobody", ["run.ended"], allow=RECEIVERS)
+    endpoint, _ = await add_endpoint(db, slug, f"http://127.0.0.1:{free_port()}/nobody", ["run.ended"],
+                                     allow=RECEIVERS)
     async with db.session() as session:
         org_id = (await session.exec(select(Organisation.id).where(Organisation.slug == slug))).one()
     event = Event(org_id, slug, "run.ended", f"run.ended:{slug}", {"exit_reason": "paid"},

@@ -29,12 +29,12 @@ async def run_one_reminder(stack):
 
 async def test_a_run_tells_the_receiver_what_happened_signed_with_the_endpoints_secret(stack, receiver):
     await stack.load(stack.org(f.ONE_REMINDER, invoices=[f.invoice()]))
-    endpoint = await add_endpoint(stack.db, stack.slug, receiver.url, allow=RECEIVERS)
-    assert endpoint.secret.startswith("whsec_")
+    _, secret = await add_endpoint(stack.db, stack.slug, receiver.url, allow=RECEIVERS)
+    assert secret.startswith("whsec_")
     await run_one_reminder(stack)
     await until(lambda: len(receiver.accepted()) == 2)
 
-    verifier = Webhook(endpoint.secret)
+    verifier = Webhook(secret)
     events = {r.event["type"]: r for r in receiver.requests}
     assert set(events) == {"reminder.sent", "run.ended"}
     for request in receiver.requests:
@@ -110,7 +110,7 @@ async def _in_state(stack, state):
 async def test_410_gone_disables_the_endpoint_and_fails_at_once(stack, receiver):
     receiver.always = 410
     await stack.load(stack.org(f.ONE_REMINDER, invoices=[f.invoice()]))
-    endpoint = await add_endpoint(stack.db, stack.slug, receiver.url, ["run.ended"], allow=RECEIVERS)
+    endpoint, _ = await add_endpoint(stack.db, stack.slug, receiver.url, ["run.ended"], allow=RECEIVERS)
     await stack.webhooks().publish(Event(await org_id(stack.db, stack.slug), stack.slug, "run.ended", "gone",
                                          {}, await stack.now()))
     [delivery] = await until(lambda: _in_state(stack, DeliveryState.FAILED))
