@@ -110,7 +110,9 @@ async def url_problem(url: str, allow: Allowlist) -> str | None:
         await _check_host(parts.hostname, port or (443 if parts.scheme == "https" else 80), allow)
     except AddressRefused as exc:
         return f"{url!r}: {exc}"
-    except (OSError, TimeoutError):
+    except ValueError:  # an empty or too long label, a NUL: no resolver takes it
+        return f"{url!r}: {parts.hostname!r} is not a host name"
+    except OSError:  # no answer (yet): the check at connection time decides
         return None
     return None
 
@@ -133,7 +135,7 @@ async def post(url: str, payload: bytes, headers: dict[str, str], allow: Allowli
     connector = aiohttp.TCPConnector(resolver=_GuardedResolver(allow), use_dns_cache=False, force_close=True)
     try:
         parts = urlsplit(url)
-        await _check_literal(parts.hostname or "", parts.port, allow)
+        _check_literal(parts.hostname or "", parts.port, allow)
         async with aiohttp.ClientSession(connector=connector, timeout=TIMEOUT) as http, \
                 http.post(url, data=payload, headers=headers, allow_redirects=False) as response:
             status = response.status
@@ -163,7 +165,7 @@ def _reason(exc: BaseException) -> str | None:
     return None
 
 
-async def _check_literal(host: str, port: int | None, allow: Allowlist) -> None:
+def _check_literal(host: str, port: int | None, allow: Allowlist) -> None:
     """An address written in the URL: aiohttp connects to it without asking the resolver."""
     address = literal(host)
     if address is not None and is_forbidden(address) and not allow.admits(host, port):

@@ -14,6 +14,8 @@ from aiohttp import web
 
 from models import WebhookDelivery
 from relance import outbound
+from relance.config import Settings
+from relance.local.stack import LocalStack
 from relance.webhooks.publishing import Event
 from starter.webhooks import add_endpoint, list_deliveries
 from tests import factories as f
@@ -52,6 +54,18 @@ async def first_attempted(stack) -> WebhookDelivery:
 
 async def _attempted(stack):
     return [d for d in await list_deliveries(stack.db, stack.slug) if d.attempts >= 1]
+
+
+def test_relance_up_lets_its_worker_and_api_reach_its_local_receiver_and_nothing_else_internal(tmp_path):
+    env = LocalStack(Settings(home=tmp_path, outbound_allow="")).outbound_env()
+    allow = outbound.Allowlist.parse(env["RELANCE_OUTBOUND_ALLOW"])
+    assert allow.admits("127.0.0.1", 8765)
+    assert not allow.admits("127.0.0.1", 5432) and not allow.admits("localhost", 8765)
+
+
+async def test_a_host_name_no_resolver_takes_is_refused_naming_it():
+    for url in ("http://a..b/", "http://ex\x00ample.org/", f"http://{'a' * 300}.org/"):
+        assert "is not a host name" in await outbound.url_problem(url, RECEIVERS)
 
 
 @pytest.mark.parametrize("url", INTERNAL)
