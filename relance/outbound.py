@@ -20,7 +20,7 @@ import ipaddress
 import socket
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -99,7 +99,7 @@ async def url_problem(url: str, allow: Allowlist) -> str | None:
     not resolve yet is accepted: the check at connection time still applies."""
     try:
         parts = urlsplit(url)
-        port = parts.port
+        port = _port(parts)
     except ValueError as exc:
         return f"{url!r} is not a URL ({exc})"
     if parts.scheme not in ("http", "https"):
@@ -107,7 +107,7 @@ async def url_problem(url: str, allow: Allowlist) -> str | None:
     if not parts.hostname:
         return f"{url!r} has no host"
     try:
-        await _check_host(parts.hostname, port or (443 if parts.scheme == "https" else 80), allow)
+        await _check_host(parts.hostname, port, allow)
     except AddressRefused as exc:
         return f"{url!r}: {exc}"
     except ValueError:  # an empty or too long label, a NUL: no resolver takes it
@@ -135,7 +135,7 @@ async def post(url: str, payload: bytes, headers: dict[str, str], allow: Allowli
     connector = aiohttp.TCPConnector(resolver=_GuardedResolver(allow), use_dns_cache=False, force_close=True)
     try:
         parts = urlsplit(url)
-        _check_literal(parts.hostname or "", parts.port, allow)
+        _check_literal(parts.hostname or "", _port(parts), allow)
         async with aiohttp.ClientSession(connector=connector, timeout=TIMEOUT) as http, \
                 http.post(url, data=payload, headers=headers, allow_redirects=False) as response:
             status = response.status
@@ -165,7 +165,11 @@ def _reason(exc: BaseException) -> str | None:
     return None
 
 
-def _check_literal(host: str, port: int | None, allow: Allowlist) -> None:
+def _port(parts: SplitResult) -> int:
+    return parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _check_literal(host: str, port: int, allow: Allowlist) -> None:
     """An address written in the URL: aiohttp connects to it without asking the resolver."""
     address = literal(host)
     if address is not None and is_forbidden(address) and not allow.admits(host, port):
