@@ -6,10 +6,8 @@ succeeded once (a later attempt or a replay of a succeeded delivery posts nothin
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
-import aiohttp
 import structlog
 from sqlalchemy import text
 from temporalio import activity
@@ -17,14 +15,12 @@ from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from models import DeliveryState
 from relance.db import Database
+from relance.outbound import Allowlist, post
+from relance.sealing import Sealer
 from relance.webhooks import signing
 from relance.webhooks.types import DeliveryInput, GiveUpInput
 
 log = structlog.get_logger("relance.webhooks")
-
-# Short: a slow endpoint holds a slot of the webhook queue this long at most, then waits its backoff.
-POST_TIMEOUT = aiohttp.ClientTimeout(total=10)
-ERROR_CHARS = 300
 
 _TARGET = text("""
 SELECT d.state, d.org_id, e.id AS endpoint_id, e.url, e.secret, e.enabled, e.disabled_reason,
@@ -51,8 +47,10 @@ WHERE id = :delivery_id AND state = '{DeliveryState.PENDING}'
 
 
 class WebhookActivities:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, allow: Allowlist, sealer: Sealer):
         self.db = db
+        self.allow = allow  # the internal hosts the operator admits (RELANCE_OUTBOUND_ALLOW)
+        self.sealer = sealer  # opens the endpoints' secrets (RELANCE_CODEC_KEYS)
 
     @activity.defn
     async def attempt_delivery(self, inp: DeliveryInput) -> int | None:
@@ -68,18 +66,20 @@ class WebhookActivities:
         payload = signing.body(target.type, target.occurred_at, target.payload)
         # The wall clock: when the POST went out, as the receiver's clock sees it (its signature's time).
         sent_at = datetime.now(UTC)
-        status, error, latency_ms = await _post(target.url, payload, signing.headers(
-            target.secret, inp.event_id, payload, sent_at))
-        succeeded = status is not None and 200 <= status < 300
+        # Through relance.outbound: a public address (or one the operator admits) at connection time,
+        # no redirect, and of the answer only its status: the tenant reads nothing of its body.
+        signed = signing.headers(self.sealer.open(target.secret), inp.event_id, payload, sent_at)
+        answer = await post(target.url, payload, signed, self.allow)
+        status, succeeded = answer.status, answer.succeeded
         async with self.db.autocommit() as session:
             await session.exec(_ATTEMPTED, params={
-                "delivery_id": inp.delivery_id, "at": sent_at,
-                "status": status, "latency_ms": latency_ms, "error": error, "succeeded": succeeded})
+                "delivery_id": inp.delivery_id, "at": sent_at, "status": status,
+                "latency_ms": answer.latency_ms, "error": answer.reason, "succeeded": succeeded})
             if status == 410:  # Standard Webhooks: Gone means "stop sending"
                 await session.exec(_GONE, params={"endpoint_id": target.endpoint_id,
                                                   "reason": "the endpoint answered 410 Gone"})
         log.info("webhook attempt", delivery_id=inp.delivery_id, event_id=inp.event_id,
-                 endpoint_id=inp.endpoint_id, status=status, latency_ms=latency_ms,
+                 endpoint_id=inp.endpoint_id, status=status, latency_ms=answer.latency_ms,
                  attempt=activity.info().attempt)
         if succeeded:
             return status
@@ -87,7 +87,7 @@ class WebhookActivities:
             raise ApplicationError(f"endpoint {target.endpoint_id} answered 410 Gone: disabled",
                                    type="EndpointGone", non_retryable=True)
         # Benign: an endpoint down is expected, logged once per attempt above, not as a traceback.
-        raise ApplicationError(error, type="DeliveryFailed", category=ApplicationErrorCategory.BENIGN)
+        raise ApplicationError(answer.reason, type="DeliveryFailed", category=ApplicationErrorCategory.BENIGN)
 
     @activity.defn
     async def give_up(self, inp: GiveUpInput) -> None:
@@ -96,18 +96,3 @@ class WebhookActivities:
             await session.exec(_GIVE_UP, params={"delivery_id": inp.delivery_id, "detail": inp.detail})
         log.warning("webhook delivery failed", delivery_id=inp.delivery_id, detail=inp.detail)
 
-
-async def _post(url: str, payload: bytes, headers: dict[str, str]) -> tuple[int | None, str | None, int]:
-    """(HTTP status or None, what went wrong or None, latency in ms). Redirects are not followed."""
-    started = time.monotonic()
-    status, error = None, None
-    try:
-        async with aiohttp.ClientSession(timeout=POST_TIMEOUT) as http, \
-                http.post(url, data=payload, headers=headers, allow_redirects=False) as response:
-            status = response.status
-            if not 200 <= status < 300:
-                error = f"HTTP {status}: {(await response.text(errors='replace')).strip()}"
-    except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-        error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    latency_ms = round((time.monotonic() - started) * 1000)
-    return status, error[:ERROR_CHARS] if error else None, latency_ms

@@ -7,10 +7,10 @@ from sqlalchemy import DateTime, Numeric, func
 from sqlmodel import Field
 
 
-def recorded_at() -> datetime | None:
+def recorded_at(index: bool = False) -> datetime | None:
     """Row bookkeeping time, set by the database; never used for a business decision."""
     return Field(default=None, sa_type=DateTime(timezone=True), sa_column_kwargs={"server_default": func.now()},
-                 nullable=False)
+                 nullable=False, index=index)
 
 
 def timestamp(nullable: bool = False, **kwargs):

@@ -25,7 +25,8 @@ class WebhookEndpoint(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     org_id: int = Field(foreign_key="organisation.id", index=True)
     url: str
-    secret: str = Field(description="whsec_<base64>: signs every request; shown once, never logged")
+    secret: str = Field(description="sealed:<key id>:<base64> (relance.sealing; whsec_<base64> as given without "
+                                    "RELANCE_CODEC_KEYS): signs every request; shown once, never logged")
     event_types: list[str] | None = Field(
         default=None, sa_column=Column(ARRAY(String()), nullable=True), description="None: every event type")
     enabled: bool = True

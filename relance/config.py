@@ -89,6 +89,9 @@ class Settings:
     # Signs the agency outbox's session cookies (relance.web). The local default is public: set your own
     # in production (changing it signs every outbox user out).
     web_secret: str = field(default_factory=lambda: _env("RELANCE_WEB_SECRET", "relance-local-web-secret"))
+    # Internal hosts relance may send tenants' requests to (relance.outbound): "host" or "host:port",
+    # comma-separated. Empty: public addresses only. `relance up` adds its local receiver's.
+    outbound_allow: str = field(default_factory=lambda: _env("RELANCE_OUTBOUND_ALLOW", ""))
     codec_cors_origins: str = field(
         default_factory=lambda: _env("RELANCE_CODEC_CORS_ORIGINS", "http://localhost:8233,http://127.0.0.1:8233"))
 

@@ -14,6 +14,8 @@ from temporalio.client import Client
 from models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from relance import repository
 from relance.db import Database
+from relance.outbound import Allowlist
+from relance.sealing import Sealer
 from relance.temporal.queues import webhook_queue
 from relance.webhooks.errors import ReplayRefused
 from relance.webhooks.publishing import start_delivery
@@ -43,17 +45,20 @@ class DeliveryView:
 
 
 async def add_endpoint(db: Database, org_slug: str, url: str, events: list[str] | None = None,
-                       secret: str | None = None) -> WebhookEndpoint:
-    """Register an endpoint for the given event types (None: all). The answer carries its secret,
-    generated when none is given: show it once. EndpointRejected names each field that is wrong."""
-    spec = validate_endpoint(url, events, secret)
+                       secret: str | None = None, allow: Allowlist = Allowlist(),
+                       sealer: Sealer = Sealer()) -> tuple[WebhookEndpoint, str]:
+    """Register an endpoint for the given event types (None: all); returns it with its secret in clear
+    (generated when none is given), which the caller shows once: it is stored sealed (relance.sealing).
+    EndpointRejected names each field that is wrong; the URL must reach a public address, or an
+    internal host `allow` admits (RELANCE_OUTBOUND_ALLOW)."""
+    spec = await validate_endpoint(url, events, secret, allow)
     async with db.session() as session:
         org = await repository.organisation(session, org_slug)
-        endpoint = WebhookEndpoint(org_id=org.id, url=spec.url, secret=spec.secret, event_types=spec.event_types,
-                                   created_at=datetime.now(UTC))
+        endpoint = WebhookEndpoint(org_id=org.id, url=spec.url, secret=sealer.seal(spec.secret),
+                                   event_types=spec.event_types, created_at=datetime.now(UTC))
         session.add(endpoint)
         await session.flush()
-    return endpoint
+    return endpoint, spec.secret
 
 
 async def list_endpoints(db: Database, org_slug: str) -> list[WebhookEndpoint]:

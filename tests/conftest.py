@@ -32,6 +32,7 @@ from relance.local import ses as local_ses
 from relance.local.postgres import LocalPostgres
 from relance.local.ses import LocalSes
 from relance.migrate import upgrade_async
+from relance.outbound import Allowlist
 from relance.temporal.admin import ensure_search_attributes
 from relance.temporal.client import DATA_CONVERTER
 from relance.temporal.queues import webhook_queue
@@ -41,6 +42,12 @@ from tests import factories
 from worker import build_worker
 
 TEST_SERVER = os.path.join(sysconfig.get_path("scripts"), "temporal-test-server")
+
+# The tests' webhook receivers listen on 127.0.0.1, which relance.outbound refuses unless the operator's
+# allow-list names it: named here for the in-process workers and API (their Settings read it) and for
+# the `relance` commands the tests start (they inherit this environment). Direct calls pass RECEIVERS.
+os.environ["RELANCE_OUTBOUND_ALLOW"] = "127.0.0.1"
+RECEIVERS = Allowlist.parse(os.environ["RELANCE_OUTBOUND_ALLOW"])
 
 # The Java test server does not advertise a capability the SDK core asks for, and core warns about it
 # on every worker start: a clean test log shows only what the tests say (errors still show).

@@ -71,3 +71,52 @@ async def test_the_ledger_migration_carries_old_claims_sent_emails_and_tasks_ove
     assert timeline == ["sent", "uncertain", "skipped"]
     assert [tuple(t) for t in tasks] == [("invoice", "F-1", "Appeler")]
     assert [tuple(t) for t in downgraded] == [(1, "Appeler")]
+
+
+async def test_the_secrets_migration_seals_webhook_secrets_and_drops_answers_holding_a_secret(postgres, monkeypatch):
+    """0013: with RELANCE_CODEC_KEYS set, a webhook secret stored as given is sealed (and opens to the same
+    secret); a kept idempotent answer that showed an API key or a webhook secret is deleted, others stay."""
+    import asyncio
+
+    from alembic import command
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from relance.migrate import alembic_config
+    from relance.sealing import Sealer, is_sealed
+    from relance.temporal.codec import new_key
+
+    postgres.create_database("relance_migration_0013")
+    url = postgres.url("relance_migration_0013")
+    await asyncio.to_thread(command.upgrade, alembic_config(url), "0002")
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text(
+            "INSERT INTO organisation (id, slug, name, timezone, locale, currency, dunning_enabled, "
+            "dunning_apply_to_new_invoices, send_window_start, send_window_end, sender_mode) "
+            "VALUES (1, 'acme', 'ACME', 'Europe/Paris', 'fr_FR', 'EUR', true, false, '09:00', '18:00', 'user')"))
+    await asyncio.to_thread(command.upgrade, alembic_config(url), "0012_signin_throttle")
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    async with engine.begin() as conn:
+        for statement in (
+            "INSERT INTO apikey (id, org_id, name, prefix, key_hash, created_at) "
+            "VALUES (1, NULL, 'admin', 'rlk_x', 'h', now())",
+            f"INSERT INTO webhookendpoint (org_id, url, secret, enabled, created_at) "
+            f"VALUES (1, 'https://hooks.example.org/', '{secret}', true, now())",
+        ):
+            await conn.execute(text(statement))
+        answers = {"key": b'{"id":2,"key":"rlk_abc"}', "hook": f'{{"id":1,"secret":"{secret}"}}'.encode(),
+                   "pay": b'{"amount_due":"1.00"}'}
+        for idem_key, body in answers.items():
+            await conn.execute(text("INSERT INTO idempotentrequest (api_key_id, idem_key, request_hash, status, "
+                                    "body) VALUES (1, :idem_key, :idem_key, 201, :body)"),
+                               {"idem_key": idem_key, "body": body})
+    keys = f"k1:{new_key()}"
+    monkeypatch.setenv("RELANCE_CODEC_KEYS", keys)
+    await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
+    async with engine.connect() as conn:
+        stored = (await conn.execute(text("SELECT secret FROM webhookendpoint"))).scalar_one()
+        kept = (await conn.execute(text("SELECT idem_key FROM idempotentrequest"))).scalars().all()
+    await engine.dispose()
+    assert is_sealed(stored) and secret not in stored and Sealer(keys).open(stored) == secret
+    assert kept == ["pay"]

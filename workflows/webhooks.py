@@ -16,7 +16,9 @@ from temporalio.exceptions import ActivityError, ApplicationError, RetryState
 with workflow.unsafe.imports_passed_through():
     from activities.webhooks import WebhookActivities
     from models import DeliveryState
+    from relance.outbound import Allowlist
     from relance.scenario.plan import RunState
+    from relance.sealing import Sealer
     from relance.temporal import search_attributes as sa
     from relance.temporal.registration import Registration, WorkerDeps
     from relance.webhooks.types import DeliveryInput, DeliveryResult, GiveUpInput
@@ -62,5 +64,5 @@ WORKFLOWS = [WebhookDeliveryWorkflow]
 
 def registration(deps: WorkerDeps) -> Registration:
     """Webhooks' part of the worker: all of it on the webhook queue."""
-    acts = WebhookActivities(deps.db)
+    acts = WebhookActivities(deps.db, Allowlist.parse(deps.settings.outbound_allow), Sealer(deps.settings.codec_keys))
     return Registration(webhook_workflows=WORKFLOWS, webhook_activities=[acts.attempt_delivery, acts.give_up])

@@ -1,6 +1,10 @@
 """`Idempotency-Key` on POST, PUT and DELETE: a retried request gets the first answer, and nothing is
 done twice; the same key with another request is a 422; a second copy arriving while the first is in
-flight is a 409 (retry it). Answers are kept for a day, per API key (two tenants' keys never meet).
+flight is a 409 (retry it). Answers are kept for a day, per API key (two tenants' keys never meet),
+then purged (by the next request that carries a key) and the key is new again.
+
+An answer that shows a secret once (a new API key, a webhook endpoint's secret: `shown_once`) is not
+kept: a retry of it is still done once, and answers 409 saying the secret was shown in the first answer.
 
 A pure ASGI middleware: it must see the raw body (to compare requests) and the whole answer (to keep
 it), which route dependencies cannot."""
@@ -14,6 +18,7 @@ from sqlalchemy import delete
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from models import IdempotentRequest
@@ -26,7 +31,14 @@ KEPT_FOR = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
 # Answers a retry must not replay: the caller's key was refused, or relance failed (a retry may succeed).
 NOT_KEPT = {401, 403, 429}
+# The header an answer that shows a secret carries: no cache keeps it, and neither does this store.
+NO_STORE = "no-store"
 _TABLE = IdempotentRequest.__table__
+
+
+def shown_once(response: Response) -> None:
+    """Mark a route's answer as showing a secret once: it is never kept nor replayed."""
+    response.headers["Cache-Control"] = NO_STORE
 
 
 class IdempotencyMiddleware:
@@ -70,6 +82,7 @@ class IdempotencyMiddleware:
                 answer["status"] = message["status"]
                 headers = dict(message.get("headers", []))
                 answer["content_type"] = headers.get(b"content-type", b"").decode() or None
+                answer["secret"] = NO_STORE in headers.get(b"cache-control", b"").decode()
             elif message["type"] == "http.response.body":
                 answer["body"] += message.get("body", b"")
             await send(message)
@@ -95,9 +108,8 @@ def _fingerprint(scope: Scope, body: bytes) -> str:
 async def _claim(db, key_id: int, idem_key: str, fingerprint: str) -> IdempotentRequest | None:
     """Claim the key for this request; returns None when claimed, else the earlier request's row."""
     async with db.session() as session:
-        await session.exec(delete(IdempotentRequest).where(
-            IdempotentRequest.api_key_id == key_id, IdempotentRequest.idem_key == idem_key,
-            IdempotentRequest.created_at < datetime.now(UTC) - KEPT_FOR))
+        # Every key's expired answers, not only this one's: none is kept past its day (indexed).
+        await session.exec(delete(IdempotentRequest).where(IdempotentRequest.created_at < datetime.now(UTC) - KEPT_FOR))
         inserted = (await session.exec(insert(_TABLE).values(
             api_key_id=key_id, idem_key=idem_key, request_hash=fingerprint,
         ).on_conflict_do_nothing().returning(_TABLE.c.id))).first()
@@ -108,8 +120,6 @@ async def _claim(db, key_id: int, idem_key: str, fingerprint: str) -> Idempotent
 
 
 def _answer_again(request: Request, earlier: IdempotentRequest, fingerprint: str):
-    from starlette.responses import Response
-
     if earlier.request_hash != fingerprint:
         return problem_response(request, 422, "this Idempotency-Key was used for another request; "
                                               "use a new key for a new request",
@@ -117,6 +127,11 @@ def _answer_again(request: Request, earlier: IdempotentRequest, fingerprint: str
     if earlier.status is None:
         return problem_response(request, 409, "the first request with this Idempotency-Key is still being "
                                               "answered; retry in a moment", headers={"Retry-After": "1"})
+    if earlier.body is None:
+        return problem_response(request, 409, f"the first request with this Idempotency-Key succeeded (HTTP "
+                                              f"{earlier.status}) and showed a secret once, which relance does not "
+                                              "keep: it cannot be shown again. List the resource to see it without "
+                                              "its secret, or create another with a new key")
     return Response(earlier.body, status_code=earlier.status, media_type=earlier.content_type,
                     headers={"Idempotent-Replayed": "true"})
 
@@ -129,5 +144,7 @@ async def _settle(db, key_id: int, idem_key: str, answer: dict) -> None:
             await session.exec(delete(IdempotentRequest).where(*where))
             return
         row = (await session.exec(select(IdempotentRequest).where(*where))).one()
-        row.status, row.content_type, row.body = answer["status"], answer["content_type"], answer["body"]
+        row.status = answer["status"]
+        if not answer.get("secret"):  # an answer with a secret keeps its status only: body None
+            row.content_type, row.body = answer["content_type"], answer["body"]
         session.add(row)

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import yaml
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from relance import apikeys, repository
 from relance.api.auth import admin, organisation
+from relance.api.idempotency import shown_once
 from relance.api.problems import ProblemError, documented
 from relance.api.services import Services, services
 from relance.importing.importer import ImportRejected
@@ -98,10 +99,12 @@ class KeyOut(BaseModel):
 
 
 @router.post("/organisations/{slug}/api-keys", response_model=KeyOut, status_code=201)
-async def post_api_key(slug: str, body: KeyBody, _: apikeys.KeyHolder = Depends(admin),
+async def post_api_key(slug: str, body: KeyBody, response: Response, _: apikeys.KeyHolder = Depends(admin),
                        svc: Services = Depends(services)) -> KeyOut:
-    """A key for an organisation (admin key), shown once."""
+    """A key for an organisation (admin key), shown once (a retry with the same Idempotency-Key
+    answers 409: the key is not kept to be shown again)."""
     key, token = await apikeys.create_key(svc.db, slug, body.name, datetime.now(UTC))
+    shown_once(response)
     return KeyOut(id=key.id, organisation=slug, name=key.name, key=token)
 
 

@@ -6,13 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from models import WebhookEndpoint
 from relance.api.auth import organisation
+from relance.api.idempotency import shown_once
 from relance.api.problems import ProblemError, documented
 from relance.api.services import Services, services
+from relance.outbound import Allowlist
+from relance.sealing import Sealer
 from relance.webhooks.errors import EndpointRejected, ReplayRefused
 from relance.webhooks.events import EVENT_TYPES
 from starter import webhooks
@@ -50,14 +53,18 @@ class NewEndpointOut(EndpointOut):
 
 
 @router.post("/webhook-endpoints", response_model=NewEndpointOut, status_code=201)
-async def post_endpoint(body: EndpointBody, org: str = Depends(organisation),
+async def post_endpoint(body: EndpointBody, response: Response, org: str = Depends(organisation),
                         svc: Services = Depends(services)) -> NewEndpointOut:
-    """Register an endpoint; its secret is in this answer only."""
+    """Register an endpoint; its secret is in this answer only (a retry with the same Idempotency-Key
+    answers 409: the secret is not kept to be shown again)."""
     try:
-        endpoint = await webhooks.add_endpoint(svc.db, org, body.url, body.events, body.secret)
+        endpoint, secret = await webhooks.add_endpoint(
+            svc.db, org, body.url, body.events, body.secret, Allowlist.parse(svc.settings.outbound_allow),
+            Sealer(svc.settings.codec_keys))
     except EndpointRejected as exc:
         raise ProblemError(422, str(exc), [f"{name}: {what}" for name, what in exc.problems.items()]) from exc
-    return NewEndpointOut(**EndpointOut.of(endpoint).model_dump(), secret=endpoint.secret)
+    shown_once(response)
+    return NewEndpointOut(**EndpointOut.of(endpoint).model_dump(), secret=secret)
 
 
 @router.get("/webhook-endpoints", response_model=list[EndpointOut])

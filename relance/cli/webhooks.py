@@ -9,8 +9,11 @@ import argparse
 from models import DeliveryState
 from relance import calendar, repository
 from relance.config import Settings
+from relance.outbound import Allowlist
+from relance.sealing import Sealer
 from relance.temporal.client import connect
 from relance.webhooks.events import EVENT_TYPES
+from relance.webhooks.listener import LOCAL_HOST, LOCAL_PORT
 
 
 def add_parser(sub) -> None:
@@ -34,8 +37,8 @@ def add_parser(sub) -> None:
     replay.add_argument("org")
     replay.add_argument("delivery_id", type=int)
     listen = commands.add_parser("listen", help="a local receiver printing each event and whether it is signed")
-    listen.add_argument("--port", type=int, default=8765)
-    listen.add_argument("--host", default="127.0.0.1")
+    listen.add_argument("--port", type=int, default=LOCAL_PORT)
+    listen.add_argument("--host", default=LOCAL_HOST)
     listen.add_argument("--secret", help="the endpoint's whsec_ secret, to verify signatures")
 
 
@@ -52,9 +55,11 @@ def _names(text: str) -> list[str]:
 async def _add(settings: Settings, args, with_db, say) -> int:
     from starter.webhooks import add_endpoint
 
-    endpoint = await with_db(settings, lambda db: add_endpoint(db, args.org, args.url, args.events, args.secret))
+    endpoint, secret = await with_db(settings, lambda db: add_endpoint(
+        db, args.org, args.url, args.events, args.secret, Allowlist.parse(settings.outbound_allow),
+        Sealer(settings.codec_keys)))
     say(f"webhook endpoint {endpoint.id} of {args.org}: {endpoint.url} ({_events(endpoint)})")
-    say(f"  secret: {endpoint.secret}")
+    say(f"  secret: {secret}")
     say("  (shown once: keep it where your receiver reads it; it signs every request)")
     return 0
 
@@ -109,10 +114,10 @@ async def _replay(settings: Settings, args, with_db, say) -> int:
 
 async def _listen(settings: Settings, args, with_db, say) -> int:
     from relance.webhooks.listener import listen
-    from relance.webhooks.validation import validate_endpoint
+    from relance.webhooks.validation import check_secret
 
     if args.secret:
-        validate_endpoint("http://localhost/", None, args.secret)  # a malformed secret: one sentence, not a trace
+        check_secret(args.secret)  # a malformed secret: one sentence, not a trace
     await listen(args.host, args.port, args.secret, say)
     return 0
 

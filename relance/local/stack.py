@@ -7,6 +7,7 @@ in memory only; the database's run timeline is the lasting record of what was se
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from relance.local import process
 from relance.local.postgres import LocalPostgres
 from relance.local.ses import LocalSes, provision_events
 from relance.local.temporal import LocalTemporal
+from relance.webhooks.listener import LOCAL_HOST, LOCAL_PORT
 
 
 @dataclass
@@ -55,10 +57,17 @@ class LocalStack:
         self.temporal.start()
 
     def start_worker(self) -> None:
-        self._worker = process.spawn([sys.executable, "-m", "relance.cli", "worker"], self.logs / "worker.log")
-        self._api = process.spawn([sys.executable, "-m", "relance.cli", "api"], self.logs / "api.log")
+        env = self.outbound_env()
+        self._worker = process.spawn([sys.executable, "-m", "relance.cli", "worker"], self.logs / "worker.log", env)
+        self._api = process.spawn([sys.executable, "-m", "relance.cli", "api"], self.logs / "api.log", env)
         if self.codec_endpoint:
             self._codec = process.spawn([sys.executable, "-m", "relance.cli", "codec-server"], self.logs / "codec.log")
+
+    def outbound_env(self) -> dict[str, str]:
+        """The environment of the worker and the API: webhooks may reach the local receiver (`relance
+        webhook listen`, 127.0.0.1:8765) besides public addresses and the hosts RELANCE_OUTBOUND_ALLOW names."""
+        allow = ",".join(filter(None, [self.settings.outbound_allow, f"{LOCAL_HOST}:{LOCAL_PORT}"]))
+        return {**os.environ, "RELANCE_OUTBOUND_ALLOW": allow}
 
     @property
     def api_url(self) -> str:

@@ -12,6 +12,9 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from relance.webhooks import signing
 
+# Where `relance webhook listen` listens unless told: `relance up` lets its worker and API send there.
+LOCAL_HOST, LOCAL_PORT = "127.0.0.1", 8765
+
 
 def receiver(secret: str | None, say: Callable[[str], None]) -> web.Application:
     """Answers 204, or 401 when a secret is given and the signature is not its (relance then retries)."""

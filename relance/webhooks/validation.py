@@ -5,14 +5,16 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
+from relance.outbound import Allowlist, url_problem
 from relance.webhooks.errors import EndpointRejected
 from relance.webhooks.events import EVENT_TYPES
 from relance.webhooks.signing import SECRET_PREFIX, new_secret
 
 # Standard Webhooks: a secret of 24 to 64 random bytes.
 SECRET_SIZES = range(24, 65)
+SECRET_PROBLEM = (f"must be {SECRET_PREFIX}<base64 of {SECRET_SIZES.start} to {SECRET_SIZES.stop - 1} "
+                  "random bytes>, as Standard Webhooks secrets are")
 
 
 @dataclass(frozen=True)
@@ -22,14 +24,15 @@ class EndpointSpec:
     secret: str
 
 
-def validate_endpoint(url: str, events: list[str] | None, secret: str | None) -> EndpointSpec:
+async def validate_endpoint(url: str, events: list[str] | None, secret: str | None,
+                            allow: Allowlist) -> EndpointSpec:
     """The endpoint as stored (a secret generated when none is given); EndpointRejected names each
-    field that is wrong."""
+    field that is wrong. The URL must reach a public address, or a host `allow` admits."""
     problems: dict[str, str] = {}
     url = (url or "").strip()
-    url_problem = _url_problem(url)
-    if url_problem:
-        problems["url"] = url_problem
+    wrong_url = await url_problem(url, allow)
+    if wrong_url:
+        problems["url"] = wrong_url
     wanted = [name.strip() for name in events or [] if name.strip()]
     unknown = [name for name in wanted if name not in EVENT_TYPES]
     if events is not None and not wanted:
@@ -38,23 +41,16 @@ def validate_endpoint(url: str, events: list[str] | None, secret: str | None) ->
         problems["events"] = (f"unknown event type(s) {', '.join(map(repr, unknown))} "
                               f"(known: {', '.join(EVENT_TYPES)})")
     if secret is not None and not _is_secret(secret):
-        problems["secret"] = (f"must be {SECRET_PREFIX}<base64 of {SECRET_SIZES.start} to {SECRET_SIZES.stop - 1} "
-                              "random bytes>, as Standard Webhooks secrets are")
+        problems["secret"] = SECRET_PROBLEM
     if problems:
         raise EndpointRejected(problems)
     return EndpointSpec(url, sorted(set(wanted)) or None, secret or new_secret())
 
 
-def _url_problem(url: str) -> str | None:
-    try:
-        parts = urlsplit(url)
-    except ValueError as exc:
-        return f"{url!r} is not a URL ({exc})"
-    if parts.scheme not in ("http", "https"):
-        return f"{url!r} must start with http:// or https://"
-    if not parts.hostname:
-        return f"{url!r} has no host"
-    return None
+def check_secret(secret: str) -> None:
+    """EndpointRejected naming the field when the secret is not a Standard Webhooks secret."""
+    if not _is_secret(secret):
+        raise EndpointRejected({"secret": SECRET_PROBLEM})
 
 
 def _is_secret(secret: str) -> bool:

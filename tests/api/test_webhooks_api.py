@@ -7,6 +7,7 @@ from standardwebhooks.webhooks import Webhook
 
 from tests import factories as f
 from tests.webhooks.conftest import receiver, until  # noqa: F401  (the fixture)
+from tests.webhooks.test_outbound import INTERNAL
 
 
 async def test_an_endpoint_registered_over_http_gets_the_reminder_signed(api, receiver):  # noqa: F811
@@ -47,4 +48,13 @@ async def test_a_bad_endpoint_is_refused_with_each_field_named(api):
     assert response.status_code == 422
     errors = response.json()["errors"]
     assert any(e.startswith("url:") for e in errors) and any(e.startswith("secret:") for e in errors)
+    assert (await api.get("/v1/webhook-endpoints")).json() == []
+
+
+async def test_registration_refuses_every_internal_address_naming_the_url(api):
+    for url in INTERNAL:
+        response = await api.post("/v1/webhook-endpoints", {"url": url})
+        assert response.status_code == 422, (url, response.text)
+        [error] = response.json()["errors"]
+        assert error.startswith("url:") and "not a public address" in error, (url, error)
     assert (await api.get("/v1/webhook-endpoints")).json() == []

@@ -36,7 +36,7 @@ from starter.dunning import cancel_reminders, record_payment, set_dunning_activa
 from starter.simulation import start_simulation
 from starter.webhooks import add_endpoint
 from tests import factories as f
-from tests.conftest import TEST_SERVER, free_port
+from tests.conftest import RECEIVERS, TEST_SERVER, free_port
 from worker import build_worker
 from workflows.dunning import DunningSweepWorkflow
 from workflows.renewal import RenewalInspectionWorkflow
@@ -164,7 +164,8 @@ async def renewal_notice(env, db, queue, slug):
 async def webhook_delivery_failed(env, db, queue, slug):
     """A delivery to an endpoint nobody listens on: 3 days of retries, then failed."""
     await _load(db, env, f.org(slug=slug))
-    endpoint = await add_endpoint(db, slug, f"http://127.0.0.1:{free_port()}/nobody", ["run.ended"])
+    endpoint, _ = await add_endpoint(db, slug, f"http://127.0.0.1:{free_port()}/nobody", ["run.ended"],
+                                     allow=RECEIVERS)
     async with db.session() as session:
         org_id = (await session.exec(select(Organisation.id).where(Organisation.slug == slug))).one()
     event = Event(org_id, slug, "run.ended", f"run.ended:{slug}", {"exit_reason": "paid"},

@@ -6,12 +6,13 @@ from models import WebhookEvent
 from starter import marketing
 from starter.webhooks import add_endpoint
 from tests import factories as f
+from tests.conftest import RECEIVERS
 
 
 async def test_marketing_sent_exited_and_campaign_finished_are_published_once(stack):
     await stack.mailer.verify(f.SENDER)
     await stack.load(f.marketing_org(stack.slug))
-    await add_endpoint(stack.db, stack.slug, "http://127.0.0.1:9/hooks", None)
+    await add_endpoint(stack.db, stack.slug, "http://127.0.0.1:9/hooks", None, allow=RECEIVERS)
     enrolment = await marketing.enrol(stack.client, stack.db, stack.task_queue, stack.slug, "welcome", "C1-billing",
                                       "ops")
     await stack.advance_until(lambda: len(stack.sent()) == 1)

@@ -17,6 +17,7 @@ from relance.temporal.queues import email_queue
 from starter import pipeline
 from starter.webhooks import add_endpoint
 from tests import factories as f
+from tests.conftest import RECEIVERS
 from tests.pipeline.data import SALESPERSON, pipeline_org, rule
 from workflows.pipeline import OpportunityWorkflow
 
@@ -33,7 +34,7 @@ async def _failed_flag(stack, workflow_id: str) -> bool:
 async def test_a_failing_automation_is_recorded_does_not_block_the_next_and_can_be_retried(pipe):
     s = pipe.stack
     await pipe.load(rules=[rule("r2", {"when": "enters_stage", "stage": "R2"}, UNVERIFIED_EMAIL, NOTE)])
-    await add_endpoint(s.db, s.slug, "http://127.0.0.1:9/hooks", None)
+    await add_endpoint(s.db, s.slug, "http://127.0.0.1:9/hooks", None, allow=RECEIVERS)
     ack = await pipe.report("e1", stage="R2")
     assert ack.outcomes[0].startswith("r2 #1 send_email: failed: sender_not_verified")
     assert ack.outcomes[1].startswith("r2 #2 notify: done")

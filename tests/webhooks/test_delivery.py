@@ -15,6 +15,7 @@ from relance.webhooks.errors import ReplayRefused
 from relance.webhooks.publishing import Event
 from starter.webhooks import add_endpoint, list_deliveries, replay_delivery
 from tests import factories as f
+from tests.conftest import RECEIVERS
 from tests.webhooks.conftest import attempts, deliveries, org_id, until
 from worker import build_worker
 
@@ -28,12 +29,12 @@ async def run_one_reminder(stack):
 
 async def test_a_run_tells_the_receiver_what_happened_signed_with_the_endpoints_secret(stack, receiver):
     await stack.load(stack.org(f.ONE_REMINDER, invoices=[f.invoice()]))
-    endpoint = await add_endpoint(stack.db, stack.slug, receiver.url)
-    assert endpoint.secret.startswith("whsec_")
+    _, secret = await add_endpoint(stack.db, stack.slug, receiver.url, allow=RECEIVERS)
+    assert secret.startswith("whsec_")
     await run_one_reminder(stack)
     await until(lambda: len(receiver.accepted()) == 2)
 
-    verifier = Webhook(endpoint.secret)
+    verifier = Webhook(secret)
     events = {r.event["type"]: r for r in receiver.requests}
     assert set(events) == {"reminder.sent", "run.ended"}
     for request in receiver.requests:
@@ -53,7 +54,7 @@ async def test_a_run_tells_the_receiver_what_happened_signed_with_the_endpoints_
 async def test_a_receiver_failing_three_times_gets_each_event_once_after_four_attempts(stack, receiver):
     receiver.fail_first = 3
     await stack.load(stack.org(f.ONE_REMINDER, invoices=[f.invoice()]))
-    await add_endpoint(stack.db, stack.slug, receiver.url, ["reminder.sent", "run.ended"])
+    await add_endpoint(stack.db, stack.slug, receiver.url, ["reminder.sent", "run.ended"], allow=RECEIVERS)
     await run_one_reminder(stack)
 
     async def all_succeeded():
@@ -74,7 +75,7 @@ async def test_a_receiver_failing_three_times_gets_each_event_once_after_four_at
 async def test_a_delivery_that_never_succeeds_fails_after_three_days_and_a_replay_delivers_it(stack, receiver):
     receiver.always = 503
     await stack.load(stack.org(f.ONE_REMINDER, invoices=[f.invoice()]))
-    await add_endpoint(stack.db, stack.slug, receiver.url, ["run.ended"])
+    await add_endpoint(stack.db, stack.slug, receiver.url, ["run.ended"], allow=RECEIVERS)
     started = await stack.now()
     await stack.webhooks().publish(Event(await org_id(stack.db, stack.slug), stack.slug, "run.ended",
                                          "run.ended:test", {"exit_reason": "paid"}, started))
@@ -109,7 +110,7 @@ async def _in_state(stack, state):
 async def test_410_gone_disables_the_endpoint_and_fails_at_once(stack, receiver):
     receiver.always = 410
     await stack.load(stack.org(f.ONE_REMINDER, invoices=[f.invoice()]))
-    endpoint = await add_endpoint(stack.db, stack.slug, receiver.url, ["run.ended"])
+    endpoint, _ = await add_endpoint(stack.db, stack.slug, receiver.url, ["run.ended"], allow=RECEIVERS)
     await stack.webhooks().publish(Event(await org_id(stack.db, stack.slug), stack.slug, "run.ended", "gone",
                                          {}, await stack.now()))
     [delivery] = await until(lambda: _in_state(stack, DeliveryState.FAILED))
@@ -128,7 +129,7 @@ async def test_a_crash_between_the_send_and_the_publish_loses_no_event_and_sends
     and publishes it (prior outcome); the event reaches the receiver once."""
     await stack.mailer.verify(f.SENDER)
     await stack.load(stack.org(f.ONE_REMINDER, invoices=[f.invoice()]))
-    await add_endpoint(stack.db, stack.slug, receiver.url, ["reminder.sent"])
+    await add_endpoint(stack.db, stack.slug, receiver.url, ["reminder.sent"], allow=RECEIVERS)
 
     class LostBeforePublishing:
         async def publish(self, event):

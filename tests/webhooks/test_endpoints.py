@@ -17,6 +17,7 @@ from starter.webhooks import (
     replay_delivery,
 )
 from tests import factories as f
+from tests.conftest import RECEIVERS
 from tests.webhooks.conftest import org_id, until
 
 
@@ -25,7 +26,7 @@ async def test_another_organisation_cannot_see_touch_or_replay_a_delivery(stack,
     await stack.load(stack.org(invoices=[f.invoice()]))
     other = stack.slug + "-other"
     await stack.load(f.org(slug=other, invoices=[f.invoice()]))
-    endpoint = await add_endpoint(stack.db, stack.slug, receiver.url)
+    endpoint, _ = await add_endpoint(stack.db, stack.slug, receiver.url, allow=RECEIVERS)
     await stack.webhooks().publish(Event(await org_id(stack.db, stack.slug), stack.slug, "run.ended", "k", {},
                                          await stack.now()))
     [delivery] = await until(lambda: list_deliveries(stack.db, stack.slug, DeliveryState.FAILED))
@@ -63,8 +64,8 @@ async def test_a_bad_endpoint_is_refused_naming_each_field_and_nothing_is_writte
 async def test_an_endpoint_keeps_a_given_secret_and_removing_it_disables_it(db, clean):
     await f.load(db, f.org(slug="acme"), date(2026, 11, 27))
     secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-    endpoint = await add_endpoint(db, "acme", "https://hooks.example.org/relance", ["run.ended"], secret)
-    assert (endpoint.secret, endpoint.event_types, endpoint.enabled) == (secret, ["run.ended"], True)
+    endpoint, shown = await add_endpoint(db, "acme", "https://hooks.example.org/relance", ["run.ended"], secret)
+    assert (shown, endpoint.event_types, endpoint.enabled) == (secret, ["run.ended"], True)
     await remove_endpoint(db, "acme", endpoint.id)
     [listed] = await list_endpoints(db, "acme")
     assert (listed.enabled, listed.disabled_reason) == (False, "removed")

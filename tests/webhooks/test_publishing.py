@@ -10,6 +10,7 @@ from relance.dunning.types import ExitReason
 from relance.webhooks.publishing import Event
 from starter.webhooks import add_endpoint
 from tests import factories as f
+from tests.conftest import RECEIVERS
 from tests.renewal.test_renewal import inspect, until_ended
 from tests.webhooks.conftest import org_id, until
 
@@ -21,9 +22,10 @@ async def count(db, model) -> int:
 
 async def test_a_duplicate_publish_starts_nothing_twice(stack, receiver):
     await stack.load(stack.org(invoices=[f.invoice()]))
-    await add_endpoint(stack.db, stack.slug, receiver.url)
-    await add_endpoint(stack.db, stack.slug, receiver.url + "/second", ["run.ended"])
-    await add_endpoint(stack.db, stack.slug, receiver.url + "/other", ["task.created"])  # does not want it
+    await add_endpoint(stack.db, stack.slug, receiver.url, allow=RECEIVERS)
+    await add_endpoint(stack.db, stack.slug, receiver.url + "/second", ["run.ended"], allow=RECEIVERS)
+    # This one does not want it:
+    await add_endpoint(stack.db, stack.slug, receiver.url + "/other", ["task.created"], allow=RECEIVERS)
     event = Event(await org_id(stack.db, stack.slug), stack.slug, "run.ended", "run.ended:dunning:x:F-1",
                   {"exit_reason": "paid"}, await stack.now())
     assert await stack.webhooks().publish(event) == 2
@@ -38,7 +40,7 @@ async def test_an_organisation_without_endpoints_publishes_nothing(stack, receiv
     await stack.load(stack.org(invoices=[f.invoice()]))
     other = f.org(slug=stack.slug + "-other", invoices=[f.invoice()])
     await stack.load(other)
-    await add_endpoint(stack.db, other["slug"], receiver.url)  # another organisation's endpoint
+    await add_endpoint(stack.db, other["slug"], receiver.url, allow=RECEIVERS)  # another organisation's endpoint
     await stack.mailer.verify(f.SENDER)
     result = await (await stack.start()).result()
     assert result.reason == ExitReason.COMPLETED and result.emails_sent > 0
@@ -51,7 +53,7 @@ async def test_a_task_step_and_a_skipped_reminder_are_told(stack, receiver):
     steps = [{"kind": "email", "label": "Rappel", "offset_days": -3, "template": "rappel"},
              {"kind": "action", "label": "Appel", "task": {"title": "Appeler le client", "due_in_days": 7}}]
     await stack.load(stack.org(steps, invoices=[f.invoice(due="today-20")]))
-    await add_endpoint(stack.db, stack.slug, receiver.url, ["task.created", "reminder.not_sent"])
+    await add_endpoint(stack.db, stack.slug, receiver.url, ["task.created", "reminder.not_sent"], allow=RECEIVERS)
     today = await stack.today()  # before the result: the test server's clock jumps after it
     await (await stack.start()).result()
     await until(lambda: len(receiver.accepted()) == 2)
@@ -65,7 +67,8 @@ async def test_a_task_step_and_a_skipped_reminder_are_told(stack, receiver):
 async def test_a_renewal_notice_sent_is_told(stack, receiver):
     await stack.mailer.verify(f.SENDER)
     await stack.load(stack.org(renewals=f.RENEWALS, contracts=[f.contract()]))
-    await add_endpoint(stack.db, stack.slug, receiver.url, ["renewal_notice.sent", "renewal_notice.not_sent"])
+    await add_endpoint(stack.db, stack.slug, receiver.url, ["renewal_notice.sent", "renewal_notice.not_sent"],
+                       allow=RECEIVERS)
     assert (await inspect(stack)).started == 1
     [notice] = await until_ended(stack)
     [request] = await until(lambda: receiver.accepted())
