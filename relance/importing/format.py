@@ -252,12 +252,13 @@ class ContactIn(Strict):
     opted_out: bool | None = Field(
         default=None, description="marketing consent: true records an opt-out (via import) unless there is one, "
         "false clears it, absent leaves it as it is (an opt-out by link is never undone by a re-import)")
-    deleted: bool = Field(default=False, description="the host deleted the contact: its marketing runs exit")
+    deleted: bool = Field(default=False, description="true: the host deleted the contact, its marketing runs exit; "
+                          "false: restored; absent leaves it as it is")
 
 
 class AccountIn(Strict):
     ref: Identifier
-    name: Name
+    name: Name | None = Field(default=None, description="needed when the account is new")
     email: Email | None = None
     contacts: list[ContactIn] = []
 
@@ -379,7 +380,7 @@ class AgencyIn(Strict):
 
 class OrganisationIn(Strict):
     slug: Annotated[Identifier, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
-    name: Name
+    name: Name | None = Field(default=None, description="needed when the organisation is new")
     timezone: str = "Europe/Paris"
     locale: str = "fr_FR"
     currency: str = "EUR"
