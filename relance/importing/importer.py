@@ -42,6 +42,7 @@ from relance.db import Database
 from relance.email.rendering import TemplateProblem, render, template_problems
 from relance.importing import pipeline, rows
 from relance.importing.agency import AgencyWrite, agency_problems, write_agency
+from relance.importing.changes import Changes
 from relance.importing.format import (
     CampaignIn,
     ContactIn,
@@ -111,7 +112,7 @@ class ImportReport:
     marketing_scenarios_off: list[tuple[str, str]] = field(default_factory=list)
     contacts_leaving: list[tuple[str, str]] = field(default_factory=list)
     agencies: list[AgencyWrite] = field(default_factory=list)
-    changes: rows.Changes = field(default_factory=rows.Changes)  # what was written (or would be: a dry run)
+    changes: Changes = field(default_factory=Changes)  # what was written (or would be: a dry run)
 
     def count(self, kind: str) -> None:
         self.counts[kind] = self.counts.get(kind, 0) + 1

@@ -8,32 +8,15 @@ defaults of the format apply when a row is created, never to one that exists.
 from __future__ import annotations
 
 from collections.abc import Container, Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel
 from sqlmodel import SQLModel, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from relance.importing.changes import Changes
+
 _CHANGES = "relance.import_changes"
-
-
-@dataclass
-class SectionChanges:
-    created: list[str] = field(default_factory=list)
-    updated: dict[str, dict[str, tuple[Any, Any]]] = field(default_factory=dict)  # key -> field -> (before, after)
-    unchanged: int = 0
-
-
-@dataclass
-class Changes:
-    """What the writes of one session changed, by organisation and section (the table written)."""
-
-    organisation: str = ""
-    sections: dict[tuple[str, str], SectionChanges] = field(default_factory=dict)
-
-    def of(self, section: str) -> SectionChanges:
-        return self.sections.setdefault((self.organisation, section), SectionChanges())
 
 
 def changes(session: AsyncSession) -> Changes:
