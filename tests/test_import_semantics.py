@@ -2,7 +2,12 @@
 finds every setting, scenario, template and record it did not send as it was; an explicit null
 clears, `deleted: true` deletes; a dry run says what a file would change and writes nothing."""
 
+import asyncio
 import copy
+import json
+import os
+import subprocess
+import sys
 from datetime import date, time
 
 from sqlalchemy import text
@@ -101,9 +106,25 @@ async def test_the_dry_run_of_the_demo_with_one_change_reports_that_change_and_w
     assert await snapshot(db) == before
     changed = [(s["organisation"], s["section"], s["created"], s["updated"]) for s in as_json(report.changes)
                if s["created"] or s["updated"]]
-    assert changed == [("demo", "account", [], {"C003": {"email": {
+    assert changed == [("demo", "accounts", [], {"C003": {"email": {
         "before": "compta@cafe-lefevre.example.org", "after": "factures@cafe-lefevre.example.org"}}})]
     assert "  ~ C003: email: 'compta@cafe-lefevre.example.org' -> 'factures@cafe-lefevre.example.org'" in lines(
         report.changes)
     unchanged = await load(db, demo_org(), dry_run=True)
     assert not unchanged.changes.changed
+
+
+async def test_relance_import_dry_run_says_what_would_change_and_writes_nothing(db, clean, settings, tmp_path):
+    await load(db, demo_org())
+    organisation = demo_org()
+    organisation["dunning"]["enabled"] = False
+    path = tmp_path / "demo.json"
+    path.write_text(json.dumps({"organisations": [organisation]}))
+    env = {**os.environ, "RELANCE_DATABASE_URL": settings.database_url}
+    result = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "relance.cli", "import", "--dry-run",
+                                                      str(path)], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "demo › settings: 0 created, 1 updated, 0 unchanged" in result.stdout
+    assert "  ~ demo: dunning_enabled: True -> False" in result.stdout
+    async with db.session() as session:
+        assert (await session.exec(select(Organisation))).one().dunning_enabled

@@ -7,6 +7,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 SHOWN = 20  # records named per section and kind in the CLI's lines; the rest are counted
+# Each table written, by the file's name for it.
+SECTIONS = {"organisation": "settings", "renewalsettings": "renewals", "appuser": "users", "emailtemplate": "templates",
+            "scenario": "scenarios", "account": "accounts", "contact": "contacts", "invoice": "invoices",
+            "payment": "payments", "contract": "contracts", "emailcampaign": "campaigns",
+            "actiontype": "pipeline.action_types", "salesprocess": "pipeline.processes",
+            "processstage": "pipeline.stages", "pipelinerule": "pipeline.rules",
+            "opportunity": "pipeline.opportunities", "agency": "agencies", "agencystaff": "agencies.staff",
+            "agencykindsetting": "agencies.kinds", "agencytemplate": "agencies.templates",
+            "property": "agencies.properties", "booking": "agencies.bookings", "bookingpayment": "agencies.payments"}
 
 
 @dataclass
@@ -21,8 +30,8 @@ class Changes:
     organisation: str = ""  # the organisation being written: the sections recorded from now on are its
     sections: dict[tuple[str, str], SectionChanges] = field(default_factory=dict)
 
-    def of(self, section: str) -> SectionChanges:
-        return self.sections.setdefault((self.organisation, section), SectionChanges())
+    def of(self, table: str) -> SectionChanges:
+        return self.sections.setdefault((self.organisation, SECTIONS.get(table, table)), SectionChanges())
 
     @property
     def changed(self) -> bool:
@@ -46,9 +55,14 @@ def _value(value: Any) -> str:
 
 
 def lines(changes: Changes) -> list[str]:
-    """One line per section with what changed in it, then one per record changed (a few per section)."""
+    """A line per section that changes, then one per record changed in it (the first few); one line for
+    the sections that stay as they are."""
     out = []
+    untouched: dict[str, list[str]] = {}
     for (org, section), s in sorted(changes.sections.items()):
+        if not (s.created or s.updated):
+            untouched.setdefault(org, []).append(f"{section} {s.unchanged}")
+            continue
         out.append(f"{org} › {section}: {len(s.created)} created, {len(s.updated)} updated, {s.unchanged} unchanged")
         out += [f"  + {record}" for record in s.created[:SHOWN]]
         out += [f"  ~ {record}: " + ", ".join(f"{name}: {_value(before)} -> {_value(after)}"
@@ -57,4 +71,4 @@ def lines(changes: Changes) -> list[str]:
         hidden = max(len(s.created) - SHOWN, 0) + max(len(s.updated) - SHOWN, 0)
         if hidden:
             out.append(f"  … and {hidden} more")
-    return out
+    return out + [f"{org} › unchanged: {', '.join(sections)}" for org, sections in untouched.items()]
