@@ -85,14 +85,23 @@ async def test_an_explicit_null_clears_and_deleted_true_deletes_until_the_file_s
     assert contract.billing_contact_id is None and contract.amount == 1200  # not named: kept
 
 
-async def test_a_new_record_needs_what_a_stored_one_may_leave_out(db, clean):
+async def problems(db, organisation: dict) -> list[str]:
     try:
-        await load(db, {"slug": "nouvelle", "accounts": [{"ref": "A1"}]})
+        await load(db, organisation)
     except ImportRejected as rejected:
-        assert rejected.problems == ["organisation 'nouvelle' › name: a new organisation needs it",
-                                     "organisation 'nouvelle' › account 'A1' › name: a new account needs it"]
-    else:
-        raise AssertionError("a new organisation without a name was imported")
+        return rejected.problems
+    raise AssertionError("imported")
+
+
+async def test_a_new_record_needs_what_a_stored_one_may_leave_out_and_a_name_is_never_cleared(db, clean):
+    assert await problems(db, {"slug": "nouvelle", "accounts": [{"ref": "A1"}]}) == [
+        "organisation 'nouvelle' › name: a new organisation needs it",
+        "organisation 'nouvelle' › account 'A1' › name: a new account needs it"]
+    await load(db, demo_org())
+    assert await problems(db, {"slug": "demo", "name": None, "accounts": [{"ref": "C001", "name": None}]}) == [
+        "organisation 'demo' › name: cannot be null", "organisation 'demo' › account 'C001' › name: cannot be null"]
+    assert await problems(db, {"slug": "demo", "renewals": {"template": None}}) == [
+        "organisation 'demo' › renewals.template: renewal notices need a template"]
 
 
 async def test_the_dry_run_of_the_demo_with_one_change_reports_that_change_and_writes_nothing(db, clean):

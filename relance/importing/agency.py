@@ -45,7 +45,9 @@ def booking_problems(at: str, b: BookingIn, properties: Container[str], today: d
     return problems
 
 
-def agency_problems(where: str, a: AgencyIn, fields: Mapping[str, str], today: date) -> list[str]:
+def agency_problems(where: str, a: AgencyIn, fields: Mapping[str, str], today: date,
+                    stored_properties: Container[str] = ()) -> list[str]:
+    """Every problem of an agency's section; its bookings may name the properties it has stored."""
     at = f"{where} › agency {a.slug!r}"
     problems = []
     if a.send_window[0] >= a.send_window[1]:
@@ -56,7 +58,7 @@ def agency_problems(where: str, a: AgencyIn, fields: Mapping[str, str], today: d
         for language, t in setting.templates.items():
             problems += [f"{at} › kinds › {kind} › templates › {language} › {p}"
                          for p in template_problems(t.subject, t.body, fields)]
-    properties = {p.ref for p in a.properties}
+    properties = {p.ref for p in a.properties} | set(stored_properties)
     for name, keys in (("properties", [p.ref for p in a.properties]), ("bookings", [b.reference for b in a.bookings]),
                        ("staff", [s.email for s in a.staff])):
         problems += [f"{at} › {name}: {key!r} appears twice" for key in sorted(set(keys)) if keys.count(key) > 1]
@@ -80,7 +82,8 @@ class AgencyWrite:
     bookings: list[BookingWrite] = field(default_factory=list)
 
 
-async def write_agency(session: AsyncSession, org: Organisation, a: AgencyIn, today: date) -> AgencyWrite:
+async def write_agency(session: AsyncSession, org: Organisation, a: AgencyIn, today: date,
+                       stored_properties: Mapping[str, int]) -> AgencyWrite:
     """What the file names is written; a field left out keeps its stored value."""
     agency, _ = await upsert(session, Agency, {"org_id": org.id, "slug": a.slug}, dict(
         name=a.name, timezone=a.timezone, language=a.language, send_window_start=a.send_window[0],
@@ -96,13 +99,14 @@ async def write_agency(session: AsyncSession, org: Organisation, a: AgencyIn, to
         for language, t in setting.templates.items():
             await upsert(session, AgencyTemplate, {"agency_id": agency.id, "kind": kind, "language": language},
                           dict(subject=t.subject, body=t.body))
-    properties = {}
+    properties = dict(stored_properties)
     for p in a.properties:
-        properties[p.ref], _ = await upsert(session, Property, {"agency_id": agency.id, "ref": p.ref},
-                                             dict(org_id=org.id, name=p.name))
+        row, _ = await upsert(session, Property, {"agency_id": agency.id, "ref": p.ref},
+                              dict(org_id=org.id, name=p.name))
+        properties[p.ref] = row.id
     written = AgencyWrite(agency)
     for b in a.bookings:
-        written.bookings.append(await write_booking(session, org, agency, properties[b.property].id, b, today))
+        written.bookings.append(await write_booking(session, org, agency, properties[b.property], b, today))
     return written
 
 

@@ -2,6 +2,10 @@
 
 Dates may be absolute (2026-11-24) or relative to the import day ("today", "today-20", "today+3"),
 which is how the demo stays overdue whatever day it is loaded.
+
+The defaults below are those of a record created; a field left out of a record stored already keeps
+its stored value, and an explicit null clears an optional one (pydantic's `model_fields_set` tells the
+two apart; importing/rows.py writes only those).
 """
 
 from __future__ import annotations

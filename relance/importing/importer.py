@@ -44,6 +44,7 @@ from relance.importing import pipeline, rows
 from relance.importing.agency import AgencyWrite, agency_problems, write_agency
 from relance.importing.changes import Changes
 from relance.importing.format import (
+    AccountIn,
     CampaignIn,
     ContactIn,
     DunningIn,
@@ -291,9 +292,9 @@ def organisation_problems(org: OrganisationIn, fields: TemplateFields, stored: S
     in_marketing = {st.template for s in org.marketing_scenarios for st in s.steps if st.kind == "email"
                     } | {c.template for c in org.campaigns} | pipeline.campaign_templates(org.pipeline)
     in_pipeline = pipeline.email_templates(org.pipeline)
-    problems = [] if org.name is not None or stored.organisation else [f"{where} › name: a new organisation needs it"]
-    problems += [f"{where} › account {a.ref!r} › name: a new account needs it" for a in org.accounts
-                 if a.name is None and a.ref not in stored.accounts]
+    problems = _name_problems(where, org, stored.organisation is not None, "organisation")
+    problems += [p for a in org.accounts
+                 for p in _name_problems(f"{where} › account {a.ref!r}", a, a.ref in stored.accounts, "account")]
     problems += [f"{where} › {p}" for t in org.templates
                  for p in template_check(t, fields.of_uses(t.key, in_scenarios, in_marketing, in_pipeline))]
     problems += [f"{where} › {p}" for s in org.scenarios for p in scenario_check(s, templates, users)]
@@ -316,7 +317,8 @@ def organisation_problems(org: OrganisationIn, fields: TemplateFields, stored: S
     problems += [f"{where} › {p}" for c in org.campaigns for p in campaign_problems(c, templates, users, accounts,
                                                                                       contacts)]
     problems += pipeline.pipeline_problems(org, templates, users, accounts, contacts, {
-        s.key for s in org.marketing_scenarios} | stored.scenario_keys(ScenarioPurpose.MARKETING))
+        s.key for s in org.marketing_scenarios} | stored.scenario_keys(ScenarioPurpose.MARKETING), stored.stages,
+        stored.action_types)
     for inv in org.invoices:
         problems += invoice_problems(f"{where} › invoice {inv.number!r}", inv, accounts, contacts, users)
     for kind, keys in (("user", [u.email for u in org.users]), ("account", [a.ref for a in org.accounts]),
@@ -329,6 +331,15 @@ def organisation_problems(org: OrganisationIn, fields: TemplateFields, stored: S
         problems += [f"{where} › invoice {inv.number!r} › payment {ref!r}: appears {n} times on the invoice "
                      "(each payment needs its own ref)" for ref, n in repeated(p.ref for p in inv.payments)]
     return problems + amount_problems(org, _given_or_stored(org, "currency", stored.organisation))
+
+
+def _name_problems(at: str, record: OrganisationIn | AccountIn, is_stored: bool, what: str) -> list[str]:
+    """A name may be left out of a record stored already, never cleared."""
+    if record.name is not None:
+        return []
+    if "name" in record.model_fields_set:
+        return [f"{at} › name: cannot be null"]
+    return [] if is_stored else [f"{at} › name: a new {what} needs it"]
 
 
 def _given_or_stored(record: BaseModel, name: str, row: SQLModel | None) -> Any:
@@ -494,7 +505,7 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, sto
             status=c.status, amount=c.amount), rows.named(c, CONTRACT_COLUMNS))
         report.count("contracts")
     for a in org_in.agencies:
-        written = await write_agency(session, org, a, today)
+        written = await write_agency(session, org, a, today, stored.properties.get(a.slug, {}))
         report.agencies.append(written)
         report.counts["agencies"] = report.counts.get("agencies", 0) + 1
         report.counts["bookings"] = report.counts.get("bookings", 0) + len(written.bookings)
@@ -687,13 +698,14 @@ async def import_data(db: Database, raw: Any, source: str, today: date, fields: 
     parsed = parse(raw, source)
     problems = [f"organisation {slug!r}: appears {n} times in the file (one entry per organisation)"
                 for slug, n in repeated(org.slug for org in parsed.organisations)]
-    problems += [p for org in parsed.organisations for a in org.agencies
-                 for p in agency_problems(f"organisation {org.slug!r}", a, fields.agency, today)]
     report = ImportReport()
     try:
         async with db.session() as session:
             known = {org.slug: await load_stored(session, org.slug) for org in parsed.organisations}
             problems += [p for org in parsed.organisations for p in organisation_problems(org, fields, known[org.slug])]
+            problems += [p for org in parsed.organisations for a in org.agencies
+                         for p in agency_problems(f"organisation {org.slug!r}", a, fields.agency, today,
+                                                  known[org.slug].properties.get(a.slug, {}))]
             if problems:
                 raise ImportRejected(source, problems)
             for org_in in parsed.organisations:

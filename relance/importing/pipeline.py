@@ -94,17 +94,20 @@ def rule_problems(at: str, rule: RuleIn, stages: list[str], **known) -> list[str
 
 
 def pipeline_problems(org: OrganisationIn, templates: set[str], users: set[str], accounts: set[str],
-                      contacts: Mapping[str, str], scenarios: set[str]) -> list[str]:
-    """Cross-record checks of the pipeline section (the records it names are in the same file)."""
+                      contacts: Mapping[str, str], scenarios: set[str], stored_stages: Mapping[str, list[str]],
+                      stored_types: set[str]) -> list[str]:
+    """Cross-record checks of the pipeline section (the records it names are in the file or stored: a
+    process's stages are the file's and the stored ones it leaves out)."""
     where = f"organisation {org.slug!r} › pipeline"
     p = org.pipeline
-    types = {t.key for t in p.action_types}
+    types = {t.key for t in p.action_types} | stored_types
     problems: list[str] = []
-    stages_of = {}
+    stages_of = dict(stored_stages)
     for process in p.processes:
         at = f"{where} › process {process.key!r}"
-        stages_of[process.key] = [s.key for s in process.stages]
-        problems += _repeats(at, "stage", stages_of[process.key]) + _repeats(at, "rule", [r.key for r in process.rules])
+        given = [s.key for s in process.stages]
+        stages_of[process.key] = given + [s for s in stored_stages.get(process.key, []) if s not in given]
+        problems += _repeats(at, "stage", given) + _repeats(at, "rule", [r.key for r in process.rules])
         for rule in process.rules:
             problems += rule_problems(f"{at} › rule {rule.key!r}", rule, stages_of[process.key], types=types,
                                       templates=templates, users=users, scenarios=scenarios)

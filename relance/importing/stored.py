@@ -11,11 +11,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import (
     Account,
+    ActionType,
+    Agency,
     AppUser,
     Contact,
     EmailTemplate,
     Organisation,
+    ProcessStage,
+    Property,
     RenewalSettings,
+    SalesProcess,
     Scenario,
     ScenarioPurpose,
 )
@@ -31,6 +36,9 @@ class Stored:
     accounts: dict[str, Account] = field(default_factory=dict)
     contacts: dict[str, Contact] = field(default_factory=dict)
     renewal_settings: RenewalSettings | None = None
+    stages: dict[str, list[str]] = field(default_factory=dict)  # each sales process's stages, in order
+    action_types: set[str] = field(default_factory=set)
+    properties: dict[str, dict[str, int]] = field(default_factory=dict)  # agency slug -> property ref -> id
 
     def scenario_keys(self, purpose: str) -> set[str]:
         return {key for key, s in self.scenarios.items() if s.purpose == purpose}
@@ -67,6 +75,17 @@ async def load_stored(session: AsyncSession, slug: str) -> Stored:
     latest = {}
     for scenario in await session.exec(select(Scenario).where(Scenario.org_id == org.id).order_by(Scenario.version)):
         latest[scenario.key] = scenario
-    return Stored(organisation=org, users=await rows(AppUser, "email"), templates=await rows(EmailTemplate, "key"),
+    stages: dict[str, list[str]] = {}
+    for process, stage in await session.exec(select(SalesProcess.key, ProcessStage.key).join(
+            ProcessStage, ProcessStage.process_id == SalesProcess.id).where(SalesProcess.org_id == org.id)
+            .order_by(ProcessStage.position)):
+        stages.setdefault(process, []).append(stage)
+    properties: dict[str, dict[str, int]] = {}
+    for agency, ref, property_id in await session.exec(select(Agency.slug, Property.ref, Property.id).join(
+            Property, Property.agency_id == Agency.id).where(Agency.org_id == org.id)):
+        properties.setdefault(agency, {})[ref] = property_id
+    return Stored(organisation=org, properties=properties, users=await rows(AppUser, "email"),
+                  templates=await rows(EmailTemplate, "key"),
                   scenarios=latest, accounts=await rows(Account, "ref"), contacts=await rows(Contact, "ref"),
-                  renewal_settings=await session.get(RenewalSettings, org.id))
+                  renewal_settings=await session.get(RenewalSettings, org.id), stages=stages,
+                  action_types=set(await session.exec(select(ActionType.key).where(ActionType.org_id == org.id))))
