@@ -137,3 +137,22 @@ async def test_relance_import_dry_run_says_what_would_change_and_writes_nothing(
     assert "  ~ demo: dunning_enabled: True -> False" in result.stdout
     async with db.session() as session:
         assert (await session.exec(select(Organisation))).one().dunning_enabled
+
+
+async def test_a_partial_agency_and_pipeline_reach_their_stored_records_and_keep_what_they_leave_out(db, clean):
+    await load(db, demo_org())
+    await load(db, {"slug": "demo", "pipeline": {"opportunities": [
+                        {"ref": "OPP-002", "process": "ventes", "stage": "R2", "account": "C002"}]},
+                    "agencies": [{"slug": "mer", "name": "Agence de la Mer", "sender_email": "resa@mer.example",
+                                  "kinds": {"arrival": {"delay_days": 5}},
+                                  "bookings": [{"reference": "MER-109", "property": "PINS", "guest_name": "Eva Roy",
+                                                "guest_email": "eva@example.org", "arrival": "today+9",
+                                                "departure": "today+12"}]}]})
+    async with db.session() as session:
+        rows = (await session.exec(text(
+            "SELECT k.enabled, k.delay_days, a.send_window_end, (SELECT count(*) FROM agencytemplate t "
+            "WHERE t.agency_id = a.id AND t.kind = 'arrival') FROM agencykindsetting k JOIN agency a "
+            "ON a.id = k.agency_id WHERE a.slug = 'mer' AND k.kind = 'arrival'"))).one()
+        opportunity = (await session.exec(text("SELECT stage_key FROM opportunity WHERE ref = 'OPP-002'"))).one()
+    assert tuple(rows) == (True, 5, time(23, 59, 59), 2)
+    assert opportunity[0] == "R2"

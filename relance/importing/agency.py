@@ -25,6 +25,7 @@ from relance.email.rendering import template_problems
 from relance.importing.format import AgencyIn, BookingIn
 from relance.importing.references import unknown
 from relance.importing.rows import named, upsert
+from relance.importing.stored import StoredAgency
 
 
 def booking_problems(at: str, b: BookingIn, properties: Container[str], today: date) -> list[str]:
@@ -46,19 +47,22 @@ def booking_problems(at: str, b: BookingIn, properties: Container[str], today: d
 
 
 def agency_problems(where: str, a: AgencyIn, fields: Mapping[str, str], today: date,
-                    stored_properties: Container[str] = ()) -> list[str]:
-    """Every problem of an agency's section; its bookings may name the properties it has stored."""
+                    stored: StoredAgency | None = None) -> list[str]:
+    """Every problem of an agency's section, as it will be with what it has stored: its bookings may
+    name the stored properties, a kind switched on may have its templates stored."""
+    stored = stored or StoredAgency()
     at = f"{where} › agency {a.slug!r}"
     problems = []
     if a.send_window[0] >= a.send_window[1]:
         problems.append(f"{at} › send_window: opens at {a.send_window[0]} but closes at {a.send_window[1]}")
     for kind, setting in a.kinds.items():
-        if setting.enabled and not setting.templates:
+        enabled = setting.enabled if "enabled" in setting.model_fields_set else stored.kinds.get(kind, setting.enabled)
+        if enabled and not setting.templates and kind not in stored.templated:
             problems.append(f"{at} › kinds › {kind} › templates: an enabled kind needs a template")
         for language, t in setting.templates.items():
             problems += [f"{at} › kinds › {kind} › templates › {language} › {p}"
                          for p in template_problems(t.subject, t.body, fields)]
-    properties = {p.ref for p in a.properties} | set(stored_properties)
+    properties = {p.ref for p in a.properties} | set(stored.properties)
     for name, keys in (("properties", [p.ref for p in a.properties]), ("bookings", [b.reference for b in a.bookings]),
                        ("staff", [s.email for s in a.staff])):
         problems += [f"{at} › {name}: {key!r} appears twice" for key in sorted(set(keys)) if keys.count(key) > 1]

@@ -505,7 +505,8 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, sto
             status=c.status, amount=c.amount), rows.named(c, CONTRACT_COLUMNS))
         report.count("contracts")
     for a in org_in.agencies:
-        written = await write_agency(session, org, a, today, stored.properties.get(a.slug, {}))
+        stored_agency = stored.agencies.get(a.slug)
+        written = await write_agency(session, org, a, today, stored_agency.properties if stored_agency else {})
         report.agencies.append(written)
         report.counts["agencies"] = report.counts.get("agencies", 0) + 1
         report.counts["bookings"] = report.counts.get("bookings", 0) + len(written.bookings)
@@ -705,7 +706,7 @@ async def import_data(db: Database, raw: Any, source: str, today: date, fields: 
             problems += [p for org in parsed.organisations for p in organisation_problems(org, fields, known[org.slug])]
             problems += [p for org in parsed.organisations for a in org.agencies
                          for p in agency_problems(f"organisation {org.slug!r}", a, fields.agency, today,
-                                                  known[org.slug].properties.get(a.slug, {}))]
+                                                  known[org.slug].agencies.get(a.slug))]
             if problems:
                 raise ImportRejected(source, problems)
             for org_in in parsed.organisations:

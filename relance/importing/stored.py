@@ -13,6 +13,8 @@ from models import (
     Account,
     ActionType,
     Agency,
+    AgencyKindSetting,
+    AgencyTemplate,
     AppUser,
     Contact,
     EmailTemplate,
@@ -28,6 +30,13 @@ from relance.importing.format import RenewalsIn
 
 
 @dataclass
+class StoredAgency:
+    properties: dict[str, int] = field(default_factory=dict)  # ref -> id
+    kinds: dict[str, bool] = field(default_factory=dict)  # kind -> enabled
+    templated: set[str] = field(default_factory=set)  # the kinds with a template
+
+
+@dataclass
 class Stored:
     organisation: Organisation | None = None
     users: dict[str, AppUser] = field(default_factory=dict)
@@ -38,7 +47,7 @@ class Stored:
     renewal_settings: RenewalSettings | None = None
     stages: dict[str, list[str]] = field(default_factory=dict)  # each sales process's stages, in order
     action_types: set[str] = field(default_factory=set)
-    properties: dict[str, dict[str, int]] = field(default_factory=dict)  # agency slug -> property ref -> id
+    agencies: dict[str, StoredAgency] = field(default_factory=dict)  # by slug
 
     def scenario_keys(self, purpose: str) -> set[str]:
         return {key for key, s in self.scenarios.items() if s.purpose == purpose}
@@ -80,11 +89,18 @@ async def load_stored(session: AsyncSession, slug: str) -> Stored:
             ProcessStage, ProcessStage.process_id == SalesProcess.id).where(SalesProcess.org_id == org.id)
             .order_by(ProcessStage.position)):
         stages.setdefault(process, []).append(stage)
-    properties: dict[str, dict[str, int]] = {}
-    for agency, ref, property_id in await session.exec(select(Agency.slug, Property.ref, Property.id).join(
+    agencies: dict[str, StoredAgency] = {}
+    for slug, ref, property_id in await session.exec(select(Agency.slug, Property.ref, Property.id).join(
             Property, Property.agency_id == Agency.id).where(Agency.org_id == org.id)):
-        properties.setdefault(agency, {})[ref] = property_id
-    return Stored(organisation=org, properties=properties, users=await rows(AppUser, "email"),
+        agencies.setdefault(slug, StoredAgency()).properties[ref] = property_id
+    for slug, kind, enabled in await session.exec(select(Agency.slug, AgencyKindSetting.kind, AgencyKindSetting.enabled)
+                                                  .join(AgencyKindSetting, AgencyKindSetting.agency_id == Agency.id)
+                                                  .where(Agency.org_id == org.id)):
+        agencies.setdefault(slug, StoredAgency()).kinds[kind] = enabled
+    for slug, kind in await session.exec(select(Agency.slug, AgencyTemplate.kind).join(
+            AgencyTemplate, AgencyTemplate.agency_id == Agency.id).where(Agency.org_id == org.id)):
+        agencies.setdefault(slug, StoredAgency()).templated.add(kind)
+    return Stored(organisation=org, agencies=agencies, users=await rows(AppUser, "email"),
                   templates=await rows(EmailTemplate, "key"),
                   scenarios=latest, accounts=await rows(Account, "ref"), contacts=await rows(Contact, "ref"),
                   renewal_settings=await session.get(RenewalSettings, org.id), stages=stages,
