@@ -32,13 +32,15 @@ TEMPLATE_FIELDS = importer.TemplateFields(scenario=invoice_fields.FIELDS, renewa
 
 
 async def import_data(db: Database, raw: Any, source: str, today: date,
-                      progress: Callable[[str], None] = lambda _: None) -> importer.ImportReport:
-    return await importer.import_data(db, raw, source, today, TEMPLATE_FIELDS, progress)
+                      progress: Callable[[str], None] = lambda _: None,
+                      *, dry_run: bool = False) -> importer.ImportReport:
+    """A dry run writes nothing and starts nothing: its report's `changes` say what the import would do."""
+    return await importer.import_data(db, raw, source, today, TEMPLATE_FIELDS, progress, dry_run=dry_run)
 
 
-async def import_file(db: Database, path: Path, today: date,
-                      progress: Callable[[str], None] = lambda _: None) -> importer.ImportReport:
-    return await importer.import_file(db, path, today, TEMPLATE_FIELDS, progress)
+async def import_file(db: Database, path: Path, today: date, progress: Callable[[str], None] = lambda _: None,
+                      *, dry_run: bool = False) -> importer.ImportReport:
+    return await importer.import_file(db, path, today, TEMPLATE_FIELDS, progress, dry_run=dry_run)
 
 
 @dataclass

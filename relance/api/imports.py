@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import yaml
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from relance import apikeys, repository
@@ -16,8 +16,9 @@ from relance.api.auth import admin, organisation
 from relance.api.idempotency import shown_once
 from relance.api.problems import ProblemError, documented
 from relance.api.services import Services, services
+from relance.importing.changes import as_json
 from relance.importing.importer import ImportRejected
-from starter.importing import import_and_start
+from starter.importing import import_and_start, import_data
 
 router = APIRouter(prefix="/v1", tags=["import"], responses=documented(401, 403, 413, 422, 503))
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
@@ -28,12 +29,29 @@ ORGANISATION_BODY = {"requestBody": {"required": True, "description": "one organ
                                      "content": {"application/json": {"schema": {"type": "object"}}}}}
 
 
+class FieldChangeOut(BaseModel):
+    before: Any
+    after: Any
+
+
+class SectionChangesOut(BaseModel):
+    """One section (table) of one organisation: what a dry run would create, update, leave as it is."""
+
+    organisation: str
+    section: str
+    created: list[str]
+    updated: dict[str, dict[str, FieldChangeOut]] = Field(description="record -> field -> before, after")
+    unchanged: int
+
+
 class ImportOut(BaseModel):
     counts: dict[str, int] = Field(description="records written, by kind")
     new_invoices: int
     changed_invoices: int
     runs_started: int
     schedules: list[str]
+    dry_run: bool = False
+    changes: list[SectionChangesOut] = Field(default=[], description="a dry run's answer")
 
 
 async def _document(request: Request) -> Any:
@@ -47,7 +65,12 @@ async def _document(request: Request) -> Any:
         raise ImportRejected("request body", [f"not valid {kind}: {exc}"]) from exc
 
 
-async def _import(svc: Services, raw: Any, source: str) -> ImportOut:
+async def _import(svc: Services, raw: Any, source: str, dry_run: bool = False) -> ImportOut:
+    if dry_run:
+        report = await import_data(svc.db, raw, source, datetime.now(UTC).date(), dry_run=True)
+        return ImportOut(counts=report.counts, new_invoices=len(report.new_invoices),
+                         changed_invoices=len(report.changed_invoices), runs_started=0, schedules=[], dry_run=True,
+                         changes=as_json(report.changes))
     outcome = await import_and_start(await svc.client(), svc.db, svc.settings.task_queue, svc.settings.sweep_cron,
                                      raw, source, datetime.now(UTC).date())
     report = outcome.report
@@ -57,9 +80,11 @@ async def _import(svc: Services, raw: Any, source: str) -> ImportOut:
 
 
 @router.post("/imports", response_model=ImportOut, openapi_extra=IMPORT_BODY)
-async def post_import(request: Request, org: str = Depends(organisation),
-                      svc: Services = Depends(services)) -> ImportOut:
-    """Import a file for this key's organisation: every organisation it holds must be that one."""
+async def post_import(request: Request, org: str = Depends(organisation), svc: Services = Depends(services),
+                      dry_run: bool = Query(False, description="answer what the file would change; write nothing")
+                      ) -> ImportOut:
+    """Import a file for this key's organisation: every organisation it holds must be that one. It changes
+    what it names and nothing else (README, "Import format")."""
     raw = await _document(request)
     organisations = raw.get("organisations") if isinstance(raw, dict) else None
     if isinstance(organisations, list):
@@ -67,7 +92,7 @@ async def post_import(request: Request, org: str = Depends(organisation),
                      for i, o in enumerate(organisations) if isinstance(o, dict) and o.get("slug") != org]
         if strangers:
             raise ImportRejected("request body", strangers)
-    return await _import(svc, raw, "request body")
+    return await _import(svc, raw, "request body", dry_run)
 
 
 class OrganisationOut(BaseModel):

@@ -29,13 +29,14 @@ from relance.cli import webhooks as webhook_cli
 from relance.config import ConfigError, Settings
 from relance.db import Database
 from relance.email.mailer import SesMailer
+from relance.importing import changes
 from relance.importing.importer import ImportRejected, ImportReport, read_file
 from relance.nightly import SweepResult
 from relance.scenario.authoring import ScenarioRejected
 from relance.scenario.plan import step_name, step_number
 from relance.temporal.client import connect, connect_when_asked
 from relance.webhooks.errors import WebhookError
-from starter.importing import import_and_start
+from starter.importing import import_and_start, import_data
 
 DEMO_FILE = Path(__file__).parent.parent / "demo" / "demo.yaml"
 
@@ -67,7 +68,23 @@ async def load_and_start(settings: Settings, client: Client, db: Database, raw, 
     return report
 
 
+async def dry_run(settings: Settings, path: str) -> None:
+    """What the file would change, section by section; nothing is written, nothing started."""
+    async def work(db):
+        report = await import_data(db, read_file(Path(path)), path, datetime.now(UTC).date(), dry_run=True)
+        say(f"dry run of {path}: nothing written")
+        for line in changes.lines(report.changes):
+            say(line)
+        if not report.changes.changed:
+            say("nothing would change")
+
+    await _with_db(settings, work)
+
+
 async def cmd_import(settings: Settings, args) -> int:
+    if args.dry_run:
+        await dry_run(settings, args.file)
+        return 0
     client = await connect(settings)
 
     async def work(db):
@@ -489,6 +506,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="bring the database schema up to date")
     imp = sub.add_parser("import", help="import a YAML or JSON file (format in the README)")
     imp.add_argument("file")
+    imp.add_argument("--dry-run", action="store_true", help="say what the file would change, write nothing")
     sw = sub.add_parser("sweep", help="run the nightly jobs now: dunning sweep and renewal inspection")
     sw.add_argument("--org", action="append", help="organisation slug (repeatable); default: all enabled")
     for name, text in (("show", "show a run and its timeline"), ("cancel", "cancel the reminders of an invoice"),

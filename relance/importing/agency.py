@@ -24,7 +24,8 @@ from models import (
 from relance.email.rendering import template_problems
 from relance.importing.format import AgencyIn, BookingIn
 from relance.importing.references import unknown
-from relance.importing.rows import upsert as _upsert
+from relance.importing.rows import named, upsert
+from relance.importing.stored import StoredAgency
 
 
 def booking_problems(at: str, b: BookingIn, properties: Container[str], today: date) -> list[str]:
@@ -45,18 +46,23 @@ def booking_problems(at: str, b: BookingIn, properties: Container[str], today: d
     return problems
 
 
-def agency_problems(where: str, a: AgencyIn, fields: Mapping[str, str], today: date) -> list[str]:
+def agency_problems(where: str, a: AgencyIn, fields: Mapping[str, str], today: date,
+                    stored: StoredAgency | None = None) -> list[str]:
+    """Every problem of an agency's section, as it will be with what it has stored: its bookings may
+    name the stored properties, a kind switched on may have its templates stored."""
+    stored = stored or StoredAgency()
     at = f"{where} › agency {a.slug!r}"
     problems = []
     if a.send_window[0] >= a.send_window[1]:
         problems.append(f"{at} › send_window: opens at {a.send_window[0]} but closes at {a.send_window[1]}")
     for kind, setting in a.kinds.items():
-        if setting.enabled and not setting.templates:
+        enabled = setting.enabled if "enabled" in setting.model_fields_set else stored.kinds.get(kind, setting.enabled)
+        if enabled and not setting.templates and kind not in stored.templated:
             problems.append(f"{at} › kinds › {kind} › templates: an enabled kind needs a template")
         for language, t in setting.templates.items():
             problems += [f"{at} › kinds › {kind} › templates › {language} › {p}"
                          for p in template_problems(t.subject, t.body, fields)]
-    properties = {p.ref for p in a.properties}
+    properties = {p.ref for p in a.properties} | set(stored.properties)
     for name, keys in (("properties", [p.ref for p in a.properties]), ("bookings", [b.reference for b in a.bookings]),
                        ("staff", [s.email for s in a.staff])):
         problems += [f"{at} › {name}: {key!r} appears twice" for key in sorted(set(keys)) if keys.count(key) > 1]
@@ -80,41 +86,48 @@ class AgencyWrite:
     bookings: list[BookingWrite] = field(default_factory=list)
 
 
-async def write_agency(session: AsyncSession, org: Organisation, a: AgencyIn, today: date) -> AgencyWrite:
-    agency, _ = await _upsert(session, Agency, {"org_id": org.id, "slug": a.slug}, dict(
+async def write_agency(session: AsyncSession, org: Organisation, a: AgencyIn, today: date,
+                       stored_properties: Mapping[str, int]) -> AgencyWrite:
+    """What the file names is written; a field left out keeps its stored value."""
+    agency, _ = await upsert(session, Agency, {"org_id": org.id, "slug": a.slug}, dict(
         name=a.name, timezone=a.timezone, language=a.language, send_window_start=a.send_window[0],
-        send_window_end=a.send_window[1], sender_email=a.sender_email, sender_name=a.sender_name))
+        send_window_end=a.send_window[1], sender_email=a.sender_email, sender_name=a.sender_name),
+        named(a, {"send_window": ("send_window_start", "send_window_end")}))
     for s in a.staff:
-        await _upsert(session, AgencyStaff, {"agency_id": agency.id, "email": s.email.lower()},
-                      dict(org_id=org.id, name=s.name, wants_morning_summary=s.morning_summary))
+        await upsert(session, AgencyStaff, {"agency_id": agency.id, "email": s.email.lower()},
+                     dict(org_id=org.id, name=s.name, wants_morning_summary=s.morning_summary),
+                     named(s, {"morning_summary": ("wants_morning_summary",)}))
     for kind, setting in a.kinds.items():
-        await _upsert(session, AgencyKindSetting, {"agency_id": agency.id, "kind": kind},
-                      dict(enabled=setting.enabled, delay_days=setting.delay_days))
+        await upsert(session, AgencyKindSetting, {"agency_id": agency.id, "kind": kind},
+                     dict(enabled=setting.enabled, delay_days=setting.delay_days), named(setting))
         for language, t in setting.templates.items():
-            await _upsert(session, AgencyTemplate, {"agency_id": agency.id, "kind": kind, "language": language},
+            await upsert(session, AgencyTemplate, {"agency_id": agency.id, "kind": kind, "language": language},
                           dict(subject=t.subject, body=t.body))
-    properties = {}
+    properties = dict(stored_properties)
     for p in a.properties:
-        properties[p.ref], _ = await _upsert(session, Property, {"agency_id": agency.id, "ref": p.ref},
-                                             dict(org_id=org.id, name=p.name))
+        row, _ = await upsert(session, Property, {"agency_id": agency.id, "ref": p.ref},
+                              dict(org_id=org.id, name=p.name))
+        properties[p.ref] = row.id
     written = AgencyWrite(agency)
     for b in a.bookings:
-        written.bookings.append(await write_booking(session, org, agency, properties[b.property].id, b, today))
+        written.bookings.append(await write_booking(session, org, agency, properties[b.property], b, today))
     return written
 
 
 async def write_booking(session: AsyncSession, org: Organisation, agency: Agency, property_id: int, b: BookingIn,
                         today: date) -> BookingWrite:
-    """Write one checked booking and its payments (payments are added, never removed)."""
+    """Write one checked booking and its payments (payments are added, never removed); a field left out
+    keeps its stored value."""
     before = (await session.exec(select(Booking.status).where(Booking.agency_id == agency.id,
                                                               Booking.reference == b.reference))).first()
-    booking, outcome = await _upsert(session, Booking, {"agency_id": agency.id, "reference": b.reference}, dict(
+    booking, outcome = await upsert(session, Booking, {"agency_id": agency.id, "reference": b.reference}, dict(
         org_id=org.id, property_id=property_id, guest_name=b.guest_name, guest_email=b.guest_email,
         guest_language=b.guest_language, arrival=b.arrival.resolve(today), departure=b.departure.resolve(today),
         status=b.status, option_expires_on=b.option_expires_on.resolve(today) if b.option_expires_on else None,
-        balance_amount=b.balance_amount, balance_due_on=b.balance_due_on.resolve(today) if b.balance_due_on else None))
+        balance_amount=b.balance_amount, balance_due_on=b.balance_due_on.resolve(today) if b.balance_due_on else None),
+        named(b, {"property": ("property_id",)}) | {"org_id"})
     for p in b.payments:
-        _, paid = await _upsert(session, BookingPayment, {"booking_id": booking.id, "ref": p.ref},
+        _, paid = await upsert(session, BookingPayment, {"booking_id": booking.id, "ref": p.ref},
                                 dict(amount=p.amount, paid_on=p.paid_on.resolve(today)))
         outcome = outcome or ("changed" if paid else None)
     return BookingWrite(booking, outcome, before)

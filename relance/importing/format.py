@@ -2,6 +2,10 @@
 
 Dates may be absolute (2026-11-24) or relative to the import day ("today", "today-20", "today+3"),
 which is how the demo stays overdue whatever day it is loaded.
+
+The defaults below are those of a record created; a field left out of a record stored already keeps
+its stored value, and an explicit null clears an optional one (pydantic's `model_fields_set` tells the
+two apart; importing/rows.py writes only those).
 """
 
 from __future__ import annotations
@@ -252,12 +256,13 @@ class ContactIn(Strict):
     opted_out: bool | None = Field(
         default=None, description="marketing consent: true records an opt-out (via import) unless there is one, "
         "false clears it, absent leaves it as it is (an opt-out by link is never undone by a re-import)")
-    deleted: bool = Field(default=False, description="the host deleted the contact: its marketing runs exit")
+    deleted: bool = Field(default=False, description="true: the host deleted the contact, its marketing runs exit; "
+                          "false: restored; absent leaves it as it is")
 
 
 class AccountIn(Strict):
     ref: Identifier
-    name: Name
+    name: Name | None = Field(default=None, description="needed when the account is new")
     email: Email | None = None
     contacts: list[ContactIn] = []
 
@@ -379,7 +384,7 @@ class AgencyIn(Strict):
 
 class OrganisationIn(Strict):
     slug: Annotated[Identifier, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
-    name: Name
+    name: Name | None = Field(default=None, description="needed when the organisation is new")
     timezone: str = "Europe/Paris"
     locale: str = "fr_FR"
     currency: str = "EUR"

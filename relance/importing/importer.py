@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -40,11 +40,14 @@ from models import (
 from relance import calendar, limits
 from relance.db import Database
 from relance.email.rendering import TemplateProblem, render, template_problems
-from relance.importing import pipeline
+from relance.importing import pipeline, rows
 from relance.importing.agency import AgencyWrite, agency_problems, write_agency
+from relance.importing.changes import Changes
 from relance.importing.format import (
+    AccountIn,
     CampaignIn,
     ContactIn,
+    DunningIn,
     ImportFile,
     InvoiceIn,
     MarketingScenarioIn,
@@ -53,7 +56,7 @@ from relance.importing.format import (
     TemplateIn,
 )
 from relance.importing.references import not_a_user, unknown
-from relance.importing.rows import upsert as _upsert
+from relance.importing.stored import Stored, load_stored
 from relance.scenario import predefined
 from relance.scenario.plan import step_number
 
@@ -110,6 +113,7 @@ class ImportReport:
     marketing_scenarios_off: list[tuple[str, str]] = field(default_factory=list)
     contacts_leaving: list[tuple[str, str]] = field(default_factory=list)
     agencies: list[AgencyWrite] = field(default_factory=list)
+    changes: Changes = field(default_factory=Changes)  # what was written (or would be: a dry run)
 
     def count(self, kind: str) -> None:
         self.counts[kind] = self.counts.get(kind, 0) + 1
@@ -277,18 +281,22 @@ def campaign_problems(c: CampaignIn, templates: set[str], users: set[str], accou
     return problems
 
 
-def organisation_problems(org: OrganisationIn, fields: TemplateFields) -> list[str]:
-    """Cross-record checks: references between records of the file."""
+def organisation_problems(org: OrganisationIn, fields: TemplateFields, stored: Stored | None = None) -> list[str]:
+    """Cross-record checks: references between records of the file, and to those the organisation has."""
+    stored = stored or Stored()
     where = f"organisation {org.slug!r}"
-    users = {u.email for u in org.users}
-    templates = {t.key for t in org.templates} | set(predefined.templates())
-    scenarios = {s.key for s in org.scenarios}
+    users = {u.email for u in org.users} | set(stored.users)
+    templates = {t.key for t in org.templates} | set(predefined.templates()) | set(stored.templates)
+    scenarios = {s.key for s in org.scenarios} | stored.dunning_scenarios
     in_scenarios = {st.template for s in org.scenarios for st in s.steps if st.kind == "email"}
     in_marketing = {st.template for s in org.marketing_scenarios for st in s.steps if st.kind == "email"
                     } | {c.template for c in org.campaigns} | pipeline.campaign_templates(org.pipeline)
     in_pipeline = pipeline.email_templates(org.pipeline)
-    problems = [f"{where} › {p}" for t in org.templates
-                for p in template_check(t, fields.of_uses(t.key, in_scenarios, in_marketing, in_pipeline))]
+    problems = _name_problems(where, org, stored.organisation is not None, "organisation")
+    problems += [p for a in org.accounts
+                 for p in _name_problems(f"{where} › account {a.ref!r}", a, a.ref in stored.accounts, "account")]
+    problems += [f"{where} › {p}" for t in org.templates
+                 for p in template_check(t, fields.of_uses(t.key, in_scenarios, in_marketing, in_pipeline))]
     problems += [f"{where} › {p}" for s in org.scenarios for p in scenario_check(s, templates, users)]
     problems += [f"{where} › marketing_{p}" for s in org.marketing_scenarios
                  for p in marketing_scenario_check(s, templates, users)]
@@ -299,16 +307,18 @@ def organisation_problems(org: OrganisationIn, fields: TemplateFields) -> list[s
     if dunning.send_window[0] >= dunning.send_window[1]:
         problems.append(f"{where} › dunning.send_window: opens after it closes")
     if org.holiday_country or org.holiday_subdivision:
-        opening = calendar.Opening(country=org.holiday_country or calendar.default_country(org.locale),
+        locale = _given_or_stored(org, "locale", stored.organisation)
+        opening = calendar.Opening(country=org.holiday_country or calendar.default_country(locale),
                                    subdivision=org.holiday_subdivision)
         problems += [f"{where} › holiday_{p}" for p in calendar.validate_opening(opening)]
-    contacts = {c.ref: a.ref for a in org.accounts for c in a.contacts}
-    accounts = {a.ref for a in org.accounts}
-    problems += renewal_problems(org, users, accounts, contacts, fields)
+    contacts = stored.contact_accounts | {c.ref: a.ref for a in org.accounts for c in a.contacts}
+    accounts = set(stored.accounts) | {a.ref for a in org.accounts}
+    problems += renewal_problems(org, users, accounts, contacts, fields, stored)
     problems += [f"{where} › {p}" for c in org.campaigns for p in campaign_problems(c, templates, users, accounts,
                                                                                       contacts)]
-    problems += pipeline.pipeline_problems(org, templates, users, accounts, contacts,
-                                           {s.key for s in org.marketing_scenarios})
+    problems += pipeline.pipeline_problems(org, templates, users, accounts, contacts, {
+        s.key for s in org.marketing_scenarios} | stored.scenario_keys(ScenarioPurpose.MARKETING), stored.stages,
+        stored.action_types)
     for inv in org.invoices:
         problems += invoice_problems(f"{where} › invoice {inv.number!r}", inv, accounts, contacts, users)
     for kind, keys in (("user", [u.email for u in org.users]), ("account", [a.ref for a in org.accounts]),
@@ -320,7 +330,28 @@ def organisation_problems(org: OrganisationIn, fields: TemplateFields) -> list[s
     for inv in org.invoices:
         problems += [f"{where} › invoice {inv.number!r} › payment {ref!r}: appears {n} times on the invoice "
                      "(each payment needs its own ref)" for ref, n in repeated(p.ref for p in inv.payments)]
-    return problems + amount_problems(org)
+    return problems + amount_problems(org, _given_or_stored(org, "currency", stored.organisation))
+
+
+def _name_problems(at: str, record: OrganisationIn | AccountIn, is_stored: bool, what: str) -> list[str]:
+    """A name may be left out of a record stored already, never cleared."""
+    if record.name is not None:
+        return []
+    if "name" in record.model_fields_set:
+        return [f"{at} › name: cannot be null"]
+    return [] if is_stored else [f"{at} › name: a new {what} needs it"]
+
+
+def _given_or_stored(record: BaseModel, name: str, row: SQLModel | None) -> Any:
+    """The field as the file gives it, else as it is stored, else its default."""
+    return getattr(row, name) if row is not None and name not in record.model_fields_set else getattr(record, name)
+
+
+def overlay(stored: BaseModel | None, given: BaseModel) -> BaseModel:
+    """The settings as they will be: the stored ones with the fields the file gives put over them."""
+    if stored is None:
+        return given
+    return stored.model_copy(update={name: getattr(given, name) for name in given.model_fields_set})
 
 
 def repeated(keys: Iterable[str]) -> list[tuple[str, int]]:
@@ -328,9 +359,9 @@ def repeated(keys: Iterable[str]) -> list[tuple[str, int]]:
     return sorted((key, n) for key, n in Counter(keys).items() if n > 1)
 
 
-def amount_problems(org: OrganisationIn) -> list[str]:
+def amount_problems(org: OrganisationIn, currency: str) -> list[str]:
     """Amounts within the columns and with no more decimals than the organisation's currency has."""
-    where, currency = f"organisation {org.slug!r}", org.currency
+    where = f"organisation {org.slug!r}"
     checks = []
     for inv in org.invoices:
         at = f"{where} › invoice {inv.number!r}"
@@ -362,15 +393,17 @@ def invoice_problems(at: str, inv: InvoiceIn, accounts: Container[str], contacts
 
 
 def renewal_problems(org: OrganisationIn, users: set[str], accounts: set[str], contacts: dict[str, str],
-                     fields: TemplateFields) -> list[str]:
+                     fields: TemplateFields, stored: Stored) -> list[str]:
+    """The renewal settings as they will be (the file's over the stored ones), and the contracts."""
     where = f"organisation {org.slug!r}"
-    renewals = org.renewals
+    renewals = overlay(stored.renewals, org.renewals)
     problems = []
     if renewals.enabled and renewals.template is None:
         problems.append(f"{where} › renewals.template: renewal notices need a template")
     if renewals.enabled and renewals.sender is None:
         problems.append(f"{where} › renewals.sender: renewal notices need a sender")
-    template = next((t for t in org.templates if t.key == renewals.template), None)
+    template = next((t for t in org.templates if t.key == renewals.template), None
+                    ) or stored.templates.get(renewals.template)
     if renewals.template is not None and template is None:
         problems.append(f"{where} › renewals.template: unknown template {renewals.template!r}")
     if template is not None:
@@ -391,54 +424,67 @@ def renewal_problems(org: OrganisationIn, users: set[str], accounts: set[str], c
     return problems
 
 
-async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, today: date, report: ImportReport,
-                              progress: Callable[[str], None]) -> None:
+# The columns each field of the file writes, where they are not called as the field is.
+DUNNING_COLUMNS = {"enabled": ("dunning_enabled",), "apply_to_new_invoices": ("dunning_apply_to_new_invoices",),
+                   "send_window": ("send_window_start", "send_window_end"), "send_days": ("send_weekdays",),
+                   "sender": ("sender_mode",)}
+CONTACT_COLUMNS = {"billing": ("is_billing",), "decision_maker": ("is_decision_maker",)}
+INVOICE_COLUMNS = {"account": ("account_id",), "contact": ("contact_id",), "creator": ("creator_user_id",),
+                   "payment_schedule": ("has_payment_schedule",)}
+RENEWAL_COLUMNS = {"template": ("template_id",), "sender": ("sender_user_id",)}
+CONTRACT_COLUMNS = {"account": ("account_id",), "billing_contact": ("billing_contact_id",)}
+_AUDIENCE = ("audience_tag", "audience_account_id", "audience_contact_id")  # one audience: given, the others clear
+CAMPAIGN_COLUMNS = {"template": ("template_id",), "sender": ("sender_user_id",), "tag": _AUDIENCE,
+                    "account": _AUDIENCE, "contact": _AUDIENCE}
+
+
+async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, stored: Stored, today: date,
+                              report: ImportReport, progress: Callable[[str], None]) -> None:
+    """Write what the file names; what it leaves out keeps its stored value (rows.upsert)."""
+    rows.changes(session).organisation = org_in.slug
     d = org_in.dunning
-    org, _ = await _upsert(session, Organisation, {"slug": org_in.slug}, dict(
+    org, _ = await rows.upsert(session, Organisation, {"slug": org_in.slug}, dict(
         name=org_in.name, timezone=org_in.timezone, locale=org_in.locale, currency=org_in.currency,
         dunning_enabled=d.enabled, dunning_apply_to_new_invoices=d.apply_to_new_invoices,
         send_window_start=d.send_window[0], send_window_end=d.send_window[1], send_weekdays=d.send_days,
         holiday_country=org_in.holiday_country, holiday_subdivision=org_in.holiday_subdivision,
         sender_mode=SenderMode.INVOICE_CREATOR if d.sender == "invoice_creator" else SenderMode.USER,
-    ))
+    ), rows.named(org_in) | rows.named(d, DUNNING_COLUMNS))
     report.organisations.append(org)
-    users = {}
+    users = dict(stored.users)
     for u in org_in.users:
-        users[u.email], _ = await _upsert(session, AppUser, {"org_id": org.id, "email": u.email}, dict(
-            first_name=u.first_name, last_name=u.last_name, notify_on_reminder=u.notify_on_reminder))
+        users[u.email], _ = await rows.upsert(session, AppUser, {"org_id": org.id, "email": u.email}, dict(
+            first_name=u.first_name, last_name=u.last_name, notify_on_reminder=u.notify_on_reminder), rows.named(u))
         report.count("users")
-    templates = {}
+    templates = dict(stored.templates)
     for t in org_in.templates:
         templates[t.key] = await write_template(session, org, t)
         report.count("templates")
-    scenarios = {}
+    scenarios = dict(stored.scenarios)
     for s in org_in.scenarios:
         templates.update(await predefined_copies(session, org, s, templates))
         scenarios[s.key] = await write_scenario(session, org, s, users, templates)
-    report.counts["scenarios"] = report.counts.get("scenarios", 0) + len(scenarios)
+    report.counts["scenarios"] = report.counts.get("scenarios", 0) + len(org_in.scenarios)
     for m in org_in.marketing_scenarios:
         templates.update(await predefined_copies(session, org, m, templates))
+        switches = _marketing_switches(m, stored.scenarios.get(m.key))
         scenario = await write_scenario(session, org, m, users, templates, ScenarioPurpose.MARKETING)
-        scenario.enabled, scenario.allow_reentry = m.enabled, m.reentry
-        session.add(scenario)
-        if not m.enabled:
+        rows.update(session, scenario, m.key, switches)
+        if not scenario.enabled:
             report.marketing_scenarios_off.append((org.slug, m.key))
     report.counts["marketing_scenarios"] = report.counts.get("marketing_scenarios", 0) + len(org_in.marketing_scenarios)
-    if d.scenario:
-        org.default_scenario_id = scenarios[d.scenario].id
-    if d.sender and d.sender != "invoice_creator":
-        org.default_sender_user_id = users[d.sender].id
-    accounts, contacts = {}, {}
+    rows.update(session, org, org.slug, _dunning_links(d, scenarios, users))
+    accounts, contacts = dict(stored.accounts), dict(stored.contacts)
     for a in org_in.accounts:
-        accounts[a.ref], _ = await _upsert(session, Account, {"org_id": org.id, "ref": a.ref},
-                                           dict(name=a.name, email=a.email))
+        accounts[a.ref], _ = await rows.upsert(session, Account, {"org_id": org.id, "ref": a.ref},
+                                               dict(name=a.name, email=a.email), rows.named(a))
         report.count("accounts")
         for c in a.contacts:
-            contacts[c.ref], _ = await _upsert(session, Contact, {"org_id": org.id, "ref": c.ref}, dict(
+            contacts[c.ref], _ = await rows.upsert(session, Contact, {"org_id": org.id, "ref": c.ref}, dict(
                 account_id=accounts[a.ref].id, civility=c.civility, first_name=c.first_name,
                 last_name=c.last_name, email=c.email, is_billing=c.billing, is_decision_maker=c.decision_maker,
-                tags=sorted(set(c.tags))))
-            if _consent_and_deletion(contacts[c.ref], c, datetime.now(UTC)):
+                tags=sorted(set(c.tags))), rows.named(c, CONTACT_COLUMNS) | {"account_id"})
+            if _consent_and_deletion(session, contacts[c.ref], c, datetime.now(UTC)):
                 report.contacts_leaving.append((org.slug, c.ref))
             report.count("contacts")
     await write_invoices(session, org, org_in.invoices, lambda inv: InvoiceLinks(
@@ -446,24 +492,45 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, tod
         users[inv.creator].id if inv.creator else None), today, report, progress)
     for c in org_in.campaigns:
         await _write_campaign_draft(session, org, c, users, templates, accounts, contacts, report)
-    await pipeline.write_pipeline(session, org, org_in.pipeline, _upsert, users, accounts, contacts, report.count)
+    await pipeline.write_pipeline(session, org, org_in.pipeline, users, accounts, contacts, report.count)
     r = org_in.renewals
-    await _upsert(session, RenewalSettings, {"org_id": org.id}, dict(
+    await rows.upsert(session, RenewalSettings, {"org_id": org.id}, dict(
         enabled=r.enabled, alert_days=r.alert_days, template_id=templates[r.template].id if r.template else None,
-        sender_user_id=users[r.sender].id if r.sender else None))
+        sender_user_id=users[r.sender].id if r.sender else None), rows.named(r, RENEWAL_COLUMNS))
     for c in org_in.contracts:
-        await _upsert(session, Contract, {"org_id": org.id, "ref": c.ref}, dict(
+        await rows.upsert(session, Contract, {"org_id": org.id, "ref": c.ref}, dict(
             account_id=accounts[c.account].id,
             billing_contact_id=contacts[c.billing_contact].id if c.billing_contact else None,
             start_date=c.start_date.resolve(today), period=c.period, years=c.years, tacit_renewal=c.tacit_renewal,
-            status=c.status, amount=c.amount))
+            status=c.status, amount=c.amount), rows.named(c, CONTRACT_COLUMNS))
         report.count("contracts")
     for a in org_in.agencies:
-        written = await write_agency(session, org, a, today)
+        stored_agency = stored.agencies.get(a.slug)
+        written = await write_agency(session, org, a, today, stored_agency.properties if stored_agency else {})
         report.agencies.append(written)
         report.counts["agencies"] = report.counts.get("agencies", 0) + 1
         report.counts["bookings"] = report.counts.get("bookings", 0) + len(written.bookings)
     session.add(org)
+
+
+def _dunning_links(d: DunningIn, scenarios: Mapping[str, Scenario], users: Mapping[str, AppUser]) -> dict:
+    """The default scenario and sender the file names (null clears them); absent, they stay."""
+    links = {}
+    if "scenario" in d.model_fields_set:
+        links["default_scenario_id"] = scenarios[d.scenario].id if d.scenario else None
+    if "sender" in d.model_fields_set and d.sender != "invoice_creator":
+        links["default_sender_user_id"] = users[d.sender].id if d.sender else None
+    return links
+
+
+def _marketing_switches(m: MarketingScenarioIn, previous: Scenario | None) -> dict:
+    """A marketing scenario's switches: as the file gives them, else as its latest version had them (a
+    new version keeps them), else the defaults."""
+    values = {"enabled": m.enabled, "allow_reentry": m.reentry}
+    if previous is None:
+        return values
+    given = rows.named(m, {"reentry": ("allow_reentry",)})
+    return {name: value if name in given else getattr(previous, name) for name, value in values.items()}
 
 
 async def _write_campaign_draft(session: AsyncSession, org: Organisation, c: CampaignIn, users: dict, templates: dict,
@@ -475,28 +542,27 @@ async def _write_campaign_draft(session: AsyncSession, org: Organisation, c: Cam
         report.count("campaigns left as launched")
         return
     template = templates.get(c.template) or await write_template(session, org, predefined.templates()[c.template])
-    await _upsert(session, EmailCampaign, {"org_id": org.id, "key": c.key}, dict(
+    await rows.upsert(session, EmailCampaign, {"org_id": org.id, "key": c.key}, dict(
         name=c.name, template_id=template.id, sender_user_id=users[c.sender].id if c.sender else None,
         audience_tag=c.tag, audience_account_id=accounts[c.account].id if c.account else None,
-        audience_contact_id=contacts[c.contact].id if c.contact else None,
-        created_by=existing.created_by if existing else "import"))
+        audience_contact_id=contacts[c.contact].id if c.contact else None, created_by="import"),
+        rows.named(c, CAMPAIGN_COLUMNS))
     report.count("campaigns")
 
 
-def _consent_and_deletion(contact: Contact, c: ContactIn, now: datetime) -> bool:
-    """`opted_out` absent leaves consent as it is; an opt-out already recorded keeps its when and how.
-    The times are the import's (an import is not a run: no workflow time). True when the contact
-    leaves marketing now (opted out or deleted by this import)."""
-    leaving = False
+def _consent_and_deletion(session: AsyncSession, contact: Contact, c: ContactIn, now: datetime) -> bool:
+    """`opted_out` or `deleted` absent leaves them as they are; an opt-out already recorded keeps its when
+    and how. The times are the import's (an import is not a run: no workflow time). True when the
+    contact leaves marketing now (opted out or deleted by this import)."""
+    values: dict[str, Any] = {}
     if c.opted_out is True and contact.opted_out_at is None:
-        contact.opted_out_at, contact.opted_out_via = now, "import"
-        leaving = True
+        values.update(opted_out_at=now, opted_out_via="import")
     elif c.opted_out is False:
-        contact.opted_out_at = contact.opted_out_via = None
-    if c.deleted != (contact.deleted_at is not None):
-        contact.deleted_at = now if c.deleted else None
-        leaving = leaving or c.deleted
-    return leaving
+        values.update(opted_out_at=None, opted_out_via=None)
+    if "deleted" in c.model_fields_set and c.deleted != (contact.deleted_at is not None):
+        values["deleted_at"] = now if c.deleted else None
+    rows.update(session, contact, contact.ref, values)
+    return values.get("opted_out_at") is not None or values.get("deleted_at") is not None
 
 
 @dataclass(frozen=True)
@@ -516,14 +582,15 @@ async def write_invoices(session: AsyncSession, org: Organisation, invoices: lis
                          links: Callable[[InvoiceIn], InvoiceLinks], today: date, report: ImportReport,
                          progress: Callable[[str], None] = lambda _: None) -> None:
     """Invoices and their payments in bulk: the existing rows read in two queries, the new ones inserted
-    together (one round trip per invoice made 100,000 take minutes; bench/importing.py). The report
-    says which invoices are new and which changed."""
+    together (one round trip per invoice made 100,000 take minutes; bench/importing.py). An existing
+    invoice takes the fields given; payments are added or changed, never removed. The report says which
+    invoices are new and which changed."""
     known = select(Invoice).where(Invoice.org_id == org.id)
     if len(invoices) <= FEW_INVOICES:
         known = known.where(col(Invoice.number).in_([inv.number for inv in invoices]))
     existing = {row.number: row for row in (await session.exec(known))}
     outcomes: dict[str, str | None] = {}
-    rows = []
+    rows_written = []
     for inv in invoices:
         link = links(inv)
         values = dict(
@@ -535,42 +602,45 @@ async def write_invoices(session: AsyncSession, org: Organisation, invoices: lis
         row = existing.get(inv.number)
         if row is None:
             row, outcomes[inv.number] = Invoice(org_id=org.id, number=inv.number, **values), "created"
+            rows.created(session, row, inv.number)
             session.add(row)
         else:
-            outcomes[inv.number] = "changed" if _assign(row, values) else None
-        rows.append(row)
+            given = rows.named(inv, INVOICE_COLUMNS) | ({"do_not_remind"} if inv.payment_schedule else set())
+            outcomes[inv.number] = "changed" if rows.update(
+                session, row, inv.number, {k: v for k, v in values.items() if k in given}) else None
+        rows_written.append(row)
         report.count("invoices")
-    progress(f"{org.slug}: {len(rows)} invoices")
+    progress(f"{org.slug}: {len(rows_written)} invoices")
     await session.flush()
+    ids = [row.id for row in rows_written]
     paid = {(p.invoice_id, p.ref): p for p in (await session.exec(
-        select(Payment).where(col(Payment.invoice_id).in_([row.id for row in rows])) if len(rows) <= FEW_INVOICES
+        select(Payment).where(col(Payment.invoice_id).in_(ids)) if len(ids) <= FEW_INVOICES
         else select(Payment).join(Invoice, Invoice.id == Payment.invoice_id).where(Invoice.org_id == org.id)))}
-    for inv, row in zip(invoices, rows, strict=True):
+    for inv, row in zip(invoices, rows_written, strict=True):
         for p in inv.payments:
             values = dict(amount=p.amount, paid_on=p.paid_on.resolve(today))
-            payment = paid.get((row.id, p.ref))
+            payment, name = paid.get((row.id, p.ref)), f"{inv.number}/{p.ref}"
             if payment is None:
-                session.add(Payment(invoice_id=row.id, ref=p.ref, **values))
-            if payment is None or _assign(payment, values):
+                payment = Payment(invoice_id=row.id, ref=p.ref, **values)
+                rows.created(session, payment, name)
+                session.add(payment)
                 outcomes[inv.number] = outcomes[inv.number] or "changed"  # a new payment changes the invoice
+            elif rows.update(session, payment, name, values):
+                outcomes[inv.number] = outcomes[inv.number] or "changed"
+            else:
+                rows.unchanged(session, payment)
             report.count("payments")
         if outcomes[inv.number] == "created":
             report.new_invoices.append((org.slug, inv.number))
         elif outcomes[inv.number] == "changed":
             report.changed_invoices.append((org.slug, inv.number))
+        else:
+            rows.unchanged(session, row)
     await session.flush()
 
 
-def _assign(row: SQLModel, values: dict) -> bool:
-    """Set the values; whether any changed."""
-    changed = any(getattr(row, k) != v for k, v in values.items())
-    for name, value in values.items():
-        setattr(row, name, value)
-    return changed
-
-
 async def write_template(session: AsyncSession, org: Organisation, t: TemplateIn) -> EmailTemplate:
-    template, _ = await _upsert(session, EmailTemplate, {"org_id": org.id, "key": t.key},
+    template, _ = await rows.upsert(session, EmailTemplate, {"org_id": org.id, "key": t.key},
                                 dict(name=t.name, subject=t.subject, body=t.body))
     return template
 
@@ -607,33 +677,49 @@ async def write_scenario(session: AsyncSession, org: Organisation, s: ScenarioIn
                                        .order_by(ScenarioStep.position))).all()
         current = [row.model_dump(exclude={"id", "scenario_id"}) for row in existing]
         if current == steps and latest.name == s.name and latest.purpose == purpose:
+            rows.unchanged(session, latest)
             return latest
     scenario = Scenario(org_id=org.id, key=s.key, name=s.name, version=latest.version + 1 if latest else 1,
                         purpose=purpose)
+    rows.versioned(session, scenario, s.key, latest.version if latest else None)
     session.add(scenario)
     await session.flush()
     session.add_all(ScenarioStep(scenario_id=scenario.id, **step) for step in steps)
     return scenario
 
 
+class _DryRun(Exception):  # noqa: N818 (not an error: how a dry run rolls its transaction back)
+    """Raised at the end of a dry run's writes, so that the session's transaction is rolled back."""
+
+
 async def import_data(db: Database, raw: Any, source: str, today: date, fields: TemplateFields,
-                      progress: Callable[[str], None] = lambda _: None) -> ImportReport:
+                      progress: Callable[[str], None] = lambda _: None, *, dry_run: bool = False) -> ImportReport:
+    """Check the file against itself and what the organisations have, then write it in one transaction.
+    A dry run writes it the same way and rolls it back: its report's `changes` say what it would do."""
     parsed = parse(raw, source)
     problems = [f"organisation {slug!r}: appears {n} times in the file (one entry per organisation)"
                 for slug, n in repeated(org.slug for org in parsed.organisations)]
-    problems += [p for org in parsed.organisations for p in organisation_problems(org, fields)]
-    problems += [p for org in parsed.organisations for a in org.agencies
-                 for p in agency_problems(f"organisation {org.slug!r}", a, fields.agency, today)]
-    if problems:
-        raise ImportRejected(source, problems)
     report = ImportReport()
-    async with db.session() as session:
-        for org_in in parsed.organisations:
-            progress(f"{org_in.slug}: writing")
-            await _write_organisation(session, org_in, today, report, progress)
+    try:
+        async with db.session() as session:
+            known = {org.slug: await load_stored(session, org.slug) for org in parsed.organisations}
+            problems += [p for org in parsed.organisations for p in organisation_problems(org, fields, known[org.slug])]
+            problems += [p for org in parsed.organisations for a in org.agencies
+                         for p in agency_problems(f"organisation {org.slug!r}", a, fields.agency, today,
+                                                  known[org.slug].agencies.get(a.slug))]
+            if problems:
+                raise ImportRejected(source, problems)
+            for org_in in parsed.organisations:
+                progress(f"{org_in.slug}: writing")
+                await _write_organisation(session, org_in, known[org_in.slug], today, report, progress)
+            report.changes = rows.changes(session)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
     return report
 
 
 async def import_file(db: Database, path: Path, today: date, fields: TemplateFields,
-                      progress: Callable[[str], None] = lambda _: None) -> ImportReport:
-    return await import_data(db, read_file(path), str(path), today, fields, progress)
+                      progress: Callable[[str], None] = lambda _: None, *, dry_run: bool = False) -> ImportReport:
+    return await import_data(db, read_file(path), str(path), today, fields, progress, dry_run=dry_run)

@@ -17,8 +17,10 @@ from models import (
     ProcessStage,
     SalesProcess,
 )
+from relance.importing import rows
 from relance.importing.format import ASSIGNED_TO, AutomationIn, OrganisationIn, PipelineIn, RuleIn
 from relance.importing.references import not_a_user, unknown
+from relance.importing.rows import named, upsert
 
 # The fields each automation kind needs, and those it may use; any other field set is a mistake.
 NEEDS = {
@@ -92,17 +94,20 @@ def rule_problems(at: str, rule: RuleIn, stages: list[str], **known) -> list[str
 
 
 def pipeline_problems(org: OrganisationIn, templates: set[str], users: set[str], accounts: set[str],
-                      contacts: Mapping[str, str], scenarios: set[str]) -> list[str]:
-    """Cross-record checks of the pipeline section (the records it names are in the same file)."""
+                      contacts: Mapping[str, str], scenarios: set[str], stored_stages: Mapping[str, list[str]],
+                      stored_types: set[str]) -> list[str]:
+    """Cross-record checks of the pipeline section (the records it names are in the file or stored: a
+    process's stages are the file's and the stored ones it leaves out)."""
     where = f"organisation {org.slug!r} › pipeline"
     p = org.pipeline
-    types = {t.key for t in p.action_types}
+    types = {t.key for t in p.action_types} | stored_types
     problems: list[str] = []
-    stages_of = {}
+    stages_of = dict(stored_stages)
     for process in p.processes:
         at = f"{where} › process {process.key!r}"
-        stages_of[process.key] = [s.key for s in process.stages]
-        problems += _repeats(at, "stage", stages_of[process.key]) + _repeats(at, "rule", [r.key for r in process.rules])
+        given = [s.key for s in process.stages]
+        stages_of[process.key] = given + [s for s in stored_stages.get(process.key, []) if s not in given]
+        problems += _repeats(at, "stage", given) + _repeats(at, "rule", [r.key for r in process.rules])
         for rule in process.rules:
             problems += rule_problems(f"{at} › rule {rule.key!r}", rule, stages_of[process.key], types=types,
                                       templates=templates, users=users, scenarios=scenarios)
@@ -139,33 +144,37 @@ def rule_content(rule: RuleIn) -> dict:
 
 
 async def write_rule(session: AsyncSession, org: Organisation, process: SalesProcess, rule: RuleIn) -> PipelineRule:
-    content = rule_content(rule)
+    """A rule's name and switch left out keep the latest version's."""
     latest = (await session.exec(select(PipelineRule).where(
         PipelineRule.process_id == process.id, PipelineRule.key == rule.key)
         .order_by(PipelineRule.version.desc()))).first()
-    if latest is not None and {"name": latest.name, "enabled": latest.enabled, "trigger": latest.trigger,
-                               "automations": latest.automations} == content:
-        return latest
+    content = rule_content(rule)
+    if latest is not None:
+        content |= {name: getattr(latest, name) for name in ("name", "enabled") if name not in rule.model_fields_set}
+        if {name: getattr(latest, name) for name in content} == content:
+            rows.unchanged(session, latest)
+            return latest
     row = PipelineRule(org_id=org.id, process_id=process.id, key=rule.key,
                        version=latest.version + 1 if latest else 1, **content)
+    rows.versioned(session, row, f"{process.key}/{rule.key}", latest.version if latest else None)
     session.add(row)
     await session.flush()
     return row
 
 
-async def write_pipeline(session: AsyncSession, org: Organisation, p: PipelineIn, upsert, users: dict,
+async def write_pipeline(session: AsyncSession, org: Organisation, p: PipelineIn, users: dict,
                          accounts: dict, contacts: dict, count) -> None:
-    """`upsert` is the importer's (natural key, values); an opportunity's state is written only when it
-    is new: after that its events change it (an import never fires a rule, and never moves one)."""
+    """An opportunity's state is written only when it is new: after that its events change it (an import
+    never fires a rule, and never moves one). A name left out keeps the stored one."""
     for t in p.action_types:
-        await upsert(session, ActionType, {"org_id": org.id, "key": t.key}, dict(name=t.name or t.key))
+        await upsert(session, ActionType, {"org_id": org.id, "key": t.key}, dict(name=t.name or t.key), named(t))
         count("action types")
     processes = {}
     for x in p.processes:
         processes[x.key], _ = await upsert(session, SalesProcess, {"org_id": org.id, "key": x.key}, dict(name=x.name))
         for position, s in enumerate(x.stages):
             await upsert(session, ProcessStage, {"process_id": processes[x.key].id, "key": s.key},
-                         dict(name=s.name or s.key, position=position))
+                         dict(name=s.name or s.key, position=position), named(s) | {"position"})
         for rule in x.rules:
             await write_rule(session, org, processes[x.key], rule)
             count("rules")
@@ -175,6 +184,7 @@ async def write_pipeline(session: AsyncSession, org: Organisation, p: PipelineIn
                                                                  Opportunity.ref == o.ref))).first()
         links = dict(name=o.name, account_id=accounts[o.account].id if o.account else None,
                      contact_id=contacts[o.contact].id if o.contact else None, amount=o.amount)
+        given = named(o, {"account": ("account_id",), "contact": ("contact_id",)})
         if existing is None:
             process = processes.get(o.process) or (await session.exec(select(SalesProcess).where(
                 SalesProcess.org_id == org.id, SalesProcess.key == o.process))).one()
@@ -182,6 +192,6 @@ async def write_pipeline(session: AsyncSession, org: Organisation, p: PipelineIn
                 **links, process_id=process.id, stage_key=o.stage, result=o.result,
                 assigned_user_id=users[o.assigned_to].id if o.assigned_to else None, tags=sorted(set(o.tags))))
         else:
-            await upsert(session, Opportunity, {"org_id": org.id, "ref": o.ref}, links)
+            await upsert(session, Opportunity, {"org_id": org.id, "ref": o.ref}, links, given)
         count("opportunities")
 
