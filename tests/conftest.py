@@ -41,6 +41,9 @@ from tests import factories
 from worker import build_worker
 
 TEST_SERVER = os.path.join(sysconfig.get_path("scripts"), "temporal-test-server")
+# The tests, like `relance up`, run the services with the README's local secrets (Settings.refuse_unsafe);
+# tests/test_production_defaults.py takes the flag away to see them refused.
+os.environ.setdefault("RELANCE_LOCAL_STACK", "1")
 
 # The Java test server does not advertise a capability the SDK core asks for, and core warns about it
 # on every worker start: a clean test log shows only what the tests say (errors still show).

@@ -7,6 +7,7 @@ in memory only; the database's run timeline is the lasting record of what was se
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -55,10 +56,14 @@ class LocalStack:
         self.temporal.start()
 
     def start_worker(self) -> None:
-        self._worker = process.spawn([sys.executable, "-m", "relance.cli", "worker"], self.logs / "worker.log")
-        self._api = process.spawn([sys.executable, "-m", "relance.cli", "api"], self.logs / "api.log")
+        # Flagged local: the services may use the README's secrets and a codec server without a token
+        # (on 127.0.0.1), which they refuse anywhere else (Settings.refuse_unsafe).
+        env = {**os.environ, "RELANCE_LOCAL_STACK": "1"}
+        self._worker = process.spawn([sys.executable, "-m", "relance.cli", "worker"], self.logs / "worker.log", env)
+        self._api = process.spawn([sys.executable, "-m", "relance.cli", "api"], self.logs / "api.log", env)
         if self.codec_endpoint:
-            self._codec = process.spawn([sys.executable, "-m", "relance.cli", "codec-server"], self.logs / "codec.log")
+            self._codec = process.spawn([sys.executable, "-m", "relance.cli", "codec-server"], self.logs / "codec.log",
+                                        env)
 
     @property
     def api_url(self) -> str:
