@@ -87,6 +87,10 @@ class Settings:
     # The HTTP API (`relance api`; `relance up` starts it): where it listens.
     api_host: str = field(default_factory=lambda: _env("RELANCE_API_HOST", "127.0.0.1"))
     api_port: int = field(default_factory=lambda: _number("RELANCE_API_PORT", "8000", low=1, high=65535))
+    # The proxies whose X-Forwarded-For names the client (comma-separated addresses or networks, as
+    # uvicorn's forwarded_allow_ips; "*" for any); empty: no proxy, the header is ignored. The sign-in
+    # throttle counts per client address: a header anyone may send would spread one guesser over many.
+    trusted_proxies: str = field(default_factory=lambda: _env("RELANCE_TRUSTED_PROXIES", ""))
     # Unsubscribe links in marketing email (relance.marketing.consent): the API's address as recipients
     # reach it (empty: the local API's, http://RELANCE_API_HOST:RELANCE_API_PORT), and the secret that
     # signs the links. The local default secret is public: set your own in production, and keep it

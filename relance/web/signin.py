@@ -85,7 +85,7 @@ async def signout(request: Request, you: Visitor = Depends(visitor), svc: Servic
 async def _refused_if_too_many(request: Request, you: Visitor, svc: Services, **form_back) -> Response | None:
     """Counts this attempt against its network address; past the cap, the sign-in page again saying
     how long to wait. Behind a proxy, uvicorn gives the person's address (X-Forwarded-For, from the proxies
-    FORWARDED_ALLOW_IPS trusts)."""
+    RELANCE_TRUSTED_PROXIES names; relance.cli.api)."""
     client = request.client.host if request.client else "unknown"
     wait = await staff.client_may_try(svc.db, client, datetime.now(UTC))
     if wait is None:

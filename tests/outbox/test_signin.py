@@ -5,17 +5,21 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from unittest.mock import AsyncMock
 
 import httpx
+import uvicorn
 from botocore.exceptions import EndpointConnectionError
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import select
 
 from models import SignInThrottle, StaffAccount, StaffSession, StaffSignInLink
 from relance import staff
+from relance.cli import api as api_cli
 from relance.web.session import COOKIE
+from tests.conftest import free_port
 from tests.outbox.conftest import CSRF, PASSWORD, Browser
 
 
@@ -91,6 +95,32 @@ async def test_an_address_trying_too_often_is_refused_even_the_right_password_an
     assert account.failed_signins == 1  # the refused attempts never reached the password check
     async with outbox.browser("203.0.113.7") as guesser:
         assert (await guesser.sign_in("ana@agency.example")).status_code == 303
+
+
+async def test_x_forwarded_for_names_the_client_only_from_a_trusted_proxy(outbox, settings):
+    """Over a real socket (uvicorn as `relance api` sets it up): a local process sending X-Forwarded-For
+    is still counted as itself, unless RELANCE_TRUSTED_PROXIES names it."""
+    counted = {}
+    for trusted in ("", "127.0.0.1"):
+        port = free_port()
+        config = api_cli.server_config(outbox.app, replace(settings, trusted_proxies=trusted), "127.0.0.1", port)
+        server = uvicorn.Server(config)
+        serving = asyncio.create_task(server.serve())
+        try:
+            while not server.started:
+                await asyncio.sleep(0.05)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+                browser = Browser(http)
+                token = CSRF.search((await browser.get("/outbox/signin")).text).group(1)
+                await http.post("/outbox/signin", data={"csrf": token, "email": "a@b.example", "password": "x"},
+                                headers={"X-Forwarded-For": "203.0.113.9"})
+        finally:
+            server.should_exit = True
+            await serving
+        async with outbox.stack.db.session() as session:
+            counted[trusted] = sorted((await session.exec(select(SignInThrottle.client))).all())
+            await session.exec(delete(SignInThrottle))
+    assert counted == {"": ["127.0.0.1"], "127.0.0.1": ["203.0.113.9"]}
 
 
 async def test_a_form_without_the_pages_csrf_token_is_refused_and_does_nothing(outbox):
