@@ -3,11 +3,12 @@
 #   make test  run the test suite against real PostgreSQL, Temporal test/dev servers and local SES
 #   make bench relance against bare Temporal on the same local stack (BENCH_ARGS="--n 10000")
 #   make chaos the fault suite: worker kills, restarts, SES throttling (CHAOS_ARGS="--n 1000")
+#   make audit known vulnerabilities of the installed dependencies (pip-audit; AUDIT_IGNORE="ID ..." accepts some)
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: up test bench chaos install browser clean
+.PHONY: up test bench chaos audit install browser clean
 
 install: $(STAMP)
 
@@ -15,7 +16,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "relance needs Python 3.11 or newer (set PYTHON=...)")'
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(VENV)/bin/python -m pip install --quiet -e ".[local,test,bench]"
+	$(VENV)/bin/python -m pip install --quiet -e ".[local,test,bench,audit]"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -36,6 +37,10 @@ bench: $(STAMP)
 
 chaos: $(STAMP)
 	$(VENV)/bin/python -m bench.chaos $(CHAOS_ARGS)
+
+# Fails on a known vulnerability; PyPI out of reach is a note, never a failure (.ci/audit.py).
+audit: $(STAMP)
+	$(VENV)/bin/python .ci/audit.py
 
 clean:
 	rm -rf $(VENV) .relance .pytest_cache

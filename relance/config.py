@@ -17,6 +17,14 @@ def _env(name: str, default: str) -> str:
     return default if value is None or value == "" else value
 
 
+# The local stack's secrets: printed in the README, so no service starts with them outside `relance up`
+# and the tests (Settings.refuse_unsafe), nor with a secret shorter than MIN_SECRET_LENGTH.
+LOCAL_UNSUBSCRIBE_SECRET = "relance-local-unsubscribe-secret"
+LOCAL_WEB_SECRET = "relance-local-web-secret"
+MIN_SECRET_LENGTH = 16
+MAKE_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+
+
 class ConfigError(ValueError):
     """A RELANCE_* variable that cannot be used, named with what it should be."""
 
@@ -79,21 +87,42 @@ class Settings:
     # The HTTP API (`relance api`; `relance up` starts it): where it listens.
     api_host: str = field(default_factory=lambda: _env("RELANCE_API_HOST", "127.0.0.1"))
     api_port: int = field(default_factory=lambda: _number("RELANCE_API_PORT", "8000", low=1, high=65535))
+    # The proxies whose X-Forwarded-For names the client (comma-separated addresses or networks, as
+    # uvicorn's forwarded_allow_ips; "*" for any); empty: no proxy, the header is ignored. The sign-in
+    # throttle counts per client address: a header anyone may send would spread one guesser over many.
+    trusted_proxies: str = field(default_factory=lambda: _env("RELANCE_TRUSTED_PROXIES", ""))
     # Unsubscribe links in marketing email (relance.marketing.consent): the API's address as recipients
     # reach it (empty: the local API's, http://RELANCE_API_HOST:RELANCE_API_PORT), and the secret that
     # signs the links. The local default secret is public: set your own in production, and keep it
     # (changing it breaks the links of every email already sent).
     public_url: str = field(default_factory=lambda: _env("RELANCE_PUBLIC_URL", ""))
     unsubscribe_secret: str = field(
-        default_factory=lambda: _env("RELANCE_UNSUBSCRIBE_SECRET", "relance-local-unsubscribe-secret"))
+        default_factory=lambda: _env("RELANCE_UNSUBSCRIBE_SECRET", LOCAL_UNSUBSCRIBE_SECRET))
     # Signs the agency outbox's session cookies (relance.web). The local default is public: set your own
     # in production (changing it signs every outbox user out).
-    web_secret: str = field(default_factory=lambda: _env("RELANCE_WEB_SECRET", "relance-local-web-secret"))
+    web_secret: str = field(default_factory=lambda: _env("RELANCE_WEB_SECRET", LOCAL_WEB_SECRET))
     # Internal hosts relance may send tenants' requests to (relance.outbound): "host" or "host:port",
     # comma-separated. Empty: public addresses only. `relance up` adds its local receiver's.
     outbound_allow: str = field(default_factory=lambda: _env("RELANCE_OUTBOUND_ALLOW", ""))
     codec_cors_origins: str = field(
         default_factory=lambda: _env("RELANCE_CODEC_CORS_ORIGINS", "http://localhost:8233,http://127.0.0.1:8233"))
+    # "1" in `relance up`'s services and the tests only: the public local secrets and a codec server
+    # without a token are allowed there. Never set it in production.
+    local_stack: bool = field(default_factory=lambda: _env("RELANCE_LOCAL_STACK", "") == "1")
+
+    def refuse_unsafe(self, *, codec_server: bool = False) -> None:
+        """Outside the local stack, a service does not start with a secret anyone can read (the API and
+        the worker) or a codec server that decrypts for anyone: ConfigError, naming the variable."""
+        if self.local_stack:
+            return
+        if codec_server:
+            _refuse_weak("RELANCE_CODEC_TOKEN", self.codec_token, "",
+                         "anyone who reaches the codec server could decrypt payloads with it")
+            return
+        _refuse_weak("RELANCE_UNSUBSCRIBE_SECRET", self.unsubscribe_secret, LOCAL_UNSUBSCRIBE_SECRET,
+                     "anyone could unsubscribe your contacts")
+        _refuse_weak("RELANCE_WEB_SECRET", self.web_secret, LOCAL_WEB_SECRET,
+                     "anyone could forge an outbox session cookie")
 
     @property
     def events_queue_url(self) -> str:
@@ -104,3 +133,12 @@ class Settings:
     @property
     def public_base_url(self) -> str:
         return self.public_url or f"http://{self.api_host}:{self.api_port}"
+
+
+def _refuse_weak(name: str, value: str, public_default: str, because: str) -> None:
+    if value and value != public_default and len(value) >= MIN_SECRET_LENGTH:
+        return
+    what = ("empty" if not value else "the public default from the README" if value == public_default
+            else f"shorter than {MIN_SECRET_LENGTH} characters")
+    raise ConfigError(f"{name} is {what}, so {because}: set it to a random secret of your own, for example "
+                      f"the output of `{MAKE_SECRET}`.")

@@ -109,12 +109,11 @@ async def sign_in_with_password(db: Database, email: str, password: str, now: da
     async with db.session() as session:
         account = (await session.exec(select(StaffAccount).where(StaffAccount.email == email.strip().lower())
                                       .with_for_update())).first()
-        if account is None or account.password_hash is None:
+        # A locked account answers as an unknown email does, in the same time: "locked" would tell
+        # that the email has an account. The lockout holds all the same.
+        if account is None or account.password_hash is None or is_locked(account, now):
             await asyncio.to_thread(_matches, _DUMMY_HASH, password)
             return wrong
-        if is_locked(account, now):
-            return SignIn(None, "Too many wrong passwords: this account is locked for a few minutes. "
-                                "A sign-in link by email still works.")
         if not await asyncio.to_thread(_matches, account.password_hash, password):
             _count_wrong_password(account, now)
             session.add(account)

@@ -42,6 +42,9 @@ from tests import factories
 from worker import build_worker
 
 TEST_SERVER = os.path.join(sysconfig.get_path("scripts"), "temporal-test-server")
+# The tests, like `relance up`, run the services with the README's local secrets (Settings.refuse_unsafe);
+# tests/test_production_defaults.py takes the flag away to see them refused.
+os.environ.setdefault("RELANCE_LOCAL_STACK", "1")
 
 # The tests' webhook receivers listen on 127.0.0.1, which relance.outbound refuses unless the operator's
 # allow-list names it: named here for the in-process workers and API (their Settings read it) and for

@@ -282,8 +282,19 @@ _PAGE = """<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>{ti
 <body style="font-family: sans-serif; max-width: 32em; margin: 3em auto"><h1>{title}</h1>{body}</body></html>"""
 
 
+# The page holds a secret link and one button: never in another site's frame (clickjacking), cache or Referer.
+_PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
 def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(_PAGE.format(title=escape(title), body=body), status_code=status)
+    return HTMLResponse(_PAGE.format(title=escape(title), body=body), status_code=status, headers=_PAGE_HEADERS)
 
 
 @unsubscribe_router.get("/u/{token}")

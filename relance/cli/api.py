@@ -35,8 +35,18 @@ def serve(settings: Settings, args: argparse.Namespace, say) -> int:
 
     host, port = args.host or settings.api_host, args.port or settings.api_port
     say(f"relance API on http://{host}:{port} (docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level=settings.log_level.lower())
+    uvicorn.Server(server_config(create_app(settings), settings, host, port)).run()
     return 0
+
+
+def server_config(app, settings: Settings, host: str, port: int):
+    """uvicorn's settings: X-Forwarded-For is read only from RELANCE_TRUSTED_PROXIES (uvicorn would
+    otherwise trust it from any process on 127.0.0.1, or from FORWARDED_ALLOW_IPS)."""
+    import uvicorn
+
+    trusted = settings.trusted_proxies
+    return uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower(),
+                          proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None)
 
 
 async def apikey(settings: Settings, args: argparse.Namespace, with_db, say) -> int:

@@ -649,6 +649,8 @@ def _explain(exc: BaseException) -> str:
 
 def _run(args) -> int:
     settings = Settings()
+    if args.command in ("worker", "api", "codec-server"):
+        settings.refuse_unsafe(codec_server=args.command == "codec-server")
     if args.command == "worker":
         from worker import run_worker
 

@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import formataddr
 
 import boto3
@@ -19,6 +18,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from relance.config import Settings
+from relance.email.addresses import POLICY, mailbox
 from relance.email.events import EventQueue
 from relance.email.ledger import SEND_TAG
 from relance.email.pacing import Episode, Pacer
@@ -150,7 +150,7 @@ class SesMailer:
     def _mime(self, email: OutgoingEmail, tag: str | None) -> bytes:
         """The email as MIME, with the headers SES reads and the email's own (marketing's List-Unsubscribe)."""
         message = EmailMessage()
-        message["From"] = formataddr((single_line(email.sender_name), email.sender_address))
+        message.set_raw("From", mailbox(single_line(email.sender_name), email.sender_address))
         message["To"] = email.to
         message["Subject"] = single_line(email.subject)
         if self.configuration_set:
@@ -162,4 +162,4 @@ class SesMailer:
             message[single_line(name)] = single_line(value)
         message.set_content(email.text, cte="quoted-printable")
         message.add_alternative(email.html, subtype="html", cte="quoted-printable")
-        return message.as_bytes(policy=SMTP)
+        return message.as_bytes(policy=POLICY)

@@ -57,11 +57,14 @@ class LocalStack:
         self.temporal.start()
 
     def start_worker(self) -> None:
-        env = self.outbound_env()
+        # Flagged local: the services may use the README's secrets and a codec server without a token
+        # (on 127.0.0.1), which they refuse anywhere else (Settings.refuse_unsafe).
+        env = {**self.outbound_env(), "RELANCE_LOCAL_STACK": "1"}
         self._worker = process.spawn([sys.executable, "-m", "relance.cli", "worker"], self.logs / "worker.log", env)
         self._api = process.spawn([sys.executable, "-m", "relance.cli", "api"], self.logs / "api.log", env)
         if self.codec_endpoint:
-            self._codec = process.spawn([sys.executable, "-m", "relance.cli", "codec-server"], self.logs / "codec.log")
+            self._codec = process.spawn([sys.executable, "-m", "relance.cli", "codec-server"], self.logs / "codec.log",
+                                        env)
 
     def outbound_env(self) -> dict[str, str]:
         """The environment of the worker and the API: webhooks may reach the local receiver (`relance

@@ -1,7 +1,8 @@
 """Signing in to the outbox (a password, or a one-time link sent by email) and signing out.
 
-The answers never tell whether an email has an account: a wrong email and a wrong password read
-the same, and "a link is on its way" is said for any address."""
+The answers never tell whether an email has an account: a wrong email, a wrong password and a
+locked account read the same, and "a link is on its way" is said for any address, as fast (the link
+is made and emailed after the answer)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import UTC, datetime
 from math import ceil
 
 import structlog
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 
 from models import About
 from relance import staff
@@ -46,18 +47,15 @@ async def signin(request: Request, you: Visitor = Depends(visitor), svc: Service
 
 
 @router.post("/signin/link")
-async def send_link(request: Request, you: Visitor = Depends(visitor), svc: Services = Depends(services)):
+async def send_link(request: Request, background: BackgroundTasks, you: Visitor = Depends(visitor),
+                    svc: Services = Depends(services)):
     fields = await form(request, you, svc.settings.web_secret)
     email = fields.get("email", "").strip()
     if refused := await _refused_if_too_many(request, you, svc, next=PATH + "/", email=""):
         return refused
-    made = await staff.make_link(svc.db, email, datetime.now(UTC))
-    if made is not None:
-        try:
-            await _email_link(svc, made)
-        except Exception:  # SES down or unreachable: the claim is released, the person can ask again
-            # The same page as for anyone: an error here would tell that the address has an account.
-            log.exception("outbox sign-in link not sent: SES failed", account_id=made.account.id)
+    # After the answer: a request for an address with an account would otherwise take longer (the
+    # link made, the email sent) and tell that the account exists.
+    background.add_task(_make_and_email_link, svc, email)
     return page(request, you, "link_sent.html", email=email, minutes=LINK_MINUTES)
 
 
@@ -87,7 +85,7 @@ async def signout(request: Request, you: Visitor = Depends(visitor), svc: Servic
 async def _refused_if_too_many(request: Request, you: Visitor, svc: Services, **form_back) -> Response | None:
     """Counts this attempt against its network address; past the cap, the sign-in page again saying
     how long to wait. Behind a proxy, uvicorn gives the person's address (X-Forwarded-For, from the proxies
-    FORWARDED_ALLOW_IPS trusts)."""
+    RELANCE_TRUSTED_PROXIES names; relance.cli.api)."""
     client = request.client.host if request.client else "unknown"
     wait = await staff.client_may_try(svc.db, client, datetime.now(UTC))
     if wait is None:
@@ -105,6 +103,16 @@ async def _signed_in(request: Request, svc: Services, account_id: int, target: s
     key = await staff.open_session(svc.db, account_id, datetime.now(UTC))
     log.info("outbox sign-in", account_id=account_id)
     return see_other(request, Visitor(key, new_cookie=True), target)
+
+
+async def _make_and_email_link(svc: Services, email: str) -> None:
+    made = await staff.make_link(svc.db, email, datetime.now(UTC))
+    if made is None:
+        return
+    try:
+        await _email_link(svc, made)
+    except Exception:  # SES down or unreachable: the claim is released, the person can ask again
+        log.exception("outbox sign-in link not sent: SES failed", account_id=made.account.id)
 
 
 async def _email_link(svc: Services, link: staff.Link) -> None:

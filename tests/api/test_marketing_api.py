@@ -56,6 +56,14 @@ async def test_unsubscribing_through_the_emails_link_page_records_it_and_ends_th
     assert again.status_code == 200 and again.json()["outcomes"] == {"refused_opted_out": 1}
 
 
+async def test_the_unsubscribe_page_cannot_be_framed_by_another_site(marketing_api):
+    """Framed, its one button could be clicked through a decoy (clickjacking): browsers are told never to."""
+    _, path = await _enrol_and_first_email(marketing_api)
+    for page in (await marketing_api.http.get(path), await marketing_api.http.get("/u/not-a-token")):
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+        assert page.headers["x-frame-options"] == "DENY" and page.headers["referrer-policy"] == "no-referrer"
+
+
 async def test_one_click_post_from_a_mail_client_unsubscribes(marketing_api):
     api = marketing_api
     _, path = await _enrol_and_first_email(api)

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from unittest.mock import AsyncMock
 
+import httpx
+import uvicorn
 from botocore.exceptions import EndpointConnectionError
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import select
 
 from models import SignInThrottle, StaffAccount, StaffSession, StaffSignInLink
 from relance import staff
+from relance.cli import api as api_cli
 from relance.web.session import COOKIE
-from tests.outbox.conftest import PASSWORD
+from tests.conftest import free_port
+from tests.outbox.conftest import CSRF, PASSWORD, Browser
 
 
 async def test_a_page_sends_a_stranger_to_sign_in_then_back_where_they_were(outbox):
@@ -53,10 +60,17 @@ async def test_five_wrong_passwords_lock_the_account_even_against_the_right_one(
         for _ in range(staff.MAX_FAILED_SIGNINS):
             assert (await guesser.sign_in("ana@agency.example", "guess")).status_code == 401
         locked = await guesser.sign_in("ana@agency.example", PASSWORD)
-    assert locked.status_code == 401 and "locked" in locked.text
+        unknown = await guesser.sign_in("nobody@agency.example", PASSWORD)
+    # Locked reads as an unknown email does: "locked" would tell that the email has an account.
+    assert locked.status_code == unknown.status_code == 401
+    assert refusal(locked) == refusal(unknown) == "The email or the password is wrong."
     async with outbox.stack.db.session() as session:
         account = (await session.exec(select(StaffAccount))).one()
     assert account.locked_until > datetime.now(UTC)
+
+
+def refusal(page) -> str:
+    return re.search(r'class="error"[^>]*>\s*([^<]*?)\s*<', page.text).group(1)
 
 
 async def test_an_address_trying_too_often_is_refused_even_the_right_password_and_others_are_not(outbox,
@@ -81,6 +95,32 @@ async def test_an_address_trying_too_often_is_refused_even_the_right_password_an
     assert account.failed_signins == 1  # the refused attempts never reached the password check
     async with outbox.browser("203.0.113.7") as guesser:
         assert (await guesser.sign_in("ana@agency.example")).status_code == 303
+
+
+async def test_x_forwarded_for_names_the_client_only_from_a_trusted_proxy(outbox, settings):
+    """Over a real socket (uvicorn as `relance api` sets it up): a local process sending X-Forwarded-For
+    is still counted as itself, unless RELANCE_TRUSTED_PROXIES names it."""
+    counted = {}
+    for trusted in ("", "127.0.0.1"):
+        port = free_port()
+        config = api_cli.server_config(outbox.app, replace(settings, trusted_proxies=trusted), "127.0.0.1", port)
+        server = uvicorn.Server(config)
+        serving = asyncio.create_task(server.serve())
+        try:
+            while not server.started:
+                await asyncio.sleep(0.05)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+                browser = Browser(http)
+                token = CSRF.search((await browser.get("/outbox/signin")).text).group(1)
+                await http.post("/outbox/signin", data={"csrf": token, "email": "a@b.example", "password": "x"},
+                                headers={"X-Forwarded-For": "203.0.113.9"})
+        finally:
+            server.should_exit = True
+            await serving
+        async with outbox.stack.db.session() as session:
+            counted[trusted] = sorted((await session.exec(select(SignInThrottle.client))).all())
+            await session.exec(delete(SignInThrottle))
+    assert counted == {"": ["127.0.0.1"], "127.0.0.1": ["203.0.113.9"]}
 
 
 async def test_a_form_without_the_pages_csrf_token_is_refused_and_does_nothing(outbox):
@@ -156,6 +196,46 @@ async def test_a_link_asked_for_while_ses_is_down_reads_the_same_and_the_next_re
         again = await ana.submit("/outbox/signin", "/outbox/signin/link", email="ana@agency.example")
     assert "a sign-in link is on its way" in again.text
     assert [m["destinations"]["to"] for m in outbox.stack.sent()] == [["ana@agency.example"]]
+
+
+class Stopwatch:
+    """The app, noting when each answer was complete (what a person timing the page sees); work
+    done after the answer does not count."""
+
+    def __init__(self, app):
+        self.app, self.answered_at = app, 0.0
+
+    async def __call__(self, scope, receive, send):
+        async def timed(message):
+            await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                self.answered_at = time.monotonic()
+        await self.app(scope, receive, timed)
+
+
+async def test_asking_for_a_link_takes_as_long_with_an_account_as_without(outbox, monkeypatch):
+    """SES made slow (half a second a send): the answer comes first, the email after it."""
+    await outbox.agencies(nord=["ana@agency.example"])
+    await outbox.account("ana@agency.example", password=None)
+    send = outbox.stack.mailer.send
+
+    async def slow_send(*args, **kwargs):
+        await asyncio.sleep(0.5)
+        return await send(*args, **kwargs)
+
+    monkeypatch.setattr(outbox.stack.mailer, "send", slow_send)
+    watch = Stopwatch(outbox.app)
+    transport = httpx.ASGITransport(app=watch, client=("127.0.0.1", 50000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://relance.test") as http:
+        browser, took = Browser(http), {}
+        for email in ("ana@agency.example", "nobody@agency.example"):
+            token = CSRF.search((await browser.get("/outbox/signin")).text).group(1)
+            began = time.monotonic()
+            answer = await http.post("/outbox/signin/link", data={"csrf": token, "email": email})
+            took[email] = watch.answered_at - began
+            assert "a sign-in link is on its way" in answer.text
+    assert took["ana@agency.example"] < 0.4, took  # not waiting for SES
+    assert [m["destinations"]["to"] for m in outbox.stack.sent()] == [["ana@agency.example"]]  # and it went
 
 
 async def test_a_changed_password_signs_in_the_old_one_does_not_and_other_browsers_are_signed_out(outbox):
