@@ -275,7 +275,7 @@ async def report_booking(client: Client | None, db: Database, task_queue: str, o
         day = today or calendar.local_today(now, agency.timezone)
         props = dict((await session.exec(select(Property.ref, Property.id).where(
             Property.agency_id == agency.id))).all())
-        problems = booking_problems(at, b, props, day)
+        problems = booking_problems(at, b, props, day, org.currency)
         if problems:
             field_name = problems[0].split(" › ")[1].split(":")[0]
             raise InvalidRecord(at, field_name, problems[0].split(": ", 1)[1])

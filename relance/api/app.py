@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from relance.api import agency, dunning, health, imports, marketing, pipeline, problems, renewal, webhooks
+from relance.api.contract import organisation_zone
 from relance.api.idempotency import IdempotencyMiddleware
 from relance.api.limits import MAX_BODY_BYTES, BodyLimitMiddleware, TooLarge, parameters_the_database_takes
 from relance.api.services import Services
@@ -35,6 +36,7 @@ class RequestContext:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         structlog.contextvars.clear_contextvars()
+        organisation_zone.set(None)
         structlog.contextvars.bind_contextvars(method=scope["method"], path=scope["path"])
         await self.app(scope, receive, send)
 

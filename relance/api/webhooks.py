@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from models import WebhookEndpoint
 from relance.api.auth import organisation
+from relance.api.contract import ContractRoute, RowId, StrictBody
 from relance.api.problems import ProblemError, documented
 from relance.api.services import Services, services
 from relance.webhooks.errors import EndpointRejected, ReplayRefused
@@ -18,13 +19,13 @@ from relance.webhooks.events import EVENT_TYPES
 from starter import webhooks
 from starter.webhooks import DeliveryView
 
-router = APIRouter(prefix="/v1", tags=["webhooks"], responses=documented(401, 403, 404, 413, 422, 503))
+router = APIRouter(prefix="/v1", tags=["webhooks"], responses=documented(401, 403, 404, 413, 422, 503),
+                   route_class=ContractRoute)
 EventType = Literal[EVENT_TYPES]  # type: ignore[valid-type]
-# Row ids are PostgreSQL integers: a larger number names no record, and is refused as such.
-RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+RowIdPath = Annotated[RowId, Path()]
 
 
-class EndpointBody(BaseModel):
+class EndpointBody(StrictBody):
     url: str = Field(max_length=2000, description="http(s) URL that receives the signed POSTs")
     events: list[EventType] | None = Field(default=None, description="event types; null: all of them")
     secret: str | None = Field(default=None, max_length=200,
@@ -66,7 +67,7 @@ async def get_endpoints(org: str = Depends(organisation), svc: Services = Depend
 
 
 @router.delete("/webhook-endpoints/{endpoint_id}", response_model=EndpointOut)
-async def delete_endpoint(endpoint_id: RowId, org: str = Depends(organisation),
+async def delete_endpoint(endpoint_id: RowIdPath, org: str = Depends(organisation),
                           svc: Services = Depends(services)) -> EndpointOut:
     """Disable the endpoint: nothing more goes to it; its deliveries stay listed."""
     return EndpointOut.of(await webhooks.remove_endpoint(svc.db, org, endpoint_id))
@@ -88,7 +89,7 @@ class AttemptOut(BaseModel):
 
 
 @router.get("/webhook-deliveries/{delivery_id}/attempts", response_model=list[AttemptOut])
-async def get_attempts(delivery_id: RowId, org: str = Depends(organisation),
+async def get_attempts(delivery_id: RowIdPath, org: str = Depends(organisation),
                        svc: Services = Depends(services)) -> list[AttemptOut]:
     attempts = await webhooks.delivery_attempts(svc.db, org, delivery_id)
     return [AttemptOut(at=a.at, status=a.status, latency_ms=a.latency_ms, error=a.error) for a in attempts]
@@ -96,7 +97,7 @@ async def get_attempts(delivery_id: RowId, org: str = Depends(organisation),
 
 @router.post("/webhook-deliveries/{delivery_id}/replay", response_model=DeliveryView, status_code=202,
              responses=documented(409))
-async def replay(delivery_id: RowId, org: str = Depends(organisation),
+async def replay(delivery_id: RowIdPath, org: str = Depends(organisation),
                  svc: Services = Depends(services)) -> DeliveryView:
     """Send a delivery that never succeeded again, with the same retries; refused once it succeeded."""
     try:

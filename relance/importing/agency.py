@@ -21,15 +21,16 @@ from models import (
     Organisation,
     Property,
 )
+from relance import limits
 from relance.email.rendering import template_problems
 from relance.importing.format import AgencyIn, BookingIn
 from relance.importing.references import unknown
 from relance.importing.rows import upsert as _upsert
 
 
-def booking_problems(at: str, b: BookingIn, properties: Container[str], today: date) -> list[str]:
+def booking_problems(at: str, b: BookingIn, properties: Container[str], today: date, currency: str) -> list[str]:
     """Everything wrong with one booking, each naming its field (`at` names the booking)."""
-    problems = unknown(at, "property", b.property, properties)
+    problems = unknown(at, "property", b.property, properties) + _amount_problems(at, b, currency)
     arrival, departure = b.arrival.resolve(today), b.departure.resolve(today)
     if departure < arrival:
         problems.append(f"{at} › departure: {departure} is before the arrival ({arrival})")
@@ -45,7 +46,19 @@ def booking_problems(at: str, b: BookingIn, properties: Container[str], today: d
     return problems
 
 
-def agency_problems(where: str, a: AgencyIn, fields: Mapping[str, str], today: date) -> list[str]:
+def _amount_problems(at: str, b: BookingIn, currency: str) -> list[str]:
+    """The balance and the payments within the columns and the currency's decimals: refused, never rounded."""
+    problems = []
+    for name, amount, positive in [("balance_amount", b.balance_amount, False),
+                                   *((f"payment {p.ref!r} › amount", p.amount, True) for p in b.payments)]:
+        try:
+            limits.check_amount(amount, currency, positive=positive)
+        except ValueError as exc:
+            problems.append(f"{at} › {name}: {exc}")
+    return problems
+
+
+def agency_problems(where: str, a: AgencyIn, fields: Mapping[str, str], today: date, currency: str) -> list[str]:
     at = f"{where} › agency {a.slug!r}"
     problems = []
     if a.send_window[0] >= a.send_window[1]:
@@ -61,7 +74,7 @@ def agency_problems(where: str, a: AgencyIn, fields: Mapping[str, str], today: d
                        ("staff", [s.email for s in a.staff])):
         problems += [f"{at} › {name}: {key!r} appears twice" for key in sorted(set(keys)) if keys.count(key) > 1]
     for b in a.bookings:
-        problems += booking_problems(f"{at} › booking {b.reference!r}", b, properties, today)
+        problems += booking_problems(f"{at} › booking {b.reference!r}", b, properties, today, currency)
     return problems
 
 
