@@ -1,6 +1,7 @@
 """The HTTP API: `relance api` serves it (uvicorn), `relance up` starts it beside the rest.
 
-OpenAPI at /openapi.json, interactive docs at /docs. Every route is confined to its API key's
+OpenAPI at /openapi.json, interactive docs at /docs and /redoc (their scripts served from the
+fastapi-offline package: the pages work without internet). Every route is confined to its API key's
 organisation; errors are problem details; POSTs take an Idempotency-Key."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from relance.api import agency, dunning, health, imports, marketing, pipeline, problems, renewal, webhooks
@@ -52,8 +54,8 @@ def create_app(settings: Settings | None = None, max_body_bytes: int = MAX_BODY_
         finally:
             await app.state.services.close()
 
-    app = FastAPI(title="relance", version="1", description=DESCRIPTION, lifespan=lifespan,
-                  dependencies=[Depends(parameters_the_database_takes)])
+    app = FastAPIOffline(title="relance", version="1", description=DESCRIPTION, lifespan=lifespan,
+                         dependencies=[Depends(parameters_the_database_takes)])
     problems.install(app)
 
     @app.exception_handler(TooLarge)

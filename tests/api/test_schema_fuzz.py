@@ -5,13 +5,11 @@ type, headers, body)."""
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections import Counter
 from dataclasses import replace
 
 import hypothesis
 import schemathesis
-import uvicorn
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -23,30 +21,11 @@ from schemathesis.specs.openapi.checks import (
 from relance import apikeys
 from relance.api.app import create_app
 from tests import factories as f
-from tests.conftest import free_port
+from tests.serving import Served
 
 EXAMPLES_PER_OPERATION = 25
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance]
-
-
-class Served:
-    """uvicorn in a thread of its own, with its own event loop (the app makes its pools there)."""
-
-    def __init__(self, app):
-        self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    async def __aenter__(self) -> str:
-        self.thread.start()
-        while not self.server.started:
-            await asyncio.sleep(0.05)
-        return f"http://127.0.0.1:{self.port}"
-
-    async def __aexit__(self, *exc) -> None:
-        self.server.should_exit = True
-        await asyncio.to_thread(self.thread.join, 10)
 
 
 def fuzz(base: str, key: str) -> tuple[Counter, list[str]]:
