@@ -49,6 +49,13 @@ def numbered(position: int | None) -> int | None:
     return None if position is None else step_number(position)
 
 
+def links(**targets: tuple[str, str, dict[str, str]]) -> dict:
+    """OpenAPI links of an answer (name=(method, path, parameters)): what a client, and the stateful
+    fuzz, may call next with what this call named or made (create, then read, then change)."""
+    return {"links": {name: {"operationRef": f"#/paths/{path.replace('/', '~1')}/{method}", "parameters": parameters}
+                      for name, (method, path, parameters) in targets.items()}}
+
+
 # The key's organisation's time zone, set by relance.api.auth once the key is known.
 organisation_zone: ContextVar[str | None] = ContextVar("organisation_zone", default=None)
 

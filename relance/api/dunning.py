@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from relance import calendar, limits
 from relance.api.auth import organisation
-from relance.api.contract import STEP_NUMBER, Amount, ContractRoute, PositiveAmount, StrictBody, numbered
+from relance.api.contract import STEP_NUMBER, Amount, ContractRoute, PositiveAmount, StrictBody, links, numbered
 from relance.api.problems import ProblemError, also_refused, documented
 from relance.api.services import Services, services
 from relance.dunning import repository
@@ -28,6 +28,12 @@ from starter import dunning
 
 router = APIRouter(prefix="/v1", tags=["dunning"], responses=documented(401, 403, 404, 413, 422, 503),
                    route_class=ContractRoute)
+_SAME_INVOICE = {"number": "$request.path.number"}
+INVOICE_LINKS = links(ReadRun=("get", "/v1/invoices/{number}/run", _SAME_INVOICE),
+                      Preview=("get", "/v1/invoices/{number}/preview", _SAME_INVOICE),
+                      Change=("put", "/v1/invoices/{number}", _SAME_INVOICE),
+                      Pay=("post", "/v1/invoices/{number}/payments", _SAME_INVOICE),
+                      CancelReminders=("post", "/v1/invoices/{number}/cancel-reminders", _SAME_INVOICE))
 InvoiceNumber = Annotated[str, Path(pattern=REFERENCE_PATTERN, max_length=limits.MAX_ID_LENGTH)]
 
 
@@ -67,7 +73,8 @@ async def refused_invoice_references(request: Request, number: InvoiceNumber, or
 
 
 @router.put("/invoices/{number}", response_model=SavedInvoiceOut, status_code=200,
-            responses={201: {"model": SavedInvoiceOut, "description": "Created"}},
+            responses={status: {"model": SavedInvoiceOut, "description": phrase, **INVOICE_LINKS}
+                       for status, phrase in ((200, "OK"), (201, "Created"))},
             dependencies=[Depends(refused_invoice_references)])
 async def put_invoice(number: InvoiceNumber, body: InvoiceBody, response: Response,
                       org: str = Depends(organisation), svc: Services = Depends(services)) -> SavedInvoiceOut:

@@ -21,6 +21,7 @@ from relance.scenario.authoring import ScenarioRejected
 
 MEDIA_TYPE = "application/problem+json"
 UNIQUE_VIOLATION = "23505"
+UNREADABLE_BODY = "There was an error parsing the body"
 log = structlog.get_logger("relance.api")
 
 
@@ -91,6 +92,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
+        if (exc.status_code, exc.detail) == (400, UNREADABLE_BODY):  # FastAPI's, for a body that is not UTF-8
+            return problem_response(request, 422, "the request body is not JSON, nothing was written",
+                                    ["body: not valid JSON (UTF-8)"])
         return problem_response(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(IntegrityError)

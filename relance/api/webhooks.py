@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from models import WebhookEndpoint
 from relance.api.auth import organisation
-from relance.api.contract import ContractRoute, RowId, StrictBody
+from relance.api.contract import ContractRoute, RowId, StrictBody, links
 from relance.api.problems import ProblemError, documented
 from relance.api.services import Services, services
 from relance.webhooks.errors import EndpointRejected, ReplayRefused
@@ -50,7 +50,9 @@ class NewEndpointOut(EndpointOut):
     secret: str = Field(description="shown once: verify each request's webhook-signature with it")
 
 
-@router.post("/webhook-endpoints", response_model=NewEndpointOut, status_code=201)
+@router.post("/webhook-endpoints", response_model=NewEndpointOut, status_code=201, responses={201: links(
+    Disable=("delete", "/v1/webhook-endpoints/{endpoint_id}", {"endpoint_id": "$response.body#/id"}),
+    List=("get", "/v1/webhook-endpoints", {}))})
 async def post_endpoint(body: EndpointBody, org: str = Depends(organisation),
                         svc: Services = Depends(services)) -> NewEndpointOut:
     """Register an endpoint; its secret is in this answer only."""

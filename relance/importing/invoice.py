@@ -11,7 +11,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Account, AppUser, Contact, Organisation
-from relance import repository
+from relance import limits, repository
 from relance.db import Database
 from relance.importing.format import InvoiceIn
 from relance.importing.importer import (
@@ -78,13 +78,21 @@ async def save_invoice(db: Database, org_slug: str, inv: InvoiceIn, today: date)
     return report
 
 
+def _is_identifier(value: object) -> bool:
+    """Text the database can look up (a value it cannot is a field problem named already)."""
+    try:
+        return isinstance(value, str) and bool(limits.check_identifier(value))
+    except ValueError:
+        return False
+
+
 async def reference_problems(db: Database, org_slug: str, number: str, raw: dict) -> list[str]:
     """The references of an invoice body refused for its fields (those given as text), so that one
     answer names every problem: a bad date does not hide an unknown account."""
-    account, contact, creator = (raw.get(name) for name in ("account", "contact", "creator"))
-    if not isinstance(account, str):
+    account, contact, creator = (raw.get(name) if _is_identifier(raw.get(name)) else None
+                                 for name in ("account", "contact", "creator"))
+    if account is None:
         return []
-    contact, creator = (value if isinstance(value, str) else None for value in (contact, creator))
     async with db.session() as session:
         org = await repository.organisation(session, org_slug)
         known = await _known(session, org, account, contact, creator)
