@@ -77,7 +77,7 @@ async def report_booking(agency_slug: Slug, reference: Slug, booking: dict[str, 
         report = await agency.report_booking(await svc.client(), svc.db, svc.settings.task_queue, org, agency_slug,
                                              {**booking, "reference": reference})
     except InvalidRecord as exc:
-        raise ProblemError(422, str(exc), [f"{exc.field}: {exc.message}"]) from exc
+        raise ProblemError(422, str(exc), exc.problems) from exc
     return BookingOut(reference=reference, outcome=report.outcome, flagged=report.flagged,
                       withdrawn=[{"id": i, "reason": r} for i, r in report.withdrawn])
 

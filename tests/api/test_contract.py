@@ -132,3 +132,11 @@ async def test_times_in_answers_carry_the_organisations_offset(api):
     assert created.status_code == 201, created.text
     listed = (await api.get("/v1/webhook-endpoints")).json()
     assert LOCAL_TIME.match(created.json()["created_at"]) and LOCAL_TIME.match(listed[0]["created_at"]), listed
+
+
+async def test_every_problem_of_a_booking_comes_in_one_answer(api):
+    await api.stack.load(data.organisation(api.stack.slug, [], {"arrival": 7}))
+    body = data.booking("R1", "2030-05-10", "2030-05-32", property="NOPE", guest_email="not an address")
+    answer = await api.put("/v1/agencies/mer/bookings/R1", json=body)
+    assert answer.status_code == 422
+    assert [e.split(":")[0] for e in answer.json()["errors"]] == ["guest_email", "departure", "property"]
