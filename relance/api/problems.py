@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from relance.importing.importer import ImportRejected
@@ -20,7 +20,7 @@ from relance.repository import NotFound
 from relance.scenario.authoring import ScenarioRejected
 
 MEDIA_TYPE = "application/problem+json"
-UNIQUE_VIOLATION = "23505"
+UNIQUE_VIOLATION, NUMERIC_OUT_OF_RANGE = "23505", "22003"
 UNREADABLE_BODY = "There was an error parsing the body"
 log = structlog.get_logger("relance.api")
 
@@ -96,6 +96,16 @@ def install(app: FastAPI) -> None:
             return problem_response(request, 422, "the request body is not JSON, nothing was written",
                                     ["body: not valid JSON (UTF-8)"])
         return problem_response(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(DBAPIError)
+    async def _beyond_a_column(request: Request, exc: DBAPIError):
+        """The backstop of the typed bodies (relance.api.contract): a number PostgreSQL cannot store is
+        the caller's, not a failure; the transaction rolled back, nothing was written."""
+        if getattr(exc.orig, "sqlstate", None) != NUMERIC_OUT_OF_RANGE:
+            return await _unexpected(request, exc)
+        log.warning("a number reached the database beyond its column", path=request.url.path)
+        return problem_response(request, 422, "a number in the request is beyond what relance stores, nothing "
+                                "was written", ["body: a number is out of range"])
 
     @app.exception_handler(IntegrityError)
     async def _conflict(request: Request, exc: IntegrityError):
