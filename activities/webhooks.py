@@ -24,8 +24,9 @@ log = structlog.get_logger("relance.webhooks")
 
 _TARGET = text("""
 SELECT d.state, d.org_id, e.id AS endpoint_id, e.url, e.secret, e.enabled, e.disabled_reason,
-       v.type, v.payload, v.occurred_at
+       v.type, v.payload, v.occurred_at, o.timezone
 FROM webhookdelivery d JOIN webhookendpoint e ON e.id = d.endpoint_id JOIN webhookevent v ON v.id = d.event_id
+JOIN organisation o ON o.id = d.org_id
 WHERE d.id = :delivery_id
 """)
 _ATTEMPTED = text(f"""
@@ -63,7 +64,7 @@ class WebhookActivities:
         if not target.enabled:
             raise ApplicationError(f"endpoint {target.endpoint_id} is disabled ({target.disabled_reason})",
                                    type="EndpointDisabled", non_retryable=True)
-        payload = signing.body(target.type, target.occurred_at, target.payload)
+        payload = signing.body(target.type, target.occurred_at, target.payload, target.timezone)
         # The wall clock: when the POST went out, as the receiver's clock sees it (its signature's time).
         sent_at = datetime.now(UTC)
         # Through relance.outbound: a public address (or one the operator admits) at connection time,

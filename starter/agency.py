@@ -36,6 +36,7 @@ from relance.db import Database
 from relance.importing.agency import booking_problems, write_booking
 from relance.importing.format import BookingIn
 from relance.importing.importer import ImportReport
+from relance.importing.references import unknown
 from relance.repository import NotFound
 from relance.temporal import search_attributes as sa
 from relance.temporal.queues import webhook_queue
@@ -257,6 +258,11 @@ class BookingReport:
     flagged: list[int] = field(default_factory=list)
 
 
+def _field_first(at: str, problem: str) -> str:
+    """'booking 'R1' › departure: ...' -> 'departure: ...' (the answer names the booking once)."""
+    return problem.removeprefix(f"{at} › ")
+
+
 async def report_booking(client: Client | None, db: Database, task_queue: str, org_slug: str, agency_slug: str,
                          raw: Any, today: date | None = None) -> BookingReport:
     """A booking created or changed by the host (the import file's booking shape; payments are added).
@@ -265,20 +271,22 @@ async def report_booking(client: Client | None, db: Database, task_queue: str, o
     reference = raw.get("reference", "?") if isinstance(raw, dict) else "?"
     at = f"booking {reference!r}"
     try:
-        b = BookingIn.model_validate(raw)
+        b, refused = BookingIn.model_validate(raw), []
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InvalidRecord(at, ".".join(map(str, first["loc"])) or "booking", first["msg"]) from exc
+        b, refused = None, [f"{'.'.join(map(str, e['loc'])) or 'booking'}: {e['msg']}" for e in exc.errors()]
     now = _now(None)
     async with db.session() as session:
         org, agency = await repository.agency(session, org_slug, agency_slug)
         day = today or calendar.local_today(now, agency.timezone)
         props = dict((await session.exec(select(Property.ref, Property.id).where(
             Property.agency_id == agency.id))).all())
-        problems = booking_problems(at, b, props, day)
+        if b is None:  # its property is named too, in the same answer
+            named = raw.get("property") if isinstance(raw, dict) else None
+            refused += unknown(at, "property", named, props) if isinstance(named, str) else []
+            raise InvalidRecord.of(at, [_field_first(at, problem) for problem in refused])
+        problems = booking_problems(at, b, props, day, org.currency)
         if problems:
-            field_name = problems[0].split(" › ")[1].split(":")[0]
-            raise InvalidRecord(at, field_name, problems[0].split(": ", 1)[1])
+            raise InvalidRecord.of(at, [_field_first(at, problem) for problem in problems])
         written = await write_booking(session, org, agency, props[b.property], b, day)
         withdrawn, flagged = await withdrawal.recheck(session, written.booking, written.previous_status, now)
     if client is not None:

@@ -58,3 +58,27 @@ def test_ui_filters_workflows_by_invoice_number_and_shows_the_run(browser_path, 
     finally:
         stack.send_signal(signal.SIGINT)
         stack.wait(timeout=60)
+
+
+@pytest.mark.parametrize("page_path, operation", [("/docs", "/v1/invoices/{number}/payments"),
+                                                  ("/redoc", "Record a payment")])
+def test_the_api_docs_list_the_operations_with_nothing_fetched_from_outside(browser_path, page_path, operation):
+    """A host's developer opens /docs or /redoc on a machine without internet (every request leaving
+    relance is refused here): the pages' scripts and styles come from relance itself, and every operation
+    is listed. (ReDoc's bundle still asks for its own "powered by" logo: an image, refused, nothing lost.)"""
+    from playwright.sync_api import sync_playwright
+
+    from relance.api.app import create_app
+    from relance.config import Settings
+    from tests.serving import Served
+
+    outside = []
+    with Served(create_app(Settings())) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=browser_path, args=FLAGS)
+        page = browser.new_page()
+        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base)
+                   else (outside.append((route.request.resource_type, route.request.url)), route.abort()))
+        page.goto(f"{base}{page_path}")
+        page.get_by_text(operation).first.wait_for(timeout=30_000)
+        browser.close()
+    assert [url for kind, url in outside if kind != "image"] == [], "the docs page needs something from outside"

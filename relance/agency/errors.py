@@ -6,9 +6,16 @@ from __future__ import annotations
 class InvalidRecord(ValueError):
     """A record refused whole (nothing written): `obj` names it (booking 'B-1'), `field` the field at fault."""
 
-    def __init__(self, obj: str, field: str, message: str):
+    def __init__(self, obj: str, field: str, message: str, problems: list[str] | None = None):
         super().__init__(f"{obj}: field {field}: {message}")
         self.obj, self.field, self.message = obj, field, message
+        self.problems = problems or [f"{field}: {message}"]
+
+    @classmethod
+    def of(cls, obj: str, problems: list[str]) -> InvalidRecord:
+        """Every problem of the record ("field: message" each), the first one named in the message."""
+        field, message = problems[0].split(": ", 1)
+        return cls(obj, field, message, problems)
 
 
 class DraftConflict(ValueError):

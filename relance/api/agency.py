@@ -14,12 +14,15 @@ from models import DraftKind
 from relance.agency.errors import DraftConflict, InvalidRecord
 from relance.agency.views import BatchStarted, DraftLine
 from relance.api.auth import organisation
+from relance.api.contract import ContractRoute, Int32, RowId, StrictBody
 from relance.api.problems import ProblemError, documented
 from relance.api.services import Services, services
 from starter import agency
 
-router = APIRouter(prefix="/v1/agencies", tags=["agency"], responses=documented(401, 403, 404, 422))
+router = APIRouter(prefix="/v1/agencies", tags=["agency"], responses=documented(401, 403, 404, 422),
+                   route_class=ContractRoute)
 Slug = Annotated[str, Path(min_length=1, max_length=200)]
+DraftId = Annotated[RowId, Path()]
 Who = Field(default="api", min_length=1, max_length=200, description="who does it (recorded)")
 
 
@@ -74,7 +77,7 @@ async def report_booking(agency_slug: Slug, reference: Slug, booking: dict[str, 
         report = await agency.report_booking(await svc.client(), svc.db, svc.settings.task_queue, org, agency_slug,
                                              {**booking, "reference": reference})
     except InvalidRecord as exc:
-        raise ProblemError(422, str(exc), [f"{exc.field}: {exc.message}"]) from exc
+        raise ProblemError(422, str(exc), exc.problems) from exc
     return BookingOut(reference=reference, outcome=report.outcome, flagged=report.flagged,
                       withdrawn=[{"id": i, "reason": r} for i, r in report.withdrawn])
 
@@ -127,13 +130,13 @@ async def closed(agency_slug: Slug, org: str = Depends(organisation),
 
 
 @router.get("/{agency_slug}/drafts/{draft_id}", response_model=DraftOut)
-async def draft(agency_slug: Slug, draft_id: int, org: str = Depends(organisation),
+async def draft(agency_slug: Slug, draft_id: DraftId, org: str = Depends(organisation),
                 svc: Services = Depends(services)) -> DraftOut:
     return _draft(await agency.draft_line(svc.db, org, agency_slug, draft_id))
 
 
-class SendOneBody(BaseModel):
-    version: int = Field(description="the version read: a draft changed or sent since is refused (409)")
+class SendOneBody(StrictBody):
+    version: Int32 = Field(description="the version read: a draft changed or sent since is refused (409)")
     subject: str | None = Field(default=None, min_length=1, max_length=998)
     body: str | None = Field(default=None, min_length=1, max_length=100_000)
     by: str = Who
@@ -152,7 +155,7 @@ class StartedOut(BaseModel):
 
 @router.post("/{agency_slug}/drafts/{draft_id}/send", response_model=StartedOut, status_code=202,
              responses=documented(409))
-async def send_one(agency_slug: Slug, draft_id: int, body: SendOneBody, org: str = Depends(organisation),
+async def send_one(agency_slug: Slug, draft_id: DraftId, body: SendOneBody, org: str = Depends(organisation),
                    svc: Services = Depends(services)) -> StartedOut:
     """Edit-and-send one draft (subject and body plain text; the HTML part is escaped)."""
     try:
@@ -163,8 +166,8 @@ async def send_one(agency_slug: Slug, draft_id: int, body: SendOneBody, org: str
     return StartedOut.of(started)
 
 
-class SendTabBody(BaseModel):
-    draft_ids: list[int] = Field(min_length=1, max_length=10_000, description="exactly the drafts confirmed")
+class SendTabBody(StrictBody):
+    draft_ids: list[RowId] = Field(min_length=1, max_length=10_000, description="exactly the drafts confirmed")
     by: str = Who
 
 
@@ -197,7 +200,7 @@ async def send_progress(agency_slug: Slug, batch_id: Slug, org: str = Depends(or
                     drafts=[{"id": d.id, "status": d.status, "reason": d.reason} for d in r.drafts])
 
 
-class ByBody(BaseModel):
+class ByBody(StrictBody):
     by: str = Who
 
 

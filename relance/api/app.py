@@ -1,6 +1,7 @@
 """The HTTP API: `relance api` serves it (uvicorn), `relance up` starts it beside the rest.
 
-OpenAPI at /openapi.json, interactive docs at /docs. Every route is confined to its API key's
+OpenAPI at /openapi.json, interactive docs at /docs and /redoc (their scripts served from the
+fastapi-offline package: the pages work without internet). Every route is confined to its API key's
 organisation; errors are problem details; POSTs take an Idempotency-Key."""
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import Depends, FastAPI
+from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from relance.api import agency, dunning, health, imports, marketing, pipeline, problems, renewal, webhooks
+from relance.api.contract import organisation_zone
 from relance.api.idempotency import IdempotencyMiddleware
 from relance.api.limits import MAX_BODY_BYTES, BodyLimitMiddleware, TooLarge, parameters_the_database_takes
 from relance.api.services import Services
@@ -35,6 +38,7 @@ class RequestContext:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         structlog.contextvars.clear_contextvars()
+        organisation_zone.set(None)
         structlog.contextvars.bind_contextvars(method=scope["method"], path=scope["path"])
         await self.app(scope, receive, send)
 
@@ -50,8 +54,8 @@ def create_app(settings: Settings | None = None, max_body_bytes: int = MAX_BODY_
         finally:
             await app.state.services.close()
 
-    app = FastAPI(title="relance", version="1", description=DESCRIPTION, lifespan=lifespan,
-                  dependencies=[Depends(parameters_the_database_takes)])
+    app = FastAPIOffline(title="relance", version="1", description=DESCRIPTION, lifespan=lifespan,
+                         dependencies=[Depends(parameters_the_database_takes)])
     problems.install(app)
 
     @app.exception_handler(TooLarge)

@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from relance import apikeys
+from relance.api.contract import organisation_zone
 from relance.api.problems import ProblemError
 from relance.api.services import Services, services
 
@@ -35,6 +36,7 @@ async def organisation(holder: apikeys.KeyHolder = Depends(key_holder)) -> str:
     """The slug of the key's organisation: the only one this request may touch."""
     if holder.is_admin:
         raise ProblemError(403, "an admin key only creates organisations; use an organisation's key")
+    organisation_zone.set(holder.timezone)
     return holder.org_slug
 
 

@@ -9,29 +9,45 @@ from decimal import Decimal
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel, Field, ValidationError
 
 from relance import calendar, limits
 from relance.api.auth import organisation
-from relance.api.problems import ProblemError, documented
+from relance.api.contract import STEP_NUMBER, Amount, ContractRoute, PositiveAmount, StrictBody, links, numbered
+from relance.api.problems import ProblemError, also_refused, documented
 from relance.api.services import Services, services
 from relance.dunning import repository
 from relance.dunning.forecast import ForecastLine
 from relance.dunning.ids import dunning_workflow_id
 from relance.dunning.preview import preview_invoice
-from relance.importing.format import REFERENCE_PATTERN, Day, InvoiceIn
+from relance.importing.format import REFERENCE_PATTERN, Day, InvoiceIn, PaymentIn
+from relance.importing.invoice import reference_problems
 from relance.scenario.preview import PreviewStep
 from starter import dunning
 
-router = APIRouter(prefix="/v1", tags=["dunning"], responses=documented(401, 403, 404, 413, 422, 503))
+router = APIRouter(prefix="/v1", tags=["dunning"], responses=documented(401, 403, 404, 413, 422, 503),
+                   route_class=ContractRoute)
+_SAME_INVOICE = {"number": "$request.path.number"}
+INVOICE_LINKS = links(ReadRun=("get", "/v1/invoices/{number}/run", _SAME_INVOICE),
+                      Preview=("get", "/v1/invoices/{number}/preview", _SAME_INVOICE),
+                      Change=("put", "/v1/invoices/{number}", _SAME_INVOICE),
+                      Pay=("post", "/v1/invoices/{number}/payments", _SAME_INVOICE),
+                      CancelReminders=("post", "/v1/invoices/{number}/cancel-reminders", _SAME_INVOICE))
 InvoiceNumber = Annotated[str, Path(pattern=REFERENCE_PATTERN, max_length=limits.MAX_ID_LENGTH)]
+
+
+class InvoicePaymentBody(PaymentIn):
+    amount: PositiveAmount
 
 
 class InvoiceBody(InvoiceIn):
     """An invoice as in the import format; its number is in the path."""
 
     number: str | None = Field(default=None, description="the path's number (may be left out)")
+    amount_excl_tax: Amount
+    amount_incl_tax: Amount
+    payments: list[InvoicePaymentBody] = []
 
 
 class SavedInvoiceOut(BaseModel):
@@ -41,8 +57,25 @@ class SavedInvoiceOut(BaseModel):
                                           "to new invoices")
 
 
+async def refused_invoice_references(request: Request, number: InvoiceNumber, org: str = Depends(organisation),
+                                     svc: Services = Depends(services)) -> None:
+    """When the body's fields are refused, its references are checked too, for the same answer."""
+    try:
+        raw = await request.json()
+    except ValueError:  # not JSON: the body's own problem says so
+        return
+    if not isinstance(raw, dict):
+        return
+    try:
+        InvoiceBody.model_validate(raw)
+    except ValidationError:
+        also_refused(request, await reference_problems(svc.db, org, number, raw))
+
+
 @router.put("/invoices/{number}", response_model=SavedInvoiceOut, status_code=200,
-            responses={201: {"model": SavedInvoiceOut, "description": "Created"}})
+            responses={status: {"model": SavedInvoiceOut, "description": phrase, **INVOICE_LINKS}
+                       for status, phrase in ((200, "OK"), (201, "Created"))},
+            dependencies=[Depends(refused_invoice_references)])
 async def put_invoice(number: InvoiceNumber, body: InvoiceBody, response: Response,
                       org: str = Depends(organisation), svc: Services = Depends(services)) -> SavedInvoiceOut:
     """Create or update an invoice (payments included); a change wakes its run to re-check."""
@@ -56,9 +89,9 @@ async def put_invoice(number: InvoiceNumber, body: InvoiceBody, response: Respon
     return SavedInvoiceOut(number=number, created=saved.created, run_started=saved.run_started)
 
 
-class PaymentBody(BaseModel):
+class PaymentBody(StrictBody):
     ref: str = Field(min_length=1, max_length=200, description="the payment's reference, unique on the invoice")
-    amount: Decimal = Field(gt=0)
+    amount: PositiveAmount
     paid_on: Day | None = Field(default=None, description="YYYY-MM-DD; default: today")
 
 
@@ -77,7 +110,7 @@ async def post_payment(number: InvoiceNumber, body: PaymentBody, org: str = Depe
     return PaymentOut(invoice=number, amount_due=due)
 
 
-class CancelBody(BaseModel):
+class CancelBody(StrictBody):
     reason: str = Field(min_length=1, max_length=500)
     by: str = Field(min_length=1, max_length=200, description="who decided")
 
@@ -101,14 +134,14 @@ async def cancel_reminders(number: InvoiceNumber, body: CancelBody, org: str = D
 
 class LiveOut(BaseModel):
     state: str
-    step_position: int | None
+    step_number: int | None = Field(description=STEP_NUMBER)
     step_label: str | None
     next_at: datetime | None
 
 
 class EventOut(BaseModel):
     at: datetime
-    step_position: int | None
+    step_number: int | None = Field(description=STEP_NUMBER)
     kind: str
     outcome: str
     reason: str | None
@@ -140,10 +173,10 @@ async def get_run(number: InvoiceNumber, org: str = Depends(organisation),
     return RunOut(
         workflow_id=run.workflow_id, state=run.state, exit_reason=run.exit_reason, exit_detail=run.exit_detail,
         started_at=local(run.started_at), ended_at=local(run.ended_at),
-        live=LiveOut(state=live.state, step_position=live.step_position, step_label=live.step_label,
+        live=LiveOut(state=live.state, step_number=numbered(live.step_position), step_label=live.step_label,
                      next_at=local(live.next_at)) if live else None,
-        timeline=[EventOut(at=local(e.occurred_at), step_position=e.step_position, kind=e.kind, outcome=e.outcome,
-                           reason=e.reason, recipient=e.recipient, subject=e.subject,
+        timeline=[EventOut(at=local(e.occurred_at), step_number=numbered(e.step_position), kind=e.kind,
+                           outcome=e.outcome, reason=e.reason, recipient=e.recipient, subject=e.subject,
                            provider_message_id=e.provider_message_id) for e in report.events])
 
 
@@ -161,7 +194,7 @@ async def get_forecast(days: int = Query(30, ge=1, le=366), org: str = Depends(o
     return await dunning.forecast(await svc.client(), svc.db, org, datetime.now(UTC), days)
 
 
-class ActivationBody(BaseModel):
+class ActivationBody(StrictBody):
     enabled: bool
 
 

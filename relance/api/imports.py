@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from relance import apikeys, repository
 from relance.api.auth import admin, organisation
+from relance.api.contract import ContractRoute, StrictBody
 from relance.api.idempotency import shown_once
 from relance.api.problems import ProblemError, documented
 from relance.api.services import Services, services
@@ -20,7 +21,8 @@ from relance.importing.changes import as_json
 from relance.importing.importer import ImportRejected
 from starter.importing import import_and_start, import_data
 
-router = APIRouter(prefix="/v1", tags=["import"], responses=documented(401, 403, 413, 422, 503))
+router = APIRouter(prefix="/v1", tags=["import"], responses=documented(401, 403, 413, 422, 503),
+                   route_class=ContractRoute)
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 IMPORT_BODY = {"requestBody": {"required": True, "description": "an import file (README, \"Import format\")",
                                "content": {"application/json": {"schema": {"type": "object"}},
@@ -112,7 +114,7 @@ async def post_organisation(request: Request, _: apikeys.KeyHolder = Depends(adm
     return OrganisationOut(slug=str(slug), imported=await _import(svc, {"organisations": [raw]}, "request body"))
 
 
-class KeyBody(BaseModel):
+class KeyBody(StrictBody):
     name: str = Field(default="", max_length=100, description="what the key is for")
 
 

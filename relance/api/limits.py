@@ -57,7 +57,14 @@ class BodyLimitMiddleware:
         started = False
 
         async def watch(message: Message) -> None:
+            """A body found too big while being read (sent chunked, no length declared) is answered 413,
+            whatever the route made of the interrupted read (FastAPI calls it a body it cannot parse)."""
             nonlocal started
+            if seen > self.max_bytes:
+                if not started:
+                    started = True
+                    await self._refuse(request, scope, receive, send)
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from relance import calendar
 from relance.api.auth import organisation
+from relance.api.contract import STEP_NUMBER, ContractRoute, StrictBody, numbered
 from relance.api.problems import documented
 from relance.api.services import Services, services
 from relance.marketing.consent import BadToken, Links, read_token
@@ -24,12 +25,13 @@ from relance.marketing.types import OptOutVia
 from relance.scenario.preview import PreviewStep
 from starter import marketing
 
-router = APIRouter(prefix="/v1", tags=["marketing"], responses=documented(401, 403, 404, 422))
+router = APIRouter(prefix="/v1", tags=["marketing"], responses=documented(401, 403, 404, 422),
+                   route_class=ContractRoute)
 unsubscribe_router = APIRouter(include_in_schema=False)  # followed by people and mail clients, not the host
 Key = Annotated[str, Path(min_length=1, max_length=200)]
 
 
-class EnrolBody(BaseModel):
+class EnrolBody(StrictBody):
     """One contact, or a batch: the contacts with a tag, or those of an account."""
 
     contact: str | None = Field(default=None, min_length=1, max_length=200)
@@ -77,7 +79,7 @@ async def enrol(scenario: Key, body: EnrolBody, response: Response, org: str = D
         EnrolmentOut(contact=line.contact_ref, outcome=line.outcome, workflow_id=line.workflow_id) for line in lines])
 
 
-class RemovalBody(BaseModel):
+class RemovalBody(StrictBody):
     by: str = Field(min_length=1, max_length=200, description="who removes the contact")
     reason: str = Field(min_length=1, max_length=500)
 
@@ -112,7 +114,7 @@ async def preview(scenario: Key, contact: Annotated[str, Query(min_length=1, max
                       steps=p.steps)
 
 
-class ActivationBody(BaseModel):
+class ActivationBody(StrictBody):
     enabled: bool
 
 
@@ -140,7 +142,7 @@ class ContactEnrolmentOut(BaseModel):
     workflow_id: str
     scenario: str
     state: str
-    step_position: int | None
+    step_number: int | None = Field(description=STEP_NUMBER)
     emails_sent: int
     enrolled_by: str
     started_at: datetime
@@ -169,7 +171,7 @@ async def show(contact: Key, org: str = Depends(organisation),
         consent=ConsentOut(opted_out=c.opted_out, opted_out_at=local(c.opted_out_at), opted_out_via=c.opted_out_via),
         enrolments=[ContactEnrolmentOut(
             workflow_id=r.workflow_id, scenario=r.scenario_key, state=r.state,
-            step_position=line.live.step_position if line.live else r.current_step,
+            step_number=numbered(line.live.step_position if line.live else r.current_step),
             emails_sent=line.live.emails_sent if line.live else r.emails_sent, enrolled_by=r.enrolled_by,
             started_at=local(r.started_at), ended_at=local(r.ended_at), exit_reason=r.exit_reason,
             exit_detail=r.exit_detail) for line in report.enrolments for r in [line.row]])
@@ -187,7 +189,7 @@ async def opt_out(contact: Key, org: str = Depends(organisation), svc: Services 
     return OptOutOut(contact=contact, recorded=recorded)
 
 
-class CampaignBody(BaseModel):
+class CampaignBody(StrictBody):
     """A draft: a template (checked against marketing's merge fields) to one audience."""
 
     name: str = Field(min_length=1, max_length=200)
@@ -226,7 +228,7 @@ async def put_campaign(campaign: Key, body: CampaignBody, org: str = Depends(org
     return CampaignOut(key=c.key, name=c.name, state=c.state, counts={})
 
 
-class LaunchBody(BaseModel):
+class LaunchBody(StrictBody):
     at: datetime | None = Field(default=None, description="ISO date-time with offset; default: now")
     by: str = Field(default="api", min_length=1, max_length=200)
 

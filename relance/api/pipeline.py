@@ -14,12 +14,14 @@ from pydantic import BaseModel, Field
 
 from relance import calendar
 from relance.api.auth import organisation
+from relance.api.contract import ContractRoute, StrictBody
 from relance.api.problems import documented
 from relance.api.services import Services, services
 from relance.pipeline.reporting import EventBody
 from starter import pipeline
 
-router = APIRouter(prefix="/v1/pipeline", tags=["pipeline"], responses=documented(401, 403, 404, 422))
+router = APIRouter(prefix="/v1/pipeline", tags=["pipeline"], responses=documented(401, 403, 404, 422),
+                   route_class=ContractRoute)
 Key = Annotated[str, Path(min_length=1, max_length=400)]
 
 
@@ -163,7 +165,7 @@ async def rules(org: str = Depends(organisation), svc: Services = Depends(servic
     return [_rule(line) for line in await pipeline.current_rules(svc.db, org)]
 
 
-class ActivationBody(BaseModel):
+class ActivationBody(StrictBody):
     enabled: bool
 
 

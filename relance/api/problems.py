@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from relance.importing.importer import ImportRejected
@@ -19,6 +20,8 @@ from relance.repository import NotFound
 from relance.scenario.authoring import ScenarioRejected
 
 MEDIA_TYPE = "application/problem+json"
+UNIQUE_VIOLATION, NUMERIC_OUT_OF_RANGE = "23505", "22003"
+UNREADABLE_BODY = "There was an error parsing the body"
 log = structlog.get_logger("relance.api")
 
 
@@ -54,6 +57,12 @@ def _field_path(loc: tuple) -> str:
     return text or str(loc[0] if loc else "request")
 
 
+def also_refused(request: Request, problems: list[str]) -> None:
+    """Problems a route's dependency found in a body its fields refuse (an unknown account beside a bad
+    date): the one 422 lists them with the field problems, not in a second round."""
+    request.state.also_refused = problems
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError):
@@ -78,13 +87,36 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
         errors = [f"{_field_path(tuple(e['loc']))}: {e['msg']}" for e in exc.errors()]
+        errors += getattr(request.state, "also_refused", [])
         return problem_response(request, 422, "the request was refused, nothing was written", errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
+        if (exc.status_code, exc.detail) == (400, UNREADABLE_BODY):  # FastAPI's, for a body that is not UTF-8
+            return problem_response(request, 422, "the request body is not JSON, nothing was written",
+                                    ["body: not valid JSON (UTF-8)"])
         return problem_response(request, exc.status_code, str(exc.detail), headers=getattr(exc, "headers", None))
 
-    @app.exception_handler(Exception)
+    @app.exception_handler(DBAPIError)
+    async def _beyond_a_column(request: Request, exc: DBAPIError):
+        """The backstop of the typed bodies (relance.api.contract): a number PostgreSQL cannot store is
+        the caller's, not a failure; the transaction rolled back, nothing was written."""
+        if getattr(exc.orig, "sqlstate", None) != NUMERIC_OUT_OF_RANGE:
+            return await _unexpected(request, exc)
+        log.warning("a number reached the database beyond its column", path=request.url.path)
+        return problem_response(request, 422, "a number in the request is beyond what relance stores, nothing "
+                                "was written", ["body: a number is out of range"])
+
+    @app.exception_handler(IntegrityError)
+    async def _conflict(request: Request, exc: IntegrityError):
+        """Two requests writing the same record at once (one payment ref posted twice, unkeyed): the
+        database keeps one, the other is told so rather than failing."""
+        if getattr(exc.orig, "sqlstate", None) != UNIQUE_VIOLATION:
+            return await _unexpected(request, exc)
+        return problem_response(request, 409, "another request wrote the same record at the same moment; "
+                                "nothing was written by this one: read it, or retry")
+
+
     async def _unexpected(request: Request, exc: Exception):
         log.error("request failed", path=request.url.path, error=type(exc).__name__)
         return problem_response(request, 500, "relance could not answer; the error is in its log")

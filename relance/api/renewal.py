@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from relance import calendar, limits
 from relance.api.auth import organisation
+from relance.api.contract import ContractRoute
 from relance.api.dunning import CancelBody, CancelledOut
 from relance.api.problems import ProblemError, documented
 from relance.api.services import Services, services
@@ -19,7 +20,8 @@ from relance.renewal import repository
 from starter import renewal
 from starter.renewal import UpcomingNotice
 
-router = APIRouter(prefix="/v1", tags=["renewal"], responses=documented(401, 403, 404, 413, 422, 503))
+router = APIRouter(prefix="/v1", tags=["renewal"], responses=documented(401, 403, 404, 413, 422, 503),
+                   route_class=ContractRoute)
 ContractRef = Annotated[str, Path(pattern=REFERENCE_PATTERN, max_length=limits.MAX_ID_LENGTH)]
 
 

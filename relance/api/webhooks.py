@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from models import WebhookEndpoint
 from relance.api.auth import organisation
+from relance.api.contract import ContractRoute, RowId, StrictBody, links
 from relance.api.idempotency import shown_once
 from relance.api.problems import ProblemError, documented
 from relance.api.services import Services, services
@@ -21,13 +22,13 @@ from relance.webhooks.events import EVENT_TYPES
 from starter import webhooks
 from starter.webhooks import DeliveryView
 
-router = APIRouter(prefix="/v1", tags=["webhooks"], responses=documented(401, 403, 404, 413, 422, 503))
+router = APIRouter(prefix="/v1", tags=["webhooks"], responses=documented(401, 403, 404, 413, 422, 503),
+                   route_class=ContractRoute)
 EventType = Literal[EVENT_TYPES]  # type: ignore[valid-type]
-# Row ids are PostgreSQL integers: a larger number names no record, and is refused as such.
-RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+RowIdPath = Annotated[RowId, Path()]
 
 
-class EndpointBody(BaseModel):
+class EndpointBody(StrictBody):
     url: str = Field(max_length=2000, description="http(s) URL that receives the signed POSTs")
     events: list[EventType] | None = Field(default=None, description="event types; null: all of them")
     secret: str | None = Field(default=None, max_length=200,
@@ -52,7 +53,9 @@ class NewEndpointOut(EndpointOut):
     secret: str = Field(description="shown once: verify each request's webhook-signature with it")
 
 
-@router.post("/webhook-endpoints", response_model=NewEndpointOut, status_code=201)
+@router.post("/webhook-endpoints", response_model=NewEndpointOut, status_code=201, responses={201: links(
+    Disable=("delete", "/v1/webhook-endpoints/{endpoint_id}", {"endpoint_id": "$response.body#/id"}),
+    List=("get", "/v1/webhook-endpoints", {}))})
 async def post_endpoint(body: EndpointBody, response: Response, org: str = Depends(organisation),
                         svc: Services = Depends(services)) -> NewEndpointOut:
     """Register an endpoint; its secret is in this answer only (a retry with the same Idempotency-Key
@@ -73,7 +76,7 @@ async def get_endpoints(org: str = Depends(organisation), svc: Services = Depend
 
 
 @router.delete("/webhook-endpoints/{endpoint_id}", response_model=EndpointOut)
-async def delete_endpoint(endpoint_id: RowId, org: str = Depends(organisation),
+async def delete_endpoint(endpoint_id: RowIdPath, org: str = Depends(organisation),
                           svc: Services = Depends(services)) -> EndpointOut:
     """Disable the endpoint: nothing more goes to it; its deliveries stay listed."""
     return EndpointOut.of(await webhooks.remove_endpoint(svc.db, org, endpoint_id))
@@ -95,7 +98,7 @@ class AttemptOut(BaseModel):
 
 
 @router.get("/webhook-deliveries/{delivery_id}/attempts", response_model=list[AttemptOut])
-async def get_attempts(delivery_id: RowId, org: str = Depends(organisation),
+async def get_attempts(delivery_id: RowIdPath, org: str = Depends(organisation),
                        svc: Services = Depends(services)) -> list[AttemptOut]:
     attempts = await webhooks.delivery_attempts(svc.db, org, delivery_id)
     return [AttemptOut(at=a.at, status=a.status, latency_ms=a.latency_ms, error=a.error) for a in attempts]
@@ -103,7 +106,7 @@ async def get_attempts(delivery_id: RowId, org: str = Depends(organisation),
 
 @router.post("/webhook-deliveries/{delivery_id}/replay", response_model=DeliveryView, status_code=202,
              responses=documented(409))
-async def replay(delivery_id: RowId, org: str = Depends(organisation),
+async def replay(delivery_id: RowIdPath, org: str = Depends(organisation),
                  svc: Services = Depends(services)) -> DeliveryView:
     """Send a delivery that never succeeded again, with the same retries; refused once it succeeded."""
     try:

@@ -21,6 +21,7 @@ from models import (
     Organisation,
     Property,
 )
+from relance import limits
 from relance.email.rendering import template_problems
 from relance.importing.format import AgencyIn, BookingIn
 from relance.importing.references import unknown
@@ -28,9 +29,9 @@ from relance.importing.rows import named, upsert
 from relance.importing.stored import StoredAgency
 
 
-def booking_problems(at: str, b: BookingIn, properties: Container[str], today: date) -> list[str]:
+def booking_problems(at: str, b: BookingIn, properties: Container[str], today: date, currency: str) -> list[str]:
     """Everything wrong with one booking, each naming its field (`at` names the booking)."""
-    problems = unknown(at, "property", b.property, properties)
+    problems = unknown(at, "property", b.property, properties) + _amount_problems(at, b, currency)
     arrival, departure = b.arrival.resolve(today), b.departure.resolve(today)
     if departure < arrival:
         problems.append(f"{at} › departure: {departure} is before the arrival ({arrival})")
@@ -46,7 +47,19 @@ def booking_problems(at: str, b: BookingIn, properties: Container[str], today: d
     return problems
 
 
-def agency_problems(where: str, a: AgencyIn, fields: Mapping[str, str], today: date,
+def _amount_problems(at: str, b: BookingIn, currency: str) -> list[str]:
+    """The balance and the payments within the columns and the currency's decimals: refused, never rounded."""
+    problems = []
+    for name, amount, positive in [("balance_amount", b.balance_amount, False),
+                                   *((f"payment {p.ref!r} › amount", p.amount, True) for p in b.payments)]:
+        try:
+            limits.check_amount(amount, currency, positive=positive)
+        except ValueError as exc:
+            problems.append(f"{at} › {name}: {exc}")
+    return problems
+
+
+def agency_problems(where: str, a: AgencyIn, fields: Mapping[str, str], today: date, currency: str,
                     stored: StoredAgency | None = None) -> list[str]:
     """Every problem of an agency's section, as it will be with what it has stored: its bookings may
     name the stored properties, a kind switched on may have its templates stored."""
@@ -67,7 +80,7 @@ def agency_problems(where: str, a: AgencyIn, fields: Mapping[str, str], today: d
                        ("staff", [s.email for s in a.staff])):
         problems += [f"{at} › {name}: {key!r} appears twice" for key in sorted(set(keys)) if keys.count(key) > 1]
     for b in a.bookings:
-        problems += booking_problems(f"{at} › booking {b.reference!r}", b, properties, today)
+        problems += booking_problems(f"{at} › booking {b.reference!r}", b, properties, today, currency)
     return problems
 
 

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -362,14 +363,22 @@ def repeated(keys: Iterable[str]) -> list[tuple[str, int]]:
 def amount_problems(org: OrganisationIn, currency: str) -> list[str]:
     """Amounts within the columns and with no more decimals than the organisation's currency has."""
     where = f"organisation {org.slug!r}"
-    checks = []
+    problems = []
     for inv in org.invoices:
-        at = f"{where} › invoice {inv.number!r}"
-        checks += [(f"{at} › amount_excl_tax", inv.amount_excl_tax, False),
-                   (f"{at} › amount_incl_tax", inv.amount_incl_tax, False)]
-        checks += [(f"{at} › payment {p.ref!r} › amount", p.amount, True) for p in inv.payments]
-    checks += [(f"{where} › contract {c.ref!r} › amount", c.amount, False)
-               for c in org.contracts if c.amount is not None]
+        problems += invoice_amount_problems(f"{where} › invoice {inv.number!r}", inv, currency)
+    return problems + _refused_amounts([(f"{where} › contract {c.ref!r} › amount", c.amount, False)
+                                        for c in org.contracts if c.amount is not None], currency)
+
+
+def invoice_amount_problems(at: str, inv: InvoiceIn, currency: str) -> list[str]:
+    """An invoice's amounts and its payments' (the import's, the HTTP API's): refused, never rounded."""
+    checks = [(f"{at} › amount_excl_tax", inv.amount_excl_tax, False),
+              (f"{at} › amount_incl_tax", inv.amount_incl_tax, False)]
+    checks += [(f"{at} › payment {p.ref!r} › amount", p.amount, True) for p in inv.payments]
+    return _refused_amounts(checks, currency)
+
+
+def _refused_amounts(checks: list[tuple[str, Decimal, bool]], currency: str) -> list[str]:
     problems = []
     for at, amount, positive in checks:
         try:
@@ -383,13 +392,19 @@ def invoice_problems(at: str, inv: InvoiceIn, accounts: Container[str], contacts
                      users: Container[str]) -> list[str]:
     """An invoice's references (account, contact of that account, creator) and amounts; `contacts` maps
     each contact's ref to its account's."""
-    problems = unknown(at, "account", inv.account, accounts)
-    if inv.contact is not None and contacts.get(inv.contact) != inv.account:
-        problems.append(f"{at} › contact: unknown contact {inv.contact!r} for account {inv.account!r}")
-    problems += not_a_user(at, "creator", inv.creator, users)
+    problems = invoice_reference_problems(at, inv.account, inv.contact, inv.creator, accounts, contacts, users)
     if inv.amount_incl_tax < inv.amount_excl_tax:
         problems.append(f"{at} › amount_incl_tax: smaller than amount_excl_tax")
     return problems
+
+
+def invoice_reference_problems(at: str, account: str, contact: str | None, creator: str | None,
+                               accounts: Container[str], contacts: Mapping[str, str],
+                               users: Container[str]) -> list[str]:
+    problems = unknown(at, "account", account, accounts)
+    if contact is not None and contacts.get(contact) != account:
+        problems.append(f"{at} › contact: unknown contact {contact!r} for account {account!r}")
+    return problems + not_a_user(at, "creator", creator, users)
 
 
 def renewal_problems(org: OrganisationIn, users: set[str], accounts: set[str], contacts: dict[str, str],
@@ -706,6 +721,7 @@ async def import_data(db: Database, raw: Any, source: str, today: date, fields: 
             problems += [p for org in parsed.organisations for p in organisation_problems(org, fields, known[org.slug])]
             problems += [p for org in parsed.organisations for a in org.agencies
                          for p in agency_problems(f"organisation {org.slug!r}", a, fields.agency, today,
+                                                  _given_or_stored(org, "currency", known[org.slug].organisation),
                                                   known[org.slug].agencies.get(a.slug))]
             if problems:
                 raise ImportRejected(source, problems)

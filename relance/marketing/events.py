@@ -4,6 +4,7 @@ Each event is keyed by the idempotency key of what happened, so a retried activi
 from __future__ import annotations
 
 from relance.marketing.types import CampaignFinishInput, CampaignResult, FinishInput, StepInput
+from relance.scenario.plan import step_number
 from relance.webhooks import events
 from relance.webhooks.publishing import Event
 
@@ -19,7 +20,7 @@ def task_key(inp: StepInput) -> str:
 
 def sent(inp: StepInput, org_id: int, step_label: str, recipient: str, message_id: str) -> Event:
     data = {**_about(inp.workflow_id, inp.org_slug, inp.scenario_key, inp.contact_ref),
-            "step": {"position": inp.position, "name": step_label}, "recipient": recipient,
+            "step": {"number": step_number(inp.position), "name": step_label}, "recipient": recipient,
             "message_id": message_id}
     return Event(org_id, inp.org_slug, events.MARKETING_SENT, email_key(inp), data, inp.now)
 

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 
 from standardwebhooks.webhooks import Webhook
 
+from relance import calendar
+
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
 
@@ -18,9 +20,10 @@ def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
 
 
-def body(event_type: str, occurred_at: datetime, data: dict) -> bytes:
-    """The same bytes on every attempt (sorted keys), so a receiver may compare retries."""
-    document = {"type": event_type, "timestamp": occurred_at.astimezone(UTC).isoformat(), "data": data}
+def body(event_type: str, occurred_at: datetime, data: dict, timezone: str = "UTC") -> bytes:
+    """The same bytes on every attempt (sorted keys), so a receiver may compare retries; the time with
+    the organisation's offset, as the API and the CLI give it."""
+    document = {"type": event_type, "timestamp": calendar.in_zone(occurred_at, timezone).isoformat(), "data": data}
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 

@@ -1,18 +1,24 @@
 """schemathesis over the OpenAPI document, against the API served by uvicorn on the dev server and
 the test database: whatever it sends, no 5xx and no answer outside the document (status, content
-type, headers, body)."""
+type, headers, body), and no time without the organisation's offset. Three passes: cases drawn from
+the document; the same with one body field or path parameter set to a number at the edge (huge,
+negative, many decimals, NaN); and sequences following the document's links (create, then read,
+then change)."""
 
 from __future__ import annotations
 
 import asyncio
-import threading
+import json
+import math
+import re
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 
 import hypothesis
 import schemathesis
-import uvicorn
+from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
+from schemathesis.core import NOT_SET
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -23,63 +29,160 @@ from schemathesis.specs.openapi.checks import (
 from relance import apikeys
 from relance.api.app import create_app
 from tests import factories as f
-from tests.conftest import free_port
+from tests.agency import data
+from tests.serving import Served
 
 EXAMPLES_PER_OPERATION = 25
+EDGE_EXAMPLES_PER_OPERATION = 20
+STATEFUL_SCENARIOS, STATEFUL_STEPS = 40, 6
+EDGES = [10**20, -(10**20), 2**31, -(2**31) - 1, -1, 0, 1e308, -1e308, "1e15", "1e30", "-1e30", "100.001",
+         "0.000000001", 1.0000000001, math.nan, math.inf, "NaN", "Infinity", "-0"]
+UTC_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|\+00:00)$")
+
+
+def times_in_the_organisations_zone(ctx, response, case) -> bool | None:
+    """Every time in an answer carries the organisation's offset (Europe/Paris here), never UTC's."""
+    if "json" not in response.headers.get("content-type", [""])[0]:
+        return None
+    utc = [text for text in _strings(response.json()) if UTC_TIME.match(text)]
+    if utc:
+        raise AssertionError(f"times in UTC, not the organisation's zone: {utc[:3]}")
+    return None
+
+
+def _strings(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict | list):
+        for item in value.values() if isinstance(value, dict) else value:
+            yield from _strings(item)
+
+
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance]
+          response_schema_conformance, times_in_the_organisations_zone]
 
 
-class Served:
-    """uvicorn in a thread of its own, with its own event loop (the app makes its pools there)."""
+@dataclass
+class Tally:
+    """Cases tried by pass and answer status, and the failures."""
 
-    def __init__(self, app):
-        self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+    statuses: dict[str, Counter] = field(default_factory=lambda: {"drawn": Counter(), "edges": Counter(),
+                                                                  "stateful": Counter()})
+    failures: list[str] = field(default_factory=list)
 
-    async def __aenter__(self) -> str:
-        self.thread.start()
-        while not self.server.started:
-            await asyncio.sleep(0.05)
-        return f"http://127.0.0.1:{self.port}"
+    def record(self, run: str, case, response) -> None:
+        self.statuses[run][response.status_code] += 1
+        try:
+            case.validate_response(response, checks=CHECKS)
+        except (Exception, BaseExceptionGroup) as exc:  # schemathesis's FailureGroup is a BaseExceptionGroup
+            self.failures.append(f"{run}: {case.operation.label}: {str(exc).splitlines()[0]}")
 
-    async def __aexit__(self, *exc) -> None:
-        self.server.should_exit = True
-        await asyncio.to_thread(self.thread.join, 10)
+    def total(self, run: str) -> int:
+        return self.statuses[run].total()
 
 
-def fuzz(base: str, key: str) -> tuple[Counter, list[str]]:
-    """Cases tried by answer status, and the failures."""
+def _slots(case) -> list[tuple[object, object]]:
+    """Where an edge number can go: each body field (and each field of an object in a body list) and
+    each path parameter."""
+    slots = [(case.path_parameters, name) for name in case.path_parameters or {}]
+    if isinstance(case.body, dict):
+        slots += [(case.body, name) for name in case.body]
+        slots += [(item, name) for value in case.body.values() if isinstance(value, list)
+                  for item in value[:1] if isinstance(item, dict) for name in item]
+    return slots
+
+
+def valid_requests() -> list[tuple[str, str, dict, dict | None]]:
+    """Requests the test data accepts (method, path, path or query parameters, body): each field set to
+    an edge reaches the database unless refused first."""
+    invoice = {k: v for k, v in f.invoice(due="today+30").items() if k != "number"}
+    booking = data.booking("R9", "2030-05-10", "2030-05-17", balance_amount="100.00", balance_due_on="2030-05-01")
+    return [("PUT", "/v1/invoices/{number}", {"number": "F-9"}, invoice),
+            ("POST", "/v1/invoices/{number}/payments", {"number": "F-1"}, {"ref": "P-edge", "amount": "1.00"}),
+            ("PUT", "/v1/agencies/{agency_slug}/bookings/{reference}", {"agency_slug": "mer", "reference": "R9"},
+             booking),
+            ("POST", "/v1/agencies/{agency_slug}/drafts/{draft_id}/send", {"agency_slug": "mer", "draft_id": 1},
+             {"version": 1}),
+            ("POST", "/v1/agencies/{agency_slug}/tabs/{kind}/send", {"agency_slug": "mer", "kind": "arrival"},
+             {"draft_ids": [1]}),
+            ("GET", "/v1/webhook-deliveries/{delivery_id}/attempts", {"delivery_id": 1}, None),
+            ("GET", "/v1/forecast", {"days": 30}, None),
+            ("GET", "/v1/renewal-notices", {"days": 30}, None),
+            ("GET", "/v1/webhook-deliveries", {"limit": 10}, None)]
+
+
+def valid_requests_at_the_edge(schema, base: str, auth: dict, tally: Tally) -> None:
+    for method, path, parameters, body in valid_requests():
+        operation = schema[path][method]
+        in_query = method == "GET" and "{" not in path
+        for name, edge in ((name, edge) for name in [*parameters, *(body or {})] for edge in EDGES):
+            params, changed = dict(parameters), dict(body or {})
+            (params if name in parameters else changed)[name] = str(edge) if name in parameters else edge
+            case = operation.Case(path_parameters={} if in_query else params, query=params if in_query else None,
+                                  body=changed if body is not None else NOT_SET,
+                                  media_type="application/json" if body is not None else None)
+            raw = {"data": json.dumps(changed), "headers": {**auth, "content-type": "application/json"}}
+            tally.record("edges", case, case.call(base_url=base, **(raw if body is not None else {"headers": auth})))
+
+
+def fuzz(base: str, key: str, tally: Tally) -> None:
     schema = schemathesis.openapi.from_url(f"{base}/openapi.json")
-    statuses, failures = Counter(), []
+    auth = {"Authorization": f"Bearer {key}"}
+    settings = hypothesis.settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
+                                   suppress_health_check=list(hypothesis.HealthCheck))
     for result in schema.get_all_operations():
         operation = result.ok()
 
-        @hypothesis.settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-                             suppress_health_check=list(hypothesis.HealthCheck))
+        @settings
         @hypothesis.given(case=operation.as_strategy())
-        def check(case):
-            response = case.call(base_url=base, headers={"Authorization": f"Bearer {key}"})
-            statuses[response.status_code] += 1
-            try:
-                case.validate_response(response, checks=CHECKS)
-            except Exception as exc:
-                failures.append(f"{case.operation.label}: {str(exc).splitlines()[0]}")
+        def drawn(case):
+            tally.record("drawn", case, case.call(base_url=base, headers=auth))
 
-        check()
-    return statuses, failures
+        @hypothesis.settings(settings, max_examples=EDGE_EXAMPLES_PER_OPERATION)
+        @hypothesis.given(case=operation.as_strategy(), edge=st.sampled_from(EDGES), pick=st.integers(0, 100))
+        def at_the_edge(case, edge, pick):
+            slots = _slots(case)
+            if not slots:
+                return
+            container, name = slots[pick % len(slots)]
+            container[name] = str(edge) if container is case.path_parameters else edge
+            raw = {}  # NaN and Infinity as Python's json writes them (requests refuses to)
+            if isinstance(case.body, dict) and case.media_type == "application/json":
+                raw = {"data": json.dumps(case.body), "headers": {**auth, "content-type": case.media_type}}
+            tally.record("edges", case, case.call(base_url=base, **({"headers": auth} | raw)))
+
+        drawn()
+        at_the_edge()
+
+    valid_requests_at_the_edge(schema, base, auth, tally)
+
+    class Linked(schema.as_state_machine()):
+        def get_call_kwargs(self, case):
+            return {"base_url": base, "headers": auth}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            tally.record("stateful", case, response)
+
+    Linked.run(settings=hypothesis.settings(settings, max_examples=STATEFUL_SCENARIOS,
+                                            stateful_step_count=STATEFUL_STEPS))
 
 
 async def test_no_generated_request_gets_a_5xx_or_an_answer_outside_the_document(stack, dev_stack, settings, db):
     client, task_queue, _ = dev_stack
     stack.task_queue = task_queue
-    await stack.load(stack.org(invoices=[f.invoice(), f.invoice("F-2", due="today+10")], contracts=[f.contract()]))
+    agency = data.organisation(stack.slug, [data.booking("R1", "today+7", "today+14")], {"arrival": 7})["agencies"]
+    await stack.load(stack.org(invoices=[f.invoice(), f.invoice("F-2", due="today+10")], contracts=[f.contract()],
+                               agencies=agency))
     key = (await apikeys.create_key(db, stack.slug, "fuzz", await stack.now()))[1]
     app_settings = replace(settings, task_queue=task_queue, temporal_address=client.service_client.config.target_host)
+    tally = Tally()
     async with Served(create_app(app_settings)) as base:
-        statuses, failures = await asyncio.to_thread(fuzz, base, key)
-    print(f"schemathesis: {statuses.total()} case(s) tried, {len(failures)} failure(s), answers {dict(statuses)}")
-    assert statuses.total() >= 10 * EXAMPLES_PER_OPERATION
-    assert statuses[200] + statuses[201] > 0, "some generated requests were accepted, not all refused"
-    assert failures == []
+        await asyncio.to_thread(fuzz, base, key, tally)
+    for run, statuses in tally.statuses.items():
+        print(f"schemathesis {run}: {statuses.total()} case(s), answers {dict(sorted(statuses.items()))}")
+    print(f"schemathesis: {len(tally.failures)} failure(s)")
+    assert tally.total("drawn") >= 10 * EXAMPLES_PER_OPERATION
+    assert tally.total("edges") >= 10 * EDGE_EXAMPLES_PER_OPERATION
+    assert tally.total("stateful") >= STATEFUL_SCENARIOS
+    assert tally.statuses["drawn"][200] + tally.statuses["drawn"][201] > 0, "some generated requests were accepted"
+    assert sorted(set(tally.failures)) == []

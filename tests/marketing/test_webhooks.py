@@ -26,7 +26,7 @@ async def test_marketing_sent_exited_and_campaign_finished_are_published_once(st
     assert [e.type for e in events] == ["marketing.sent", "marketing.exited", "campaign.finished"]
     sent, exited, finished = (e.payload for e in events)
     assert (sent["scenario"], sent["contact"], sent["step"], sent["recipient"]) == (
-        "welcome", "C1-billing", {"position": 0, "name": "Bienvenue"}, "billing@dupont.example.org")
+        "welcome", "C1-billing", {"number": 1, "name": "Bienvenue"}, "billing@dupont.example.org")
     assert sent["message_id"] == stack.sent()[0]["message_id"]
     assert (exited["exit_reason"], exited["detail"], exited["emails_sent"]) == (
         "removed", "by claire: asked by phone", 1)

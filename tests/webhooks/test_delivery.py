@@ -47,6 +47,8 @@ async def test_a_run_tells_the_receiver_what_happened_signed_with_the_endpoints_
         "step": {"number": 1, "name": "Relance"}, "recipient": "billing@dupont.example.org",
         "message_id": message["message_id"]}
     assert events["run.ended"].event["data"]["exit_reason"] == "completed"
+    assert all(r.event["timestamp"].endswith(("+01:00", "+02:00")) for r in receiver.requests), \
+        "the time with the organisation's offset (Europe/Paris), as the API and the CLI give it"
     assert "reste dû" not in events["reminder.sent"].body.decode(), "no email body in a webhook"
     assert [d.state for d in await deliveries(stack.db, stack.slug)] == [DeliveryState.SUCCEEDED] * 2
 
