@@ -17,7 +17,9 @@ from relance.db import Database
 from relance.dunning import forecast as forecasting
 from relance.dunning import repository, rules
 from relance.dunning.ids import dunning_workflow_id, import_sweep_id
+from relance.dunning.settings import DunningChange, DunningSettings, change_settings
 from relance.dunning.starting import start_dunning_run
+from relance.email.mailer import SesMailer
 from relance.importing.format import InvoiceIn
 from relance.importing.invoice import save_invoice as write_invoice
 from relance.nightly import SweepRequest, SweepResult
@@ -25,8 +27,9 @@ from relance.scenario.plan import CancelRequest, RunState, WalkStatus
 from relance.temporal.starting import signal_if_running, update_if_running
 from workflows.dunning import DunningSweepWorkflow, InvoiceDunningWorkflow
 
-__all__ = ["cancel_reminders", "forecast", "invoice_created", "notify_invoice_changed", "record_payment", "run_report",
-           "save_invoice", "set_dunning_activation", "start_dunning_run", "start_missing_runs"]
+__all__ = ["cancel_reminders", "change_dunning_settings", "forecast", "invoice_created", "notify_invoice_changed",
+           "record_payment", "run_report", "save_invoice", "set_dunning_activation", "start_dunning_run",
+           "start_missing_runs"]
 
 
 async def notify_invoice_changed(client: Client, org_slug: str, invoice_number: str) -> bool:
@@ -99,13 +102,25 @@ async def set_dunning_activation(client: Client, db: Database, org_slug: str, en
     return resumed
 
 
+async def change_dunning_settings(client: Client, db: Database, mailer: SesMailer, org_slug: str,
+                                  change: DunningChange) -> tuple[DunningSettings, int]:
+    """The fields given (a sender checked as verified now); then switching on or off as
+    set_dunning_activation does. Returns the settings and how many held runs resumed."""
+    saved = await change_settings(db, mailer, org_slug, change)
+    if change.enabled is None:
+        return saved, 0
+    resumed = await set_dunning_activation(client, db, org_slug, change.enabled)
+    return saved.model_copy(update={"enabled": change.enabled}), resumed
+
+
 async def forecast(client: Client, db: Database, org_slug: str, now: datetime,
-                   days: int) -> list[forecasting.ForecastLine]:
-    """What will be sent in the next `days` days: running runs answer with their own plan and progress."""
+                   days: int, as_if_enabled: bool = False) -> list[forecasting.ForecastLine]:
+    """What will be sent in the next `days` days (or would be, `as_if_enabled`, if dunning were switched on
+    now): running runs answer with their own plan and progress."""
     async def progress_of(workflow_id: str):
         return await client.get_workflow_handle(workflow_id).query(InvoiceDunningWorkflow.progress)
 
-    return await forecasting.forecast(db, progress_of, org_slug, now, days)
+    return await forecasting.forecast(db, progress_of, org_slug, now, days, as_if_enabled)
 
 
 @dataclass

@@ -11,7 +11,21 @@ import structlog
 from fastapi import Depends, FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from relance.api import agency, dunning, health, imports, marketing, pipeline, problems, renewal, webhooks
+from relance.api import (
+    agency,
+    dunning,
+    health,
+    imports,
+    marketing,
+    pipeline,
+    problems,
+    renewal,
+    scenarios,
+    simulation,
+    templates,
+    webhooks,
+)
+from relance.api import settings as settings_routes
 from relance.api.idempotency import IdempotencyMiddleware
 from relance.api.limits import MAX_BODY_BYTES, BodyLimitMiddleware, TooLarge, parameters_the_database_takes
 from relance.api.services import Services
@@ -59,7 +73,8 @@ def create_app(settings: Settings | None = None, max_body_bytes: int = MAX_BODY_
         return problems.problem_response(request, 413, f"the request body is over {max_body_bytes} bytes",
                                          [f"body: at most {max_body_bytes} bytes"])
 
-    for module in (health, imports, dunning, renewal, webhooks, marketing, pipeline, agency):
+    for module in (health, imports, dunning, renewal, webhooks, marketing, pipeline, agency, scenarios, templates,
+                   settings_routes, simulation):
         app.include_router(module.router)
     app.include_router(marketing.unsubscribe_router)
     install_outbox(app)  # the agency outbox's pages, /outbox (relance.web)

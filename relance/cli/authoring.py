@@ -34,6 +34,8 @@ def add_parsers(sub) -> None:
     tpl.add_argument("action", choices=["save"])
     tpl.add_argument("org")
     tpl.add_argument("file")
+    tpl.add_argument("--use", choices=["dunning", "renewal", "marketing", "pipeline"],
+                     help="check the merge fields of this use only (default: any use's)")
     pv = sub.add_parser("preview", help="each step of an invoice's scenario as it would go out")
     pv.add_argument("org")
     pv.add_argument("invoice")
@@ -46,6 +48,7 @@ def add_parsers(sub) -> None:
     fc.add_argument("org")
     fc.add_argument("--days", type=int, default=14)
     fc.add_argument("--json", action="store_true")
+    fc.add_argument("--if-on", action="store_true", help="what would go if dunning were switched on now")
 
 
 async def scenario(settings: Settings, args, with_db, say) -> int:
@@ -85,7 +88,7 @@ async def scenario(settings: Settings, args, with_db, say) -> int:
 async def template(settings: Settings, args, with_db, say) -> int:
     from starter.importing import save_template
 
-    saved = await with_db(settings, lambda db: save_template(db, args.org, read_file(Path(args.file))))
+    saved = await with_db(settings, lambda db: save_template(db, args.org, read_file(Path(args.file)), args.use))
     say(f"template {saved.key} saved")
     return 0
 
@@ -144,6 +147,9 @@ async def simulate(settings: Settings, args, with_db, say) -> int:
     return await with_db(settings, work)
 
 
+SOURCE_NOTES = {"tonight": "  (enters tonight)", "held": "  (held: resumes when switched on)"}
+
+
 async def forecast_cmd(settings: Settings, args, with_db, say) -> int:
     import json
 
@@ -151,14 +157,14 @@ async def forecast_cmd(settings: Settings, args, with_db, say) -> int:
 
     client = await connect(settings)
     lines = await with_db(settings, lambda db: forecast(client, db, args.org, datetime.now(UTC),
-                                                         args.days))
+                                                         args.days, args.if_on))
     if args.json:
         say(json.dumps([line.as_json() for line in lines], indent=2, ensure_ascii=False))
         return 0
     say(f"{'when':22} {'invoice':14} {'customer':10} {'step':28} recipient")
     for line in lines:
         say(f"{line.at:%Y-%m-%d %H:%M %Z}  {line.invoice:14} {line.customer:10} {line.step:28} "
-            f"{line.recipient or '-'}" + ("  (enters tonight)" if line.source == "tonight" else ""))
+            f"{line.recipient or '-'}" + SOURCE_NOTES.get(line.source, ""))
     say(f"{len(lines)} step(s) in the next {args.days} day(s)")
     return 0
 
