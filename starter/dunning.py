@@ -24,12 +24,12 @@ from relance.importing.format import InvoiceIn
 from relance.importing.invoice import save_invoice as write_invoice
 from relance.nightly import SweepRequest, SweepResult
 from relance.scenario.plan import CancelRequest, RunState, WalkStatus
-from relance.temporal.starting import signal_if_running, update_if_running
+from relance.temporal.starting import signal_if_running, update_if_running, update_or_refuse
 from workflows.dunning import DunningSweepWorkflow, InvoiceDunningWorkflow
 
-__all__ = ["cancel_reminders", "change_dunning_settings", "forecast", "invoice_created", "notify_invoice_changed",
-           "record_payment", "run_report", "save_invoice", "set_dunning_activation", "start_dunning_run",
-           "start_missing_runs"]
+__all__ = ["apply_scenario_now", "cancel_reminders", "change_dunning_settings", "forecast", "invoice_created",
+           "notify_invoice_changed", "record_payment", "run_report", "save_invoice", "send_next_now",
+           "set_dunning_activation", "start_dunning_run", "start_missing_runs"]
 
 
 async def notify_invoice_changed(client: Client, org_slug: str, invoice_number: str) -> bool:
@@ -58,6 +58,29 @@ async def invoice_created(client: Client, db: Database, task_queue: str, org_slu
     if rules.exit_reason(file.invoice, file.amount_due) is not None:
         return None
     return await start_dunning_run(client, task_queue, org_slug, invoice_number, file.account.ref)
+
+
+async def apply_scenario_now(client: Client, db: Database, task_queue: str, org_slug: str, invoice_number: str,
+                             by: str) -> WorkflowHandle | None:
+    """Seed 002's "apply the scenario to this invoice": its run starts now, whatever its due date and
+    whether the organisation applies dunning to new invoices; its timeline says who asked. Refused
+    (limits.Refused) when nothing is due; None when the invoice has a run already (never started twice)."""
+    async with db.session() as session:
+        file = await repository.invoice_file(session, org_slug, invoice_number, with_contacts=False)
+    reason = rules.exit_reason(file.invoice, file.amount_due)
+    if reason is not None:
+        raise limits.Refused(f"invoice {invoice_number!r}: no scenario to apply, the invoice is {reason}")
+    return await start_dunning_run(client, task_queue, org_slug, invoice_number, file.account.ref, by)
+
+
+async def send_next_now(client: Client, org_slug: str, invoice_number: str, by: str) -> WalkStatus:
+    """The step the run waits for goes now instead of at the end of its pause; the timeline says who asked.
+    NotFound when the invoice has no running run, ValueError with the run's reason when it has no step
+    waiting."""
+    return await update_or_refuse(
+        client, dunning_workflow_id(org_slug, invoice_number), InvoiceDunningWorkflow.send_now, by,
+        what=f"invoice {invoice_number!r}", result_type=WalkStatus,
+        missing=f"invoice {invoice_number!r} of organisation {org_slug!r} has no running dunning run")
 
 
 async def record_payment(client: Client, db: Database, org_slug: str, invoice_number: str, amount: Decimal,

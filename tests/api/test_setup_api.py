@@ -3,6 +3,8 @@ the dunning and renewal settings, the forecast before switching on, the simulati
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from tests import factories as f
 
 
@@ -149,3 +151,38 @@ async def test_a_scenario_is_simulated_step_by_step_over_http(api):
     after = await api.post(f"/v1/simulations/{f.SENDER}/next")
     assert after.status_code == 409
     assert (await api.get("/v1/simulations/nobody@example.com")).status_code == 404
+
+
+async def test_the_scenario_is_applied_to_one_invoice_and_its_next_step_sent_now_with_who_asked(api):
+    stack = api.stack
+    await stack.mailer.verify(f.SENDER)
+    await stack.load(stack.org(invoices=[f.invoice(due="today+30")]))
+    applied = await api.post("/v1/invoices/F-1/apply-scenario")
+    assert applied.status_code == 201, applied.text
+    assert applied.json()["asked_by"] == "API key test"
+    assert (await api.post("/v1/invoices/F-1/apply-scenario")).status_code == 409
+    await stack.advance_until(lambda: _waiting(api), step=timedelta(seconds=1))
+
+    sent = await api.post("/v1/invoices/F-1/send-now")
+    assert sent.status_code == 200, sent.text
+    assert (sent.json()["state"], sent.json()["step_name"]) == ("waiting", "2. Première relance")
+    assert sent.json()["next_at"].endswith(("+01:00", "+02:00"))
+    [message] = stack.sent()
+    assert message["subject"] == "Rappel facture F-1", "the reminder due in 27 days went now"
+    timeline = (await api.get("/v1/invoices/F-1/run")).json()["timeline"]
+    assert [(e["kind"], e["outcome"], e["reason"]) for e in timeline][:3] == [
+        ("request", "applied", "asked by API key test"), ("request", "send_now", "asked by API key test"),
+        ("email", "sent", None)]
+
+
+async def test_send_now_without_a_running_run_or_a_waiting_step_says_why(api):
+    stack = api.stack
+    await stack.load(stack.org(invoices=[f.invoice(due="today+30", status="paid")]))
+    assert (await api.post("/v1/invoices/F-1/send-now")).status_code == 404
+    refused = await api.post("/v1/invoices/F-1/apply-scenario")
+    assert refused.status_code == 422 and "no scenario to apply" in refused.json()["detail"]
+
+
+async def _waiting(api) -> bool:
+    run = await api.get("/v1/invoices/F-1/run")
+    return run.status_code == 200 and (run.json()["live"] or {}).get("state") == "waiting"
