@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models import AppUser, Organisation, Scenario, SenderMode
-from relance import calendar, repository
+from relance import calendar, limits, repository
 from relance.db import Database
 from relance.email.mailer import SesMailer
 from relance.email.senders import verified_sender
@@ -80,13 +80,13 @@ async def change_settings(db: Database, mailer: SesMailer, org_slug: str, change
             if name in given and (value is not None or name.startswith("holiday")):
                 setattr(org, column, value)
         if org.sender_mode == SenderMode.USER and org.default_sender_user_id is None and "sender_mode" in given:
-            raise ValueError("dunning › sender: sender_mode user needs a sender (a verified user's email)")
+            raise limits.Refused("dunning › sender: sender_mode user needs a sender (a verified user's email)")
         if {"holiday_country", "holiday_subdivision"} & given and (org.holiday_country or org.holiday_subdivision):
             opening = calendar.Opening(country=org.holiday_country or calendar.default_country(org.locale),
                                        subdivision=org.holiday_subdivision)
             problems = [f"dunning › holiday_{p}" for p in calendar.validate_opening(opening)]
             if problems:
-                raise ValueError("; ".join(problems))
+                raise limits.Refused("; ".join(problems))
         session.add(org)
         await session.flush()
         return await _settings(session, org)

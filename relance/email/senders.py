@@ -7,10 +7,11 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import AppUser, Organisation
+from relance import limits
 from relance.email.mailer import SesMailer
 
 
-class SenderRefused(ValueError):
+class SenderRefused(limits.Refused):
     """Names the setting and the address; nothing was saved."""
 
 

@@ -62,7 +62,7 @@ async def change_settings(db: Database, mailer: SesMailer, org_slug: str, change
         missing = [name for name, value in (("template", settings.template_id), ("sender", settings.sender_user_id))
                    if settings.enabled and value is None]
         if missing:
-            raise ValueError("; ".join(f"renewals › {name}: renewal notices need a {name}" for name in missing))
+            raise limits.Refused("; ".join(f"renewals › {name}: renewal notices need a {name}" for name in missing))
         session.add(settings)
         await session.flush()
         return await _out(session, settings)
@@ -72,11 +72,11 @@ async def _template(session, org_id: int, org_slug: str, key: str) -> EmailTempl
     template = (await session.exec(select(EmailTemplate).where(EmailTemplate.org_id == org_id,
                                                                EmailTemplate.key == key))).first()
     if template is None:
-        raise ValueError(f"renewals › template: organisation {org_slug!r} has no template {key!r}")
+        raise limits.Refused(f"renewals › template: organisation {org_slug!r} has no template {key!r}")
     problems = template_check(TemplateIn(key=key, name=template.name, subject=template.subject, body=template.body),
                               merge_fields.FIELDS)
     if problems:
-        raise ValueError("; ".join(f"renewals › {p}" for p in problems))
+        raise limits.Refused("; ".join(f"renewals › {p}" for p in problems))
     return template
 
 

@@ -1,0 +1,111 @@
+"""`relance apply|send-now|settings`: the setup buttons of the host's screens from the command line,
+through the same starter and domain functions as the HTTP API (relance.api.runs, relance.api.settings)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from datetime import time
+
+from relance.config import Settings
+from relance.temporal.client import connect
+
+
+def _window(text: str) -> tuple[time, time]:
+    """"08:00-18:00"."""
+    try:
+        start, end = text.split("-")
+        return time.fromisoformat(start), time.fromisoformat(end)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"a window is HH:MM-HH:MM, got {text!r}") from exc
+
+
+def _on_off(text: str) -> bool:
+    if text not in ("on", "off"):
+        raise argparse.ArgumentTypeError(f"on or off, got {text!r}")
+    return text == "on"
+
+
+def add_parser(sub) -> None:
+    who = os.environ.get("USER", "cli")
+    for name, text in (("apply", "apply the default scenario to one invoice now, whatever its due date"),
+                       ("send-now", "send the step an invoice's run waits for now, cutting its pause short")):
+        cmd = sub.add_parser(name, help=text)
+        cmd.add_argument("org")
+        cmd.add_argument("invoice")
+        cmd.add_argument("--by", default=who, help="who asks (the run's timeline records it)")
+    st = sub.add_parser("settings", help="show or change an organisation's dunning or renewal settings "
+                                         "(only the options given change)")
+    which = st.add_subparsers(dest="settings_of", required=True)
+    dn = which.add_parser("dunning")
+    dn.add_argument("org")
+    dn.add_argument("--enabled", type=_on_off, help="on or off (held runs resume when switched on)")
+    dn.add_argument("--apply-to-new", dest="apply_to_new_invoices", type=_on_off)
+    dn.add_argument("--window", dest="send_window", type=_window, help="HH:MM-HH:MM")
+    dn.add_argument("--days", dest="send_days", help="e.g. mon-fri")
+    dn.add_argument("--holidays", dest="holiday_country", help="ISO country, or none")
+    dn.add_argument("--subdivision", dest="holiday_subdivision")
+    dn.add_argument("--sender-mode", choices=["user", "invoice_creator"])
+    dn.add_argument("--sender", help="a user's email, verified in SES")
+    rn = which.add_parser("renewal")
+    rn.add_argument("org")
+    rn.add_argument("--enabled", type=_on_off)
+    rn.add_argument("--days", dest="alert_days", type=int, help="days before the end of a term")
+    rn.add_argument("--template")
+    rn.add_argument("--sender", help="a user's email, verified in SES")
+
+
+async def apply_now(settings: Settings, args, with_db, say) -> int:
+    from starter.dunning import apply_scenario_now
+
+    client = await connect(settings)
+    handle = await with_db(settings, lambda db: apply_scenario_now(client, db, settings.task_queue, args.org,
+                                                                   args.invoice, args.by))
+    if handle is None:
+        say(f"invoice {args.invoice} has a dunning run already; a run is never started twice")
+        return 1
+    say(f"scenario applied to invoice {args.invoice} ({handle.id}), asked by {args.by}")
+    return 0
+
+
+async def send_now(settings: Settings, args, with_db, say) -> int:
+    from relance.scenario.plan import step_name
+    from starter.dunning import send_next_now
+
+    status = await send_next_now(await connect(settings), args.org, args.invoice, args.by)
+    now_at = f" step {step_name(status.step_position, status.step_label)}" if status.step_position is not None else ""
+    say(f"invoice {args.invoice}: the waiting step was asked to go now by {args.by}; the run is {status.state}"
+        + now_at + (f", next at {status.next_at:%Y-%m-%d %H:%M %Z}" if status.next_at else ""))
+    return 0
+
+
+async def settings_cmd(settings: Settings, args, with_db, say) -> int:
+    given = {name: value for name, value in vars(args).items() if value is not None and name not in (
+        "command", "settings_of", "org", "debug")}
+    if args.settings_of == "dunning":
+        from relance.dunning.settings import DunningChange, read_settings
+        from starter.dunning import change_dunning_settings
+
+        if not given:
+            shown = await with_db(settings, lambda db: read_settings(db, args.org))
+        else:
+            from relance.email.mailer import SesMailer
+
+            client = await connect(settings)
+            shown, resumed = await with_db(settings, lambda db: change_dunning_settings(
+                client, db, SesMailer(settings), args.org, DunningChange(**given)))
+            if resumed:
+                say(f"{resumed} held run(s) resumed")
+    else:
+        from relance.email.mailer import SesMailer
+        from relance.renewal.settings import RenewalChange, change_settings, read_settings
+
+        shown = await with_db(settings, lambda db: change_settings(db, SesMailer(settings), args.org,
+                                                                   RenewalChange(**given))
+                              if given else read_settings(db, args.org))
+    for name, value in shown.model_dump(mode="json").items():
+        say(f"  {name:22} {value}")
+    return 0
+
+
+COMMANDS = {"apply": apply_now, "send-now": send_now, "settings": settings_cmd}
