@@ -1,12 +1,13 @@
-"""`relance apply|send-now|settings`: the setup buttons of the host's screens from the command line,
+"""`relance apply|send-now|settings|tasks`: the setup buttons of the host's screens from the command line,
 through the same starter and domain functions as the HTTP API (relance.api.runs, relance.api.settings)."""
 
 from __future__ import annotations
 
 import argparse
 import os
-from datetime import time
+from datetime import UTC, datetime, time
 
+from models import About
 from relance.config import Settings
 from relance.temporal.client import connect
 
@@ -53,6 +54,18 @@ def add_parser(sub) -> None:
     rn.add_argument("--days", dest="alert_days", type=int, help="days before the end of a term")
     rn.add_argument("--template")
     rn.add_argument("--sender", help="a user's email, verified in SES")
+    tk = sub.add_parser("tasks", help="list an organisation's tasks, or close one (with who; a task.closed webhook)")
+    tk_sub = tk.add_subparsers(dest="tasks_action", required=True)
+    ls = tk_sub.add_parser("list")
+    ls.add_argument("org")
+    ls.add_argument("--about-kind", help="invoice, contract, contact, opportunity...")
+    ls.add_argument("--about-ref")
+    ls.add_argument("--assignee", help="the assignee's email")
+    ls.add_argument("--state", choices=["open", "closed"])
+    cl = tk_sub.add_parser("close")
+    cl.add_argument("org")
+    cl.add_argument("task_id", type=int)
+    cl.add_argument("--by", default=who)
 
 
 async def apply_now(settings: Settings, args, with_db, say) -> int:
@@ -108,4 +121,30 @@ async def settings_cmd(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-COMMANDS = {"apply": apply_now, "send-now": send_now, "settings": settings_cmd}
+async def tasks_cmd(settings: Settings, args, with_db, say) -> int:
+    from relance import calendar, repository, tasks
+    from starter.tasks import close_task
+
+    async def timezone(db) -> str:
+        async with db.session() as session:
+            return (await repository.organisation(session, args.org)).timezone
+
+    if args.tasks_action == "close":
+        client = await connect(settings)
+        view = await with_db(settings, lambda db: close_task(client, db, settings.task_queue, args.org, args.task_id,
+                                                             args.by, datetime.now(UTC)))
+        tz = await with_db(settings, timezone)
+        say(f"task {view.id} closed by {view.closed_by} at {calendar.in_zone(view.closed_at, tz):%Y-%m-%d %H:%M %Z}")
+        return 0
+    about = About(args.about_kind, args.about_ref or "") if args.about_kind else None
+    closed = None if args.state is None else args.state == "closed"
+    found = await with_db(settings, lambda db: tasks.list_tasks(db, args.org, about=about, assignee=args.assignee,
+                                                                closed=closed))
+    for t in found:
+        state = f"closed by {t.closed_by}" if t.closed_at else "open"
+        say(f"  {t.id:>6}  {t.due_on}  {t.about_kind} {t.about_ref:14} {t.assignee or '-':28} {t.title}  ({state})")
+    say(f"{len(found)} task(s)")
+    return 0
+
+
+COMMANDS = {"apply": apply_now, "send-now": send_now, "settings": settings_cmd, "tasks": tasks_cmd}
