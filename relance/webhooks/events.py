@@ -20,3 +20,7 @@ DRAFT_EXPIRED = "draft.expired"
 EVENT_TYPES += (DRAFT_CREATED, DRAFT_SENT, DRAFT_WITHDRAWN, DRAFT_EXPIRED)
 TASK_CLOSED = "task.closed"
 EVENT_TYPES += (TASK_CLOSED,)
+ACTION_CREATED = "action.created"  # the pipeline's effects, for the host's agenda and feed
+NOTIFICATION_POSTED = "notification.posted"
+TAG_ADDED = "tag.added"
+EVENT_TYPES += (ACTION_CREATED, NOTIFICATION_POSTED, TAG_ADDED)
