@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from relance import limits
 from relance.api.auth import organisation
+from relance.api.limits import Reference
 from relance.api.problems import documented
 from relance.api.services import Services, services
 from relance.scenario import authoring
@@ -54,8 +55,7 @@ class WizardBody(BaseModel):
     first_days: int = Field(ge=-limits.MAX_DAYS, le=limits.MAX_DAYS,
                             description="days from the due date to the 1st reminder")
     second_days: int = Field(ge=0, le=limits.MAX_DAYS, description="days from the 1st to the 2nd reminder")
-    sender: str = Field(min_length=1, max_length=limits.MAX_ID_LENGTH,
-                        description="the sending user's email, a verified SES identity")
+    sender: Reference = Field(description="the sending user's email, a verified SES identity")
     call_after_days: int = Field(default=authoring.DEFAULT_CALL_AFTER_DAYS, ge=0, le=limits.MAX_DAYS,
                                  description="days from the 2nd reminder to the phone call")
 

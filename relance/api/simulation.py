@@ -12,6 +12,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from relance import limits
 from relance.api.auth import organisation
+from relance.api.limits import Reference
 from relance.api.problems import ProblemError, documented
 from relance.api.services import Services, services
 from relance.scenario.plan import step_name, step_number
@@ -25,10 +26,8 @@ User = Annotated[str, Path(min_length=3, max_length=limits.MAX_ID_LENGTH, descri
 
 class StartBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    user: str = Field(min_length=3, max_length=limits.MAX_ID_LENGTH,
-                      description="an internal user's email: every email of the scenario really goes there")
-    scenario: str | None = Field(default=None, max_length=limits.MAX_ID_LENGTH,
-                                 description="a scenario's key; default: the organisation's")
+    user: Reference = Field(description="an internal user's email: every email of the scenario really goes there")
+    scenario: Reference | None = Field(default=None, description="a scenario's key; default: the organisation's")
 
 
 class StepOut(BaseModel):

@@ -12,13 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from models import About
 from relance import calendar, limits, tasks
 from relance.api.auth import caller, organisation
+from relance.api.limits import Text
 from relance.api.problems import ProblemError, documented
 from relance.api.services import Services, services
 from relance.repository import organisation as organisation_row
 from starter.tasks import close_task
 
 router = APIRouter(prefix="/v1", tags=["tasks"], responses=documented(401, 403, 404, 413, 422, 503))
-Text = Annotated[str | None, Query(min_length=1, max_length=limits.MAX_ID_LENGTH)]
+Filter = Annotated[str | None, Query(min_length=1, max_length=limits.MAX_ID_LENGTH)]
 
 
 class TaskOut(BaseModel):
@@ -35,8 +36,7 @@ class TaskOut(BaseModel):
 
 class CloseBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    by: str | None = Field(default=None, min_length=1, max_length=200,
-                           description="who closed it (a user); default: the API key")
+    by: Text | None = Field(default=None, description="who closed it (a user); default: the API key")
 
 
 async def _timezone(svc: Services, org: str) -> str:
@@ -50,7 +50,7 @@ def _out(view: tasks.TaskView, tz: str) -> TaskOut:
 
 
 @router.get("/tasks", response_model=list[TaskOut])
-async def list_tasks(about_kind: Text = None, about_ref: Text = None, assignee: Text = None,
+async def list_tasks(about_kind: Filter = None, about_ref: Filter = None, assignee: Filter = None,
                      state: Literal["open", "closed"] | None = Query(None, description="default: both"),
                      limit: int = Query(500, ge=1, le=5000), org: str = Depends(organisation),
                      svc: Services = Depends(services)) -> list[TaskOut]:

@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from relance import limits
 from relance.api.auth import organisation
+from relance.api.limits import Text
 from relance.api.problems import ProblemError, documented
 from relance.api.services import Services, services
 from relance.repository import NotFound
@@ -36,9 +37,9 @@ class TemplateOut(TemplateSummaryOut):
 
 class TemplateBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=limits.MAX_NAME_LENGTH)
-    subject: str = Field(min_length=1, max_length=limits.MAX_NAME_LENGTH)
-    body: str = Field(max_length=limits.MAX_TEMPLATE_LENGTH)
+    name: Text
+    subject: Text
+    body: Annotated[str, Field(max_length=limits.MAX_TEMPLATE_LENGTH), AfterValidator(limits.check_text)]
     use: Literal["dunning", "renewal", "marketing", "pipeline"] | None = Field(
         default=None, description="check the merge fields this use fills in; default: any use's")
 

@@ -53,6 +53,11 @@ async def test_a_bad_scenario_is_refused_naming_the_step_from_1_and_nothing_is_w
     assert bad_pause.json()["errors"] == ["scenario 'big' › step 2 'P' › days: a pause needs its number of days"]
     unknown = await api.put("/v1/scenarios/big", {"name": "Big", "steps": f.ONE_REMINDER, "colour": "red"})
     assert unknown.status_code == 422 and "colour" in " ".join(unknown.json()["errors"])
+    nul = await api.put("/v1/scenarios/big", {"name": "Big", "steps": [{**f.ONE_REMINDER[0], "label": "R\x00"}]})
+    assert nul.status_code == 422 and "contains a NUL character" in " ".join(nul.json()["errors"])
+    assert (await api.put("/v1/templates/t", {"name": "T\x00", "subject": "s", "body": "b"})).status_code == 422
+    assert (await api.post("/v1/scenarios/wizard", {"first_days": 1, "second_days": 1,
+                                                    "sender": "a\x00@b.c"})).status_code == 422
     assert (await api.get("/v1/scenarios/big")).status_code == 404
 
 
