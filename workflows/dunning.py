@@ -49,7 +49,7 @@ ACTIVITY_TIMEOUT = timedelta(seconds=60)
 # next step (a step being sent is not interrupted).
 CANCEL_ANSWER_WAIT = timedelta(seconds=20)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
-# The states in which a step is waited for, and may be asked to go now.
+# The states in which a step is waited for (or retried), and may be asked to go now.
 WAITS_FOR_A_STEP = (RunState.WAITING, RunState.HELD, RunState.BLOCKED)
 
 
@@ -192,6 +192,8 @@ class InvoiceDunningWorkflow:
             SendNowInput(workflow.info().workflow_id, walk.position, by.strip(), self._sent_now, workflow.now()),
             start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY, summary=f"Send now, asked by {by.strip()}")
         tried = walk.attempts
+        if not self._clock.waiting:
+            return self.status()  # the step's time came meanwhile: it is going anyway
         self._clock.go_now = True
         try:
             await workflow.wait_condition(lambda: walk.attempts > tried or self._exit is not None,
@@ -207,6 +209,8 @@ class InvoiceDunningWorkflow:
         if self._walk is None or self._exit is not None or self._walk.state not in WAITS_FOR_A_STEP:
             state = self._walk.state if self._walk else RunState.STARTING
             raise ValueError(f"the run is {state}: no step is waiting to go")
+        if not self._clock.waiting:
+            raise ValueError(f"step {self._walk.step_name(self._walk.position)} is going now")
         if self._clock.go_now:
             raise ValueError("a step was already asked to go now")
 

@@ -64,6 +64,7 @@ class DurableClock:
         self.cancel_request: CancelRequest | None = None
         self.recheck_requested = False
         self.go_now = False
+        self.waiting = False  # for a step's time (not doing one): only then can a step be asked to go now
 
     async def wait(self, walk: ScenarioWalk, moment: datetime, label: str) -> StepOutcome | None:
         """None when the moment came (or a held step should try again now), else the exit to take."""
@@ -84,6 +85,7 @@ class DurableClock:
             remaining = moment - workflow.now()
             if remaining <= timedelta(0):
                 return None
+            self.waiting = True
             try:
                 await workflow.wait_condition(
                     lambda: self.cancel_request is not None or self.recheck_requested or self.go_now,
@@ -91,6 +93,8 @@ class DurableClock:
                 )
             except TimeoutError:
                 return None
+            finally:
+                self.waiting = False
 
 
 class OnDemandClock:
