@@ -45,6 +45,8 @@ async def forecast(db: Database, progress_of: Callable[[str], Awaitable[RunProgr
     lines: list[ForecastLine] = []
     async with db.session() as session:
         org = await repository.organisation(session, org_slug)
+        if not (org.dunning_enabled or as_if_enabled):
+            return lines  # switched off, no reminder leaves: a run holds at its next step
         running = (await session.exec(select(DunningRun.workflow_id, Invoice.number, DunningRun.state).join(
             Invoice, Invoice.id == DunningRun.invoice_id).where(
             DunningRun.org_id == org.id, DunningRun.ended_at.is_(None)))).all()
@@ -62,7 +64,7 @@ async def forecast(db: Database, progress_of: Callable[[str], Awaitable[RunProgr
         lines += await _lines(db, org_slug, number, progress.plan, steps, "held" if resumes else "running")
 
     tonight = calendar.at_local(calendar.local_today(now, org.timezone) + timedelta(days=1), SWEEP_TIME, org.timezone)
-    if (org.dunning_enabled or as_if_enabled) and org.default_scenario_id and tonight <= horizon:
+    if org.default_scenario_id and tonight <= horizon:
         async with db.session() as session:
             entering = await repository.overdue_without_run(session, org.id, tonight.date(), 0, 100_000)
             plans = [await build_plan(session, await repository.invoice_file(session, org_slug, row.number),

@@ -188,6 +188,27 @@ async def test_send_now_without_a_running_run_or_a_waiting_step_says_why(api):
     assert refused.status_code == 422 and "no scenario to apply" in refused.json()["detail"]
 
 
-async def _waiting(api) -> bool:
+async def _state(api, state: str) -> bool:
     run = await api.get("/v1/invoices/F-1/run")
-    return run.status_code == 200 and (run.json()["live"] or {}).get("state") == "waiting"
+    return run.status_code == 200 and (run.json()["live"] or {}).get("state") == state
+
+
+async def _waiting(api) -> bool:
+    return await _state(api, "waiting")
+
+
+async def test_a_held_run_shows_in_the_forecast_as_resuming_when_dunning_is_switched_on(api):
+    stack = api.stack
+    await stack.mailer.verify(f.SENDER)
+    await stack.load(stack.org(invoices=[f.invoice(due="today-20")], dunning={"enabled": False}))
+    await stack.start()
+    await stack.advance_until(lambda: _state(api, "held"), step=timedelta(minutes=10))
+    assert (await api.get("/v1/forecast", params={"days": 3})).json() == [], "held: nothing goes while off"
+    would = (await api.get("/v1/forecast", params={"days": 3, "if_on": True})).json()
+    assert [(line["invoice"], line["step"], line["source"]) for line in would][:1] == [
+        ("F-1", "2. Première relance", "held")]
+
+    on = await api.put("/v1/settings/dunning", {"enabled": True})
+    assert on.json()["resumed"] == 1
+    await stack.advance_until(lambda: stack.sent(), step=timedelta(minutes=10))
+    assert [m["subject"] for m in stack.sent()] == ["Facture F-1 impayée"]
