@@ -5,9 +5,9 @@ held runs resume there."""
 from __future__ import annotations
 
 from datetime import time
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from models import AppUser, Organisation, Scenario, SenderMode
 from relance import calendar, limits, repository
@@ -17,10 +17,23 @@ from relance.email.senders import verified_sender
 from relance.importing.format import Email, WeekDays
 
 
+def _clock_time(value: str) -> time:
+    try:
+        return time.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"a time of day is HH:MM or HH:MM:SS, got {value!r}") from exc
+
+
+# [opens, closes], times of day in the organisation's zone ("08:00"): text, since JSON Schema's "time"
+# carries an offset, and a list, since its tuples are not plain JSON Schema.
+ClockTime = Annotated[str, Field(pattern=r"^\d{2}:\d{2}(:\d{2})?$"), AfterValidator(_clock_time)]
+Window = Annotated[list[ClockTime], Field(min_length=2, max_length=2)]
+
+
 class DunningSettings(BaseModel):
     enabled: bool
     apply_to_new_invoices: bool = Field(description="a new invoice gets its run at creation (seed 002)")
-    send_window: tuple[time, time]
+    send_window: Window
     send_days: str
     holiday_country: str | None = Field(description="'none': no public holidays; null: the locale's country")
     holiday_subdivision: str | None
@@ -35,7 +48,7 @@ class DunningChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     enabled: bool | None = None
     apply_to_new_invoices: bool | None = None
-    send_window: tuple[time, time] | None = None
+    send_window: Window | None = Field(default=None, description="[opens, closes], e.g. [\"08:00\", \"18:00\"]")
     send_days: WeekDays | None = None
     holiday_country: str | None = Field(default=None, min_length=2, max_length=4,
                                         description="ISO country; 'none' for no holidays; null: the locale's")
@@ -45,7 +58,7 @@ class DunningChange(BaseModel):
 
     @field_validator("send_window")
     @classmethod
-    def _opens_before_it_closes(cls, value: tuple[time, time] | None) -> tuple[time, time] | None:
+    def _opens_before_it_closes(cls, value: list[time] | None) -> list[time] | None:
         if value is not None and value[0] >= value[1]:
             raise ValueError(f"opens at {value[0]} but closes at {value[1]}")
         return value
@@ -97,7 +110,8 @@ async def _settings(session, org: Organisation) -> DunningSettings:
     scenario = await session.get(Scenario, org.default_scenario_id) if org.default_scenario_id else None
     return DunningSettings(
         enabled=org.dunning_enabled, apply_to_new_invoices=org.dunning_apply_to_new_invoices,
-        send_window=(org.send_window_start, org.send_window_end), send_days=org.send_weekdays,
+        send_window=[org.send_window_start.isoformat(), org.send_window_end.isoformat()],
+        send_days=org.send_weekdays,
         holiday_country="none" if org.holiday_country == "" else org.holiday_country,
         holiday_subdivision=org.holiday_subdivision, sender_mode=org.sender_mode,
         sender=sender.email if sender else None, scenario=scenario.key if scenario else None)
