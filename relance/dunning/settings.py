@@ -33,7 +33,7 @@ Window = Annotated[list[ClockTime], Field(min_length=2, max_length=2)]
 class DunningSettings(BaseModel):
     enabled: bool
     apply_to_new_invoices: bool = Field(description="a new invoice gets its run at creation (seed 002)")
-    send_window: Window
+    send_window: list[str] = Field(description="[opens, closes], times of day in the organisation's zone")
     send_days: str
     holiday_country: str | None = Field(description="'none': no public holidays; null: the locale's country")
     holiday_subdivision: str | None
