@@ -34,6 +34,7 @@ from relance.dunning.types import (
     InvoiceCheck,
     InvoiceCheckInput,
     RunPlan,
+    SendNowInput,
     SignalRefusedInput,
     SkipReason,
     StepInput,
@@ -118,6 +119,10 @@ class DunningActivities:
                     type="NoScenario", non_retryable=True,
                 )
             plan = await build_plan(session, file, *run)
+            if inp.requested_by:
+                await session.exec(_CLAIM, params=_event_params(
+                    inp.workflow_id, None, kind="request", outcome="applied", reason=f"asked by {inp.requested_by}",
+                    idem_key=f"{inp.workflow_id}:applied", now=inp.now))
         log.info("run begun", org=org.slug, invoice=inp.invoice_number, scenario=plan.scenario_name)
         return plan
 
@@ -301,6 +306,15 @@ class DunningActivities:
                 inp.workflow_id, None, kind="signal_rejected", outcome="refused", reason=f"{inp.signal}: {inp.problem}",
                 idem_key=f"{inp.workflow_id}:refused:{inp.number}", now=inp.now))
         log.warning("signal refused", signal=inp.signal, problem=inp.problem)
+
+    @activity.defn
+    async def record_send_now(self, inp: SendNowInput) -> None:
+        """Someone asked for a step now: the timeline says who, before the step's own row."""
+        async with self.db.autocommit() as session:
+            await session.exec(_CLAIM, params=_event_params(
+                inp.workflow_id, inp.position, kind="request", outcome="send_now", reason=f"asked by {inp.by}",
+                idem_key=f"{inp.workflow_id}:send-now:{inp.number}", now=inp.now))
+        log.info("step asked to go now", position=inp.position)
 
     @activity.defn
     async def finish_run(self, inp: FinishRunInput) -> None:

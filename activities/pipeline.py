@@ -56,7 +56,8 @@ class PipelineActivities:
 
     async def _run(self, inp: AutomationInput) -> AutomationOutcome:
         a = inp.automation
-        deps = automations.Deps(self.db, self.mailer, activity.client(), _main_queue(activity.info().task_queue))
+        deps = automations.Deps(self.db, self.mailer, activity.client(), _main_queue(activity.info().task_queue),
+                                self.webhooks.publish)
         try:
             outcome = await automations.run(deps, inp)
         except automations.Permanent as exc:

@@ -20,3 +20,5 @@ class Task(SQLModel, table=True):
     source_workflow_id: str
     idem_key: str = Field(unique=True)
     created_at: datetime = timestamp(description="business time (workflow time)")
+    closed_at: datetime | None = timestamp(nullable=True, default=None, description="when someone closed it")
+    closed_by: str | None = Field(default=None, description="who closed it (a user, an API key)")

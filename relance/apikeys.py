@@ -24,11 +24,13 @@ LAST_USED_PRECISION = timedelta(minutes=1)
 
 @dataclass(frozen=True)
 class KeyHolder:
-    """Who a request is: the key's id and its organisation's slug and time zone (None for an admin key)."""
+    """Who a request is: the key's id, its organisation's slug and time zone (None for an admin key), and
+    the key's name, which what it asks for is recorded under ("asked by …")."""
 
     key_id: int
     org_slug: str | None
     timezone: str | None = None
+    name: str = ""
 
     @property
     def is_admin(self) -> bool:
@@ -57,14 +59,14 @@ async def authenticate(db: Database, token: str, now: datetime) -> KeyHolder | N
         return None
     async with db.session() as session:
         row = (await session.exec(
-            select(ApiKey.id, ApiKey.last_used_at, Organisation.slug, Organisation.timezone)
+            select(ApiKey.id, ApiKey.last_used_at, ApiKey.name, Organisation.slug, Organisation.timezone)
             .outerjoin(Organisation, Organisation.id == ApiKey.org_id)
             .where(ApiKey.key_hash == digest(token), ApiKey.revoked_at.is_(None)))).first()
         if row is None:
             return None
         if row.last_used_at is None or now - row.last_used_at >= LAST_USED_PRECISION:
             await session.exec(update(ApiKey).where(ApiKey.id == row.id).values(last_used_at=now))
-    return KeyHolder(row.id, row.slug, row.timezone)
+    return KeyHolder(row.id, row.slug, row.timezone, row.name)
 
 
 async def list_keys(db: Database, org_slug: str | None) -> list[ApiKey]:

@@ -62,6 +62,13 @@ def check_days(days: int, *, negative: bool = False) -> int:
     return days
 
 
+def check_text(value: str) -> str:
+    """Text PostgreSQL takes: no NUL character."""
+    if "\x00" in value:
+        raise ValueError("contains a NUL character")
+    return value
+
+
 def check_identifier(value: str) -> str:
     if len(value) > MAX_ID_LENGTH:
         raise ValueError(f"at most {MAX_ID_LENGTH} characters, got {len(value)}")

@@ -17,16 +17,19 @@ from relance.db import Database
 from relance.dunning import forecast as forecasting
 from relance.dunning import repository, rules
 from relance.dunning.ids import dunning_workflow_id, import_sweep_id
+from relance.dunning.settings import DunningChange, DunningSettings, change_settings
 from relance.dunning.starting import start_dunning_run
+from relance.email.mailer import SesMailer
 from relance.importing.format import InvoiceIn
 from relance.importing.invoice import save_invoice as write_invoice
 from relance.nightly import SweepRequest, SweepResult
 from relance.scenario.plan import CancelRequest, RunState, WalkStatus
-from relance.temporal.starting import signal_if_running, update_if_running
+from relance.temporal.starting import signal_if_running, update_if_running, update_or_refuse
 from workflows.dunning import DunningSweepWorkflow, InvoiceDunningWorkflow
 
-__all__ = ["cancel_reminders", "forecast", "invoice_created", "notify_invoice_changed", "record_payment", "run_report",
-           "save_invoice", "set_dunning_activation", "start_dunning_run", "start_missing_runs"]
+__all__ = ["apply_scenario_now", "cancel_reminders", "change_dunning_settings", "forecast", "invoice_created",
+           "notify_invoice_changed", "record_payment", "run_report", "save_invoice", "send_next_now",
+           "set_dunning_activation", "start_dunning_run", "start_missing_runs"]
 
 
 async def notify_invoice_changed(client: Client, org_slug: str, invoice_number: str) -> bool:
@@ -55,6 +58,29 @@ async def invoice_created(client: Client, db: Database, task_queue: str, org_slu
     if rules.exit_reason(file.invoice, file.amount_due) is not None:
         return None
     return await start_dunning_run(client, task_queue, org_slug, invoice_number, file.account.ref)
+
+
+async def apply_scenario_now(client: Client, db: Database, task_queue: str, org_slug: str, invoice_number: str,
+                             by: str) -> WorkflowHandle | None:
+    """Seed 002's "apply the scenario to this invoice": its run starts now, whatever its due date and
+    whether the organisation applies dunning to new invoices; its timeline says who asked. Refused
+    (limits.Refused) when nothing is due; None when the invoice has a run already (never started twice)."""
+    async with db.session() as session:
+        file = await repository.invoice_file(session, org_slug, invoice_number, with_contacts=False)
+    reason = rules.exit_reason(file.invoice, file.amount_due)
+    if reason is not None:
+        raise limits.Refused(f"invoice {invoice_number!r}: no scenario to apply, the invoice is {reason}")
+    return await start_dunning_run(client, task_queue, org_slug, invoice_number, file.account.ref, by)
+
+
+async def send_next_now(client: Client, org_slug: str, invoice_number: str, by: str) -> WalkStatus:
+    """The step the run waits for goes now instead of at the end of its pause; the timeline says who asked.
+    NotFound when the invoice has no running run, ValueError with the run's reason when it has no step
+    waiting."""
+    return await update_or_refuse(
+        client, dunning_workflow_id(org_slug, invoice_number), InvoiceDunningWorkflow.send_now, by,
+        what=f"invoice {invoice_number!r}", result_type=WalkStatus,
+        missing=f"invoice {invoice_number!r} of organisation {org_slug!r} has no running dunning run")
 
 
 async def record_payment(client: Client, db: Database, org_slug: str, invoice_number: str, amount: Decimal,
@@ -99,13 +125,25 @@ async def set_dunning_activation(client: Client, db: Database, org_slug: str, en
     return resumed
 
 
+async def change_dunning_settings(client: Client, db: Database, mailer: SesMailer, org_slug: str,
+                                  change: DunningChange) -> tuple[DunningSettings, int]:
+    """The fields given (a sender checked as verified now); then switching on or off as
+    set_dunning_activation does. Returns the settings and how many held runs resumed."""
+    saved = await change_settings(db, mailer, org_slug, change)
+    if change.enabled is None:
+        return saved, 0
+    resumed = await set_dunning_activation(client, db, org_slug, change.enabled)
+    return saved.model_copy(update={"enabled": change.enabled}), resumed
+
+
 async def forecast(client: Client, db: Database, org_slug: str, now: datetime,
-                   days: int) -> list[forecasting.ForecastLine]:
-    """What will be sent in the next `days` days: running runs answer with their own plan and progress."""
+                   days: int, as_if_enabled: bool = False) -> list[forecasting.ForecastLine]:
+    """What will be sent in the next `days` days (or would be, `as_if_enabled`, if dunning were switched on
+    now): running runs answer with their own plan and progress."""
     async def progress_of(workflow_id: str):
         return await client.get_workflow_handle(workflow_id).query(InvoiceDunningWorkflow.progress)
 
-    return await forecasting.forecast(db, progress_of, org_slug, now, days)
+    return await forecasting.forecast(db, progress_of, org_slug, now, days, as_if_enabled)
 
 
 @dataclass

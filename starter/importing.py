@@ -79,9 +79,15 @@ async def import_and_start(client: Client, db: Database, task_queue: str, sweep_
     return outcome
 
 
-async def save_template(db: Database, org_slug: str, raw: Any) -> EmailTemplate:
-    """A custom template may serve any use: checked against every domain's merge fields."""
-    return await authoring.save_template(db, org_slug, raw, TEMPLATE_FIELDS.every)
+# What a template is for, and the merge fields that use fills in.
+TEMPLATE_USES = {"dunning": TEMPLATE_FIELDS.scenario, "renewal": TEMPLATE_FIELDS.renewals,
+                 "marketing": TEMPLATE_FIELDS.marketing, "pipeline": TEMPLATE_FIELDS.pipeline}
+
+
+async def save_template(db: Database, org_slug: str, raw: Any, use: str | None = None) -> EmailTemplate:
+    """A custom template, checked against the merge fields of its use (`TEMPLATE_USES`); without one it
+    may serve any use, so every domain's fields are known."""
+    return await authoring.save_template(db, org_slug, raw, TEMPLATE_USES[use] if use else TEMPLATE_FIELDS.every)
 
 
 def template_check(template: TemplateIn) -> list[str]:

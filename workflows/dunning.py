@@ -24,11 +24,19 @@ with workflow.unsafe.imports_passed_through():
         RunPlan,
         RunProgress,
         RunResult,
+        SendNowInput,
         SignalRefusedInput,
         StepInput,
     )
     from relance.nightly import SweepRequest, SweepResult
-    from relance.scenario.plan import PlannedStep, RunState, StepOutcome, WalkStatus, cancel_request_from
+    from relance.scenario.plan import (
+        MAX_CANCEL_TEXT,
+        PlannedStep,
+        RunState,
+        StepOutcome,
+        WalkStatus,
+        cancel_request_from,
+    )
     from relance.temporal import search_attributes as sa
     from relance.temporal.registration import Registration, WorkerDeps
     from workflows.nightly import PagedJob, run_nightly_job
@@ -41,6 +49,8 @@ ACTIVITY_TIMEOUT = timedelta(seconds=60)
 # next step (a step being sent is not interrupted).
 CANCEL_ANSWER_WAIT = timedelta(seconds=20)
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
+# The states in which a step is waited for (or retried), and may be asked to go now.
+WAITS_FOR_A_STEP = (RunState.WAITING, RunState.HELD, RunState.BLOCKED)
 
 
 async def _database_activity(method, arg, summary: str, revision: int):
@@ -62,13 +72,15 @@ class InvoiceDunningWorkflow:
         self._exit: tuple[ExitReason, str | None] | None = None
         self._revision = 0
         self._refused: list[str] = []
+        self._sent_now = 0  # steps someone asked to go now
 
     @workflow.run
     async def run(self, inp: DunningInput) -> RunResult:
         self._revision = inp.revision
         self._plan = plan = await _database_activity(
             DunningActivities.begin_run,
-            BeginRunInput(workflow.info().workflow_id, inp.org_slug, inp.invoice_number, workflow.now()),
+            BeginRunInput(workflow.info().workflow_id, inp.org_slug, inp.invoice_number, workflow.now(),
+                          inp.requested_by),
             "Load invoice and scenario", self._revision,
         )
         identity = missing_search_attributes([
@@ -168,6 +180,40 @@ class InvoiceDunningWorkflow:
             start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY, summary=f"Refused {signal}",
         )
 
+    @workflow.update
+    async def send_now(self, by: str) -> WalkStatus:
+        """The step waited for goes now, its pause cut short (the steps after keep their spacing from now);
+        recorded on the timeline with who asked. Answers the run's status once the step was tried, or
+        after CANCEL_ANSWER_WAIT when it is still going."""
+        walk = self._walk
+        self._sent_now += 1
+        await workflow.execute_local_activity_method(
+            DunningActivities.record_send_now,
+            SendNowInput(workflow.info().workflow_id, walk.position, by.strip(), self._sent_now, workflow.now()),
+            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY, summary=f"Send now, asked by {by.strip()}")
+        tried = walk.attempts
+        if not self._clock.waiting:
+            return self.status()  # the step's time came meanwhile: it is going anyway
+        self._clock.go_now = True
+        try:
+            await workflow.wait_condition(lambda: walk.attempts > tried or self._exit is not None,
+                                          timeout=CANCEL_ANSWER_WAIT)
+        except TimeoutError:
+            pass
+        return self.status()
+
+    @send_now.validator
+    def _can_send_now(self, by: str) -> None:
+        if not isinstance(by, str) or not by.strip() or len(by) > MAX_CANCEL_TEXT:
+            raise ValueError(f"field by: who asks, as text of 1 to {MAX_CANCEL_TEXT} characters")
+        if self._walk is None or self._exit is not None or self._walk.state not in WAITS_FOR_A_STEP:
+            state = self._walk.state if self._walk else RunState.STARTING
+            raise ValueError(f"the run is {state}: no step is waiting to go")
+        if not self._clock.waiting:
+            raise ValueError(f"step {self._walk.step_name(self._walk.position)} is going now")
+        if self._clock.go_now:
+            raise ValueError("a step was already asked to go now")
+
     @workflow.signal
     def invoice_changed(self) -> None:
         """The host application changed the invoice (payment, status, flags): re-check it now."""
@@ -223,4 +269,5 @@ def registration(deps: WorkerDeps) -> Registration:
     acts = DunningActivities(deps.db, deps.mailer, deps.webhooks)
     return Registration(workflows=WORKFLOWS, email_activities=[acts.execute_step],
                         activities=[acts.begin_run, acts.check_invoice, acts.finish_run, acts.start_overdue_runs,
-                                    acts.read_page_without_run, acts.start_runs, acts.record_signal_refused])
+                                    acts.read_page_without_run, acts.start_runs, acts.record_signal_refused,
+                                    acts.record_send_now])

@@ -54,7 +54,8 @@ class WalkEnd:
 
 
 class DurableClock:
-    """Waits for a step's time with a durable timer; a cancel ends the wait, a re-check interrupts it."""
+    """Waits for a step's time with a durable timer; a cancel ends the wait, a re-check interrupts it, and
+    `go_now` (someone asked for the step now) cuts it short."""
 
     on_demand = False  # a pause is folded into the time of the step after it
 
@@ -62,6 +63,8 @@ class DurableClock:
         self._recheck = recheck
         self.cancel_request: CancelRequest | None = None
         self.recheck_requested = False
+        self.go_now = False
+        self.waiting = False  # for a step's time (not doing one): only then can a step be asked to go now
 
     async def wait(self, walk: ScenarioWalk, moment: datetime, label: str) -> StepOutcome | None:
         """None when the moment came (or a held step should try again now), else the exit to take."""
@@ -76,16 +79,22 @@ class DurableClock:
                     return StepOutcome(StepStatus.EXIT, reason)
                 if walk.state in (RunState.HELD, RunState.BLOCKED):
                     return None  # settings may have changed: try the step again now
+            if self.go_now:
+                self.go_now = False
+                return None
             remaining = moment - workflow.now()
             if remaining <= timedelta(0):
                 return None
+            self.waiting = True
             try:
                 await workflow.wait_condition(
-                    lambda: self.cancel_request is not None or self.recheck_requested,
+                    lambda: self.cancel_request is not None or self.recheck_requested or self.go_now,
                     timeout=remaining, timeout_summary=label,
                 )
             except TimeoutError:
                 return None
+            finally:
+                self.waiting = False
 
 
 class OnDemandClock:
@@ -133,6 +142,7 @@ class ScenarioWalk:
         self.emails_sent = 0
         self._details = ""
         self.refusals: list[str] = []
+        self.attempts = 0  # steps tried (done, skipped, held...): what a "go now" waits for
 
     def step_name(self, index: int) -> str:
         """The step as every surface names it ("4. Deuxième relance", relance.scenario.plan)."""
@@ -186,6 +196,7 @@ class ScenarioWalk:
             if exit_now is not None:
                 return exit_now
             outcome = await self._do_step(index, step)
+            self.attempts += 1
             self._last = f"step **{self.step_name(index)}** {self._what_it_did(step.kind, outcome)}"
             if outcome.status not in (StepStatus.HELD, StepStatus.BLOCKED):
                 if outcome.status == StepStatus.DONE and step.kind == "email" and outcome.message_id:

@@ -13,7 +13,23 @@ from fastapi import Depends, FastAPI
 from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from relance.api import agency, dunning, health, imports, marketing, pipeline, problems, renewal, webhooks
+from relance.api import (
+    agency,
+    dunning,
+    health,
+    imports,
+    marketing,
+    pipeline,
+    problems,
+    renewal,
+    runs,
+    scenarios,
+    simulation,
+    tasks,
+    templates,
+    webhooks,
+)
+from relance.api import settings as settings_routes
 from relance.api.contract import organisation_zone
 from relance.api.idempotency import IdempotencyMiddleware
 from relance.api.limits import MAX_BODY_BYTES, BodyLimitMiddleware, TooLarge, parameters_the_database_takes
@@ -63,7 +79,8 @@ def create_app(settings: Settings | None = None, max_body_bytes: int = MAX_BODY_
         return problems.problem_response(request, 413, f"the request body is over {max_body_bytes} bytes",
                                          [f"body: at most {max_body_bytes} bytes"])
 
-    for module in (health, imports, dunning, renewal, webhooks, marketing, pipeline, agency):
+    for module in (health, imports, dunning, renewal, webhooks, marketing, pipeline, agency, scenarios, templates,
+                   settings_routes, simulation, runs, tasks):
         app.include_router(module.router)
     app.include_router(marketing.unsubscribe_router)
     install_outbox(app)  # the agency outbox's pages, /outbox (relance.web)

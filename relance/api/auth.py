@@ -40,6 +40,11 @@ async def organisation(holder: apikeys.KeyHolder = Depends(key_holder)) -> str:
     return holder.org_slug
 
 
+async def caller(holder: apikeys.KeyHolder = Depends(key_holder)) -> str:
+    """Who asks, as the timelines record it: "API key <name>"."""
+    return f"API key {holder.name or holder.key_id}"
+
+
 async def admin(holder: apikeys.KeyHolder = Depends(key_holder)) -> apikeys.KeyHolder:
     if not holder.is_admin:
         raise ProblemError(403, "creating organisations needs an admin key (`relance apikey create --admin`)")

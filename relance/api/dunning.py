@@ -188,10 +188,12 @@ async def get_preview(number: InvoiceNumber, org: str = Depends(organisation),
 
 
 @router.get("/forecast", response_model=list[ForecastLine])
-async def get_forecast(days: int = Query(30, ge=1, le=366), org: str = Depends(organisation),
-                       svc: Services = Depends(services)) -> list[ForecastLine]:
-    """What will be sent in the next `days` days (`source`: running, or tonight when the sweep starts it)."""
-    return await dunning.forecast(await svc.client(), svc.db, org, datetime.now(UTC), days)
+async def get_forecast(days: int = Query(30, ge=1, le=366), if_on: bool = Query(
+                           False, description="what would go if dunning were switched on now (works while off)"),
+                       org: str = Depends(organisation), svc: Services = Depends(services)) -> list[ForecastLine]:
+    """What will be sent in the next `days` days (`source`: running, tonight when the sweep starts it, held
+    when it resumes as dunning is switched on)."""
+    return await dunning.forecast(await svc.client(), svc.db, org, datetime.now(UTC), days, if_on)
 
 
 class ActivationBody(StrictBody):

@@ -4,6 +4,9 @@ text) is refused with 422 naming it, before any route reads the database; so is 
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -12,6 +15,13 @@ from relance.api.problems import ProblemError, problem_response
 
 # An import file is the largest body a caller sends; one invoice or payment is a few hundred bytes.
 MAX_BODY_BYTES = 20 * 1024 * 1024
+
+
+# A body's free text: what PostgreSQL takes (no NUL), bounded.
+Text = Annotated[str, Field(min_length=1, max_length=limits.MAX_NAME_LENGTH), AfterValidator(limits.check_text)]
+# A body's reference to a record (a user's email, a key): an identifier.
+Reference = Annotated[str, Field(min_length=1, max_length=limits.MAX_ID_LENGTH),
+                      AfterValidator(limits.check_identifier)]
 
 
 class TooLarge(Exception):

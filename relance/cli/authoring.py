@@ -13,7 +13,8 @@ from relance.temporal.client import connect
 
 
 def add_parsers(sub) -> None:
-    sc = sub.add_parser("scenario", help="author scenarios: init (wizard), show, validate, apply, reset, versions")
+    sc = sub.add_parser("scenario", help="author scenarios: init (wizard), show, validate, apply, reset, versions, "
+                                         "default")
     sc_sub = sc.add_subparsers(dest="action", required=True)
     init = sc_sub.add_parser("init", help="the wizard: two reminders and a phone call")
     init.add_argument("org")
@@ -30,10 +31,18 @@ def add_parsers(sub) -> None:
             action.add_argument("file")
         if name == "apply":
             action.add_argument("--default", action="store_true", help="also make it the organisation's default")
-    tpl = sub.add_parser("template", help="save a custom template (checked first)")
-    tpl.add_argument("action", choices=["save"])
+    default = sc_sub.add_parser("default", help="make a scenario's newest version the default")
+    default.add_argument("org")
+    default.add_argument("key")
+    tpl = sub.add_parser("template", help="save a custom template (checked first), list, show one, or preview one "
+                                          "rendered for a record")
+    tpl.add_argument("action", choices=["save", "list", "show", "preview"])
     tpl.add_argument("org")
-    tpl.add_argument("file")
+    tpl.add_argument("file", nargs="?", help="save: the template's file; show, preview: its key")
+    for record in ("invoice", "contract", "contact", "opportunity"):
+        tpl.add_argument(f"--{record}", help=f"preview: render it for this {record}")
+    tpl.add_argument("--use", choices=["dunning", "renewal", "marketing", "pipeline"],
+                     help="check the merge fields of this use only (default: any use's)")
     pv = sub.add_parser("preview", help="each step of an invoice's scenario as it would go out")
     pv.add_argument("org")
     pv.add_argument("invoice")
@@ -46,6 +55,7 @@ def add_parsers(sub) -> None:
     fc.add_argument("org")
     fc.add_argument("--days", type=int, default=14)
     fc.add_argument("--json", action="store_true")
+    fc.add_argument("--if-on", action="store_true", help="what would go if dunning were switched on now")
 
 
 async def scenario(settings: Settings, args, with_db, say) -> int:
@@ -73,6 +83,9 @@ async def scenario(settings: Settings, args, with_db, say) -> int:
         elif args.action == "reset":
             done = await scenarios.reset_scenario(db, args.org)
             say(f"scenario {done.key} reset to the default (version {done.version})")
+        elif args.action == "default":
+            done = await scenarios.make_default(db, args.org, args.key)
+            say(f"scenario {done.key} v{done.version} is now the default of {args.org}; running runs keep theirs")
         elif args.action == "versions":
             for v in await scenarios.versions(db, args.org):
                 say(f"  {v['key']:16} v{v['version']:<3} {'default' if v['default'] else '       '}"
@@ -85,8 +98,44 @@ async def scenario(settings: Settings, args, with_db, say) -> int:
 async def template(settings: Settings, args, with_db, say) -> int:
     from starter.importing import save_template
 
-    saved = await with_db(settings, lambda db: save_template(db, args.org, read_file(Path(args.file))))
+    if args.file is None:
+        if args.action != "list":
+            say(f"template {args.action}: name the template's {'file' if args.action == 'save' else 'key'}")
+            return 2
+        return await list_templates(settings, args, with_db, say)
+    if args.action in ("show", "preview"):
+        return await show_template(settings, args, with_db, say)
+    saved = await with_db(settings, lambda db: save_template(db, args.org, read_file(Path(args.file)), args.use))
     say(f"template {saved.key} saved")
+    return 0
+
+
+async def list_templates(settings: Settings, args, with_db, say) -> int:
+    from relance.scenario import authoring
+
+    for t in await with_db(settings, lambda db: authoring.list_templates(db, args.org)):
+        say(f"  {t.key:24} {t.name}")
+    return 0
+
+
+async def show_template(settings: Settings, args, with_db, say) -> int:
+    """`show`: the template as saved; `preview`: rendered for one record, as its email would read now."""
+    from relance.scenario import authoring
+    from starter.templates import preview_template
+
+    if args.action == "show":
+        t = await with_db(settings, lambda db: authoring.read_template(db, args.org, args.file))
+        say(f"subject: {t.subject}\n{t.body}")
+        return 0
+    records = [(name, getattr(args, name)) for name in ("invoice", "contract", "contact", "opportunity")
+               if getattr(args, name)]
+    if len(records) != 1:
+        say("template preview: give exactly one of --invoice, --contract, --contact, --opportunity")
+        return 2
+    [(about, ref)] = records
+    shown = await with_db(settings, lambda db: preview_template(db, args.org, args.file, about, ref,
+                                                                datetime.now(UTC)))
+    say(f"to: {shown.recipient or '(no address)'}\nsubject: {shown.subject}\n{shown.body}")
     return 0
 
 
@@ -144,6 +193,9 @@ async def simulate(settings: Settings, args, with_db, say) -> int:
     return await with_db(settings, work)
 
 
+SOURCE_NOTES = {"tonight": "  (enters tonight)", "held": "  (held: resumes when switched on)"}
+
+
 async def forecast_cmd(settings: Settings, args, with_db, say) -> int:
     import json
 
@@ -151,14 +203,14 @@ async def forecast_cmd(settings: Settings, args, with_db, say) -> int:
 
     client = await connect(settings)
     lines = await with_db(settings, lambda db: forecast(client, db, args.org, datetime.now(UTC),
-                                                         args.days))
+                                                         args.days, args.if_on))
     if args.json:
         say(json.dumps([line.as_json() for line in lines], indent=2, ensure_ascii=False))
         return 0
     say(f"{'when':22} {'invoice':14} {'customer':10} {'step':28} recipient")
     for line in lines:
         say(f"{line.at:%Y-%m-%d %H:%M %Z}  {line.invoice:14} {line.customer:10} {line.step:28} "
-            f"{line.recipient or '-'}" + ("  (enters tonight)" if line.source == "tonight" else ""))
+            f"{line.recipient or '-'}" + SOURCE_NOTES.get(line.source, ""))
     say(f"{len(lines)} step(s) in the next {args.days} day(s)")
     return 0
 

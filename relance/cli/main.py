@@ -24,6 +24,7 @@ from relance.cli import marketing as marketing_cli
 from relance.cli import outbox as outbox_cli
 from relance.cli import pipeline as pipeline_cli
 from relance.cli import renewal as renewal_cli
+from relance.cli import setup as setup_cli
 from relance.cli import uncertain as uncertain_cli
 from relance.cli import webhooks as webhook_cli
 from relance.config import ConfigError, Settings
@@ -545,6 +546,7 @@ def parser() -> argparse.ArgumentParser:
     uncertain_cli.add_parser(sub)
     agency_cli.add_parser(sub)
     outbox_cli.add_parser(sub)
+    setup_cli.add_parser(sub)
     return p
 
 
@@ -584,7 +586,12 @@ async def cmd_outbox(settings: Settings, args) -> int:
     return await outbox_cli.run(settings, args, _with_db, say)
 
 
-COMMANDS = {**{name: cmd_authoring for name in authoring_cli.COMMANDS}, "import": cmd_import, "sweep": cmd_sweep, "show": cmd_show, "cancel": cmd_cancel, "pay": cmd_pay,
+async def cmd_setup(settings: Settings, args) -> int:
+    return await setup_cli.COMMANDS[args.command](settings, args, _with_db, say)
+
+
+COMMANDS = {**{name: cmd_authoring for name in authoring_cli.COMMANDS},
+            **{name: cmd_setup for name in setup_cli.COMMANDS}, "import": cmd_import, "sweep": cmd_sweep, "show": cmd_show, "cancel": cmd_cancel, "pay": cmd_pay,
             "activate": cmd_activate, "up": cmd_up, "mail": cmd_mail, "renewal": cmd_renewal, "admin": cmd_admin,
             "apikey": cmd_apikey, "webhook": cmd_webhook, "uncertain": cmd_uncertain, "marketing": cmd_marketing,
             "pipeline": cmd_pipeline,

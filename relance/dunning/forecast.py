@@ -17,7 +17,7 @@ from relance.dunning import repository, rules
 from relance.dunning.plans import build_plan
 from relance.dunning.types import RunProgress
 from relance.scenario import timing
-from relance.scenario.plan import step_name
+from relance.scenario.plan import RunState, step_name
 
 SWEEP_TIME = time(2, 0)  # the nightly Schedule's hour in the organisation's zone
 
@@ -30,23 +30,27 @@ class ForecastLine:
     step: str
     kind: str
     recipient: str | None
-    source: str  # running | tonight
+    source: str  # running | tonight | held (resumes when dunning is switched on)
 
     def as_json(self) -> dict:
         return {**asdict(self), "at": self.at.isoformat()}
 
 
 async def forecast(db: Database, progress_of: Callable[[str], Awaitable[RunProgress]], org_slug: str,
-                   now: datetime, days: int) -> list[ForecastLine]:
-    """`progress_of(workflow_id)` asks a running run for its plan and progress (the `progress` query)."""
+                   now: datetime, days: int, as_if_enabled: bool = False) -> list[ForecastLine]:
+    """`progress_of(workflow_id)` asks a running run for its plan and progress (the `progress` query).
+    `as_if_enabled`: what would go if dunning were switched on now (seed 001: check before activating),
+    whether it is on or off: held runs resume now (source `held`), tonight's sweep enters the overdue."""
     horizon = now + timedelta(days=days)
     lines: list[ForecastLine] = []
     async with db.session() as session:
         org = await repository.organisation(session, org_slug)
-        running = (await session.exec(select(DunningRun.workflow_id, Invoice.number).join(
+        if not (org.dunning_enabled or as_if_enabled):
+            return lines  # switched off, no reminder leaves: a run holds at its next step
+        running = (await session.exec(select(DunningRun.workflow_id, Invoice.number, DunningRun.state).join(
             Invoice, Invoice.id == DunningRun.invoice_id).where(
             DunningRun.org_id == org.id, DunningRun.ended_at.is_(None)))).all()
-    for workflow_id, number in running:
+    for workflow_id, number, state in running:
         progress = await progress_of(workflow_id)
         if progress.index is None or progress.next_at is None:
             continue
@@ -54,11 +58,13 @@ async def forecast(db: Database, progress_of: Callable[[str], Awaitable[RunProgr
         if progress.previous_position is not None:
             previous = timing.Progress(progress.previous_position, progress.previous_done_at,
                                        progress.previous_ideal_at)
-        steps = timing.upcoming(progress.plan, progress.index, now, previous, progress.next_at, horizon)
-        lines += await _lines(db, org_slug, number, progress.plan, steps, "running")
+        resumes = as_if_enabled and state == RunState.HELD
+        next_at = timing.send_time(progress.plan, progress.index, now, now) if resumes else progress.next_at
+        steps = timing.upcoming(progress.plan, progress.index, now, previous, next_at, horizon)
+        lines += await _lines(db, org_slug, number, progress.plan, steps, "held" if resumes else "running")
 
     tonight = calendar.at_local(calendar.local_today(now, org.timezone) + timedelta(days=1), SWEEP_TIME, org.timezone)
-    if org.dunning_enabled and org.default_scenario_id and tonight <= horizon:
+    if org.default_scenario_id and tonight <= horizon:
         async with db.session() as session:
             entering = await repository.overdue_without_run(session, org.id, tonight.date(), 0, 100_000)
             plans = [await build_plan(session, await repository.invoice_file(session, org_slug, row.number),

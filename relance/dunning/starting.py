@@ -13,10 +13,11 @@ from relance.temporal.starting import start_once
 
 
 async def start_dunning_run(client: Client, task_queue: str, org_slug: str, invoice_number: str,
-                            customer_ref: str) -> WorkflowHandle | None:
-    """Start the invoice's run; None when it has one already, running or finished (never restarted)."""
+                            customer_ref: str, requested_by: str | None = None) -> WorkflowHandle | None:
+    """Start the invoice's run; None when it has one already, running or finished (never restarted).
+    `requested_by`: someone applied the scenario to this invoice by hand (its timeline says who)."""
     return await start_once(
-        client, RUN_WORKFLOW, DunningInput(org_slug, invoice_number, REVISION), RunResult,
+        client, RUN_WORKFLOW, DunningInput(org_slug, invoice_number, REVISION, requested_by), RunResult,
         dunning_workflow_id(org_slug, invoice_number), task_queue,
         f"Dunning of invoice {invoice_number} ({org_slug})",
         [SearchAttributePair(sa.ORGANISATION, org_slug), SearchAttributePair(sa.INVOICE_NUMBER, invoice_number),

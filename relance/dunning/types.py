@@ -57,6 +57,7 @@ class DunningInput:
     org_slug: str
     invoice_number: str
     revision: int = 0  # the workflow code revision that started the run (workflows/versions.py)
+    requested_by: str | None = None  # who applied the scenario to this invoice by hand (its timeline says so)
 
 
 @dataclass
@@ -65,6 +66,7 @@ class BeginRunInput:
     org_slug: str
     invoice_number: str
     now: datetime
+    requested_by: str | None = None
 
 
 @dataclass
@@ -96,6 +98,17 @@ class FinishRunInput:
     workflow_id: str
     reason: ExitReason
     detail: str | None
+    now: datetime
+
+
+@dataclass
+class SendNowInput:
+    """Someone asked for the step waited for to go now: `number` keys its timeline row once."""
+
+    workflow_id: str
+    position: int
+    by: str
+    number: int
     now: datetime
 
 

@@ -67,7 +67,7 @@ Day = Annotated[object, AfterValidator(_day)]
 Identifier = Annotated[str, Field(min_length=1), AfterValidator(limits.check_identifier)]
 # Invoice numbers and contract references travel in URLs and workflow ids.
 REFERENCE_PATTERN = r"^[A-Za-z0-9._/-]+$"
-Name = Annotated[str, Field(max_length=limits.MAX_NAME_LENGTH)]
+Name = Annotated[str, Field(max_length=limits.MAX_NAME_LENGTH), AfterValidator(limits.check_text)]
 Days = Annotated[int, AfterValidator(limits.check_days)]
 SignedDays = Annotated[int, AfterValidator(lambda days: limits.check_days(days, negative=True))]
 
@@ -87,7 +87,7 @@ class TemplateIn(Strict):
     key: Identifier
     name: Name
     subject: Name
-    body: Annotated[str, Field(max_length=limits.MAX_TEMPLATE_LENGTH)]
+    body: Annotated[str, Field(max_length=limits.MAX_TEMPLATE_LENGTH), AfterValidator(limits.check_text)]
 
 
 class TaskIn(Strict):
@@ -330,7 +330,7 @@ class PropertyIn(Strict):
 
 class AgencyTemplateIn(Strict):
     subject: Name
-    body: Annotated[str, Field(max_length=limits.MAX_TEMPLATE_LENGTH)]
+    body: Annotated[str, Field(max_length=limits.MAX_TEMPLATE_LENGTH), AfterValidator(limits.check_text)]
 
 
 class AgencyKindIn(Strict):

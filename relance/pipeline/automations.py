@@ -6,6 +6,7 @@ whose runs have deterministic ids. A failure that no retry can cure raises Perma
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, literal, update
@@ -25,10 +26,11 @@ from relance.email.sending import SendStatus, send_once
 from relance.importing.format import ASSIGNED_TO
 from relance.marketing import public as marketing
 from relance.opening import holidays_of
-from relance.pipeline import merge_fields, repository, rules
+from relance.pipeline import events, merge_fields, repository, rules
 from relance.pipeline.ids import opportunity_workflow_id
 from relance.pipeline.repository import OpportunityFile
 from relance.pipeline.types import AutomationInput, AutomationOutcome, AutomationState, EventKind, OppEvent
+from relance.webhooks.publishing import Event
 
 _RUNS = AutomationRun.__table__
 _ACTIONS = OpportunityAction.__table__
@@ -47,24 +49,34 @@ class Deps:
     mailer: SesMailer
     client: Client
     task_queue: str
+    publish: Callable[[Event], Awaitable[int]] | None = None  # the webhooks of an action, a notification, a tag
 
 
 async def run(deps: Deps, inp: AutomationInput) -> AutomationOutcome:
     a = inp.automation
     async with deps.db.session() as session:
         file = await repository.opportunity_file(session, inp.org_slug, inp.opportunity_ref)
-        prior = await _claim(session, file, inp)
-        if prior is not None:
-            return prior
+        settled = await _claim(session, file, inp)  # as an earlier attempt settled it, if one did
         spec = (await session.get(PipelineRule, a.rule_id)).automations[a.position]
-        if a.kind in _IN_TRANSACTION:
-            outcome = await _IN_TRANSACTION[a.kind](session, file, inp, spec)
-            await settle(session, a.idem_key, outcome.state, outcome.detail, inp)
-            return outcome
+        if settled is None and a.kind in _IN_TRANSACTION:
+            settled = await _IN_TRANSACTION[a.kind](session, file, inp, spec)
+            await settle(session, a.idem_key, settled.state, settled.detail, inp)
+    if settled is not None:
+        # Told after the commit, and again by a retry that finds it done (a crash between the two loses
+        # nothing; the event's key keeps it from being told twice).
+        await _tell(deps, file, inp, spec, settled)
+        return settled
     outcome = await _OUTSIDE[a.kind](deps, file, inp, spec)
     async with deps.db.session() as session:
         await settle(session, a.idem_key, outcome.state, outcome.detail, inp)
     return outcome
+
+
+async def _tell(deps: Deps, file: OpportunityFile, inp: AutomationInput, spec: dict,
+                outcome: AutomationOutcome) -> None:
+    event = events.effect(file.org.id, inp, spec, outcome)
+    if deps.publish is not None and event is not None:
+        await deps.publish(event)
 
 
 async def _claim(session: AsyncSession, file: OpportunityFile, inp: AutomationInput) -> AutomationOutcome | None:

@@ -14,10 +14,11 @@ from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models import AppUser, DunningRun, EmailTemplate, Organisation, Scenario, SenderMode
+from models import AppUser, DunningRun, EmailTemplate, Organisation, Scenario, ScenarioPurpose, SenderMode
 from relance import limits, repository
 from relance.db import Database
 from relance.email.mailer import SesMailer
+from relance.email.senders import SenderRefused, verified_sender
 from relance.importing.format import ScenarioIn, StepIn, TaskIn, TemplateIn
 from relance.importing.importer import (
     ImportRejected,
@@ -102,12 +103,10 @@ async def init_scenario(db: Database, mailer: SesMailer, org_slug: str, first_da
     """The wizard: refuses a sender whose address SES has not verified, since nothing could go out."""
     async with db.session() as session:
         org = await repository.organisation(session, org_slug)
-        user = (await _users(session, org)).get(sender)
-        if user is None:
-            raise ScenarioRejected([f"wizard › sender: {sender!r} is not a user of organisation {org_slug!r}"])
-        if not await mailer.is_verified(user.email):
-            raise ScenarioRejected([f"wizard › sender: {sender} is not a verified address (SES identity); "
-                                    "verify it, then run the wizard again"])
+        try:
+            user = await verified_sender(session, mailer, org, sender, "wizard › sender")
+        except SenderRefused as exc:
+            raise ScenarioRejected([str(exc)]) from exc
         negative = [f"wizard › {name}: must be 0 or more, got {value}" for name, value in
                     (("first_days", first_days), ("second_days", second_days), ("call_after_days", call_after_days))
                     if value < 0]
@@ -195,8 +194,8 @@ async def export_scenario(db: Database, org_slug: str, key: str | None = None) -
     return {"key": scenario.key, "name": scenario.name, "version": scenario.version, "steps": steps}
 
 
-async def versions(db: Database, org_slug: str) -> list[dict]:
-    """Every version of every scenario, with how many runs use it (running / in all)."""
+async def versions(db: Database, org_slug: str, key: str | None = None) -> list[dict]:
+    """Every version of every dunning scenario (or of `key`'s), with how many runs use it (running / in all)."""
     async with db.session() as session:
         org = await repository.organisation(session, org_slug)
         rows = (await session.exec(
@@ -204,12 +203,29 @@ async def versions(db: Database, org_slug: str) -> list[dict]:
                    func.count(DunningRun.workflow_id).filter(DunningRun.ended_at.is_(None)),
                    func.count(DunningRun.workflow_id))
             .join(DunningRun, DunningRun.scenario_id == Scenario.id, isouter=True)
-            .where(Scenario.org_id == org.id)
+            .where(Scenario.org_id == org.id, Scenario.purpose == ScenarioPurpose.DUNNING,
+                   *([Scenario.key == key] if key is not None else []))
             .group_by(Scenario.key, Scenario.version, Scenario.id)
             .order_by(Scenario.key, Scenario.version)
         )).all()
+    if key is not None and not rows:
+        raise repository.NotFound(f"organisation {org_slug!r} has no scenario {key!r}")
     return [{"key": k, "version": v, "default": i == org.default_scenario_id, "running": r, "runs": n}
             for k, v, i, r, n in rows]
+
+
+async def make_default(db: Database, org_slug: str, key: str) -> Scenario:
+    """The newest version of `key` becomes the organisation's default: new runs take it, running ones keep theirs."""
+    async with db.session() as session:
+        org = await repository.organisation(session, org_slug)
+        scenario = (await session.exec(select(Scenario).where(
+            Scenario.org_id == org.id, Scenario.key == key, Scenario.purpose == ScenarioPurpose.DUNNING)
+            .order_by(Scenario.version.desc()))).first()
+        if scenario is None:
+            raise repository.NotFound(f"organisation {org_slug!r} has no scenario {key!r}")
+        org.default_scenario_id = scenario.id
+        session.add(org)
+        return scenario
 
 
 async def save_template(db: Database, org_slug: str, raw: Any, known: Mapping[str, str]) -> EmailTemplate:
@@ -224,3 +240,18 @@ async def save_template(db: Database, org_slug: str, raw: Any, known: Mapping[st
         raise ImportRejected(f"template {template.key!r}", problems)
     async with db.session() as session:
         return await write_template(session, await repository.organisation(session, org_slug), template)
+
+
+async def list_templates(db: Database, org_slug: str) -> list[EmailTemplate]:
+    """The organisation's templates (its copies of the predefined ones included), by key."""
+    async with db.session() as session:
+        org = await repository.organisation(session, org_slug)
+        return sorted((await _templates(session, org)).values(), key=lambda t: t.key)
+
+
+async def read_template(db: Database, org_slug: str, key: str) -> EmailTemplate:
+    async with db.session() as session:
+        template = (await _templates(session, await repository.organisation(session, org_slug))).get(key)
+    if template is None:
+        raise repository.NotFound(f"organisation {org_slug!r} has no template {key!r}")
+    return template
