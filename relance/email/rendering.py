@@ -9,29 +9,63 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from babel.dates import format_date
 from babel.numbers import format_currency
-from jinja2 import StrictUndefined, Template, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError, nodes
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import escape
 
-from relance.limits import MAX_RENDERED_BYTES
+from relance.limits import MAX_RANGE, MAX_RENDER_SECONDS, MAX_RENDER_SECONDS_PER_REQUEST, MAX_RENDERED_BYTES
 
 MERGE_FIELD = re.compile(r"\[\[!(\w+)\]\]")
 MAX_EXPONENT = 64
 
+# When the render under way must stop (time.monotonic()), and when every render of the current request must.
+_deadline: ContextVar[float] = ContextVar("render_deadline", default=float("inf"))
+_request_deadline: ContextVar[float] = ContextVar("render_request_deadline", default=float("inf"))
 
-class _BoundedEnvironment(SandboxedEnvironment):
-    """The sandbox, plus no expression that builds a huge value at once ("x" * 10**9, 10**10**10):
-    rendering itself stops past MAX_RENDERED_BYTES (render below)."""
+
+class _BoundedEnvironment(ImmutableSandboxedEnvironment):
+    """The sandbox that cannot change a list or a dict (no x.append(...) growing memory without output),
+    plus bounds on time and size that hold whatever the template does:
+    - time: every loop iteration and every call checks the render's deadline (_paced and call below).
+      A template only repeats work through loops, calls (macros, recursive loops) and filters over
+      bounded values, so no path runs long without passing a check; checks cost a clock read.
+    - size: no expression builds a huge value at once ("x" * 10**9, 10**10**10), range() has at most
+      MAX_RANGE items, and rendering stops past MAX_RENDERED_BYTES (_bounded below)."""
 
     intercepted_binops = frozenset({"*", "**"})
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.globals["range"] = _bounded_range
+
+    def _parse(self, source, name, filename):
+        """Every `for` iterates through _paced, which checks the deadline at each item: an empty nested
+        loop calls nothing, so the call hook alone would never see it."""
+        template = super()._parse(source, name, filename)
+        for loop in template.find_all(nodes.For):
+            loop.iter = nodes.Call(nodes.EnvironmentAttribute("paced"), [loop.iter], [], None, None,
+                                   lineno=loop.lineno)
+        return template
+
+    def paced(self, items: Iterable) -> Iterator:
+        for item in items:
+            _check_time()
+            yield item
+
+    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (the sandbox's signature)
+        _check_time()
+        return super().call(__context, __obj, *args, **kwargs)
 
     def call_binop(self, context, operator: str, left, right):
         if operator == "**" and isinstance(right, int) and abs(right) > MAX_EXPONENT:
@@ -42,6 +76,32 @@ class _BoundedEnvironment(SandboxedEnvironment):
                         and len(text) * times > MAX_RENDERED_BYTES:
                     raise SecurityError(f"a repetition would render more than {MAX_RENDERED_BYTES // 1024} KB")
         return super().call_binop(context, operator, left, right)
+
+
+def _bounded_range(*args: int) -> range:
+    """range() in a template: a loop over more is a template that would run for minutes."""
+    items = range(*args)
+    if len(items) > MAX_RANGE:
+        raise SecurityError(f"range() of {len(items):,} items; at most {MAX_RANGE:,}")
+    return items
+
+
+def _check_time() -> None:
+    if time.monotonic() > _deadline.get():
+        raise SecurityError(f"runs for more than {MAX_RENDER_SECONDS:g} s (the limit of a template: a loop or a "
+                            "macro that repeats too much?)" if _deadline.get() < _request_deadline.get() else
+                            f"the request's {MAX_RENDER_SECONDS_PER_REQUEST:g} s for rendering templates ran out")
+
+
+@contextmanager
+def render_budget(seconds: float = MAX_RENDER_SECONDS_PER_REQUEST) -> Iterator[None]:
+    """Every render inside shares `seconds` in all (an import of many templates, each just under the
+    limit, is bounded too)."""
+    token = _request_deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _request_deadline.reset(token)
 
 
 _env = _BoundedEnvironment(undefined=StrictUndefined, autoescape=False)
@@ -111,9 +171,12 @@ def html_of(text: str) -> str:
 
 
 def _bounded(source: str, values: Mapping[str, str], part: str) -> str:
-    """Rendered piece by piece, stopped as soon as it passes the size limit: a template that would render
-    200 MB is refused (at save time, or `not_sent` with this reason at send time), never sent or timed out."""
+    """Rendered piece by piece, stopped as soon as it passes the size or the time limit: a template that
+    would render 200 MB or loop for an hour is refused (at save time, or `not_sent` with this reason at
+    send time), never sent or timed out. Any error of the template's code (1/0, a recursion without end)
+    is the template's problem, never the caller's crash."""
     size, pieces = 0, []
+    token = _deadline.set(min(time.monotonic() + MAX_RENDER_SECONDS, _request_deadline.get()))
     try:
         for piece in _compiled(source).generate(values):
             size += len(piece.encode("utf-8"))
@@ -121,8 +184,12 @@ def _bounded(source: str, values: Mapping[str, str], part: str) -> str:
                 raise TemplateProblem([f"{part}: renders more than {MAX_RENDERED_BYTES // 1024} KB "
                                        f"(the limit of an email)"])
             pieces.append(piece)
-    except TemplateError as exc:
+    except TemplateProblem:
+        raise
+    except (TemplateError, ArithmeticError, LookupError, TypeError, ValueError, RecursionError) as exc:
         raise TemplateProblem([f"{part}: {exc}"]) from exc
+    finally:
+        _deadline.reset(token)
     return "".join(pieces)
 
 
