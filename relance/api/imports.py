@@ -3,22 +3,24 @@ key, new organisations and their first key. All or nothing, every problem named,
 
 from __future__ import annotations
 
-import json
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import yaml
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
+from temporalio.client import Client
 
 from relance import apikeys, repository
 from relance.api.auth import admin, organisation
+from relance.api.heavy import heavy_requests
 from relance.api.problems import ProblemError, documented
 from relance.api.services import Services, services
-from relance.importing.importer import ImportRejected
+from relance.db import Database
+from relance.importing.importer import ImportRejected, parse_text
 from starter.importing import import_and_start
 
-router = APIRouter(prefix="/v1", tags=["import"], responses=documented(401, 403, 413, 422, 503))
+router = APIRouter(prefix="/v1", tags=["import"], responses=documented(401, 403, 413, 422, 429, 503))
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 IMPORT_BODY = {"requestBody": {"required": True, "description": "an import file (README, \"Import format\")",
                                "content": {"application/json": {"schema": {"type": "object"}},
@@ -35,19 +37,36 @@ class ImportOut(BaseModel):
     schedules: list[str]
 
 
-async def _document(request: Request) -> Any:
+def _document(body: bytes, content_type: str) -> Any:
     """The body as the importer's raw document; a body that is not JSON (or YAML) is named as such."""
-    text = (await request.body()).decode("utf-8", errors="strict") if await request.body() else ""
-    is_yaml = request.headers.get("content-type", "").split(";")[0].strip() in YAML_TYPES
+    if not body:
+        return ""
     try:
-        return yaml.safe_load(text) if is_yaml else json.loads(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        kind = "YAML" if is_yaml else "JSON"
-        raise ImportRejected("request body", [f"not valid {kind}: {exc}"]) from exc
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ImportRejected("request body", [f"not UTF-8 text (byte {body[exc.start]:#04x} at offset "
+                                              f"{exc.start})"]) from exc
+    is_yaml = content_type.split(";")[0].strip() in YAML_TYPES
+    return parse_text(text, "request body", json_format=not is_yaml)
 
 
-async def _import(svc: Services, raw: Any, source: str) -> ImportOut:
-    outcome = await import_and_start(await svc.client(), svc.db, svc.settings.task_queue, svc.settings.sweep_cron,
+Work = Callable[[Any, Client, Database], Awaitable[Any]]
+
+
+async def _off_loop(request: Request, holder: str, svc: Services, work: Work) -> Any:
+    """The body parsed, checked and imported by `work(raw, client, db)` off the event loop, one import per
+    organisation at a time (relance.api.heavy): a 20 MB file or a slow template holds no other request."""
+    body, content_type = await request.body(), request.headers.get("content-type", "")
+    client = await svc.client()
+
+    async def parsed_then_done(db: Database) -> Any:
+        return await work(_document(body, content_type), client, db)
+
+    return await heavy_requests(request).run(holder, svc.db.url, parsed_then_done)
+
+
+async def _import(client: Client, db: Database, svc: Services, raw: Any, source: str) -> ImportOut:
+    outcome = await import_and_start(client, db, svc.settings.task_queue, svc.settings.sweep_cron,
                                      raw, source, datetime.now(UTC).date())
     report = outcome.report
     return ImportOut(counts=report.counts, new_invoices=len(report.new_invoices),
@@ -59,14 +78,17 @@ async def _import(svc: Services, raw: Any, source: str) -> ImportOut:
 async def post_import(request: Request, org: str = Depends(organisation),
                       svc: Services = Depends(services)) -> ImportOut:
     """Import a file for this key's organisation: every organisation it holds must be that one."""
-    raw = await _document(request)
-    organisations = raw.get("organisations") if isinstance(raw, dict) else None
-    if isinstance(organisations, list):
-        strangers = [f"organisations[{i}].slug: {o.get('slug')!r} is not this key's organisation {org!r}"
-                     for i, o in enumerate(organisations) if isinstance(o, dict) and o.get("slug") != org]
-        if strangers:
-            raise ImportRejected("request body", strangers)
-    return await _import(svc, raw, "request body")
+
+    async def work(raw: Any, client: Client, db: Database) -> ImportOut:
+        organisations = raw.get("organisations") if isinstance(raw, dict) else None
+        if isinstance(organisations, list):
+            strangers = [f"organisations[{i}].slug: {o.get('slug')!r} is not this key's organisation {org!r}"
+                         for i, o in enumerate(organisations) if isinstance(o, dict) and o.get("slug") != org]
+            if strangers:
+                raise ImportRejected("request body", strangers)
+        return await _import(client, db, svc, raw, "request body")
+
+    return await _off_loop(request, org, svc, work)
 
 
 class OrganisationOut(BaseModel):
@@ -79,11 +101,15 @@ class OrganisationOut(BaseModel):
 async def post_organisation(request: Request, _: apikeys.KeyHolder = Depends(admin),
                             svc: Services = Depends(services)) -> OrganisationOut:
     """Create an organisation (admin key): its settings, users, templates, scenarios, ... as in a file."""
-    raw = await _document(request)
-    slug = raw.get("slug") if isinstance(raw, dict) else None
-    if isinstance(slug, str) and await _exists(svc, slug):
-        raise ProblemError(409, f"organisation {slug!r} already exists; import into it with its own key")
-    return OrganisationOut(slug=str(slug), imported=await _import(svc, {"organisations": [raw]}, "request body"))
+
+    async def work(raw: Any, client: Client, db: Database) -> OrganisationOut:
+        slug = raw.get("slug") if isinstance(raw, dict) else None
+        if isinstance(slug, str) and await _exists(db, slug):
+            raise ProblemError(409, f"organisation {slug!r} already exists; import into it with its own key")
+        return OrganisationOut(slug=str(slug), imported=await _import(client, db, svc, {"organisations": [raw]},
+                                                                      "request body"))
+
+    return await _off_loop(request, "(new organisations)", svc, work)
 
 
 class KeyBody(BaseModel):
@@ -105,8 +131,8 @@ async def post_api_key(slug: str, body: KeyBody, _: apikeys.KeyHolder = Depends(
     return KeyOut(id=key.id, organisation=slug, name=key.name, key=token)
 
 
-async def _exists(svc: Services, slug: str) -> bool:
-    async with svc.db.session() as session:
+async def _exists(db: Database, slug: str) -> bool:
+    async with db.session() as session:
         try:
             await repository.organisation(session, slug)
         except repository.NotFound:
