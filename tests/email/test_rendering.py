@@ -140,3 +140,27 @@ def test_an_error_in_the_template_code_is_a_template_problem():
     for body in ("{{ 1 / 0 }}", "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(1) }}"):
         with pytest.raises(TemplateProblem, match="body: "):
             render("s", body, {})
+
+
+LONG = '{% set long = "x" * 500000 %}'
+
+
+@pytest.mark.parametrize("body", [
+    LONG + "{% set ns = namespace(s=long) %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+    LONG + "{% set ns = namespace(s=long) %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}",
+    LONG + "{{ [long, long, long] }}",
+    LONG + "{{ long.replace('', long) }}",
+    LONG + "{{ ''.join([long, long]) }}",
+    '{{ "{:>999999999}".format(1) }}',
+    '{{ "%*d" % (10**9, 1) }}',
+    '{{ "x" | center(10**9) }}',
+])
+def test_a_template_cannot_build_a_huge_value_that_prints_nothing_or_little(body):
+    """Each would take gigabytes before the output limit could see it: refused before it is built."""
+    with pytest.raises(TemplateProblem, match="more than 512 KB|a width of 100,000"):
+        render("s", body, {})
+
+
+def test_ordinary_formatting_still_renders():
+    body = '{{ "%05d" % 42 }} {{ "{:>4}".format("a") }} {{ ["a", "b"] | join(", ") }} {{ "a" ~ 1 }} {{ [1, 2] }}'
+    assert render("s", body, {}).text == '00042    a a, b a1 [1, 2]'
