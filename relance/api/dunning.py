@@ -9,11 +9,12 @@ from decimal import Decimal
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from relance import calendar, limits
 from relance.api.auth import organisation
+from relance.api.heavy import heavy_requests
 from relance.api.problems import ProblemError, documented
 from relance.api.services import Services, services
 from relance.dunning import repository
@@ -148,10 +149,11 @@ async def get_run(number: InvoiceNumber, org: str = Depends(organisation),
 
 
 @router.get("/invoices/{number}/preview", response_model=list[PreviewStep])
-async def get_preview(number: InvoiceNumber, org: str = Depends(organisation),
+async def get_preview(number: InvoiceNumber, request: Request, org: str = Depends(organisation),
                       svc: Services = Depends(services)) -> list[PreviewStep]:
-    """Each step of the invoice's scenario as it would go out if its run started now."""
-    return await preview_invoice(svc.db, svc.mailer, org, number, datetime.now(UTC))
+    """Each step of the invoice's scenario as it would go out if its run started now (rendered off the loop)."""
+    return await heavy_requests(request).run(org, svc.db.url, lambda db: preview_invoice(
+        db, svc.mailer, org, number, datetime.now(UTC)), wait=True)
 
 
 @router.get("/forecast", response_model=list[ForecastLine])

@@ -1,13 +1,15 @@
-"""Heavy requests (an import file: parsing, checking, rendering its templates, writing) run off the API's
-event loop, so /healthz, the outbox and every other tenant go on while one runs: in a worker thread with
-an event loop and database connections of its own. One at a time per organisation (a second answers
-429 with Retry-After: an import already under way would be raced, not helped), and at most
-MAX_AT_ONCE in all (the others wait their turn: the machine has few cores). Every template rendered
-by one request shares one time budget (relance.email.rendering.render_budget)."""
+"""Heavy requests (an import file: parsing, checking, rendering its templates, writing; a preview that
+renders templates) run off the API's event loop, so /healthz, the outbox and every other tenant go on
+while one runs: in a worker thread with an event loop and database connections of its own. One at a
+time per organisation (a second import answers 429 with Retry-After: one already under way would be
+raced, not helped; a second preview waits its turn), and at most MAX_AT_ONCE in all (the others wait:
+the machine has few cores). Every template rendered by one request shares one time budget
+(relance.email.rendering.render_budget)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -25,20 +27,19 @@ DATABASE_CONNECTIONS = 2  # the thread's own pool: an import writes in one trans
 class HeavyRequests:
     def __init__(self, at_once: int = MAX_AT_ONCE):
         self._slots = asyncio.Semaphore(at_once)
-        self._busy: set[str] = set()
+        self._organisations: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
-    async def run(self, organisation: str, database_url: str, work: Callable[[Database], Awaitable[T]]) -> T:
+    async def run(self, organisation: str, database_url: str, work: Callable[[Database], Awaitable[T]], *,
+                  wait: bool = False) -> T:
         """`work` awaited in a worker thread's event loop with a Database of its own on `database_url`.
-        What it needs from this loop (the Temporal client) it must be given already made."""
-        if organisation in self._busy:
+        What it needs from this loop (the Temporal client) it must be given already made. While another
+        heavy request of the organisation runs: 429, or with `wait`, after it."""
+        turn = self._organisations[organisation]
+        if turn.locked() and not wait:
             raise ProblemError(429, f"an import for organisation {organisation!r} is already under way; "
                                     "send this one when it ends", headers={"Retry-After": "10"})
-        self._busy.add(organisation)
-        try:
-            async with self._slots:
-                return await asyncio.to_thread(_in_own_loop, database_url, work)
-        finally:
-            self._busy.discard(organisation)
+        async with turn, self._slots:
+            return await asyncio.to_thread(_in_own_loop, database_url, work)
 
 
 def _in_own_loop(database_url: str, work: Callable[[Database], Awaitable[T]]) -> T:
