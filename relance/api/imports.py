@@ -3,7 +3,9 @@ key, new organisations and their first key. All or nothing, every problem named,
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,8 +18,10 @@ from relance.api.auth import admin, organisation
 from relance.api.heavy import heavy_requests
 from relance.api.problems import ProblemError, documented
 from relance.api.services import Services, services
+from relance.config import Settings
 from relance.db import Database
 from relance.importing.importer import ImportRejected, parse_text
+from relance.temporal.client import connect
 from starter.importing import import_and_start
 
 router = APIRouter(prefix="/v1", tags=["import"], responses=documented(401, 403, 413, 422, 429, 503))
@@ -50,23 +54,53 @@ def _document(body: bytes, content_type: str) -> Any:
     return parse_text(text, "request body", json_format=not is_yaml)
 
 
-Work = Callable[[Any, Client, Database], Awaitable[Any]]
-
-
-async def _off_loop(request: Request, holder: str, svc: Services, work: Work) -> Any:
-    """The body parsed, checked and imported by `work(raw, client, db)` off the event loop, one import per
-    organisation at a time (relance.api.heavy): a 20 MB file or a slow template holds no other request."""
+async def _apart(request: Request, holder: str, svc: Services, job: Callable[..., Awaitable[Any]],
+                 *args: Any) -> Any:
+    """`job(settings, body, content_type, *args)` parses, checks and imports the body in a child process
+    (relance.api.heavy), one import per organisation at a time: a 20 MB file or a slow template holds no
+    other request. The child connects to the Temporal server this API's client uses."""
     body, content_type = await request.body(), request.headers.get("content-type", "")
     client = await svc.client()
-
-    async def parsed_then_done(db: Database) -> Any:
-        return await work(_document(body, content_type), client, db)
-
-    return await heavy_requests(request).run(holder, svc.db.url, parsed_then_done)
+    settings = replace(svc.settings, database_url=svc.db.url, temporal_namespace=client.namespace,
+                       temporal_address=client.service_client.config.target_host)
+    return await heavy_requests(request).apart(holder, job, settings, body, content_type, *args)
 
 
-async def _import(client: Client, db: Database, svc: Services, raw: Any, source: str) -> ImportOut:
-    outcome = await import_and_start(client, db, svc.settings.task_queue, svc.settings.sweep_cron,
+@asynccontextmanager
+async def _connected(settings: Settings) -> AsyncIterator[tuple[Client, Database]]:
+    db = Database(settings.database_url, pool_size=2)
+    try:
+        yield await connect(settings), db
+    finally:
+        await db.close()
+
+
+async def _import_into(settings: Settings, body: bytes, content_type: str, org: str) -> ImportOut:
+    """In a child process: the file, whose every organisation must be `org`."""
+    raw = _document(body, content_type)
+    organisations = raw.get("organisations") if isinstance(raw, dict) else None
+    if isinstance(organisations, list):
+        strangers = [f"organisations[{i}].slug: {o.get('slug')!r} is not this key's organisation {org!r}"
+                     for i, o in enumerate(organisations) if isinstance(o, dict) and o.get("slug") != org]
+        if strangers:
+            raise ImportRejected("request body", strangers)
+    async with _connected(settings) as (client, db):
+        return await _import(client, db, settings, raw, "request body")
+
+
+async def _create_organisation(settings: Settings, body: bytes, content_type: str) -> OrganisationOut:
+    """In a child process: one organisation as in a file, refused if it exists."""
+    raw = _document(body, content_type)
+    slug = raw.get("slug") if isinstance(raw, dict) else None
+    async with _connected(settings) as (client, db):
+        if isinstance(slug, str) and await _exists(db, slug):
+            raise ProblemError(409, f"organisation {slug!r} already exists; import into it with its own key")
+        return OrganisationOut(slug=str(slug), imported=await _import(client, db, settings, {"organisations": [raw]},
+                                                                      "request body"))
+
+
+async def _import(client: Client, db: Database, settings: Settings, raw: Any, source: str) -> ImportOut:
+    outcome = await import_and_start(client, db, settings.task_queue, settings.sweep_cron,
                                      raw, source, datetime.now(UTC).date())
     report = outcome.report
     return ImportOut(counts=report.counts, new_invoices=len(report.new_invoices),
@@ -78,17 +112,7 @@ async def _import(client: Client, db: Database, svc: Services, raw: Any, source:
 async def post_import(request: Request, org: str = Depends(organisation),
                       svc: Services = Depends(services)) -> ImportOut:
     """Import a file for this key's organisation: every organisation it holds must be that one."""
-
-    async def work(raw: Any, client: Client, db: Database) -> ImportOut:
-        organisations = raw.get("organisations") if isinstance(raw, dict) else None
-        if isinstance(organisations, list):
-            strangers = [f"organisations[{i}].slug: {o.get('slug')!r} is not this key's organisation {org!r}"
-                         for i, o in enumerate(organisations) if isinstance(o, dict) and o.get("slug") != org]
-            if strangers:
-                raise ImportRejected("request body", strangers)
-        return await _import(client, db, svc, raw, "request body")
-
-    return await _off_loop(request, org, svc, work)
+    return await _apart(request, org, svc, _import_into, org)
 
 
 class OrganisationOut(BaseModel):
@@ -101,15 +125,7 @@ class OrganisationOut(BaseModel):
 async def post_organisation(request: Request, _: apikeys.KeyHolder = Depends(admin),
                             svc: Services = Depends(services)) -> OrganisationOut:
     """Create an organisation (admin key): its settings, users, templates, scenarios, ... as in a file."""
-
-    async def work(raw: Any, client: Client, db: Database) -> OrganisationOut:
-        slug = raw.get("slug") if isinstance(raw, dict) else None
-        if isinstance(slug, str) and await _exists(db, slug):
-            raise ProblemError(409, f"organisation {slug!r} already exists; import into it with its own key")
-        return OrganisationOut(slug=str(slug), imported=await _import(client, db, svc, {"organisations": [raw]},
-                                                                      "request body"))
-
-    return await _off_loop(request, "(new organisations)", svc, work)
+    return await _apart(request, "(new organisations)", svc, _create_organisation)
 
 
 class KeyBody(BaseModel):

@@ -11,7 +11,8 @@ import yaml
 
 from tests import factories as f
 
-SILENT_LOOPS = "{% for a in range(10000) %}{% for b in range(10000) %}{% endfor %}{% endfor %}"
+SILENT_LOOPS = "{% for a in range(1000) %}{% for b in range(1000) %}{% for c in range(1000) %}" \
+               "{% endfor %}{% endfor %}{% endfor %}"
 
 
 def _with_template(api, body: str, key: str = "slow") -> dict:
@@ -25,13 +26,14 @@ def _with_template(api, body: str, key: str = "slow") -> dict:
     ("{% set x = [] %}{% for i in range(3) %}{{ x.append(i) }}{% endfor %}", "access to attribute 'append'"),
 ])
 async def test_a_template_that_would_stall_or_grow_is_refused_naming_it(api, body, reason):
+    await api.post("/v1/imports", {})  # the first import starts the process imports are forked from
     began = time.monotonic()
     answer = await api.post("/v1/imports", _with_template(api, body))
     assert answer.status_code == 422
     [error] = answer.json()["errors"]
     assert error.startswith(f"organisation {api.stack.slug!r} › template 'slow' › fails to render: body: ")
     assert reason in error
-    assert time.monotonic() - began < 10
+    assert time.monotonic() - began < 15
 
 
 async def test_healthz_answers_while_an_import_is_processed(api):
