@@ -61,8 +61,11 @@ async def healthz_until(http: httpx.AsyncClient, done: asyncio.Event | None, sam
 
 async def timed(http: httpx.AsyncClient, key: str, **request) -> dict:
     started = time.perf_counter()
-    answer = await http.post("/v1/imports", headers={"Authorization": f"Bearer {key}", **request.pop("headers", {})},
-                             **request)
+    try:
+        answer = await http.post("/v1/imports", headers={"Authorization": f"Bearer {key}",
+                                                         **request.pop("headers", {})}, **request)
+    except httpx.TimeoutException:
+        return {"status": "no answer", "seconds": round(time.perf_counter() - started, 1), "said": "timed out"}
     return {"status": answer.status_code, "seconds": round(time.perf_counter() - started, 1),
             "said": answer.text[:160]}
 
