@@ -53,7 +53,10 @@ class HeavyRequests:
         async with self._turn(organisation, wait=False), self._slots:
             processes = ProcessPoolExecutor(1, mp_context=CHILDREN)
             try:
-                outcome = await asyncio.get_running_loop().run_in_executor(processes, _in_child, job, *args)
+                # Starting a child waits for the fork server (seconds for the first, while it loads the
+                # API's modules): in a thread, not on the loop.
+                started = await asyncio.to_thread(processes.submit, _in_child, job, *args)
+                outcome = await asyncio.wrap_future(started)
             finally:
                 await asyncio.to_thread(processes.shutdown)
         if isinstance(outcome, _Refusal):
