@@ -23,8 +23,12 @@ MAX_ID_LENGTH = 200  # invoice numbers, refs, slugs, keys: workflow ids stay far
 MAX_NAME_LENGTH = 500  # names, labels, titles, subjects
 MAX_TEMPLATE_LENGTH = 100_000  # a template's source text
 MAX_RENDERED_BYTES = 512 * 1024  # an email as rendered (SES takes 10 MB with attachments; reminders are text)
+MAX_RENDER_SECONDS = 1.0  # one template rendered once: a reminder takes under a millisecond
+MAX_RENDER_SECONDS_PER_REQUEST = 5.0  # every render of one import or request together (a file of many templates)
+MAX_RANGE = 10_000  # items of a template's range()
 MAX_FILE_BYTES = 100 * 1024 * 1024  # an import file: 100,000 invoices in YAML are about 15 MB
 MAX_FILE_VALUES = 5_000_000  # values in an import file once read (100,000 invoices: ~1.2 M); YAML aliases expand
+MAX_ALIAS_VALUES = 100_000  # values YAML aliases may add to a file beyond those written in it
 MAX_AMOUNT = Decimal(10) ** (MONEY_DIGITS - MONEY_PLACES) - Decimal(10) ** -MONEY_PLACES  # the columns' Numeric
 
 

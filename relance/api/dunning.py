@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, ValidationError
 from relance import calendar, limits
 from relance.api.auth import organisation
 from relance.api.contract import STEP_NUMBER, Amount, ContractRoute, PositiveAmount, StrictBody, links, numbered
+from relance.api.heavy import heavy_requests
 from relance.api.problems import ProblemError, also_refused, documented
 from relance.api.services import Services, services
 from relance.dunning import repository
@@ -181,10 +182,11 @@ async def get_run(number: InvoiceNumber, org: str = Depends(organisation),
 
 
 @router.get("/invoices/{number}/preview", response_model=list[PreviewStep])
-async def get_preview(number: InvoiceNumber, org: str = Depends(organisation),
+async def get_preview(number: InvoiceNumber, request: Request, org: str = Depends(organisation),
                       svc: Services = Depends(services)) -> list[PreviewStep]:
-    """Each step of the invoice's scenario as it would go out if its run started now."""
-    return await preview_invoice(svc.db, svc.mailer, org, number, datetime.now(UTC))
+    """Each step of the invoice's scenario as it would go out if its run started now (rendered off the loop)."""
+    return await heavy_requests(request).run(org, svc.db.url, lambda db: preview_invoice(
+        db, svc.mailer, org, number, datetime.now(UTC)), wait=True)
 
 
 @router.get("/forecast", response_model=list[ForecastLine])

@@ -3,25 +3,31 @@ key, new organisations and their first key. All or nothing, every problem named,
 
 from __future__ import annotations
 
-import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-import yaml
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
+from temporalio.client import Client
 
 from relance import apikeys, repository
 from relance.api.auth import admin, organisation
 from relance.api.contract import ContractRoute, StrictBody
+from relance.api.heavy import heavy_requests
 from relance.api.idempotency import shown_once
 from relance.api.problems import ProblemError, documented
 from relance.api.services import Services, services
+from relance.config import Settings
+from relance.db import Database
 from relance.importing.changes import as_json
-from relance.importing.importer import ImportRejected
+from relance.importing.importer import ImportRejected, parse_text
+from relance.temporal.client import connect
 from starter.importing import import_and_start, import_data
 
-router = APIRouter(prefix="/v1", tags=["import"], responses=documented(401, 403, 413, 422, 503),
+router = APIRouter(prefix="/v1", tags=["import"], responses=documented(401, 403, 413, 422, 429, 503),
                    route_class=ContractRoute)
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
 IMPORT_BODY = {"requestBody": {"required": True, "description": "an import file (README, \"Import format\")",
@@ -56,24 +62,72 @@ class ImportOut(BaseModel):
     changes: list[SectionChangesOut] = Field(default=[], description="a dry run's answer")
 
 
-async def _document(request: Request) -> Any:
+def _document(body: bytes, content_type: str) -> Any:
     """The body as the importer's raw document; a body that is not JSON (or YAML) is named as such."""
-    text = (await request.body()).decode("utf-8", errors="strict") if await request.body() else ""
-    is_yaml = request.headers.get("content-type", "").split(";")[0].strip() in YAML_TYPES
+    if not body:
+        return ""
     try:
-        return yaml.safe_load(text) if is_yaml else json.loads(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        kind = "YAML" if is_yaml else "JSON"
-        raise ImportRejected("request body", [f"not valid {kind}: {exc}"]) from exc
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ImportRejected("request body", [f"not UTF-8 text (byte {body[exc.start]:#04x} at offset "
+                                              f"{exc.start})"]) from exc
+    is_yaml = content_type.split(";")[0].strip() in YAML_TYPES
+    return parse_text(text, "request body", json_format=not is_yaml)
 
 
-async def _import(svc: Services, raw: Any, source: str, dry_run: bool = False) -> ImportOut:
+async def _apart(request: Request, holder: str, svc: Services, job: Callable[..., Awaitable[Any]],
+                 *args: Any) -> Any:
+    """`job(settings, body, content_type, *args)` parses, checks and imports the body in a child process
+    (relance.api.heavy), one import per organisation at a time: a 20 MB file or a slow template holds no
+    other request. The child connects to the Temporal server this API's client uses."""
+    body, content_type = await request.body(), request.headers.get("content-type", "")
+    client = await svc.client()
+    settings = replace(svc.settings, database_url=svc.db.url, temporal_namespace=client.namespace,
+                       temporal_address=client.service_client.config.target_host)
+    return await heavy_requests(request).apart(holder, job, settings, body, content_type, *args)
+
+
+@asynccontextmanager
+async def _connected(settings: Settings) -> AsyncIterator[tuple[Client, Database]]:
+    db = Database(settings.database_url, pool_size=2)
+    try:
+        yield await connect(settings), db
+    finally:
+        await db.close()
+
+
+async def _import_into(settings: Settings, body: bytes, content_type: str, org: str, dry_run: bool) -> ImportOut:
+    """In a child process: the file, whose every organisation must be `org` (a dry run writes nothing)."""
+    raw = _document(body, content_type)
+    organisations = raw.get("organisations") if isinstance(raw, dict) else None
+    if isinstance(organisations, list):
+        strangers = [f"organisations[{i}].slug: {o.get('slug')!r} is not this key's organisation {org!r}"
+                     for i, o in enumerate(organisations) if isinstance(o, dict) and o.get("slug") != org]
+        if strangers:
+            raise ImportRejected("request body", strangers)
+    async with _connected(settings) as (client, db):
+        return await _import(client, db, settings, raw, "request body", dry_run)
+
+
+async def _create_organisation(settings: Settings, body: bytes, content_type: str) -> OrganisationOut:
+    """In a child process: one organisation as in a file, refused if it exists."""
+    raw = _document(body, content_type)
+    slug = raw.get("slug") if isinstance(raw, dict) else None
+    async with _connected(settings) as (client, db):
+        if isinstance(slug, str) and await _exists(db, slug):
+            raise ProblemError(409, f"organisation {slug!r} already exists; import into it with its own key")
+        return OrganisationOut(slug=str(slug), imported=await _import(client, db, settings, {"organisations": [raw]},
+                                                                      "request body"))
+
+
+async def _import(client: Client, db: Database, settings: Settings, raw: Any, source: str,
+                  dry_run: bool = False) -> ImportOut:
     if dry_run:
-        report = await import_data(svc.db, raw, source, datetime.now(UTC).date(), dry_run=True)
+        report = await import_data(db, raw, source, datetime.now(UTC).date(), dry_run=True)
         return ImportOut(counts=report.counts, new_invoices=len(report.new_invoices),
                          changed_invoices=len(report.changed_invoices), runs_started=0, schedules=[], dry_run=True,
                          changes=as_json(report.changes))
-    outcome = await import_and_start(await svc.client(), svc.db, svc.settings.task_queue, svc.settings.sweep_cron,
+    outcome = await import_and_start(client, db, settings.task_queue, settings.sweep_cron,
                                      raw, source, datetime.now(UTC).date())
     report = outcome.report
     return ImportOut(counts=report.counts, new_invoices=len(report.new_invoices),
@@ -87,14 +141,7 @@ async def post_import(request: Request, org: str = Depends(organisation), svc: S
                       ) -> ImportOut:
     """Import a file for this key's organisation: every organisation it holds must be that one. It changes
     what it names and nothing else (README, "Import format")."""
-    raw = await _document(request)
-    organisations = raw.get("organisations") if isinstance(raw, dict) else None
-    if isinstance(organisations, list):
-        strangers = [f"organisations[{i}].slug: {o.get('slug')!r} is not this key's organisation {org!r}"
-                     for i, o in enumerate(organisations) if isinstance(o, dict) and o.get("slug") != org]
-        if strangers:
-            raise ImportRejected("request body", strangers)
-    return await _import(svc, raw, "request body", dry_run)
+    return await _apart(request, org, svc, _import_into, org, dry_run)
 
 
 class OrganisationOut(BaseModel):
@@ -107,11 +154,7 @@ class OrganisationOut(BaseModel):
 async def post_organisation(request: Request, _: apikeys.KeyHolder = Depends(admin),
                             svc: Services = Depends(services)) -> OrganisationOut:
     """Create an organisation (admin key): its settings, users, templates, scenarios, ... as in a file."""
-    raw = await _document(request)
-    slug = raw.get("slug") if isinstance(raw, dict) else None
-    if isinstance(slug, str) and await _exists(svc, slug):
-        raise ProblemError(409, f"organisation {slug!r} already exists; import into it with its own key")
-    return OrganisationOut(slug=str(slug), imported=await _import(svc, {"organisations": [raw]}, "request body"))
+    return await _apart(request, "(new organisations)", svc, _create_organisation)
 
 
 class KeyBody(StrictBody):
@@ -135,8 +178,8 @@ async def post_api_key(slug: str, body: KeyBody, response: Response, _: apikeys.
     return KeyOut(id=key.id, organisation=slug, name=key.name, key=token)
 
 
-async def _exists(svc: Services, slug: str) -> bool:
-    async with svc.db.session() as session:
+async def _exists(db: Database, slug: str) -> bool:
+    async with db.session() as session:
         try:
             await repository.organisation(session, slug)
         except repository.NotFound:

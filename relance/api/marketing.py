@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, model_validator
 from relance import calendar
 from relance.api.auth import organisation
 from relance.api.contract import STEP_NUMBER, ContractRoute, StrictBody, numbered
+from relance.api.heavy import heavy_requests
 from relance.api.problems import documented
 from relance.api.services import Services, services
 from relance.marketing.consent import BadToken, Links, read_token
@@ -105,11 +106,13 @@ class PreviewOut(BaseModel):
 
 
 @router.get("/marketing/scenarios/{scenario}/preview", response_model=PreviewOut)
-async def preview(scenario: Key, contact: Annotated[str, Query(min_length=1, max_length=200)],
+async def preview(scenario: Key, contact: Annotated[str, Query(min_length=1, max_length=200)], request: Request,
                   org: str = Depends(organisation), svc: Services = Depends(services)) -> PreviewOut:
-    """What the contact would receive if enrolled now, step by step; nothing is sent or recorded."""
+    """What the contact would receive if enrolled now, step by step; nothing is sent or recorded. Rendered
+    off the event loop (relance.api.heavy)."""
     links = Links(svc.settings.public_base_url, svc.settings.unsubscribe_secret)
-    p = await preview_enrolment(svc.db, svc.mailer, links, org, scenario, contact, datetime.now(UTC))
+    p = await heavy_requests(request).run(org, svc.db.url, lambda db: preview_enrolment(
+        db, svc.mailer, links, org, scenario, contact, datetime.now(UTC)), wait=True)
     return PreviewOut(scenario=p.scenario_key, version=p.scenario_version, contact=p.contact_ref, refused=p.refused,
                       steps=p.steps)
 

@@ -56,6 +56,7 @@ from relance.importing.format import (
     ScenarioIn,
     TemplateIn,
 )
+from relance.importing.loading import load_yaml
 from relance.importing.references import not_a_user, unknown
 from relance.importing.stored import Stored, load_stored
 from relance.scenario import predefined
@@ -120,17 +121,6 @@ class ImportReport:
         self.counts[kind] = self.counts.get(kind, 0) + 1
 
 
-class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-    """Safe YAML (the C parser when there is one: 100,000 invoices in seconds) that leaves dates as
-    text: an impossible date (2026-02-30) is then named by its record and field, not a loader crash."""
-
-
-_YamlLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-
 def read_file(path: Path) -> Any:
     """The file's data; ImportRejected (one sentence, the file named) when it is too big, not UTF-8,
     holds a NUL character or does not parse. A missing file or a directory is the OSError's to say."""
@@ -154,7 +144,7 @@ def parse_text(text: str, source: str, json_format: bool = False) -> Any:
         raise ImportRejected(source, [f"line {line}: a NUL character; remove it"])
     kind = "JSON" if json_format else "YAML"
     try:
-        return json.loads(text) if json_format else yaml.load(text, Loader=_YamlLoader)  # noqa: S506 (safe)
+        return json.loads(text) if json_format else load_yaml(text)
     except (json.JSONDecodeError, yaml.YAMLError, ValueError, RecursionError) as exc:
         raise ImportRejected(source, [f"not valid {kind}: {str(exc)[:500]}"]) from exc
 

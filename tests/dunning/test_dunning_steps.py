@@ -287,3 +287,24 @@ async def test_an_email_rendering_too_big_is_recorded_not_sent_with_the_reason(s
     [event] = await stack.emails("F-" + "1" * 150, outcome="not_sent")
     assert event.reason == "template_error" and "renders more than 512 KB" in event.subject
     assert stack.sent() == []
+
+
+async def test_an_email_rendering_too_long_is_recorded_not_sent_not_retried(stack):
+    """Loops that print nothing over the invoice's own values run past the time limit at send time: the
+    email is recorded not_sent (template_error) at once, never an uncertain send retried; the run goes on."""
+    from sqlmodel import update
+
+    from models import EmailTemplate
+
+    await stack.mailer.verify(f.SENDER)
+    number = "F-" + "1" * 150
+    await stack.load(stack.org(f.ONE_REMINDER, invoices=[f.invoice(number)]))
+    silent = "{% for a in Number %}{% for b in range(10000) %}{% for c in range(10000) %}{% endfor %}{% endfor %}" \
+             "{% endfor %}"
+    async with stack.db.session() as session:
+        await session.exec(update(EmailTemplate).where(EmailTemplate.key == "first").values(body=silent))
+    result = await (await stack.start(number)).result()
+    assert result.reason == ExitReason.COMPLETED
+    [event] = await stack.emails(number, outcome="not_sent")
+    assert event.reason == "template_error" and "runs for more than 1 s" in event.subject
+    assert stack.sent() == []

@@ -1,5 +1,7 @@
 """Emails are user content: merge fields in the organisation's locale, escaped HTML, one-line subjects."""
 
+import contextlib
+import time
 from datetime import date, datetime
 from decimal import Decimal
 from types import SimpleNamespace
@@ -9,7 +11,7 @@ import pytest
 
 from relance.dunning import merge_fields as invoice_fields
 from relance.email.recipient import Recipient
-from relance.email.rendering import MERGE_FIELD, TemplateProblem, render, template_problems
+from relance.email.rendering import MERGE_FIELD, TemplateProblem, render, render_budget, template_problems
 from relance.renewal import merge_fields as renewal_fields
 
 NOW_AT = datetime(2026, 11, 24, 10, tzinfo=ZoneInfo("Europe/Paris"))
@@ -96,3 +98,69 @@ def test_the_rendering_engine_names_no_domain_field():
         source = path.read_text()
         assert not {"Number", "AmountDue", "ContractRef", "TermEnd"} & set(MERGE_FIELD.findall(source)), path
         assert "MergeData" not in source, path
+
+
+NESTED_SILENT_LOOPS = "{% for a in range(10000) %}{% for b in range(10000) %}{% endfor %}{% endfor %}"
+
+
+@pytest.mark.parametrize("body", [
+    NESTED_SILENT_LOOPS,  # prints nothing: the size limit never stops it
+    "{% macro twice(n) %}{% if n %}{{ twice(n - 1) }}{{ twice(n - 1) }}{% endif %}{% endmacro %}{{ twice(60) }}",
+    "{% for a in range(3000) if a %}{% for b in 'x' * 30000 %}{% endfor %}{% endfor %}",
+])
+def test_a_template_that_runs_too_long_is_stopped_at_the_time_limit(body):
+    began = time.monotonic()
+    with pytest.raises(TemplateProblem, match="body: runs for more than 1 s"):
+        render("s", body, {})
+    assert time.monotonic() - began < 5
+
+
+def test_renders_of_one_request_share_a_budget():
+    with render_budget(1.5), pytest.raises(TemplateProblem, match="ran out"):
+        for _ in range(3):
+            with contextlib.suppress(TemplateProblem):
+                render("s", NESTED_SILENT_LOOPS, {})
+            render("s", "{% for a in range(3) %}{% endfor %}", {})
+
+
+def test_range_is_bounded_and_named_not_a_crash():
+    with pytest.raises(TemplateProblem, match=r"body: range\(\) of 1,000,000,000 items; at most 10,000"):
+        render("s", "{% for i in range(10**9) %}{% endfor %}", {})
+    assert render("s", "{{ range(10000) | length }}", {}).text == "10000"
+
+
+def test_a_template_cannot_grow_a_list_or_a_dict():
+    for body in ("{% set x = [] %}{% for i in range(10) %}{{ x.append(i) }}{% endfor %}",
+                 "{% set d = {} %}{{ d.update(a=1) }}"):
+        with pytest.raises(TemplateProblem, match="unsafe"):
+            render("s", body, {})
+
+
+def test_an_error_in_the_template_code_is_a_template_problem():
+    for body in ("{{ 1 / 0 }}", "{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(1) }}"):
+        with pytest.raises(TemplateProblem, match="body: "):
+            render("s", body, {})
+
+
+LONG = '{% set long = "x" * 500000 %}'
+
+
+@pytest.mark.parametrize("body", [
+    LONG + "{% set ns = namespace(s=long) %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
+    LONG + "{% set ns = namespace(s=long) %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}",
+    LONG + "{{ [long, long, long] }}",
+    LONG + "{{ long.replace('', long) }}",
+    LONG + "{{ ''.join([long, long]) }}",
+    '{{ "{:>999999999}".format(1) }}',
+    '{{ "%*d" % (10**9, 1) }}',
+    '{{ "x" | center(10**9) }}',
+])
+def test_a_template_cannot_build_a_huge_value_that_prints_nothing_or_little(body):
+    """Each would take gigabytes before the output limit could see it: refused before it is built."""
+    with pytest.raises(TemplateProblem, match="more than 512 KB|a width of 100,000"):
+        render("s", body, {})
+
+
+def test_ordinary_formatting_still_renders():
+    body = '{{ "%05d" % 42 }} {{ "{:>4}".format("a") }} {{ ["a", "b"] | join(", ") }} {{ "a" ~ 1 }} {{ [1, 2] }}'
+    assert render("s", body, {}).text == '00042    a a, b a1 [1, 2]'
