@@ -32,7 +32,6 @@ from relance.db import Database
 from relance.email.mailer import SesMailer
 from relance.importing import changes
 from relance.importing.importer import ImportRejected, ImportReport, read_file
-from relance.logging import configure as configure_logging
 from relance.nightly import SweepResult
 from relance.scenario.authoring import ScenarioRejected
 from relance.scenario.plan import step_name, step_number
@@ -680,7 +679,9 @@ def _run(args) -> int:
     settings = Settings()
     if args.command in ("worker", "api", "codec-server"):
         settings.refuse_unsafe(codec_server=args.command == "codec-server")
-    configure_logging(settings.log_format, settings.log_level)  # log lines on stderr, never mixed into an answer
+    from relance.logging import configure
+
+    configure(settings.log_format, settings.log_level)  # log lines on stderr, never mixed into an answer
     if args.command == "worker":
         from worker import run_worker
 
