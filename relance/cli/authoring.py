@@ -7,6 +7,7 @@ import argparse
 from datetime import UTC, datetime
 from pathlib import Path
 
+from models import ScenarioPurpose
 from relance.config import Settings
 from relance.importing.importer import read_file
 from relance.scenario.plan import step_name
@@ -99,9 +100,10 @@ async def scenario(settings: Settings, args, with_db, say) -> int:
             done = await scenarios.make_default(db, args.org, args.key)
             say(f"scenario {done.key} v{done.version} is now the default of {args.org}; running runs keep theirs")
         elif args.action == "versions":
-            for v in await scenarios.versions(db, args.org):
-                say(f"  {v['key']:16} v{v['version']:<3} {'default' if v['default'] else '       '}"
-                    f"  {v['running']} running / {v['runs']} run(s)")
+            for purpose in ScenarioPurpose:  # a marketing scenario's enrolments are its runs
+                for v in await scenarios.versions(db, args.org, purpose=purpose):
+                    say(f"  {v['key']:16} {purpose:9} v{v['version']:<3} {'default' if v['default'] else '       '}"
+                        f"  {v['running']} running / {v['runs']} run(s)")
         return 0
 
     return await with_db(settings, work)
