@@ -13,6 +13,7 @@ import yaml
 
 from relance.local.ses import sent_messages
 from tests import factories as f
+from tests.pipeline import data as pipeline_data
 
 TEMPORAL_CLI = os.path.join(sysconfig.get_path("scripts"), "temporal")
 
@@ -206,3 +207,25 @@ async def test_an_interrupted_import_is_completed_by_importing_again(dev_stack, 
     assert "started 2 run(s) at invoice creation" in imported.stdout, imported.stdout
     for number in ("F-1", "F-2"):
         await until_shown(env, slug, number, text=f"dunning:{slug}:{number}:")
+
+
+async def test_pipeline_rules_and_timeline_read_as_sentences(dev_stack, tmp_path):
+    """No repeated word ("when when="), no Python dict, an article that fits the action's type."""
+    _, task_queue, env = dev_stack
+    slug = f"pipe-{task_queue[-8:]}"
+    organisation = pipeline_data.pipeline_org(slug)
+    (tmp_path / "data.yaml").write_text(yaml.safe_dump({"organisations": [organisation]}, allow_unicode=True))
+    assert (await relance(env, "import", str(tmp_path / "data.yaml"))).returncode == 0
+    created = ("create the action 'Nouvelle opportunité gagnée - Gestion de la commande' (type administrative) "
+               "for adv@example.com, due today")
+
+    rules = await relance(env, "pipeline", "rules", slug)
+    assert "sales/won-admin v1 on: when result=won\n" in rules.stdout, rules.stdout
+    assert "sales/r2-email v1 on: when enters_stage (stage=R2)\n" in rules.stdout
+    assert f"  #1 {created}" in rules.stdout
+
+    won = await relance(env, "pipeline", "event", slug, pipeline_data.OPP, "--result", "won", "--id", "won-1")
+    assert won.returncode == 0, won.stderr
+    timeline = await relance(env, "pipeline", "timeline", slug, pipeline_data.OPP)
+    assert "won-1 opportunity result=won: " in timeline.stdout, timeline.stdout
+    assert created in timeline.stdout and "{" not in timeline.stdout
