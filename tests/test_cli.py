@@ -184,7 +184,7 @@ async def test_renewal_upcoming_sweep_show_cancel(dev_stack, mailer, tmp_path):
 
     cancelled = await relance(env, "renewal", "cancel", slug, "CT-1", "--reason", "renegotiated", "--by", "ops")
     assert cancelled.returncode == 0 and f"renewal notice renewal:{slug}:CT-1:" in cancelled.stdout
-    await until_renewal_shown(env, slug, "CT-1", text="ended, cancelled (cancelled); by ops: renegotiated")
+    await until_renewal_shown(env, slug, "CT-1", text="ended, cancelled; by ops: renegotiated")  # said once
     again = await relance(env, "renewal", "cancel", slug, "CT-1", "--reason", "twice")
     assert again.returncode == 1 and "no renewal notice waiting" in again.stdout
     assert "[cancelled]" in (await relance(env, "renewal", "upcoming", slug)).stdout
