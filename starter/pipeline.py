@@ -107,7 +107,7 @@ async def timeline(db: Database, org_slug: str, ref: str) -> list[TimelineLine]:
     lines = []
     for e in events:
         cause = f" (caused by {' → '.join(e.cause)})" if e.cause else ""
-        lines.append(TimelineLine(e.handled_at, "event", f"{e.event_id} {e.kind} {e.body}{cause}: "
+        lines.append(TimelineLine(e.handled_at, "event", f"{e.event_id} {e.kind} {rules.fields_text(e.body)}{cause}: "
                                   + (", ".join(e.transitions) or "no change"), key=e.event_id))
         labels = {p["idem_key"]: p for p in e.plan}
         for run in sorted(by_event.get(e.event_id, []), key=lambda r: (r.rule_id, r.position)):

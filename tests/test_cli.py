@@ -11,8 +11,10 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from relance.dunning.starting import start_dunning_run
 from relance.local.ses import sent_messages
 from tests import factories as f
+from tests.pipeline import data as pipeline_data
 
 TEMPORAL_CLI = os.path.join(sysconfig.get_path("scripts"), "temporal")
 
@@ -74,6 +76,9 @@ async def test_import_sweep_show_pay_cancel(dev_stack, mailer, ses_endpoint, tmp
     cancelled = await relance(env, "cancel", slug, "F-1", "--reason", "disputed", "--by", "ops")
     assert cancelled.returncode == 0 and "cancelled" in cancelled.stdout
     await until_shown(env, slug, "F-1", text="ended: cancelled")
+    ended = (await relance(env, "show", slug, "F-1")).stdout
+    assert ended.startswith(f"dunning:{slug}:F-1: ended: cancelled\n"), ended  # not "ended, ended: cancelled"
+    assert re.search(r"\d{4} run ended \(", ended) and "step -" not in ended and "exit exited" not in ended, ended
 
     # The README's way for developers: the Temporal CLI, with the signal's JSON argument.
     signalled = await asyncio.to_thread(subprocess.run,
@@ -83,6 +88,10 @@ async def test_import_sweep_show_pay_cancel(dev_stack, mailer, ses_endpoint, tmp
         capture_output=True, text=True, timeout=60)
     assert signalled.returncode == 0, signalled.stderr
     await until_shown(env, slug, "F-2", text="by dev: paid by cheque")
+    overpaid = await relance(env, "pay", slug, "F-2", "5000", "--ref", "VIR-10")
+    assert overpaid.returncode == 0, overpaid.stderr
+    assert "warning: overpaid by 3800.00 (5000 paid, 1200.00 was due)" in overpaid.stdout, overpaid.stdout
+    assert "still due" not in overpaid.stdout
 
     mail = await relance(env, "mail")
     assert "Facture F-1 impayée" in mail.stdout
@@ -175,7 +184,7 @@ async def test_renewal_upcoming_sweep_show_cancel(dev_stack, mailer, tmp_path):
 
     cancelled = await relance(env, "renewal", "cancel", slug, "CT-1", "--reason", "renegotiated", "--by", "ops")
     assert cancelled.returncode == 0 and f"renewal notice renewal:{slug}:CT-1:" in cancelled.stdout
-    await until_renewal_shown(env, slug, "CT-1", text="ended, cancelled (cancelled); by ops: renegotiated")
+    await until_renewal_shown(env, slug, "CT-1", text="ended, cancelled; by ops: renegotiated")  # said once
     again = await relance(env, "renewal", "cancel", slug, "CT-1", "--reason", "twice")
     assert again.returncode == 1 and "no renewal notice waiting" in again.stdout
     assert "[cancelled]" in (await relance(env, "renewal", "upcoming", slug)).stdout
@@ -206,3 +215,44 @@ async def test_an_interrupted_import_is_completed_by_importing_again(dev_stack, 
     assert "started 2 run(s) at invoice creation" in imported.stdout, imported.stdout
     for number in ("F-1", "F-2"):
         await until_shown(env, slug, number, text=f"dunning:{slug}:{number}:")
+
+
+async def test_pipeline_rules_and_timeline_read_as_sentences(dev_stack, tmp_path):
+    """No repeated word ("when when="), no Python dict, an article that fits the action's type."""
+    _, task_queue, env = dev_stack
+    slug = f"pipe-{task_queue[-8:]}"
+    organisation = pipeline_data.pipeline_org(slug)
+    (tmp_path / "data.yaml").write_text(yaml.safe_dump({"organisations": [organisation]}, allow_unicode=True))
+    assert (await relance(env, "import", str(tmp_path / "data.yaml"))).returncode == 0
+    created = ("create the action 'Nouvelle opportunité gagnée - Gestion de la commande' (type administrative) "
+               "for adv@example.com, due today")
+
+    rules = await relance(env, "pipeline", "rules", slug)
+    assert "sales/won-admin v1 on: when result=won\n" in rules.stdout, rules.stdout
+    assert "sales/r2-email v1 on: when enters_stage (stage=R2)\n" in rules.stdout
+    assert f"  #1 {created}" in rules.stdout
+
+    won = await relance(env, "pipeline", "event", slug, pipeline_data.OPP, "--result", "won", "--id", "won-1")
+    assert won.returncode == 0, won.stderr
+    timeline = await relance(env, "pipeline", "timeline", slug, pipeline_data.OPP)
+    assert "won-1 opportunity result=won: " in timeline.stdout, timeline.stdout
+    assert created in timeline.stdout and "{" not in timeline.stdout
+
+
+async def test_a_sweep_does_not_count_runs_temporal_already_has_as_missing(dev_stack, mailer, tmp_path):
+    """As after an interrupted import: the run was started in Temporal but its first step, which records it
+    in the database, has not run yet (here: on a task queue no worker polls). The sweep finds the invoice
+    without a recorded run, Temporal has its run: it is not an invoice "without their run"."""
+    client, task_queue, env = dev_stack
+    slug = f"known-{task_queue[-8:]}"
+    await mailer.verify(f.SENDER)
+    data = {"organisations": [f.org(slug=slug, invoices=[f.invoice("F-1")])]}
+    (tmp_path / "data.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert (await relance(env, "import", str(tmp_path / "data.yaml"))).returncode == 0
+    handle = await start_dunning_run(client, f"{task_queue}-idle", slug, "F-1", "C1")
+    try:
+        swept = await relance(env, "sweep", "--org", slug)
+        assert (f"sweep {slug}: 0 invoice(s) without their run, 0 run(s) started; 1 already had theirs in "
+                "Temporal (not yet recorded in the database)") in swept.stdout, swept.stdout + swept.stderr
+    finally:
+        await handle.terminate("test over")

@@ -98,8 +98,11 @@ async def _history(settings: Settings, args, with_db, say) -> int:
 async def _closed(settings: Settings, args, with_db, say) -> int:
     from starter import agency
 
-    for line in await with_db(settings, lambda db: agency.closed_drafts(db, args.org, args.agency)):
+    lines = await with_db(settings, lambda db: agency.closed_drafts(db, args.org, args.agency))
+    for line in lines:
         say(_line(line))
+    if not lines:
+        say(f"no withdrawn or expired draft in the outbox of {args.agency}")
     return 0
 
 
@@ -107,8 +110,8 @@ async def _draft(settings: Settings, args, with_db, say) -> int:
     from starter import agency
 
     result = await agency.draft_day(await connect(settings), settings.task_queue, args.org, args.agency, args.day)
-    say(f"{result.day}: {result.drafted} drafted ({', '.join(f'{n} {k}' for k, n in result.per_kind.items())}), "
-        f"{result.expired} expired")
+    kinds = f" ({', '.join(f'{n} {k}' for k, n in result.per_kind.items())})" if result.per_kind else ""
+    say(f"{result.day}: {result.drafted} drafted{kinds}, {result.expired} expired")
     for problem in result.problems:
         say(f"  not drafted: {problem}")
     return 0

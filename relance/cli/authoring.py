@@ -3,9 +3,11 @@ before switching dunning on."""
 
 from __future__ import annotations
 
+import argparse
 from datetime import UTC, datetime
 from pathlib import Path
 
+from models import ScenarioPurpose
 from relance.config import Settings
 from relance.importing.importer import read_file
 from relance.scenario.plan import step_name
@@ -53,9 +55,20 @@ def add_parsers(sub) -> None:
     sim.add_argument("--scenario", help="scenario key (default: the organisation's)")
     fc = sub.add_parser("forecast", help="what will be sent in the next N days")
     fc.add_argument("org")
-    fc.add_argument("--days", type=int, default=14)
+    fc.add_argument("--days", type=_horizon, default=14, help="how many days ahead (1 to 366)")
     fc.add_argument("--json", action="store_true")
     fc.add_argument("--if-on", action="store_true", help="what would go if dunning were switched on now")
+
+
+def _horizon(text: str) -> int:
+    """A forecast's horizon as the API takes it: a negative one would answer an empty table, not a refusal."""
+    try:
+        days = int(text)
+    except ValueError:
+        days = 0
+    if not 1 <= days <= 366:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days from 1 to 366")
+    return days
 
 
 async def scenario(settings: Settings, args, with_db, say) -> int:
@@ -87,9 +100,10 @@ async def scenario(settings: Settings, args, with_db, say) -> int:
             done = await scenarios.make_default(db, args.org, args.key)
             say(f"scenario {done.key} v{done.version} is now the default of {args.org}; running runs keep theirs")
         elif args.action == "versions":
-            for v in await scenarios.versions(db, args.org):
-                say(f"  {v['key']:16} v{v['version']:<3} {'default' if v['default'] else '       '}"
-                    f"  {v['running']} running / {v['runs']} run(s)")
+            for purpose in ScenarioPurpose:  # a marketing scenario's enrolments are its runs
+                for v in await scenarios.versions(db, args.org, purpose=purpose):
+                    say(f"  {v['key']:16} {purpose:9} v{v['version']:<3} {'default' if v['default'] else '       '}"
+                        f"  {v['running']} running / {v['runs']} run(s)")
         return 0
 
     return await with_db(settings, work)

@@ -117,9 +117,7 @@ async def run_sweep(settings: Settings, client: Client, db: Database, org_slugs:
                                            .where(RenewalSettings.enabled))).all()
     for slug, tz in dunning:
         r, run = await _run_job(settings, client, slug, tz, sweep_now, unless_run_today)
-        skipped = f", {r.skipped} skipped (bad records)" if r.skipped else ""
-        say(_job_line(f"sweep {slug}", f"{r.examined} invoice(s) without their run, {r.started} run(s) started{skipped}",
-                      run, tz))
+        say(_job_line(f"sweep {slug}", _sweep_figures(r), run, tz))
         for problem in r.problems:
             say(f"  skipped: {problem}")
     for slug, tz in renewals:
@@ -154,6 +152,15 @@ async def _run_job(settings: Settings, client: Client, slug: str, tz: str, job_n
             say(f"  … {slug}: Temporal at {settings.temporal_address} unreachable ({exc.message[:120]}); "
                 "waiting for it to come back (the sweep carries on on the server)")
             await asyncio.sleep(2)
+
+
+def _sweep_figures(r: SweepResult) -> str:
+    """What a dunning sweep found. An invoice whose run Temporal already had (started by an import, its first
+    step not yet recorded in the database) is not one without its run: it is named apart."""
+    line = f"{r.examined - r.already_known} invoice(s) without their run, {r.started} run(s) started"
+    line += f", {r.skipped} skipped (bad records)" if r.skipped else ""
+    return line + (f"; {r.already_known} already had theirs in Temporal (not yet recorded in the database)"
+                   if r.already_known else "")
 
 
 def _job_line(job: str, figures: str, run, tz: str) -> str:
@@ -205,7 +212,7 @@ async def cmd_show(settings: Settings, args) -> int:
         """Every time in the organisation's zone, with its offset."""
         return calendar.in_zone(moment, report.timezone).strftime("%Y-%m-%d %H:%M %z")
 
-    say(f"{run.workflow_id}: {run.state}" + (f", ended: {run.exit_reason}" if run.ended_at else ""))
+    say(f"{run.workflow_id}: " + (f"ended: {run.exit_reason}" if run.ended_at else run.state))
     if run.exit_detail:
         say(f"  detail: {run.exit_detail}")
     if live is not None:
@@ -215,10 +222,20 @@ async def cmd_show(settings: Settings, args) -> int:
     say("  timeline:")
     for e in report.events:
         who = f" → {e.recipient}" if e.recipient else ""
-        say(f"    {local(e.occurred_at)} step {'-' if e.step_position is None else step_number(e.step_position)} "
-            f"{e.kind} {e.outcome}{who}" + (f" ({e.reason})" if e.reason else "")
+        step = "" if e.step_position is None else f"step {step_number(e.step_position)} "
+        say(f"    {local(e.occurred_at)} {step}{_event_words(e.kind, e.outcome)}{who}" + (f" ({e.reason})" if e.reason else "")
             + (f" [{e.provider_message_id}]" if e.provider_message_id else ""))
     return 0
+
+
+# A run event's kind and outcome read as one phrase, where the two words would say the same thing twice.
+EVENT_WORDS = {("exit", "exited"): "run ended", ("hold", "held"): "held", ("skip", "skipped"): "skipped",
+               ("signal_rejected", "refused"): "signal refused",
+               ("request", "send_now"): "asked to send now"}
+
+
+def _event_words(kind: str, outcome: str) -> str:
+    return EVENT_WORDS.get((kind, outcome), f"{kind} {outcome}".replace("_", " "))
 
 
 async def _live_state(client: Client, workflow_id: str, tz: str) -> str:
@@ -269,6 +286,10 @@ async def cmd_pay(settings: Settings, args) -> int:
     client = await connect(settings)
     due = await _with_db(settings, lambda db: record_payment(
         client, db, args.org, args.invoice, args.amount, args.ref, args.date or date.today()))
+    if due < 0:
+        say(f"payment {args.ref} recorded on {args.invoice}; warning: overpaid by {-due} ({args.amount} paid, "
+            f"{due + args.amount} was due); nothing is due any more")
+        return 0
     say(f"payment {args.ref} recorded on {args.invoice}; still due: {due}")
     return 0
 
@@ -658,6 +679,9 @@ def _run(args) -> int:
     settings = Settings()
     if args.command in ("worker", "api", "codec-server"):
         settings.refuse_unsafe(codec_server=args.command == "codec-server")
+    from relance.logging import configure
+
+    configure(settings.log_format, settings.log_level)  # log lines on stderr, never mixed into an answer
     if args.command == "worker":
         from worker import run_worker
 

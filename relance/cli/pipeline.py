@@ -10,6 +10,7 @@ import uuid
 
 from relance import calendar
 from relance.config import Settings
+from relance.pipeline.rules import trigger_text
 from relance.temporal.client import connect
 
 # The event's fields as flags; the kind follows from them (a quote's, an action's, else the opportunity's).
@@ -155,7 +156,6 @@ async def _switch(settings: Settings, args, with_db, say) -> int:
 
 def _say_rule(say, line) -> None:
     r = line.rule
-    when = " ".join(f"{k}={v}" for k, v in r.trigger.items())
-    say(f"{line.process}/{r.key} v{r.version} {'on' if r.enabled else 'off'}: when {when}")
+    say(f"{line.process}/{r.key} v{r.version} {'on' if r.enabled else 'off'}: when {trigger_text(r.trigger)}")
     for n, does in enumerate(line.does, 1):
         say(f"  #{n} {does}")

@@ -71,7 +71,7 @@ async def _show(settings: Settings, args, with_db, say) -> int:
     for row in report.notices:
         line = f"    term {row.term_end}: {row.state}"
         if row.outcome:
-            line += f", {row.outcome}" + (f" ({row.reason})" if row.reason else "")
+            line += f", {row.outcome}" + (f" ({row.reason})" if row.reason not in (None, row.outcome) else "")
         if row.recipient:
             line += f" → {row.recipient}"
         if row.provider_message_id:

@@ -90,7 +90,7 @@ def describe(automation: dict) -> str:
     if kind == "create_action":
         days = a.get("due_in_days", 0)
         unit = "business days" if a.get("business_days") else "days"
-        return f"create a {a['type']} action {a['title']!r} for {a['assignee']}, due " + \
+        return f"create the action {a['title']!r} (type {a['type']}) for {a['assignee']}, due " + \
             ("today" if days == 0 else f"in {days} {unit}")
     if kind == "notify":
         return f"post {a['text']!r} on the opportunity's feed"
@@ -104,6 +104,20 @@ def describe(automation: dict) -> str:
     if kind == "add_tag":
         return f"tag the opportunity {a['tag']!r}"
     return f"create the email campaign draft {a['name']!r} (template {a['template']!r}) for the contact"
+
+
+def fields_text(fields: dict) -> str:
+    """An event's or a trigger's fields as a person reads them ("stage=R2, result=won"), not a Python dict."""
+    return ", ".join(f"{name}={value}" for name, value in fields.items())
+
+
+def trigger_text(trigger: dict) -> str:
+    """What fires a rule: "enters_stage (stage=R2)", or "result=won" where the condition names the trigger."""
+    when = trigger["when"]
+    conditions = {name: value for name, value in trigger.items() if name != "when"}
+    if list(conditions) == [when]:
+        return fields_text(conditions)
+    return when + (f" ({fields_text(conditions)})" if conditions else "")
 
 
 def due_on(today: date, days: int, business_days: bool, opening: calendar.Opening) -> date:

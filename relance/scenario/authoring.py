@@ -14,7 +14,16 @@ from sqlalchemy import func
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models import AppUser, DunningRun, EmailTemplate, Organisation, Scenario, ScenarioPurpose, SenderMode
+from models import (
+    AppUser,
+    DunningRun,
+    EmailTemplate,
+    MarketingEnrolment,
+    Organisation,
+    Scenario,
+    ScenarioPurpose,
+    SenderMode,
+)
 from relance import limits, repository
 from relance.db import Database
 from relance.email.mailer import SesMailer
@@ -194,16 +203,18 @@ async def export_scenario(db: Database, org_slug: str, key: str | None = None) -
     return {"key": scenario.key, "name": scenario.name, "version": scenario.version, "steps": steps}
 
 
-async def versions(db: Database, org_slug: str, key: str | None = None) -> list[dict]:
-    """Every version of every dunning scenario (or of `key`'s), with how many runs use it (running / in all)."""
+async def versions(db: Database, org_slug: str, key: str | None = None,
+                   purpose: ScenarioPurpose = ScenarioPurpose.DUNNING) -> list[dict]:
+    """Every version of every scenario of `purpose` (or of `key`'s), with how many runs use it (running / in
+    all): a dunning scenario's runs, a marketing scenario's enrolments."""
+    runs = DunningRun if purpose == ScenarioPurpose.DUNNING else MarketingEnrolment
     async with db.session() as session:
         org = await repository.organisation(session, org_slug)
         rows = (await session.exec(
             select(Scenario.key, Scenario.version, Scenario.id,
-                   func.count(DunningRun.workflow_id).filter(DunningRun.ended_at.is_(None)),
-                   func.count(DunningRun.workflow_id))
-            .join(DunningRun, DunningRun.scenario_id == Scenario.id, isouter=True)
-            .where(Scenario.org_id == org.id, Scenario.purpose == ScenarioPurpose.DUNNING,
+                   func.count(runs.scenario_id).filter(runs.ended_at.is_(None)), func.count(runs.scenario_id))
+            .join(runs, runs.scenario_id == Scenario.id, isouter=True)
+            .where(Scenario.org_id == org.id, Scenario.purpose == purpose,
                    *([Scenario.key == key] if key is not None else []))
             .group_by(Scenario.key, Scenario.version, Scenario.id)
             .order_by(Scenario.key, Scenario.version)

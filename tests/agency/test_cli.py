@@ -2,6 +2,7 @@
 Schedule is made), draft now, the summary, a tab, send the tab, the emails in `relance mail`, history;
 then a tab sent while the send window is closed, told when it goes."""
 
+import re
 from datetime import UTC, datetime
 
 import yaml
@@ -15,17 +16,29 @@ async def test_import_draft_summary_send_a_tab_and_see_the_mail(dev_stack, maile
     slug = f"agc-{task_queue[-8:]}"
     await mailer.verify(data.SENDER)
     bookings = [data.booking("R1", "today+5", "today+12"), data.booking("R2", "today+6", "today+9"),
-                data.booking("R3", "today-10", "today-4")]
+                data.booking("R3", "today-10", "today-4"), data.booking("R4", "today+5", "today+12")]
     organisation = data.organisation(slug, bookings, {"arrival": 7, "after_departure": 3})
     (tmp_path / "data.yaml").write_text(yaml.safe_dump({"organisations": [organisation]}, allow_unicode=True))
     imported = await relance(env, "import", str(tmp_path / "data.yaml"))
-    assert imported.returncode == 0 and "3 bookings" in imported.stdout, imported.stdout + imported.stderr
+    assert imported.returncode == 0 and "4 bookings" in imported.stdout, imported.stdout + imported.stderr
     assert f"agency-drafting:{slug}:mer" in imported.stdout
 
+    closed = await relance(env, "agency", "closed", slug, "mer")
+    assert closed.returncode == 0 and closed.stdout == "no withdrawn or expired draft in the outbox of mer\n"
     drafted = await relance(env, "agency", "draft", slug, "mer")
-    assert drafted.returncode == 0 and "3 drafted (2 arrival, 1 after_departure)" in drafted.stdout, drafted.stderr
+    assert drafted.returncode == 0 and "4 drafted (3 arrival, 1 after_departure)" in drafted.stdout, drafted.stderr
+    again = await relance(env, "agency", "draft", slug, "mer")
+    assert ": 0 drafted, 0 expired" in again.stdout and "()" not in again.stdout, again.stdout
     summary = await relance(env, "agency", "summary", slug, "mer")
-    assert "3 waiting" in summary.stdout and "arrival: 2" in summary.stdout, summary.stdout
+    assert "4 waiting" in summary.stdout and "arrival: 3" in summary.stdout, summary.stdout
+
+    # The host reports R4 cancelled: the answer is the booking and its withdrawn draft, the log line is on stderr.
+    (tmp_path / "r4.yaml").write_text(yaml.safe_dump(data.booking("R4", "today+5", "today+12", status="cancelled")))
+    cancelled = await relance(env, "agency", "booking", slug, "mer", str(tmp_path / "r4.yaml"))
+    assert cancelled.returncode == 0, cancelled.stderr
+    assert re.fullmatch(r"booking R4: changed\n  draft #\d+ withdrawn: booking_cancelled\n", cancelled.stdout), \
+        cancelled.stdout
+    assert "booking change judged" in cancelled.stderr
     tab = await relance(env, "agency", "tab", slug, "mer", "arrival")
     assert "R1 Guest R1 <r1@guest.example>" in tab.stdout and "2 draft(s)" in tab.stdout
 

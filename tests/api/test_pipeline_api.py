@@ -57,8 +57,8 @@ async def test_the_rules_as_they_are_and_a_rule_switched_off_fires_no_more_for_n
     rules = (await api.get("/v1/pipeline/rules")).json()
     assert [(r["process"], r["key"], r["version"], r["enabled"]) for r in rules] == [
         ("sales", "won-admin", 1, True), ("sales", "r2-email", 1, True)]
-    assert rules[0]["does"] == ["create a administrative action 'Nouvelle opportunité gagnée - Gestion de la "
-                                "commande' for adv@example.com, due today"]
+    assert rules[0]["does"] == ["create the action 'Nouvelle opportunité gagnée - Gestion de la commande' "
+                                "(type administrative) for adv@example.com, due today"]
     off = await api.put("/v1/pipeline/processes/sales/rules/r2-email/activation", json={"enabled": False})
     assert off.status_code == 200 and (off.json()["version"], off.json()["enabled"]) == (2, False)
     again = await api.put("/v1/pipeline/processes/sales/rules/r2-email/activation", json={"enabled": False})

@@ -60,6 +60,13 @@ async def test_enrol_mail_show_enrol_again_batch_remove(dev_stack, mailer, ses_e
     assert removed.returncode == 0 and "removed from welcome by claire" in removed.stdout, removed.stderr
     ended = await _shown(env, slug, "removed (by claire: asked by phone)")
     assert "1 email(s), ended" in ended
+    # Marketing enrolments are the scenario's runs: C1-billing's (ended) and C1-anne's (running).
+    for _ in range(20):
+        versions = await relance(env, "scenario", "versions", slug)
+        if "2 run(s)" in versions.stdout:
+            break
+        await asyncio.sleep(0.2)
+    assert re.search(r"welcome +marketing +v\d+ +1 running / 2 run\(s\)", versions.stdout), versions.stdout
 
     switched = await relance(env, "marketing", "switch", slug, "welcome", "off")  # C1-anne's run exits now
     assert "switched off: 1 running enrolment(s) exit now" in switched.stdout, switched.stderr
