@@ -124,6 +124,14 @@ class Settings:
         _refuse_weak("RELANCE_WEB_SECRET", self.web_secret, LOCAL_WEB_SECRET,
                      "anyone could forge an outbox session cookie")
 
+    def cautions(self) -> list[str]:
+        """What a service outside the local stack runs with but should not: said at start, not refused (the
+        keys also encrypt every payload, which a deployment may not want yet)."""
+        if self.local_stack or self.codec_keys.strip():
+            return []
+        return ["RELANCE_CODEC_KEYS is empty, so webhook secrets are stored in clear: set it (relance codec-key "
+                "prints an entry) before registering endpoints"]
+
     @property
     def events_queue_url(self) -> str:
         if self.ses_events_queue_url or not self.ses_endpoint:

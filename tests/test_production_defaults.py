@@ -60,3 +60,17 @@ def test_compose_requires_the_secrets_and_keeps_the_codec_server_on_loopback():
     assert "RELANCE_LOCAL_STACK" not in environment
     published = [port for service in compose["services"].values() for port in service.get("ports", [])]
     assert [port for port in published if port.endswith(":8081")] == ["127.0.0.1:8081:8081"]
+
+
+def test_a_service_without_codec_keys_says_that_webhook_secrets_are_stored_in_clear():
+    api = subprocess.Popen([sys.executable, "-m", "relance.cli", "api"], stderr=subprocess.PIPE, text=True,
+                           env=production_env(RELANCE_UNSUBSCRIBE_SECRET=STRONG, RELANCE_WEB_SECRET=STRONG[::-1],
+                                              RELANCE_CODEC_KEYS="", RELANCE_LOG_FORMAT="json"))
+    try:
+        first_line = api.stderr.readline()  # said before anything else, then the API goes on
+    finally:
+        api.kill()
+        api.wait(timeout=30)
+    assert "RELANCE_CODEC_KEYS is empty, so webhook secrets are stored in clear" in first_line
+    assert Settings(codec_keys="k1:" + "A" * 43 + "=", local_stack=False).cautions() == []
+    assert Settings(local_stack=True).cautions() == []

@@ -682,6 +682,11 @@ def _run(args) -> int:
     from relance.logging import configure
 
     configure(settings.log_format, settings.log_level)  # log lines on stderr, never mixed into an answer
+    if args.command in ("worker", "api"):
+        import structlog
+
+        for caution in settings.cautions():
+            structlog.get_logger().warning("unsafe setting", caution=caution)
     if args.command == "worker":
         from worker import run_worker
 
