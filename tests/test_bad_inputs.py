@@ -136,7 +136,9 @@ FILES = {
     "multi-year of 1000 years": (changed(lambda o: o["contracts"][0].update(period="multi_year", years=1000)),
                                  ["contracts[0] 'CT-1' › years", "99"]),
     "template rendering 1 MB": (changed(lambda o: o["templates"][0].update(
-        body="{% for i in range(100000) %}xxxxxxxxxx{% endfor %}")), ["template 'rappel'", "more than 512 KB"]),
+        body="{% for i in range(10000) %}" + "x" * 110 + "{% endfor %}")), ["template 'rappel'", "more than 512 KB"]),
+    "template looping a billion times": (changed(lambda o: o["templates"][0].update(
+        body="{% for i in range(10**9) %}{% endfor %}")), ["template 'rappel'", "at most 10,000"]),
     "template multiplying text": (changed(lambda o: o["templates"][0].update(body='{{ "x" * 300000000 }}')),
                                   ["template 'rappel'", "512 KB"]),
     "template of 200,000 characters": (changed(lambda o: o["templates"][0].update(body="y" * 200_000)),
