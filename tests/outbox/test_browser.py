@@ -60,7 +60,8 @@ async def on_a_phone(browser, base: str, drafts, tmp_path):
     await expect(page.get_by_text("Agence nord <nord@agency.example>")).to_be_visible()
     await page.screenshot(path=str(tmp_path / "phone-2-draft.png"), full_page=True)
     await page.get_by_role("link", name="ana@agency.example").click()
-    await expect(page.get_by_role("region", name="Your agencies").get_by_role("link", name="Agence nord")).to_be_visible()
+    agencies = page.get_by_role("region", name="Your agencies")
+    await expect(agencies.get_by_role("link", name="Agence nord")).to_be_visible()
     await page.screenshot(path=str(tmp_path / "phone-3-account.png"), full_page=True)
     await page.close()
 
