@@ -1,5 +1,5 @@
-"""The signed-in person's account page: set or change their password. Changing it ends their other
-sessions, so a password changed after a leak shuts out whoever had it."""
+"""The signed-in person's account page: the agencies they see, and their password to set or change.
+Changing it ends their other sessions, so a password changed after a leak shuts out whoever had it."""
 
 from __future__ import annotations
 
@@ -12,15 +12,16 @@ from relance import staff
 from relance.api.services import Services, services
 from relance.web.pages import page, see_other
 from relance.web.session import PATH, Visitor, form, signed_in
+from starter import agency as agency_starter
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 log = structlog.get_logger("relance.web")
 
 
 @router.get("/account")
-async def account(request: Request, saved: str = "", you: Visitor = Depends(signed_in)):
-    return page(request, you, "account.html", saved=saved == "password", error="",
-                minimum=staff.MIN_PASSWORD_LENGTH)
+async def account(request: Request, saved: str = "", you: Visitor = Depends(signed_in),
+                  svc: Services = Depends(services)):
+    return await _account_page(request, you, svc, saved=saved == "password", error="")
 
 
 @router.post("/account/password")
@@ -32,7 +33,12 @@ async def change_password(request: Request, you: Visitor = Depends(signed_in), s
                                     datetime.now(UTC)))
     if refusal:
         log.info("outbox password not changed", account_id=you.account.id)
-        return page(request, you, "account.html", status=422, saved=False, error=refusal,
-                    minimum=staff.MIN_PASSWORD_LENGTH)
+        return await _account_page(request, you, svc, status=422, saved=False, error=refusal)
     log.info("outbox password changed", account_id=you.account.id)
     return see_other(request, you, f"{PATH}/account?saved=password")
+
+
+async def _account_page(request: Request, you: Visitor, svc: Services, status: int = 200, **context):
+    agencies = await agency_starter.agencies_of(svc.db, you.org_slug, you.account.email)
+    return page(request, you, "account.html", status=status, agencies=agencies, minimum=staff.MIN_PASSWORD_LENGTH,
+                **context)

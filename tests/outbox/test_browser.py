@@ -1,7 +1,7 @@
 """A person at the outbox in a real browser (Playwright driving Debian's chromium, never a downloaded
 one): signs in, reads the counts, edits and sends a draft, sends a whole tab, finds a withdrawn draft
-and why; a person of another agency sees none of it, even by typing its address. Screenshots go to
-tmp_path."""
+and why; a person of another agency sees none of it, even by typing its address. On a phone (390 px) the
+drafts come first and their table says it scrolls. Screenshots go to tmp_path."""
 
 from __future__ import annotations
 
@@ -38,6 +38,34 @@ async def sign_in(page, base: str, email: str):
     await form.get_by_role("button", name="Sign in").click()
 
 
+PHONE = {"width": 390, "height": 844}
+SCROLL_HINT = "Scroll sideways for more columns →"
+
+
+async def on_a_phone(browser, base: str, drafts, tmp_path):
+    """At 390 px: the first draft in the first screen, its table saying it scrolls, the draft's sender, the
+    account's agencies."""
+    from playwright.async_api import expect
+
+    page = await browser.new_page(viewport=PHONE)
+    await sign_in(page, base, "ana@agency.example")
+    await page.get_by_role("link", name=re.compile("^Arrival reminders")).click()
+    first_row = page.locator("tbody tr").first
+    await expect(first_row).to_contain_text(drafts["arrival"].subject)
+    row = await first_row.bounding_box()
+    assert row["y"] + row["height"] <= PHONE["height"], "the first draft is below the first screen"
+    await expect(page.get_by_text(SCROLL_HINT)).to_be_visible()
+    await page.screenshot(path=str(tmp_path / "phone-1-tab.png"))
+    await page.get_by_role("link", name=drafts["arrival"].subject).click()
+    await expect(page.get_by_text("Agence nord <nord@agency.example>")).to_be_visible()
+    await page.screenshot(path=str(tmp_path / "phone-2-draft.png"), full_page=True)
+    await page.get_by_role("link", name="ana@agency.example").click()
+    agencies = page.get_by_role("region", name="Your agencies")
+    await expect(agencies.get_by_role("link", name="Agence nord")).to_be_visible()
+    await page.screenshot(path=str(tmp_path / "phone-3-account.png"), full_page=True)
+    await page.close()
+
+
 async def test_a_person_works_their_outbox_in_a_browser_and_sees_no_other_agency(
         outbox, served, browser_path, tmp_path):  # noqa: F811
     from playwright.async_api import async_playwright, expect
@@ -48,7 +76,8 @@ async def test_a_person_works_their_outbox_in_a_browser_and_sees_no_other_agency
     await outbox.account("bob@agency.example")
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=browser_path, args=FLAGS)
-        page = await browser.new_page(viewport={"width": 1200, "height": 800})
+        await on_a_phone(browser, served, drafts, tmp_path)
+        page = await browser.new_page(viewport={"width": 1280, "height": 800})
 
         await sign_in(page, served, "ana@agency.example")
         await expect(page.get_by_role("heading", name="Agence nord: outbox")).to_be_visible()
@@ -56,6 +85,7 @@ async def test_a_person_works_their_outbox_in_a_browser_and_sees_no_other_agency
         await expect(page.get_by_role("link", name=re.compile("^Arrival reminders"))).to_have_attribute(
             "aria-current", "page")
         await expect(page.get_by_text("4 email(s) waiting")).to_be_visible()
+        await expect(page.get_by_text(SCROLL_HINT)).to_be_hidden()  # the table fits: nothing to scroll
         await page.screenshot(path=str(tmp_path / "1-tab.png"), full_page=True)
 
         await page.keyboard.press("Tab")  # the first stop is the skip link
@@ -64,6 +94,7 @@ async def test_a_person_works_their_outbox_in_a_browser_and_sees_no_other_agency
         await page.get_by_role("link", name=drafts["arrival"].subject).click()
         await page.get_by_label("Subject").fill("Votre arrivée à la Villa")
         await page.get_by_label("Message").fill("Bonjour,\nLes clés sont chez <b>le voisin</b>.")
+        await expect(page.get_by_text("Agence nord <nord@agency.example>")).to_be_visible()
         await page.screenshot(path=str(tmp_path / "2-draft.png"), full_page=True)
         await page.get_by_role("button", name="Send", exact=True).click()
         await expect(page.get_by_text("Sent by ana@agency.example.").first).to_be_visible()
@@ -81,6 +112,11 @@ async def test_a_person_works_their_outbox_in_a_browser_and_sees_no_other_agency
         await expect(page.get_by_text("Withdrawn: the balance was paid.")).to_be_visible()
         await page.screenshot(path=str(tmp_path / "5-withdrawn.png"), full_page=True)
 
+        await page.get_by_role("link", name="ana@agency.example").click()
+        agencies = page.get_by_role("region", name="Your agencies")
+        await expect(agencies.get_by_role("link", name="Agence nord")).to_be_visible()
+        assert await agencies.get_by_text("Agence sud").count() == 0
+        await page.screenshot(path=str(tmp_path / "7-account.png"), full_page=True)
         await page.get_by_role("button", name="Sign out").click()
         await sign_in(page, served, "bob@agency.example")
         await expect(page.get_by_role("heading", name="Agence sud: outbox")).to_be_visible()
