@@ -58,6 +58,11 @@ class Agency(SQLModel, table=True):
     sender_email: str
     sender_name: str | None = None
 
+    @property
+    def from_name(self) -> str:
+        """The name guests and staff see the agency's emails come from: its sender's, else its own."""
+        return self.sender_name or self.name
+
 
 class AgencyStaff(SQLModel, table=True):
     """A person working an agency's outbox; web sign-in accounts match on (organisation, email)."""

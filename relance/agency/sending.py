@@ -89,7 +89,7 @@ async def pointless(session: AsyncSession, draft: Draft, booking: Booking) -> st
 
 def email_of(draft: Draft, agency: Agency) -> OutgoingEmail:
     """The draft as it stands (the person's words, plain text): the HTML part escapes it."""
-    return OutgoingEmail(agency.sender_email, agency.sender_name or agency.name, draft.recipient,
+    return OutgoingEmail(agency.sender_email, agency.from_name, draft.recipient,
                          single_line(draft.subject), draft.body, html_of(draft.body))
 
 

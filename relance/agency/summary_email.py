@@ -20,5 +20,5 @@ def summary_email(summary: DaySummary, person: AgencyStaff, locale: str) -> Outg
         lines += ["", f"{summary.expiring_soon} expire(s) within two days if not sent."]
     text = "\n".join(lines)
     subject = single_line(f"{agency.name}: {summary.total_waiting} email(s) to send today")
-    return OutgoingEmail(agency.sender_email, agency.sender_name or agency.name, person.email, subject, text,
+    return OutgoingEmail(agency.sender_email, agency.from_name, person.email, subject, text,
                          html_of(text))

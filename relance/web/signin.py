@@ -126,7 +126,7 @@ async def _email_link(svc: Services, link: staff.Link) -> None:
     url = f"{svc.settings.public_base_url}{PATH}/signin/link/{link.token}"
     text = (f"Hello,\n\nTo sign in to the {agency.name} outbox, open this link within {LINK_MINUTES} minutes:\n\n"
             f"{url}\n\nIt works once. If you did not ask for it, ignore this email.\n")
-    email = OutgoingEmail(sender_address=agency.sender_email, sender_name=agency.sender_name or agency.name,
+    email = OutgoingEmail(sender_address=agency.sender_email, sender_name=agency.from_name,
                           to=account.email, subject=f"Your sign-in link to the {agency.name} outbox", text=text,
                           html=html_of(text))
     # Through the send-once ledger like every email, keyed by the link: it goes at most once.
