@@ -78,7 +78,7 @@ async def test_import_sweep_show_pay_cancel(dev_stack, mailer, ses_endpoint, tmp
     await until_shown(env, slug, "F-1", text="ended: cancelled")
     ended = (await relance(env, "show", slug, "F-1")).stdout
     assert ended.startswith(f"dunning:{slug}:F-1: ended: cancelled\n"), ended  # not "ended, ended: cancelled"
-    assert re.search(r"\d{4} run ended \(", ended) and "step -" not in ended and "exit exited" not in ended, ended
+    assert re.search(r"\d\d:\d\d run ended \(", ended) and "step -" not in ended and "exit exited" not in ended, ended
 
     # The README's way for developers: the Temporal CLI, with the signal's JSON argument.
     signalled = await asyncio.to_thread(subprocess.run,
