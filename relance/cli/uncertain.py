@@ -41,9 +41,10 @@ async def run(settings: Settings, args: argparse.Namespace, with_db, say) -> int
     async def work(db):
         await SesMailer(settings).events.drain(db)
         async with db.session() as session:
-            query = select(EmailLedgerEntry, Organisation.timezone).join(
-                Organisation, Organisation.id == EmailLedgerEntry.org_id).where(col(EmailLedgerEntry.state).in_(
-                (EmailState.UNCERTAIN, EmailState.CLAIMED))).order_by(EmailLedgerEntry.claimed_at)
+            query = (select(EmailLedgerEntry, Organisation.timezone)
+                     .join(Organisation, Organisation.id == EmailLedgerEntry.org_id)
+                     .where(col(EmailLedgerEntry.state).in_((EmailState.UNCERTAIN, EmailState.CLAIMED)))
+                     .order_by(EmailLedgerEntry.claimed_at, EmailLedgerEntry.idem_key))
             rows = list((await session.exec(query)).all())
         settled = 0
         for row, tz in rows:
