@@ -70,6 +70,29 @@ def in_zone_or_none(moment: datetime | None, tz: str) -> datetime | None:
     return in_zone(moment, tz) if moment else None
 
 
+WRITTEN_WIDTH = len("2026-12-17 10:41 +01:00")  # every time `written` writes has this width, for columns
+
+
+def written(moment: datetime, tz: str | None = None) -> str:
+    """`moment` as people read it in the CLI, pages and emails: the wall time in `tz` with its offset,
+    `2026-12-17 10:41 +01:00`; without `tz`, in the zone `moment` already carries (an organisation's).
+    "UTC" (+00:00) only where no organisation applies."""
+    local = in_zone(moment, tz) if tz else _aware(moment)
+    offset = local.isoformat(timespec="minutes")[16:]
+    return f"{local:%Y-%m-%d %H:%M} {offset}"
+
+
+def written_or(moment: datetime | None, tz: str, missing: str = "-") -> str:
+    """written for a time that may not exist (never used, not planned): `missing` then."""
+    return written(moment, tz) if moment else missing
+
+
+def iso(moment: datetime, tz: str | None = None) -> str:
+    """`moment` in JSON: ISO 8601 with its offset (`2026-12-17T10:41:00+01:00`), in `tz` or the zone it
+    carries, as the API writes it."""
+    return (in_zone(moment, tz) if tz else _aware(moment)).isoformat()
+
+
 def local_today(now: datetime, tz: str) -> date:
     return in_zone(now, tz).date()
 

@@ -19,6 +19,15 @@ async def organisation(session: AsyncSession, slug: str) -> Organisation:
     return org
 
 
+async def zone(db, slug: str | None) -> str:
+    """The time zone every time shown to the organisation is written in (relance.calendar.written); UTC
+    where no organisation applies (admin keys). `db` is a relance.db.Database."""
+    if slug is None:
+        return "UTC"
+    async with db.session() as session:
+        return (await organisation(session, slug)).timezone
+
+
 async def account_refs(session: AsyncSession, account_ids: set[int]) -> dict[int, str]:
     if not account_ids:
         return {}

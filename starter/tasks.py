@@ -6,7 +6,7 @@ from datetime import datetime
 
 from temporalio.client import Client
 
-from relance import repository, tasks
+from relance import calendar, repository, tasks
 from relance.db import Database
 from relance.temporal.queues import webhook_queue
 from relance.webhooks.events import TASK_CLOSED
@@ -20,9 +20,10 @@ async def close_task(client: Client, db: Database, task_queue: str, org_slug: st
     if not closing:
         return view
     async with db.session() as session:
-        org_id = (await repository.organisation(session, org_slug)).id
+        org = await repository.organisation(session, org_slug)
     data = {"task_id": view.id, "about": {"kind": view.about_kind, "ref": view.about_ref}, "title": view.title,
-            "assignee": view.assignee, "closed_by": view.closed_by, "closed_at": view.closed_at.isoformat()}
+            "assignee": view.assignee, "closed_by": view.closed_by,
+            "closed_at": calendar.iso(view.closed_at, org.timezone)}
     await Publisher(db, client, webhook_queue(task_queue)).publish(
-        Event(org_id, org_slug, TASK_CLOSED, f"task.closed:{view.id}", data, now))
+        Event(org.id, org_slug, TASK_CLOSED, f"task.closed:{view.id}", data, now))
     return view

@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from models import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
-from relance import repository
+from relance import calendar, repository
 from relance.db import Database
 from relance.outbound import Allowlist
 from relance.sealing import Sealer
@@ -101,9 +101,10 @@ async def replay_delivery(client: Client, db: Database, task_queue: str, org_slu
                           delivery_id: int) -> DeliveryView:
     """Send a failed delivery again: a new run with the same retries. Refused (ReplayRefused) when it
     succeeded, is still being tried, or its endpoint is disabled."""
+    tz = await repository.zone(db, org_slug)
     async with db.session() as session:
         delivery, event, endpoint = await _delivery(session, org_slug, delivery_id)
-        _check_replayable(delivery, endpoint)
+        _check_replayable(delivery, endpoint, tz)
         delivery.state = DeliveryState.PENDING  # committed before the run starts: it may succeed at once
     try:
         handle = await start_delivery(client, webhook_queue(task_queue), org_slug,
@@ -116,10 +117,10 @@ async def replay_delivery(client: Client, db: Database, task_queue: str, org_slu
     return _view(delivery, event, endpoint)
 
 
-def _check_replayable(delivery: WebhookDelivery, endpoint: WebhookEndpoint) -> None:
+def _check_replayable(delivery: WebhookDelivery, endpoint: WebhookEndpoint, tz: str) -> None:
     if delivery.state == DeliveryState.SUCCEEDED:
-        raise ReplayRefused(f"webhook delivery {delivery.id} succeeded at {delivery.succeeded_at:%Y-%m-%d %H:%M %Z}: "
-                            "it is not sent again")
+        raise ReplayRefused(f"webhook delivery {delivery.id} succeeded at {calendar.written(delivery.succeeded_at, tz)}"
+                            ": it is not sent again")
     if delivery.state == DeliveryState.PENDING:
         raise ReplayRefused(f"webhook delivery {delivery.id} is still being tried ({delivery.attempts} attempt(s) "
                             "so far): replay it once it has failed")

@@ -67,8 +67,8 @@ async def test_import_sweep_show_pay_cancel(dev_stack, mailer, ses_endpoint, tmp
     assert "email sent → billing@dupont.example.org" in shown.stdout, shown.stdout
     assert "next at" in shown.stdout
     # Every time in the organisation's zone, with its offset (not UTC for some lines and +01:00 for others).
-    times = re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d ([+-]\d{4})", shown.stdout)
-    assert len(times) >= 2 and set(times) <= {"+0100", "+0200"}, shown.stdout
+    times = re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d(\S*)( [+-]\d\d:\d\d)?", shown.stdout)
+    assert len(times) >= 2 and set(times) <= {("", " +01:00"), ("", " +02:00")}, shown.stdout
 
     paid = await relance(env, "pay", slug, "F-1", "200", "--ref", "VIR-9")
     assert "still due: 1000.00" in paid.stdout, paid.stderr
@@ -78,7 +78,7 @@ async def test_import_sweep_show_pay_cancel(dev_stack, mailer, ses_endpoint, tmp
     await until_shown(env, slug, "F-1", text="ended: cancelled")
     ended = (await relance(env, "show", slug, "F-1")).stdout
     assert ended.startswith(f"dunning:{slug}:F-1: ended: cancelled\n"), ended  # not "ended, ended: cancelled"
-    assert re.search(r"\d{4} run ended \(", ended) and "step -" not in ended and "exit exited" not in ended, ended
+    assert re.search(r"\d\d:\d\d run ended \(", ended) and "step -" not in ended and "exit exited" not in ended, ended
 
     # The README's way for developers: the Temporal CLI, with the signal's JSON argument.
     signalled = await asyncio.to_thread(subprocess.run,
@@ -96,10 +96,10 @@ async def test_import_sweep_show_pay_cancel(dev_stack, mailer, ses_endpoint, tmp
     mail = await relance(env, "mail")
     assert "Facture F-1 impayée" in mail.stdout
     # When it went, in the organisation's zone with its offset, from and to.
-    [listed] = re.findall(r"#(\d+)  (\d{4}-\d\d-\d\d \d\d:\d\d [+-]\d{4})  (.+?)  →  (\S+)(.*)\n    Facture F-1",
+    [listed] = re.findall(r"#(\d+)  (\d{4}-\d\d-\d\d \d\d:\d\d [+-]\d\d:\d\d)  (.+?)  →  (\S+)(.*)\n    Facture F-1",
                           mail.stdout)
     number, when, sender, to, copies = listed
-    assert when.endswith(datetime.now(ZoneInfo("Europe/Paris")).strftime("%z"))
+    assert when.endswith(datetime.now(ZoneInfo("Europe/Paris")).isoformat(timespec="minutes")[-6:])
     assert (sender, to, copies) == (f"Claire Martin <{f.SENDER}>", "billing@dupont.example.org", "")
     shown_mail = await relance(env, "mail", "--show", number)
     body = shown_mail.stdout.replace("\u202f", " ").replace("\xa0", " ")

@@ -53,8 +53,8 @@ class SendWindow:
         return opens if opens > moment else None
 
     def local(self, moment: datetime) -> str:
-        """`moment` as the agency's staff read it: `2026-11-28 09:00 (Europe/Paris)`."""
-        return f"{calendar.in_zone(moment, self.timezone):%Y-%m-%d %H:%M} ({self.timezone})"
+        """`moment` as the agency's staff read it: `2026-11-28 09:00 +01:00`."""
+        return calendar.written(moment, self.timezone)
 
 
 @dataclass

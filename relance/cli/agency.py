@@ -86,12 +86,13 @@ async def _history(settings: Settings, args, with_db, say) -> int:
     from starter import agency
 
     h = await with_db(settings, lambda db: agency.booking_history(db, args.org, args.agency, args.booking))
+    window = await with_db(settings, lambda db: agency.send_window(db, args.org, args.agency))  # for its zone
     b = h.booking
     say(f"booking {b.reference}: {b.status}, {b.arrival} → {b.departure}, {h.property.name}, paid {h.paid} "
         f"of {b.balance_amount}")
     for d in h.drafts:
         say(f"  #{d.id} {d.kind} due {d.due_on}: {d.status}" + (f" ({d.reason})" if d.reason else "")
-            + (f" by {d.sent_by} at {d.sent_at:%Y-%m-%d %H:%M}" if d.sent_at else ""))
+            + (f" by {d.sent_by} at {window.local(d.sent_at)}" if d.sent_at else ""))
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import UTC, datetime
 
-from relance import apikeys, calendar
+from relance import apikeys, calendar, repository
 from relance.config import Settings
 
 
@@ -61,10 +61,12 @@ async def apikey(settings: Settings, args: argparse.Namespace, with_db, say) -> 
         say(f"API key {key.id} ({key.prefix}…) revoked")
         return 0
     keys = await with_db(settings, lambda db: apikeys.list_keys(db, org))
+    tz = await with_db(settings, lambda db: repository.zone(db, org))
     for key in keys:
-        used = _when(key.last_used_at) if key.last_used_at else "never used"
-        state = f"revoked {_when(key.revoked_at)}" if key.revoked_at else "active"
-        say(f"  {key.id:4}  {key.prefix}…  {key.name or '-':20} created {_when(key.created_at)}  {used}  {state}")
+        used = calendar.written_or(key.last_used_at, tz, "never used")
+        state = f"revoked {calendar.written(key.revoked_at, tz)}" if key.revoked_at else "active"
+        say(f"  {key.id:4}  {key.prefix}…  {key.name or '-':20} created {calendar.written(key.created_at, tz)}  "
+            f"{used}  {state}")
     say(f"{len(keys)} key(s)")
     return 0
 
@@ -73,7 +75,3 @@ def _owner(args: argparse.Namespace) -> str | None:
     if args.admin == bool(args.org):
         raise ValueError("name an organisation, or give --admin (not both)")
     return args.org
-
-
-def _when(moment: datetime) -> str:
-    return calendar.in_zone(moment, "UTC").strftime("%Y-%m-%d %H:%M %z")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from models import ScenarioPurpose
+from relance import calendar
 from relance.config import Settings
 from relance.importing.importer import read_file
 from relance.scenario.plan import step_name
@@ -166,7 +167,7 @@ async def preview(settings: Settings, args, with_db, say) -> int:
 def say_preview(steps, say) -> None:
     """Each step of a preview (relance.scenario.preview): when, from whom, to whom, subject and body."""
     for s in steps:
-        say(f"{s.at:%Y-%m-%d %H:%M %Z}  step {step_name(s.position, s.label)} ({s.kind})")
+        say(f"{calendar.written(s.at)}  step {step_name(s.position, s.label)} ({s.kind})")
         if s.not_sent:
             say(f"    not sent: {s.not_sent}")
         elif s.kind == "email":
@@ -221,9 +222,9 @@ async def forecast_cmd(settings: Settings, args, with_db, say) -> int:
     if args.json:
         say(json.dumps([line.as_json() for line in lines], indent=2, ensure_ascii=False))
         return 0
-    say(f"{'when':22} {'invoice':14} {'customer':10} {'step':28} recipient")
+    say(f"{'when':{calendar.WRITTEN_WIDTH}}  {'invoice':14} {'customer':10} {'step':28} recipient")
     for line in lines:
-        say(f"{line.at:%Y-%m-%d %H:%M %Z}  {line.invoice:14} {line.customer:10} {line.step:28} "
+        say(f"{calendar.written(line.at)}  {line.invoice:14} {line.customer:10} {line.step:28} "
             f"{line.recipient or '-'}" + SOURCE_NOTES.get(line.source, ""))
     say(f"{len(lines)} step(s) in the next {args.days} day(s)")
     return 0

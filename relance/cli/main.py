@@ -170,7 +170,7 @@ def _job_line(job: str, figures: str, run, tz: str) -> str:
         return f"{job}: {figures} (run {which})"
     if run.running:
         return f"{job}: joined the run in progress ({which}): {figures}"
-    return (f"{job}: already run today at {calendar.in_zone(run.started_at, tz):%H:%M %z} ({which}): {figures}; "
+    return (f"{job}: already run today at {calendar.written(run.started_at, tz)} ({which}): {figures}; "
             "`relance sweep` runs it again")
 
 
@@ -209,8 +209,7 @@ async def cmd_show(settings: Settings, args) -> int:
     run, live = report.run, report.live
 
     def local(moment) -> str:
-        """Every time in the organisation's zone, with its offset."""
-        return calendar.in_zone(moment, report.timezone).strftime("%Y-%m-%d %H:%M %z")
+        return calendar.written(moment, report.timezone)
 
     say(f"{run.workflow_id}: " + (f"ended: {run.exit_reason}" if run.ended_at else run.state))
     if run.exit_detail:
@@ -250,7 +249,7 @@ def _status_line(status, tz: str) -> str:
     if status.step_position is None:
         return f"{status.state}"
     line = f"{status.state} at step {step_name(status.step_position, status.step_label)}"
-    return line + (f", next at {calendar.in_zone(status.next_at, tz):%Y-%m-%d %H:%M %z}" if status.next_at else "")
+    return line + (f", next at {calendar.written(status.next_at, tz)}" if status.next_at else "")
 
 
 async def _run_line(client: Client, run: DunningRun, tz: str) -> str:
@@ -380,7 +379,7 @@ async def _sent_times(db: Database, message_ids: list[str]) -> dict[str, str]:
             select(EmailLedgerEntry.provider_message_id, EmailLedgerEntry.settled_at, Organisation.timezone)
             .join(Organisation, Organisation.id == EmailLedgerEntry.org_id)
             .where(EmailLedgerEntry.provider_message_id.in_(message_ids)))).all()
-    return {mid: calendar.in_zone(at, tz).strftime("%Y-%m-%d %H:%M %z") for mid, at, tz in rows if at}
+    return {mid: calendar.written(at, tz) for mid, at, tz in rows if at}
 
 
 # --- admin --------------------------------------------------------------------------------------

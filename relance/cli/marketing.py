@@ -11,7 +11,7 @@ import os
 import sys
 from datetime import UTC, datetime
 
-from relance import calendar
+from relance import calendar, repository
 from relance.config import Settings
 from relance.scenario.plan import step_name
 from relance.temporal.client import connect, connect_when_asked
@@ -144,7 +144,7 @@ async def _show(settings: Settings, args, with_db, say) -> int:
     c, tz = report.contact, report.timezone
 
     def local(moment) -> str:
-        return f"{calendar.in_zone(moment, tz):%Y-%m-%d %H:%M}" if moment else "-"
+        return calendar.written_or(moment, tz)
 
     say(f"contact {c.ref}: {f'{c.first_name} {c.last_name}'.strip() or '(no name)'} <{c.email or 'no address'}>"
         f", tags: {', '.join(c.tags) or 'none'}" + (", DELETED" if c.deleted_at else ""))
@@ -209,7 +209,9 @@ async def _campaign_launch(settings: Settings, args, with_db, say) -> int:
     handle = await with_db(settings, lambda db: marketing.launch_campaign(
         client, db, settings.task_queue, args.org, args.campaign, args.by, args.at))
     if args.at is not None or args.no_wait:
-        say(f"campaign {args.campaign} launched{f' for {args.at.isoformat()}' if args.at else ''} ({handle.id})")
+        tz = await with_db(settings, lambda db: repository.zone(db, args.org))
+        say(f"campaign {args.campaign} launched{f' for {calendar.written(args.at, tz)}' if args.at else ''} "
+            f"({handle.id})")
         return 0
     ending = asyncio.ensure_future(handle.result())
     while not (await asyncio.wait({ending}, timeout=0.5))[0]:

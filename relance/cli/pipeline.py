@@ -101,7 +101,7 @@ async def _timeline(settings: Settings, args, with_db, say) -> int:
 
     lines, tz = await with_db(settings, read)
     for line in lines:
-        at = f"{calendar.in_zone(line.at, tz):%Y-%m-%d %H:%M}" if line.at else "                "
+        at = calendar.written_or(line.at, tz, " " * calendar.WRITTEN_WIDTH)
         if line.kind == "event":
             say(f"{at}  {line.text}")
         else:
@@ -131,7 +131,7 @@ async def _show(settings: Settings, args, with_db, say) -> int:
         say(f"  action {a.ref} [{a.state}] {a.type_key}: {a.title} — {view.assignees.get(a.assignee_user_id, '-')}"
             + (f", due {a.due_on}" if a.due_on else ""))
     for note in view.feed:
-        say(f"  feed {calendar.in_zone(note.created_at, f.org.timezone):%Y-%m-%d %H:%M}: {note.text}")
+        say(f"  feed {calendar.written(note.created_at, f.org.timezone)}: {note.text}")
     return 0
 
 

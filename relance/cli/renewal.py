@@ -80,7 +80,7 @@ async def _show(settings: Settings, args, with_db, say) -> int:
             line += f"; {row.detail}"
         if (status := report.live.get(row.workflow_id)) is not None:
             line += f"; now {status.state}" + (
-                f", sends at {calendar.in_zone(status.send_at, tz):%Y-%m-%d %H:%M %z}" if status.send_at else "")
+                f", sends at {calendar.written(status.send_at, tz)}" if status.send_at else "")
         elif row.workflow_id in report.live_errors:
             line += f" (live state unavailable: {report.live_errors[row.workflow_id]})"
         say(line)

@@ -80,13 +80,15 @@ async def apply_now(settings: Settings, args, with_db, say) -> int:
 
 
 async def send_now(settings: Settings, args, with_db, say) -> int:
+    from relance import calendar, repository
     from relance.scenario.plan import step_name
     from starter.dunning import send_next_now
 
     status = await send_next_now(await connect(settings), args.org, args.invoice, args.by)
+    tz = await with_db(settings, lambda db: repository.zone(db, args.org))
     now_at = f" step {step_name(status.step_position, status.step_label)}" if status.step_position is not None else ""
     say(f"invoice {args.invoice}: the waiting step was asked to go now by {args.by}; the run is {status.state}"
-        + now_at + (f", next at {status.next_at:%Y-%m-%d %H:%M %Z}" if status.next_at else ""))
+        + now_at + (f", next at {calendar.written(status.next_at, tz)}" if status.next_at else ""))
     return 0
 
 
@@ -123,16 +125,12 @@ async def tasks_cmd(settings: Settings, args, with_db, say) -> int:
     from relance import calendar, repository, tasks
     from starter.tasks import close_task
 
-    async def timezone(db) -> str:
-        async with db.session() as session:
-            return (await repository.organisation(session, args.org)).timezone
-
     if args.tasks_action == "close":
         client = await connect(settings)
         view = await with_db(settings, lambda db: close_task(client, db, settings.task_queue, args.org, args.task_id,
                                                              args.by, datetime.now(UTC)))
-        tz = await with_db(settings, timezone)
-        say(f"task {view.id} closed by {view.closed_by} at {calendar.in_zone(view.closed_at, tz):%Y-%m-%d %H:%M %Z}")
+        tz = await with_db(settings, lambda db: repository.zone(db, args.org))
+        say(f"task {view.id} closed by {view.closed_by} at {calendar.written(view.closed_at, tz)}")
         return 0
     about = About(args.about_kind, args.about_ref or "") if args.about_kind else None
     closed = None if args.state is None else args.state == "closed"

@@ -18,6 +18,7 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError
 
 from models import EmailLedgerEntry, EmailState, Organisation
+from relance import calendar
 from relance.config import Settings
 from relance.email import events, ledger
 from relance.email.mailer import SesMailer
@@ -40,11 +41,13 @@ async def run(settings: Settings, args: argparse.Namespace, with_db, say) -> int
     async def work(db):
         await SesMailer(settings).events.drain(db)
         async with db.session() as session:
-            query = select(EmailLedgerEntry).where(col(EmailLedgerEntry.state).in_(
-                (EmailState.UNCERTAIN, EmailState.CLAIMED))).order_by(EmailLedgerEntry.claimed_at)
+            query = (select(EmailLedgerEntry, Organisation.timezone)
+                     .join(Organisation, Organisation.id == EmailLedgerEntry.org_id)
+                     .where(col(EmailLedgerEntry.state).in_((EmailState.UNCERTAIN, EmailState.CLAIMED)))
+                     .order_by(EmailLedgerEntry.claimed_at, EmailLedgerEntry.idem_key))
             rows = list((await session.exec(query)).all())
         settled = 0
-        for row in rows:
+        for row, tz in rows:
             if args.org and row.org_id != await _org_id(db, args.org):
                 continue
             async with db.session() as session:
@@ -52,8 +55,8 @@ async def run(settings: Settings, args: argparse.Namespace, with_db, say) -> int
             accepted = next((e for e in seen if e.kind in events.ACCEPTED), None)
             running = await _running(client, row.workflow_id)
             verdict = f"SES took it ({accepted.kind}, {accepted.provider_message_id})" if accepted else NEVER_REACHED
-            claimed = row.claimed_at.strftime("%Y-%m-%d %H:%M %Z")
-            say(f"{row.idem_key}  {row.about_kind} {row.about_ref} → {row.recipient}  claimed {claimed}  "
+            say(f"{row.idem_key}  {row.about_kind} {row.about_ref} → {row.recipient}  "
+                f"claimed {calendar.written(row.claimed_at, tz)}  "
                 f"attempts {row.attempts}  {row.state}: {verdict}"
                 + ("  (its run settles it after the window)" if running else ""))
             if args.settle and not running:

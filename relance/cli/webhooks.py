@@ -71,7 +71,7 @@ async def _list(settings: Settings, args, with_db, say) -> int:
     for endpoint in endpoints:
         state = "enabled" if endpoint.enabled else f"disabled ({endpoint.disabled_reason})"
         say(f"  {endpoint.id:>4}  {state:10}  {endpoint.url}  {_events(endpoint)}  since "
-            f"{_local(endpoint.created_at, org.timezone)}")
+            f"{calendar.written(endpoint.created_at, org.timezone)}")
     say(f"{len(endpoints)} endpoint(s) of {org.slug}")
     return 0
 
@@ -92,8 +92,8 @@ async def _deliveries(settings: Settings, args, with_db, say) -> int:
         db, args.org, list_deliveries(db, args.org, state, args.last)))
     for d in rows:
         last = f"HTTP {d.last_status}" if d.last_status else "no answer" if d.attempts else "not tried yet"
-        line = (f"  {d.id:>5}  {_local(d.occurred_at, org.timezone)}  {d.event_type:24} → endpoint {d.endpoint_id}  "
-                f"{d.state:9}  {d.attempts} attempt(s), last {last}")
+        line = (f"  {d.id:>5}  {calendar.written(d.occurred_at, org.timezone)}  {d.event_type:24} "
+                f"→ endpoint {d.endpoint_id}  {d.state:9}  {d.attempts} attempt(s), last {last}")
         if d.state != DeliveryState.SUCCEEDED and d.last_error:
             line += f": {d.last_error}"
         say(line)
@@ -131,7 +131,3 @@ async def _org_and(db, slug: str, rows):
 
 def _events(endpoint) -> str:
     return "events: " + (", ".join(endpoint.event_types) if endpoint.event_types else "all")
-
-
-def _local(moment, tz: str) -> str:
-    return calendar.in_zone(moment, tz).strftime("%Y-%m-%d %H:%M %z")

@@ -33,7 +33,7 @@ class ForecastLine:
     source: str  # running | tonight | held (resumes when dunning is switched on)
 
     def as_json(self) -> dict:
-        return {**asdict(self), "at": self.at.isoformat()}
+        return {**asdict(self), "at": calendar.iso(self.at)}
 
 
 async def forecast(db: Database, progress_of: Callable[[str], Awaitable[RunProgress]], org_slug: str,

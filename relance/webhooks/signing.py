@@ -23,7 +23,7 @@ def new_secret() -> str:
 def body(event_type: str, occurred_at: datetime, data: dict, timezone: str = "UTC") -> bytes:
     """The same bytes on every attempt (sorted keys), so a receiver may compare retries; the time with
     the organisation's offset, as the API and the CLI give it."""
-    document = {"type": event_type, "timestamp": calendar.in_zone(occurred_at, timezone).isoformat(), "data": data}
+    document = {"type": event_type, "timestamp": calendar.iso(occurred_at, timezone), "data": data}
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 

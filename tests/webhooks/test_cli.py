@@ -59,7 +59,7 @@ async def test_add_list_deliveries_and_mistakes_at_the_terminal(stack, settings,
                                          datetime(2026, 11, 27, 17, 5, tzinfo=UTC)))
     [failed] = await until(lambda: list_deliveries(stack.db, stack.slug, DeliveryState.FAILED))
     shown = await relance(env, "webhook", "deliveries", stack.slug, "--failed")
-    assert f"{failed.id}  2026-11-27 18:05 +0100  run.ended" in shown.stdout, shown.stdout
+    assert f"{failed.id}  2026-11-27 18:05 +01:00  run.ended" in shown.stdout, shown.stdout
     assert "failed     1 attempt(s), last HTTP 410" in shown.stdout and "410 Gone" in shown.stdout
 
     mistakes = {
