@@ -195,10 +195,5 @@ async def retry_automation(client: Client, org_slug: str, ref: str, idem_key: st
         what=f"opportunity {ref!r}", missing=f"opportunity {ref!r} of organisation {org_slug!r} has no event yet")
 
 
-async def zone(db: Database, org_slug: str) -> str:
-    async with db.session() as session:
-        return (await repository.organisation(session, org_slug)).timezone
-
-
 async def status(client: Client, org_slug: str, ref: str) -> OpportunityStatus:
     return await client.get_workflow_handle(opportunity_workflow_id(org_slug, ref)).query(OpportunityWorkflow.status)

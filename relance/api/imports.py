@@ -16,7 +16,7 @@ from temporalio.client import Client
 from relance import apikeys, repository
 from relance.api.auth import admin, organisation
 from relance.api.contract import ContractRoute, StrictBody
-from relance.api.heavy import heavy_requests
+from relance.api.heavy import DATABASE_CONNECTIONS, heavy_requests
 from relance.api.idempotency import shown_once
 from relance.api.problems import ProblemError, documented
 from relance.api.services import Services, services
@@ -89,7 +89,7 @@ async def _apart(request: Request, holder: str, svc: Services, job: Callable[...
 
 @asynccontextmanager
 async def _connected(settings: Settings) -> AsyncIterator[tuple[Client, Database]]:
-    db = Database(settings.database_url, pool_size=2)
+    db = Database(settings.database_url, pool_size=DATABASE_CONNECTIONS)
     try:
         yield await connect(settings), db
     finally:

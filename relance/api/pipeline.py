@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field
 
-from relance import calendar
+from relance import calendar, repository
 from relance.api.auth import organisation
 from relance.api.contract import ContractRoute, StrictBody
 from relance.api.problems import documented
@@ -79,7 +79,7 @@ async def timeline(opportunity: Key, org: str = Depends(organisation),
                    svc: Services = Depends(services)) -> list[TimelineLineOut]:
     """Events, rules fired and automation outcomes, in order; times in the organisation's zone."""
     lines = await pipeline.timeline(svc.db, org, opportunity)
-    local = partial(calendar.in_zone_or_none, tz=await pipeline.zone(svc.db, org))
+    local = partial(calendar.in_zone_or_none, tz=await repository.zone(svc.db, org))
     return [TimelineLineOut(at=local(line.at), kind=line.kind, text=line.text, state=line.state, key=line.key)
             for line in lines]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import uuid
 
-from relance import calendar
+from relance import calendar, repository
 from relance.config import Settings
 from relance.pipeline.rules import trigger_text
 from relance.temporal.client import connect
@@ -97,7 +97,7 @@ async def _timeline(settings: Settings, args, with_db, say) -> int:
     from starter import pipeline
 
     async def read(db):
-        return await pipeline.timeline(db, args.org, args.opportunity), await pipeline.zone(db, args.org)
+        return await pipeline.timeline(db, args.org, args.opportunity), await repository.zone(db, args.org)
 
     lines, tz = await with_db(settings, read)
     for line in lines:
