@@ -19,7 +19,6 @@ from temporalio.client import (
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
     ScheduleHandle,
-    ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
@@ -32,7 +31,6 @@ from relance.dunning.ids import sweep_schedule_id
 from relance.nightly import SweepRequest
 from relance.renewal.ids import renewal_schedule_id
 from workflows.dunning import DunningSweepWorkflow
-from workflows.email_events import SesEventsWorkflow
 from workflows.renewal import RenewalInspectionWorkflow
 
 
@@ -149,18 +147,3 @@ def _runs_of(schedule_id: str, info, started_now: bool) -> dict[str, NightlyRun]
         schedule_id, a.action.workflow_id, a.action.first_execution_run_id, a.started_at, started_now,
         a.action.first_execution_run_id in running) for a in info.recent_actions})
     return runs
-
-
-SES_EVENTS_SCHEDULE = "ses-events"
-
-
-async def ensure_ses_events_schedule(client: Client, task_queue: str, every_seconds: float) -> ScheduleHandle:
-    """Drain SES's events queue every `every_seconds` (bounces, complaints, and what settles uncertain
-    sends); a drain still running when the next is due is not doubled."""
-    schedule = Schedule(
-        action=ScheduleActionStartWorkflow(SesEventsWorkflow.run, id="ses-events-run", task_queue=task_queue,
-                                           static_summary="Record SES's events"),
-        spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(seconds=every_seconds))]),
-        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP, catchup_window=timedelta(minutes=5)),
-    )
-    return await ensure_schedule(client, SES_EVENTS_SCHEDULE, schedule)

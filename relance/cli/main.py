@@ -407,10 +407,10 @@ async def cmd_admin(settings: Settings, args) -> int:
                 raise
             await asyncio.sleep(0.5)
     say(f"search attributes of {namespace}: " + (f"added {', '.join(added)}" if added else "all already there"))
-    from starter.schedule import ensure_ses_events_schedule
+    from starter.email_events import ensure_ses_events_drain
 
-    events = await ensure_ses_events_schedule(client, settings.task_queue, settings.ses_events_every)
-    say(f"schedule {events.id}: SES's events drained every {settings.ses_events_every:g} s")
+    drain = await ensure_ses_events_drain(client, settings.task_queue, settings.ses_events_every)
+    say(f"run {drain.id}: SES's events drained every {settings.ses_events_every:g} s")
     return 0
 
 
@@ -436,9 +436,9 @@ async def cmd_up(settings: Settings, args) -> int:
         client = await connect(settings)
         await ensure_search_attributes(client, settings.temporal_namespace)
         stack.start_worker()
-        from starter.schedule import ensure_ses_events_schedule
+        from starter.email_events import ensure_ses_events_drain
 
-        await ensure_ses_events_schedule(client, settings.task_queue, settings.ses_events_every)
+        await ensure_ses_events_drain(client, settings.task_queue, settings.ses_events_every)
         db = Database(settings.database_url)
         try:
             if not args.no_demo:

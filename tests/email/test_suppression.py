@@ -3,16 +3,18 @@ simulator addresses): the address goes on the suppression list with the reason, 
 says so, and the next reminder goes to the next address of the recipient chain."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
+from temporalio.client import WorkflowExecutionStatus
 
 from models import Suppression, SuppressionReason
 from relance.email import events
 from relance.email.suppression import suppressed
 from relance.local import ses as local_ses
-from workflows.email_events import SesEventsWorkflow
+from starter.email_events import ensure_ses_events_drain
+from workflows.email_events import DRAIN_ID, DrainLoop, SesEventsDrainWorkflow, SesEventsWorkflow
 
 BOUNCES = "bounce@simulator.amazonses.com"
 TWO_REMINDERS = [
@@ -62,3 +64,45 @@ async def test_a_complaint_stops_reminders_but_not_legal_notices(db, clean):
         assert await suppressed(session, ["ann@x.example.org"], legal_notice=True) == set()
         rows = (await session.exec(select(Suppression))).all()
     assert [(r.address, r.reason) for r in rows] == [("ann@x.example.org", SuppressionReason.COMPLAINT)]
+
+
+async def test_one_long_lived_run_drains_the_events_and_continues_as_new_under_its_id(events_path, db):
+    """Ops see one drain run in the Temporal UI, not one a minute."""
+    stack = events_path
+    await stack.load(stack.org(TWO_REMINDERS, accounts=[
+        {"ref": "C1", "name": "Dupont SA", "email": "account@dupont.example.org",
+         "contacts": [{"ref": "C1-billing", "civility": "M.", "first_name": "Jean", "last_name": "Dupont",
+                       "email": BOUNCES, "billing": True}]}], invoices=[{
+        "number": "F-1", "account": "C1", "invoice_date": "today-50", "due_date": "today-20",
+        "amount_excl_tax": "1000.00", "amount_incl_tax": "1200.00"}]))
+    await stack.start()
+    await stack.advance_until(lambda: len(stack.sent()) == 1)
+    drain = await stack.client.start_workflow(
+        SesEventsDrainWorkflow.run, DrainLoop(every_seconds=60, drains_per_run=2), id=f"drain-{uuid.uuid4()}",
+        task_queue=stack.task_queue)
+    first_run = (await drain.describe()).run_id
+
+    async def bounce_recorded() -> bool:
+        async with db.session() as session:
+            return await session.get(Suppression, BOUNCES) is not None
+
+    async def continued_as_new() -> bool:
+        return (await drain.describe()).run_id != first_run
+
+    try:
+        await stack.advance_until(bounce_recorded, step=timedelta(seconds=30), limit=20)
+        await stack.advance_until(continued_as_new, step=timedelta(seconds=30), limit=20)
+        assert (await drain.describe()).status == WorkflowExecutionStatus.RUNNING
+    finally:
+        await drain.terminate("test over")
+
+
+async def test_starting_the_drain_again_keeps_the_running_one_and_takes_the_new_interval(stack):
+    first = await ensure_ses_events_drain(stack.client, stack.task_queue, every_seconds=60)
+    try:
+        again = await ensure_ses_events_drain(stack.client, stack.task_queue, every_seconds=15)
+        assert again.id == first.id == DRAIN_ID
+        assert (await again.describe()).run_id == (await first.describe()).run_id
+        assert await again.query(SesEventsDrainWorkflow.interval) == 15
+    finally:
+        await first.terminate("test over")
