@@ -17,7 +17,7 @@ from relance.db import Database
 from relance.outbound import Allowlist
 from relance.sealing import Sealer
 from relance.temporal.queues import webhook_queue
-from relance.webhooks.errors import ReplayRefused
+from relance.webhooks.errors import EndpointExists, ReplayRefused
 from relance.webhooks.publishing import start_delivery
 from relance.webhooks.types import DeliveryInput
 from relance.webhooks.validation import validate_endpoint
@@ -54,6 +54,10 @@ async def add_endpoint(db: Database, org_slug: str, url: str, events: list[str] 
     spec = await validate_endpoint(url, events, secret, allow)
     async with db.session() as session:
         org = await repository.organisation(session, org_slug)
+        twin = (await session.exec(select(WebhookEndpoint.id).where(
+            WebhookEndpoint.org_id == org.id, WebhookEndpoint.url == spec.url, WebhookEndpoint.enabled))).first()
+        if twin is not None:
+            raise EndpointExists(twin, spec.url)
         endpoint = WebhookEndpoint(org_id=org.id, url=spec.url, secret=sealer.seal(spec.secret),
                                    event_types=spec.event_types, created_at=datetime.now(UTC))
         session.add(endpoint)

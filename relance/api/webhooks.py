@@ -17,7 +17,7 @@ from relance.api.problems import ProblemError, documented
 from relance.api.services import Services, services
 from relance.outbound import Allowlist
 from relance.sealing import Sealer
-from relance.webhooks.errors import EndpointRejected, ReplayRefused
+from relance.webhooks.errors import EndpointExists, EndpointRejected, ReplayRefused
 from relance.webhooks.events import EVENT_TYPES
 from starter import webhooks
 from starter.webhooks import DeliveryView
@@ -66,6 +66,8 @@ async def post_endpoint(body: EndpointBody, response: Response, org: str = Depen
             Sealer(svc.settings.codec_keys))
     except EndpointRejected as exc:
         raise ProblemError(422, str(exc), [f"{name}: {what}" for name, what in exc.problems.items()]) from exc
+    except EndpointExists as exc:
+        raise ProblemError(409, str(exc), [f"url: already endpoint {exc.endpoint_id}"]) from exc
     shown_once(response)
     return NewEndpointOut(**EndpointOut.of(endpoint).model_dump(), secret=secret)
 

@@ -6,7 +6,7 @@ import pytest
 
 from models import DeliveryState
 from relance.repository import NotFound
-from relance.webhooks.errors import EndpointRejected
+from relance.webhooks.errors import EndpointExists, EndpointRejected
 from relance.webhooks.publishing import Event
 from starter.webhooks import (
     add_endpoint,
@@ -69,3 +69,15 @@ async def test_an_endpoint_keeps_a_given_secret_and_removing_it_disables_it(db, 
     await remove_endpoint(db, "acme", endpoint.id)
     [listed] = await list_endpoints(db, "acme")
     assert (listed.enabled, listed.disabled_reason) == (False, "removed")
+
+
+async def test_registering_a_url_already_registered_says_so_until_it_is_removed(db, clean):
+    await f.load(db, f.org(slug="acme"), date(2026, 11, 27))
+    first, _ = await add_endpoint(db, "acme", "https://hooks.example.org/relance")
+    with pytest.raises(EndpointExists) as twice:
+        await add_endpoint(db, "acme", "https://hooks.example.org/relance", ["run.ended"])
+    assert f"already registered as endpoint {first.id}" in str(twice.value)
+    assert len(await list_endpoints(db, "acme")) == 1
+    await remove_endpoint(db, "acme", first.id)
+    again, _ = await add_endpoint(db, "acme", "https://hooks.example.org/relance")
+    assert again.id != first.id
