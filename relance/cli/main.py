@@ -20,6 +20,7 @@ from relance import calendar, limits, repository
 from relance.cli import agency as agency_cli
 from relance.cli import api as api_cli
 from relance.cli import authoring as authoring_cli
+from relance.cli import documents as documents_cli
 from relance.cli import marketing as marketing_cli
 from relance.cli import outbox as outbox_cli
 from relance.cli import pipeline as pipeline_cli
@@ -29,6 +30,7 @@ from relance.cli import uncertain as uncertain_cli
 from relance.cli import webhooks as webhook_cli
 from relance.config import ConfigError, Settings
 from relance.db import Database
+from relance.documents.storage import DocumentStore
 from relance.email.mailer import SesMailer
 from relance.importing import changes
 from relance.importing.importer import ImportRejected, ImportReport, read_file
@@ -59,7 +61,8 @@ async def _with_db(settings: Settings, work):
 async def load_and_start(settings: Settings, client: Client, db: Database, raw, source: str) -> ImportReport:
     """Import and start, as the host application does (starter.importing.import_and_start), saying what happened."""
     outcome = await import_and_start(client, db, settings.task_queue, settings.sweep_cron, raw, source,
-                                     datetime.now(UTC).date(), progress=lambda line: say(f"  … {line}"))
+                                     datetime.now(UTC).date(), progress=lambda line: say(f"  … {line}"),
+                                     settings=settings)
     report = outcome.report
     counts = ", ".join(f"{n} {kind}" for kind, n in sorted(report.counts.items()))
     say(f"imported {len(report.organisations)} organisation(s): {counts}")
@@ -319,6 +322,9 @@ async def cmd_mail(settings: Settings, args) -> int:
         say(_mail_line(number, m, sent_at))
         if m.get("list_unsubscribe"):
             say(f"  List-Unsubscribe: {m['list_unsubscribe']}")
+        for attachment in m["attachments"]:
+            say(f"  attachment: {attachment['filename']} ({attachment['content_type']}, "
+                f"{len(attachment['data']):,} bytes)")
         say("")
         say(m["text"] if m["text"] is not None else _as_text(m["body"]))
         return 0
@@ -346,6 +352,7 @@ async def _load_demo_once(settings: Settings, client: Client, db: Database) -> N
     unverified on purpose, so the demo has a blocked notice to look at and cancel."""
     raw = read_file(DEMO_FILE)
     mailer = SesMailer(settings)
+    await DocumentStore(settings).ensure_bucket()  # the local endpoint forgets its buckets too
     for org in raw["organisations"]:
         await mailer.verify(org["dunning"]["sender"])
         for agency in org.get("agencies", []):
@@ -565,6 +572,7 @@ def parser() -> argparse.ArgumentParser:
     webhook_cli.add_parser(sub)
     uncertain_cli.add_parser(sub)
     agency_cli.add_parser(sub)
+    documents_cli.add_parser(sub)
     outbox_cli.add_parser(sub)
     setup_cli.add_parser(sub)
     return p
@@ -598,6 +606,10 @@ async def cmd_uncertain(settings: Settings, args) -> int:
     return await uncertain_cli.run(settings, args, _with_db, say)
 
 
+async def cmd_document(settings: Settings, args) -> int:
+    return await documents_cli.run(settings, args, _with_db, say)
+
+
 async def cmd_agency(settings: Settings, args) -> int:
     return await agency_cli.run(settings, args, _with_db, say)
 
@@ -615,7 +627,7 @@ COMMANDS = {**{name: cmd_authoring for name in authoring_cli.COMMANDS},
             "activate": cmd_activate, "up": cmd_up, "mail": cmd_mail, "renewal": cmd_renewal, "admin": cmd_admin,
             "apikey": cmd_apikey, "webhook": cmd_webhook, "uncertain": cmd_uncertain, "marketing": cmd_marketing,
             "pipeline": cmd_pipeline,
-            "agency": cmd_agency, "outbox": cmd_outbox}
+            "agency": cmd_agency, "outbox": cmd_outbox, "document": cmd_document}
 
 
 def main(argv: list[str] | None = None) -> int:
