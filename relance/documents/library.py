@@ -75,7 +75,7 @@ async def add(db: Database, store: DocumentStore, org_slug: str, new: NewDocumen
             held = await _invoice_bytes(session, invoice.id)
             if held + len(new.data) > limits.MAX_ATTACHMENTS_BYTES:
                 raise limits.Refused(
-                    f"{at}: field file would bring invoice {invoice.number!r}'s documents to "
+                    f"{at}: field file would bring the documents of invoice {invoice.number!r} to "
                     f"{_mb(held + len(new.data))}, over {_mb(limits.MAX_ATTACHMENTS_BYTES)} per email (SES takes "
                     f"10 MB per message)")
         digest = hashlib.sha256(new.data).hexdigest()
@@ -87,8 +87,7 @@ async def add(db: Database, store: DocumentStore, org_slug: str, new: NewDocumen
                             content_type=content_type, size=len(new.data), sha256=digest,
                             storage_key=storage_key, source_url=new.source_url)
         session.add(document)
-        await session.commit()
-        await session.refresh(document)
+        await session.flush()
     return document
 
 
@@ -125,7 +124,6 @@ async def remove(db: Database, store: DocumentStore, org_slug: str, key: str) ->
             raise repository.NotFound(f"organisation {org_slug!r}: no document {key!r}")
         storage_key = document.storage_key
         await session.delete(document)
-        await session.commit()
     await store.delete(storage_key)
 
 

@@ -285,8 +285,8 @@ def render(subject: str, body: str, values: Mapping[str, str], missing_as_codes:
 
 # An http(s) URL in a body, up to a space or a character no URL has; a trailing full stop, comma, closing
 # bracket... is the sentence's, not the URL's.
-URL = re.compile(r"https?://[^\s<>\"'`{}|\\^]+")
-_URL_TAIL = ".,;:!?)]»"
+URL = re.compile(r"https?://[^\s<>\"`{}|\\^]+")
+_URL_TAIL = ".,;:!?)]»'"
 
 
 def html_of(text: str) -> str:

@@ -103,11 +103,17 @@ class TemplateIn(Strict):
         "that language gets it; the others get subject and body. Given, it replaces the stored translations")
 
 
+NOT_IN_URLS = re.compile(r"[\s<>\"`{}|\\^\x00-\x1f\x7f]")
+
+
 def _http_url(value: str) -> str:
     """An http(s) URL with a host, bounded: what a link in an email may be."""
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in value):
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{value[:100]!r} is not an http(s) URL")
+    if NOT_IN_URLS.search(value):
+        raise ValueError(f"{value[:100]!r} has characters a URL cannot hold (spaces, quotes, <, >...): "
+                         "percent-encode them")
     return value
 
 
