@@ -221,6 +221,9 @@ class AutomationIn(Strict):
     template: Identifier | None = Field(default=None, description="send_email / create_campaign: a template")
     document_url: Annotated[str, Field(max_length=2000, pattern=r"^https?://")] | None = Field(
         default=None, description="send_email: the document's download link ([[!DocumentUrl]] in the template)")
+    attach: list[Identifier] | None = Field(
+        default=None, max_length=5, description="send_email: keys of the organisation's documents the email carries "
+        "(POST /v1/documents, `relance document add`)")
     tag: Annotated[str, Field(pattern=r"^[\w.-]+$", max_length=100)] | None = Field(
         default=None, description="add_tag")
     name: Name | None = Field(default=None, description="create_campaign: the draft's name")
