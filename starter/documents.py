@@ -31,7 +31,7 @@ async def add_bytes(settings: Settings, db: Database, org_slug: str, new: NewDoc
 async def fetched(settings: Settings, url: str, at: str) -> bytes:
     """The bytes behind a tenant's URL, or limits.Refused naming `at` and the field url."""
     allow = Allowlist.parse(settings.outbound_allow)
-    problem = await url_problem(url, allow)
+    problem = await url_problem(url, allow)  # the address named in relance's words; a name resolves once more
     if problem is not None:
         raise limits.Refused(f"{at}: field url {problem}")
     try:

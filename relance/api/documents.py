@@ -77,7 +77,7 @@ async def upload(request: Request, invoice: Reference = None, key: Reference = N
 @router.post("/documents/from-url", status_code=201, response_model=DocumentOut)
 async def from_url(body: FromUrlBody, org: str = Depends(organisation),
                    svc: Services = Depends(services)) -> DocumentOut:
-    """relance fetches the URL (public addresses only, redirects checked, 30 s, 5 MB) and keeps the bytes."""
+    """relance fetches the URL (public addresses only, redirects checked, 6 s, 5 MB) and keeps the bytes."""
     document = await documents.add_from_url(svc.settings, svc.db, org, body.url, invoice=body.invoice,
                                             key=body.key, filename=body.filename)
     return _out(document, body.invoice, await zone(svc.db, org))

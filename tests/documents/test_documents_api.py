@@ -47,3 +47,12 @@ async def test_bad_documents_and_urls_are_refused_naming_the_field(api):  # noqa
     assert bad_link.status_code == 422
     assert any("payment_url" in e and "not an http(s) URL" in e for e in bad_link.json()["errors"]), bad_link.json()
     assert (await api.get("/v1/documents")).json() == []
+
+
+async def test_the_late_interest_rate_is_a_dunning_setting(api):  # noqa: F811
+    changed = await api.put("/v1/settings/dunning", {"late_interest_rate": "12.15"})
+    assert changed.status_code == 200 and changed.json()["late_interest_rate"] == "12.15"
+    too_high = await api.put("/v1/settings/dunning", {"late_interest_rate": "150"})
+    assert too_high.status_code == 422 and any("late_interest_rate" in e for e in too_high.json()["errors"])
+    cleared = await api.put("/v1/settings/dunning", {"late_interest_rate": None})
+    assert cleared.json()["late_interest_rate"] is None
