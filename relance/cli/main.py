@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -30,6 +31,7 @@ from relance.cli import uncertain as uncertain_cli
 from relance.cli import webhooks as webhook_cli
 from relance.config import ConfigError, Settings
 from relance.db import Database
+from relance.documents.library import NewDocument
 from relance.documents.storage import DocumentStore
 from relance.email.mailer import SesMailer
 from relance.importing import changes
@@ -39,9 +41,11 @@ from relance.scenario.authoring import ScenarioRejected
 from relance.scenario.plan import step_name, step_number
 from relance.temporal.client import connect, connect_when_asked
 from relance.webhooks.errors import WebhookError
+from starter import documents as documents_starter
 from starter.importing import import_and_start, import_data
 
 DEMO_FILE = Path(__file__).parent.parent / "demo" / "demo.yaml"
+DEMO_FORM, DEMO_FORM_KEY = DEMO_FILE.with_name("fiche-administrative.pdf"), "fiche-r2"
 
 
 def say(message: str = "") -> None:
@@ -363,9 +367,19 @@ async def _load_demo_once(settings: Settings, client: Client, db: Database) -> N
     if loaded:
         say(f"demo data already loaded (organisation {', '.join(loaded)}): not imported again, so what you "
             f"changed stays; `relance import {DEMO_FILE}` reloads it")
-        return
-    await load_and_start(settings, client, db, raw, "demo data")
-    await agency_cli.draft_demo(settings, client, raw, say)
+    else:
+        await load_and_start(settings, client, db, raw, "demo data")
+        await agency_cli.draft_demo(settings, client, raw, say)
+    await _keep_demo_form(settings, db, raw["organisations"][0]["slug"])
+
+
+async def _keep_demo_form(settings: Settings, db: Database, slug: str) -> None:
+    """Seed 004's administrative form, which the demo's R2 email attaches: kept again at every start, as the
+    local endpoint forgets its objects when it stops."""
+    with contextlib.suppress(repository.NotFound):
+        await documents_starter.remove(settings, db, slug, DEMO_FORM_KEY)
+    await documents_starter.add_bytes(settings, db, slug, NewDocument(
+        DEMO_FORM.read_bytes(), "Fiche administrative.pdf", key=DEMO_FORM_KEY))
 
 
 def _mail_line(number: int, m: dict, sent_at: dict) -> str:
