@@ -16,7 +16,7 @@ from models import Document, Invoice
 from relance import limits, repository
 from relance.db import Database
 from relance.documents.kinds import ACCEPTED, sniff
-from relance.documents.storage import DocumentStore
+from relance.documents.storage import DocumentGone, DocumentStore
 from relance.email.mailer import Attachment
 
 MAX_FILENAME = 150
@@ -138,6 +138,16 @@ async def by_keys(session: AsyncSession, org_id: int, keys: list[str]) -> list[D
     return [found[k] for k in keys if k in found]
 
 
+class Unavailable(LookupError):
+    """A document whose bytes storage no longer has: said with its key, so a person can add it again."""
+
+
 async def attachments(store: DocumentStore, documents: list[Document]) -> list[Attachment]:
-    """The documents' bytes, ready for the email."""
-    return [Attachment(d.filename, d.content_type, await store.get(d.storage_key)) for d in documents]
+    """The documents' bytes, ready for the email; Unavailable naming the first one storage lost."""
+    found = []
+    for d in documents:
+        try:
+            found.append(Attachment(d.filename, d.content_type, await store.get(d.storage_key)))
+        except DocumentGone:
+            raise Unavailable(f"document {d.key!r} ({d.filename}) is no longer in storage: add it again") from None
+    return found

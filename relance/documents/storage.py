@@ -14,6 +14,10 @@ from botocore.exceptions import ClientError
 from relance.config import Settings
 
 
+class DocumentGone(LookupError):
+    """The object is not in storage any more (deleted by hand, or a local endpoint that restarted)."""
+
+
 class DocumentStore:
     def __init__(self, settings: Settings):
         kwargs: dict = {"region_name": settings.aws_region}
@@ -54,7 +58,12 @@ class DocumentStore:
         return key
 
     async def get(self, key: str) -> bytes:
-        answer = await self._call(self._client.get_object, Bucket=self.bucket, Key=key)
+        try:
+            answer = await self._call(self._client.get_object, Bucket=self.bucket, Key=key)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "NoSuchBucket"):
+                raise DocumentGone(key) from exc
+            raise
         return await asyncio.to_thread(answer["Body"].read)
 
     async def delete(self, key: str) -> None:

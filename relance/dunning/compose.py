@@ -11,7 +11,7 @@ from models import ScenarioStep
 from relance.documents import library
 from relance.documents.storage import DocumentStore
 from relance.dunning import merge_fields, repository, rules
-from relance.email.compose import Composition
+from relance.email.compose import Composition, NotSentReason
 from relance.email.mailer import SesMailer
 from relance.email.suppression import suppressed
 from relance.scenario.email import compose_step
@@ -33,5 +33,9 @@ async def compose_for_invoice(session: AsyncSession, mailer: SesMailer, file: re
     if email is not None:
         email.cc = [a for a in account.cc if a.lower() not in blocked and a.lower() != email.to.lower()]
         if step.attach_invoice and store is not None:
-            email.attachments = await library.attachments(store, await library.of_invoice(session, file.invoice.id))
+            try:
+                email.attachments = await library.attachments(store, await library.of_invoice(session,
+                                                                                          file.invoice.id))
+            except library.Unavailable as exc:
+                return Composition(None, NotSentReason.ATTACHMENT_MISSING, str(exc)[:500], email.sender_address)
     return composition

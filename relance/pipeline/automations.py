@@ -169,7 +169,10 @@ async def _attachments(deps: Deps, org_id: int, keys: list[str]) -> list[Attachm
         raise Permanent(f"attach: no document {', '.join(map(repr, missing))} in the organisation")
     if sum(d.size for d in found) > limits.MAX_ATTACHMENTS_BYTES:
         raise Permanent(f"attach: the documents make more than {limits.MAX_ATTACHMENTS_BYTES // 2**20} MB together")
-    return await library.attachments(DocumentStore(deps.mailer.settings), found)
+    try:
+        return await library.attachments(DocumentStore(deps.mailer.settings), found)
+    except library.Unavailable as exc:
+        raise Permanent(f"attach: {exc}") from None
 
 
 async def _send_email(deps: Deps, file: OpportunityFile, inp: AutomationInput, spec: dict) -> AutomationOutcome:

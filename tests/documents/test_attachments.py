@@ -6,6 +6,7 @@ from __future__ import annotations
 from email import message_from_string, policy
 
 from relance.documents.library import NewDocument
+from relance.documents.storage import DocumentStore
 from relance.local import ses as local_ses
 from starter import documents
 from tests import factories as f
@@ -62,3 +63,16 @@ async def test_the_accounts_copies_and_the_payment_link(stack):
     escaped = "https://pay.example.com/i/F-1?t=a&amp;b=O&#39;Neil"
     assert f'<a href="{escaped}">{escaped}</a>.' in message["html"]  # the full stop is the sentence's
     assert f"Payez en ligne : {url}." in message["text"]  # the text part keeps the plain URL
+
+
+async def test_a_document_storage_lost_is_recorded_not_sent_with_its_key(stack, settings):
+    await stack.mailer.verify(f.SENDER)
+    await stack.load(stack.org(ATTACHING, invoices=[f.invoice()]))
+    document = await documents.add_bytes(settings, stack.db, stack.slug, NewDocument(PDF, "f.pdf", "F-1", "f1-pdf"))
+    store = DocumentStore(settings)
+    await store.delete(document.storage_key)  # as a local endpoint that restarted
+    await (await stack.start()).result()
+    assert stack.sent() == []
+    [event] = await stack.emails(outcome="not_sent")
+    assert event.reason == "attachment_missing"
+    assert "document 'f1-pdf' (f.pdf) is no longer in storage" in event.subject
