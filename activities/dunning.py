@@ -24,6 +24,7 @@ from activities.nightly import PAGE_SIZE, resume
 from models import About, Account, DunningRun, EmailTemplate, Invoice, Organisation, RunEvent, ScenarioStep
 from relance import calendar
 from relance.db import Database
+from relance.documents.storage import DocumentStore
 from relance.dunning import events, repository, rules
 from relance.dunning.compose import compose_for_invoice
 from relance.dunning.plans import build_plan
@@ -105,6 +106,7 @@ class DunningActivities:
         self.db = db
         self.mailer = mailer
         self.webhooks = webhooks
+        self.documents = DocumentStore(mailer.settings)  # the invoices' documents a step attaches
 
     @activity.defn
     async def begin_run(self, inp: BeginRunInput) -> RunPlan:
@@ -174,7 +176,7 @@ class DunningActivities:
         """Everything up to the send: a final outcome when nothing is to be sent, else the email. An
         email with nothing to send (no recipient, a template that fails) settles the step's key in
         the ledger, so a retried attempt keeps the first outcome."""
-        composition = await compose_for_invoice(session, self.mailer, file, step, inp.now)
+        composition = await compose_for_invoice(session, self.mailer, file, step, inp.now, self.documents)
         if composition.reason == NotSentReason.SENDER_NOT_VERIFIED:
             # Retried later, never lost: each refusal is in the timeline.
             return await _blocked(session, inp, composition.sender, composition.detail)

@@ -17,6 +17,7 @@ from models.agency import (
 )
 from models.api import ApiKey, IdempotentRequest
 from models.deliverability import EmailEvent, EmailEventKind, Suppression, SuppressionReason
+from models.documents import Document
 from models.dunning import DunningRun, Invoice, InvoiceStatus, Payment, RunEvent
 from models.email import EmailLedgerEntry, EmailState
 from models.marketing import CampaignRecipient, CampaignState, EmailCampaign, MarketingEnrolment
@@ -36,7 +37,7 @@ from models.pipeline import (
     SalesProcess,
 )
 from models.renewal import Contract, ContractStatus, RenewalNotice, RenewalSettings
-from models.scenario import EmailTemplate, Scenario, ScenarioPurpose, ScenarioStep, StepKind
+from models.scenario import EmailTemplate, Scenario, ScenarioPurpose, ScenarioStep, StepKind, TemplateTranslation
 from models.task import Task
 from models.web import SignInThrottle, StaffAccount, StaffSession, StaffSignInLink
 from models.webhooks import DeliveryState, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
@@ -75,6 +76,7 @@ __all__ = [
     "Contract",
     "ContractStatus",
     "DeliveryState",
+    "Document",
     "DunningRun",
     "EmailCampaign",
     "EmailEvent",
@@ -103,6 +105,7 @@ __all__ = [
     "Suppression",
     "SuppressionReason",
     "Task",
+    "TemplateTranslation",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

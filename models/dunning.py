@@ -32,6 +32,7 @@ class Invoice(SQLModel, table=True):
     status: str = InvoiceStatus.ISSUED
     do_not_remind: bool = False
     has_payment_schedule: bool = Field(default=False, description="a payment schedule implies do_not_remind")
+    payment_url: str | None = Field(default=None, description="the host's page to pay it ([[!PaymentUrl]])")
     created_at: datetime | None = recorded_at()
 
 

@@ -1,7 +1,8 @@
 from datetime import time
+from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Integer
+from sqlalchemy import Column, ForeignKey, Integer, Numeric
 from sqlmodel import Field, SQLModel
 
 
@@ -35,3 +36,5 @@ class Organisation(SQLModel, table=True):
     default_scenario_id: int | None = _late_fk("scenario.id")
     sender_mode: str = SenderMode.USER
     default_sender_user_id: int | None = _late_fk("appuser.id")
+    # Late-payment interest, percent a year (Code de commerce L441-10): [[!LateInterest]]; None: not stated.
+    late_interest_rate: Decimal | None = Field(default=None, sa_type=Numeric(6, 3))

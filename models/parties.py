@@ -30,6 +30,10 @@ class Account(SQLModel, table=True):
     ref: str = Field(description="customer code; used in search attributes instead of the name (no PII there)")
     name: str
     email: str | None = None
+    # Extra recipients in copy (Cc) of every email to the customer (Odoo's follow-up "cc").
+    cc: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String), nullable=False, server_default="{}"))
+    language: str | None = Field(default=None, description="the customer's (fr, en, nl-BE...): its templates' "
+                                 "translation in it, else the organisation's; None: the organisation's")
 
 
 class Contact(SQLModel, table=True):

@@ -21,6 +21,17 @@ class EmailTemplate(SQLModel, table=True):
     body: str
 
 
+class TemplateTranslation(SQLModel, table=True):
+    """A template in another language: the one a customer of that language gets (Account.language)."""
+
+    __table_args__ = (UniqueConstraint("template_id", "language"),)
+    id: int | None = Field(default=None, primary_key=True)
+    template_id: int = Field(foreign_key="emailtemplate.id", index=True)
+    language: str
+    subject: str
+    body: str
+
+
 class ScenarioPurpose(StrEnum):
     DUNNING = "dunning"
     MARKETING = "marketing"
@@ -64,3 +75,4 @@ class ScenarioStep(SQLModel, table=True):
     task_title: str | None = None
     task_assignee_user_id: int | None = Field(default=None, foreign_key="appuser.id")
     task_due_days: int = 0
+    attach_invoice: bool = Field(default=False, description="the email carries the invoice's documents")

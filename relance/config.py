@@ -69,6 +69,10 @@ class Settings:
         default_factory=lambda: _number("RELANCE_SES_RECONCILE_AFTER", "900", float, low=0))
     # How often the SES events queue is drained (a Temporal Schedule), in seconds.
     ses_events_every: float = field(default_factory=lambda: _number("RELANCE_SES_EVENTS_EVERY", "60", float, low=0.1))
+    # Documents attached to emails (relance.documents): an S3 bucket, and its endpoint. Empty endpoint:
+    # the SES endpoint when that is a local one (moto serves S3 there too), else real S3.
+    documents_bucket: str = field(default_factory=lambda: _env("RELANCE_DOCUMENTS_BUCKET", "relance-documents"))
+    s3_endpoint: str = field(default_factory=lambda: _env("RELANCE_S3_ENDPOINT", ""))
     aws_region: str = field(default_factory=lambda: _env("AWS_REGION", "eu-west-1"))
     log_format: str = field(default_factory=lambda: _env("RELANCE_LOG_FORMAT", "console"))
     log_level: str = field(default_factory=lambda: _env("RELANCE_LOG_LEVEL", "INFO"))
@@ -137,6 +141,10 @@ class Settings:
         if self.ses_events_queue_url or not self.ses_endpoint:
             return self.ses_events_queue_url
         return f"{self.ses_endpoint}/123456789012/relance-ses-events"  # moto's account (relance/local/ses.py)
+
+    @property
+    def storage_endpoint(self) -> str:
+        return self.s3_endpoint or self.ses_endpoint
 
     @property
     def public_base_url(self) -> str:

@@ -27,6 +27,10 @@ MAX_RENDER_SECONDS = 1.0  # one template rendered once: a reminder takes under a
 MAX_RENDER_SECONDS_PER_REQUEST = 5.0  # every render of one import or request together (a file of many templates)
 MAX_RANGE = 10_000  # items of a template's range()
 MAX_FILE_BYTES = 100 * 1024 * 1024  # an import file: 100,000 invoices in YAML are about 15 MB
+# Documents attached to emails (relance.documents). SES takes 10 MB per whole message, attachments
+# base64-encoded (+37 % with line breaks): 6 MB of attachments make 8.2 MB, leaving room for the bodies.
+MAX_DOCUMENT_BYTES = 5 * 1024 * 1024  # one document, checked when it arrives
+MAX_ATTACHMENTS_BYTES = 6 * 1024 * 1024  # an invoice's documents together (one email attaches them all)
 MAX_FILE_VALUES = 5_000_000  # values in an import file once read (100,000 invoices: ~1.2 M); YAML aliases expand
 MAX_ALIAS_VALUES = 100_000  # values YAML aliases may add to a file beyond those written in it
 MAX_AMOUNT = Decimal(10) ** (MONEY_DIGITS - MONEY_PLACES) - Decimal(10) ** -MONEY_PLACES  # the columns' Numeric

@@ -1,13 +1,14 @@
-"""The one door for requests relance makes to an address a tenant gave (webhook endpoints; later the
-dunning issue's document URLs): they reach public addresses only.
+"""The one door for requests relance makes to an address a tenant gave (webhook endpoints, document
+URLs): they reach public addresses only.
 
 A name is resolved and every address it gives is checked: loopback, link-local, private, shared,
 multicast, unspecified and reserved addresses are refused, in every spelling (IPv6, IPv4-mapped,
 6to4, NAT64, and the numeric forms inet_aton reads: 2130706433, 0x7f.1, 127.1, 0177.0.0.1). The check
 runs when the address is registered and again when relance connects, on the very addresses it
 connects to (a name that resolved to a public address yesterday and to 127.0.0.1 now is refused).
-No redirect is followed, the answer's body is never read, the whole request has a time limit, and
-what the tenant sees of the answer is a status and a short reason of relance's own words.
+A POST follows no redirect and never reads the answer's body; a GET (fetch) follows a few redirects,
+each checked as the first address was, and reads at most a given number of bytes. Every request has a
+time limit, and what the tenant sees of the answer is a status and a short reason of relance's own words.
 
 RELANCE_OUTBOUND_ALLOW names the internal hosts an operator admits (`relance up`'s demo receiver,
 the tests' receivers on 127.0.0.1): `host` or `host:port`, comma-separated.
@@ -24,6 +25,7 @@ from urllib.parse import SplitResult, urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
+from yarl import URL
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -148,6 +150,60 @@ async def post(url: str, payload: bytes, headers: dict[str, str], allow: Allowli
     finally:
         await connector.close()
     return Answer(status, reason, round((time.monotonic() - started) * 1000))
+
+
+# A host's API waits for the document (an invoice saved with its URL): the whole fetch is bounded below
+# the time a client waits for an answer.
+FETCH_TIMEOUT = aiohttp.ClientTimeout(total=6, sock_connect=4, sock_read=4)
+MAX_REDIRECTS = 3
+TOO_LARGE = "the answer is larger than allowed"
+TOO_MANY_REDIRECTS = "too many redirects"
+
+
+class FetchFailed(Exception):
+    """A GET that brought nothing usable; the message is relance's own short words."""
+
+
+async def fetch(url: str, allow: Allowlist, max_bytes: int, timeout: aiohttp.ClientTimeout = FETCH_TIMEOUT) -> bytes:
+    """GET a tenant's URL: its body, at most `max_bytes` (FetchFailed past it, without reading further).
+    Redirects are followed by hand, MAX_REDIRECTS at most, each new address checked like the first."""
+    connector = aiohttp.TCPConnector(resolver=_GuardedResolver(allow), use_dns_cache=False, force_close=True)
+    try:
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+            for _ in range(MAX_REDIRECTS + 1):
+                # The resolver checks every name it resolves; an address written in the URL is checked here.
+                parts = urlsplit(url)
+                if parts.scheme not in ("http", "https") or not parts.hostname:
+                    raise FetchFailed(REFUSED)
+                _check_literal(parts.hostname, _port(parts), allow)
+                async with http.get(url, allow_redirects=False) as response:
+                    if response.status in (301, 302, 303, 307, 308) and "Location" in response.headers:
+                        url = str(response.url.join(URL(response.headers["Location"])))
+                        continue
+                    if not 200 <= response.status < 300:
+                        raise FetchFailed(f"HTTP {response.status}")
+                    return await _bounded_body(response, max_bytes)
+            raise FetchFailed(TOO_MANY_REDIRECTS)
+    except FetchFailed:
+        raise
+    except Exception as exc:
+        reason = _reason(exc)
+        if reason is None:
+            raise
+        raise FetchFailed(reason) from exc
+    finally:
+        await connector.close()
+
+
+async def _bounded_body(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+    if (response.content_length or 0) > max_bytes:
+        raise FetchFailed(TOO_LARGE)
+    body = bytearray()
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        body += chunk
+        if len(body) > max_bytes:
+            raise FetchFailed(TOO_LARGE)
+    return bytes(body)
 
 
 def _reason(exc: BaseException) -> str | None:

@@ -153,11 +153,13 @@ class SavedInvoice:
 
 
 async def save_invoice(client: Client, db: Database, task_queue: str, org_slug: str, inv: InvoiceIn,
-                       today: date) -> SavedInvoice:
+                       today: date, written: Callable[[], Awaitable[None]] | None = None) -> SavedInvoice:
     """Create or update one invoice as the importer would, then what the host application owes the run:
     a new invoice starts its run (when the organisation applies dunning to new invoices), a changed one
-    wakes it."""
+    wakes it. `written` runs in between (its document kept before a first step could attach it)."""
     report = await write_invoice(db, org_slug, inv, today)
+    if written is not None:
+        await written()
     if report.new_invoices:
         return SavedInvoice(True, await invoice_created(client, db, task_queue, org_slug, inv.number) is not None)
     if report.changed_invoices:

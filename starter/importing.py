@@ -13,6 +13,7 @@ from temporalio.client import Client
 
 from models import EmailTemplate
 from relance.agency import merge_fields as agency_fields
+from relance.config import Settings
 from relance.db import Database
 from relance.dunning import merge_fields as invoice_fields
 from relance.importing import importer
@@ -21,6 +22,7 @@ from relance.marketing import merge_fields as marketing_fields
 from relance.pipeline import merge_fields as pipeline_fields
 from relance.renewal import merge_fields as renewal_fields
 from relance.scenario import authoring
+from starter import documents
 from starter.agency import after_import, ensure_drafting_schedule
 from starter.dunning import notify_invoice_changed, start_missing_runs
 from starter.marketing import wake_after_import
@@ -53,13 +55,17 @@ class ImportOutcome:
 
 
 async def import_and_start(client: Client, db: Database, task_queue: str, sweep_cron: str, raw: Any, source: str,
-                           today: date, progress: Callable[[str], None] = lambda _: None) -> ImportOutcome:
+                           today: date, progress: Callable[[str], None] = lambda _: None,
+                           settings: Settings | None = None) -> ImportOutcome:
     """Import, then what the host application owes the runs: start the runs of the organisations that
     apply dunning to new invoices (through their sweep, a workflow: an interrupted import loses nothing,
     and a re-import or the nightly sweep starts whatever one left without its run), wake the runs of
     changed invoices and the marketing runs the import ends, keep the nightly Schedules current (in each
-    organisation's zone)."""
+    organisation's zone). With `settings`, the invoices' document_url are fetched and checked first (a bad
+    one refuses the import) and kept once it is written; without, they are left out."""
+    fetched = await documents.fetch_for_import(settings, db, raw, source) if settings else []
     report = await import_data(db, raw, source, today, progress)
+    await documents.keep_for_import(settings, db, fetched)
     outcome = ImportOutcome(report)
     for org in report.organisations:
         if org.dunning_enabled and org.dunning_apply_to_new_invoices:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from babel import Locale, UnknownLocaleError
-
 from models import Agency, Booking, Property
+from relance.email.languages import locale_of
 from relance.email.rendering import day, money
 
 FIELDS = {
@@ -22,14 +21,6 @@ FIELDS = {
     "AGENCY": "the agency's name",
     "NOW": "the draft's date",
 }
-
-
-def locale_of(language: str) -> str:
-    """Dates and amounts in the guest's language (fr: 24/11/2026, 1 234,56 €); French when unknown."""
-    try:
-        return str(Locale.parse(language.replace("-", "_")))
-    except (UnknownLocaleError, ValueError):
-        return "fr_FR"
 
 
 def values(booking: Booking, prop: Property, agency: Agency, outstanding: Decimal, currency: str, language: str,

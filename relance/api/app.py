@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from relance.api import (
     agency,
+    documents,
     dunning,
     health,
     imports,
@@ -79,8 +80,8 @@ def create_app(settings: Settings | None = None, max_body_bytes: int = MAX_BODY_
         return problems.problem_response(request, 413, f"the request body is over {max_body_bytes} bytes",
                                          [f"body: at most {max_body_bytes} bytes"])
 
-    for module in (health, imports, dunning, renewal, webhooks, marketing, pipeline, agency, scenarios, templates,
-                   settings_routes, simulation, runs, tasks):
+    for module in (health, imports, dunning, documents, renewal, webhooks, marketing, pipeline, agency, scenarios,
+                   templates, settings_routes, simulation, runs, tasks):
         app.include_router(module.router)
     app.include_router(marketing.unsubscribe_router)
     install_outbox(app)  # the agency outbox's pages, /outbox (relance.web)

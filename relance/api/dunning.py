@@ -25,7 +25,7 @@ from relance.dunning.preview import preview_invoice
 from relance.importing.format import REFERENCE_PATTERN, Day, InvoiceIn, PaymentIn
 from relance.importing.invoice import reference_problems
 from relance.scenario.preview import PreviewStep
-from starter import dunning
+from starter import documents, dunning
 
 router = APIRouter(prefix="/v1", tags=["dunning"], responses=documented(401, 403, 404, 413, 422, 503),
                    route_class=ContractRoute)
@@ -84,8 +84,11 @@ async def put_invoice(number: InvoiceNumber, body: InvoiceBody, response: Respon
         raise ProblemError(422, f"invoice {number!r}: field number says {body.number!r}",
                            [f"number: {body.number!r} differs from the path's {number!r}"])
     invoice = InvoiceIn.model_validate({**body.model_dump(), "number": number})
+    raw = {"organisations": [{"slug": org, "invoices": [invoice.model_dump(mode="json")]}]}
+    fetched = await documents.fetch_for_import(svc.settings, svc.db, raw, f"invoice {number!r}")
     saved = await dunning.save_invoice(await svc.client(), svc.db, svc.settings.task_queue, org, invoice,
-                                       datetime.now(UTC).date())
+                                       datetime.now(UTC).date(),
+                                       written=partial(documents.keep_for_import, svc.settings, svc.db, fetched))
     response.status_code = 201 if saved.created else 200
     return SavedInvoiceOut(number=number, created=saved.created, run_started=saved.run_started)
 

@@ -128,7 +128,7 @@ async def _import(client: Client, db: Database, settings: Settings, raw: Any, so
                          changed_invoices=len(report.changed_invoices), runs_started=0, schedules=[], dry_run=True,
                          changes=as_json(report.changes))
     outcome = await import_and_start(client, db, settings.task_queue, settings.sweep_cron,
-                                     raw, source, datetime.now(UTC).date())
+                                     raw, source, datetime.now(UTC).date(), settings=settings)
     report = outcome.report
     return ImportOut(counts=report.counts, new_invoices=len(report.new_invoices),
                      changed_invoices=len(report.changed_invoices), runs_started=outcome.runs_started,

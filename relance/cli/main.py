@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -20,6 +21,7 @@ from relance import calendar, limits, repository
 from relance.cli import agency as agency_cli
 from relance.cli import api as api_cli
 from relance.cli import authoring as authoring_cli
+from relance.cli import documents as documents_cli
 from relance.cli import marketing as marketing_cli
 from relance.cli import outbox as outbox_cli
 from relance.cli import pipeline as pipeline_cli
@@ -29,6 +31,8 @@ from relance.cli import uncertain as uncertain_cli
 from relance.cli import webhooks as webhook_cli
 from relance.config import ConfigError, Settings
 from relance.db import Database
+from relance.documents.library import NewDocument
+from relance.documents.storage import DocumentStore
 from relance.email.mailer import SesMailer
 from relance.importing import changes
 from relance.importing.importer import ImportRejected, ImportReport, read_file
@@ -37,9 +41,11 @@ from relance.scenario.authoring import ScenarioRejected
 from relance.scenario.plan import step_name, step_number
 from relance.temporal.client import connect, connect_when_asked
 from relance.webhooks.errors import WebhookError
+from starter import documents as documents_starter
 from starter.importing import import_and_start, import_data
 
 DEMO_FILE = Path(__file__).parent.parent / "demo" / "demo.yaml"
+DEMO_FORM, DEMO_FORM_KEY = DEMO_FILE.with_name("fiche-administrative.pdf"), "fiche-r2"
 
 
 def say(message: str = "") -> None:
@@ -59,7 +65,8 @@ async def _with_db(settings: Settings, work):
 async def load_and_start(settings: Settings, client: Client, db: Database, raw, source: str) -> ImportReport:
     """Import and start, as the host application does (starter.importing.import_and_start), saying what happened."""
     outcome = await import_and_start(client, db, settings.task_queue, settings.sweep_cron, raw, source,
-                                     datetime.now(UTC).date(), progress=lambda line: say(f"  … {line}"))
+                                     datetime.now(UTC).date(), progress=lambda line: say(f"  … {line}"),
+                                     settings=settings)
     report = outcome.report
     counts = ", ".join(f"{n} {kind}" for kind, n in sorted(report.counts.items()))
     say(f"imported {len(report.organisations)} organisation(s): {counts}")
@@ -319,6 +326,9 @@ async def cmd_mail(settings: Settings, args) -> int:
         say(_mail_line(number, m, sent_at))
         if m.get("list_unsubscribe"):
             say(f"  List-Unsubscribe: {m['list_unsubscribe']}")
+        for attachment in m["attachments"]:
+            say(f"  attachment: {attachment['filename']} ({attachment['content_type']}, "
+                f"{len(attachment['data']):,} bytes)")
         say("")
         say(m["text"] if m["text"] is not None else _as_text(m["body"]))
         return 0
@@ -346,6 +356,7 @@ async def _load_demo_once(settings: Settings, client: Client, db: Database) -> N
     unverified on purpose, so the demo has a blocked notice to look at and cancel."""
     raw = read_file(DEMO_FILE)
     mailer = SesMailer(settings)
+    await DocumentStore(settings).ensure_bucket()  # the local endpoint forgets its buckets too
     for org in raw["organisations"]:
         await mailer.verify(org["dunning"]["sender"])
         for agency in org.get("agencies", []):
@@ -356,9 +367,19 @@ async def _load_demo_once(settings: Settings, client: Client, db: Database) -> N
     if loaded:
         say(f"demo data already loaded (organisation {', '.join(loaded)}): not imported again, so what you "
             f"changed stays; `relance import {DEMO_FILE}` reloads it")
-        return
-    await load_and_start(settings, client, db, raw, "demo data")
-    await agency_cli.draft_demo(settings, client, raw, say)
+    else:
+        await load_and_start(settings, client, db, raw, "demo data")
+        await agency_cli.draft_demo(settings, client, raw, say)
+    await _keep_demo_form(settings, db, raw["organisations"][0]["slug"])
+
+
+async def _keep_demo_form(settings: Settings, db: Database, slug: str) -> None:
+    """Seed 004's administrative form, which the demo's R2 email attaches: kept again at every start, as the
+    local endpoint forgets its objects when it stops."""
+    with contextlib.suppress(repository.NotFound):
+        await documents_starter.remove(settings, db, slug, DEMO_FORM_KEY)
+    await documents_starter.add_bytes(settings, db, slug, NewDocument(
+        DEMO_FORM.read_bytes(), "Fiche administrative.pdf", key=DEMO_FORM_KEY))
 
 
 def _mail_line(number: int, m: dict, sent_at: dict) -> str:
@@ -565,6 +586,7 @@ def parser() -> argparse.ArgumentParser:
     webhook_cli.add_parser(sub)
     uncertain_cli.add_parser(sub)
     agency_cli.add_parser(sub)
+    documents_cli.add_parser(sub)
     outbox_cli.add_parser(sub)
     setup_cli.add_parser(sub)
     return p
@@ -598,6 +620,10 @@ async def cmd_uncertain(settings: Settings, args) -> int:
     return await uncertain_cli.run(settings, args, _with_db, say)
 
 
+async def cmd_document(settings: Settings, args) -> int:
+    return await documents_cli.run(settings, args, _with_db, say)
+
+
 async def cmd_agency(settings: Settings, args) -> int:
     return await agency_cli.run(settings, args, _with_db, say)
 
@@ -615,7 +641,7 @@ COMMANDS = {**{name: cmd_authoring for name in authoring_cli.COMMANDS},
             "activate": cmd_activate, "up": cmd_up, "mail": cmd_mail, "renewal": cmd_renewal, "admin": cmd_admin,
             "apikey": cmd_apikey, "webhook": cmd_webhook, "uncertain": cmd_uncertain, "marketing": cmd_marketing,
             "pipeline": cmd_pipeline,
-            "agency": cmd_agency, "outbox": cmd_outbox}
+            "agency": cmd_agency, "outbox": cmd_outbox, "document": cmd_document}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,6 +5,7 @@ held runs resume there."""
 from __future__ import annotations
 
 from datetime import time
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
@@ -40,6 +41,7 @@ class DunningSettings(BaseModel):
     sender_mode: Literal["user", "invoice_creator"]
     sender: str | None = Field(description="the default sender's email (sender_mode user)")
     scenario: str | None = Field(description="the default scenario's key")
+    late_interest_rate: Decimal | None = Field(description="yearly late-payment interest, percent ([[!LateInterest]])")
 
 
 class DunningChange(BaseModel):
@@ -55,6 +57,9 @@ class DunningChange(BaseModel):
     holiday_subdivision: str | None = Field(default=None, max_length=10)
     sender_mode: Literal["user", "invoice_creator"] | None = None
     sender: Email | None = Field(default=None, description="a user whose address SES has verified")
+    late_interest_rate: Decimal | None = Field(
+        default=None, ge=0, le=100, max_digits=6, decimal_places=3,
+        description="yearly late-payment interest, percent (Code de commerce L441-10); null: none stated")
 
     @field_validator("send_window")
     @classmethod
@@ -84,6 +89,8 @@ async def change_settings(db: Database, mailer: SesMailer, org_slug: str, change
                                                                 "dunning › sender")).id
         elif "sender" in given:
             org.default_sender_user_id = None
+        if "late_interest_rate" in given:
+            org.late_interest_rate = change.late_interest_rate
         if "send_window" in given and change.send_window is not None:
             org.send_window_start, org.send_window_end = change.send_window
         for name, column in (("apply_to_new_invoices", "dunning_apply_to_new_invoices"), ("send_days", "send_weekdays"),
@@ -114,4 +121,5 @@ async def _settings(session, org: Organisation) -> DunningSettings:
         send_days=org.send_weekdays,
         holiday_country="none" if org.holiday_country == "" else org.holiday_country,
         holiday_subdivision=org.holiday_subdivision, sender_mode=org.sender_mode,
-        sender=sender.email if sender else None, scenario=scenario.key if scenario else None)
+        sender=sender.email if sender else None, scenario=scenario.key if scenario else None,
+        late_interest_rate=org.late_interest_rate)

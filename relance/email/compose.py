@@ -19,6 +19,7 @@ class NotSentReason(StrEnum):
     NO_RECIPIENT = "no_recipient"
     SENDER_NOT_VERIFIED = "sender_not_verified"
     TEMPLATE_ERROR = "template_error"
+    ATTACHMENT_MISSING = "attachment_missing"  # a document it attaches is no longer in storage
     DELIVERY_UNCERTAIN = "delivery_uncertain"  # a worker died between the claim and SES's answer: settled later
 
 

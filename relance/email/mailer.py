@@ -36,6 +36,15 @@ QUOTA_RETRY = timedelta(minutes=15)
 SES_THREADS = 64
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file the email carries; its type was sniffed from its bytes when it arrived (relance.documents)."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
 @dataclass
 class OutgoingEmail:
     sender_address: str
@@ -45,6 +54,8 @@ class OutgoingEmail:
     text: str
     html: str
     bcc: list[str] = field(default_factory=list)
+    cc: list[str] = field(default_factory=list)  # the account's extra recipients in copy
+    attachments: list[Attachment] = field(default_factory=list)
     # Extra headers (marketing's List-Unsubscribe): SES's SendEmail cannot carry them, so an email
     # with headers goes as raw MIME (SendRawEmail).
     headers: dict[str, str] = field(default_factory=dict)
@@ -81,6 +92,11 @@ class SesMailer:
         self._throttling, self._quota = Episode("SES throttling"), Episode("SES daily quota exhausted")
         self._verified: dict[str, tuple[bool, float]] = {}
 
+    @property
+    def settings(self) -> Settings:
+        """The settings it was made with (the endpoint: object storage is on the same local one)."""
+        return self._settings
+
     async def _call(self, method, **kwargs):
         """One boto3 call, on SES's own threads."""
         return await asyncio.get_running_loop().run_in_executor(self._threads, functools.partial(method, **kwargs))
@@ -106,7 +122,8 @@ class SesMailer:
         raw = self._mime(email, tag)
         raw_source = formataddr((single_line(email.sender_name), email.sender_address))
         # Without Destinations SES sends to the To header; a Bcc copy is named only there, never in a header.
-        destinations = {"Destinations": [email.to, *email.bcc]} if email.bcc else {}
+        copies = [*email.cc, *email.bcc]
+        destinations = {"Destinations": [email.to, *copies]} if copies else {}
         backoff = THROTTLE_BACKOFF_MIN_SECONDS
         while True:
             async with heartbeating():  # waiting for the pace is a wait, not a death
@@ -148,10 +165,13 @@ class SesMailer:
         return float(self._client.get_send_quota()["MaxSendRate"])
 
     def _mime(self, email: OutgoingEmail, tag: str | None) -> bytes:
-        """The email as MIME, with the headers SES reads and the email's own (marketing's List-Unsubscribe)."""
+        """The email as MIME, with the headers SES reads and the email's own (marketing's List-Unsubscribe),
+        and its attachments."""
         message = EmailMessage()
         message.set_raw("From", mailbox(single_line(email.sender_name), email.sender_address))
         message["To"] = email.to
+        if email.cc:
+            message["Cc"] = ", ".join(email.cc)
         message["Subject"] = single_line(email.subject)
         if self.configuration_set:
             # SES reads both headers from a raw email and strips them before delivery.
@@ -162,4 +182,8 @@ class SesMailer:
             message[single_line(name)] = single_line(value)
         message.set_content(email.text, cte="quoted-printable")
         message.add_alternative(email.html, subtype="html", cte="quoted-printable")
+        for attachment in email.attachments:  # multipart/mixed; a non-ASCII name goes as RFC 2231
+            maintype, subtype = attachment.content_type.split("/", 1)
+            message.add_attachment(attachment.data, maintype=maintype, subtype=subtype,
+                                   filename=single_line(attachment.filename))
         return message.as_bytes(policy=POLICY)

@@ -283,9 +283,26 @@ def render(subject: str, body: str, values: Mapping[str, str], missing_as_codes:
     return RenderedEmail(subject=single_line(rendered_subject), text=text, html=html_of(text))
 
 
+# An http(s) URL in a body, up to a space or a character no URL has; a trailing full stop, comma, closing
+# bracket... is the sentence's, not the URL's.
+URL = re.compile(r"https?://[^\s<>\"`{}|\\^]+")
+_URL_TAIL = ".,;:!?)]»'"
+
+
 def html_of(text: str) -> str:
-    """The HTML part of a plain-text body: escaped, line breaks kept."""
-    return "<html><body><p>" + str(escape(text)).replace("\n", "<br>\n") + "</p></body></html>"
+    """The HTML part of a plain-text body: escaped, line breaks kept, every http(s) URL a link (the text
+    part keeps the plain URL)."""
+    return "<html><body><p>" + _linked(text).replace("\n", "<br>\n") + "</p></body></html>"
+
+
+def _linked(text: str) -> str:
+    pieces, last = [], 0
+    for found in URL.finditer(text):
+        url = found.group().rstrip(_URL_TAIL)
+        start, end = found.start(), found.start() + len(url)
+        pieces += [str(escape(text[last:start])), f'<a href="{escape(url)}">{escape(url)}</a>']
+        last = end
+    return "".join([*pieces, str(escape(text[last:]))])
 
 
 def _bounded(source: str, values: Mapping[str, str], part: str) -> str:

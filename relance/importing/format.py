@@ -14,6 +14,7 @@ import re
 from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
@@ -83,11 +84,40 @@ class UserIn(Strict):
     notify_on_reminder: bool = False
 
 
+TemplateBody = Annotated[str, Field(max_length=limits.MAX_TEMPLATE_LENGTH), AfterValidator(limits.check_text)]
+Language = Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")]
+
+
+class TranslationIn(Strict):
+    subject: Name
+    body: TemplateBody
+
+
 class TemplateIn(Strict):
     key: Identifier
     name: Name
     subject: Name
-    body: Annotated[str, Field(max_length=limits.MAX_TEMPLATE_LENGTH), AfterValidator(limits.check_text)]
+    body: TemplateBody
+    translations: dict[Language, TranslationIn] = Field(
+        default={}, description="the template in other languages (en, nl-BE...): a customer whose account has "
+        "that language gets it; the others get subject and body. Given, it replaces the stored translations")
+
+
+NOT_IN_URLS = re.compile(r"[\s<>\"`{}|\\^\x00-\x1f\x7f]")
+
+
+def _http_url(value: str) -> str:
+    """An http(s) URL with a host, bounded: what a link in an email may be."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value[:100]!r} is not an http(s) URL")
+    if NOT_IN_URLS.search(value):
+        raise ValueError(f"{value[:100]!r} has characters a URL cannot hold (spaces, quotes, <, >...): "
+                         "percent-encode them")
+    return value
+
+
+HttpUrl = Annotated[str, Field(max_length=2000), AfterValidator(_http_url)]
 
 
 class TaskIn(Strict):
@@ -115,6 +145,7 @@ class StepIn(Strict):
     window: tuple[time, time] | None = None
     send_days: WeekDays | None = Field(default=None, description="e.g. mon-fri; default: the organisation's")
     task: TaskIn | None = None
+    attach_invoice: bool = Field(default=False, description="the email carries the invoice's documents")
 
     @field_validator("days")
     @classmethod
@@ -190,6 +221,9 @@ class AutomationIn(Strict):
     template: Identifier | None = Field(default=None, description="send_email / create_campaign: a template")
     document_url: Annotated[str, Field(max_length=2000, pattern=r"^https?://")] | None = Field(
         default=None, description="send_email: the document's download link ([[!DocumentUrl]] in the template)")
+    attach: list[Identifier] | None = Field(
+        default=None, max_length=5, description="send_email: keys of the organisation's documents the email carries "
+        "(POST /v1/documents, `relance document add`)")
     tag: Annotated[str, Field(pattern=r"^[\w.-]+$", max_length=100)] | None = Field(
         default=None, description="add_tag")
     name: Name | None = Field(default=None, description="create_campaign: the draft's name")
@@ -241,6 +275,9 @@ class DunningIn(Strict):
     send_days: WeekDays = "mon-fri"
     scenario: Identifier | None = None
     sender: Email | Literal["invoice_creator"] | None = None
+    late_interest_rate: Decimal | None = Field(
+        default=None, ge=0, le=100, max_digits=6, decimal_places=3,
+        description="yearly late-payment interest, percent ([[!LateInterest]], Code de commerce L441-10)")
 
 
 class ContactIn(Strict):
@@ -264,6 +301,9 @@ class AccountIn(Strict):
     ref: Identifier
     name: Name | None = Field(default=None, description="needed when the account is new")
     email: Email | None = None
+    cc: list[Email] = Field(default=[], max_length=10, description="extra recipients in copy of every email")
+    language: Language | None = Field(default=None, description="the customer's: templates in it when they have "
+                                      "that translation; dates and amounts in it")
     contacts: list[ContactIn] = []
 
 
@@ -285,6 +325,9 @@ class InvoiceIn(Strict):
     status: Literal["issued", "in_payment", "paid", "cancelled"] = "issued"
     do_not_remind: bool = False
     payment_schedule: bool = False
+    payment_url: HttpUrl | None = Field(default=None, description="the host's page to pay it ([[!PaymentUrl]])")
+    document_url: HttpUrl | None = Field(default=None, description="the invoice's PDF, fetched and kept by relance "
+                                         "when the import is written (public addresses only)")
     payments: list[PaymentIn] = []
 
 

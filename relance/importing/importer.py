@@ -37,6 +37,7 @@ from models import (
     ScenarioPurpose,
     ScenarioStep,
     SenderMode,
+    TemplateTranslation,
 )
 from relance import calendar, limits
 from relance.db import Database
@@ -214,13 +215,20 @@ def _describe(raw: Any, error: dict) -> str:
 def template_check(template: TemplateIn, known: Mapping[str, str]) -> list[str]:
     """Syntax and merge fields, then a render with every field as its raw code (catches what only fails
     at run time)."""
-    problems = template_problems(template.subject, template.body, known)
+    problems = _text_problems(template.subject, template.body, known)
+    for language, given in template.translations.items():
+        problems += [f"translation {language!r} › {p}" for p in _text_problems(given.subject, given.body, known)]
+    return [f"template {template.key!r} › {p}" for p in problems]
+
+
+def _text_problems(subject: str, body: str, known: Mapping[str, str]) -> list[str]:
+    problems = template_problems(subject, body, known)
     if not problems:
         try:
-            render(template.subject, template.body, {}, missing_as_codes=True)
+            render(subject, body, {}, missing_as_codes=True)
         except TemplateProblem as exc:
             problems = [f"fails to render: {p}" for p in exc.problems]
-    return [f"template {template.key!r} › {p}" for p in problems]
+    return problems
 
 
 def scenario_check(scenario: ScenarioIn, templates: set[str], users: set[str]) -> list[str]:
@@ -454,6 +462,7 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, sto
         send_window_start=d.send_window[0], send_window_end=d.send_window[1], send_weekdays=d.send_days,
         holiday_country=org_in.holiday_country, holiday_subdivision=org_in.holiday_subdivision,
         sender_mode=SenderMode.INVOICE_CREATOR if d.sender == "invoice_creator" else SenderMode.USER,
+        late_interest_rate=d.late_interest_rate,
     ), rows.named(org_in) | rows.named(d, DUNNING_COLUMNS))
     report.organisations.append(org)
     users = dict(stored.users)
@@ -482,7 +491,8 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, sto
     accounts, contacts = dict(stored.accounts), dict(stored.contacts)
     for a in org_in.accounts:
         accounts[a.ref], _ = await rows.upsert(session, Account, {"org_id": org.id, "ref": a.ref},
-                                               dict(name=a.name, email=a.email), rows.named(a))
+                                               dict(name=a.name, email=a.email, cc=a.cc, language=a.language),
+                                               rows.named(a))
         report.count("accounts")
         for c in a.contacts:
             contacts[c.ref], _ = await rows.upsert(session, Contact, {"org_id": org.id, "ref": c.ref}, dict(
@@ -603,6 +613,7 @@ async def write_invoices(session: AsyncSession, org: Organisation, invoices: lis
             invoice_date=inv.invoice_date.resolve(today), due_date=inv.due_date.resolve(today),
             amount_excl_tax=inv.amount_excl_tax, amount_incl_tax=inv.amount_incl_tax, status=inv.status,
             do_not_remind=inv.do_not_remind or inv.payment_schedule, has_payment_schedule=inv.payment_schedule,
+            payment_url=inv.payment_url,
         )
         row = existing.get(inv.number)
         if row is None:
@@ -647,7 +658,21 @@ async def write_invoices(session: AsyncSession, org: Organisation, invoices: lis
 async def write_template(session: AsyncSession, org: Organisation, t: TemplateIn) -> EmailTemplate:
     template, _ = await rows.upsert(session, EmailTemplate, {"org_id": org.id, "key": t.key},
                                 dict(name=t.name, subject=t.subject, body=t.body))
+    if "translations" in t.model_fields_set:
+        await write_translations(session, template, t)
     return template
+
+
+async def write_translations(session: AsyncSession, template: EmailTemplate, t: TemplateIn) -> None:
+    """The translations given replace the stored ones (a language left out is removed)."""
+    stored = {row.language: row for row in (await session.exec(select(TemplateTranslation).where(
+        TemplateTranslation.template_id == template.id)))}
+    for language, row in stored.items():
+        if language not in t.translations:
+            await session.delete(row)
+    for language, given in t.translations.items():
+        await rows.upsert(session, TemplateTranslation, {"template_id": template.id, "language": language},
+                          dict(subject=given.subject, body=given.body))
 
 
 async def predefined_copies(session: AsyncSession, org: Organisation, s: ScenarioIn,
@@ -672,7 +697,7 @@ async def write_scenario(session: AsyncSession, org: Organisation, s: ScenarioIn
              send_weekdays=st.send_days,
              task_title=st.task.title if st.task else None,
              task_assignee_user_id=users[st.task.assignee].id if st.task and st.task.assignee else None,
-             task_due_days=st.task.due_in_days if st.task else 0)
+             task_due_days=st.task.due_in_days if st.task else 0, attach_invoice=st.attach_invoice)
         for i, st in enumerate(s.steps)
     ]
     latest = (await session.exec(select(Scenario).where(Scenario.org_id == org.id, Scenario.key == s.key)

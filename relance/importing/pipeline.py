@@ -32,7 +32,7 @@ NEEDS = {
     "add_tag": ("tag",),
     "create_campaign": ("template", "name"),
 }
-MAY = {"create_action": ("business_days",), "send_email": ("document_url",), "create_campaign": ("sender",)}
+MAY = {"create_action": ("business_days",), "send_email": ("document_url", "attach"), "create_campaign": ("sender",)}
 TRIGGER_NEEDS = {"result": ("result",), "enters_stage": ("stage",), "stage_change": ("from_stage", "to_stage"),
                  "quote_sent": (), "quote_reopened": (), "action_created": ("type",), "action_closed": ("type",)}
 _TRIGGER_FIELDS = ("result", "stage", "from_stage", "to_stage", "type")

@@ -110,8 +110,9 @@ def sent_messages(endpoint: str) -> list[dict]:
     each oldest first.
 
     Each: message_id, source, destinations {to, cc, bcc}, subject, body, text, html, list_unsubscribe
-    (the List-Unsubscribe header of a raw message: marketing email carries one) and raw (the MIME of a
-    raw message, as the endpoint received it).
+    (the List-Unsubscribe header of a raw message: marketing email carries one), attachments (filename,
+    content_type and data, the bytes decoded) and raw (the MIME of a raw message, as the endpoint
+    received it).
     moto tracks models globally, so messages from every region and account come back together.
     For SendEmail moto keeps a single body, the HTML part when there was one, else the text part:
     that is `body`, and text/html stay None. For SendRawEmail the MIME is parsed: text and html are
@@ -125,7 +126,8 @@ def sent_messages(endpoint: str) -> list[dict]:
             "message_id": item["id"], "source": item["source"], "subject": item["subject"],
             "destinations": {"to": destinations.get("ToAddresses", []), "cc": destinations.get("CcAddresses", []),
                              "bcc": destinations.get("BccAddresses", [])},
-            "body": item["body"], "text": None, "html": None, "list_unsubscribe": None, "raw": None,
+            "body": item["body"], "text": None, "html": None, "list_unsubscribe": None, "attachments": [],
+            "raw": None,
         })
     for item in ses.get("RawMessage", []):
         mime = message_from_string(item["raw_data"], policy=policy.default)
@@ -139,6 +141,8 @@ def sent_messages(endpoint: str) -> list[dict]:
                 address for address in (parseaddr(d)[1] for d in item["destinations"]) if address not in to + cc))},
             "body": html if html is not None else text, "text": text, "html": html,
             "list_unsubscribe": str(mime["List-Unsubscribe"]).strip() if mime["List-Unsubscribe"] else None,
+            "attachments": [{"filename": part.get_filename(), "content_type": part.get_content_type(),
+                             "data": part.get_content()} for part in mime.iter_attachments()],
             "raw": item["raw_data"],
         })
     return messages

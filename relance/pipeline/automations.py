@@ -16,11 +16,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
 from models import About, AutomationRun, EmailTemplate, FeedNotification, Opportunity, OpportunityAction, PipelineRule
-from relance import calendar
+from relance import calendar, limits
 from relance.db import Database
+from relance.documents import library
+from relance.documents.storage import DocumentStore
 from relance.email import ledger
 from relance.email.compose import NotSentReason, TemplateText, compose
-from relance.email.mailer import SesMailer
+from relance.email.mailer import Attachment, SesMailer
 from relance.email.recipient import Recipient, recipient_from
 from relance.email.sending import SendStatus, send_once
 from relance.importing.format import ASSIGNED_TO
@@ -156,6 +158,23 @@ _IN_TRANSACTION = {"create_action": _create_action, "notify": _notify, "add_tag"
 # --- outside it: email (the ledger), marketing (deterministic runs) -------------------------------------
 
 
+async def _attachments(deps: Deps, org_id: int, keys: list[str]) -> list[Attachment]:
+    """The documents the automation names (checked when they arrived); one deleted since is a failure to fix."""
+    if not keys:
+        return []
+    async with deps.db.session() as session:
+        found = await library.by_keys(session, org_id, keys)
+    missing = sorted(set(keys) - {d.key for d in found})
+    if missing:
+        raise Permanent(f"attach: no document {', '.join(map(repr, missing))} in the organisation")
+    if sum(d.size for d in found) > limits.MAX_ATTACHMENTS_BYTES:
+        raise Permanent(f"attach: the documents make more than {limits.MAX_ATTACHMENTS_BYTES // 2**20} MB together")
+    try:
+        return await library.attachments(DocumentStore(deps.mailer.settings), found)
+    except library.Unavailable as exc:
+        raise Permanent(f"attach: {exc}") from None
+
+
 async def _send_email(deps: Deps, file: OpportunityFile, inp: AutomationInput, spec: dict) -> AutomationOutcome:
     a, org = inp.automation, file.org
     async with deps.db.session() as session:
@@ -172,6 +191,7 @@ async def _send_email(deps: Deps, file: OpportunityFile, inp: AutomationInput, s
         org_name=org.name, notify_bcc=False)
     if composition.email is None:
         raise Permanent(f"{composition.reason}: {composition.detail}")
+    composition.email.attachments = await _attachments(deps, org.id, spec.get("attach") or [])
     source = ledger.Source(org.id, opportunity_workflow_id(org.slug, file.opportunity.ref),
                            About("opportunity", file.opportunity.ref))
     result = await send_once(deps.db, deps.mailer, a.idem_key, composition.email, source, inp.now)

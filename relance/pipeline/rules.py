@@ -100,7 +100,8 @@ def describe(automation: dict) -> str:
         return f"remove the contact from marketing scenario {a['scenario']!r}"
     if kind == "send_email":
         return f"email template {a['template']!r} from {a['sender']} to {a['to']}" + \
-            (f" with the document {a['document_url']}" if a.get("document_url") else "")
+            (f" with the document {a['document_url']}" if a.get("document_url") else "") + \
+            (f" attaching {', '.join(a['attach'])}" if a.get("attach") else "")
     if kind == "add_tag":
         return f"tag the opportunity {a['tag']!r}"
     return f"create the email campaign draft {a['name']!r} (template {a['template']!r}) for the contact"

@@ -19,13 +19,14 @@ ANN = Recipient("ann@x.example.org", "Mme", "Ann <Lee>", "billing_contact")
 
 
 def org(locale="fr_FR", currency="EUR"):
-    return SimpleNamespace(locale=locale, currency=currency, timezone="Europe/Paris")
+    return SimpleNamespace(locale=locale, currency=currency, timezone="Europe/Paris", late_interest_rate=None)
 
 
 def invoice_values(locale="fr_FR", currency="EUR", number="F-7"):
     invoice = SimpleNamespace(number=number, amount_incl_tax=Decimal("1234.56"), amount_excl_tax=Decimal("1028.80"),
-                              invoice_date=date(2026, 10, 1), due_date=date(2026, 10, 31))
-    file = SimpleNamespace(org=org(locale, currency), invoice=invoice, amount_due=Decimal("734.56"))
+                              invoice_date=date(2026, 10, 1), due_date=date(2026, 10, 31), payment_url=None)
+    file = SimpleNamespace(org=org(locale, currency), invoice=invoice, amount_due=Decimal("734.56"),
+                           account=SimpleNamespace(language=None))
     return invoice_fields.values(file, ANN, NOW_AT)
 
 
