@@ -16,6 +16,7 @@ from models.agency import (
     SendBatch,
 )
 from models.api import ApiKey, IdempotentRequest
+from models.customer_dunning import ScenarioRule
 from models.deliverability import EmailEvent, EmailEventKind, Suppression, SuppressionReason
 from models.dunning import DunningRun, Invoice, InvoiceStatus, Payment, RunEvent
 from models.email import EmailLedgerEntry, EmailState
@@ -92,6 +93,7 @@ __all__ = [
     "RenewalSettings",
     "RunEvent",
     "Scenario",
+    "ScenarioRule",
     "ScenarioPurpose",
     "ScenarioStep",
     "SenderMode",

@@ -30,6 +30,11 @@ class Account(SQLModel, table=True):
     ref: str = Field(description="customer code; used in search attributes instead of the name (no PII there)")
     name: str
     email: str | None = None
+    # Per-customer dunning (relance.dunning.assignment): the account's own scenario (a key, its newest version
+    # when a run starts) and the tags assignment rules select by.
+    dunning_scenario_key: str | None = None
+    tags: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String), nullable=False,
+                                                                   server_default="{}"))
 
 
 class Contact(SQLModel, table=True):

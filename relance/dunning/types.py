@@ -45,6 +45,7 @@ class RunPlan:
     steps: list[PlannedStep] = field(default_factory=list)
     holiday_country: str | None = None  # plans frozen before holidays closed windows have none
     holiday_subdivision: str | None = None
+    scenario_choice: str | None = None  # why this scenario (relance.dunning.assignment); None before it came
 
     @property
     def anchor_date(self) -> date:
@@ -79,6 +80,9 @@ class StepInput:
     now: datetime
     # The step's email was left uncertain and the reconciliation window has passed: settle it.
     resolving: bool = False
+    # The run's task queue, for the customer's workflow when the organisation sends one email per
+    # customer; None: the run predates that (it sends on its own).
+    customer_queue: str | None = None
 
 
 @dataclass
