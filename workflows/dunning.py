@@ -97,7 +97,8 @@ class InvoiceDunningWorkflow:
         if identity:
             workflow.upsert_search_attributes(identity)
         self._walk = ScenarioWalk(plan, self._do_step, self._clock,
-                                  headline=f"Invoice **{plan.invoice_number}** · {plan.scenario_name}",
+                                  headline=f"Invoice **{plan.invoice_number}** · {plan.scenario_name}"
+                                  + (f" (chosen by {plan.scenario_choice})" if plan.scenario_choice else ""),
                                   first_number=step_numbering(self._revision))
         end = await self._walk.walk()
         return await self._finish(ExitReason(end.reason), end.detail, end.steps_done)

@@ -40,6 +40,8 @@ class DunningSettings(BaseModel):
     sender_mode: Literal["user", "invoice_creator"]
     sender: str | None = Field(description="the default sender's email (sender_mode user)")
     scenario: str | None = Field(description="the default scenario's key")
+    one_email_per_customer: bool = Field(default=False, description="an account's reminders due the same day go "
+                                         "as one email listing them")
 
 
 class DunningChange(BaseModel):
@@ -55,6 +57,7 @@ class DunningChange(BaseModel):
     holiday_subdivision: str | None = Field(default=None, max_length=10)
     sender_mode: Literal["user", "invoice_creator"] | None = None
     sender: Email | None = Field(default=None, description="a user whose address SES has verified")
+    one_email_per_customer: bool | None = None
 
     @field_validator("send_window")
     @classmethod
@@ -88,7 +91,8 @@ async def change_settings(db: Database, mailer: SesMailer, org_slug: str, change
             org.send_window_start, org.send_window_end = change.send_window
         for name, column in (("apply_to_new_invoices", "dunning_apply_to_new_invoices"), ("send_days", "send_weekdays"),
                              ("holiday_country", "holiday_country"), ("holiday_subdivision", "holiday_subdivision"),
-                             ("sender_mode", "sender_mode")):
+                             ("sender_mode", "sender_mode"),
+                             ("one_email_per_customer", "dunning_one_email_per_customer")):
             value = getattr(change, name)
             if name in given and (value is not None or name.startswith("holiday")):
                 setattr(org, column, value)
@@ -114,4 +118,5 @@ async def _settings(session, org: Organisation) -> DunningSettings:
         send_days=org.send_weekdays,
         holiday_country="none" if org.holiday_country == "" else org.holiday_country,
         holiday_subdivision=org.holiday_subdivision, sender_mode=org.sender_mode,
-        sender=sender.email if sender else None, scenario=scenario.key if scenario else None)
+        sender=sender.email if sender else None, scenario=scenario.key if scenario else None,
+        one_email_per_customer=org.dunning_one_email_per_customer)
