@@ -47,6 +47,11 @@ _STEP_EMAIL = insert(_EVENTS).values(
     idem_key=bindparam("p_idem_key"), occurred_at=bindparam("p_now")).on_conflict_do_nothing()
 
 
+def step_email_key(step: GroupedStep) -> str:
+    """The key of the step's own email row in its run's timeline (activities/dunning.py writes the same)."""
+    return f"{step.invoice_workflow_id}:{step.position}:email"
+
+
 async def join_customer_email(client: Client, task_queue: str, org_slug: str, account_ref: str,
                               step: GroupedStep) -> str:
     """Hand the step to the account's workflow, starting it if it is not running (signal-with-start: one
@@ -78,7 +83,9 @@ class CustomerDunningActivities:
                 if reason is None and run is not None and run.exit_reason:
                     reason = run.exit_reason
                 held = "dunning switched off" if reason is None and not org.dunning_enabled else None
-                checked.append(CheckedStep(step, reason and str(reason), held))
+                settled = (await session.exec(select(RunEvent.id).where(
+                    RunEvent.idem_key == step_email_key(step)))).first() is not None
+                checked.append(CheckedStep(step, reason and str(reason), held, settled))
         today = calendar.local_today(inp.now, org.timezone)
         opening = calendar.Opening(org.send_window_start, org.send_window_end, weekdays_of(org), *holidays_of(org))
         next_day = calendar.next_opening(calendar.at_local(today + timedelta(days=1), time(0), org.timezone), opening,
@@ -135,5 +142,5 @@ async def _record(session: AsyncSession, inp: SendBatchInput, key: str, outcome:
             "p_workflow_id": step.invoice_workflow_id, "p_position": step.position, "p_outcome": status,
             "p_reason": named,
             "p_recipient": outcome.recipient, "p_sender": sender, "p_subject": subject,
-            "p_message_id": outcome.message_id, "p_idem_key": f"{step.invoice_workflow_id}:{step.position}:email",
+            "p_message_id": outcome.message_id, "p_idem_key": step_email_key(step),
             "p_now": inp.now})

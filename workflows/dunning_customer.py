@@ -85,6 +85,8 @@ class CustomerDunningWorkflow:
             return
         keep = []
         for checked in batch.checked:
+            if checked.settled:
+                continue  # its run had its answer with the email that carried it
             if checked.exit_reason is not None:
                 await self._answer(checked.step, StepOutcome(StepStatus.EXIT, checked.exit_reason))
             elif checked.held is not None:

@@ -42,6 +42,9 @@ class CheckedStep:
     step: GroupedStep
     exit_reason: str | None  # None: still to be chased; else why it is dropped (paid, ...)
     held: str | None = None  # dunning switched off: the step waits
+    # An earlier email carried this step already (a step handed over twice, its first email gone and
+    # answered): left out, never listed twice.
+    settled: bool = False
 
 
 @dataclass
