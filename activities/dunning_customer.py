@@ -17,7 +17,7 @@ from temporalio.client import Client
 from models import About, DunningRun, RunEvent, ScenarioStep
 from relance import calendar
 from relance.db import Database
-from relance.dunning import listing, repository, rules
+from relance.dunning import events, listing, repository, rules
 from relance.dunning.customer import (
     Batch,
     BatchInput,
@@ -28,12 +28,14 @@ from relance.dunning.customer import (
     ledger_key,
 )
 from relance.dunning.ids import CUSTOMER_WORKFLOW, customer_workflow_id
+from relance.dunning.types import StepInput
 from relance.email import ledger
 from relance.email.compose import NotSentReason
 from relance.email.mailer import SesMailer
 from relance.email.sending import SendStatus, send_once
 from relance.opening import holidays_of, weekdays_of
 from relance.scenario.plan import StepOutcome, StepStatus
+from relance.webhooks.publishing import Publisher
 
 log = structlog.get_logger("relance.dunning.customer")
 
@@ -64,9 +66,10 @@ async def join_customer_email(client: Client, task_queue: str, org_slug: str, ac
 
 
 class CustomerDunningActivities:
-    def __init__(self, db: Database, mailer: SesMailer):
+    def __init__(self, db: Database, mailer: SesMailer, webhooks: Publisher):
         self.db = db
         self.mailer = mailer
+        self.webhooks = webhooks
 
     @activity.defn
     async def check_batch(self, inp: BatchInput) -> Batch:
@@ -127,9 +130,23 @@ class CustomerDunningActivities:
                               result.recipient, result.message_id)
         async with self.db.autocommit() as session:
             await _record(session, inp, key, outcome, result.status.value, email.sender_address, email.subject)
+        await self._tell(inp, {f.invoice.number: f for f in files}, outcome)
         log.info("customer email settled", org=inp.org_slug, account=inp.account_ref, status=result.status.value,
                  invoices=len(inp.steps), message_id=result.message_id)
         return outcome
+
+
+    async def _tell(self, inp: SendBatchInput, files: dict[str, repository.InvoiceFile], outcome: StepOutcome) -> None:
+        """Each invoice's reminder.sent (or not_sent) event, as its own send would have told it."""
+        async with self.db.session() as session:
+            for grouped in inp.steps:
+                step = (await session.exec(select(ScenarioStep).where(
+                    ScenarioStep.scenario_id == grouped.scenario_id, ScenarioStep.position == grouped.position))).one()
+                event = events.of_step(StepInput(grouped.invoice_workflow_id, inp.org_slug, grouped.invoice_number,
+                                                 grouped.scenario_id, grouped.position, inp.now),
+                                       files[grouped.invoice_number], step, outcome)
+                if event is not None:
+                    await self.webhooks.publish(event)
 
 
 async def _record(session: AsyncSession, inp: SendBatchInput, key: str, outcome: StepOutcome, status: str,

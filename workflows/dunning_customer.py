@@ -130,5 +130,5 @@ WORKFLOWS = [CustomerDunningWorkflow]
 
 def registration(deps: WorkerDeps) -> Registration:
     """Per-customer dunning's part of the worker."""
-    acts = CustomerDunningActivities(deps.db, deps.mailer)
+    acts = CustomerDunningActivities(deps.db, deps.mailer, deps.webhooks)
     return Registration(workflows=WORKFLOWS, activities=[acts.check_batch], email_activities=[acts.send_batch])
