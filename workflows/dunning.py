@@ -112,8 +112,9 @@ class InvoiceDunningWorkflow:
 
     async def _execute_step(self, index: int, step: PlannedStep, resolving: bool) -> StepOutcome:
         plan = self._plan
-        # Runs from this change on may send their email in their customer's one email of the day.
-        grouping = step.kind == "email" and workflow.patched(CUSTOMER_EMAIL)
+        # Runs from this change on, of an organisation sending one email per customer, may send their
+        # email in their customer's email of the day (other runs record no patch marker).
+        grouping = step.kind == "email" and plan.one_email_per_customer and workflow.patched(CUSTOMER_EMAIL)
         outcome = await workflow.execute_activity_method(
             DunningActivities.execute_step,
             StepInput(workflow.info().workflow_id, plan.org_slug, plan.invoice_number, plan.scenario_id,

@@ -19,7 +19,7 @@ from relance.api.services import Services, services
 from relance.importing.format import REFERENCE_PATTERN
 from starter import dunning_customer as customers
 
-router = APIRouter(prefix="/v1", tags=["customers"], responses=documented(401, 403, 404, 413, 422, 503))
+router = APIRouter(prefix="/v1", tags=["customers"], responses=documented(401, 403, 404, 409, 413, 422, 503))
 
 AccountRef = Annotated[str, Path(pattern=REFERENCE_PATTERN, max_length=limits.MAX_ID_LENGTH)]
 

@@ -46,4 +46,5 @@ async def build_plan(session: AsyncSession, file: repository.InvoiceFile, scenar
         started_at=started_at,
         steps=[planned_step(org, s) for _, s in rows if s is not None],
         scenario_choice=scenario_choice,
+        one_email_per_customer=org.dunning_one_email_per_customer,
     )

@@ -46,6 +46,9 @@ class RunPlan:
     holiday_country: str | None = None  # plans frozen before holidays closed windows have none
     holiday_subdivision: str | None = None
     scenario_choice: str | None = None  # why this scenario (relance.dunning.assignment); None before it came
+    # The organisation sent one email per customer when the run started: its email steps may go in the
+    # customer's email of the day (workflows/dunning_customer.py); other runs never pay for the hand-over.
+    one_email_per_customer: bool = False
 
     @property
     def anchor_date(self) -> date:
