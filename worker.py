@@ -21,10 +21,20 @@ from relance.temporal.client import connect_patiently, metrics_runtime
 from relance.temporal.queues import email_queue, webhook_queue
 from relance.temporal.registration import Registration, WorkerDeps
 from relance.webhooks.publishing import Publisher
-from workflows import agency, dunning, email_events, marketing, pipeline, renewal, simulation, webhooks
+from workflows import (
+    agency,
+    dunning,
+    dunning_customer,
+    email_events,
+    marketing,
+    pipeline,
+    renewal,
+    simulation,
+    webhooks,
+)
 
 # Each domain wires its own workflows and activities (workflows/<domain>.py `registration`).
-DOMAINS = (dunning, renewal, simulation, webhooks, email_events, marketing, pipeline, agency)
+DOMAINS = (dunning, dunning_customer, renewal, simulation, webhooks, email_events, marketing, pipeline, agency)
 WORKFLOWS = [workflow for domain in DOMAINS for workflow in domain.WORKFLOWS]
 
 

@@ -20,13 +20,15 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.dunning_customer import join_customer_email
 from activities.nightly import PAGE_SIZE, resume
 from models import About, Account, DunningRun, EmailTemplate, Invoice, Organisation, RunEvent, ScenarioStep
 from relance import calendar
 from relance.db import Database
 from relance.documents.storage import DocumentStore
-from relance.dunning import events, repository, rules
+from relance.dunning import assignment, events, repository, rules
 from relance.dunning.compose import compose_for_invoice
+from relance.dunning.customer import GroupedStep
 from relance.dunning.plans import build_plan
 from relance.dunning.starting import start_dunning_run
 from relance.dunning.types import (
@@ -95,10 +97,11 @@ _FINISH = _THIS_RUN.values(
 # A no-op update on conflict makes RETURNING give the existing row: one round trip either way.
 _RUN = insert(_RUNS).values(
     workflow_id=bindparam("p_workflow_id"), org_id=bindparam("p_org_id"), invoice_id=bindparam("p_invoice_id"),
-    scenario_id=bindparam("p_scenario_id"), state=RunState.STARTING, started_at=bindparam("p_now"),
+    scenario_id=bindparam("p_scenario_id"), scenario_choice=bindparam("p_choice"), state=RunState.STARTING,
+    started_at=bindparam("p_now"),
 ).on_conflict_do_update(
     index_elements=[_RUNS.c.workflow_id], set_={"workflow_id": _RUNS.c.workflow_id},
-).returning(_RUNS.c.scenario_id, _RUNS.c.started_at)
+).returning(_RUNS.c.scenario_id, _RUNS.c.started_at, _RUNS.c.scenario_choice)
 
 
 class DunningActivities:
@@ -153,6 +156,8 @@ class DunningActivities:
             step, _ = (await session.exec(_STEP_WITH_TEMPLATE, params={
                 "p_scenario_id": inp.scenario_id, "p_position": inp.position})).one()
             outcome = await self._settle(session, inp, file, step)
+        if isinstance(outcome, StepOutcome) and outcome.grouped_in is not None:
+            return outcome  # the customer's workflow answers the run, and its email is told then
         if isinstance(outcome, OutgoingEmail):
             outcome = await self._deliver(inp, file, outcome)
         event = events.of_step(inp, file, step, outcome)
@@ -169,6 +174,8 @@ class DunningActivities:
             return StepOutcome(StepStatus.SKIPPED, SkipReason.DUE_DATE_PASSED)
         if step.kind == "action":
             return await _create_task(session, inp, file, step)
+        if inp.customer_queue and file.org.dunning_one_email_per_customer and not inp.resolving:
+            return await _join_customer_email(session, inp, file)
         return await self._prepare_email(session, inp, file, step)
 
     async def _prepare_email(self, session: AsyncSession, inp: StepInput, file: repository.InvoiceFile,
@@ -338,17 +345,17 @@ async def _invoice_file(session: AsyncSession, org_slug: str, number: str,
 
 
 async def _record_run(session: AsyncSession, inp: BeginRunInput,
-                      file: repository.InvoiceFile) -> tuple[int, datetime] | None:
-    """The run's (scenario id, start), its row created on first call; None when there is no row and
-    no default scenario to start one with."""
-    scenario_id = file.org.default_scenario_id
-    if scenario_id is None:
+                      file: repository.InvoiceFile) -> tuple[int, datetime, str | None] | None:
+    """The run's (scenario id, start, why that scenario), its row created on first call with the scenario
+    assignment chooses; None when there is no row and no scenario to start one with."""
+    choice = await assignment.choose(session, file.org, file.account, file.amount_due)
+    if choice is None:
         run = await session.get(DunningRun, inp.workflow_id)
-        return (run.scenario_id, run.started_at) if run else None
+        return (run.scenario_id, run.started_at, run.scenario_choice) if run else None
     row = (await session.exec(_RUN, params={
         "p_workflow_id": inp.workflow_id, "p_org_id": file.org.id, "p_invoice_id": file.invoice.id,
-        "p_scenario_id": scenario_id, "p_now": inp.now})).one()
-    return row.scenario_id, row.started_at
+        "p_scenario_id": choice.scenario_id, "p_choice": choice.why, "p_now": inp.now})).one()
+    return row.scenario_id, row.started_at, row.scenario_choice
 
 
 def _planned(step: ScenarioStep) -> PlannedStep:
@@ -364,6 +371,19 @@ async def _create_task(session: AsyncSession, inp: StepInput, file: repository.I
     await _decide(session, inp, RunState.WAITING, kind="action", outcome="created", idem_key=key, subject=task.title)
     log.info("task created", org=inp.org_slug, invoice=inp.invoice_number, step=step_number(inp.position))
     return StepOutcome(StepStatus.DONE)
+
+
+async def _join_customer_email(session: AsyncSession, inp: StepInput, file: repository.InvoiceFile) -> StepOutcome:
+    """The organisation sends one email per customer: the step goes in its account's email of the day."""
+    workflow_id = await join_customer_email(
+        activity.client(), inp.customer_queue, inp.org_slug, file.account.ref,
+        GroupedStep(inp.workflow_id, inp.invoice_number, inp.scenario_id, inp.position))
+    await _decide(session, inp, RunState.WAITING, kind="email", outcome="grouped",
+                  reason=f"goes in the customer's email of the day ({workflow_id})",
+                  idem_key=f"{events.email_key(inp)}:grouped:{inp.now.isoformat()}")
+    log.info("reminder joins the customer's email", org=inp.org_slug, invoice=inp.invoice_number,
+             account=file.account.ref, step=step_number(inp.position))
+    return StepOutcome(StepStatus.DONE, grouped_in=workflow_id)
 
 
 def _source(inp: StepInput, file: repository.InvoiceFile) -> ledger.Source:

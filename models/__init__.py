@@ -16,6 +16,7 @@ from models.agency import (
     SendBatch,
 )
 from models.api import ApiKey, IdempotentRequest
+from models.customer_dunning import ScenarioRule
 from models.deliverability import EmailEvent, EmailEventKind, Suppression, SuppressionReason
 from models.documents import Document
 from models.dunning import DunningRun, Invoice, InvoiceStatus, Payment, RunEvent
@@ -94,6 +95,7 @@ __all__ = [
     "RenewalSettings",
     "RunEvent",
     "Scenario",
+    "ScenarioRule",
     "ScenarioPurpose",
     "ScenarioStep",
     "SenderMode",

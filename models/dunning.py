@@ -50,6 +50,7 @@ class DunningRun(SQLModel, table=True):
     org_id: int = Field(foreign_key="organisation.id", index=True)
     invoice_id: int = Field(foreign_key="invoice.id", unique=True)
     scenario_id: int = Field(foreign_key="scenario.id")
+    scenario_choice: str | None = Field(default=None, description="why this scenario: account, rule N, default")
     state: str
     current_step: int = 0
     next_step_at: datetime | None = timestamp(nullable=True, default=None)

@@ -27,6 +27,9 @@ class Organisation(SQLModel, table=True):
     currency: str = "EUR"
     dunning_enabled: bool = False
     dunning_apply_to_new_invoices: bool = False
+    dunning_one_email_per_customer: bool = Field(
+        default=False, sa_column_kwargs={"server_default": "false"},
+        description="the reminders of one account due the same day go as one email (workflows/dunning_customer.py)")
     send_window_start: time = time(9, 0)
     send_window_end: time = time(18, 0)
     send_weekdays: str = Field(default="mon-fri", description="days the send window opens (relance.calendar)")

@@ -34,6 +34,11 @@ class Account(SQLModel, table=True):
     cc: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String), nullable=False, server_default="{}"))
     language: str | None = Field(default=None, description="the customer's (fr, en, nl-BE...): its templates' "
                                  "translation in it, else the organisation's; None: the organisation's")
+    # Per-customer dunning (relance.dunning.assignment): the account's own scenario (a key, its newest version
+    # when a run starts) and the tags assignment rules select by.
+    dunning_scenario_key: str | None = None
+    tags: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String), nullable=False,
+                                                                   server_default="{}"))
 
 
 class Contact(SQLModel, table=True):

@@ -11,7 +11,7 @@ from sqlmodel import select
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 
-from models import DunningRun, Organisation, Payment, RunEvent
+from models import DunningRun, Organisation, Payment, RunEvent, Scenario
 from relance import limits
 from relance.db import Database
 from relance.dunning import forecast as forecasting
@@ -176,6 +176,7 @@ class RunReport:
     timezone: str
     live: WalkStatus | None = None
     live_error: str | None = None
+    scenario: str | None = None  # "<name> (<key> v<version>), chosen by <why>"
 
 
 async def run_report(client_of: Callable[[], Awaitable[Client]], db: Database, org_slug: str,
@@ -190,7 +191,9 @@ async def run_report(client_of: Callable[[], Awaitable[Client]], db: Database, o
         events = list((await session.exec(select(RunEvent).where(RunEvent.workflow_id == run.workflow_id)
                                            .order_by(RunEvent.id))).all())
         timezone = (await session.get(Organisation, run.org_id)).timezone
-    report = RunReport(run, events, timezone)
+        scenario = await session.get(Scenario, run.scenario_id)
+    chosen = f"{scenario.name} ({scenario.key} v{scenario.version}), chosen by {run.scenario_choice or 'default'}"
+    report = RunReport(run, events, timezone, scenario=chosen)
     if run.ended_at is None:
         try:
             client = await client_of()

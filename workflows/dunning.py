@@ -15,6 +15,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.dunning import DunningActivities
+    from relance.dunning.customer import GroupedAnswer
     from relance.dunning.types import (
         BeginRunInput,
         DunningInput,
@@ -34,6 +35,8 @@ with workflow.unsafe.imports_passed_through():
         PlannedStep,
         RunState,
         StepOutcome,
+        StepStatus,
+        WalkExit,
         WalkStatus,
         cancel_request_from,
     )
@@ -48,6 +51,8 @@ ACTIVITY_TIMEOUT = timedelta(seconds=60)
 # How long the `cancel` update waits for the run to end before answering that it will stop before its
 # next step (a step being sent is not interrupted).
 CANCEL_ANSWER_WAIT = timedelta(seconds=20)
+# The patch of runs whose email steps may go in their customer's one email of the day.
+CUSTOMER_EMAIL = "customer-grouped-email"
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
 # The states in which a step is waited for (or retried), and may be asked to go now.
 WAITS_FOR_A_STEP = (RunState.WAITING, RunState.HELD, RunState.BLOCKED)
@@ -73,6 +78,7 @@ class InvoiceDunningWorkflow:
         self._revision = 0
         self._refused: list[str] = []
         self._sent_now = 0  # steps someone asked to go now
+        self._answers: dict[int, StepOutcome] = {}  # the customer's workflow's, by step position
 
     @workflow.run
     async def run(self, inp: DunningInput) -> RunResult:
@@ -91,7 +97,8 @@ class InvoiceDunningWorkflow:
         if identity:
             workflow.upsert_search_attributes(identity)
         self._walk = ScenarioWalk(plan, self._do_step, self._clock,
-                                  headline=f"Invoice **{plan.invoice_number}** · {plan.scenario_name}",
+                                  headline=f"Invoice **{plan.invoice_number}** · {plan.scenario_name}"
+                                  + (f" (chosen by {plan.scenario_choice})" if plan.scenario_choice else ""),
                                   first_number=step_numbering(self._revision))
         end = await self._walk.walk()
         return await self._finish(ExitReason(end.reason), end.detail, end.steps_done)
@@ -105,10 +112,13 @@ class InvoiceDunningWorkflow:
 
     async def _execute_step(self, index: int, step: PlannedStep, resolving: bool) -> StepOutcome:
         plan = self._plan
-        return await workflow.execute_activity_method(
+        # Runs from this change on, of an organisation sending one email per customer, may send their
+        # email in their customer's email of the day (other runs record no patch marker).
+        grouping = step.kind == "email" and plan.one_email_per_customer and workflow.patched(CUSTOMER_EMAIL)
+        outcome = await workflow.execute_activity_method(
             DunningActivities.execute_step,
             StepInput(workflow.info().workflow_id, plan.org_slug, plan.invoice_number, plan.scenario_id,
-                      step.position, workflow.now(), resolving),
+                      step.position, workflow.now(), resolving, workflow.info().task_queue if grouping else None),
             task_queue=email_queue_of_this_run(self._revision),
             # Fixed when scheduled, so it says what the activity will do whatever the step turns out
             # to be; what it did is in the result and the run's current details.
@@ -116,6 +126,23 @@ class InvoiceDunningWorkflow:
                     + (" - settle uncertain send" if resolving else ""),
             **send_options(self._revision),
         )
+        if outcome.grouped_in is None:
+            return outcome
+        return await self._customer_answer(step.position)
+
+    async def _customer_answer(self, position: int) -> StepOutcome:
+        """The step went to the customer's workflow: its answer is the step's outcome (sent in the day's
+        email, dropped as paid, held). A cancel meanwhile ends the run."""
+        await workflow.wait_condition(lambda: position in self._answers or self._clock.cancel_request is not None)
+        if position not in self._answers:
+            request = self._clock.cancel_request
+            return StepOutcome(StepStatus.EXIT, WalkExit.CANCELLED, detail=f"by {request.by}: {request.reason}")
+        return self._answers.pop(position)
+
+    @workflow.signal
+    def customer_email_done(self, answer: GroupedAnswer) -> None:
+        """The customer's workflow settled this run's step (workflows/dunning_customer.py)."""
+        self._answers[answer.position] = answer.outcome
 
     async def _check_invoice(self) -> ExitReason | None:
         """The host said the invoice changed: a payment ends the run now, not at its next step."""

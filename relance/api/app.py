@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from relance.api import (
     agency,
     documents,
+    customers,
     dunning,
     health,
     imports,
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None, max_body_bytes: int = MAX_BODY_
                                          [f"body: at most {max_body_bytes} bytes"])
 
     for module in (health, imports, dunning, documents, renewal, webhooks, marketing, pipeline, agency, scenarios,
-                   templates, settings_routes, simulation, runs, tasks):
+                   templates, settings_routes, simulation, runs, tasks, customers):
         app.include_router(module.router)
     app.include_router(marketing.unsubscribe_router)
     install_outbox(app)  # the agency outbox's pages, /outbox (relance.web)

@@ -161,6 +161,8 @@ class RunOut(BaseModel):
     exit_detail: str | None
     started_at: datetime
     ended_at: datetime | None
+    scenario: str | None = Field(default=None, description="the run's scenario and why it was chosen (the "
+                                 "account's own, an assignment rule, the default)")
     live: LiveOut | None = Field(description="the running run's own answer; null when ended or unreachable")
     timeline: list[EventOut]
 
@@ -176,7 +178,7 @@ async def get_run(number: InvoiceNumber, org: str = Depends(organisation),
     live = report.live
     return RunOut(
         workflow_id=run.workflow_id, state=run.state, exit_reason=run.exit_reason, exit_detail=run.exit_detail,
-        started_at=local(run.started_at), ended_at=local(run.ended_at),
+        started_at=local(run.started_at), ended_at=local(run.ended_at), scenario=report.scenario,
         live=LiveOut(state=live.state, step_number=numbered(live.step_position), step_label=live.step_label,
                      next_at=local(live.next_at)) if live else None,
         timeline=[EventOut(at=local(e.occurred_at), step_number=numbered(e.step_position), kind=e.kind,

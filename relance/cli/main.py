@@ -21,6 +21,7 @@ from relance import calendar, limits, repository
 from relance.cli import agency as agency_cli
 from relance.cli import api as api_cli
 from relance.cli import authoring as authoring_cli
+from relance.cli import customers as customer_cli
 from relance.cli import documents as documents_cli
 from relance.cli import marketing as marketing_cli
 from relance.cli import outbox as outbox_cli
@@ -221,6 +222,7 @@ async def cmd_show(settings: Settings, args) -> int:
     say(f"{run.workflow_id}: " + (f"ended: {run.exit_reason}" if run.ended_at else run.state))
     if run.exit_detail:
         say(f"  detail: {run.exit_detail}")
+    say(f"  scenario: {report.scenario}")
     if live is not None:
         say(f"  now: {_status_line(live, report.timezone)}")
     elif report.live_error:
@@ -580,6 +582,7 @@ def parser() -> argparse.ArgumentParser:
     mail.add_argument("--last", type=int, default=50)
     mail.add_argument("--show", type=int, metavar="N", help="print email #N (as numbered in the list; -1 the last) with its body")
     renewal_cli.add_parser(sub)
+    customer_cli.add_parser(sub)
     marketing_cli.add_parser(sub)
     pipeline_cli.add_parser(sub)
     api_cli.add_parsers(sub)
@@ -602,6 +605,10 @@ async def cmd_apikey(settings: Settings, args) -> int:
 
 async def cmd_renewal(settings: Settings, args) -> int:
     return await renewal_cli.run(settings, args, _with_db, say)
+
+
+async def cmd_customer(settings: Settings, args) -> int:
+    return await customer_cli.run(settings, args, _with_db, say)
 
 
 async def cmd_marketing(settings: Settings, args) -> int:
@@ -638,7 +645,8 @@ async def cmd_setup(settings: Settings, args) -> int:
 
 COMMANDS = {**{name: cmd_authoring for name in authoring_cli.COMMANDS},
             **{name: cmd_setup for name in setup_cli.COMMANDS}, "import": cmd_import, "sweep": cmd_sweep, "show": cmd_show, "cancel": cmd_cancel, "pay": cmd_pay,
-            "activate": cmd_activate, "up": cmd_up, "mail": cmd_mail, "renewal": cmd_renewal, "admin": cmd_admin,
+            "activate": cmd_activate, "up": cmd_up, "mail": cmd_mail, "renewal": cmd_renewal, "customer": cmd_customer,
+            "admin": cmd_admin,
             "apikey": cmd_apikey, "webhook": cmd_webhook, "uncertain": cmd_uncertain, "marketing": cmd_marketing,
             "pipeline": cmd_pipeline,
             "agency": cmd_agency, "outbox": cmd_outbox, "document": cmd_document}

@@ -25,7 +25,7 @@ _SCENARIO_WITH_STEPS = (
 
 
 async def build_plan(session: AsyncSession, file: repository.InvoiceFile, scenario_id: int,
-                     started_at: datetime) -> RunPlan:
+                     started_at: datetime, scenario_choice: str | None = None) -> RunPlan:
     """One query: the scenario with its steps (a scenario without steps comes back as one row)."""
     org = file.org
     rows = (await session.exec(_SCENARIO_WITH_STEPS, params={"scenario_id": scenario_id})).all()
@@ -45,4 +45,6 @@ async def build_plan(session: AsyncSession, file: repository.InvoiceFile, scenar
         due_date=file.invoice.due_date,
         started_at=started_at,
         steps=[planned_step(org, s) for _, s in rows if s is not None],
+        scenario_choice=scenario_choice,
+        one_email_per_customer=org.dunning_one_email_per_customer,
     )

@@ -8,7 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import DunningRun
 from relance.db import Database
-from relance.dunning import repository
+from relance.dunning import assignment, repository
 from relance.dunning.compose import compose_for_invoice
 from relance.dunning.plans import build_plan
 from relance.email.mailer import SesMailer
@@ -16,12 +16,14 @@ from relance.scenario.preview import PreviewStep, preview_steps
 
 
 async def _scenario_of(session: AsyncSession, file: repository.InvoiceFile) -> int:
-    """The run's own version when the invoice has one, else the organisation's newest default."""
+    """The run's own version when the invoice has one, else the one its run would take (assignment)."""
     run = await session.get(DunningRun, f"dunning:{file.org.slug}:{file.invoice.number}")
-    scenario_id = run.scenario_id if run else file.org.default_scenario_id
-    if scenario_id is None:
+    if run is not None:
+        return run.scenario_id
+    choice = await assignment.choose(session, file.org, file.account, file.amount_due)
+    if choice is None:
         raise repository.NotFound(f"organisation {file.org.slug!r} has no default scenario")
-    return scenario_id
+    return choice.scenario_id
 
 
 async def preview_invoice(db: Database, mailer: SesMailer, org_slug: str, number: str,

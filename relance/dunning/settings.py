@@ -42,6 +42,8 @@ class DunningSettings(BaseModel):
     sender: str | None = Field(description="the default sender's email (sender_mode user)")
     scenario: str | None = Field(description="the default scenario's key")
     late_interest_rate: Decimal | None = Field(description="yearly late-payment interest, percent ([[!LateInterest]])")
+    one_email_per_customer: bool = Field(default=False, description="an account's reminders due the same day go "
+                                         "as one email listing them")
 
 
 class DunningChange(BaseModel):
@@ -60,6 +62,7 @@ class DunningChange(BaseModel):
     late_interest_rate: Decimal | None = Field(
         default=None, ge=0, le=100, max_digits=6, decimal_places=3,
         description="yearly late-payment interest, percent (Code de commerce L441-10); null: none stated")
+    one_email_per_customer: bool | None = None
 
     @field_validator("send_window")
     @classmethod
@@ -95,7 +98,8 @@ async def change_settings(db: Database, mailer: SesMailer, org_slug: str, change
             org.send_window_start, org.send_window_end = change.send_window
         for name, column in (("apply_to_new_invoices", "dunning_apply_to_new_invoices"), ("send_days", "send_weekdays"),
                              ("holiday_country", "holiday_country"), ("holiday_subdivision", "holiday_subdivision"),
-                             ("sender_mode", "sender_mode")):
+                             ("sender_mode", "sender_mode"),
+                             ("one_email_per_customer", "dunning_one_email_per_customer")):
             value = getattr(change, name)
             if name in given and (value is not None or name.startswith("holiday")):
                 setattr(org, column, value)
@@ -122,4 +126,5 @@ async def _settings(session, org: Organisation) -> DunningSettings:
         holiday_country="none" if org.holiday_country == "" else org.holiday_country,
         holiday_subdivision=org.holiday_subdivision, sender_mode=org.sender_mode,
         sender=sender.email if sender else None, scenario=scenario.key if scenario else None,
-        late_interest_rate=org.late_interest_rate)
+        late_interest_rate=org.late_interest_rate,
+        one_email_per_customer=org.dunning_one_email_per_customer)

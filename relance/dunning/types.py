@@ -45,6 +45,10 @@ class RunPlan:
     steps: list[PlannedStep] = field(default_factory=list)
     holiday_country: str | None = None  # plans frozen before holidays closed windows have none
     holiday_subdivision: str | None = None
+    scenario_choice: str | None = None  # why this scenario (relance.dunning.assignment); None before it came
+    # The organisation sent one email per customer when the run started: its email steps may go in the
+    # customer's email of the day (workflows/dunning_customer.py); other runs never pay for the hand-over.
+    one_email_per_customer: bool = False
 
     @property
     def anchor_date(self) -> date:
@@ -79,6 +83,9 @@ class StepInput:
     now: datetime
     # The step's email was left uncertain and the reconciliation window has passed: settle it.
     resolving: bool = False
+    # The run's task queue, for the customer's workflow when the organisation sends one email per
+    # customer; None: the run predates that (it sends on its own).
+    customer_queue: str | None = None
 
 
 @dataclass

@@ -268,6 +268,18 @@ class PipelineIn(Strict):
     opportunities: list[OpportunityIn] = []
 
 
+Tag = Annotated[str, Field(pattern=r"^[\w.-]+$", max_length=100)]
+
+
+class ScenarioRuleIn(Strict):
+    """An assignment rule (relance.dunning.assignment): a tag, or a range of the amount due, and its scenario."""
+
+    scenario: Identifier
+    tag: Tag | None = None
+    min_due: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+    max_due: Decimal | None = Field(default=None, gt=0, max_digits=12, decimal_places=2)
+
+
 class DunningIn(Strict):
     enabled: bool = False
     apply_to_new_invoices: bool = False
@@ -278,6 +290,10 @@ class DunningIn(Strict):
     late_interest_rate: Decimal | None = Field(
         default=None, ge=0, le=100, max_digits=6, decimal_places=3,
         description="yearly late-payment interest, percent ([[!LateInterest]], Code de commerce L441-10)")
+    one_email_per_customer: bool = Field(default=False, description="an account's reminders due the same day "
+                                         "go as one email listing them")
+    scenario_rules: list[ScenarioRuleIn] = Field(default=[], max_length=100, description="ordered, first match "
+                                                 "wins; given, the list replaces the stored one ([] clears it)")
 
 
 class ContactIn(Strict):
@@ -305,6 +321,9 @@ class AccountIn(Strict):
     language: Language | None = Field(default=None, description="the customer's: templates in it when they have "
                                       "that translation; dates and amounts in it")
     contacts: list[ContactIn] = []
+    tags: list[Tag] = Field(default=[], max_length=50, description="what dunning assignment rules select by")
+    dunning_scenario: Identifier | None = Field(default=None, description="the account's own dunning scenario "
+                                                "(null: the rules and the default decide)")
 
 
 class PaymentIn(Strict):

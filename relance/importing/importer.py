@@ -42,7 +42,7 @@ from models import (
 from relance import calendar, limits
 from relance.db import Database
 from relance.email.rendering import TemplateProblem, render, template_problems
-from relance.importing import pipeline, rows
+from relance.importing import customer_dunning, pipeline, rows
 from relance.importing.agency import AgencyWrite, agency_problems, write_agency
 from relance.importing.changes import Changes
 from relance.importing.format import (
@@ -301,6 +301,7 @@ def organisation_problems(org: OrganisationIn, fields: TemplateFields, stored: S
                  for p in marketing_scenario_check(s, templates, users)]
     dunning = org.dunning
     problems += unknown(where, "dunning.scenario", dunning.scenario or None, scenarios, "scenario")
+    problems += customer_dunning.problems(where, org, scenarios, {t for a in stored.accounts.values() for t in a.tags})
     if dunning.sender not in (None, "invoice_creator") and dunning.sender not in users:
         problems.append(f"{where} › dunning.sender: {dunning.sender!r} is not a user of the organisation")
     if dunning.send_window[0] >= dunning.send_window[1]:
@@ -440,7 +441,8 @@ def renewal_problems(org: OrganisationIn, users: set[str], accounts: set[str], c
 # The columns each field of the file writes, where they are not called as the field is.
 DUNNING_COLUMNS = {"enabled": ("dunning_enabled",), "apply_to_new_invoices": ("dunning_apply_to_new_invoices",),
                    "send_window": ("send_window_start", "send_window_end"), "send_days": ("send_weekdays",),
-                   "sender": ("sender_mode",)}
+                   "sender": ("sender_mode",), "one_email_per_customer": ("dunning_one_email_per_customer",),
+                   "scenario_rules": ()}
 CONTACT_COLUMNS = {"billing": ("is_billing",), "decision_maker": ("is_decision_maker",)}
 INVOICE_COLUMNS = {"account": ("account_id",), "contact": ("contact_id",), "creator": ("creator_user_id",),
                    "payment_schedule": ("has_payment_schedule",)}
@@ -459,6 +461,7 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, sto
     org, _ = await rows.upsert(session, Organisation, {"slug": org_in.slug}, dict(
         name=org_in.name, timezone=org_in.timezone, locale=org_in.locale, currency=org_in.currency,
         dunning_enabled=d.enabled, dunning_apply_to_new_invoices=d.apply_to_new_invoices,
+        dunning_one_email_per_customer=d.one_email_per_customer,
         send_window_start=d.send_window[0], send_window_end=d.send_window[1], send_weekdays=d.send_days,
         holiday_country=org_in.holiday_country, holiday_subdivision=org_in.holiday_subdivision,
         sender_mode=SenderMode.INVOICE_CREATOR if d.sender == "invoice_creator" else SenderMode.USER,
@@ -488,11 +491,13 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, sto
             report.marketing_scenarios_off.append((org.slug, m.key))
     report.counts["marketing_scenarios"] = report.counts.get("marketing_scenarios", 0) + len(org_in.marketing_scenarios)
     rows.update(session, org, org.slug, _dunning_links(d, scenarios, users))
+    await customer_dunning.write_rules(session, org, d)
     accounts, contacts = dict(stored.accounts), dict(stored.contacts)
     for a in org_in.accounts:
         accounts[a.ref], _ = await rows.upsert(session, Account, {"org_id": org.id, "ref": a.ref},
-                                               dict(name=a.name, email=a.email, cc=a.cc, language=a.language),
-                                               rows.named(a))
+                                               dict(name=a.name, email=a.email, cc=a.cc, language=a.language,
+                                                    **customer_dunning.account_values(a)),
+                                               rows.named(a, customer_dunning.ACCOUNT_COLUMNS))
         report.count("accounts")
         for c in a.contacts:
             contacts[c.ref], _ = await rows.upsert(session, Contact, {"org_id": org.id, "ref": c.ref}, dict(

@@ -70,6 +70,9 @@ class StepOutcome:
     # The step's email is uncertain (a worker died mid-send): ask again, resolving, after this many
     # seconds (the reconciliation window).
     resolve_after: float | None = None
+    # The step's email goes in the customer's one email of the day: the workflow of that id answers
+    # (workflows/dunning_customer.py) with the step's real outcome.
+    grouped_in: str | None = None
 
 
 class WalkExit(StrEnum):
