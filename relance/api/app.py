@@ -15,8 +15,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from relance.api import (
     agency,
-    documents,
     customers,
+    documents,
     dunning,
     health,
     imports,
