@@ -65,7 +65,7 @@ WATCHDOG = pytest.StashKey()
 def pytest_configure(config):
     """Every process the session starts (servers, `relance up`s, browsers, xdist workers) dies with it,
     even when it is killed (relance.local.reaper); the xdist workers are below the controller's guard."""
-    if "PYTEST_XDIST_WORKER" not in os.environ:
+    if not hasattr(config, "workerinput"):  # not an xdist worker
         config.stash[WATCHDOG] = guard()
 
 
