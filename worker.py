@@ -12,6 +12,7 @@ from datetime import timedelta
 import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from relance.config import Settings
 from relance.db import Database
@@ -42,6 +43,17 @@ TUNING = dict(
     max_concurrent_workflow_task_polls=20,
     max_concurrent_activity_task_polls=20,
 )
+
+# The workflow sandbox, two ways. STRICT (the SDK's default) imports a workflow's module afresh for
+# every run, and for every replay after a cache eviction, so that a datetime.now() or random() in
+# workflow code fails: the tests run it, and replay every recorded history with it. PASSED_THROUGH,
+# which `relance worker` runs, takes relance's own packages from the worker's imports instead: a
+# run's sandbox then costs ~3 ms to set up instead of ~60 (re-running workflows/*.py and its
+# @workflow.defn for each run was half of the worker's workflow-side CPU; bench/, README). Same
+# workflow code, same histories, same calls restricted in the modules the sandbox still loads.
+STRICT = SandboxedWorkflowRunner()
+PASSED_THROUGH = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(
+    "workflows", "activities", "relance", "models"))
 
 # On SIGTERM the email worker stops taking steps and lets those under way finish (a send takes well
 # under a second) before it cancels what is left: a deploy leaves no send uncertain. Below the 15 s
@@ -88,7 +100,8 @@ class RelanceWorker:
 
 
 def build_worker(client: Client, task_queue: str, db: Database, mailer: SesMailer,
-                 overrides: dict | None = None, ses_rate: float | None = None) -> RelanceWorker:
+                 overrides: dict | None = None, ses_rate: float | None = None,
+                 sandbox: SandboxedWorkflowRunner = STRICT) -> RelanceWorker:
     """`overrides` replaces activities by name, for failure-injection tests only."""
     overrides = overrides or {}
     registered = registrations(WorkerDeps(db, mailer, Publisher(db, client, webhook_queue(task_queue))))
@@ -97,13 +110,13 @@ def build_worker(client: Client, task_queue: str, db: Database, mailer: SesMaile
     interceptors = [LogContextInterceptor()]
     return RelanceWorker([
         Worker(client, task_queue=task_queue, workflows=registered.workflows, activities=common,
-               interceptors=interceptors, **TUNING),
+               interceptors=interceptors, workflow_runner=sandbox, **TUNING),
         Worker(client, task_queue=email_queue(task_queue), activities=emailing, interceptors=interceptors,
                graceful_shutdown_timeout=SEND_GRACE, max_concurrent_activities=SEND_SLOTS,
                max_concurrent_activity_task_polls=TUNING["max_concurrent_activity_task_polls"],
                max_task_queue_activities_per_second=ses_rate),
         Worker(client, task_queue=webhook_queue(task_queue), workflows=registered.webhook_workflows,
-               activities=posting, interceptors=interceptors, **WEBHOOK_TUNING),
+               activities=posting, interceptors=interceptors, workflow_runner=sandbox, **WEBHOOK_TUNING),
     ])
 
 
@@ -124,7 +137,8 @@ async def run_worker(settings: Settings) -> None:
     client = connecting.result()
     db = Database(settings.database_url, ping_on_checkout=False)
     try:
-        async with build_worker(client, settings.task_queue, db, SesMailer(settings), ses_rate=settings.ses_rate):
+        async with build_worker(client, settings.task_queue, db, SesMailer(settings), ses_rate=settings.ses_rate,
+                                sandbox=PASSED_THROUGH):
             log.info(
                 "worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
             await stop.wait()
