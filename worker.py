@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from datetime import timedelta
+from typing import ClassVar
 
 import structlog
 from temporalio.client import Client
@@ -51,9 +52,22 @@ TUNING = dict(
 # run's sandbox then costs ~3 ms to set up instead of ~60 (re-running workflows/*.py and its
 # @workflow.defn for each run was half of the worker's workflow-side CPU; bench/, README). Same
 # workflow code, same histories, same calls restricted in the modules the sandbox still loads.
-STRICT = SandboxedWorkflowRunner()
-PASSED_THROUGH = SandboxedWorkflowRunner(restrictions=SandboxRestrictions.default.with_passthrough_modules(
-    "workflows", "activities", "relance", "models"))
+STRICT = SandboxRestrictions.default
+PASSED_THROUGH = STRICT.with_passthrough_modules("workflows", "activities", "relance", "models")
+
+
+class Sandbox(SandboxedWorkflowRunner):
+    """The SDK's sandbox, checking each workflow class once per process and restrictions: a worker's start
+    checks every class in a sandbox of its own (~60 ms each, strict), and the tests start hundreds."""
+
+    _checked: ClassVar[set[tuple[type, int]]] = set()
+
+    def prepare_workflow(self, defn) -> None:
+        key = (defn.cls, id(self.restrictions))
+        if key not in self._checked:
+            super().prepare_workflow(defn)
+            self._checked.add(key)
+
 
 # On SIGTERM the email worker stops taking steps and lets those under way finish (a send takes well
 # under a second) before it cancels what is left: a deploy leaves no send uncertain. Below the 15 s
@@ -101,22 +115,23 @@ class RelanceWorker:
 
 def build_worker(client: Client, task_queue: str, db: Database, mailer: SesMailer,
                  overrides: dict | None = None, ses_rate: float | None = None,
-                 sandbox: SandboxedWorkflowRunner = STRICT) -> RelanceWorker:
+                 sandbox: SandboxRestrictions = STRICT) -> RelanceWorker:
     """`overrides` replaces activities by name, for failure-injection tests only."""
     overrides = overrides or {}
     registered = registrations(WorkerDeps(db, mailer, Publisher(db, client, webhook_queue(task_queue))))
     common, emailing, posting = ([overrides.get(fn.__name__, fn) for fn in group] for group in (
         registered.activities, registered.email_activities, registered.webhook_activities))
     interceptors = [LogContextInterceptor()]
+    runner = Sandbox(restrictions=sandbox)
     return RelanceWorker([
         Worker(client, task_queue=task_queue, workflows=registered.workflows, activities=common,
-               interceptors=interceptors, workflow_runner=sandbox, **TUNING),
+               interceptors=interceptors, workflow_runner=runner, **TUNING),
         Worker(client, task_queue=email_queue(task_queue), activities=emailing, interceptors=interceptors,
                graceful_shutdown_timeout=SEND_GRACE, max_concurrent_activities=SEND_SLOTS,
                max_concurrent_activity_task_polls=TUNING["max_concurrent_activity_task_polls"],
                max_task_queue_activities_per_second=ses_rate),
         Worker(client, task_queue=webhook_queue(task_queue), workflows=registered.webhook_workflows,
-               activities=posting, interceptors=interceptors, workflow_runner=sandbox, **WEBHOOK_TUNING),
+               activities=posting, interceptors=interceptors, workflow_runner=runner, **WEBHOOK_TUNING),
     ])
 
 

@@ -9,7 +9,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from relance.temporal.client import DATA_CONVERTER
-from worker import PASSED_THROUGH, STRICT, WORKFLOWS
+from worker import PASSED_THROUGH, STRICT, WORKFLOWS, Sandbox
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
@@ -27,4 +27,5 @@ def test_histories_are_there():
 async def test_history_replays_deterministically(path, sandbox):
     """In the sandbox the tests run and in the one `relance worker` runs."""
     history = WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))
-    await Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=sandbox).replay_workflow(history)
+    runner = Sandbox(restrictions=sandbox)
+    await Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=runner).replay_workflow(history)
