@@ -49,7 +49,7 @@ TUNING = dict(
 # every run, and for every replay after a cache eviction, so that a datetime.now() or random() in
 # workflow code fails: the tests run it, and replay every recorded history with it. PASSED_THROUGH,
 # which `relance worker` runs, takes relance's own packages from the worker's imports instead: a
-# run's sandbox then costs ~3 ms to set up instead of ~60 (re-running workflows/*.py and its
+# run's sandbox then costs 3–20 ms to set up instead of ~65 (loaded 2 cores; re-running workflows/*.py and its
 # @workflow.defn for each run was half of the worker's workflow-side CPU; bench/, README). Same
 # workflow code, same histories, same calls restricted in the modules the sandbox still loads.
 STRICT = SandboxRestrictions.default
