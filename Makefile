@@ -23,8 +23,11 @@ $(STAMP): pyproject.toml
 up: $(STAMP)
 	$(VENV)/bin/relance up
 
+# Test processes (pytest-xdist), each with a stack of its own (PostgreSQL, SES, Temporal on free ports):
+# `auto` is one per core; PYTEST_WORKERS=0 runs in this one process. The slowest tests are listed last.
+PYTEST_WORKERS ?= auto
 test: $(STAMP) browser
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=15 $(PYTEST_ARGS)
 
 # The browser test drives Debian's chromium (never a downloaded browser); under CI=true it must be there.
 browser:

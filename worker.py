@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 import signal
 from datetime import timedelta
+from typing import ClassVar
 
 import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from relance.config import Settings
 from relance.db import Database
@@ -52,6 +54,30 @@ TUNING = dict(
     max_concurrent_workflow_task_polls=20,
     max_concurrent_activity_task_polls=20,
 )
+
+# The workflow sandbox, two ways. STRICT (the SDK's default) imports a workflow's module afresh for
+# every run, and for every replay after a cache eviction, so that a datetime.now() or random() in
+# workflow code fails: the tests run it, and replay every recorded history with it. PASSED_THROUGH,
+# which `relance worker` runs, takes relance's own packages from the worker's imports instead: a
+# run's sandbox then costs 3–20 ms to set up instead of ~65 (loaded 2 cores; re-running workflows/*.py and its
+# @workflow.defn for each run was half of the worker's workflow-side CPU; bench/, README). Same
+# workflow code, same histories, same calls restricted in the modules the sandbox still loads.
+STRICT = SandboxRestrictions.default
+PASSED_THROUGH = STRICT.with_passthrough_modules("workflows", "activities", "relance", "models")
+
+
+class Sandbox(SandboxedWorkflowRunner):
+    """The SDK's sandbox, checking each workflow class once per process and restrictions: a worker's start
+    checks every class in a sandbox of its own (~60 ms each, strict), and the tests start hundreds."""
+
+    _checked: ClassVar[set[tuple[type, int]]] = set()
+
+    def prepare_workflow(self, defn) -> None:
+        key = (defn.cls, id(self.restrictions))
+        if key not in self._checked:
+            super().prepare_workflow(defn)
+            self._checked.add(key)
+
 
 # On SIGTERM the email worker stops taking steps and lets those under way finish (a send takes well
 # under a second) before it cancels what is left: a deploy leaves no send uncertain. Below the 15 s
@@ -98,22 +124,24 @@ class RelanceWorker:
 
 
 def build_worker(client: Client, task_queue: str, db: Database, mailer: SesMailer,
-                 overrides: dict | None = None, ses_rate: float | None = None) -> RelanceWorker:
+                 overrides: dict | None = None, ses_rate: float | None = None,
+                 sandbox: SandboxRestrictions = STRICT) -> RelanceWorker:
     """`overrides` replaces activities by name, for failure-injection tests only."""
     overrides = overrides or {}
     registered = registrations(WorkerDeps(db, mailer, Publisher(db, client, webhook_queue(task_queue))))
     common, emailing, posting = ([overrides.get(fn.__name__, fn) for fn in group] for group in (
         registered.activities, registered.email_activities, registered.webhook_activities))
     interceptors = [LogContextInterceptor()]
+    runner = Sandbox(restrictions=sandbox)
     return RelanceWorker([
         Worker(client, task_queue=task_queue, workflows=registered.workflows, activities=common,
-               interceptors=interceptors, **TUNING),
+               interceptors=interceptors, workflow_runner=runner, **TUNING),
         Worker(client, task_queue=email_queue(task_queue), activities=emailing, interceptors=interceptors,
                graceful_shutdown_timeout=SEND_GRACE, max_concurrent_activities=SEND_SLOTS,
                max_concurrent_activity_task_polls=TUNING["max_concurrent_activity_task_polls"],
                max_task_queue_activities_per_second=ses_rate),
         Worker(client, task_queue=webhook_queue(task_queue), workflows=registered.webhook_workflows,
-               activities=posting, interceptors=interceptors, **WEBHOOK_TUNING),
+               activities=posting, interceptors=interceptors, workflow_runner=runner, **WEBHOOK_TUNING),
     ])
 
 
@@ -134,7 +162,8 @@ async def run_worker(settings: Settings) -> None:
     client = connecting.result()
     db = Database(settings.database_url, ping_on_checkout=False)
     try:
-        async with build_worker(client, settings.task_queue, db, SesMailer(settings), ses_rate=settings.ses_rate):
+        async with build_worker(client, settings.task_queue, db, SesMailer(settings), ses_rate=settings.ses_rate,
+                                sandbox=PASSED_THROUGH):
             log.info(
                 "worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
             await stop.wait()

@@ -30,6 +30,7 @@ from relance.dunning.ids import dunning_workflow_id
 from relance.email.mailer import SesMailer
 from relance.local import ses as local_ses
 from relance.local.postgres import LocalPostgres
+from relance.local.reaper import guard
 from relance.local.ses import LocalSes
 from relance.migrate import upgrade_async
 from relance.outbound import Allowlist
@@ -56,6 +57,16 @@ RECEIVERS = Allowlist.parse(os.environ["RELANCE_OUTBOUND_ALLOW"])
 # on every worker start: a clean test log shows only what the tests say (errors still show).
 Runtime.set_default(Runtime(telemetry=TelemetryConfig(
     logging=LoggingConfig(filter=TelemetryFilter(core_level="ERROR", other_level="ERROR")))))
+
+
+WATCHDOG = pytest.StashKey()
+
+
+def pytest_configure(config):
+    """Every process the session starts (servers, `relance up`s, browsers, xdist workers) dies with it,
+    even when it is killed (relance.local.reaper); the xdist workers are below the controller's guard."""
+    if not hasattr(config, "workerinput"):  # not an xdist worker
+        config.stash[WATCHDOG] = guard()
 
 
 def free_port() -> int:

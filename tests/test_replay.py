@@ -9,7 +9,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from relance.temporal.client import DATA_CONVERTER
-from worker import WORKFLOWS
+from worker import PASSED_THROUGH, STRICT, WORKFLOWS, Sandbox
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
@@ -22,7 +22,10 @@ def test_histories_are_there():
                                            "agency_send_all"}
 
 
+@pytest.mark.parametrize("sandbox", [STRICT, PASSED_THROUGH], ids=["strict", "passed_through"])
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
-async def test_history_replays_deterministically(path):
+async def test_history_replays_deterministically(path, sandbox):
+    """In the sandbox the tests run and in the one `relance worker` runs."""
     history = WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8"))
-    await Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER).replay_workflow(history)
+    runner = Sandbox(restrictions=sandbox)
+    await Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER, workflow_runner=runner).replay_workflow(history)
