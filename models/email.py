@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from models.columns import recorded_at, timestamp
@@ -26,6 +27,8 @@ class EmailLedgerEntry(SQLModel, table=True):
     domain, and a simulation, writes here."""
 
     __tablename__ = "emailledger"
+    # Reports take an organisation's emails of a period (relance.reports).
+    __table_args__ = (Index("ix_emailledger_org_claimed", "org_id", "claimed_at"),)
     idem_key: str = Field(primary_key=True, max_length=200)
     org_id: int = Field(foreign_key="organisation.id", index=True)
     workflow_id: str = Field(index=True)

@@ -24,11 +24,13 @@ from relance.cli import marketing as marketing_cli
 from relance.cli import outbox as outbox_cli
 from relance.cli import pipeline as pipeline_cli
 from relance.cli import renewal as renewal_cli
+from relance.cli import reports as reports_cli
 from relance.cli import setup as setup_cli
 from relance.cli import uncertain as uncertain_cli
 from relance.cli import webhooks as webhook_cli
 from relance.config import ConfigError, Settings
 from relance.db import Database
+from relance.demo.history import write_history
 from relance.email.mailer import SesMailer
 from relance.importing import changes
 from relance.importing.importer import ImportRejected, ImportReport, read_file
@@ -40,6 +42,7 @@ from relance.webhooks.errors import WebhookError
 from starter.importing import import_and_start, import_data
 
 DEMO_FILE = Path(__file__).parent.parent / "demo" / "demo.yaml"
+DEMO_SLUG = "demo"  # the organisation the demo's dunning history belongs to (relance.demo.history)
 
 
 def say(message: str = "") -> None:
@@ -358,6 +361,8 @@ async def _load_demo_once(settings: Settings, client: Client, db: Database) -> N
             f"changed stays; `relance import {DEMO_FILE}` reloads it")
         return
     await load_and_start(settings, client, db, raw, "demo data")
+    written = await write_history(db, DEMO_SLUG, datetime.now(UTC).date())
+    say(f"demo history: {written} past invoice(s) with their ended runs, for the reports")
     await agency_cli.draft_demo(settings, client, raw, say)
 
 
@@ -561,6 +566,7 @@ def parser() -> argparse.ArgumentParser:
     renewal_cli.add_parser(sub)
     marketing_cli.add_parser(sub)
     pipeline_cli.add_parser(sub)
+    reports_cli.add_parser(sub)
     api_cli.add_parsers(sub)
     webhook_cli.add_parser(sub)
     uncertain_cli.add_parser(sub)
@@ -590,6 +596,10 @@ async def cmd_pipeline(settings: Settings, args) -> int:
     return await pipeline_cli.run(settings, args, _with_db, say)
 
 
+async def cmd_report(settings: Settings, args) -> int:
+    return await reports_cli.run(settings, args, _with_db, say)
+
+
 async def cmd_webhook(settings: Settings, args) -> int:
     return await webhook_cli.run(settings, args, _with_db, say)
 
@@ -614,7 +624,7 @@ COMMANDS = {**{name: cmd_authoring for name in authoring_cli.COMMANDS},
             **{name: cmd_setup for name in setup_cli.COMMANDS}, "import": cmd_import, "sweep": cmd_sweep, "show": cmd_show, "cancel": cmd_cancel, "pay": cmd_pay,
             "activate": cmd_activate, "up": cmd_up, "mail": cmd_mail, "renewal": cmd_renewal, "admin": cmd_admin,
             "apikey": cmd_apikey, "webhook": cmd_webhook, "uncertain": cmd_uncertain, "marketing": cmd_marketing,
-            "pipeline": cmd_pipeline,
+            "pipeline": cmd_pipeline, "report": cmd_report,
             "agency": cmd_agency, "outbox": cmd_outbox}
 
 
