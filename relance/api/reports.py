@@ -19,7 +19,7 @@ from relance.reports.dunning import DunningReport
 from relance.reports.kinds import REPORTS
 from relance.reports.marketing import MarketingReport
 from relance.reports.pipeline import PipelineReport
-from relance.reports.tables import csv_text
+from relance.reports.tables import csv_headers, csv_text
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"], route_class=ContractRoute,
                    responses=documented(401, 403, 422))
@@ -49,8 +49,7 @@ async def _report(kind: str, filters: Filters, org: str, svc: Services):
         raise ProblemError(422, f"the report's period or filters: {refused}", [f"{field}: {refused}"])
     report = await REPORTS[kind](svc.db, where)
     if filters.format == "csv":
-        return PlainTextResponse(csv_text(report), media_type="text/csv", headers={
-            "Content-Disposition": f'attachment; filename="{kind}-{org}-{where.start}-{where.end}.csv"'})
+        return PlainTextResponse(csv_text(report), media_type="text/csv", headers=csv_headers(kind, where))
     return report
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from relance.reports.dunning import DunningReport
 from relance.reports.marketing import MarketingReport
+from relance.reports.period import Scope
 from relance.reports.pipeline import PipelineReport
 
 
@@ -42,6 +43,11 @@ def tables(report: DunningReport | MarketingReport | PipelineReport) -> list[Tab
                   [[rule.process, rule.rule, rule.name, str(rule.fired), str(a.position), a.kind, str(a.ran),
                     str(a.failed), "; ".join(f"{why} ×{count}" for why, count in a.failures.items())]
                    for rule in report.rules for a in rule.automations])]
+
+
+def csv_headers(kind: str, scope: Scope) -> dict[str, str]:
+    """A download named after what it holds."""
+    return {"Content-Disposition": f'attachment; filename="{kind}-{scope.org_slug}-{scope.start}-{scope.end}.csv"'}
 
 
 def csv_text(report: DunningReport | MarketingReport | PipelineReport) -> str:
