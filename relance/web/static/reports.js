@@ -10,13 +10,14 @@
     new Chart(funnel, {
       type: "bar",
       data: {
-        labels: data.funnel.map((s) => s.step),
+        labels: data.funnel.map((s) => s.step.split(" ")),  // one word a line: no slanted labels on a phone
         datasets: [
           { label: funnel.dataset.reminded, data: data.funnel.map((s) => s.reminded), backgroundColor: accent },
           { label: funnel.dataset.paid, data: data.funnel.map((s) => s.paid), backgroundColor: paid },
         ],
       },
-      options: { maintainAspectRatio: false, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } },
+      options: { maintainAspectRatio: false,
+                 scales: { y: { beginAtZero: true, ticks: { precision: 0 } }, x: { ticks: { maxRotation: 0 } } },
                  plugins: { legend: { position: "bottom" } } },
     });
   }
@@ -43,7 +44,7 @@
         scales: { y: { beginAtZero: true, ticks: { callback: (v) => money.format(v) } },
                   days: { position: "right", beginAtZero: true, grid: { drawOnChartArea: false } },
                   x: { ticks: { maxRotation: 0, autoSkipPadding: 12 } } },
-        plugins: { legend: { position: "bottom" } },
+        plugins: { legend: { position: "bottom", labels: { usePointStyle: true, pointStyle: "line" } } },
       },
     });
   }
