@@ -39,7 +39,8 @@ class EmailLedgerEntry(SQLModel, table=True):
     recipient: str | None = None
     sender: str | None = None
     subject: str | None = None
-    provider_message_id: str | None = None
+    # Indexed: SES's events, and the reports, find an email by the provider's id.
+    provider_message_id: str | None = Field(default=None, index=True)
     # The message tag the email went out with; SES's events carry it back (relance.email.events).
     send_tag: str | None = Field(default=None, index=True, max_length=64)
     # Sends tried under this key (a send left uncertain may be sent again, relance.email.sending).

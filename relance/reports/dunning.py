@@ -32,10 +32,12 @@ WITH runs AS MATERIALIZED (
          (r.ended_at AT TIME ZONE :tz)::date AS ended_on
   FROM dunningrun r JOIN scenario s ON s.id = r.scenario_id JOIN invoice i ON i.id = r.invoice_id
   WHERE r.org_id = :org AND r.started_at >= :since AND r.started_at < :until {filter}
-), sent AS MATERIALIZED (
-  SELECT runs.invoice_id, e.step_position AS position, min((e.occurred_at AT TIME ZONE :tz)::date) AS sent_on
+), emails AS MATERIALIZED (
+  SELECT runs.invoice_id, e.step_position AS position, e.outcome, e.reason, e.occurred_at
   FROM runevent e JOIN runs USING (workflow_id)
-  WHERE e.kind = 'email' AND e.outcome = 'sent' GROUP BY 1, 2
+  WHERE e.kind = 'email' AND e.outcome IN ('sent', 'not_sent')
+), sent AS MATERIALIZED (  -- one row a step: the timeline writes a step's email once (its idem_key)
+  SELECT invoice_id, position, (occurred_at AT TIME ZONE :tz)::date AS sent_on FROM emails WHERE outcome = 'sent'
 ), first AS (
   SELECT invoice_id, min(sent_on) AS first_sent_on FROM sent GROUP BY 1
 ), paying AS (
@@ -66,14 +68,12 @@ WITH runs AS MATERIALIZED (
 ), not_sent AS (
   -- Emails a run could not send, by reason (its first words: "rejected by SES: ..." is "rejected by SES"),
   -- and those SES took but bounced.
-  SELECT split_part(coalesce(e.reason, 'unknown'), ':', 1) AS reason, count(*) AS emails
-  FROM runevent e JOIN runs USING (workflow_id)
-  WHERE e.kind = 'email' AND e.outcome = 'not_sent' GROUP BY 1
+  SELECT split_part(coalesce(reason, 'unknown'), ':', 1) AS reason, count(*) AS emails
+  FROM emails WHERE outcome = 'not_sent' GROUP BY 1
   UNION ALL
   SELECT 'bounced', count(DISTINCT l.idem_key)
-  FROM emailledger l JOIN runs USING (workflow_id)
-  JOIN emailevent ev ON ev.provider_message_id = l.provider_message_id AND ev.kind = 'Bounce'
-  WHERE l.org_id = :org
+  FROM emailevent ev JOIN emailledger l ON l.provider_message_id = ev.provider_message_id
+  WHERE ev.kind = 'Bounce' AND l.org_id = :org AND l.workflow_id IN (SELECT workflow_id FROM runs)
 )
 SELECT json_build_object(
   'totals', (SELECT coalesce(json_agg(totals ORDER BY scenario NULLS FIRST, version), '[]') FROM totals),

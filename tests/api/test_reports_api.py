@@ -111,3 +111,19 @@ async def test_a_bad_period_is_refused_naming_the_field(api, two_demos):
     assert "from" in answer.json()["detail"]
     assert (await api.get("/v1/reports/dunning?version=2")).status_code == 422
     assert (await api.get("/v1/reports/dunning", key="nope")).status_code == 401
+
+
+async def test_the_cli_prints_the_report_as_tables(api, two_demos, dev_stack):
+    from tests.test_cli import relance
+
+    _, _, env = dev_stack
+    since = two_demos - timedelta(days=200)
+    shown = await relance(env, "report", api.stack.slug, "--from", since.isoformat())
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0].startswith(f"dunning report of {api.stack.slug}, {since} to ")
+    amounts = lines[lines.index("amounts:") + 2].split()
+    assert amounts[:2] == ["EUR", str(len(REACHABLE))] and amounts[3] == str(len(PAID))
+    assert any(line.split()[:3] == ["1", "Rappel", str(len(REACHABLE))] for line in lines)
+    refused = await relance(env, "report", api.stack.slug, "--from", "2026-05-01", "--to", "2026-04-01")
+    assert refused.returncode != 0 and "from: 2026-05-01 is after to" in refused.stderr
