@@ -30,7 +30,7 @@ from relance.cli import uncertain as uncertain_cli
 from relance.cli import webhooks as webhook_cli
 from relance.config import ConfigError, Settings
 from relance.db import Database
-from relance.demo.history import write_history
+from relance.demo.history import HISTORY_PREFIX, write_history
 from relance.email.mailer import SesMailer
 from relance.importing import changes
 from relance.importing.importer import ImportRejected, ImportReport, read_file
@@ -472,6 +472,7 @@ async def _print_summary(settings: Settings, stack, client: Client, db: Database
     async with db.session() as session:
         runs = (await session.exec(select(DunningRun, Organisation.timezone)
                                    .join(Organisation, Organisation.id == DunningRun.org_id)
+                                   .where(DunningRun.workflow_id.not_like(f"%:{HISTORY_PREFIX}%"))
                                    .order_by(DunningRun.workflow_id))).all()
         notices = (await session.exec(select(RenewalNotice).order_by(RenewalNotice.workflow_id))).all()
     say("\nrelance is up:")
@@ -485,7 +486,7 @@ async def _print_summary(settings: Settings, stack, client: Client, db: Database
     say(f"  SES (local)   {settings.ses_endpoint}: {len(sent_messages(settings.ses_endpoint))} email(s) accepted"
         " so far; `relance mail` lists them")
     say(f"  logs          {stack.logs}/")
-    say(f"\n{len(runs)} dunning run(s):")
+    say(f"\n{len(runs)} dunning run(s) (the demo's past ones, {HISTORY_PREFIX}…, are in the reports page):")
     for run, tz in runs:
         say(f"  {run.workflow_id:32} {await _run_line(client, run, tz)}")
     say(f"\n{len(notices)} renewal notice(s):")

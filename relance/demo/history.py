@@ -36,6 +36,7 @@ HISTORY = [
     ("C003", "900.00", 70, None, 0),
 ]
 PAYMENT_TERMS = 30
+HISTORY_PREFIX = "F2026-H"  # the history's invoice numbers
 
 
 async def write_history(db: Database, org_slug: str, today: date) -> int:
@@ -68,7 +69,7 @@ async def write_history(db: Database, org_slug: str, today: date) -> int:
 
 
 def _number(n: int) -> str:
-    return f"F2026-H{n:02}"
+    return f"{HISTORY_PREFIX}{n:02}"
 
 
 def _run(session, org: Organisation, invoice: Invoice, address: str | None, emails: list[ScenarioStep],
