@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.columns import money, recorded_at, timestamp
@@ -46,6 +46,8 @@ class Payment(SQLModel, table=True):
 
 
 class DunningRun(SQLModel, table=True):
+    # Reports take an organisation's runs started in a period (relance.reports).
+    __table_args__ = (Index("ix_dunningrun_org_started", "org_id", "started_at"),)
     workflow_id: str = Field(primary_key=True)
     org_id: int = Field(foreign_key="organisation.id", index=True)
     invoice_id: int = Field(foreign_key="invoice.id", unique=True)

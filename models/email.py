@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from models.columns import recorded_at, timestamp
@@ -26,6 +27,8 @@ class EmailLedgerEntry(SQLModel, table=True):
     domain, and a simulation, writes here."""
 
     __tablename__ = "emailledger"
+    # Reports take an organisation's emails of a period (relance.reports).
+    __table_args__ = (Index("ix_emailledger_org_claimed", "org_id", "claimed_at"),)
     idem_key: str = Field(primary_key=True, max_length=200)
     org_id: int = Field(foreign_key="organisation.id", index=True)
     workflow_id: str = Field(index=True)
@@ -36,7 +39,8 @@ class EmailLedgerEntry(SQLModel, table=True):
     recipient: str | None = None
     sender: str | None = None
     subject: str | None = None
-    provider_message_id: str | None = None
+    # Indexed: SES's events, and the reports, find an email by the provider's id.
+    provider_message_id: str | None = Field(default=None, index=True)
     # The message tag the email went out with; SES's events carry it back (relance.email.events).
     send_tag: str | None = Field(default=None, index=True, max_length=64)
     # Sends tried under this key (a send left uncertain may be sent again, relance.email.sending).

@@ -24,6 +24,7 @@ from relance.api import (
     pipeline,
     problems,
     renewal,
+    reports,
     runs,
     scenarios,
     simulation,
@@ -82,7 +83,7 @@ def create_app(settings: Settings | None = None, max_body_bytes: int = MAX_BODY_
                                          [f"body: at most {max_body_bytes} bytes"])
 
     for module in (health, imports, dunning, documents, renewal, webhooks, marketing, pipeline, agency, scenarios,
-                   templates, settings_routes, simulation, runs, tasks, customers):
+                   templates, settings_routes, simulation, runs, tasks, customers, reports):
         app.include_router(module.router)
     app.include_router(marketing.unsubscribe_router)
     install_outbox(app)  # the agency outbox's pages, /outbox (relance.web)

@@ -27,11 +27,13 @@ from relance.cli import marketing as marketing_cli
 from relance.cli import outbox as outbox_cli
 from relance.cli import pipeline as pipeline_cli
 from relance.cli import renewal as renewal_cli
+from relance.cli import reports as reports_cli
 from relance.cli import setup as setup_cli
 from relance.cli import uncertain as uncertain_cli
 from relance.cli import webhooks as webhook_cli
 from relance.config import ConfigError, Settings
 from relance.db import Database
+from relance.demo.history import HISTORY_PREFIX, write_history
 from relance.documents.library import NewDocument
 from relance.documents.storage import DocumentStore
 from relance.email.mailer import SesMailer
@@ -47,6 +49,7 @@ from starter.importing import import_and_start, import_data
 
 DEMO_FILE = Path(__file__).parent.parent / "demo" / "demo.yaml"
 DEMO_FORM, DEMO_FORM_KEY = DEMO_FILE.with_name("fiche-administrative.pdf"), "fiche-r2"
+DEMO_SLUG = "demo"  # the organisation the demo's dunning history belongs to (relance.demo.history)
 
 
 def say(message: str = "") -> None:
@@ -369,9 +372,11 @@ async def _load_demo_once(settings: Settings, client: Client, db: Database) -> N
     if loaded:
         say(f"demo data already loaded (organisation {', '.join(loaded)}): not imported again, so what you "
             f"changed stays; `relance import {DEMO_FILE}` reloads it")
-    else:
-        await load_and_start(settings, client, db, raw, "demo data")
-        await agency_cli.draft_demo(settings, client, raw, say)
+        return await _keep_demo_form(settings, db, raw["organisations"][0]["slug"])
+    await load_and_start(settings, client, db, raw, "demo data")
+    written = await write_history(db, DEMO_SLUG, datetime.now(UTC).date())
+    say(f"demo history: {written} past invoice(s) with their ended runs, for the reports")
+    await agency_cli.draft_demo(settings, client, raw, say)
     await _keep_demo_form(settings, db, raw["organisations"][0]["slug"])
 
 
@@ -490,6 +495,7 @@ async def _print_summary(settings: Settings, stack, client: Client, db: Database
     async with db.session() as session:
         runs = (await session.exec(select(DunningRun, Organisation.timezone)
                                    .join(Organisation, Organisation.id == DunningRun.org_id)
+                                   .where(DunningRun.workflow_id.not_like(f"%:{HISTORY_PREFIX}%"))
                                    .order_by(DunningRun.workflow_id))).all()
         notices = (await session.exec(select(RenewalNotice).order_by(RenewalNotice.workflow_id))).all()
     say("\nrelance is up:")
@@ -503,7 +509,7 @@ async def _print_summary(settings: Settings, stack, client: Client, db: Database
     say(f"  SES (local)   {settings.ses_endpoint}: {len(sent_messages(settings.ses_endpoint))} email(s) accepted"
         " so far; `relance mail` lists them")
     say(f"  logs          {stack.logs}/")
-    say(f"\n{len(runs)} dunning run(s):")
+    say(f"\n{len(runs)} dunning run(s) (the demo's past ones, {HISTORY_PREFIX}…, are in the reports page):")
     for run, tz in runs:
         say(f"  {run.workflow_id:32} {await _run_line(client, run, tz)}")
     say(f"\n{len(notices)} renewal notice(s):")
@@ -585,6 +591,7 @@ def parser() -> argparse.ArgumentParser:
     customer_cli.add_parser(sub)
     marketing_cli.add_parser(sub)
     pipeline_cli.add_parser(sub)
+    reports_cli.add_parser(sub)
     api_cli.add_parsers(sub)
     webhook_cli.add_parser(sub)
     uncertain_cli.add_parser(sub)
@@ -619,6 +626,10 @@ async def cmd_pipeline(settings: Settings, args) -> int:
     return await pipeline_cli.run(settings, args, _with_db, say)
 
 
+async def cmd_report(settings: Settings, args) -> int:
+    return await reports_cli.run(settings, args, _with_db, say)
+
+
 async def cmd_webhook(settings: Settings, args) -> int:
     return await webhook_cli.run(settings, args, _with_db, say)
 
@@ -648,7 +659,7 @@ COMMANDS = {**{name: cmd_authoring for name in authoring_cli.COMMANDS},
             "activate": cmd_activate, "up": cmd_up, "mail": cmd_mail, "renewal": cmd_renewal, "customer": cmd_customer,
             "admin": cmd_admin,
             "apikey": cmd_apikey, "webhook": cmd_webhook, "uncertain": cmd_uncertain, "marketing": cmd_marketing,
-            "pipeline": cmd_pipeline,
+            "pipeline": cmd_pipeline, "report": cmd_report,
             "agency": cmd_agency, "outbox": cmd_outbox, "document": cmd_document}
 
 

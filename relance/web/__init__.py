@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from relance.web import account, outbox, signin
+from relance.web import account, outbox, reports, signin
 from relance.web.pages import HEADERS, page, sign_in_url
 from relance.web.session import PATH, Refused, SignInNeeded, visitor
 
@@ -19,6 +19,7 @@ def install(app: FastAPI) -> None:
     app.include_router(signin.router)
     app.include_router(account.router)
     app.include_router(outbox.router)
+    app.include_router(reports.router)
     app.mount(f"{PATH}/static", StaticFiles(directory=Path(__file__).parent / "static"), name="outbox-static")
 
     @app.exception_handler(SignInNeeded)

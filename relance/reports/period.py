@@ -1,0 +1,59 @@
+"""The period and filters every report takes, and the organisation they are confined to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from relance import calendar, repository
+from relance.db import Database
+
+DEFAULT_DAYS = 90
+MAX_DAYS = 3 * 366  # a report is about months, not decades: bounded work whatever is asked
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One organisation (by id: every query names it), its zone and currency, the days from `start` to
+    `end` inclusive (the organisation's days), optionally one scenario (key) and version."""
+
+    org_id: int
+    org_slug: str
+    timezone: str
+    currency: str
+    start: date
+    end: date
+    scenario: str | None = None
+    version: int | None = None
+
+    @property
+    def since(self) -> datetime:
+        return calendar.at_local(self.start, time(0), self.timezone)
+
+    @property
+    def until(self) -> datetime:
+        """The first moment after the period."""
+        return calendar.at_local(self.end + timedelta(days=1), time(0), self.timezone)
+
+    def params(self) -> dict:
+        return {"org": self.org_id, "org_slug": self.org_slug, "tz": self.timezone, "since": self.since,
+                "until": self.until, "start": self.start, "end": self.end, "scenario": self.scenario,
+                "version": self.version}
+
+
+async def scope(db: Database, org_slug: str, start: date | None = None, end: date | None = None,
+                scenario: str | None = None, version: int | None = None, now: datetime | None = None) -> Scope:
+    """The scope of a report; by default the last 90 days up to today in the organisation's zone.
+    Raises repository.NotFound for an unknown organisation, ValueError naming the field for a bad period."""
+    async with db.session() as session:
+        org = await repository.organisation(session, org_slug)
+    today = calendar.local_today(now or datetime.now(UTC), org.timezone)
+    end = end or today
+    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        raise ValueError(f"from: {start.isoformat()} is after to ({end.isoformat()})")
+    if (end - start).days >= MAX_DAYS:
+        raise ValueError(f"from: the period is at most {MAX_DAYS} days (asked {(end - start).days + 1})")
+    if version is not None and scenario is None:
+        raise ValueError("version: needs scenario (the key of the scenario it is a version of)")
+    return Scope(org.id, org.slug, org.timezone, org.currency, start, end, scenario, version)
