@@ -1,7 +1,7 @@
 from datetime import time
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Integer
+from sqlalchemy import JSON, Column, ForeignKey, Integer
 from sqlmodel import Field, SQLModel
 
 
@@ -26,6 +26,8 @@ class Organisation(SQLModel, table=True):
     currency: str = "EUR"
     dunning_enabled: bool = False
     dunning_apply_to_new_invoices: bool = False
+    # currency -> the amount due (text, "5.00") below which no dunning step goes; absent: none
+    dunning_minimums: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
     send_window_start: time = time(9, 0)
     send_window_end: time = time(18, 0)
     send_weekdays: str = Field(default="mon-fri", description="days the send window opens (relance.calendar)")

@@ -30,6 +30,7 @@ class Account(SQLModel, table=True):
     ref: str = Field(description="customer code; used in search attributes instead of the name (no PII there)")
     name: str
     email: str | None = None
+    dunning_excluded: str | None = Field(default=None, description="why its runs are held; None: not excluded")
 
 
 class Contact(SQLModel, table=True):

@@ -29,6 +29,12 @@ def task_of(inp: StepInput, file: InvoiceFile, step: ScenarioStep) -> TaskOfStep
                       step.task_assignee_user_id or file.org.default_sender_user_id)
 
 
+def life_key(key: str, life: int) -> str:
+    """The key of a run's own decision (hold, exit, request...) in its `life`: each life records its own.
+    A step's email, task and skip keys stay the same in every life: the ledger sends a step once."""
+    return key if life == 1 else f"{key}:life{life}"
+
+
 def email_key(inp: StepInput) -> str:
     return f"{inp.workflow_id}:{inp.position}:email"
 
