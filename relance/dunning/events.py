@@ -75,7 +75,7 @@ def of_step(inp: StepInput, file: InvoiceFile, step: ScenarioStep, outcome: Step
 def run_ended(inp: FinishRunInput, org_id: int, org_slug: str, invoice_number: str, account_ref: str) -> Event:
     data = {**_invoice(inp.workflow_id, org_slug, invoice_number, account_ref), "exit_reason": str(inp.reason),
             "detail": inp.detail}
-    return Event(org_id, org_slug, events.RUN_ENDED, f"run.ended:{inp.workflow_id}", data, inp.now)
+    return Event(org_id, org_slug, events.RUN_ENDED, life_key(f"run.ended:{inp.workflow_id}", inp.life), data, inp.now)
 
 
 def _invoice(workflow_id: str, org_slug: str, invoice_number: str, account_ref: str) -> dict:

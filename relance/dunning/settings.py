@@ -5,6 +5,7 @@ held runs resume there."""
 from __future__ import annotations
 
 from datetime import time
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
@@ -14,7 +15,7 @@ from relance import calendar, limits, repository
 from relance.db import Database
 from relance.email.mailer import SesMailer
 from relance.email.senders import verified_sender
-from relance.importing.format import Email, WeekDays
+from relance.importing.format import Email, WeekDays, checked_minimums
 
 
 def _clock_time(value: str) -> time:
@@ -40,6 +41,8 @@ class DunningSettings(BaseModel):
     sender_mode: Literal["user", "invoice_creator"]
     sender: str | None = Field(description="the default sender's email (sender_mode user)")
     scenario: str | None = Field(description="the default scenario's key")
+    minimum_amounts: dict[str, Decimal] = Field(
+        description="currency -> the amount due below which no step goes (skipped, with the reason)")
 
 
 class DunningChange(BaseModel):
@@ -55,6 +58,9 @@ class DunningChange(BaseModel):
     holiday_subdivision: str | None = Field(default=None, max_length=10)
     sender_mode: Literal["user", "invoice_creator"] | None = None
     sender: Email | None = Field(default=None, description="a user whose address SES has verified")
+    minimum_amounts: dict[str, Decimal | None] | None = Field(
+        default=None, description="currency -> minimum amount due for a step to go; only the currencies given "
+        "change, null removes a currency's minimum")
 
     @field_validator("send_window")
     @classmethod
@@ -67,6 +73,11 @@ class DunningChange(BaseModel):
     @classmethod
     def _country_or_none(cls, value: str | None) -> str | None:
         return None if value is None else "" if value.lower() == "none" else value.upper()
+
+    @field_validator("minimum_amounts")
+    @classmethod
+    def _minimums(cls, value: dict[str, Decimal | None] | None) -> dict[str, Decimal | None] | None:
+        return None if value is None else checked_minimums(value)
 
 
 async def read_settings(db: Database, org_slug: str) -> DunningSettings:
@@ -92,6 +103,14 @@ async def change_settings(db: Database, mailer: SesMailer, org_slug: str, change
             value = getattr(change, name)
             if name in given and (value is not None or name.startswith("holiday")):
                 setattr(org, column, value)
+        if change.minimum_amounts is not None:
+            minimums = dict(org.dunning_minimums)  # a new dict: the JSON column sees the change
+            for currency, amount in change.minimum_amounts.items():
+                if amount is None:
+                    minimums.pop(currency, None)
+                else:
+                    minimums[currency] = str(amount)
+            org.dunning_minimums = minimums
         if org.sender_mode == SenderMode.USER and org.default_sender_user_id is None and "sender_mode" in given:
             raise limits.Refused("dunning › sender: sender_mode user needs a sender (a verified user's email)")
         if {"holiday_country", "holiday_subdivision"} & given and (org.holiday_country or org.holiday_subdivision):
@@ -114,4 +133,5 @@ async def _settings(session, org: Organisation) -> DunningSettings:
         send_days=org.send_weekdays,
         holiday_country="none" if org.holiday_country == "" else org.holiday_country,
         holiday_subdivision=org.holiday_subdivision, sender_mode=org.sender_mode,
-        sender=sender.email if sender else None, scenario=scenario.key if scenario else None)
+        sender=sender.email if sender else None, scenario=scenario.key if scenario else None,
+        minimum_amounts={currency: Decimal(amount) for currency, amount in org.dunning_minimums.items()})

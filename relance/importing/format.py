@@ -241,6 +241,20 @@ class DunningIn(Strict):
     send_days: WeekDays = "mon-fri"
     scenario: Identifier | None = None
     sender: Email | Literal["invoice_creator"] | None = None
+    minimum_amounts: dict[str, Decimal] = Field(
+        default={}, description="currency -> the amount due below which no step goes (skipped, with the reason); "
+        "given, it replaces the organisation's")
+
+    @field_validator("minimum_amounts")
+    @classmethod
+    def _minimums(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        return checked_minimums(value)
+
+
+def checked_minimums(value: dict[str, Decimal | None]) -> dict[str, Decimal | None]:
+    """Minimum amounts per ISO currency, each within the currency's decimals (None: no minimum)."""
+    return {limits.check_currency(currency): None if amount is None else
+            limits.check_amount(amount, currency, positive=True) for currency, amount in value.items()}
 
 
 class ContactIn(Strict):
@@ -265,6 +279,9 @@ class AccountIn(Strict):
     name: Name | None = Field(default=None, description="needed when the account is new")
     email: Email | None = None
     contacts: list[ContactIn] = []
+    dunning_excluded: Annotated[str, Field(min_length=1, max_length=limits.MAX_NAME_LENGTH)] | None = Field(
+        default=None, description="why the account is excluded from dunning (its runs hold); null lifts it (its "
+        "held runs go on); absent leaves it as it is")
 
 
 class PaymentIn(Strict):
