@@ -207,3 +207,31 @@ async def test_a_direct_debit_failing_after_the_run_ended_starts_it_again_withou
              if e.kind in ("email", "exit", "restart")]
     assert story == [("email", "sent", 0), ("exit", "exited", None), ("restart", "restarted", None),
                      ("email", "sent", 2), ("email", "sent", 4), ("exit", "exited", None)]
+
+
+async def test_a_restart_that_misjudges_where_it_was_still_sends_no_step_twice(stack):
+    """The send-once ledger decides, not the timeline: with the first reminder's timeline row lost (a
+    fault injected), the new life walks from the first step again, and the ledger, keyed by workflow id
+    and step as in every life, sends it no second time."""
+    await _first_reminder_sent(stack)
+    await save_invoice(stack.client, stack.db, stack.task_queue, stack.slug,
+                       InvoiceIn.model_validate(f.invoice(do_not_remind=True)), await stack.today())
+    workflow_id = dunning_workflow_id(stack.slug, "F-1")
+
+    async def ended_in(life: int) -> bool:
+        async with stack.db.session() as session:
+            run = await session.get(DunningRun, workflow_id)
+        return run.life == life and run.ended_at is not None
+
+    await stack.advance_until(lambda: ended_in(1), step=timedelta(seconds=1))
+    async with stack.db.session() as session:
+        [row] = await stack.emails()
+        await session.delete(await session.get(type(row), row.id))
+    saved = await save_invoice(stack.client, stack.db, stack.task_queue, stack.slug,
+                               InvoiceIn.model_validate(f.invoice(do_not_remind=False)), await stack.today())
+    assert saved.run_started  # "do not remind" unticked
+    await stack.advance_until(lambda: ended_in(2), step=timedelta(days=1), limit=60)
+    subjects = [m["subject"] for m in stack.sent()]
+    assert subjects == ["Facture F-1 impayée", "Deuxième relance F-1", "Deuxième relance F-1"]
+    [first] = [e for e in await stack.timeline() if e.kind == "email" and e.step_position == 0]
+    assert (first.outcome, first.recipient) == ("sent", "billing@dupont.example.org")  # as the ledger had it
