@@ -71,23 +71,29 @@ async def pause_reminders(client: Client, db: Database, org_slug: str, invoice_n
                           request: PauseRequest) -> PauseAnswer:
     """Pause the invoice's run until a date (promise to pay, dispute) through its `pause` update, which
     checks the request against the run's business time and answers when it resumes. NotFound for an
-    unknown invoice, RunNotRunning when its run has ended, ValueError naming the field otherwise; a
+    unknown invoice, RunNotRunning when its run has ended, limits.Refused naming the field otherwise; a
     refused pause writes nothing."""
-    await _running_run(db, org_slug, invoice_number, "pause")
-    return await update_or_refuse(
-        client, dunning_workflow_id(org_slug, invoice_number), InvoiceDunningWorkflow.pause, request,
-        what=f"invoice {invoice_number!r}", result_type=PauseAnswer,
-        missing=f"invoice {invoice_number!r} of organisation {org_slug!r} has no running dunning run")
+    return await _update_run(client, db, org_slug, invoice_number, "pause", InvoiceDunningWorkflow.pause, request,
+                             PauseAnswer)
 
 
 async def resume_reminders(client: Client, db: Database, org_slug: str, invoice_number: str,
                            request: ResumeRequest) -> WalkStatus:
     """End the pause of the invoice's run now (a dispute resolved); answers the run's status."""
-    await _running_run(db, org_slug, invoice_number, "resume")
-    return await update_or_refuse(
-        client, dunning_workflow_id(org_slug, invoice_number), InvoiceDunningWorkflow.resume, request,
-        what=f"invoice {invoice_number!r}", result_type=WalkStatus,
-        missing=f"invoice {invoice_number!r} of organisation {org_slug!r} has no running dunning run")
+    return await _update_run(client, db, org_slug, invoice_number, "resume", InvoiceDunningWorkflow.resume, request,
+                             WalkStatus)
+
+
+async def _update_run(client: Client, db: Database, org_slug: str, invoice_number: str, what: str, update, request,
+                      result_type: type):
+    await _running_run(db, org_slug, invoice_number, what)
+    try:
+        return await update_or_refuse(
+            client, dunning_workflow_id(org_slug, invoice_number), update, request, what=f"invoice {invoice_number!r}",
+            result_type=result_type,
+            missing=f"invoice {invoice_number!r} of organisation {org_slug!r} has no running dunning run")
+    except ValueError as exc:
+        raise limits.Refused(str(exc)) from exc
 
 
 async def _running_run(db: Database, org_slug: str, invoice_number: str, what: str) -> None:
