@@ -116,9 +116,10 @@ async def settings_cmd(settings: Settings, args, with_db, say) -> int:
         else:
             from relance.email.mailer import SesMailer
 
+            change = _dunning_change(DunningChange, given)
             client = await connect(settings)
             shown, resumed = await with_db(settings, lambda db: change_dunning_settings(
-                client, db, SesMailer(settings), args.org, DunningChange(**given)))
+                client, db, SesMailer(settings), args.org, change))
             if resumed:
                 say(f"{resumed} held run(s) resumed")
     else:
@@ -131,6 +132,19 @@ async def settings_cmd(settings: Settings, args, with_db, say) -> int:
     for name, value in shown.model_dump(mode="json").items():
         say(f"  {name:22} {value}")
     return 0
+
+
+def _dunning_change(model, given: dict):
+    """The change, or one sentence naming each field refused (`dunning › minimum_amounts.EUR: ...`)."""
+    from pydantic import ValidationError
+
+    from relance import limits
+
+    try:
+        return model(**given)
+    except ValidationError as exc:
+        raise limits.Refused("; ".join(f"dunning › {'.'.join(str(part) for part in e['loc'])}: {e['msg']}"
+                                       for e in exc.errors())) from None
 
 
 async def tasks_cmd(settings: Settings, args, with_db, say) -> int:
