@@ -36,6 +36,8 @@ from relance.dunning.types import (
     FinishRunInput,
     InvoiceCheck,
     InvoiceCheckInput,
+    PauseInput,
+    Resume,
     RunPlan,
     SendNowInput,
     SignalRefusedInput,
@@ -94,6 +96,13 @@ _FINISH = _THIS_RUN.values(
     select(Account.ref).join(Invoice, Invoice.account_id == Account.id).where(Invoice.id == _RUNS.c.invoice_id)
     .scalar_subquery().label("account_ref"),
 )
+# A new life: running again, the last life's end kept in the timeline only. Once per life (a retry is a no-op).
+_REOPEN = _THIS_RUN.where(_RUNS.c.life < bindparam("p_life")).values(
+    life=bindparam("p_life"), state=RunState.STARTING, exit_reason=None, exit_detail=None, ended_at=None)
+# The steps earlier lives settled (a keyed row), latest first.
+_SETTLED = select(_EVENTS.c.kind, _EVENTS.c.step_position, _EVENTS.c.occurred_at).where(
+    _EVENTS.c.workflow_id == bindparam("p_workflow_id"), _EVENTS.c.kind.in_(("email", "action", "skip")),
+    _EVENTS.c.step_position.is_not(None), _EVENTS.c.idem_key.is_not(None)).order_by(_EVENTS.c.id.desc())
 # A no-op update on conflict makes RETURNING give the existing row: one round trip either way.
 _RUN = insert(_RUNS).values(
     workflow_id=bindparam("p_workflow_id"), org_id=bindparam("p_org_id"), invoice_id=bindparam("p_invoice_id"),
@@ -124,10 +133,12 @@ class DunningActivities:
                     type="NoScenario", non_retryable=True,
                 )
             plan = await build_plan(session, file, *run)
+            if inp.life > 1:
+                plan.life, plan.resume = inp.life, await _reopen(session, inp)
             if inp.requested_by:
                 await session.exec(_CLAIM, params=_event_params(
                     inp.workflow_id, None, kind="request", outcome="applied", reason=f"asked by {inp.requested_by}",
-                    idem_key=f"{inp.workflow_id}:applied", now=inp.now))
+                    idem_key=events.life_key(f"{inp.workflow_id}:applied", inp.life), now=inp.now))
         log.info("run begun", org=org.slug, invoice=inp.invoice_number, scenario=plan.scenario_name)
         return plan
 
@@ -148,10 +159,13 @@ class DunningActivities:
             reason = rules.exit_reason(file.invoice, file.amount_due)
             if reason is not None:
                 return StepOutcome(StepStatus.EXIT, reason)
-            if not file.org.dunning_enabled:
-                await _decide(session, inp, RunState.HELD, kind="hold", outcome="held", reason="dunning switched off",
-                              idem_key=f"{inp.workflow_id}:{inp.position}:hold")
-                return StepOutcome(StepStatus.HELD, "dunning switched off")
+            held = rules.hold_reason(file.org, file.account)
+            if held is not None:
+                # One row per position and cause (switched off, excluded), as the run waits through both.
+                cause = "" if not file.org.dunning_enabled else ":excluded"
+                await _decide(session, inp, RunState.HELD, kind="hold", outcome="held", reason=held,
+                              idem_key=events.life_key(f"{inp.workflow_id}:{inp.position}:hold{cause}", inp.life))
+                return StepOutcome(StepStatus.HELD, held)
             # The step with its template in one query (compose then finds the template in the session).
             step, _ = (await session.exec(_STEP_WITH_TEMPLATE, params={
                 "p_scenario_id": inp.scenario_id, "p_position": inp.position})).one()
@@ -172,6 +186,11 @@ class DunningActivities:
             await _decide(session, inp, RunState.WAITING, kind="skip", outcome="skipped",
                           reason=SkipReason.DUE_DATE_PASSED, idem_key=events.skip_key(inp))
             return StepOutcome(StepStatus.SKIPPED, SkipReason.DUE_DATE_PASSED)
+        below = rules.below_minimum(file.amount_due, file.org.currency, file.org.dunning_minimums)
+        if below is not None:
+            await _decide(session, inp, RunState.WAITING, kind="skip", outcome="skipped", reason=below,
+                          idem_key=events.skip_key(inp))
+            return StepOutcome(StepStatus.SKIPPED, below)
         if step.kind == "action":
             return await _create_task(session, inp, file, step)
         if inp.customer_queue and file.org.dunning_one_email_per_customer and not inp.resolving:
@@ -313,7 +332,7 @@ class DunningActivities:
         async with self.db.autocommit() as session:
             await session.exec(_CLAIM, params=_event_params(
                 inp.workflow_id, None, kind="signal_rejected", outcome="refused", reason=f"{inp.signal}: {inp.problem}",
-                idem_key=f"{inp.workflow_id}:refused:{inp.number}", now=inp.now))
+                idem_key=events.life_key(f"{inp.workflow_id}:refused:{inp.number}", inp.life), now=inp.now))
         log.warning("signal refused", signal=inp.signal, problem=inp.problem)
 
     @activity.defn
@@ -322,14 +341,26 @@ class DunningActivities:
         async with self.db.autocommit() as session:
             await session.exec(_CLAIM, params=_event_params(
                 inp.workflow_id, inp.position, kind="request", outcome="send_now", reason=f"asked by {inp.by}",
-                idem_key=f"{inp.workflow_id}:send-now:{inp.number}", now=inp.now))
+                idem_key=events.life_key(f"{inp.workflow_id}:send-now:{inp.number}", inp.life), now=inp.now))
         log.info("step asked to go now", position=inp.position)
+
+    @activity.defn
+    async def record_pause(self, inp: PauseInput) -> None:
+        """A pause (promise to pay, dispute) or its early end: in the timeline, and the run's state."""
+        state = RunState.PAUSED if inp.outcome == "paused" else RunState.WAITING
+        async with self.db.autocommit() as session:
+            await session.exec(_DECIDED, params={**_event_params(
+                inp.workflow_id, inp.position, kind="pause", outcome=inp.outcome, reason=inp.reason,
+                idem_key=events.life_key(f"{inp.workflow_id}:pause:{inp.number}", inp.life), now=inp.now),
+                "p_state": state, "p_position": inp.position or 0})
+        log.info("run " + inp.outcome, reason=inp.reason)
 
     @activity.defn
     async def finish_run(self, inp: FinishRunInput) -> None:
         async with self.db.autocommit() as session:
             exited = _event_params(inp.workflow_id, None, kind="exit", outcome="exited", reason=inp.reason,
-                                   subject=inp.detail, idem_key=f"{inp.workflow_id}:exit", now=inp.now)
+                                   subject=inp.detail, idem_key=events.life_key(f"{inp.workflow_id}:exit", inp.life),
+                                   now=inp.now)
             run = (await session.exec(_FINISH, params={**exited, "p_detail": inp.detail, "p_now": inp.now})).one()
         await self.webhooks.publish(events.run_ended(inp, run.org_id, run.org_slug, run.invoice_number,
                                                      run.account_ref))
@@ -356,6 +387,24 @@ async def _record_run(session: AsyncSession, inp: BeginRunInput,
         "p_workflow_id": inp.workflow_id, "p_org_id": file.org.id, "p_invoice_id": file.invoice.id,
         "p_scenario_id": choice.scenario_id, "p_choice": choice.why, "p_now": inp.now})).one()
     return row.scenario_id, row.started_at, row.scenario_choice
+
+
+async def _reopen(session: AsyncSession, inp: BeginRunInput) -> Resume:
+    """A new life of an ended run: its timeline says so (once), its row is running again, and it resumes
+    after the last step an earlier life settled. Settled is what has a keyed row (sent, not sent,
+    uncertain, created, skipped): a step in doubt is left to the send-once ledger, whose key is the
+    same in every life, so it is never sent twice."""
+    await session.exec(_CLAIM, params=_event_params(
+        inp.workflow_id, None, kind="restart", outcome="restarted",
+        reason=f"life {inp.life}: the invoice can be reminded again",
+        idem_key=f"{inp.workflow_id}:life:{inp.life}", now=inp.now))
+    await session.exec(_REOPEN, params={"p_workflow_id": inp.workflow_id, "p_life": inp.life})
+    settled = (await session.exec(_SETTLED, params={"p_workflow_id": inp.workflow_id})).all()
+    if not settled:
+        return Resume(after_position=-1)
+    paced = next((row for row in settled if row.kind != "skip"), None)
+    return Resume(max(row.step_position for row in settled), paced.step_position if paced else None,
+                  paced.occurred_at if paced else None)
 
 
 def _planned(step: ScenarioStep) -> PlannedStep:

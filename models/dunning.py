@@ -60,6 +60,7 @@ class DunningRun(SQLModel, table=True):
     exit_detail: str | None = None
     started_at: datetime = timestamp()
     ended_at: datetime | None = timestamp(nullable=True, default=None)
+    life: int = Field(default=1, description="1, then 2... each time an ended run starts again (same workflow id)")
 
 
 class RunEvent(SQLModel, table=True):

@@ -2,7 +2,7 @@ from datetime import time
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Integer, Numeric
+from sqlalchemy import JSON, Column, ForeignKey, Integer, Numeric
 from sqlmodel import Field, SQLModel
 
 
@@ -30,6 +30,8 @@ class Organisation(SQLModel, table=True):
     dunning_one_email_per_customer: bool = Field(
         default=False, sa_column_kwargs={"server_default": "false"},
         description="the reminders of one account due the same day go as one email (workflows/dunning_customer.py)")
+    # currency -> the amount due (text, "5.00") below which no dunning step goes; absent: none
+    dunning_minimums: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
     send_window_start: time = time(9, 0)
     send_window_end: time = time(18, 0)
     send_weekdays: str = Field(default="mon-fri", description="days the send window opens (relance.calendar)")

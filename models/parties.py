@@ -39,6 +39,7 @@ class Account(SQLModel, table=True):
     dunning_scenario_key: str | None = None
     tags: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String), nullable=False,
                                                                    server_default="{}"))
+    dunning_excluded: str | None = Field(default=None, description="why its runs are held; None: not excluded")
 
 
 class Contact(SQLModel, table=True):

@@ -11,7 +11,7 @@ from sqlmodel import select
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 
-from models import DunningRun, Organisation, Payment, RunEvent, Scenario
+from models import Account, DunningRun, Invoice, Organisation, Payment, RunEvent, Scenario
 from relance import limits
 from relance.db import Database
 from relance.dunning import forecast as forecasting
@@ -19,6 +19,7 @@ from relance.dunning import repository, rules
 from relance.dunning.ids import dunning_workflow_id, import_sweep_id
 from relance.dunning.settings import DunningChange, DunningSettings, change_settings
 from relance.dunning.starting import start_dunning_run
+from relance.dunning.types import RESTARTABLE, PauseAnswer, PauseRequest, ResumeRequest
 from relance.email.mailer import SesMailer
 from relance.importing.format import InvoiceIn
 from relance.importing.invoice import save_invoice as write_invoice
@@ -27,14 +28,121 @@ from relance.scenario.plan import CancelRequest, RunState, WalkStatus
 from relance.temporal.starting import signal_if_running, update_if_running, update_or_refuse
 from workflows.dunning import DunningSweepWorkflow, InvoiceDunningWorkflow
 
-__all__ = ["apply_scenario_now", "cancel_reminders", "change_dunning_settings", "forecast", "invoice_created",
-           "notify_invoice_changed", "record_payment", "run_report", "save_invoice", "send_next_now",
-           "set_dunning_activation", "start_dunning_run", "start_missing_runs"]
+__all__ = ["apply_scenario_now", "cancel_reminders", "change_dunning_settings", "exclude_account", "forecast",
+           "invoice_created", "invoice_updated", "notify_invoice_changed", "pause_reminders", "record_payment",
+           "restart_if_remindable", "resume_reminders", "run_report", "save_invoice", "send_next_now",
+           "set_dunning_activation", "start_dunning_run", "start_missing_runs", "wake_held_runs"]
+
+
+class RunNotRunning(limits.Refused):
+    """The invoice's run has ended (or never started): nothing to pause or resume."""
 
 
 async def notify_invoice_changed(client: Client, org_slug: str, invoice_number: str) -> bool:
     return await signal_if_running(client, dunning_workflow_id(org_slug, invoice_number),
                                    InvoiceDunningWorkflow.invoice_changed)
+
+
+async def invoice_updated(client: Client, db: Database, task_queue: str, org_slug: str, invoice_number: str) -> bool:
+    """The host changed an invoice: its running run re-checks it now; a run that ended because the invoice was
+    in payment or not to be reminded starts again if it can be reminded now. True when a run started again."""
+    if await notify_invoice_changed(client, org_slug, invoice_number):
+        return False
+    return await restart_if_remindable(client, db, task_queue, org_slug, invoice_number) is not None
+
+
+async def restart_if_remindable(client: Client, db: Database, task_queue: str, org_slug: str,
+                                invoice_number: str) -> WorkflowHandle | None:
+    """A new life of the invoice's ended run (same workflow id, a new Temporal run of it), when it ended
+    for a reason that can pass (in payment, do not remind, payment schedule) and the invoice is to be
+    reminded again: it walks on after the steps its earlier lives settled (activities.dunning._reopen),
+    and the send-once ledger, keyed by workflow id and step, refuses a step already sent. None otherwise."""
+    async with db.session() as session:
+        file = await repository.invoice_file(session, org_slug, invoice_number, with_contacts=False)
+        run = (await session.exec(select(DunningRun).where(DunningRun.invoice_id == file.invoice.id))).first()
+    if run is None or run.ended_at is None or run.exit_reason not in RESTARTABLE:
+        return None
+    if rules.exit_reason(file.invoice, file.amount_due) is not None:
+        return None
+    return await start_dunning_run(client, task_queue, org_slug, invoice_number, file.account.ref, life=run.life + 1)
+
+
+async def pause_reminders(client: Client, db: Database, org_slug: str, invoice_number: str,
+                          request: PauseRequest) -> PauseAnswer:
+    """Pause the invoice's run until a date (promise to pay, dispute) through its `pause` update, which
+    checks the request against the run's business time and answers when it resumes. NotFound for an
+    unknown invoice, RunNotRunning when its run has ended, limits.Refused naming the field otherwise; a
+    refused pause writes nothing."""
+    return await _update_run(client, db, org_slug, invoice_number, "pause", InvoiceDunningWorkflow.pause, request,
+                             PauseAnswer)
+
+
+async def resume_reminders(client: Client, db: Database, org_slug: str, invoice_number: str,
+                           request: ResumeRequest) -> WalkStatus:
+    """End the pause of the invoice's run now (a dispute resolved); answers the run's status."""
+    return await _update_run(client, db, org_slug, invoice_number, "resume", InvoiceDunningWorkflow.resume, request,
+                             WalkStatus)
+
+
+async def _update_run(client: Client, db: Database, org_slug: str, invoice_number: str, what: str, update, request,
+                      result_type: type):
+    await _running_run(db, org_slug, invoice_number, what)
+    try:
+        return await update_or_refuse(
+            client, dunning_workflow_id(org_slug, invoice_number), update, request, what=f"invoice {invoice_number!r}",
+            result_type=result_type,
+            missing=f"invoice {invoice_number!r} of organisation {org_slug!r} has no running dunning run")
+    except ValueError as exc:
+        raise limits.Refused(str(exc)) from exc
+
+
+async def _running_run(db: Database, org_slug: str, invoice_number: str, what: str) -> None:
+    async with db.session() as session:
+        file = await repository.invoice_file(session, org_slug, invoice_number, with_contacts=False)
+        run = (await session.exec(select(DunningRun).where(DunningRun.invoice_id == file.invoice.id))).first()
+    if run is None:
+        raise RunNotRunning(f"invoice {invoice_number!r} has no dunning run: nothing to {what}")
+    if run.ended_at is not None:
+        raise RunNotRunning(f"invoice {invoice_number!r}: its dunning run has ended ({run.exit_reason}): "
+                            f"nothing to {what}")
+
+
+async def exclude_account(client: Client, db: Database, org_slug: str, account_ref: str, reason: str | None) -> int:
+    """Exclude an account from dunning (`reason`) or lift its exclusion (None). Its runs hold at their next
+    step, recorded with the reason; lifting wakes the held ones, which go on where they were (the step
+    now, the later ones spaced as the scenario says). Returns how many held runs were woken."""
+    if reason is not None:
+        try:
+            limits.check_text(reason)
+            if not reason.strip() or len(reason) > limits.MAX_NAME_LENGTH:
+                raise ValueError(f"why, as text of 1 to {limits.MAX_NAME_LENGTH} characters")
+        except ValueError as exc:
+            raise limits.Refused(f"account {account_ref!r}: field reason: {exc}") from exc
+    async with db.session() as session:
+        org = await repository.organisation(session, org_slug)
+        account = (await session.exec(select(Account).where(Account.org_id == org.id,
+                                                            Account.ref == account_ref))).first()
+        if account is None:
+            raise repository.NotFound(f"account {account_ref!r} of organisation {org_slug!r} not found")
+        account.dunning_excluded = reason.strip() if reason is not None else None
+        session.add(account)
+    return 0 if reason is not None else await wake_held_runs(client, db, org_slug, [account_ref])
+
+
+async def wake_held_runs(client: Client, db: Database, org_slug: str, account_refs: list[str] | None = None) -> int:
+    """Tell the held runs of the organisation (of these accounts only, if given) to try their step now;
+    how many were woken."""
+    query = select(DunningRun.workflow_id).join(Organisation, Organisation.id == DunningRun.org_id).where(
+        Organisation.slug == org_slug, DunningRun.ended_at.is_(None), DunningRun.state == RunState.HELD)
+    if account_refs is not None:
+        query = query.join(Invoice, Invoice.id == DunningRun.invoice_id).join(
+            Account, Account.id == Invoice.account_id).where(Account.ref.in_(account_refs))
+    async with db.session() as session:
+        held = (await session.exec(query)).all()
+    woken = 0
+    for workflow_id in held:
+        woken += await signal_if_running(client, workflow_id, InvoiceDunningWorkflow.settings_changed)
+    return woken
 
 
 async def cancel_reminders(client: Client, org_slug: str, invoice_number: str, reason: str,
@@ -115,14 +223,7 @@ async def set_dunning_activation(client: Client, db: Database, org_slug: str, en
         org = await repository.organisation(session, org_slug)
         org.dunning_enabled = enabled
         session.add(org)
-        held = (await session.exec(select(DunningRun.workflow_id).where(
-            DunningRun.org_id == org.id, DunningRun.ended_at.is_(None), DunningRun.state == RunState.HELD))).all()
-    if not enabled:
-        return 0
-    resumed = 0
-    for workflow_id in held:
-        resumed += await signal_if_running(client, workflow_id, InvoiceDunningWorkflow.settings_changed)
-    return resumed
+    return await wake_held_runs(client, db, org_slug) if enabled else 0
 
 
 async def change_dunning_settings(client: Client, db: Database, mailer: SesMailer, org_slug: str,
@@ -156,14 +257,15 @@ async def save_invoice(client: Client, db: Database, task_queue: str, org_slug: 
                        today: date, written: Callable[[], Awaitable[None]] | None = None) -> SavedInvoice:
     """Create or update one invoice as the importer would, then what the host application owes the run:
     a new invoice starts its run (when the organisation applies dunning to new invoices), a changed one
-    wakes it. `written` runs in between (its document kept before a first step could attach it)."""
+    wakes it, or starts it again when it ended on a reason that has passed (invoice_updated). `written` runs
+    in between (its document kept before a first step could attach it)."""
     report = await write_invoice(db, org_slug, inv, today)
     if written is not None:
         await written()
     if report.new_invoices:
         return SavedInvoice(True, await invoice_created(client, db, task_queue, org_slug, inv.number) is not None)
     if report.changed_invoices:
-        await notify_invoice_changed(client, org_slug, inv.number)
+        return SavedInvoice(False, await invoice_updated(client, db, task_queue, org_slug, inv.number))
     return SavedInvoice(False, False)
 
 

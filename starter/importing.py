@@ -24,7 +24,7 @@ from relance.renewal import merge_fields as renewal_fields
 from relance.scenario import authoring
 from starter import documents
 from starter.agency import after_import, ensure_drafting_schedule
-from starter.dunning import notify_invoice_changed, start_missing_runs
+from starter.dunning import invoice_updated, start_missing_runs, wake_held_runs
 from starter.marketing import wake_after_import
 from starter.schedule import ensure_renewal_schedule, ensure_sweep_schedule
 
@@ -60,9 +60,11 @@ async def import_and_start(client: Client, db: Database, task_queue: str, sweep_
     """Import, then what the host application owes the runs: start the runs of the organisations that
     apply dunning to new invoices (through their sweep, a workflow: an interrupted import loses nothing,
     and a re-import or the nightly sweep starts whatever one left without its run), wake the runs of
-    changed invoices and the marketing runs the import ends, keep the nightly Schedules current (in each
-    organisation's zone). With `settings`, the invoices' document_url are fetched and checked first (a bad
-    one refuses the import) and kept once it is written; without, they are left out."""
+    changed invoices (or start again those that ended in payment or not to be reminded, if they can be
+    reminded now), the held runs of accounts no longer excluded and the marketing runs the import ends,
+    keep the nightly Schedules current (in each organisation's zone). With `settings`, the invoices'
+    document_url are fetched and checked first (a bad one refuses the import) and kept once it is written;
+    without, they are left out."""
     fetched = await documents.fetch_for_import(settings, db, raw, source) if settings else []
     report = await import_data(db, raw, source, today, progress)
     await documents.keep_for_import(settings, db, fetched)
@@ -72,7 +74,9 @@ async def import_and_start(client: Client, db: Database, task_queue: str, sweep_
             progress(f"{org.slug}: starting the runs of its invoices")
             outcome.runs_started += (await start_missing_runs(client, task_queue, org.slug)).started
     for org, number in report.changed_invoices:
-        await notify_invoice_changed(client, org, number)
+        await invoice_updated(client, db, task_queue, org, number)
+    for org, refs in report.readmitted_accounts.items():
+        await wake_held_runs(client, db, org, refs)
     outcome.marketing_runs_woken = await wake_after_import(client, db, report)
     for org in report.organisations:
         for ensure in (ensure_sweep_schedule, ensure_renewal_schedule):

@@ -7,7 +7,7 @@ activity re-check the invoice and do the step. The nightly DunningSweepWorkflow 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -15,6 +15,8 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.dunning import DunningActivities
+    from relance import calendar
+    from relance.dunning import pausing
     from relance.dunning.customer import GroupedAnswer
     from relance.dunning.types import (
         BeginRunInput,
@@ -22,6 +24,10 @@ with workflow.unsafe.imports_passed_through():
         ExitReason,
         FinishRunInput,
         InvoiceCheckInput,
+        PauseAnswer,
+        PauseInput,
+        PauseRequest,
+        ResumeRequest,
         RunPlan,
         RunProgress,
         RunResult,
@@ -40,6 +46,7 @@ with workflow.unsafe.imports_passed_through():
         WalkStatus,
         cancel_request_from,
     )
+    from relance.scenario.timing import Progress
     from relance.temporal import search_attributes as sa
     from relance.temporal.registration import Registration, WorkerDeps
     from workflows.nightly import PagedJob, run_nightly_job
@@ -72,13 +79,14 @@ async def _database_activity(method, arg, summary: str, revision: int):
 class InvoiceDunningWorkflow:
     def __init__(self) -> None:
         self._plan: RunPlan | None = None
-        self._clock = DurableClock(recheck=self._check_invoice)
+        self._clock = DurableClock(recheck=self._check_invoice, pause_ended=self._pause_ran_out)
         self._walk: ScenarioWalk | None = None
         self._exit: tuple[ExitReason, str | None] | None = None
         self._revision = 0
         self._refused: list[str] = []
         self._sent_now = 0  # steps someone asked to go now
         self._answers: dict[int, StepOutcome] = {}  # the customer's workflow's, by step position
+        self._pauses = 0  # pauses and their ends, numbered for their timeline rows
 
     @workflow.run
     async def run(self, inp: DunningInput) -> RunResult:
@@ -86,7 +94,7 @@ class InvoiceDunningWorkflow:
         self._plan = plan = await _database_activity(
             DunningActivities.begin_run,
             BeginRunInput(workflow.info().workflow_id, inp.org_slug, inp.invoice_number, workflow.now(),
-                          inp.requested_by),
+                          inp.requested_by, inp.life),
             "Load invoice and scenario", self._revision,
         )
         identity = missing_search_attributes([
@@ -99,7 +107,7 @@ class InvoiceDunningWorkflow:
         self._walk = ScenarioWalk(plan, self._do_step, self._clock,
                                   headline=f"Invoice **{plan.invoice_number}** · {plan.scenario_name}"
                                   + (f" (chosen by {plan.scenario_choice})" if plan.scenario_choice else ""),
-                                  first_number=step_numbering(self._revision))
+                                  first_number=step_numbering(self._revision), **_resumed(plan))
         end = await self._walk.walk()
         return await self._finish(ExitReason(end.reason), end.detail, end.steps_done)
 
@@ -118,7 +126,8 @@ class InvoiceDunningWorkflow:
         outcome = await workflow.execute_activity_method(
             DunningActivities.execute_step,
             StepInput(workflow.info().workflow_id, plan.org_slug, plan.invoice_number, plan.scenario_id,
-                      step.position, workflow.now(), resolving, workflow.info().task_queue if grouping else None),
+                      step.position, workflow.now(), resolving, workflow.info().task_queue if grouping else None,
+                      plan.life),
             task_queue=email_queue_of_this_run(self._revision),
             # Fixed when scheduled, so it says what the activity will do whatever the step turns out
             # to be; what it did is in the result and the run's current details.
@@ -161,7 +170,7 @@ class InvoiceDunningWorkflow:
                          reason.value if follows("ended-truthfully", self._revision) else None)
         await _database_activity(
             DunningActivities.finish_run,
-            FinishRunInput(workflow.info().workflow_id, reason, detail, workflow.now()),
+            FinishRunInput(workflow.info().workflow_id, reason, detail, workflow.now(), self._plan.life),
             f"Finish: {reason}", self._revision,
         )
         await workflow.wait_condition(workflow.all_handlers_finished)  # a refusal still being recorded
@@ -203,7 +212,7 @@ class InvoiceDunningWorkflow:
         await workflow.wait_condition(lambda: self._plan is not None)  # its row exists from begin_run on
         await workflow.execute_local_activity_method(
             DunningActivities.record_signal_refused,
-            SignalRefusedInput(workflow.info().workflow_id, signal, problem, number, workflow.now()),
+            SignalRefusedInput(workflow.info().workflow_id, signal, problem, number, workflow.now(), self._plan.life),
             start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY, summary=f"Refused {signal}",
         )
 
@@ -216,7 +225,8 @@ class InvoiceDunningWorkflow:
         self._sent_now += 1
         await workflow.execute_local_activity_method(
             DunningActivities.record_send_now,
-            SendNowInput(workflow.info().workflow_id, walk.position, by.strip(), self._sent_now, workflow.now()),
+            SendNowInput(workflow.info().workflow_id, walk.position, by.strip(), self._sent_now, workflow.now(),
+                         self._plan.life),
             start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY, summary=f"Send now, asked by {by.strip()}")
         tried = walk.attempts
         if not self._clock.waiting:
@@ -240,6 +250,61 @@ class InvoiceDunningWorkflow:
             raise ValueError(f"step {self._walk.step_name(self._walk.position)} is going now")
         if self._clock.go_now:
             raise ValueError("a step was already asked to go now")
+
+    @workflow.update
+    async def pause(self, request: PauseRequest) -> PauseAnswer:
+        """Pause until a date (a promise to pay, a dispute): the step waited for goes when it ends (its own
+        time if later), the steps after keep their spacing; a payment meanwhile ends the run as paid.
+        Answers when the pause ends and when the step then goes."""
+        walk, plan = self._walk, self._plan
+        until = pausing.pause_end(date.fromisoformat(request.until), plan.timezone)
+        answer = PauseAnswer(until, walk.resumes_at(walk.position, until))
+        note = pausing.described(request)
+        await self._record_pause("paused", note)
+        self._clock.pause_note, self._clock.paused_until = note, until
+        return answer
+
+    @pause.validator
+    def _can_pause(self, request: PauseRequest) -> None:
+        self._running("pause")
+        pausing.checked_until(request, calendar.local_today(workflow.now(), self._plan.timezone))
+
+    @workflow.update
+    async def resume(self, request: ResumeRequest) -> WalkStatus:
+        """End the pause now (a dispute resolved): the step waited for goes now, or at its own time if later."""
+        await self._record_pause("resumed", f"by {request.by.strip()}" + (
+            f": {request.note.strip()}" if request.note.strip() else ""))
+        self._clock.paused_until = None
+        await workflow.wait_condition(lambda: self._walk.state != RunState.PAUSED)
+        return self.status()
+
+    @resume.validator
+    def _can_resume(self, request: ResumeRequest) -> None:
+        self._running("resume")
+        if not isinstance(request.by, str) or not request.by.strip() or len(request.by) > MAX_CANCEL_TEXT:
+            raise ValueError(f"field by: who asks, as text of 1 to {MAX_CANCEL_TEXT} characters")
+        if not isinstance(request.note, str) or len(request.note) > MAX_CANCEL_TEXT:
+            raise ValueError(f"field note: text of at most {MAX_CANCEL_TEXT} characters")
+        if self._clock.paused_until is None:
+            raise ValueError(f"the run is {self._walk.state}, not paused: nothing to resume")
+
+    def _running(self, what: str) -> None:
+        if self._walk is None or self._exit is not None or self._walk.state in (RunState.STARTING, RunState.ENDED):
+            state = self._walk.state if self._walk and self._exit is None else RunState.ENDED if self._exit else \
+                RunState.STARTING
+            raise ValueError(f"the run is {state}: nothing to {what}")
+
+    async def _pause_ran_out(self) -> None:
+        await self._record_pause("resumed", "the pause reached its date")
+
+    async def _record_pause(self, outcome: str, reason: str) -> None:
+        self._pauses += 1
+        step = self._plan.steps[self._walk.position]
+        await workflow.execute_local_activity_method(
+            DunningActivities.record_pause,
+            PauseInput(workflow.info().workflow_id, step.position, outcome, reason, self._pauses, workflow.now(),
+                       self._plan.life),
+            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY, summary=f"{outcome}: {reason}"[:200])
 
     @workflow.signal
     def invoice_changed(self) -> None:
@@ -266,6 +331,18 @@ class InvoiceDunningWorkflow:
     @workflow.query
     def status(self) -> WalkStatus:
         return walk_status(self._walk, self._exit, self._refused)
+
+
+def _resumed(plan: RunPlan) -> dict:
+    """A later life of the run walks on after the steps its earlier lives settled, spaced from the last
+    email or action they did (relance.dunning.types.Resume)."""
+    resume = plan.resume
+    if resume is None:
+        return {}
+    index_of = {step.position: index for index, step in enumerate(plan.steps)}
+    paced = index_of.get(resume.paced_position)
+    return {"resume_after": index_of.get(resume.after_position, -1),
+            "previous": Progress(paced, resume.paced_at, resume.paced_at) if paced is not None else None}
 
 
 @workflow.defn
@@ -297,4 +374,4 @@ def registration(deps: WorkerDeps) -> Registration:
     return Registration(workflows=WORKFLOWS, email_activities=[acts.execute_step],
                         activities=[acts.begin_run, acts.check_invoice, acts.finish_run, acts.start_overdue_runs,
                                     acts.read_page_without_run, acts.start_runs, acts.record_signal_refused,
-                                    acts.record_send_now])
+                                    acts.record_send_now, acts.record_pause])

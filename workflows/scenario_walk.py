@@ -55,23 +55,28 @@ class WalkEnd:
 
 class DurableClock:
     """Waits for a step's time with a durable timer; a cancel ends the wait, a re-check interrupts it, and
-    `go_now` (someone asked for the step now) cuts it short."""
+    `go_now` (someone asked for the step now) cuts it short. A pause (`paused_until`) interrupts it too:
+    the walk then sits the pause out (sit_out_pause)."""
 
     on_demand = False  # a pause is folded into the time of the step after it
 
-    def __init__(self, recheck: Recheck | None = None):
+    def __init__(self, recheck: Recheck | None = None, pause_ended: Callable[[], Awaitable[None]] | None = None):
         self._recheck = recheck
+        self._pause_ended = pause_ended  # the domain records a pause that ran to its date
         self.cancel_request: CancelRequest | None = None
         self.recheck_requested = False
         self.go_now = False
         self.waiting = False  # for a step's time (not doing one): only then can a step be asked to go now
+        self.paused_until: datetime | None = None  # set by a pause, cleared when it ends or is lifted
+        self.pause_note = ""
 
     async def wait(self, walk: ScenarioWalk, moment: datetime, label: str) -> StepOutcome | None:
         """None when the moment came (or a held step should try again now), else the exit to take."""
         while True:
             if self.cancel_request is not None:
-                request = self.cancel_request
-                return StepOutcome(StepStatus.EXIT, WalkExit.CANCELLED, detail=f"by {request.by}: {request.reason}")
+                return self._cancelled()
+            if self.paused_until is not None:
+                return None  # the walk sits the pause out before the step
             if self.recheck_requested:
                 self.recheck_requested = False
                 reason = await self._recheck() if self._recheck else None
@@ -88,7 +93,8 @@ class DurableClock:
             self.waiting = True
             try:
                 await workflow.wait_condition(
-                    lambda: self.cancel_request is not None or self.recheck_requested or self.go_now,
+                    lambda: self.cancel_request is not None or self.recheck_requested or self.go_now
+                    or self.paused_until is not None,
                     timeout=remaining, timeout_summary=label,
                 )
             except TimeoutError:
@@ -96,12 +102,41 @@ class DurableClock:
             finally:
                 self.waiting = False
 
+    async def sit_out_pause(self, label: str) -> StepOutcome | None:
+        """Wait while the pause lasts: a cancel ends the run, a re-check that finds the invoice paid ends
+        it too, any other leaves the pause as it is. None when the pause is over or was changed (the walk
+        then shows the new one)."""
+        until = self.paused_until
+        while until is not None and self.paused_until == until:
+            if self.cancel_request is not None:
+                return self._cancelled()
+            if self.recheck_requested:
+                self.recheck_requested = False
+                reason = await self._recheck() if self._recheck else None
+                if reason is not None:
+                    return StepOutcome(StepStatus.EXIT, reason)
+                continue
+            try:
+                await workflow.wait_condition(
+                    lambda: self.cancel_request is not None or self.recheck_requested or self.paused_until != until,
+                    timeout=max(until - workflow.now(), timedelta(seconds=1)), timeout_summary=label)
+            except TimeoutError:
+                self.paused_until = None
+                if self._pause_ended:
+                    await self._pause_ended()
+        return None
+
+    def _cancelled(self) -> StepOutcome:
+        request = self.cancel_request
+        return StepOutcome(StepStatus.EXIT, WalkExit.CANCELLED, detail=f"by {request.by}: {request.reason}")
+
 
 class OnDemandClock:
     """A step goes when it is asked for (the simulation's "Exécuter"); pauses are steps too. A walk
     nobody asks anything of for `idle_limit` stops by itself."""
 
     on_demand = True  # pauses are steps too, and nothing waits for a time
+    paused_until = None  # a simulation is never paused
 
     def __init__(self, idle_limit: timedelta, idle_summary: str):
         self.idle_limit = idle_limit
@@ -127,7 +162,8 @@ class ScenarioWalk:
     activity) do it, retries held and blocked steps, and keeps the run's published state in step."""
 
     def __init__(self, plan: ScenarioPlan, do_step: DoStep, clock: DurableClock | OnDemandClock, *,
-                 headline: str, publish_search_attributes: bool = True, first_number: int = 1):
+                 headline: str, publish_search_attributes: bool = True, first_number: int = 1,
+                 resume_after: int = -1, previous: timing.Progress | None = None):
         self.plan = plan
         self.clock = clock
         self._do_step = do_step
@@ -138,11 +174,12 @@ class ScenarioWalk:
         self.state = RunState.STARTING
         self.position: int | None = None  # index in plan.steps of the step waited for or done last
         self.next_at: datetime | None = None
-        self.previous: timing.Progress | None = None
+        self.previous = previous  # the last email/action step done (a later life: in an earlier one)
         self.emails_sent = 0
         self._details = ""
         self.refusals: list[str] = []
         self.attempts = 0  # steps tried (done, skipped, held...): what a "go now" waits for
+        self._resume_after = resume_after  # a run's later life starts after the steps an earlier one settled
 
     def step_name(self, index: int) -> str:
         """The step as every surface names it ("4. Deuxième relance", relance.scenario.plan)."""
@@ -175,7 +212,7 @@ class ScenarioWalk:
     def _positions(self) -> list[int]:
         if self.clock.on_demand:
             return list(range(len(self.plan.steps)))
-        return timing.actionable_positions(self.plan)
+        return [i for i in timing.actionable_positions(self.plan) if i > self._resume_after]
 
     def _ideal_at(self, index: int) -> datetime:
         return timing.ideal_at(self.plan, index, self.previous)
@@ -195,6 +232,12 @@ class ScenarioWalk:
             exit_now = await self.clock.wait(self, at, f"step {self.step_name(index)}")
             if exit_now is not None:
                 return exit_now
+            if self.clock.paused_until is not None:
+                exit_now = await self._sit_out_pause(index, at)
+                if exit_now is not None:
+                    return exit_now
+                at = timing.send_time(self.plan, index, at, workflow.now())  # no burst: the one step, then spaced
+                continue
             outcome = await self._do_step(index, step)
             self.attempts += 1
             self._last = f"step **{self.step_name(index)}** {self._what_it_did(step.kind, outcome)}"
@@ -214,6 +257,23 @@ class ScenarioWalk:
             if exit_now is not None:
                 return exit_now
             at = timing.send_time(self.plan, index, workflow.now(), workflow.now())
+
+    def resumes_at(self, index: int, until: datetime) -> datetime:
+        """When the step waited for goes after a pause until `until`: its own time if later, else at the
+        pause's end (at its window's next opening)."""
+        step_at = self.next_at if self.state == RunState.WAITING and self.next_at else until
+        return timing.send_time(self.plan, index, max(step_at, until), until)
+
+    async def _sit_out_pause(self, index: int, at: datetime) -> StepOutcome | None:
+        clock = self.clock
+        while clock.paused_until is not None:
+            until = clock.paused_until
+            self._publish(RunState.PAUSED, index, timing.send_time(self.plan, index, max(at, until), until),
+                          clock.pause_note)
+            exit_now = await clock.sit_out_pause(f"paused: {clock.pause_note}")
+            if exit_now is not None:
+                return exit_now
+        return None
 
     @staticmethod
     def _what_it_did(kind: str, outcome: StepOutcome) -> str:
@@ -251,6 +311,7 @@ class ScenarioWalk:
             RunState.WAITING: f"Waiting for step **{step_name}** ({step.kind if step else ''}){when}",
             RunState.HELD: f"Held at step **{step_name}**: {note}; next check{when}",
             RunState.BLOCKED: f"Blocked at step **{step_name}**: {note}; next try{when}",
+            RunState.PAUSED: f"Paused before step **{step_name}**: {note}; it goes{when}",
             RunState.ENDED: f"Ended: {note}",
         }.get(state, state.value)
         last = f"\n\nLast: {self._last}" if self._last else ""

@@ -23,6 +23,7 @@ from relance.cli import api as api_cli
 from relance.cli import authoring as authoring_cli
 from relance.cli import customers as customer_cli
 from relance.cli import documents as documents_cli
+from relance.cli import life as life_cli
 from relance.cli import marketing as marketing_cli
 from relance.cli import outbox as outbox_cli
 from relance.cli import pipeline as pipeline_cli
@@ -242,7 +243,8 @@ async def cmd_show(settings: Settings, args) -> int:
 # A run event's kind and outcome read as one phrase, where the two words would say the same thing twice.
 EVENT_WORDS = {("exit", "exited"): "run ended", ("hold", "held"): "held", ("skip", "skipped"): "skipped",
                ("signal_rejected", "refused"): "signal refused",
-               ("request", "send_now"): "asked to send now"}
+               ("request", "send_now"): "asked to send now", ("pause", "paused"): "paused",
+               ("pause", "resumed"): "resumed", ("restart", "restarted"): "started again"}
 
 
 def _event_words(kind: str, outcome: str) -> str:
@@ -599,6 +601,7 @@ def parser() -> argparse.ArgumentParser:
     documents_cli.add_parser(sub)
     outbox_cli.add_parser(sub)
     setup_cli.add_parser(sub)
+    life_cli.add_parsers(sub)
     return p
 
 
@@ -654,8 +657,13 @@ async def cmd_setup(settings: Settings, args) -> int:
     return await setup_cli.COMMANDS[args.command](settings, args, _with_db, say)
 
 
+async def cmd_life(settings: Settings, args) -> int:
+    return await life_cli.COMMANDS[args.command](settings, args, _with_db, say)
+
+
 COMMANDS = {**{name: cmd_authoring for name in authoring_cli.COMMANDS},
-            **{name: cmd_setup for name in setup_cli.COMMANDS}, "import": cmd_import, "sweep": cmd_sweep, "show": cmd_show, "cancel": cmd_cancel, "pay": cmd_pay,
+            **{name: cmd_setup for name in setup_cli.COMMANDS}, **{name: cmd_life for name in life_cli.COMMANDS},
+            "import": cmd_import, "sweep": cmd_sweep, "show": cmd_show, "cancel": cmd_cancel, "pay": cmd_pay,
             "activate": cmd_activate, "up": cmd_up, "mail": cmd_mail, "renewal": cmd_renewal, "customer": cmd_customer,
             "admin": cmd_admin,
             "apikey": cmd_apikey, "webhook": cmd_webhook, "uncertain": cmd_uncertain, "marketing": cmd_marketing,

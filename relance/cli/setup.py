@@ -19,6 +19,14 @@ def _window(text: str) -> list[str]:
     return text.split("-")
 
 
+def _minimum(text: str) -> tuple[str, str | None]:
+    """"EUR=5.00", or "EUR=none" to remove the currency's minimum (the amount is checked with the setting)."""
+    currency, _, amount = text.partition("=")
+    if not currency or not amount:
+        raise argparse.ArgumentTypeError(f"a minimum is CURRENCY=AMOUNT (or CURRENCY=none), got {text!r}")
+    return currency, None if amount.lower() == "none" else amount
+
+
 def _on_off(text: str) -> bool:
     if text not in ("on", "off"):
         raise argparse.ArgumentTypeError(f"on or off, got {text!r}")
@@ -46,6 +54,8 @@ def add_parser(sub) -> None:
     dn.add_argument("--subdivision", dest="holiday_subdivision")
     dn.add_argument("--sender-mode", choices=["user", "invoice_creator"])
     dn.add_argument("--sender", help="a user's email, verified in SES")
+    dn.add_argument("--minimum", dest="minimum_amounts", type=_minimum, action="append",
+                    help="CURRENCY=AMOUNT: no step goes for less due (repeatable; CURRENCY=none removes it)")
     rn = which.add_parser("renewal")
     rn.add_argument("org")
     rn.add_argument("--enabled", type=_on_off)
@@ -95,6 +105,8 @@ async def send_now(settings: Settings, args, with_db, say) -> int:
 async def settings_cmd(settings: Settings, args, with_db, say) -> int:
     given = {name: value for name, value in vars(args).items() if value is not None and name not in (
         "command", "settings_of", "org", "debug")}
+    if "minimum_amounts" in given:
+        given["minimum_amounts"] = dict(given["minimum_amounts"])
     if args.settings_of == "dunning":
         from relance.dunning.settings import DunningChange, read_settings
         from starter.dunning import change_dunning_settings
@@ -104,9 +116,10 @@ async def settings_cmd(settings: Settings, args, with_db, say) -> int:
         else:
             from relance.email.mailer import SesMailer
 
+            change = _dunning_change(DunningChange, given)
             client = await connect(settings)
             shown, resumed = await with_db(settings, lambda db: change_dunning_settings(
-                client, db, SesMailer(settings), args.org, DunningChange(**given)))
+                client, db, SesMailer(settings), args.org, change))
             if resumed:
                 say(f"{resumed} held run(s) resumed")
     else:
@@ -119,6 +132,19 @@ async def settings_cmd(settings: Settings, args, with_db, say) -> int:
     for name, value in shown.model_dump(mode="json").items():
         say(f"  {name:22} {value}")
     return 0
+
+
+def _dunning_change(model, given: dict):
+    """The change, or one sentence naming each field refused (`dunning › minimum_amounts.EUR: ...`)."""
+    from pydantic import ValidationError
+
+    from relance import limits
+
+    try:
+        return model(**given)
+    except ValidationError as exc:
+        raise limits.Refused("; ".join(f"dunning › {'.'.join(str(part) for part in e['loc'])}: {e['msg']}"
+                                       for e in exc.errors())) from None
 
 
 async def tasks_cmd(settings: Settings, args, with_db, say) -> int:

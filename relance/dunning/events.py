@@ -29,6 +29,12 @@ def task_of(inp: StepInput, file: InvoiceFile, step: ScenarioStep) -> TaskOfStep
                       step.task_assignee_user_id or file.org.default_sender_user_id)
 
 
+def life_key(key: str, life: int) -> str:
+    """The key of a run's own decision (hold, exit, request...) in its `life`: each life records its own.
+    A step's email, task and skip keys stay the same in every life: the ledger sends a step once."""
+    return key if life == 1 else f"{key}:life{life}"
+
+
 def email_key(inp: StepInput) -> str:
     return f"{inp.workflow_id}:{inp.position}:email"
 
@@ -69,7 +75,7 @@ def of_step(inp: StepInput, file: InvoiceFile, step: ScenarioStep, outcome: Step
 def run_ended(inp: FinishRunInput, org_id: int, org_slug: str, invoice_number: str, account_ref: str) -> Event:
     data = {**_invoice(inp.workflow_id, org_slug, invoice_number, account_ref), "exit_reason": str(inp.reason),
             "detail": inp.detail}
-    return Event(org_id, org_slug, events.RUN_ENDED, f"run.ended:{inp.workflow_id}", data, inp.now)
+    return Event(org_id, org_slug, events.RUN_ENDED, life_key(f"run.ended:{inp.workflow_id}", inp.life), data, inp.now)
 
 
 def _invoice(workflow_id: str, org_slug: str, invoice_number: str, account_ref: str) -> dict:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from models import Account, Contact, Invoice, InvoiceStatus
-from relance.dunning.types import ExitReason
+from models import Account, Contact, Invoice, InvoiceStatus, Organisation
+from relance.dunning.types import ExitReason, SkipReason
 from relance.email.recipient import Recipient, recipient_from
 
 
@@ -27,6 +27,23 @@ def exit_reason(invoice: Invoice, due: Decimal) -> ExitReason | None:
     if invoice.do_not_remind:
         return ExitReason.DO_NOT_REMIND
     return None
+
+
+def hold_reason(org: Organisation, account: Account) -> str | None:
+    """Why a step waits instead of going (retried daily, and at once when it is lifted); None: it may go."""
+    if not org.dunning_enabled:
+        return "dunning switched off"
+    if account.dunning_excluded is not None:
+        return f"customer excluded from dunning ({account.dunning_excluded})"
+    return None
+
+
+def below_minimum(due: Decimal, currency: str, minimums: dict[str, str]) -> str | None:
+    """The skip reason when the amount due is under the organisation's minimum for its currency."""
+    minimum = minimums.get(currency)
+    if minimum is None or due >= Decimal(minimum):
+        return None
+    return f"{SkipReason.BELOW_MINIMUM}: {due} {currency} due, under the minimum of {minimum} {currency}"
 
 
 def recipient_chain(account: Account, contacts: list[Contact]) -> list[str]:

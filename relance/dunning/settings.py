@@ -15,7 +15,7 @@ from relance import calendar, limits, repository
 from relance.db import Database
 from relance.email.mailer import SesMailer
 from relance.email.senders import verified_sender
-from relance.importing.format import Email, WeekDays
+from relance.importing.format import Email, WeekDays, checked_minimums
 
 
 def _clock_time(value: str) -> time:
@@ -44,6 +44,8 @@ class DunningSettings(BaseModel):
     late_interest_rate: Decimal | None = Field(description="yearly late-payment interest, percent ([[!LateInterest]])")
     one_email_per_customer: bool = Field(default=False, description="an account's reminders due the same day go "
                                          "as one email listing them")
+    minimum_amounts: dict[str, Decimal] = Field(
+        description="currency -> the amount due below which no step goes (skipped, with the reason)")
 
 
 class DunningChange(BaseModel):
@@ -63,6 +65,9 @@ class DunningChange(BaseModel):
         default=None, ge=0, le=100, max_digits=6, decimal_places=3,
         description="yearly late-payment interest, percent (Code de commerce L441-10); null: none stated")
     one_email_per_customer: bool | None = None
+    minimum_amounts: dict[str, Decimal | None] | None = Field(
+        default=None, description="currency -> minimum amount due for a step to go; only the currencies given "
+        "change, null removes a currency's minimum")
 
     @field_validator("send_window")
     @classmethod
@@ -75,6 +80,11 @@ class DunningChange(BaseModel):
     @classmethod
     def _country_or_none(cls, value: str | None) -> str | None:
         return None if value is None else "" if value.lower() == "none" else value.upper()
+
+    @field_validator("minimum_amounts")
+    @classmethod
+    def _minimums(cls, value: dict[str, Decimal | None] | None) -> dict[str, Decimal | None] | None:
+        return None if value is None else checked_minimums(value)
 
 
 async def read_settings(db: Database, org_slug: str) -> DunningSettings:
@@ -103,6 +113,14 @@ async def change_settings(db: Database, mailer: SesMailer, org_slug: str, change
             value = getattr(change, name)
             if name in given and (value is not None or name.startswith("holiday")):
                 setattr(org, column, value)
+        if change.minimum_amounts is not None:
+            minimums = dict(org.dunning_minimums)  # a new dict: the JSON column sees the change
+            for currency, amount in change.minimum_amounts.items():
+                if amount is None:
+                    minimums.pop(currency, None)
+                else:
+                    minimums[currency] = str(amount)
+            org.dunning_minimums = minimums
         if org.sender_mode == SenderMode.USER and org.default_sender_user_id is None and "sender_mode" in given:
             raise limits.Refused("dunning › sender: sender_mode user needs a sender (a verified user's email)")
         if {"holiday_country", "holiday_subdivision"} & given and (org.holiday_country or org.holiday_subdivision):
@@ -127,4 +145,5 @@ async def _settings(session, org: Organisation) -> DunningSettings:
         holiday_subdivision=org.holiday_subdivision, sender_mode=org.sender_mode,
         sender=sender.email if sender else None, scenario=scenario.key if scenario else None,
         late_interest_rate=org.late_interest_rate,
-        one_email_per_customer=org.dunning_one_email_per_customer)
+        one_email_per_customer=org.dunning_one_email_per_customer,
+        minimum_amounts={currency: Decimal(amount) for currency, amount in org.dunning_minimums.items()})

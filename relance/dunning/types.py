@@ -27,11 +27,51 @@ class ExitReason(StrEnum):
 
 class SkipReason(StrEnum):
     DUE_DATE_PASSED = "due_date_passed"  # a "before the due date" step reached after it
+    BELOW_MINIMUM = "below_minimum"  # the amount due is under the organisation's minimum for its currency
 
 
+# An ended run starts again (a new life, same workflow id) when its invoice becomes remindable again.
+RESTARTABLE = frozenset({ExitReason.IN_PAYMENT, ExitReason.DO_NOT_REMIND, ExitReason.PAYMENT_SCHEDULE})
 
 
+class PauseReason(StrEnum):
+    PROMISE_TO_PAY = "promise_to_pay"  # resumes at the date unless paid meanwhile
+    DISPUTE = "dispute"  # resumes at the date, or when the dispute is resolved (resume)
 
+
+@dataclass
+class PauseRequest:
+    """Pause a run until `until` (YYYY-MM-DD, in the organisation's zone); checked by the run against its
+    business time (tomorrow at the earliest, a year ahead at most)."""
+
+    until: str
+    reason: str
+    by: str
+    note: str = ""
+
+
+@dataclass
+class ResumeRequest:
+    """End a pause now (a dispute resolved)."""
+
+    by: str
+    note: str = ""
+
+
+@dataclass
+class PauseAnswer:
+    paused_until: datetime  # the pause ends at the start of that day, in the organisation's zone
+    resumes_at: datetime  # when the step waited for then goes (its send window, the scenario's spacing)
+
+
+@dataclass
+class Resume:
+    """Where a new life of a run starts: after the last step an earlier life settled (`after_position`),
+    spaced from the last email or action it did (`paced_position` at `paced_at`)."""
+
+    after_position: int
+    paced_position: int | None = None
+    paced_at: datetime | None = None
 @dataclass
 class RunPlan:
     org_slug: str
@@ -49,6 +89,8 @@ class RunPlan:
     # The organisation sent one email per customer when the run started: its email steps may go in the
     # customer's email of the day (workflows/dunning_customer.py); other runs never pay for the hand-over.
     one_email_per_customer: bool = False
+    life: int = 1
+    resume: Resume | None = None  # a life after the first: where it starts
 
     @property
     def anchor_date(self) -> date:
@@ -62,6 +104,7 @@ class DunningInput:
     invoice_number: str
     revision: int = 0  # the workflow code revision that started the run (workflows/versions.py)
     requested_by: str | None = None  # who applied the scenario to this invoice by hand (its timeline says so)
+    life: int = 1  # 2, 3...: the run started again after it ended (starter.dunning.restart_if_remindable)
 
 
 @dataclass
@@ -71,6 +114,7 @@ class BeginRunInput:
     invoice_number: str
     now: datetime
     requested_by: str | None = None
+    life: int = 1
 
 
 @dataclass
@@ -86,6 +130,7 @@ class StepInput:
     # The run's task queue, for the customer's workflow when the organisation sends one email per
     # customer; None: the run predates that (it sends on its own).
     customer_queue: str | None = None
+    life: int = 1
 
 
 @dataclass
@@ -106,6 +151,7 @@ class FinishRunInput:
     reason: ExitReason
     detail: str | None
     now: datetime
+    life: int = 1
 
 
 @dataclass
@@ -117,6 +163,20 @@ class SendNowInput:
     by: str
     number: int
     now: datetime
+    life: int = 1
+
+
+@dataclass
+class PauseInput:
+    """A pause or its end, for the run's timeline and state: `number` keys its row once per life."""
+
+    workflow_id: str
+    position: int | None
+    outcome: str  # paused | resumed
+    reason: str
+    number: int
+    now: datetime
+    life: int = 1
 
 
 @dataclass
@@ -128,6 +188,7 @@ class SignalRefusedInput:
     problem: str
     number: int
     now: datetime
+    life: int = 1
 
 
 @dataclass

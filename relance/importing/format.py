@@ -294,6 +294,20 @@ class DunningIn(Strict):
                                          "go as one email listing them")
     scenario_rules: list[ScenarioRuleIn] = Field(default=[], max_length=100, description="ordered, first match "
                                                  "wins; given, the list replaces the stored one ([] clears it)")
+    minimum_amounts: dict[str, Decimal] = Field(
+        default={}, description="currency -> the amount due below which no step goes (skipped, with the reason); "
+        "given, it replaces the organisation's")
+
+    @field_validator("minimum_amounts")
+    @classmethod
+    def _minimums(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        return checked_minimums(value)
+
+
+def checked_minimums(value: dict[str, Decimal | None]) -> dict[str, Decimal | None]:
+    """Minimum amounts per ISO currency, each within the currency's decimals (None: no minimum)."""
+    return {limits.check_currency(currency): None if amount is None else
+            limits.check_amount(amount, currency, positive=True) for currency, amount in value.items()}
 
 
 class ContactIn(Strict):
@@ -324,6 +338,9 @@ class AccountIn(Strict):
     tags: list[Tag] = Field(default=[], max_length=50, description="what dunning assignment rules select by")
     dunning_scenario: Identifier | None = Field(default=None, description="the account's own dunning scenario "
                                                 "(null: the rules and the default decide)")
+    dunning_excluded: Annotated[str, Field(min_length=1, max_length=limits.MAX_NAME_LENGTH)] | None = Field(
+        default=None, description="why the account is excluded from dunning (its runs hold); null lifts it (its "
+        "held runs go on); absent leaves it as it is")
 
 
 class PaymentIn(Strict):

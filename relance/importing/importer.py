@@ -115,6 +115,7 @@ class ImportReport:
     # opted out or deleted.
     marketing_scenarios_off: list[tuple[str, str]] = field(default_factory=list)
     contacts_leaving: list[tuple[str, str]] = field(default_factory=list)
+    readmitted_accounts: dict[str, list[str]] = field(default_factory=dict)  # org -> accounts no longer excluded
     agencies: list[AgencyWrite] = field(default_factory=list)
     changes: Changes = field(default_factory=Changes)  # what was written (or would be: a dry run)
 
@@ -442,7 +443,7 @@ def renewal_problems(org: OrganisationIn, users: set[str], accounts: set[str], c
 DUNNING_COLUMNS = {"enabled": ("dunning_enabled",), "apply_to_new_invoices": ("dunning_apply_to_new_invoices",),
                    "send_window": ("send_window_start", "send_window_end"), "send_days": ("send_weekdays",),
                    "sender": ("sender_mode",), "one_email_per_customer": ("dunning_one_email_per_customer",),
-                   "scenario_rules": ()}
+                   "scenario_rules": (), "minimum_amounts": ("dunning_minimums",)}
 CONTACT_COLUMNS = {"billing": ("is_billing",), "decision_maker": ("is_decision_maker",)}
 INVOICE_COLUMNS = {"account": ("account_id",), "contact": ("contact_id",), "creator": ("creator_user_id",),
                    "payment_schedule": ("has_payment_schedule",)}
@@ -466,6 +467,7 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, sto
         holiday_country=org_in.holiday_country, holiday_subdivision=org_in.holiday_subdivision,
         sender_mode=SenderMode.INVOICE_CREATOR if d.sender == "invoice_creator" else SenderMode.USER,
         late_interest_rate=d.late_interest_rate,
+        dunning_minimums={currency: str(amount) for currency, amount in d.minimum_amounts.items()},
     ), rows.named(org_in) | rows.named(d, DUNNING_COLUMNS))
     report.organisations.append(org)
     users = dict(stored.users)
@@ -496,8 +498,11 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, sto
     for a in org_in.accounts:
         accounts[a.ref], _ = await rows.upsert(session, Account, {"org_id": org.id, "ref": a.ref},
                                                dict(name=a.name, email=a.email, cc=a.cc, language=a.language,
+                                                    dunning_excluded=a.dunning_excluded,
                                                     **customer_dunning.account_values(a)),
                                                rows.named(a, customer_dunning.ACCOUNT_COLUMNS))
+        if "dunning_excluded" in a.model_fields_set and a.dunning_excluded is None:
+            report.readmitted_accounts.setdefault(org.slug, []).append(a.ref)
         report.count("accounts")
         for c in a.contacts:
             contacts[c.ref], _ = await rows.upsert(session, Contact, {"org_id": org.id, "ref": c.ref}, dict(

@@ -21,6 +21,7 @@ class RunState(StrEnum):
     WAITING = "waiting"
     HELD = "held"  # the domain switched off (dunning off for the organisation, ...)
     BLOCKED = "blocked"  # sender address not a verified SES identity
+    PAUSED = "paused"  # until a date someone gave (dunning: a promise to pay, a dispute)
     ENDED = "ended"
 
 

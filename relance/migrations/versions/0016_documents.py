@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0016_documents'
-down_revision = '0014_setup_over_http'
+down_revision = '0015_dunning_life'
 branch_labels = None
 depends_on = None
 
