@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from models import AgencyStaff
 from relance import i18n
+from relance.agency.kinds import TAB_NAMES
 from relance.agency.views import DaySummary
 from relance.email.mailer import OutgoingEmail
 from relance.email.rendering import day, html_of, single_line
-from relance.i18n import N_
 
 OUTBOX_PATH = "/outbox"  # where relance.web serves the outbox
-# seed 003's tab names (« Rappel solde », « Rappel arrivées », « Expiration Options ») in French.
-TAB_NAMES = {"balance": N_("Balance reminders"), "arrival": N_("Arrival reminders"),
-             "option": N_("Option expirations"), "after_departure": N_("After departure")}
 
 
 def outbox_url(base_url: str, agency_slug: str) -> str:
@@ -30,7 +27,8 @@ def summary_email(summary: DaySummary, person: AgencyStaff, language: str, org_l
              ngettext("%(num)s email waits in the outbox of %(agency)s on %(day)s:",
                       "%(num)s emails wait in the outbox of %(agency)s on %(day)s:", summary.total_waiting,
                       agency=agency.name, day=on)]
-    lines += [f"  - {_(TAB_NAMES[kind]) if kind in TAB_NAMES else kind}: {n}" for kind, n in summary.waiting.items()]
+    lines += ["  - " + _("%(tab)s: %(count)s", tab=_(TAB_NAMES[kind]) if kind in TAB_NAMES else kind, count=n)
+              for kind, n in summary.waiting.items()]
     if summary.expiring_soon:
         lines += ["", ngettext("%(num)s expires within two days if not sent.",
                                "%(num)s expire within two days if not sent.", summary.expiring_soon)]

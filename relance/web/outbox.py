@@ -67,8 +67,7 @@ async def desk(agency: str | None = None, you: Visitor = Depends(signed_in),
 
 def _kind(kind: str) -> str:
     if kind not in KINDS:
-        raise Refused(404, N_("There is no tab “%(kind)s”: the tabs are %(tabs)s."), kind=kind,
-                      tabs=", ".join(KINDS))
+        raise Refused(404, N_("There is no tab “%(kind)s” in the outbox."), kind=kind)
     return kind
 
 

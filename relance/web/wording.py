@@ -1,6 +1,6 @@
-"""What the outbox calls things: tab names (seed 003's « Rappel solde », « Rappel arrivées »,
-« Expiration Options » in French), states and a sentence for each draft's state and reason. Each is a
-message to translate (relance.i18n) in the reader's language where it is shown."""
+"""What the outbox calls things: tab names (relance.agency.kinds), states and a sentence for each
+draft's state and reason. Each is a message to translate (relance.i18n) in the reader's language where
+it is shown."""
 
 from __future__ import annotations
 
@@ -9,15 +9,11 @@ from datetime import date
 
 from models import Draft, DraftKind, DraftStatus
 from relance import i18n
+from relance.agency.kinds import TAB_NAMES
 from relance.email.rendering import day
 from relance.i18n import N_
 
-KINDS = {
-    DraftKind.BALANCE: N_("Balance reminders"),
-    DraftKind.ARRIVAL: N_("Arrival reminders"),
-    DraftKind.OPTION: N_("Option expirations"),
-    DraftKind.AFTER_DEPARTURE: N_("After departure"),
-}
+KINDS = TAB_NAMES
 # One email of a kind, in a sentence ("Arrival reminder to Guest 1").
 KIND = {
     DraftKind.BALANCE: N_("Balance reminder"),

@@ -73,13 +73,15 @@ class Outbox:
                                      headers={"Accept-Language": language}) as http:
             yield Browser(http)
 
-    async def agencies(self, **staff_of: list[str]) -> dict[str, dict[str, Draft]]:
-        """Agencies (slug -> staff emails) of the stack's organisation, imported, drafted for today, one
-        balance draft withdrawn; per agency its drafts by kind, the withdrawn one as "withdrawn"."""
+    async def agencies(self, summary: bool = False, **staff_of: list[str]) -> dict[str, dict[str, Draft]]:
+        """Agencies (slug -> staff emails) of the stack's organisation, imported, drafted for today (the
+        staff emailed the day's summary if `summary`), one balance draft withdrawn; per agency its drafts
+        by kind, the withdrawn one as "withdrawn"."""
         today = await self.stack.today()
         agencies = [{"slug": slug, "name": f"Agence {slug}", "sender_email": f"{slug}@agency.example",
                      "send_window": ALL_DAY,
-                     "staff": [{"email": email, "name": email.split("@")[0]} for email in emails],
+                     "staff": [{"email": email, "name": email.split("@")[0], "morning_summary": summary}
+                               for email in emails],
                      "properties": [{"ref": "P1", "name": "Villa Les Pins"}], "kinds": kinds(DELAYS),
                      "bookings": bookings(slug.upper(), today)} for slug, emails in staff_of.items()]
         await self.stack.load(self.stack.org(agencies=agencies))
