@@ -1,7 +1,7 @@
 """The outbox in French and in English, at 390 px (a phone) and 1280 px, in a real browser (Debian's
-chromium): the sign-in page, a tab, a draft and the account page, each screenshotted to tmp_path (the
-screenshots looked at for issue 23 are listed in the README). On the phone the first draft is in the
-first screen and its table says, in the reader's language, that it scrolls."""
+chromium): the sign-in page, a tab, a draft and the account page, each screenshotted to tmp_path
+(<language>-<width>-<n>-<page>.png). On the phone the first draft is in the first screen and its table
+says, in the reader's language, that it scrolls."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ DESKTOP = {"width": 1280, "height": 800}
 # What each language calls the things the test clicks and checks.
 WORDS = {
     "fr": {"password": "Avec votre mot de passe", "email": "E-mail", "secret": "Mot de passe",
-           "sign_in": "Se connecter", "tab": "Rappel arrivées", "scroll": "Faites défiler de côté",
+           "sign_in": "Se connecter", "tab": "Rappel arrivées", "scroll": "Autres colonnes à droite",
            "agencies": "Vos agences", "browser": "fr-FR"},
     "en": {"password": "With your password", "email": "Email", "secret": "Password", "sign_in": "Sign in",
            "tab": "Arrival reminders", "scroll": "Scroll sideways", "agencies": "Your agencies",
