@@ -3,12 +3,13 @@
 #   make test  run the test suite against real PostgreSQL, Temporal test/dev servers and local SES
 #   make bench relance against bare Temporal on the same local stack (BENCH_ARGS="--n 10000")
 #   make chaos the fault suite: worker kills, restarts, SES throttling (CHAOS_ARGS="--n 1000")
+#   make catalogues  the French and English catalogues (relance/locale) updated from the sources (babel.cfg)
 #   make audit known vulnerabilities of the installed dependencies (pip-audit; AUDIT_IGNORE="ID ..." accepts some)
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: up test bench chaos audit install browser clean
+.PHONY: up test bench chaos audit install browser clean catalogues
 
 install: $(STAMP)
 
@@ -44,6 +45,13 @@ chaos: $(STAMP)
 # Fails on a known vulnerability; PyPI out of reach is a note, never a failure (.ci/audit.py).
 audit: $(STAMP)
 	$(VENV)/bin/python .ci/audit.py
+
+# New messages arrive untranslated (tests/test_catalogues.py fails until they are translated by hand).
+catalogues: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output -o .relance-messages.pot .
+	$(VENV)/bin/pybabel update -i .relance-messages.pot -d relance/locale --ignore-obsolete \
+	  --no-fuzzy-matching --width 120
+	rm -f .relance-messages.pot
 
 clean:
 	rm -rf $(VENV) .relance .pytest_cache

@@ -11,6 +11,7 @@ from temporalio.exceptions import ApplicationError
 
 from models import About, Agency, AgencyStaff, Booking, Draft, DraftStatus, SendBatch
 from relance import calendar
+from relance import staff as staff_accounts
 from relance.agency import drafting, events, kinds, outbox, repository, sending
 from relance.agency.drafting import Made
 from relance.agency.ids import draft_email_key, summary_email_key
@@ -47,10 +48,11 @@ async def _agency(session, org_slug: str, agency_slug: str):
 
 
 class AgencyActivities:
-    def __init__(self, db: Database, mailer: SesMailer, webhooks: Publisher):
+    def __init__(self, db: Database, mailer: SesMailer, webhooks: Publisher, base_url: str):
         self.db = db
         self.mailer = mailer
         self.webhooks = webhooks
+        self.base_url = base_url  # where staff open the outbox (the summary links to it)
 
     @activity.defn
     async def draft_agency_day(self, inp: DraftingRequest) -> DraftingResult:
@@ -85,6 +87,7 @@ class AgencyActivities:
             staff = (await session.exec(select(AgencyStaff).where(
                 AgencyStaff.agency_id == agency.id, col(AgencyStaff.wants_morning_summary).is_(True)))).all()
             barred = await suppressed(session, [s.email for s in staff])
+            accounts = await staff_accounts.accounts_by_email(session, org.id, [s.email for s in staff])
         result = SummaryResult(summary.total_waiting, summary.expiring_soon)
         if not summary.total_waiting:
             return result
@@ -92,7 +95,9 @@ class AgencyActivities:
             if person.email in barred:
                 continue
             key = summary_email_key(org.slug, agency.slug, day.isoformat(), person.email)
-            sent = await send_once(self.db, self.mailer, key, summary_email(summary, person, org.locale),
+            language = staff_accounts.reading_language(accounts.get(person.email), agency.language)
+            email = summary_email(summary, person, language, org.locale, self.base_url)
+            sent = await send_once(self.db, self.mailer, key, email,
                                    ledger.Source(org.id, activity.info().workflow_id, About("user", person.email)),
                                    inp.now)
             result.emailed += sent.status == SendStatus.SENT

@@ -18,6 +18,8 @@ class StaffAccount(SQLModel, table=True):
     org_id: int = Field(foreign_key="organisation.id", index=True)
     email: str = Field(unique=True, max_length=320, description="stored lower-case")
     password_hash: str | None = Field(default=None, description="argon2id; None: signs in by email link only")
+    language: str | None = Field(default=None, max_length=8,
+                                 description="fr or en, chosen on the account page; None: its first agency's")
     failed_signins: int = Field(default=0, description="consecutive wrong passwords")
     locked_until: datetime | None = timestamp(nullable=True, default=None)
     created_at: datetime | None = recorded_at()

@@ -17,11 +17,12 @@ from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import case, delete, func, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlmodel import select
+from sqlmodel import col, select
 
-from models import Organisation, SignInThrottle, StaffAccount, StaffSession, StaffSignInLink
-from relance import repository
+from models import Agency, AgencyStaff, Organisation, SignInThrottle, StaffAccount, StaffSession, StaffSignInLink
+from relance import i18n, repository
 from relance.db import Database
+from relance.i18n import N_
 
 MIN_PASSWORD_LENGTH = 10
 # Five wrong passwords in a row lock the account for a quarter of an hour (a sign-in link still works:
@@ -53,7 +54,7 @@ class AccountExists(StaffError):
 
 @dataclass(frozen=True)
 class SignIn:
-    """The outcome of a password sign-in: the account, or why not (said to the person as is)."""
+    """The outcome of a password sign-in: the account, or why not (a message to translate, relance.i18n)."""
 
     account: StaffAccount | None
     refusal: str = ""
@@ -105,7 +106,7 @@ async def ensure_account(db: Database, org_slug: str, email: str, password: str)
 
 
 async def sign_in_with_password(db: Database, email: str, password: str, now: datetime) -> SignIn:
-    wrong = SignIn(None, "The email or the password is wrong.")
+    wrong = SignIn(None, N_("The email or the password is wrong."))
     async with db.session() as session:
         account = (await session.exec(select(StaffAccount).where(StaffAccount.email == email.strip().lower())
                                       .with_for_update())).first()
@@ -143,23 +144,24 @@ async def client_may_try(db: Database, client: str, now: datetime) -> timedelta 
 
 async def change_password(db: Database, account_id: int, current: str, new: str, keep_session: str,
                           now: datetime) -> str | None:
-    """Set the account's password; None when done, else the refusal to show. The current password is
-    asked for when there is one (a link-only account sets its first after signing in by link); a wrong
-    one counts towards the lockout, so a borrowed session cannot guess it. Every session but
-    `keep_session` ends: a password changed because of a leak shuts the other browsers out."""
+    """Set the account's password; None when done, else the refusal to show (to translate, %(minimum)s
+    filled in). The current password is asked for when there is one (a link-only account sets its first
+    after signing in by link); a wrong one counts towards the lockout, so a borrowed session cannot
+    guess it. Every session but `keep_session` ends: a password changed because of a leak shuts the
+    other browsers out."""
     if len(new) < MIN_PASSWORD_LENGTH:
-        return f"The new password must have at least {MIN_PASSWORD_LENGTH} characters."
+        return N_("The new password must have at least %(minimum)s characters.")
     hashed = await asyncio.to_thread(_hasher.hash, new)
     async with db.session() as session:
         account = (await session.exec(select(StaffAccount).where(StaffAccount.id == account_id)
                                       .with_for_update())).one()
         if is_locked(account, now):
-            return "Too many wrong passwords: this account is locked for a few minutes."
+            return N_("Too many wrong passwords: this account is locked for a few minutes.")
         if account.password_hash is not None and not await asyncio.to_thread(_matches, account.password_hash,
                                                                                current):
             _count_wrong_password(account, now)
             session.add(account)
-            return "The current password is wrong."
+            return N_("The current password is wrong.")
         account.password_hash, account.failed_signins, account.locked_until = hashed, 0, None
         session.add(account)
         await session.exec(delete(StaffSession).where(StaffSession.account_id == account_id,
@@ -228,15 +230,54 @@ async def open_session(db: Database, account_id: int, now: datetime) -> str:
     return key
 
 
-async def session_account(db: Database, key: str, now: datetime) -> tuple[StaffAccount, str] | None:
-    """The account signed in with this session key and its organisation's slug, if the session is open."""
+@dataclass(frozen=True)
+class Signed:
+    """A signed-in account, its organisation, and the language and locale it reads pages in."""
+
+    account: StaffAccount
+    org_slug: str
+    language: str
+    locale: str
+    currency: str
+
+
+async def session_account(db: Database, key: str, now: datetime) -> Signed | None:
+    """The account signed in with this session key, if the session is open."""
+    first_agency_language = (select(Agency.language).join(AgencyStaff, AgencyStaff.agency_id == Agency.id)
+                             .where(AgencyStaff.org_id == StaffAccount.org_id, AgencyStaff.email == StaffAccount.email)
+                             .order_by(Agency.name).limit(1).scalar_subquery())
     async with db.session() as session:
         row = (await session.exec(
-            select(StaffAccount, Organisation.slug)
+            select(StaffAccount, Organisation.slug, Organisation.locale, Organisation.currency, first_agency_language)
             .join(StaffSession, StaffSession.account_id == StaffAccount.id)
             .join(Organisation, Organisation.id == StaffAccount.org_id)
             .where(StaffSession.key_hash == digest(key), StaffSession.expires_at > now))).first()
-    return None if row is None else (row[0], row[1])
+    if row is None:
+        return None
+    account, org_slug, org_locale, currency, agency_language = row
+    language = reading_language(account, agency_language or org_locale)
+    return Signed(account, org_slug, language, i18n.reading_locale(language, org_locale), currency)
+
+
+def reading_language(account: StaffAccount | None, default: str | None) -> str:
+    """The language an account reads relance in: its own choice, else `default` (its agency's, its
+    organisation's locale), French when neither says."""
+    return i18n.language_of(account.language if account and account.language else default)
+
+
+async def set_language(db: Database, account_id: int, language: str) -> None:
+    """The account's language from now on (one of relance's; anything else is refused)."""
+    if language not in i18n.LANGUAGES:
+        raise StaffError(f"staff account: language {language!r} is not one of {', '.join(i18n.LANGUAGES)}")
+    async with db.session() as session:
+        await session.exec(update(StaffAccount).where(StaffAccount.id == account_id).values(language=language))
+
+
+async def accounts_by_email(session, org_id: int, emails: list[str]) -> dict[str, StaffAccount]:
+    """The organisation's accounts of these (lower-case) emails."""
+    rows = await session.exec(select(StaffAccount).where(StaffAccount.org_id == org_id,
+                                                         col(StaffAccount.email).in_(emails)))
+    return {account.email: account for account in rows.all()}
 
 
 async def close_session(db: Database, key: str) -> None:

@@ -149,7 +149,7 @@ WORKFLOWS = [AgencyDraftingWorkflow, AgencySendWorkflow]
 
 def registration(deps: WorkerDeps) -> Registration:
     """The agency domain's part of the worker."""
-    acts = AgencyActivities(deps.db, deps.mailer, deps.webhooks)
+    acts = AgencyActivities(deps.db, deps.mailer, deps.webhooks, deps.settings.public_base_url)
     return Registration(workflows=WORKFLOWS,
                         email_activities=[acts.send_agency_draft, acts.email_day_summary],
                         activities=[acts.draft_agency_day, acts.claim_send_batch, acts.record_draft_failure,

@@ -90,7 +90,7 @@ async def _draft_one(session: AsyncSession, org: Organisation, agency: Agency, s
     if template is None:
         raise TemplateProblem([f"no template for kind {setting.kind}"])
     email = render(template.subject, template.body, merge_fields.values(
-        booking, prop, agency, known.outstanding, org.currency, template.language, day))
+        booking, prop, agency, known.outstanding, org.currency, template.language, day, org.locale))
     due = kinds.due_on(setting.kind, counts_from, setting.delay_days)
     made_from = {"template_id": template.id, "template_language": template.language,
                  "delay_days": setting.delay_days, "status": booking.status,

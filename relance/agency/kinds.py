@@ -14,9 +14,18 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from models import BookingStatus, DraftKind
+from relance.i18n import N_
 
 AFTER_DEPARTURE_SENDABLE_DAYS = 14
 KINDS = tuple(DraftKind)
+# Each kind's tab, a message to translate where it is shown: seed 003's « Rappel solde », « Rappel
+# arrivées », « Expiration Options » in French.
+TAB_NAMES = {
+    DraftKind.BALANCE: N_("Balance reminders"),
+    DraftKind.ARRIVAL: N_("Arrival reminders"),
+    DraftKind.OPTION: N_("Option expirations"),
+    DraftKind.AFTER_DEPARTURE: N_("After departure"),
+}
 # The booking date each kind counts from.
 COUNTS_FROM = {DraftKind.BALANCE: "balance_due_on", DraftKind.ARRIVAL: "arrival",
                DraftKind.OPTION: "option_expires_on", DraftKind.AFTER_DEPARTURE: "departure"}

@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from models import Agency, Booking, Property
-from relance.email.languages import locale_of
+from relance import i18n
 from relance.email.rendering import day, money
 
 FIELDS = {
@@ -24,8 +24,10 @@ FIELDS = {
 
 
 def values(booking: Booking, prop: Property, agency: Agency, outstanding: Decimal, currency: str, language: str,
-           today: date) -> dict[str, str]:
-    loc = locale_of(language)
+           today: date, org_locale: str) -> dict[str, str]:
+    """Dates and amounts in the guest's language and the organisation's region: an English-speaking
+    guest of a French agency reads 09/12/2026 (en_FR), not the US 12/9/26."""
+    loc = i18n.reading_locale(language, org_locale)
 
     def when(value: date | None) -> str:
         return day(value, loc) if value else ""

@@ -3,13 +3,14 @@ their agencies' drafts, edit and send them (relance.web.outbox on starter.agency
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from relance import i18n
+from relance.i18n import N_
 from relance.web import account, outbox, reports, signin
 from relance.web.pages import HEADERS, page, sign_in_url
 from relance.web.session import PATH, Refused, SignInNeeded, visitor
@@ -31,5 +32,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused):
         you = await visitor(request, request.app.state.services)
-        return page(request, you, "refused.html", status=exc.status, title=HTTPStatus(exc.status).phrase,
-                    message=exc.message)
+        _ = i18n.gettext_in(you.language)
+        return page(request, you, "refused.html", status=exc.status, title=_(TITLES.get(exc.status, TITLES[400])),
+                    message=_(exc.message, **exc.params))
+
+
+# The heading of a page saying no, per status.
+TITLES = {400: N_("This request was not understood"), 403: N_("Not allowed"), 404: N_("Not found"),
+          410: N_("This link no longer works"), 422: N_("Not done")}

@@ -15,10 +15,11 @@ from fastapi import APIRouter, Depends, Request
 from models import Agency
 from relance.agency.errors import DraftConflict
 from relance.api.services import Services, services
+from relance.i18n import N_
 from relance.repository import NotFound
 from relance.web.pages import page, see_other
 from relance.web.session import PATH, Refused, Visitor, form, signed_in
-from relance.web.wording import KIND, KINDS, OPEN, explain
+from relance.web.wording import KINDS, OPEN
 from starter import agency as agency_starter
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
@@ -44,7 +45,7 @@ class Desk:
         return "/".join([f"{PATH}/agencies/{self.agency.slug}", *map(str, parts)])
 
     def context(self) -> dict:
-        return {"agencies": self.agencies, "agency": self.agency, "kinds": KINDS, "kind_name": KIND, "desk": self}
+        return {"agencies": self.agencies, "agency": self.agency, "desk": self}
 
     def window_now(self) -> dict:
         """The agency's send window, and when it opens if it is closed now (emails sent now wait till then)."""
@@ -60,13 +61,13 @@ async def desk(agency: str | None = None, you: Visitor = Depends(signed_in),
         return mine
     mine.agency = next((a for a in agencies if a.slug == agency), None)
     if mine.agency is None:  # another organisation's, or one of ours the person does not work for
-        raise Refused(404, f"There is no agency “{agency}” in your outbox.")
+        raise Refused(404, N_("There is no agency “%(agency)s” in your outbox."), agency=agency)
     return mine
 
 
 def _kind(kind: str) -> str:
     if kind not in KINDS:
-        raise Refused(404, f"There is no tab “{kind}”: the tabs are {', '.join(KINDS.values())}.")
+        raise Refused(404, N_("There is no tab “%(kind)s” in the outbox."), kind=kind)
     return kind
 
 
@@ -106,7 +107,7 @@ async def send_all(request: Request, kind: str, here: Desk = Depends(desk), svc:
     fields = await form(request, here.you, svc.settings.web_secret)
     ids = _ids(fields.get("drafts", ""))
     if not ids:
-        raise Refused(400, "There was nothing to send: the confirmation listed no draft.")
+        raise Refused(400, N_("There was nothing to send: the confirmation listed no draft."))
     started = await _found(agency_starter.send_tab(await svc.client(), svc.db, svc.settings.task_queue, here.org,
                                                    here.agency.slug, kind, ids, here.by), "draft")
     return see_other(request, here.you, here.url("batches", started.batch_id))
@@ -130,7 +131,7 @@ async def retry(request: Request, batch_id: str, here: Desk = Depends(desk), svc
 async def draft(request: Request, draft_id: int, saved: str = "", here: Desk = Depends(desk),
                 svc: Services = Depends(services)):
     line = await _found(agency_starter.draft_line(svc.db, here.org, here.agency.slug, draft_id), "draft")
-    return page(request, here.you, "draft.html", line=line, saved=saved, explain=explain, open=OPEN,
+    return page(request, here.you, "draft.html", line=line, saved=saved, open=OPEN,
                 **here.context(), **here.window_now())
 
 
@@ -151,23 +152,23 @@ async def change_draft(request: Request, draft_id: int, here: Desk = Depends(des
     except DraftConflict as conflict:
         line = await agency_starter.draft_line(svc.db, here.org, here.agency.slug, draft_id)
         return page(request, here.you, "conflict.html", status=409, line=line, conflict=conflict, subject=subject,
-                    body=body, explain=explain, **here.context())
+                    body=body, **here.context())
     except NotFound:
         raise _missing("draft")
     except ValueError as refusal:
-        raise Refused(422, f"Nothing was saved or sent: {refusal}.")
+        raise Refused(422, N_("Nothing was saved or sent: %(refusal)s."), refusal=refusal)
 
 
 @router.get("/agencies/{agency}/closed")
 async def closed(request: Request, here: Desk = Depends(desk), svc: Services = Depends(services)):
     lines = await agency_starter.closed_drafts(svc.db, here.org, here.agency.slug)
-    return page(request, here.you, "closed.html", lines=lines, explain=explain, **here.context())
+    return page(request, here.you, "closed.html", lines=lines, **here.context())
 
 
 @router.get("/agencies/{agency}/bookings/{reference}")
 async def booking(request: Request, reference: str, here: Desk = Depends(desk), svc: Services = Depends(services)):
     history = await _found(agency_starter.booking_history(svc.db, here.org, here.agency.slug, reference), "booking")
-    return page(request, here.you, "booking.html", history=history, explain=explain, **here.context())
+    return page(request, here.you, "booking.html", history=history, **here.context())
 
 
 async def _found(call, what: str):
@@ -177,15 +178,20 @@ async def _found(call, what: str):
     except NotFound:
         raise _missing(what)
     except ValueError as refusal:
-        raise Refused(422, f"Nothing was sent: {refusal}.")
+        raise Refused(422, N_("Nothing was sent: %(refusal)s."), refusal=refusal)
+
+
+MISSING = {"draft": N_("There is no such draft in this agency's outbox."),
+           "send": N_("There is no such send in this agency's outbox."),
+           "booking": N_("There is no such booking in this agency's outbox.")}
 
 
 def _missing(what: str) -> Refused:
-    return Refused(404, f"There is no such {what} in this agency's outbox.")
+    return Refused(404, MISSING[what])
 
 
 def _ids(text: str) -> list[int]:
     try:
         return [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise Refused(400, "The confirmation form was altered: its list of drafts is not a list of numbers.")
+        raise Refused(400, N_("The confirmation form was altered: its list of drafts is not a list of numbers."))

@@ -17,11 +17,13 @@ from fastapi import Depends, Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from models import StaffAccount
-from relance import staff
+from relance import i18n, staff
+from relance.agency.summary_email import OUTBOX_PATH
 from relance.api.services import Services, services
+from relance.i18n import N_
 
 COOKIE = "relance_outbox"
-PATH = "/outbox"
+PATH = OUTBOX_PATH
 
 
 class SignInNeeded(Exception):
@@ -29,27 +31,39 @@ class SignInNeeded(Exception):
 
 
 class Refused(Exception):
-    """A request the outbox answers with an explanation page (status and sentence)."""
+    """A request the outbox answers with an explanation page: a status and a sentence (a message marked
+    with N_, translated for the reader, its %(name)s placeholders filled from `params`)."""
 
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status, self.message = status, message
+    def __init__(self, status: int, message: str, **params: object):
+        super().__init__(message % params if params else message)
+        self.status, self.message, self.params = status, message, params
 
 
 @dataclass
 class Visitor:
+    """Who is at the browser, and the language and locale the pages are written in for them."""
+
     key: str
     account: StaffAccount | None = None
     org_slug: str | None = None
+    language: str = i18n.DEFAULT_LANGUAGE
+    locale: str = "fr_FR"
+    currency: str = "EUR"
     new_cookie: bool = False
 
     def csrf_token(self, secret: str) -> str:
         return hmac.new(secret.encode(), b"csrf:" + self.key.encode(), hashlib.sha256).hexdigest()
 
 
-def anonymous() -> Visitor:
+def anonymous(request: Request) -> Visitor:
     """A visitor with a fresh key (first visit, a tampered cookie, after signing out)."""
-    return Visitor(secrets.token_urlsafe(32), new_cookie=True)
+    return _stranger(request, secrets.token_urlsafe(32), new_cookie=True)
+
+
+def _stranger(request: Request, key: str, new_cookie: bool = False) -> Visitor:
+    """Someone not signed in reads the language their browser asks for (French when it asks for neither)."""
+    language = i18n.negotiate(request.headers.get("accept-language"))
+    return Visitor(key, language=language, locale=i18n.reading_locale(language, None), new_cookie=new_cookie)
 
 
 def _serializer(secret: str) -> URLSafeTimedSerializer:
@@ -73,9 +87,11 @@ def _key_from(request: Request, secret: str) -> str | None:
 async def visitor(request: Request, svc: Services = Depends(services)) -> Visitor:
     key = _key_from(request, svc.settings.web_secret)
     if key is None:
-        return anonymous()
+        return anonymous(request)
     found = await staff.session_account(svc.db, key, datetime.now(UTC))
-    return Visitor(key) if found is None else Visitor(key, *found)
+    if found is None:
+        return _stranger(request, key)
+    return Visitor(key, found.account, found.org_slug, found.language, found.locale, found.currency)
 
 
 async def signed_in(visitor: Visitor = Depends(visitor)) -> Visitor:
@@ -88,6 +104,6 @@ async def form(request: Request, visitor: Visitor, secret: str) -> dict[str, str
     """The posted form, once its CSRF token is checked against the visitor's cookie."""
     fields = {name: value for name, value in (await request.form()).items() if isinstance(value, str)}
     if not hmac.compare_digest(fields.get("csrf", ""), visitor.csrf_token(secret)):
-        raise Refused(403, "This form has expired or did not come from this outbox. Nothing was done: "
-                           "go back, reload the page and try again.")
+        raise Refused(403, N_("This form has expired or did not come from this outbox. Nothing was done: "
+                              "go back, reload the page and try again."))
     return fields

@@ -13,12 +13,13 @@ import structlog
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 
 from models import About
-from relance import staff
+from relance import i18n, staff
 from relance.api.services import Services, services
 from relance.email import ledger
 from relance.email.mailer import OutgoingEmail
-from relance.email.rendering import html_of
+from relance.email.rendering import html_of, single_line
 from relance.email.sending import send_once
+from relance.i18n import N_
 from relance.web.pages import page, safe_next, see_other
 from relance.web.session import PATH, Refused, Visitor, anonymous, form, visitor
 from starter.agency import agencies_of
@@ -42,7 +43,8 @@ async def signin(request: Request, you: Visitor = Depends(visitor), svc: Service
     outcome = await staff.sign_in_with_password(svc.db, email, fields.get("password", ""), datetime.now(UTC))
     if outcome.account is None:
         log.info("outbox sign-in refused")
-        return page(request, you, "signin.html", status=401, next=target, email=email, error=outcome.refusal)
+        return page(request, you, "signin.html", status=401, next=target, email=email,
+                    error=i18n.gettext_in(you.language)(outcome.refusal))
     return await _signed_in(request, svc, outcome.account.id, target)
 
 
@@ -70,7 +72,8 @@ async def use_link(request: Request, token: str, you: Visitor = Depends(visitor)
     await form(request, you, svc.settings.web_secret)
     account = await staff.use_link(svc.db, token, datetime.now(UTC))
     if account is None:
-        raise Refused(410, "This sign-in link was already used or has expired. Ask for a new one on the sign-in page.")
+        raise Refused(410, N_("This sign-in link was already used or has expired. Ask for a new one on the sign-in "
+                              "page."))
     return await _signed_in(request, svc, account.id, PATH + "/")
 
 
@@ -79,7 +82,7 @@ async def signout(request: Request, you: Visitor = Depends(visitor), svc: Servic
     await form(request, you, svc.settings.web_secret)
     await staff.close_session(svc.db, you.key)
     log.info("outbox sign-out", account_id=you.account.id if you.account else None)
-    return see_other(request, anonymous(), PATH + "/signin")
+    return see_other(request, anonymous(request), PATH + "/signin")
 
 
 async def _refused_if_too_many(request: Request, you: Visitor, svc: Services, **form_back) -> Response | None:
@@ -93,7 +96,9 @@ async def _refused_if_too_many(request: Request, you: Visitor, svc: Services, **
     log.warning("outbox sign-in refused: too many attempts from one address", client=client)
     seconds = max(1, ceil(wait.total_seconds()))
     minutes = ceil(seconds / 60)
-    error = f"Too many sign-in attempts from your network. Try again in {minutes} minute{'s' * (minutes > 1)}."
+    ngettext = i18n.ngettext_in(you.language)
+    error = ngettext("Too many sign-in attempts from your network. Try again in a minute.",
+                     "Too many sign-in attempts from your network. Try again in %(num)s minutes.", minutes)
     response = page(request, you, "signin.html", status=429, error=error, **form_back)
     response.headers["Retry-After"] = str(seconds)
     return response
@@ -116,7 +121,8 @@ async def _make_and_email_link(svc: Services, email: str) -> None:
 
 
 async def _email_link(svc: Services, link: staff.Link) -> None:
-    """From the sender of the person's first agency (a verified address): no agency, no link."""
+    """From the sender of the person's first agency (a verified address): no agency, no link. In the
+    person's language (their choice, else that agency's)."""
     account = link.account
     agencies = await agencies_of(svc.db, link.org_slug, account.email)
     if not agencies:
@@ -124,11 +130,13 @@ async def _email_link(svc: Services, link: staff.Link) -> None:
         return
     agency = agencies[0]
     url = f"{svc.settings.public_base_url}{PATH}/signin/link/{link.token}"
-    text = (f"Hello,\n\nTo sign in to the {agency.name} outbox, open this link within {LINK_MINUTES} minutes:\n\n"
-            f"{url}\n\nIt works once. If you did not ask for it, ignore this email.\n")
-    email = OutgoingEmail(sender_address=agency.sender_email, sender_name=agency.from_name,
-                          to=account.email, subject=f"Your sign-in link to the {agency.name} outbox", text=text,
-                          html=html_of(text))
+    _ = i18n.gettext_in(staff.reading_language(account, agency.language))
+    text = _("Hello,\n\nTo sign in to the %(agency)s outbox, open this link within %(minutes)s minutes:\n\n"
+             "%(url)s\n\nIt works once. If you did not ask for it, ignore this email.\n",
+             agency=agency.name, minutes=LINK_MINUTES, url=url)
+    email = OutgoingEmail(sender_address=agency.sender_email, sender_name=agency.from_name, to=account.email,
+                          subject=single_line(_("Your sign-in link to the %(agency)s outbox", agency=agency.name)),
+                          text=text, html=html_of(text))
     # Through the send-once ledger like every email, keyed by the link: it goes at most once.
     result = await send_once(svc.db, svc.mailer, f"outbox-signin:{staff.digest(link.token)}", email,
                              ledger.Source(account.org_id, "outbox-signin", About("user", account.email)),

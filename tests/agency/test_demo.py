@@ -30,6 +30,7 @@ async def test_the_demo_fills_every_tab_and_has_a_draft_to_withdraw(stack):
 
     summaries = [m for m in stack.sent() if m["destinations"]["to"][0].endswith("@demo.example")]
     assert sorted((m["destinations"]["to"][0], m["subject"]) for m in summaries) == [
-        ("staff-b@demo.example", "Agence de la Montagne: 2 email(s) to send today"),
-        ("staff@demo.example", "Agence de la Mer: 7 email(s) to send today")]
-    assert "Arrival reminders: 2" in next(m for m in summaries if "Mer" in m["subject"])["text"]
+        ("staff-b@demo.example", "Agence de la Montagne : 2 e-mails à envoyer aujourd'hui"),
+        ("staff@demo.example", "Agence de la Mer : 7 e-mails à envoyer aujourd'hui")]
+    mer = next(m for m in summaries if "Mer" in m["subject"])["body"]  # in French, the agencies' language
+    assert "Rappel arrivées\u00a0: 2" in mer and "http://127.0.0.1:8000/outbox/agencies/mer" in mer

@@ -66,11 +66,14 @@ async def test_a_missed_night_is_caught_up_and_nothing_is_drafted_twice(stack):
 
 
 async def test_a_draft_is_in_the_guests_language(stack):
+    """Its dates in the guest's language and the organisation's region: an English guest of a French
+    agency reads 10/05/2020 (en_FR), not the US 5/10/20."""
     await stack.load(data.organisation(stack.slug, [
         data.booking("E1", "2020-05-10", "2020-05-17", guest_language="en"),
         data.booking("X1", "2020-05-10", "2020-05-17", guest_language="it")], {"arrival": 7}))
     await agency.draft_day(stack.client, stack.task_queue, stack.slug, "mer", date(2020, 5, 3))
     lines = {line.booking.reference: line.draft for line in await agency.tab_drafts(stack.db, stack.slug, "mer",
                                                                                      "arrival")}
-    assert lines["E1"].language == "en" and "Arrival 5/10/20" in lines["E1"].body
+    assert lines["E1"].language == "en" and "Arrival 10/05/2020" in lines["E1"].body
     assert lines["X1"].language == "fr"  # no Italian template: the agency's language
+

@@ -66,19 +66,22 @@ class Outbox:
     stack: object
 
     @asynccontextmanager
-    async def browser(self, address: str = "127.0.0.1"):
-        """A browser on the network `address` (the one requests come from)."""
+    async def browser(self, address: str = "127.0.0.1", language: str = "en"):
+        """A browser on the network `address` (the one requests come from), asking for pages in `language`."""
         transport = httpx.ASGITransport(app=self.app, client=(address, 50000))
-        async with httpx.AsyncClient(transport=transport, base_url="http://relance.test") as http:
+        async with httpx.AsyncClient(transport=transport, base_url="http://relance.test",
+                                     headers={"Accept-Language": language}) as http:
             yield Browser(http)
 
-    async def agencies(self, **staff_of: list[str]) -> dict[str, dict[str, Draft]]:
-        """Agencies (slug -> staff emails) of the stack's organisation, imported, drafted for today, one
-        balance draft withdrawn; per agency its drafts by kind, the withdrawn one as "withdrawn"."""
+    async def agencies(self, summary: bool = False, **staff_of: list[str]) -> dict[str, dict[str, Draft]]:
+        """Agencies (slug -> staff emails) of the stack's organisation, imported, drafted for today (the
+        staff emailed the day's summary if `summary`), one balance draft withdrawn; per agency its drafts
+        by kind, the withdrawn one as "withdrawn"."""
         today = await self.stack.today()
         agencies = [{"slug": slug, "name": f"Agence {slug}", "sender_email": f"{slug}@agency.example",
                      "send_window": ALL_DAY,
-                     "staff": [{"email": email, "name": email.split("@")[0]} for email in emails],
+                     "staff": [{"email": email, "name": email.split("@")[0], "morning_summary": summary}
+                               for email in emails],
                      "properties": [{"ref": "P1", "name": "Villa Les Pins"}], "kinds": kinds(DELAYS),
                      "bookings": bookings(slug.upper(), today)} for slug, emails in staff_of.items()]
         await self.stack.load(self.stack.org(agencies=agencies))
@@ -101,14 +104,18 @@ class Outbox:
                                        .where(Agency.slug == slug).order_by(Draft.id))).all()
         return {("withdrawn" if d.status == "withdrawn" else d.kind): d for d in rows}
 
-    async def account(self, email: str, password: str | None = PASSWORD):
-        return await staff.create_account(self.stack.db, self.stack.slug, email, password)
+    async def account(self, email: str, password: str | None = PASSWORD, language: str | None = "en"):
+        """An account reading the outbox in `language` (None: its agency's, French)."""
+        account = await staff.create_account(self.stack.db, self.stack.slug, email, password)
+        if language:
+            await staff.set_language(self.stack.db, account.id, language)
+        return account
 
     @asynccontextmanager
-    async def signed_in(self, email: str):
-        """A browser signed in as `email` (its account made now)."""
-        await self.account(email)
-        async with self.browser() as browser:
+    async def signed_in(self, email: str, language: str | None = "en"):
+        """A browser signed in as `email` (its account made now, reading `language`)."""
+        await self.account(email, language=language)
+        async with self.browser(language=language or "en") as browser:
             assert (await browser.sign_in(email)).status_code == 303
             yield browser
 

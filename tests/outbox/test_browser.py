@@ -84,7 +84,7 @@ async def test_a_person_works_their_outbox_in_a_browser_and_sees_no_other_agency
         await page.get_by_role("link", name=re.compile("^Arrival reminders")).click()
         await expect(page.get_by_role("link", name=re.compile("^Arrival reminders"))).to_have_attribute(
             "aria-current", "page")
-        await expect(page.get_by_text("4 email(s) waiting")).to_be_visible()
+        await expect(page.get_by_text("4 emails waiting")).to_be_visible()
         await expect(page.get_by_text(SCROLL_HINT)).to_be_hidden()  # the table fits: nothing to scroll
         await page.screenshot(path=str(tmp_path / "1-tab.png"), full_page=True)
 
@@ -100,10 +100,10 @@ async def test_a_person_works_their_outbox_in_a_browser_and_sees_no_other_agency
         await expect(page.get_by_text("Sent by ana@agency.example.").first).to_be_visible()
 
         await page.get_by_role("link", name="Agence nord", exact=True).click()
-        await page.get_by_role("link", name="Send all 1 as they are…").click()
-        await expect(page.get_by_role("heading", name="Send 1 email(s) of “Balance reminders”?")).to_be_visible()
+        await page.get_by_role("link", name="Send it as it is…").click()
+        await expect(page.get_by_role("heading", name="Send 1 email of “Balance reminders”?")).to_be_visible()
         await page.screenshot(path=str(tmp_path / "3-confirm.png"), full_page=True)
-        await page.get_by_role("button", name="Send these 1 emails").click()
+        await page.get_by_role("button", name="Send this email").click()
         await expect(page.get_by_role("heading", name="Finished: Balance reminders")).to_be_visible(timeout=30_000)
         await expect(page.get_by_text("1 of 1 handled")).to_be_visible()
         await page.screenshot(path=str(tmp_path / "4-sent.png"), full_page=True)

@@ -226,7 +226,8 @@ async def test_asking_for_a_link_takes_as_long_with_an_account_as_without(outbox
     monkeypatch.setattr(outbox.stack.mailer, "send", slow_send)
     watch = Stopwatch(outbox.app)
     transport = httpx.ASGITransport(app=watch, client=("127.0.0.1", 50000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://relance.test") as http:
+    async with httpx.AsyncClient(transport=transport, base_url="http://relance.test",
+                                 headers={"Accept-Language": "en"}) as http:
         browser, took = Browser(http), {}
         for email in ("ana@agency.example", "nobody@agency.example"):
             token = CSRF.search((await browser.get("/outbox/signin")).text).group(1)
