@@ -15,7 +15,12 @@ from models.columns import MONEY_DIGITS, MONEY_PLACES
 
 
 class Refused(ValueError):
-    """Input refused, with a sentence naming the record and the field: shown as is (CLI, API)."""
+    """Input refused, with a sentence naming the record and the field: shown as is (CLI, API). With
+    several `problems`, the sentence sums them up and the API lists each."""
+
+    def __init__(self, sentence: str, problems: list[str] | None = None):
+        super().__init__(sentence)
+        self.problems = problems or [sentence]
 
 
 MAX_DAYS = 3650  # a pause, a step offset, a task's due delay, a renewal alert: ten years
@@ -26,8 +31,13 @@ MAX_RENDERED_BYTES = 512 * 1024  # an email as rendered (SES takes 10 MB with at
 MAX_RENDER_SECONDS = 1.0  # one template rendered once: a reminder takes under a millisecond
 MAX_RENDER_SECONDS_PER_REQUEST = 5.0  # every render of one import or request together (a file of many templates)
 MAX_RANGE = 10_000  # items of a template's range()
-MAX_FILE_BYTES = 100 * 1024 * 1024  # an import file: 100,000 invoices in YAML are about 15 MB
-MAX_FILE_VALUES = 5_000_000  # values in an import file once read (100,000 invoices: ~1.2 M); YAML aliases expand
+# An import file is taken or refused within 10 s and MAX_IMPORT_MEMORY_BYTES (bench/import_bounds.py): a
+# host syncs more than this in several files. 10,000 invoices in YAML are about 1.4 MB, 100,000 values.
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_FILE_RECORDS = 10_000  # mappings in an import file once read (an invoice, a payment, an account...)
+MAX_FILE_VALUES = 200_000  # values in an import file once read; YAML aliases expand
+MAX_FILE_DEPTH = 32  # lists and mappings inside each other (the format needs about 10)
+MAX_IMPORT_MEMORY_BYTES = 300 * 1024 * 1024  # an import's process, at most (relance.importing.guard)
 MAX_ALIAS_VALUES = 100_000  # values YAML aliases may add to a file beyond those written in it
 MAX_AMOUNT = Decimal(10) ** (MONEY_DIGITS - MONEY_PLACES) - Decimal(10) ** -MONEY_PLACES  # the columns' Numeric
 

@@ -88,7 +88,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ValueError)
     async def _refused(request: Request, exc: ValueError):
-        return problem_response(request, 422, str(exc), [str(exc)])
+        return problem_response(request, 422, str(exc).splitlines()[0], getattr(exc, "problems", [str(exc)]))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
