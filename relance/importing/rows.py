@@ -36,7 +36,8 @@ def label(keys: Mapping[str, Any]) -> str:
     return "/".join(str(value) for name, value in keys.items() if not name.endswith("_id")) or "-"
 
 
-def created(session: AsyncSession, row: SQLModel, name: str) -> None:
+def created(session: AsyncSession, row: SQLModel | type[SQLModel], name: str) -> None:
+    """A row created (or, inserted in bulk, its model)."""
     changes(session).of(row.__tablename__).created.append(name)
 
 
