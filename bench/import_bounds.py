@@ -62,6 +62,10 @@ def cases(sizes: list[int]) -> Iterator[tuple[str, str, Callable[[], str]]]:
         ("one 19 MB string", "string.yaml",
          lambda: _yaml({"organisations": [{"slug": "s", "name": "x" * 19_000_000}]})),
         ("10 M tiny values, JSON", "tiny.json", lambda: json.dumps({"organisations": [], "x": [1] * 10_000_000})),
+        ("1.9 MB string, under the size limit", "string-small.yaml",
+         lambda: _yaml({"organisations": [{"slug": "s", "name": "x" * 1_900_000}]})),
+        ("900,000 tiny values in 1.8 MB, JSON", "tiny-small.json",
+         lambda: json.dumps({"organisations": [], "x": [1] * 900_000})),
         ("9,000 small accounts", "accounts.yaml", lambda: _many_records(9_000)),
         ("300,000 small accounts", "many-accounts.yaml", lambda: _many_records(300_000)),
     ]

@@ -503,19 +503,23 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, sto
             report.marketing_scenarios_off.append((org.slug, m.key))
     report.counts["marketing_scenarios"] = report.counts.get("marketing_scenarios", 0) + len(org_in.marketing_scenarios)
     rows.update(session, org, org.slug, _dunning_links(d, scenarios, users))
-    accounts, contacts = dict(stored.accounts), dict(stored.contacts)
+    accounts, contacts = dict(stored.accounts), dict(stored.contacts)  # written with a flush each, not per row
     for a in org_in.accounts:
-        accounts[a.ref], _ = await rows.upsert(session, Account, {"org_id": org.id, "ref": a.ref},
-                                               dict(name=a.name, email=a.email), rows.named(a))
+        accounts[a.ref], _ = rows.put(session, Account, stored.accounts.get(a.ref), {"org_id": org.id, "ref": a.ref},
+                                      dict(name=a.name, email=a.email), rows.named(a))
         report.count("accounts")
+    await session.flush()
+    for a in org_in.accounts:
         for c in a.contacts:
-            contacts[c.ref], _ = await rows.upsert(session, Contact, {"org_id": org.id, "ref": c.ref}, dict(
+            contacts[c.ref], _ = rows.put(session, Contact, stored.contacts.get(c.ref), {"org_id": org.id,
+                                                                                        "ref": c.ref}, dict(
                 account_id=accounts[a.ref].id, civility=c.civility, first_name=c.first_name,
                 last_name=c.last_name, email=c.email, is_billing=c.billing, is_decision_maker=c.decision_maker,
                 tags=sorted(set(c.tags))), rows.named(c, CONTACT_COLUMNS) | {"account_id"})
             if _consent_and_deletion(session, contacts[c.ref], c, datetime.now(UTC)):
                 report.contacts_leaving.append((org.slug, c.ref))
             report.count("contacts")
+    await session.flush()
     await write_invoices(session, org, org_in.invoices, lambda inv: InvoiceLinks(
         accounts[inv.account].id, contacts[inv.contact].id if inv.contact else None,
         users[inv.creator].id if inv.creator else None), today, report, progress)
