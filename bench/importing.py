@@ -1,6 +1,7 @@
-"""How fast an import file is taken or refused: N valid invoices (default 100,000) in YAML and JSON,
-imported into the local embedded PostgreSQL through the importer the CLI uses (read, validate,
-write), then large bad files refused (one bad record at the end; every invoice repeated).
+"""How fast an import file is taken or refused: N valid invoices (default 4,500, about the most a file
+may hold: relance.limits) in YAML and JSON, imported into the local embedded PostgreSQL through the
+importer the CLI uses (read, validate, write), then bad files refused (one bad record at the end;
+every invoice repeated).
 
     .venv/bin/python -m bench.importing [N]
 
@@ -103,5 +104,5 @@ async def main(count: int) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000))
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 4_500))
     os._exit(0)

@@ -15,7 +15,12 @@ from models.columns import MONEY_DIGITS, MONEY_PLACES
 
 
 class Refused(ValueError):
-    """Input refused, with a sentence naming the record and the field: shown as is (CLI, API)."""
+    """Input refused, with a sentence naming the record and the field: shown as is (CLI, API). With
+    several `problems`, the sentence sums them up and the API lists each."""
+
+    def __init__(self, sentence: str, problems: list[str] | None = None):
+        super().__init__(sentence)
+        self.problems = problems or [sentence]
 
 
 MAX_DAYS = 3650  # a pause, a step offset, a task's due delay, a renewal alert: ten years
@@ -26,12 +31,18 @@ MAX_RENDERED_BYTES = 512 * 1024  # an email as rendered (SES takes 10 MB with at
 MAX_RENDER_SECONDS = 1.0  # one template rendered once: a reminder takes under a millisecond
 MAX_RENDER_SECONDS_PER_REQUEST = 5.0  # every render of one import or request together (a file of many templates)
 MAX_RANGE = 10_000  # items of a template's range()
-MAX_FILE_BYTES = 100 * 1024 * 1024  # an import file: 100,000 invoices in YAML are about 15 MB
+# An import file is taken or refused within 10 s and MAX_IMPORT_MEMORY_BYTES (bench/import_bounds.py: on
+# the shared 2-core machine, 9,000 invoices took 22 s, 2,000 took 5 s): a host syncs more in several
+# files. 5,000 invoices in YAML are about 0.7 MB and 75,000 values.
+MAX_FILE_BYTES = 1024 * 1024
+MAX_FILE_RECORDS = 5_000  # mappings in an import file once read (an invoice, a payment, an account...)
+MAX_FILE_VALUES = 200_000  # values in an import file once read; YAML aliases expand
+MAX_FILE_DEPTH = 32  # lists and mappings inside each other (the format needs about 10)
+MAX_IMPORT_MEMORY_BYTES = 300 * 1024 * 1024  # an import's process, at most (relance.importing.guard)
 # Documents attached to emails (relance.documents). SES takes 10 MB per whole message, attachments
 # base64-encoded (+37 % with line breaks): 6 MB of attachments make 8.2 MB, leaving room for the bodies.
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024  # one document, checked when it arrives
 MAX_ATTACHMENTS_BYTES = 6 * 1024 * 1024  # an invoice's documents together (one email attaches them all)
-MAX_FILE_VALUES = 5_000_000  # values in an import file once read (100,000 invoices: ~1.2 M); YAML aliases expand
 MAX_ALIAS_VALUES = 100_000  # values YAML aliases may add to a file beyond those written in it
 MAX_AMOUNT = Decimal(10) ** (MONEY_DIGITS - MONEY_PLACES) - Decimal(10) ** -MONEY_PLACES  # the columns' Numeric
 

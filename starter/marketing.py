@@ -19,7 +19,7 @@ from relance.db import Database
 from relance.importing.importer import ImportReport
 from relance.marketing import campaigns, consent, repository
 from relance.marketing.ids import CAMPAIGN_WORKFLOW, campaign_workflow_id
-from relance.marketing.public import Enrolment, create_campaign, enrol, remove
+from relance.marketing.public import Enrolment, create_campaign, enrol, reference_problems, remove
 from relance.marketing.types import (
     CAMPAIGN_BATCH,
     CampaignCancel,
@@ -35,6 +35,7 @@ from relance.temporal.starting import signal_if_running, start_once, update_or_r
 from workflows.marketing import EmailCampaignWorkflow, MarketingEnrolmentWorkflow
 
 __all__ = ["campaign_progress", "campaign_report", "cancel_campaign", "create_campaign", "enrol", "enrol_batch",
+           "reference_problems",
            "launch_campaign", "opt_out", "remove", "retry_recipient", "set_scenario_activation", "show",
            "unsubscribe", "wake_after_import", "wake_enrolments"]
 

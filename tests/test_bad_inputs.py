@@ -256,7 +256,7 @@ async def test_a_bad_setting_is_named(cli_env, db, capsys, case):
 async def test_a_file_too_big_a_missing_one_and_a_directory(cli_env, db, capsys, tmp_path):
     path = write(tmp_path, "big", changed(lambda o: None))
     cli_env.setattr(limits, "MAX_FILE_BYTES", 1000)
-    await refused(db, capsys, ["import", path], [path, "at most 1,000 bytes", "split it"])
+    await refused(db, capsys, ["import", path], [path, "at most 1,000 bytes", "split the sync into several files"])
     await refused(db, capsys, ["import", str(tmp_path / "nope.yaml")], ["nope.yaml", "No such file"])
     await refused(db, capsys, ["import", str(tmp_path)], [str(tmp_path), "Is a directory"])
 

@@ -1,8 +1,8 @@
 """The HTTP API: `relance api` serves it (uvicorn), `relance up` starts it beside the rest.
 
 OpenAPI at /openapi.json, interactive docs at /docs and /redoc (their scripts served from the
-fastapi-offline package: the pages work without internet). Every route is confined to its API key's
-organisation; errors are problem details; POSTs take an Idempotency-Key."""
+fastapi-offline package, ReDoc's by relance.api.docs: the pages work without internet). Every route is
+confined to its API key's organisation; errors are problem details; POSTs take an Idempotency-Key."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from relance.api import (
     accounts,
     agency,
     customers,
+    docs,
     documents,
     dunning,
     health,
@@ -74,7 +75,7 @@ def create_app(settings: Settings | None = None, max_body_bytes: int = MAX_BODY_
         finally:
             await app.state.services.close()
 
-    app = FastAPIOffline(title="relance", version="1", description=DESCRIPTION, lifespan=lifespan,
+    app = FastAPIOffline(title="relance", version="1", description=DESCRIPTION, lifespan=lifespan, redoc_url=None,
                          dependencies=[Depends(parameters_the_database_takes)])
     problems.install(app)
 
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, max_body_bytes: int = MAX_BODY_
                    templates, settings_routes, simulation, runs, tasks, customers, reports, accounts):
         app.include_router(module.router)
     app.include_router(marketing.unsubscribe_router)
+    docs.install(app)  # /redoc, its logo served here (relance.api.docs)
     install_outbox(app)  # the agency outbox's pages, /outbox (relance.web)
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)

@@ -10,13 +10,14 @@ from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from relance import calendar, limits
 from relance.api.auth import organisation
 from relance.api.contract import STEP_NUMBER, Amount, ContractRoute, PositiveAmount, StrictBody, links, numbered
 from relance.api.heavy import heavy_requests
-from relance.api.problems import ProblemError, also_refused, documented
+from relance.api.problems import ProblemError, documented
+from relance.api.references import with_field_problems
 from relance.api.services import Services, services
 from relance.dunning import repository
 from relance.dunning.forecast import ForecastLine
@@ -58,25 +59,14 @@ class SavedInvoiceOut(BaseModel):
                                           "to new invoices")
 
 
-async def refused_invoice_references(request: Request, number: InvoiceNumber, org: str = Depends(organisation),
-                                     svc: Services = Depends(services)) -> None:
-    """When the body's fields are refused, its references are checked too, for the same answer."""
-    try:
-        raw = await request.json()
-    except ValueError:  # not JSON: the body's own problem says so
-        return
-    if not isinstance(raw, dict):
-        return
-    try:
-        InvoiceBody.model_validate(raw)
-    except ValidationError:
-        also_refused(request, await reference_problems(svc.db, org, number, raw))
+async def _invoice_references(svc: Services, org: str, path: dict, raw: dict) -> list[str]:
+    return await reference_problems(svc.db, org, path["number"], raw)
 
 
 @router.put("/invoices/{number}", response_model=SavedInvoiceOut, status_code=200,
             responses={status: {"model": SavedInvoiceOut, "description": phrase, **INVOICE_LINKS}
                        for status, phrase in ((200, "OK"), (201, "Created"))},
-            dependencies=[Depends(refused_invoice_references)])
+            dependencies=[with_field_problems(InvoiceBody, _invoice_references)])
 async def put_invoice(number: InvoiceNumber, body: InvoiceBody, response: Response,
                       org: str = Depends(organisation), svc: Services = Depends(services)) -> SavedInvoiceOut:
     """Create or update an invoice (payments included); a change wakes its run to re-check."""

@@ -6,7 +6,8 @@ memory back when it ends. A preview (a few renders) runs in a worker thread (`ru
 an event loop and database connections of their own; one at a time per organisation (a second import
 answers 429 with Retry-After: one already under way would be raced, not helped; a second preview waits
 its turn), and at most MAX_AT_ONCE in all (the others wait: the machine has few cores). Every template
-rendered by one request shares one time budget (relance.email.rendering.render_budget)."""
+rendered by one request shares one time budget (relance.email.rendering.render_budget). A child's memory
+is bounded (relance.importing.guard): past it, the child ends and the request is refused with 413."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import multiprocessing
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -23,6 +25,7 @@ from fastapi import Request
 from relance.api.problems import ProblemError
 from relance.db import Database
 from relance.email.rendering import render_budget
+from relance.importing import guard
 from relance.importing.importer import ImportRejected
 
 T = TypeVar("T")
@@ -57,6 +60,8 @@ class HeavyRequests:
                 # API's modules): in a thread, not on the loop.
                 started = await asyncio.to_thread(processes.submit, _in_child, job, *args)
                 outcome = await asyncio.wrap_future(started)
+            except BrokenProcessPool as exc:  # the child's memory guard ended it (or the system did)
+                raise ProblemError(413, guard.refusal(), [f"body: {guard.refusal()}"]) from exc
             finally:
                 await asyncio.to_thread(processes.shutdown)
         if isinstance(outcome, _Refusal):
@@ -82,7 +87,7 @@ class _Refusal:
 
 
 def _in_child(job: Callable[..., Awaitable[T]], *args: Any) -> T | _Refusal:
-    with render_budget():
+    with guard.bounded(), render_budget():
         try:
             return asyncio.run(job(*args))
         except ImportRejected as exc:

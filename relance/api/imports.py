@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from temporalio.client import Client
 
-from relance import apikeys, repository
+from relance import apikeys, limits, repository
 from relance.api.auth import admin, organisation
 from relance.api.contract import ContractRoute, StrictBody
 from relance.api.heavy import DATABASE_CONNECTIONS, heavy_requests
@@ -23,7 +23,7 @@ from relance.api.services import Services, services
 from relance.config import Settings
 from relance.db import Database
 from relance.importing.changes import as_json
-from relance.importing.importer import ImportRejected, parse_text
+from relance.importing.importer import ImportRejected, parse_text, too_big
 from relance.temporal.client import connect
 from starter.importing import import_and_start, import_data
 
@@ -80,11 +80,24 @@ async def _apart(request: Request, holder: str, svc: Services, job: Callable[...
     """`job(settings, body, content_type, *args)` parses, checks and imports the body in a child process
     (relance.api.heavy), one import per organisation at a time: a 20 MB file or a slow template holds no
     other request. The child connects to the Temporal server this API's client uses."""
-    body, content_type = await request.body(), request.headers.get("content-type", "")
+    body, content_type = await _file_body(request), request.headers.get("content-type", "")
     client = await svc.client()
     settings = replace(svc.settings, database_url=svc.db.url, temporal_namespace=client.namespace,
                        temporal_address=client.service_client.config.target_host)
     return await heavy_requests(request).apart(holder, job, settings, body, content_type, *args)
+
+
+async def _file_body(request: Request) -> bytes:
+    """The body, refused with 413 as soon as it is past an import file's size (declared, or as it comes)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limits.MAX_FILE_BYTES:
+        raise ProblemError(413, too_big(int(declared)), [f"body: {too_big(int(declared))}"])
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limits.MAX_FILE_BYTES:
+            raise ProblemError(413, too_big(len(body)), [f"body: {too_big(len(body))} (and more was coming)"])
+    return bytes(body)
 
 
 @asynccontextmanager

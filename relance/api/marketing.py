@@ -19,6 +19,7 @@ from relance.api.auth import organisation
 from relance.api.contract import STEP_NUMBER, ContractRoute, StrictBody, numbered
 from relance.api.heavy import heavy_requests
 from relance.api.problems import documented
+from relance.api.references import looked_up, with_field_problems
 from relance.api.services import Services, services
 from relance.marketing.consent import BadToken, Links, read_token
 from relance.marketing.preview import preview_enrolment
@@ -61,7 +62,13 @@ class EnrolOut(BaseModel):
     enrolments: list[EnrolmentOut]
 
 
-@router.post("/marketing/scenarios/{scenario}/enrolments", response_model=EnrolOut)
+async def _enrolment_references(svc: Services, org: str, path: dict, raw: dict) -> list[str]:
+    return await marketing.reference_problems(svc.db, org, path["scenario"], contact_ref=looked_up(raw, "contact"),
+                                              account_ref=looked_up(raw, "account"))
+
+
+@router.post("/marketing/scenarios/{scenario}/enrolments", response_model=EnrolOut,
+             dependencies=[with_field_problems(EnrolBody, _enrolment_references)])
 async def enrol(scenario: Key, body: EnrolBody, response: Response, org: str = Depends(organisation),
                 svc: Services = Depends(services)) -> EnrolOut:
     """Enrol; a contact already running, or refused, is a no-op the answer names (201 when any started)."""
@@ -222,7 +229,14 @@ class RecipientOut(BaseModel):
     provider_message_id: str | None
 
 
-@router.put("/marketing/campaigns/{campaign}", response_model=CampaignOut)
+async def _campaign_references(svc: Services, org: str, path: dict, raw: dict) -> list[str]:
+    names = {"template_key": "template", "sender": "sender", "account_ref": "account", "contact_ref": "contact"}
+    return await marketing.reference_problems(svc.db, org, campaign={
+        "key": path["campaign"], **{argument: looked_up(raw, name) for argument, name in names.items()}})
+
+
+@router.put("/marketing/campaigns/{campaign}", response_model=CampaignOut,
+            dependencies=[with_field_problems(CampaignBody, _campaign_references)])
 async def put_campaign(campaign: Key, body: CampaignBody, org: str = Depends(organisation),
                        svc: Services = Depends(services)) -> CampaignOut:
     """Create or change a draft (a launched campaign cannot change)."""

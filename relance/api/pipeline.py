@@ -16,7 +16,9 @@ from relance import calendar, repository
 from relance.api.auth import organisation
 from relance.api.contract import ContractRoute, StrictBody
 from relance.api.problems import documented
+from relance.api.references import looked_up, with_field_problems
 from relance.api.services import Services, services
+from relance.pipeline import reporting
 from relance.pipeline.reporting import EventBody
 from starter import pipeline
 
@@ -35,7 +37,19 @@ def _raw(body: EventBody) -> dict:
     return body.model_dump(mode="json", exclude_none=True)
 
 
-@router.post("/events", response_model=EventOut)
+async def _event_references(svc: Services, org: str, path: dict, raw: dict) -> list[str]:
+    opportunity = looked_up(raw, "opportunity")
+    if opportunity is None:
+        return []
+    async with svc.db.session() as session:
+        return await reporting.reference_problems(session, org, opportunity, *(
+            looked_up(raw, name) for name in ("stage", "action_type", "assigned_to")))
+
+
+EVENT_REFERENCES = with_field_problems(EventBody, _event_references)
+
+
+@router.post("/events", response_model=EventOut, dependencies=[EVENT_REFERENCES])
 async def report(body: EventBody, response: Response, wait: bool = Query(default=False, description=(
                  "answer once the event's automations are done")), org: str = Depends(organisation),
                  svc: Services = Depends(services)) -> EventOut:
@@ -58,7 +72,7 @@ class DryRunOut(BaseModel):
     automations: list[DryRunLineOut]
 
 
-@router.post("/dry-run", response_model=DryRunOut)
+@router.post("/dry-run", response_model=DryRunOut, dependencies=[EVENT_REFERENCES])
 async def dry_run(body: EventBody, org: str = Depends(organisation), svc: Services = Depends(services)) -> DryRunOut:
     """What the event would do now (the rules it fires, each automation), with no side effect."""
     result = await pipeline.dry_run(svc.db, org, _raw(body))

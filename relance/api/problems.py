@@ -1,13 +1,15 @@
 """Errors as RFC 9457 problem details (`application/problem+json`), each naming the record and field.
 
 Every failure a caller can cause maps here once: a missing record is a 404, a refused record (the
-importer's, a payment's, a field's) a 422 listing every problem, a bad key a 401."""
+importer's, a payment's, a field's) a 422 listing every problem, a bad key a 401, two requests racing
+for the same rows a 409 (with Retry-After when sending it again is the remedy)."""
 
 from __future__ import annotations
 
 from http import HTTPStatus
 
 import structlog
+from asyncpg.exceptions import PostgresError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -21,6 +23,10 @@ from relance.scenario.authoring import ScenarioRejected
 
 MEDIA_TYPE = "application/problem+json"
 UNIQUE_VIOLATION, NUMERIC_OUT_OF_RANGE = "23505", "22003"
+# Concurrent transactions PostgreSQL ended to let another go on (deadlock_detected,
+# serialization_failure): the request's writes rolled back; the same request again is expected to pass.
+RETRYABLE = {"40P01": "a deadlock", "40001": "a serialization failure"}
+RETRY_AFTER_SECONDS = 1
 UNREADABLE_BODY = "There was an error parsing the body"
 log = structlog.get_logger("relance.api")
 
@@ -82,7 +88,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(ValueError)
     async def _refused(request: Request, exc: ValueError):
-        return problem_response(request, 422, str(exc), [str(exc)])
+        return problem_response(request, 422, str(exc).splitlines()[0], getattr(exc, "problems", [str(exc)]))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
@@ -101,7 +107,10 @@ def install(app: FastAPI) -> None:
     async def _beyond_a_column(request: Request, exc: DBAPIError):
         """The backstop of the typed bodies (relance.api.contract): a number PostgreSQL cannot store is
         the caller's, not a failure; the transaction rolled back, nothing was written."""
-        if getattr(exc.orig, "sqlstate", None) != NUMERIC_OUT_OF_RANGE:
+        sqlstate = getattr(exc.orig, "sqlstate", None)
+        if sqlstate in RETRYABLE:
+            return _concurrent(request, RETRYABLE[sqlstate])
+        if sqlstate != NUMERIC_OUT_OF_RANGE:
             return await _unexpected(request, exc)
         log.warning("a number reached the database beyond its column", path=request.url.path)
         return problem_response(request, 422, "a number in the request is beyond what relance stores, nothing "
@@ -116,6 +125,19 @@ def install(app: FastAPI) -> None:
         return problem_response(request, 409, "another request wrote the same record at the same moment; "
                                 "nothing was written by this one: read it, or retry")
 
+
+    @app.exception_handler(PostgresError)
+    async def _driver_error(request: Request, exc: PostgresError):
+        """What the driver raises where no SQLAlchemy session wraps it."""
+        if exc.sqlstate in RETRYABLE:
+            return _concurrent(request, RETRYABLE[exc.sqlstate])
+        return await _unexpected(request, exc)
+
+    def _concurrent(request: Request, what: str):
+        log.info("a request met a concurrent one in the database", path=request.url.path, conflict=what)
+        return problem_response(request, 409, f"another request was changing the same records at the same moment "
+                                f"({what}); nothing was written by this one: send it again",
+                                headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
     async def _unexpected(request: Request, exc: Exception):
         log.error("request failed", path=request.url.path, error=type(exc).__name__)

@@ -38,7 +38,7 @@ from relance.demo.history import HISTORY_PREFIX, write_history
 from relance.documents.library import NewDocument
 from relance.documents.storage import DocumentStore
 from relance.email.mailer import SesMailer
-from relance.importing import changes
+from relance.importing import changes, guard
 from relance.importing.importer import ImportRejected, ImportReport, read_file
 from relance.nightly import SweepResult
 from relance.scenario.authoring import ScenarioRejected
@@ -95,16 +95,17 @@ async def dry_run(settings: Settings, path: str) -> None:
 
 
 async def cmd_import(settings: Settings, args) -> int:
-    if args.dry_run:
-        await dry_run(settings, args.file)
+    with guard.bounded():  # the API's bounds: past them the command says so and ends, nothing written
+        if args.dry_run:
+            await dry_run(settings, args.file)
+            return 0
+        client = await connect(settings)
+
+        async def work(db):
+            await load_and_start(settings, client, db, read_file(Path(args.file)), args.file)
+
+        await _with_db(settings, work)
         return 0
-    client = await connect(settings)
-
-    async def work(db):
-        await load_and_start(settings, client, db, read_file(Path(args.file)), args.file)
-
-    await _with_db(settings, work)
-    return 0
 
 
 # --- sweep --------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import insert
 from sqlmodel import SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -128,8 +129,7 @@ def read_file(path: Path) -> Any:
     holds a NUL character or does not parse. A missing file or a directory is the OSError's to say."""
     source = str(path)
     if path.is_file() and path.stat().st_size > limits.MAX_FILE_BYTES:
-        raise ImportRejected(source, [f"the file is {path.stat().st_size:,} bytes; at most "
-                                      f"{limits.MAX_FILE_BYTES:,} bytes (split it by organisation)"])
+        raise ImportRejected(source, [too_big(path.stat().st_size)])
     data = path.read_bytes()
     try:
         text = data.decode("utf-8")
@@ -138,6 +138,11 @@ def read_file(path: Path) -> Any:
         raise ImportRejected(source, [f"line {line}: not UTF-8 text (byte {data[exc.start]:#04x} at offset "
                                       f"{exc.start}); save the file as UTF-8"]) from exc
     return parse_text(text, source, json_format=path.suffix == ".json")
+
+
+def too_big(size: int) -> str:
+    return (f"the file is {size:,} bytes; at most {limits.MAX_FILE_BYTES:,} bytes: split the sync into several "
+            "files (by organisation, or accounts and invoices in parts)")
 
 
 def parse_text(text: str, source: str, json_format: bool = False) -> Any:
@@ -159,11 +164,10 @@ def parse(raw: Any, source: str) -> ImportFile:
         raise ImportRejected(source, [f"the file is empty: expected {SHAPE}"])
     if not isinstance(raw, dict):
         raise ImportRejected(source, [f"the top level is a {_kind(raw)}: expected {SHAPE}"])
-    budget = [limits.MAX_FILE_VALUES]
-    problems = [_describe(raw, {"loc": loc, "msg": "contains a NUL character"}) for loc in _nul_paths(raw, budget)]
-    if budget[0] < 0:
-        raise ImportRejected(source, [f"the data holds more than {limits.MAX_FILE_VALUES:,} values (YAML aliases "
-                                      "that repeat a part many times?)"])
+    over = _past_limits(raw)
+    if over:
+        raise ImportRejected(source, [over])
+    problems = [_describe(raw, {"loc": loc, "msg": "contains a NUL character"}) for loc in _nul_paths(raw)]
     if problems:
         raise ImportRejected(source, problems)
     try:
@@ -177,23 +181,43 @@ def _kind(value: Any) -> str:
         type(value), type(value).__name__)
 
 
-def _nul_paths(node: Any, budget: list[int], path: tuple = ()) -> Iterable[tuple]:
-    """Where a NUL hides in the data (a JSON "\\u0000"): PostgreSQL refuses it in text. Stops when the
-    data has more values than `budget` allows (YAML aliases can make a small file expand without end)."""
-    budget[0] -= 1
-    if budget[0] < 0:
-        return
+def _past_limits(raw: Any) -> str | None:
+    """The file's first limit passed (relance.limits: values, records, nesting), for a file the YAML
+    reader did not count as it read (JSON, or data given as is)."""
+    values = records = 0
+    todo = [(raw, 1)]
+    while todo:
+        node, depth = todo.pop()
+        values += 1
+        if depth > limits.MAX_FILE_DEPTH:
+            return f"lists and mappings are nested more than {limits.MAX_FILE_DEPTH} deep"
+        if isinstance(node, dict):
+            records += 1
+            todo += ((value, depth + 1) for value in node.values())
+        elif isinstance(node, list):
+            todo += ((value, depth + 1) for value in node)
+        if values > limits.MAX_FILE_VALUES:
+            return f"the file holds more than {limits.MAX_FILE_VALUES:,} values (YAML aliases that repeat a part?)"
+        if records > limits.MAX_FILE_RECORDS:
+            return (f"the file holds more than {limits.MAX_FILE_RECORDS:,} records (mappings): split the sync into "
+                    "several files")
+    return None
+
+
+def _nul_paths(node: Any, path: tuple = ()) -> Iterable[tuple]:
+    """Where a NUL hides in the data (a JSON "\\u0000"): PostgreSQL refuses it in text (the data is
+    within the nesting limit: _past_limits)."""
     if isinstance(node, str):
         if "\x00" in node:
             yield path
     elif isinstance(node, dict):
         for key, value in node.items():
-            yield from _nul_paths(value, budget, (*path, key))
+            yield from _nul_paths(value, (*path, key))
             if isinstance(key, str) and "\x00" in key:
                 yield (*path, key)
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            yield from _nul_paths(value, budget, (*path, index))
+            yield from _nul_paths(value, (*path, index))
 
 
 def _describe(raw: Any, error: dict) -> str:
@@ -494,24 +518,27 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, sto
     report.counts["marketing_scenarios"] = report.counts.get("marketing_scenarios", 0) + len(org_in.marketing_scenarios)
     rows.update(session, org, org.slug, _dunning_links(d, scenarios, users))
     await customer_dunning.write_rules(session, org, d)
-    accounts, contacts = dict(stored.accounts), dict(stored.contacts)
+    accounts, contacts = dict(stored.accounts), dict(stored.contacts)  # written with a flush each, not per row
     for a in org_in.accounts:
-        accounts[a.ref], _ = await rows.upsert(session, Account, {"org_id": org.id, "ref": a.ref},
-                                               dict(name=a.name, email=a.email, cc=a.cc, language=a.language,
-                                                    dunning_excluded=a.dunning_excluded,
-                                                    **customer_dunning.account_values(a)),
-                                               rows.named(a, customer_dunning.ACCOUNT_COLUMNS))
+        accounts[a.ref], _ = rows.put(session, Account, stored.accounts.get(a.ref), {"org_id": org.id, "ref": a.ref},
+                                      dict(name=a.name, email=a.email, cc=a.cc, language=a.language,
+                                           dunning_excluded=a.dunning_excluded, **customer_dunning.account_values(a)),
+                                      rows.named(a, customer_dunning.ACCOUNT_COLUMNS))
         if "dunning_excluded" in a.model_fields_set and a.dunning_excluded is None:
             report.readmitted_accounts.setdefault(org.slug, []).append(a.ref)
         report.count("accounts")
+    await session.flush()
+    for a in org_in.accounts:
         for c in a.contacts:
-            contacts[c.ref], _ = await rows.upsert(session, Contact, {"org_id": org.id, "ref": c.ref}, dict(
+            contacts[c.ref], _ = rows.put(session, Contact, stored.contacts.get(c.ref), {"org_id": org.id,
+                                                                                        "ref": c.ref}, dict(
                 account_id=accounts[a.ref].id, civility=c.civility, first_name=c.first_name,
                 last_name=c.last_name, email=c.email, is_billing=c.billing, is_decision_maker=c.decision_maker,
                 tags=sorted(set(c.tags))), rows.named(c, CONTACT_COLUMNS) | {"account_id"})
             if _consent_and_deletion(session, contacts[c.ref], c, datetime.now(UTC)):
                 report.contacts_leaving.append((org.slug, c.ref))
             report.count("contacts")
+    await session.flush()
     await write_invoices(session, org, org_in.invoices, lambda inv: InvoiceLinks(
         accounts[inv.account].id, contacts[inv.contact].id if inv.contact else None,
         users[inv.creator].id if inv.creator else None), today, report, progress)
@@ -607,15 +634,16 @@ async def write_invoices(session: AsyncSession, org: Organisation, invoices: lis
                          links: Callable[[InvoiceIn], InvoiceLinks], today: date, report: ImportReport,
                          progress: Callable[[str], None] = lambda _: None) -> None:
     """Invoices and their payments in bulk: the existing rows read in two queries, the new ones inserted
-    together (one round trip per invoice made 100,000 take minutes; bench/importing.py). An existing
-    invoice takes the fields given; payments are added or changed, never removed. The report says which
-    invoices are new and which changed."""
+    together, as plain rows (one round trip per invoice made 100,000 take minutes, and an ORM object per
+    new row cost a millisecond and kilobytes each; bench/importing.py, bench/import_bounds.py). An
+    existing invoice takes the fields given; payments are added or changed, never removed. The report
+    says which invoices are new and which changed."""
     known = select(Invoice).where(Invoice.org_id == org.id)
     if len(invoices) <= FEW_INVOICES:
         known = known.where(col(Invoice.number).in_([inv.number for inv in invoices]))
     existing = {row.number: row for row in (await session.exec(known))}
     outcomes: dict[str, str | None] = {}
-    rows_written = []
+    new_rows = []
     for inv in invoices:
         link = links(inv)
         values = dict(
@@ -627,29 +655,33 @@ async def write_invoices(session: AsyncSession, org: Organisation, invoices: lis
         )
         row = existing.get(inv.number)
         if row is None:
-            row, outcomes[inv.number] = Invoice(org_id=org.id, number=inv.number, **values), "created"
-            rows.created(session, row, inv.number)
-            session.add(row)
+            new_rows.append(dict(org_id=org.id, number=inv.number, **values))
+            outcomes[inv.number] = "created"
+            rows.created(session, Invoice, inv.number)
         else:
             given = rows.named(inv, INVOICE_COLUMNS) | ({"do_not_remind"} if inv.payment_schedule else set())
             outcomes[inv.number] = "changed" if rows.update(
                 session, row, inv.number, {k: v for k, v in values.items() if k in given}) else None
-        rows_written.append(row)
         report.count("invoices")
-    progress(f"{org.slug}: {len(rows_written)} invoices")
+    progress(f"{org.slug}: {len(invoices)} invoices")
     await session.flush()
-    ids = [row.id for row in rows_written]
+    ids = {number: row.id for number, row in existing.items()}
+    if new_rows:  # Core, not the ORM's bulk mode: plain rows in, (number, id) out
+        table = Invoice.__table__
+        inserted = await session.exec(insert(table).returning(table.c.number, table.c.id), params=new_rows)
+        ids |= {number: id_ for number, id_ in inserted.all()}
+    invoice_ids = [ids[inv.number] for inv in invoices]
     paid = {(p.invoice_id, p.ref): p for p in (await session.exec(
-        select(Payment).where(col(Payment.invoice_id).in_(ids)) if len(ids) <= FEW_INVOICES
+        select(Payment).where(col(Payment.invoice_id).in_(invoice_ids)) if len(invoice_ids) <= FEW_INVOICES
         else select(Payment).join(Invoice, Invoice.id == Payment.invoice_id).where(Invoice.org_id == org.id)))}
-    for inv, row in zip(invoices, rows_written, strict=True):
+    new_payments = []
+    for inv, invoice_id in zip(invoices, invoice_ids, strict=True):
         for p in inv.payments:
             values = dict(amount=p.amount, paid_on=p.paid_on.resolve(today))
-            payment, name = paid.get((row.id, p.ref)), f"{inv.number}/{p.ref}"
+            payment, name = paid.get((invoice_id, p.ref)), f"{inv.number}/{p.ref}"
             if payment is None:
-                payment = Payment(invoice_id=row.id, ref=p.ref, **values)
-                rows.created(session, payment, name)
-                session.add(payment)
+                new_payments.append(dict(invoice_id=invoice_id, ref=p.ref, **values))
+                rows.created(session, Payment, name)
                 outcomes[inv.number] = outcomes[inv.number] or "changed"  # a new payment changes the invoice
             elif rows.update(session, payment, name, values):
                 outcomes[inv.number] = outcomes[inv.number] or "changed"
@@ -661,7 +693,9 @@ async def write_invoices(session: AsyncSession, org: Organisation, invoices: lis
         elif outcomes[inv.number] == "changed":
             report.changed_invoices.append((org.slug, inv.number))
         else:
-            rows.unchanged(session, row)
+            rows.unchanged(session, existing[inv.number])
+    if new_payments:
+        await session.exec(insert(Payment.__table__), params=new_payments)
     await session.flush()
 
 

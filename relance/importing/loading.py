@@ -2,8 +2,10 @@
 between: PyYAML's loader keeps a node and two position marks per value until the end, so a 20 MB file
 took about 1 GB and most of a minute. Aliases are counted as the values they repeat: an alias bomb (a
 few lines that expand to billions of values) is refused at the first alias past the limit, in
-milliseconds, instead of being expanded. Scalars keep the safe loader's rules (null, booleans, numbers,
-merge keys), except that dates stay text: an impossible date is then named by its record and field.
+milliseconds, instead of being expanded; so is a file past the values, records or nesting a file may
+hold (relance.limits), at the first value past the limit. Scalars keep the safe loader's rules (null,
+booleans, numbers, merge keys), except that dates stay text: an impossible date is then named by its
+record and field.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class _Reader:
         self.loader = loader
         self.values = 0  # every value read, an alias counting as all the values it repeats
         self.repeated = 0  # of which, by aliases
+        self.records = 0  # mappings written in the file (an alias repeats no record of its own)
         self.anchors: dict[str, tuple[Any, int]] = {}  # name -> (value, its size in values)
         self.open_anchors: set[str] = set()
 
@@ -79,6 +82,9 @@ class _Reader:
             if isinstance(event, events.StreamStartEvent | events.DocumentEndEvent):
                 continue
             if isinstance(event, events.CollectionStartEvent):
+                if len(stack) >= limits.MAX_FILE_DEPTH:
+                    raise ConstructorError(None, None, f"lists and mappings are nested more than "
+                                           f"{limits.MAX_FILE_DEPTH} deep", event.start_mark)
                 stack.append(self._open(event))
                 continue
             value = self._closed(stack.pop()) if isinstance(event, events.CollectionEndEvent) else self._leaf(event)
@@ -92,7 +98,12 @@ class _Reader:
             raise ConstructorError(None, None, f"unsupported tag {event.tag!r}", event.start_mark)
         if event.anchor is not None:
             self.open_anchors.add(event.anchor)
-        self.values += 1
+        self._count(1, event)
+        if isinstance(event, events.MappingStartEvent):
+            self.records += 1
+            if self.records > limits.MAX_FILE_RECORDS:
+                raise ConstructorError(None, None, f"the file holds more than {limits.MAX_FILE_RECORDS:,} records "
+                                       "(mappings): split the sync into several files", event.start_mark)
         return _Open(event, self.values)
 
     def _closed(self, node: _Open) -> Any:
@@ -114,7 +125,7 @@ class _Reader:
         tag = event.tag
         if tag in (None, "!"):
             tag = self.loader.resolve(yaml.ScalarNode, event.value, event.implicit)
-        self.values += 1
+        self._count(1, event)
         if tag == STR:
             value: Any = event.value
         elif tag == MERGE_TAG:
@@ -135,15 +146,18 @@ class _Reader:
         if event.anchor not in self.anchors:
             raise ConstructorError(None, None, f"unknown alias *{event.anchor}", event.start_mark)
         value, size = self.anchors[event.anchor]
-        self.values += size
         self.repeated += size
         if self.repeated > limits.MAX_ALIAS_VALUES:
             raise ConstructorError(None, None, f"aliases repeat more than {limits.MAX_ALIAS_VALUES:,} values "
                                    "(an alias bomb?)", event.start_mark)
+        self._count(size, event)
+        return value
+
+    def _count(self, values: int, event: events.Event) -> None:
+        self.values += values
         if self.values > limits.MAX_FILE_VALUES:
             raise ConstructorError(None, None, f"the file holds more than {limits.MAX_FILE_VALUES:,} values",
                                    event.start_mark)
-        return value
 
 
 def _add(parent: _Open, value: Any, event: events.Event) -> None:

@@ -7,11 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client, WorkflowHandle
 
-from models import AppUser, CampaignState, EmailCampaign, EmailTemplate
+from models import AppUser, CampaignState, EmailCampaign, EmailTemplate, Organisation
 from relance.db import Database
 from relance.email.rendering import template_problems
+from relance.limits import Refused
 from relance.marketing import campaigns, repository, rules
 from relance.marketing import merge_fields as marketing_fields
 from relance.marketing.ids import marketing_workflow_id
@@ -21,7 +23,7 @@ from relance.marketing.starting import Enrolled, start_enrolment
 from relance.marketing.types import MarketingInput, RemovalRequest
 from relance.temporal.starting import update_or_refuse
 
-__all__ = ["OPPORTUNITY_FIELDS", "Enrolment", "NotFound", "create_campaign", "enrol", "remove"]
+__all__ = ["OPPORTUNITY_FIELDS", "Enrolment", "NotFound", "create_campaign", "enrol", "reference_problems", "remove"]
 
 
 @dataclass
@@ -71,24 +73,17 @@ async def create_campaign(db: Database, org_slug: str, key: str, name: str, temp
                           sender: str | None = None) -> EmailCampaign:
     """Create (or change) a draft. Its template is checked against marketing's merge fields; a
     campaign launched already cannot change. ValueError names the field."""
-    if [tag, account_ref, contact_ref].count(None) != 2:
-        raise ValueError(f"campaign {key!r}: give exactly one audience: tag, account or contact")
     async with db.session() as session:
         org = await repository.organisation(session, org_slug)
-        template = (await session.exec(select(EmailTemplate).where(
-            EmailTemplate.org_id == org.id, EmailTemplate.key == template_key))).first()
-        if template is None:
-            raise ValueError(f"campaign {key!r}: field template: unknown template {template_key!r}")
-        problems = template_problems(template.subject, template.body, marketing_fields.FIELDS)
+        problems = [] if [tag, account_ref, contact_ref].count(None) == 2 else [
+            f"campaign {key!r}: give exactly one audience: tag, account or contact"]
+        problems += await campaign_reference_problems(session, org, key, template_key, sender, account_ref,
+                                                      contact_ref)
         if problems:
-            raise ValueError(f"campaign {key!r}: field template {template_key!r}: {'; '.join(problems)}")
-        sender_id = None
-        if sender is not None:
-            user = (await session.exec(select(AppUser).where(AppUser.org_id == org.id,
-                                                             AppUser.email == sender))).first()
-            if user is None:
-                raise ValueError(f"campaign {key!r}: field sender: {sender!r} is not a user of the organisation")
-            sender_id = user.id
+            raise Refused(problems[0] if len(problems) == 1 else f"campaign {key!r}: {len(problems)} problems",
+                          problems)
+        template = await _template(session, org, template_key)
+        sender_id = (await _user(session, org, sender)).id if sender is not None else None
         found = (await session.exec(select(EmailCampaign).where(EmailCampaign.org_id == org.id,
                                                                 EmailCampaign.key == key))).first()
         if found is not None and found.state != CampaignState.DRAFT:
@@ -99,3 +94,58 @@ async def create_campaign(db: Database, org_slug: str, key: str, name: str, temp
         c.audience_contact_id = (await repository.contact(session, org, contact_ref)).id if contact_ref else None
         session.add(c)
     return c
+
+
+async def campaign_reference_problems(session: AsyncSession, org: Organisation, key: str, template_key: str | None,
+                                      sender: str | None, account_ref: str | None = None,
+                                      contact_ref: str | None = None) -> list[str]:
+    """Every problem of the records a campaign names (its template checked against marketing's merge
+    fields), each naming its field."""
+    at, problems = f"campaign {key!r}", []
+    if template_key is not None:
+        template = await _template(session, org, template_key)
+        if template is None:
+            problems.append(f"{at}: field template: unknown template {template_key!r}")
+        elif errors := template_problems(template.subject, template.body, marketing_fields.FIELDS):
+            problems.append(f"{at}: field template {template_key!r}: {'; '.join(errors)}")
+    if sender is not None and await _user(session, org, sender) is None:
+        problems.append(f"{at}: field sender: {sender!r} is not a user of the organisation")
+    for field, ref, find in (("account", account_ref, campaigns.account_id),
+                             ("contact", contact_ref, repository.contact)):
+        if ref is not None:
+            try:
+                await find(session, org, ref)
+            except NotFound as exc:
+                problems.append(f"{at}: field {field}: {exc}")
+    return problems
+
+
+async def reference_problems(db: Database, org_slug: str, scenario_key: str | None = None, *,
+                             campaign: dict[str, str | None] | None = None, contact_ref: str | None = None,
+                             account_ref: str | None = None) -> list[str]:
+    """For a request refused for its fields (the HTTP API's one 422): the problems of the records it
+    names, an enrolment's (scenario, contact, account) or a campaign's (key, template, sender, account,
+    contact)."""
+    async with db.session() as session:
+        org = await repository.organisation(session, org_slug)
+        if campaign is not None:
+            return await campaign_reference_problems(session, org, **campaign)
+        problems = []
+        for field, ref, find in (("scenario", scenario_key, repository.latest_scenario),
+                                 ("contact", contact_ref, repository.contact),
+                                 ("account", account_ref, campaigns.account_id)):
+            if ref is not None:
+                try:
+                    await find(session, org, ref)
+                except NotFound as exc:
+                    problems.append(f"{field}: {exc}")
+        return problems
+
+
+async def _template(session: AsyncSession, org: Organisation, key: str) -> EmailTemplate | None:
+    return (await session.exec(select(EmailTemplate).where(EmailTemplate.org_id == org.id,
+                                                           EmailTemplate.key == key))).first()
+
+
+async def _user(session: AsyncSession, org: Organisation, email: str) -> AppUser | None:
+    return (await session.exec(select(AppUser).where(AppUser.org_id == org.id, AppUser.email == email))).first()

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from models import AppUser
 from relance.importing.format import REFERENCE_PATTERN, Email, Identifier, Name
 from relance.pipeline import repository
 from relance.pipeline.repository import OpportunityFile
@@ -72,21 +73,41 @@ async def check(session: AsyncSession, org_slug: str, body: EventBody) -> tuple[
                  if getattr(body, name) is None]
     changes: dict[str, str] = {name: str(getattr(body, name)) for name in FIELDS[body.kind]
                                if getattr(body, name) is not None}
-    if body.stage is not None:
-        stages = await repository.stages(session, file.process.id)
-        if body.stage not in stages:
-            problems.append(f"stage: unknown stage {body.stage!r} of process {file.process.key!r} "
-                            f"(stages: {', '.join(stages)})")
-    if body.action_type is not None and body.action_type not in await repository.action_types(session, file.org.id):
-        problems.append(f"action_type: unknown action type {body.action_type!r}")
-    if body.assigned_to is not None:
-        user = await repository.user_by_email(session, file.org.id, body.assigned_to)
-        if user is None:
-            problems.append(f"assigned_to: {body.assigned_to!r} is not a user of the organisation")
-        else:
-            changes["assigned_user_id"] = str(user.id)
-            del changes["assigned_to"]
+    unknown, user = await _unknown(session, file, body.stage, body.action_type, body.assigned_to)
+    problems += unknown
+    if user is not None:
+        changes["assigned_user_id"] = str(user.id)
+        del changes["assigned_to"]
     if problems:
         raise EventRefused(problems)
     return file, OppEvent(body.event_id, body.kind.value, changes, [],
                           await repository.latest_rule_id(session, file.org.id))
+
+
+async def reference_problems(session: AsyncSession, org_slug: str, opportunity: str, stage: str | None,
+                             action_type: str | None, assigned_to: str | None) -> list[str]:
+    """The records an event names (given as text), for a body refused for its fields: one answer names
+    every problem."""
+    try:
+        file = await repository.opportunity_file(session, org_slug, opportunity)
+    except repository.NotFound as exc:
+        return [f"opportunity: {exc}"]
+    return (await _unknown(session, file, stage, action_type, assigned_to))[0]
+
+
+async def _unknown(session: AsyncSession, file: OpportunityFile, stage: str | None, action_type: str | None,
+                   assigned_to: str | None) -> tuple[list[str], AppUser | None]:
+    """The problems of the stage, action type and assignee named, and the assignee's user."""
+    problems, user = [], None
+    if stage is not None:
+        stages = await repository.stages(session, file.process.id)
+        if stage not in stages:
+            problems.append(f"stage: unknown stage {stage!r} of process {file.process.key!r} "
+                            f"(stages: {', '.join(stages)})")
+    if action_type is not None and action_type not in await repository.action_types(session, file.org.id):
+        problems.append(f"action_type: unknown action type {action_type!r}")
+    if assigned_to is not None:
+        user = await repository.user_by_email(session, file.org.id, assigned_to)
+        if user is None:
+            problems.append(f"assigned_to: {assigned_to!r} is not a user of the organisation")
+    return problems, user

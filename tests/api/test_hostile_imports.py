@@ -4,11 +4,18 @@ while one is processed every other request goes on."""
 from __future__ import annotations
 
 import asyncio
+import json
+import subprocess
+import sys
 import time
 
 import pytest
 import yaml
+from sqlmodel import select
 
+from models import Account
+from relance import limits
+from relance.importing import guard
 from tests import factories as f
 
 SILENT_LOOPS = "{% for a in range(1000) %}{% for b in range(1000) %}{% for c in range(1000) %}" \
@@ -80,3 +87,69 @@ async def test_a_yaml_file_with_anchors_and_merge_keys_is_read_as_before(dev_api
         **api.auth(), "content-type": "application/yaml"})
     assert answer.status_code == 200, answer.text
     assert answer.json()["counts"]["contacts"] == 2
+
+
+async def _has_account(api, ref: str) -> bool:
+    async with api.stack.db.session() as session:
+        return (await session.exec(select(Account).where(Account.ref == ref))).first() is not None
+
+
+def _accounts(api, count: int) -> dict:
+    return {"organisations": [{"slug": api.stack.slug, "accounts": [{"ref": f"A{i}", "name": "x"}
+                                                                    for i in range(count)]}]}
+
+
+async def test_a_file_past_the_size_limit_is_refused_before_it_is_read_whole(api):
+    """Declared or sent chunked, a body past an import file's limit is a 413 naming the limit and
+    advising to split the sync; nothing is written."""
+    body = json.dumps(_accounts(api, 1)).encode().ljust(limits.MAX_FILE_BYTES + 1, b" ")
+    declared = await api.http.post("/v1/imports", content=body, headers={
+        **api.auth(), "content-type": "application/json"})
+
+    async def chunks():
+        for start in range(0, len(body), 64 * 1024):
+            yield body[start:start + 64 * 1024]
+
+    chunked = await api.http.post("/v1/imports", content=chunks(), headers={
+        **api.auth(), "content-type": "application/json"})
+    for answer in (declared, chunked):
+        assert answer.status_code == 413, answer.text
+        assert f"at most {limits.MAX_FILE_BYTES:,} bytes" in answer.json()["detail"]
+        assert "split the sync into several files" in answer.json()["detail"]
+    assert not await _has_account(api, "A0")
+
+
+@pytest.mark.parametrize("as_yaml", [False, True])
+async def test_too_many_records_or_too_deep_a_file_is_refused_at_once_naming_the_limit(api, as_yaml):
+    many = _accounts(api, limits.MAX_FILE_RECORDS)
+    nested: list = []
+    for _ in range(limits.MAX_FILE_DEPTH):
+        nested = [nested]
+    deep = {"organisations": [{"slug": api.stack.slug, "name": "x", "pipeline": nested}]}
+    await api.post("/v1/imports", {})  # the first import starts the process imports are forked from
+    for document, expected in ((many, f"more than {limits.MAX_FILE_RECORDS:,} records"),
+                               (deep, f"nested more than {limits.MAX_FILE_DEPTH} deep")):
+        began = time.monotonic()
+        if as_yaml:
+            answer = await api.http.post("/v1/imports", content=yaml.safe_dump(document).encode(), headers={
+                **api.auth(), "content-type": "application/yaml"})
+        else:
+            answer = await api.post("/v1/imports", document)
+        assert answer.status_code == 422, answer.text
+        [error] = answer.json()["errors"]
+        assert expected in error, error
+        assert time.monotonic() - began < 30  # at the limit, not after reading and checking every record
+    assert not await _has_account(api, "A0")
+
+
+def test_an_import_past_its_memory_budget_ends_saying_why():
+    """The guard every import runs under (the API's child process, `relance import`): past the budget
+    the process ends with its own exit code and the reason, whatever was holding the memory."""
+    program = ("from relance.importing import guard\n"
+               "with guard.bounded(50 * 2**20):\n"
+               "    held = [bytes([i % 256]) * 2**20 for i in range(400)]\n"
+               "print('never')\n")
+    ended = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=120)
+    assert ended.returncode == guard.EXIT_CODE
+    assert "needed more than 50 MB of memory, nothing was written: split the sync" in ended.stderr
+    assert "never" not in ended.stdout

@@ -167,3 +167,26 @@ async def test_switching_a_scenario_off_over_http_ends_its_runs_at_once(marketin
     body = await _ended(api)
     assert body["enrolments"][0]["exit_reason"] == ExitReason.SCENARIO_OFF
     assert (await api.put("/v1/marketing/scenarios/nope/activation", json={"enabled": False})).status_code == 404
+
+
+async def test_a_bad_field_and_unknown_records_are_named_in_one_422(marketing_api):
+    """A campaign with a misspelt field, an unknown template, sender and account; an enrolment with a
+    bad `by` and an unknown contact: each answer names every problem, and nothing is written."""
+    api = marketing_api
+    campaign = await api.put("/v1/marketing/campaigns/promo", json={
+        "name": "Promo", "template": "nope", "sender": "nobody@example.org", "account": "A-404", "nmae": "x"})
+    assert campaign.status_code == 422
+    errors = campaign.json()["errors"]
+    assert any(e.startswith("nmae") for e in errors), errors
+    assert "campaign 'promo': field template: unknown template 'nope'" in errors
+    assert "campaign 'promo': field sender: 'nobody@example.org' is not a user of the organisation" in errors
+    assert any(e.startswith("campaign 'promo': field account:") and "A-404" in e for e in errors), errors
+    valid_fields = await api.put("/v1/marketing/campaigns/promo", json={
+        "name": "Promo", "template": "nope", "sender": "nobody@example.org", "tag": "x"})
+    assert valid_fields.status_code == 422 and len(valid_fields.json()["errors"]) == 2, valid_fields.json()
+    assert (await api.get("/v1/marketing/campaigns/promo")).status_code == 404
+    enrolment = await api.post("/v1/marketing/scenarios/welcome/enrolments", json={"contact": "C-404", "by": ""})
+    assert enrolment.status_code == 422
+    errors = enrolment.json()["errors"]
+    assert any(e.startswith("by") for e in errors), errors
+    assert any(e.startswith("contact:") and "C-404" in e for e in errors), errors

@@ -85,3 +85,21 @@ async def test_an_opportunity_reads_as_relance_knows_it_with_the_actions_its_rul
     [action] = opp["actions"]
     assert (action["type"], action["assignee"], action["state"]) == ("administrative", "adv@example.com", "open")
     assert (await api.get("/v1/pipeline/opportunities/OPP-404")).status_code == 404
+
+
+async def test_a_bad_field_and_unknown_records_are_named_in_one_422(pipeline_api):
+    """A misspelt kind beside an unknown stage and assignee: one answer names the three."""
+    api = pipeline_api
+    for path in ("/v1/pipeline/events", "/v1/pipeline/dry-run"):
+        bad = await api.post(path, json={"event_id": "e1", "opportunity": OPP, "kind": "opportunity",
+                                         "stage": "R9", "assigned_to": "nobody@example.org", "due_on": "2026-02-30"})
+        assert bad.status_code == 422
+        errors = bad.json()["errors"]
+        assert any(e.startswith("due_on") for e in errors), errors
+        assert any(e.startswith("stage: unknown stage 'R9'") for e in errors), errors
+        assert "assigned_to: 'nobody@example.org' is not a user of the organisation" in errors
+    gone = await api.post("/v1/pipeline/events", json={"event_id": "e1", "opportunity": "OPP-404", "kind": "x"})
+    assert gone.status_code == 422
+    assert any(e.startswith("kind") for e in gone.json()["errors"])
+    assert any(e.startswith("opportunity:") and "OPP-404" in e for e in gone.json()["errors"]), gone.json()
+    assert api.stack.sent() == []
