@@ -14,7 +14,7 @@ from relance.pipeline.rules import trigger_text
 from relance.temporal.client import connect
 
 # The event's fields as flags; the kind follows from them (a quote's, an action's, else the opportunity's).
-FLAGS = ("stage", "result", "assigned_to", "amount", "quote", "quote_state", "action", "action_type",
+FLAGS = ("stage", "result", "assigned_to", "amount", "close_on", "quote", "quote_state", "action", "action_type",
          "action_state", "title", "due_on")
 
 
@@ -86,6 +86,9 @@ async def _dry_run(settings: Settings, args, with_db, say) -> int:
 
     result = await with_db(settings, lambda db: pipeline.dry_run(db, args.org, _body(args)))
     say(f"transitions: {', '.join(result.transitions) or 'none (nothing would change)'}")
+    for c in result.conditions:
+        verdict = {True: "holds", False: "does not hold", None: "cannot be evaluated: does not hold"}[c.held]
+        say(f"  {c.rule} v{c.version}: if {c.condition} — {verdict}: {c.why}")
     for line in result.lines:
         say(f"  {line.rule} v{line.version} #{line.position}: would {line.does}")
     if result.transitions and not result.lines:
@@ -156,6 +159,7 @@ async def _switch(settings: Settings, args, with_db, say) -> int:
 
 def _say_rule(say, line) -> None:
     r = line.rule
-    say(f"{line.process}/{r.key} v{r.version} {'on' if r.enabled else 'off'}: when {trigger_text(r.trigger)}")
+    say(f"{line.process}/{r.key} v{r.version} {'on' if r.enabled else 'off'}: when {trigger_text(r.trigger)}"
+        + (f", if {line.condition}" if line.condition else ""))
     for n, does in enumerate(line.does, 1):
         say(f"  #{n} {does}")
