@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from sqlmodel import col, select
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.service import RPCError, RPCStatusCode
 
 from models import AppUser, AutomationRun, FeedNotification, OpportunityAction, PipelineEvent, PipelineRule
 from relance import conditions
@@ -22,8 +23,8 @@ from relance.temporal.revision import REVISION
 from relance.temporal.starting import update_or_refuse
 from workflows.pipeline import OpportunityWorkflow
 
-__all__ = ["EventRefused", "current_rules", "dry_run", "opportunity", "report_event", "retry_automation", "status",
-           "switch_rule", "timeline"]
+__all__ = ["EventRefused", "current_rules", "dry_run", "opportunity", "pending", "report_event", "retry_automation",
+           "status", "switch_rule", "timeline"]
 EventRefused = reporting.EventRefused
 
 
@@ -214,6 +215,16 @@ async def retry_automation(client: Client, org_slug: str, ref: str, idem_key: st
     return await update_or_refuse(
         client, opportunity_workflow_id(org_slug, ref), OpportunityWorkflow.retry, RetryRequest(idem_key, by),
         what=f"opportunity {ref!r}", missing=f"opportunity {ref!r} of organisation {org_slug!r} has no event yet")
+
+
+async def pending(client: Client, org_slug: str, ref: str) -> OpportunityStatus | None:
+    """The opportunity's workflow state (its time triggers and waits pending); None before its first event."""
+    try:
+        return await status(client, org_slug, ref)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
 
 
 async def status(client: Client, org_slug: str, ref: str) -> OpportunityStatus:

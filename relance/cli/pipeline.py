@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import uuid
+from datetime import datetime
 
 from relance import calendar, repository
 from relance.config import Settings
@@ -135,6 +136,16 @@ async def _show(settings: Settings, args, with_db, say) -> int:
             + (f", due {a.due_on}" if a.due_on else ""))
     for note in view.feed:
         say(f"  feed {calendar.written(note.created_at, f.org.timezone)}: {note.text}")
+    if f.opportunity.close_on or f.opportunity.custom:
+        say(f"  close date {f.opportunity.close_on or '-'}, custom fields "
+            f"{', '.join(f'{k}={v}' for k, v in f.opportunity.custom.items()) or '-'}")
+    state = await pipeline.pending(await connect(settings), args.org, args.opportunity)
+    for line in state.moments if state else ():
+        due, label = line.split(" ", 1)
+        say(f"  time trigger at {calendar.written(datetime.fromisoformat(due), f.org.timezone)}: {label}")
+    for line in state.waits if state else ():
+        due, what = line.split(" ", 1)
+        say(f"  wait of {what} until {calendar.written(datetime.fromisoformat(due), f.org.timezone)}")
     return 0
 
 

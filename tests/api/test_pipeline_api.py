@@ -85,3 +85,24 @@ async def test_an_opportunity_reads_as_relance_knows_it_with_the_actions_its_rul
     [action] = opp["actions"]
     assert (action["type"], action["assignee"], action["state"]) == ("administrative", "adv@example.com", "open")
     assert (await api.get("/v1/pipeline/opportunities/OPP-404")).status_code == 404
+
+
+async def test_a_rule_with_a_bad_condition_is_one_422_naming_every_problem_and_the_dry_run_says_why(pipeline_api):
+    api = pipeline_api
+    won = {"key": "big", "trigger": {"when": "result", "result": "won"}, "automations": [{"do": "notify", "text": "x"}]}
+    bad = pipeline_org(api.stack.slug, rules=[{**won, "condition": {"or": [{"field": "amount", "gt": "lots"},
+                                                                           {"field": "colour", "is": "red"}]}}])
+    answer = await api.post("/v1/imports", {"organisations": [bad]})
+    assert answer.status_code == 422
+    errors = "\n".join(answer.json()["errors"])
+    assert "condition › or[1] › gt: 'lots' is not a number (amount)" in errors
+    assert "condition › or[2] › field: unknown field 'colour'" in errors
+    good = pipeline_org(api.stack.slug, rules=[{**won, "condition": {"field": "amount", "gt": 20000}}])
+    await api.stack.load(good)
+    [rule] = [r for r in (await api.get("/v1/pipeline/rules")).json() if r["key"] == "big"]
+    assert rule["condition_text"] == "le montant est supérieur à 20000"
+    dry = (await api.post("/v1/pipeline/dry-run", json={"event_id": "x", "opportunity": OPP, "kind": "opportunity",
+                                                        "result": "won"})).json()
+    assert dry["conditions"] == [{"rule": "big", "version": 1, "condition": "le montant est supérieur à 20000",
+                                  "held": False, "why": "le montant est supérieur à 20000: faux (12000.00)"}]
+    assert dry["automations"] == []

@@ -44,8 +44,9 @@ def test_a_moment_in_open_days_skips_weekends_and_holidays_and_keeps_its_wall_ti
 async def test_days_in_stage_fires_once_and_a_stage_change_moves_it(pipe):
     stale = rule("stale-r2", {"when": "days_in_stage", "stage": "R2", "days": 14}, _note("R2 depuis 14 jours"))
     await pipe.load(rules=[stale])
+    assert await pipeline.pending(pipe.stack.client, pipe.stack.slug, "OPP-1") is None  # no event yet
     await pipe.report("e1", stage="R2")
-    assert (await pipeline.status(pipe.stack.client, pipe.stack.slug, "OPP-1")).moments
+    assert (await pipeline.pending(pipe.stack.client, pipe.stack.slug, "OPP-1")).moments
     await _skip(pipe, 10)
     await pipe.report("e2", stage="R3")  # cancelled
     await pipe.report("e3", stage="R2")  # a new stay in R2: a new moment, 14 days from now
