@@ -98,15 +98,18 @@ def matches(trigger: dict, transition: Transition) -> bool:
         getattr(transition, name) == value for name, value in trigger.items() if name != "when")
 
 
+_VOCABULARY = condition_vocabulary()  # what conditions name, for evaluating and saying them (built once)
+
+
 def condition_verdict(condition: dict | None, snapshot: dict, lang: str = "en") -> conditions.Verdict | None:
     """Whether a rule's condition holds on an event's snapshot, and why (None: the rule has none)."""
     if condition is None:
         return None
-    return conditions.evaluate(condition, snapshot, condition_vocabulary(), lang)
+    return conditions.evaluate(condition, snapshot, _VOCABULARY, lang)
 
 
 def condition_text(condition: dict | None, lang: str = "en") -> str | None:
-    return None if condition is None else conditions.sentence(condition, condition_vocabulary(), lang)
+    return None if condition is None else conditions.sentence(condition, _VOCABULARY, lang)
 
 
 def loop_stop(rule_key: str, cause: list[str]) -> str | None:
@@ -145,10 +148,10 @@ def describe(automation: dict) -> str:
     if kind == "update_field":
         return f"set the {a['field'].replace('_', ' ')} to {a['value']}"
     if kind == "wait":
-        days = a.get("days")
-        when = " then".join(part for part in (f" {days} days" if days else "",
-                                               f" until {a['at']}" if a.get("at") else "") if part)
-        return f"wait{when}" + (f", then go on only if {condition_text(a['condition'])}" if a.get("condition") else "")
+        when = [f"{a['days']} days"] if a.get("days") else []
+        when += [f"until {a['at']}"] if a.get("at") else []
+        return f"wait {', '.join(when)}" + (f", then go on only if {condition_text(a['condition'])}"
+                                            if a.get("condition") else "")
     if kind == "assign":
         return f"assign the opportunity in turn to {', '.join(a['users'])}"
     return f"create the email campaign draft {a['name']!r} (template {a['template']!r}) for the contact"

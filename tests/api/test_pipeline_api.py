@@ -105,4 +105,4 @@ async def test_a_rule_with_a_bad_condition_is_one_422_naming_every_problem_and_t
                                                         "result": "won"})).json()
     assert dry["conditions"] == [{"rule": "big", "version": 1, "condition": "le montant est supérieur à 20000",
                                   "held": False, "why": "le montant est supérieur à 20000: faux (12000.00)"}]
-    assert dry["automations"] == []
+    assert [a["rule"] for a in dry["automations"]] == ["won-admin"]  # the fixture's rule, with no condition
