@@ -18,6 +18,7 @@ from relance.pipeline.types import (
     AutomationState,
     EventPlan,
     FailureInput,
+    ResumeInput,
 )
 from relance.webhooks.publishing import Publisher
 
@@ -44,6 +45,16 @@ class PipelineActivities:
                  event_id=inp.event.event_id, transitions=plan.transitions, automations=len(plan.automations),
                  duplicate=plan.duplicate)
         return plan
+
+    @activity.defn
+    async def resume_after_wait(self, inp: ResumeInput) -> str | None:
+        """A wait's end: None to go on with the rule's next automations, else why they stop."""
+        async with self.db.session() as session:
+            stop = await applying.resume(session, inp.org_slug, inp.opportunity_ref, inp.waiting, inp.now)
+        w = inp.waiting.wait
+        log.info("wait ended", org=inp.org_slug, opportunity=inp.opportunity_ref, rule=w.rule_key,
+                 rule_version=w.rule_version, position=w.position, goes_on=stop is None)
+        return stop
 
     @activity.defn
     async def run_automation(self, inp: AutomationInput) -> AutomationOutcome:

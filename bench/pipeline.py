@@ -5,7 +5,9 @@ entity workflows.
 - events per second, from the first report to the last automation done;
 - latency from an event's report to its last automation done (its apply when none), p50 and p95;
 - the worker's CPU per event;
-- with --open, the worker's and the server's memory with that many opportunity workflows open.
+- with --open, the worker's and the server's memory with that many opportunity workflows open;
+- --conditions puts a condition on the rule (it holds); --time-trigger adds a rule "30 days in its
+  stage", so every open opportunity keeps a pending timer in its workflow.
 
     .venv/bin/python -m bench.pipeline [--opportunities 1000] [--events 10]
 """
@@ -36,26 +38,38 @@ from starter.importing import import_data
 STAGES = ["R2", "R3"]
 
 
-def organisation(slug: str, opportunities: int) -> dict:
+# --conditions: a condition on the rule that always holds (the same automations run), read on every event.
+CONDITION = {"and": [{"field": "amount", "ge": 0}, {"not": {"field": "tags", "contains": "perdu"}},
+                     {"or": [{"field": "salesperson", "is": "paul@example.com"}, {"field": "stage", "in": ["R3"]}]}]}
+# --time-trigger: every open opportunity keeps a timer (30 days in its stage) in its workflow.
+STALE = {"key": "stale", "trigger": {"when": "days_in_stage", "days": 30}, "automations": [{"do": "notify",
+                                                                                           "text": "30 jours"}]}
+
+
+def organisation(slug: str, opportunities: int, conditions: bool = False, time_trigger: bool = False) -> dict:
     """Entering R2 posts a notification and tags: every other event runs two automations."""
+    rule = {"key": "r2", "trigger": {"when": "enters_stage", "stage": "R2"},
+            "automations": [{"do": "notify", "text": "en R2"}, {"do": "add_tag", "tag": "r2"}]}
+    if conditions:
+        rule["condition"] = CONDITION
     return {
         "slug": slug, "name": f"Bench {slug}", "holiday_country": "none",
         "users": [{"email": "paul@example.com", "first_name": "Paul"}],
         "pipeline": {
             "action_types": [{"key": "call"}],
             "processes": [{"key": "sales", "name": "Ventes", "stages": [{"key": "R1"}, {"key": "R2"}, {"key": "R3"}],
-                           "rules": [{"key": "r2", "trigger": {"when": "enters_stage", "stage": "R2"},
-                                      "automations": [{"do": "notify", "text": "en R2"},
-                                                      {"do": "add_tag", "tag": "r2"}]}]}],
+                           "rules": [rule, *([STALE] if time_trigger else [])]}],
             "opportunities": [{"ref": f"O{n}", "process": "sales", "stage": "R1", "assigned_to": "paul@example.com"}
                               for n in range(opportunities)],
         },
     }
 
 
-async def run(stack: BenchStack, client: Client, db: Database, opportunities: int, events: int) -> dict:
+async def run(stack: BenchStack, client: Client, db: Database, opportunities: int, events: int,
+              conditions: bool = False, time_trigger: bool = False) -> dict:
     slug = f"pipe-{uuid.uuid4().hex[:6]}"
-    await import_data(db, {"organisations": [organisation(slug, opportunities)]}, "bench", datetime.now(UTC).date())
+    await import_data(db, {"organisations": [organisation(slug, opportunities, conditions, time_trigger)]}, "bench",
+                      datetime.now(UTC).date())
     worker = stack.processes()["worker"]
     reported: dict[tuple[str, str], float] = {}
 
@@ -111,8 +125,9 @@ async def main(args: argparse.Namespace) -> None:
         try:
             client = await stack.start()
             db = Database(stack.settings.database_url)
-            print(f"{args.opportunities} opportunities x {args.events} events:",
-                  await run(stack, client, db, args.opportunities, args.events))
+            print(f"{args.opportunities} opportunities x {args.events} events"
+                  f"{' (conditions)' if args.conditions else ''}{' (time trigger)' if args.time_trigger else ''}:",
+                  await run(stack, client, db, args.opportunities, args.events, args.conditions, args.time_trigger))
             if args.open:
                 procs = stack.processes()
                 print(f"open workflows: {args.opportunities}, worker_rss_mb={round(rss_mb(procs['worker']))}, "
@@ -128,5 +143,7 @@ if __name__ == "__main__":
     p.add_argument("--opportunities", type=int, default=1000)
     p.add_argument("--events", type=int, default=10)
     p.add_argument("--open", action="store_true", help="also report memory with the opportunities' workflows open")
+    p.add_argument("--conditions", action="store_true", help="a condition on the rule (it holds: same automations)")
+    p.add_argument("--time-trigger", action="store_true", help="a time trigger: each opportunity keeps a timer")
     asyncio.run(main(p.parse_args()))
     os._exit(0)  # sdk-python#300

@@ -67,6 +67,13 @@ class Opportunity(SQLModel, table=True):
     amount: Decimal | None = money(default=None, nullable=True)
     tags: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String), nullable=False,
                                                                    server_default="{}"))
+    close_on: date | None = Field(default=None, description="the expected (or actual) close date")
+    custom: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"),
+                         description="the host's own fields (conditions name them custom.<name>)")
+    stage_since: datetime | None = timestamp(nullable=True, default=None,
+                                             description="business time it entered its stage (time triggers)")
+    result_since: datetime | None = timestamp(nullable=True, default=None,
+                                              description="business time its result last changed (time triggers)")
 
 
 class Quote(SQLModel, table=True):
@@ -109,6 +116,7 @@ class PipelineRule(SQLModel, table=True):
     name: str = ""
     enabled: bool = True
     trigger: dict = Field(sa_column=Column(JSON, nullable=False))
+    condition: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     automations: list = Field(sa_column=Column(JSON, nullable=False))
 
 
@@ -127,6 +135,10 @@ class PipelineEvent(SQLModel, table=True):
     cause: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     transitions: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     plan: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    snapshot: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"),
+                           description="the opportunity as of this event: what conditions were evaluated on")
+    conditions: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"),
+                             description="each fired rule's condition: held or not, and why")
     rules_upto: int = 0
     handled_at: datetime = timestamp(description="business time (workflow time)")
 

@@ -4,14 +4,16 @@ an opportunity's timeline, the retry of a failed automation."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from sqlmodel import col, select
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributePair, TypedSearchAttributes, WorkflowIDConflictPolicy
+from temporalio.service import RPCError, RPCStatusCode
 
 from models import AppUser, AutomationRun, FeedNotification, OpportunityAction, PipelineEvent, PipelineRule
+from relance import conditions
 from relance.db import Database
 from relance.pipeline import applying, reporting, repository, rules
 from relance.pipeline.ids import opportunity_workflow_id
@@ -21,8 +23,8 @@ from relance.temporal.revision import REVISION
 from relance.temporal.starting import update_or_refuse
 from workflows.pipeline import OpportunityWorkflow
 
-__all__ = ["EventRefused", "current_rules", "dry_run", "opportunity", "report_event", "retry_automation", "status",
-           "switch_rule", "timeline"]
+__all__ = ["EventRefused", "current_rules", "dry_run", "opportunity", "pending", "report_event", "retry_automation",
+           "status", "switch_rule", "timeline"]
 EventRefused = reporting.EventRefused
 
 
@@ -62,31 +64,47 @@ class DryRunLine:
 
 
 @dataclass
+class ConditionLine:
+    """A fired rule's condition on the event: held or not (None: it could not be evaluated), and why."""
+
+    rule: str
+    version: int
+    condition: str
+    held: bool | None
+    why: str
+
+
+@dataclass
 class DryRun:
     transitions: list[str]
     lines: list[DryRunLine]
+    conditions: list[ConditionLine] = field(default_factory=list)
 
 
 async def dry_run(db: Database, org_slug: str, raw: dict) -> DryRun:
-    """What the event would do now: its transitions from the state relance knows, and each automation
-    of the rules they fire (their current versions). Nothing is written, nothing is sent."""
+    """What the event would do now: its transitions from the state relance knows, each fired rule's
+    condition on the opportunity as the event would leave it, and each automation of the rules whose
+    condition holds (their current versions). Nothing is written (rolled back), nothing is sent."""
     body = reporting.parse(raw)
     async with db.session() as session:
         file, event = await reporting.check(session, org_slug, body)
         before = await applying.before_event(session, file, event)
         found = rules.transitions(before, event)
-        lines = []
-        for rule in await repository.rules_as_of(session, file.process.id, event.rules_upto) if found else []:
-            if rule.enabled and any(rules.matches(rule.trigger, t) for t in found):
-                lines += [DryRunLine(rule.key, rule.version, n + 1, rules.describe(a))
-                          for n, a in enumerate(rule.automations)]
-    return DryRun([str(t) for t in found], lines)
+        plan, checks, _ = await applying.evaluate(session, file, event, before, found, datetime.now(UTC))
+        await session.rollback()
+    return DryRun([str(t) for t in found],
+                  [DryRunLine(p.rule_key, p.rule_version, p.position + 1, p.label, p.stopped) for p in plan],
+                  [ConditionLine(c["rule_key"], c["rule_version"], c["condition"], c["held"], c["why"])
+                   for c in checks])
+
+
+_HELD = {True: "held", False: "not held", None: "unknown"}
 
 
 @dataclass
 class TimelineLine:
     at: datetime | None
-    kind: str  # event | automation | action | feed
+    kind: str  # event | condition | automation
     text: str
     state: str = ""
     key: str = ""
@@ -109,6 +127,8 @@ async def timeline(db: Database, org_slug: str, ref: str) -> list[TimelineLine]:
         cause = f" (caused by {' → '.join(e.cause)})" if e.cause else ""
         lines.append(TimelineLine(e.handled_at, "event", f"{e.event_id} {e.kind} {rules.fields_text(e.body)}{cause}: "
                                   + (", ".join(e.transitions) or "no change"), key=e.event_id))
+        lines += [TimelineLine(e.handled_at, "condition", f"{c['rule_key']} v{c['rule_version']}: {c['why']}",
+                               _HELD[c["held"]]) for c in e.conditions]
         labels = {p["idem_key"]: p for p in e.plan}
         for run in sorted(by_event.get(e.event_id, []), key=lambda r: (r.rule_id, r.position)):
             p = labels.get(run.idem_key, {})
@@ -146,13 +166,14 @@ class RuleLine:
     process: str
     rule: PipelineRule
     does: list[str]
+    condition: str | None = None  # in the organisation's language
 
 
 async def current_rules(db: Database, org_slug: str) -> list[RuleLine]:
     async with db.session() as session:
         org = await repository.organisation(session, org_slug)
         found = await repository.current_rules(session, org.id)
-    return [_line(process.key, rule) for process, rule in found]
+    return [_line(process.key, rule, org.locale) for process, rule in found]
 
 
 async def switch_rule(db: Database, org_slug: str, process: str, key: str, enabled: bool) -> RuleLine:
@@ -161,11 +182,12 @@ async def switch_rule(db: Database, org_slug: str, process: str, key: str, enabl
     async with db.session() as session:
         org = await repository.organisation(session, org_slug)
         rule = await repository.switch_rule(session, org.id, process, key, enabled)
-    return _line(process, rule)
+    return _line(process, rule, org.locale)
 
 
-def _line(process: str, rule: PipelineRule) -> RuleLine:
-    return RuleLine(process, rule, [rules.describe(a) for a in rule.automations])
+def _line(process: str, rule: PipelineRule, locale: str) -> RuleLine:
+    return RuleLine(process, rule, [rules.describe(a) for a in rule.automations],
+                    rules.condition_text(rule.condition, conditions.language(locale)))
 
 
 async def actions(db: Database, org_slug: str, ref: str) -> list[OpportunityAction]:
@@ -193,6 +215,16 @@ async def retry_automation(client: Client, org_slug: str, ref: str, idem_key: st
     return await update_or_refuse(
         client, opportunity_workflow_id(org_slug, ref), OpportunityWorkflow.retry, RetryRequest(idem_key, by),
         what=f"opportunity {ref!r}", missing=f"opportunity {ref!r} of organisation {org_slug!r} has no event yet")
+
+
+async def pending(client: Client, org_slug: str, ref: str) -> OpportunityStatus | None:
+    """The opportunity's workflow state (its time triggers and waits pending); None before its first event."""
+    try:
+        return await status(client, org_slug, ref)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
 
 
 async def status(client: Client, org_slug: str, ref: str) -> OpportunityStatus:

@@ -231,6 +231,8 @@ async def test_pipeline_rules_and_timeline_read_as_sentences(dev_stack, tmp_path
     assert "sales/won-admin v1 on: when result=won\n" in rules.stdout, rules.stdout
     assert "sales/r2-email v1 on: when enters_stage (stage=R2)\n" in rules.stdout
     assert f"  #1 {created}" in rules.stdout
+    shown = await relance(env, "pipeline", "show", slug, pipeline_data.OPP)  # no event yet: nothing pending
+    assert shown.returncode == 0 and "Traceback" not in shown.stderr, shown.stderr
 
     won = await relance(env, "pipeline", "event", slug, pipeline_data.OPP, "--result", "won", "--id", "won-1")
     assert won.returncode == 0, won.stderr

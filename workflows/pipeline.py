@@ -26,18 +26,24 @@ with workflow.unsafe.imports_passed_through():
         AutomationInput,
         AutomationState,
         EventAck,
+        EventKind,
         FailureInput,
+        Moment,
         OppEvent,
         OpportunityInput,
         OpportunityStatus,
         PendingRetry,
         PlannedAutomation,
+        ResumeInput,
         RetryRequest,
+        Waiting,
     )
     from relance.temporal import search_attributes as sa
     from relance.temporal.queues import email_queue
     from relance.temporal.registration import Registration, WorkerDeps
 
+# Time triggers (issue 26): the wait for work also waits for the next moment (a timer).
+TIME_TRIGGERS_PATCH = "pipeline-time-triggers"
 # Event ids remembered in the workflow (older ones are caught by the database's unique key).
 SEEN_IDS = 1000
 ACTIVITY_TIMEOUT = timedelta(seconds=60)
@@ -65,23 +71,59 @@ class OpportunityWorkflow:
         self._stage = self._result = ""
         self._busy = False
         self._current: str | None = None  # the event being handled (out of the queue, not yet seen)
+        self._moments: list[Moment] = list(inp.moments)  # the time triggers pending, soonest first
+        self._waits: list[Waiting] = list(inp.waits)  # the waits inside rules in flight
+        self._resumes: list[Waiting] = []  # those whose end came: the rule goes on, in turn with the events
 
     @workflow.run
     async def run(self, inp: OpportunityInput) -> None:
         while True:
-            await workflow.wait_condition(lambda: bool(self._queue or self._retries) or self._should_continue())
+            ready = lambda: bool(self._queue or self._retries or self._resumes) or self._should_continue()  # noqa: E731
+            if workflow.patched(TIME_TRIGGERS_PATCH):
+                await self._wait_for_work_or_moment(ready)
+            else:
+                await workflow.wait_condition(ready)
+            if not ready():
+                continue
             self._busy = True
             if self._retries:
                 await self._retry(self._retries.pop(0))
+            elif self._resumes:
+                await self._resume(self._resumes.pop(0))
             elif self._queue:
                 await self._handle(self._queue.pop(0))
-            self._busy = bool(self._queue or self._retries)
+            self._busy = bool(self._queue or self._retries or self._resumes)
             # Never with an event a caller waits for still queued: its handler must answer in this run.
             if self._should_continue() and not self._retries and not any(e.wait for e in self._queue):
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(OpportunityInput(
                     inp.org_slug, inp.opportunity_ref, list(self._seen), list(self._queue),
-                    list(self._failed.values()), inp.events_per_run, inp.revision))
+                    list(self._failed.values()), inp.events_per_run, inp.revision, self._moments,
+                    self._resumes + self._waits))
+
+    async def _wait_for_work_or_moment(self, ready) -> None:
+        """Wait for an event, a retry, the next time trigger's moment (a timer, moved or cancelled when an
+        event changes the opportunity) or a wait's end; a moment due is queued as an event of its own, a wait
+        ended goes on in turn with the events."""
+        timers = [(m.due, f"time trigger: {m.label}") for m in self._moments] + \
+                 [(w.due, f"wait of {w.wait.rule_key} v{w.wait.rule_version}") for w in self._waits]
+        if timers:
+            due, summary = min(timers, key=lambda t: t[0])
+            left = (due - workflow.now()).total_seconds()
+            if left > 0:
+                try:
+                    await workflow.wait_condition(ready, timeout=left, timeout_summary=summary[:200])
+                except TimeoutError:
+                    pass
+        else:
+            await workflow.wait_condition(ready)
+        now = workflow.now()
+        due_moments = [m for m in self._moments if m.due <= now]
+        self._moments = [m for m in self._moments if m.due > now]
+        self._queue += [OppEvent(m.event_id, EventKind.TIME, m.changes) for m in due_moments
+                        if not self._known(m.event_id)]
+        self._resumes += [w for w in self._waits if w.due <= now]
+        self._waits = [w for w in self._waits if w.due > now]
 
     def _should_continue(self) -> bool:
         return self._handled >= self._inp.events_per_run or workflow.info().is_continue_as_new_suggested()
@@ -99,14 +141,44 @@ class OpportunityWorkflow:
             self._finish(event, EventAck(event.event_id, "refused", [str(exc.cause or exc)]))
             return
         self._stage, self._result = plan.stage, plan.result
+        if workflow.patched(TIME_TRIGGERS_PATCH):
+            self._moments = [m for m in plan.moments if not self._known(m.event_id)]
         if plan.duplicate:
             ack.status = "duplicate"
         caused: list[OppEvent] = []
-        for automation in plan.automations:
-            outcome = automation.stopped or await self._run(automation, caused)
-            ack.outcomes.append(f"{automation.rule_key} #{automation.position + 1} {automation.kind}: {outcome}")
+        ack.outcomes += await self._run_in_order(plan.automations, caused)
         self._queue[:0] = caused  # what this event caused is handled next
         self._finish(event, ack)
+
+    async def _run_in_order(self, automations: list[PlannedAutomation], caused: list[OppEvent]) -> list[str]:
+        """Each automation in order; after a rule's wait, that rule's next ones are held until its end (the
+        other rules' go on)."""
+        outcomes: list[str] = []
+        held: dict[int, Waiting] = {}  # rule version id -> its wait
+        for automation in automations:
+            if automation.rule_id in held:
+                held[automation.rule_id].rest.append(automation)
+                continue
+            until: list = []
+            outcome = automation.stopped or await self._run(automation, caused, until=until)
+            outcomes.append(f"{automation.rule_key} #{automation.position + 1} {automation.kind}: {outcome}")
+            if until:
+                held[automation.rule_id] = Waiting(until[0], automation)
+                self._waits.append(held[automation.rule_id])
+        return outcomes
+
+    async def _resume(self, waiting: Waiting) -> None:
+        inp = self._inp
+        stop = await workflow.execute_activity_method(
+            PipelineActivities.resume_after_wait,
+            ResumeInput(inp.org_slug, inp.opportunity_ref, waiting, workflow.now()),
+            start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=RETRY,
+            summary=f"End of the wait of {waiting.wait.rule_key} v{waiting.wait.rule_version}")
+        caused: list[OppEvent] = []
+        if stop is None:
+            await self._run_in_order(waiting.rest, caused)
+        self._queue[:0] = caused
+        self._publish(f"wait of {waiting.wait.rule_key} ended" + (f" ({stop})" if stop else ""))
 
     def _finish(self, event: OppEvent, ack: EventAck) -> None:
         self._seen.append(event.event_id)
@@ -116,7 +188,8 @@ class OpportunityWorkflow:
             self._done[event.event_id] = ack
         self._publish(event.event_id)
 
-    async def _run(self, a: PlannedAutomation, caused: list[OppEvent], retry: bool = False) -> str:
+    async def _run(self, a: PlannedAutomation, caused: list[OppEvent], retry: bool = False,
+                   until: list | None = None) -> str:
         inp = self._inp
         method = PipelineActivities.send_automation_email if a.kind == "send_email" else \
             PipelineActivities.run_automation
@@ -137,6 +210,8 @@ class OpportunityWorkflow:
         self._failed.pop(a.idem_key, None)
         if outcome.caused is not None and outcome.state == AutomationState.DONE:
             caused.append(outcome.caused)
+        if outcome.until is not None and until is not None:
+            until.append(outcome.until)
         return f"{outcome.state}" + (f" ({outcome.detail})" if outcome.detail else "")
 
     async def _retry(self, request: PendingRetry) -> None:
@@ -154,6 +229,9 @@ class OpportunityWorkflow:
             sa.AUTOMATION_FAILED.value_set(bool(self._failed))])
         failed = "".join(f"\n- failed: {a.rule_key} #{a.position + 1} {a.kind} ({a.idem_key})"
                          for a in self._failed.values())
+        failed += "".join(f"\n- time trigger at {m.due.isoformat()}: {m.label}" for m in self._moments[:5])
+        failed += "".join(f"\n- wait of {w.wait.rule_key} v{w.wait.rule_version} until {w.due.isoformat()}, then "
+                          f"{len(w.rest)} more" for w in self._waits[:5])
         workflow.set_current_details(
             f"Opportunity **{self._inp.opportunity_ref}** · stage {self._stage} · {self._result}\n\n"
             f"last: {last} · {self._handled} handled this run · {len(self._queue)} queued{failed}")
@@ -196,7 +274,8 @@ class OpportunityWorkflow:
     @workflow.query
     def status(self) -> OpportunityStatus:
         return OpportunityStatus(self._handled, len(self._queue), sorted(self._failed), self._stage, self._result,
-                                 self._busy)
+                                 self._busy, [f"{m.due.isoformat()} {m.label}" for m in self._moments],
+                                 [f"{w.due.isoformat()} {w.wait.rule_key} #{w.wait.position + 1}" for w in self._waits])
 
 
 WORKFLOWS = [OpportunityWorkflow]
@@ -206,4 +285,5 @@ def registration(deps: WorkerDeps) -> Registration:
     """The pipeline domain's part of the worker."""
     acts = PipelineActivities(deps.db, deps.mailer, deps.webhooks)
     return Registration(workflows=WORKFLOWS, email_activities=[acts.send_automation_email],
-                        activities=[acts.apply_event, acts.run_automation, acts.record_failure])
+                        activities=[acts.apply_event, acts.run_automation, acts.record_failure,
+                                    acts.resume_after_wait])

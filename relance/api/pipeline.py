@@ -67,24 +67,33 @@ class DryRunLineOut(BaseModel):
     does: str
 
 
+class ConditionOut(BaseModel):
+    rule: str
+    version: int
+    condition: str = Field(description="in a sentence, in the organisation's language")
+    held: bool | None = Field(description="null: it could not be evaluated (a field missing), so it does not hold")
+    why: str = Field(description="the parts that decided, with the opportunity's values")
+
+
 class DryRunOut(BaseModel):
     transitions: list[str]
-    automations: list[DryRunLineOut]
+    conditions: list[ConditionOut] = Field(description="each rule the transitions fire that has a condition")
+    automations: list[DryRunLineOut] = Field(description="those of the rules whose condition holds, in order")
 
 
 @router.post("/dry-run", response_model=DryRunOut, dependencies=[EVENT_REFERENCES])
 async def dry_run(body: EventBody, org: str = Depends(organisation), svc: Services = Depends(services)) -> DryRunOut:
     """What the event would do now (the rules it fires, each automation), with no side effect."""
     result = await pipeline.dry_run(svc.db, org, _raw(body))
-    return DryRunOut(transitions=result.transitions, automations=[DryRunLineOut(**vars(line)) for line in result.lines
-                                                                  if not line.stopped])
+    return DryRunOut(transitions=result.transitions, conditions=[ConditionOut(**vars(c)) for c in result.conditions],
+                     automations=[DryRunLineOut(**vars(line)) for line in result.lines if not line.stopped])
 
 
 class TimelineLineOut(BaseModel):
     at: datetime | None
-    kind: str = Field(description="event or automation")
+    kind: str = Field(description="event, condition or automation")
     text: str
-    state: str = Field(description="an automation's: done, failed, stopped")
+    state: str = Field(description="an automation's: done, failed, stopped; a condition's: held, not held, unknown")
     key: str = Field(description="an event's id; an automation's idempotency key (retry a failed one with it)")
 
 
@@ -163,6 +172,8 @@ class RuleOut(BaseModel):
     name: str
     enabled: bool
     trigger: dict[str, Any]
+    condition: dict[str, Any] | None = Field(description="relance.conditions grammar (and, or, not, field + op)")
+    condition_text: str | None = Field(description="the condition in a sentence, in the organisation's language")
     automations: list[dict[str, Any]]
     does: list[str] = Field(description="each automation in a sentence, in the order they run")
 
@@ -170,7 +181,8 @@ class RuleOut(BaseModel):
 def _rule(line: pipeline.RuleLine) -> RuleOut:
     r = line.rule
     return RuleOut(process=line.process, key=r.key, version=r.version, name=r.name, enabled=r.enabled,
-                   trigger=r.trigger, automations=r.automations, does=line.does)
+                   trigger=r.trigger, condition=r.condition, condition_text=line.condition,
+                   automations=r.automations, does=line.does)
 
 
 @router.get("/rules", response_model=list[RuleOut])

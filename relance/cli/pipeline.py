@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import uuid
+from datetime import datetime
 
 from relance import calendar, repository
 from relance.config import Settings
@@ -14,7 +15,7 @@ from relance.pipeline.rules import trigger_text
 from relance.temporal.client import connect
 
 # The event's fields as flags; the kind follows from them (a quote's, an action's, else the opportunity's).
-FLAGS = ("stage", "result", "assigned_to", "amount", "quote", "quote_state", "action", "action_type",
+FLAGS = ("stage", "result", "assigned_to", "amount", "close_on", "quote", "quote_state", "action", "action_type",
          "action_state", "title", "due_on")
 
 
@@ -86,6 +87,9 @@ async def _dry_run(settings: Settings, args, with_db, say) -> int:
 
     result = await with_db(settings, lambda db: pipeline.dry_run(db, args.org, _body(args)))
     say(f"transitions: {', '.join(result.transitions) or 'none (nothing would change)'}")
+    for c in result.conditions:
+        verdict = {True: "holds", False: "does not hold", None: "cannot be evaluated: does not hold"}[c.held]
+        say(f"  {c.rule} v{c.version}: if {c.condition} — {verdict}: {c.why}")
     for line in result.lines:
         say(f"  {line.rule} v{line.version} #{line.position}: would {line.does}")
     if result.transitions and not result.lines:
@@ -132,6 +136,16 @@ async def _show(settings: Settings, args, with_db, say) -> int:
             + (f", due {a.due_on}" if a.due_on else ""))
     for note in view.feed:
         say(f"  feed {calendar.written(note.created_at, f.org.timezone)}: {note.text}")
+    if f.opportunity.close_on or f.opportunity.custom:
+        say(f"  close date {f.opportunity.close_on or '-'}, custom fields "
+            f"{', '.join(f'{k}={v}' for k, v in f.opportunity.custom.items()) or '-'}")
+    state = await pipeline.pending(await connect(settings), args.org, args.opportunity)
+    for line in state.moments if state else ():
+        due, label = line.split(" ", 1)
+        say(f"  time trigger at {calendar.written(datetime.fromisoformat(due), f.org.timezone)}: {label}")
+    for line in state.waits if state else ():
+        due, what = line.split(" ", 1)
+        say(f"  wait of {what} until {calendar.written(datetime.fromisoformat(due), f.org.timezone)}")
     return 0
 
 
@@ -156,6 +170,7 @@ async def _switch(settings: Settings, args, with_db, say) -> int:
 
 def _say_rule(say, line) -> None:
     r = line.rule
-    say(f"{line.process}/{r.key} v{r.version} {'on' if r.enabled else 'off'}: when {trigger_text(r.trigger)}")
+    say(f"{line.process}/{r.key} v{r.version} {'on' if r.enabled else 'off'}: when {trigger_text(r.trigger)}"
+        + (f", if {line.condition}" if line.condition else ""))
     for n, does in enumerate(line.does, 1):
         say(f"  #{n} {does}")

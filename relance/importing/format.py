@@ -21,7 +21,7 @@ from babel import Locale, UnknownLocaleError
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from relance import calendar, limits
+from relance import calendar, conditions, limits
 
 RELATIVE_DAY = re.compile(r"^today(?:([+-])(\d{1,5}))?$")
 FIRST_YEAR, LAST_YEAR = 1900, 2200  # business dates; a timer beyond would break a run
@@ -183,6 +183,35 @@ class CampaignIn(Strict):
 # --- the sales pipeline (relance.pipeline, issue 13) ---------------------------------------------
 
 ASSIGNED_TO = "[[!AssignedToId]]"  # the shortcode of the opportunity's salesperson (seed 004)
+RESULTS = ("open", "won", "lost", "dormant")
+
+
+def condition_vocabulary(stages: list[str] | None = None) -> conditions.Vocabulary:
+    """What a rule's condition may name (issue 26): the opportunity as it is once the event is applied,
+    the event's own fields (`event.`), the custom fields the host sends (`custom.`)."""
+    F = conditions.Field
+    known = tuple(stages) if stages else None
+    return conditions.Vocabulary({
+        "process": F("text", "the process", "le processus"),
+        "stage": F("text", "the stage", "l'étape", known),
+        "result": F("text", "the result", "le résultat", RESULTS),
+        "amount": F("number", "the amount", "le montant"),
+        "tags": F("list", "the tags", "les tags"),
+        "salesperson": F("text", "the salesperson", "le commercial"),
+        "account": F("text", "the account", "le compte"),
+        "close_date": F("date", "the close date", "la date de clôture"),
+        "event.previous_stage": F("text", "the previous stage", "l'étape précédente", known),
+        "event.previous_result": F("text", "the previous result", "le résultat précédent", RESULTS),
+        "event.stage": F("text", "the event's stage", "l'étape de l'événement", known),
+        "event.result": F("text", "the event's result", "le résultat de l'événement", RESULTS),
+        "event.amount": F("number", "the event's amount", "le montant de l'événement"),
+        "event.assigned_to": F("text", "the event's salesperson", "le commercial de l'événement"),
+        "event.quote_state": F("text", "the quote's state", "l'état du devis", ("sent", "reopened")),
+        "event.action_type": F("text", "the action's type", "le type de l'action"),
+        "event.action_state": F("text", "the action's state", "l'état de l'action", ("open", "closed")),
+        "event.title": F("text", "the action's title", "le titre de l'action"),
+        "event.due_on": F("date", "the action's due date", "l'échéance de l'action"),
+    }, {"custom.": F("any", "the field", "le champ")})
 
 
 class StageIn(Strict):
@@ -190,17 +219,26 @@ class StageIn(Strict):
     name: Name = ""
 
 
+TIME_TRIGGERS = ("days_in_stage", "days_before_close", "days_after_close", "days_after_result")
+
+
 class TriggerIn(Strict):
     """`when` (YAML reads a bare `on` as true): result (won, lost, dormant); enters_stage (stage);
-    stage_change (from, to); quote_sent; quote_reopened; action_created / action_closed (type)."""
+    stage_change (from, to); quote_sent; quote_reopened; action_created / action_closed (type).
+    Time triggers (issue 26), `days` after their anchor, in open days with `business_days`:
+    days_in_stage (an open opportunity N days in its stage, or in `stage`, without a stage change);
+    days_before_close / days_after_close (an open opportunity, its close date, at 09:00 in the
+    organisation's zone); days_after_result (`result` won, lost or dormant for N days)."""
 
     when: Literal["result", "enters_stage", "stage_change", "quote_sent", "quote_reopened", "action_created",
-                "action_closed"]
+                  "action_closed", "days_in_stage", "days_before_close", "days_after_close", "days_after_result"]
     result: Literal["won", "lost", "dormant"] | None = None
     stage: Identifier | None = None
     from_stage: Identifier | None = Field(default=None, alias="from")
     to_stage: Identifier | None = Field(default=None, alias="to")
     type: Identifier | None = None
+    days: Annotated[int, Field(ge=0, le=3650)] | None = Field(default=None, description="time triggers: N days")
+    business_days: bool | None = Field(default=None, description="time triggers: count open days only")
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -208,7 +246,8 @@ class TriggerIn(Strict):
 class AutomationIn(Strict):
     """One automation (`do`) and the fields its kind uses; the others must stay empty."""
 
-    do: Literal["create_action", "notify", "enrol", "unenrol", "send_email", "add_tag", "create_campaign"]
+    do: Literal["create_action", "notify", "enrol", "unenrol", "send_email", "add_tag", "create_campaign",
+                "remove_tag", "update_field", "assign", "wait"]
     type: Identifier | None = Field(default=None, description="create_action: the action type")
     title: Name | None = Field(default=None, description="create_action: the action's title")
     assignee: str | None = Field(default=None, description=f"create_action: a user's address or {ASSIGNED_TO}")
@@ -225,8 +264,19 @@ class AutomationIn(Strict):
         default=None, max_length=5, description="send_email: keys of the organisation's documents the email carries "
         "(POST /v1/documents, `relance document add`)")
     tag: Annotated[str, Field(pattern=r"^[\w.-]+$", max_length=100)] | None = Field(
-        default=None, description="add_tag")
+        default=None, description="add_tag / remove_tag")
     name: Name | None = Field(default=None, description="create_campaign: the draft's name")
+    field: Literal["stage", "result", "amount", "close_date", "salesperson"] | None = Field(
+        default=None, description="update_field: the field set (an event of its own: rules react to it)")
+    value: Annotated[str, Field(max_length=200)] | None = Field(
+        default=None, description="update_field: its new value (a stage, a result, an amount, a date "
+                                  f"YYYY-MM-DD, a user's address or {ASSIGNED_TO})")
+    users: list[Email] | None = Field(default=None, min_length=1, max_length=100,
+                                      description="assign: round robin among these users")
+    days: Days | None = Field(default=None, description="wait: N days (the rule's next automations go on then)")
+    at: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] | None = Field(
+        default=None, description="wait: until this time of day in the organisation's zone (after `days`)")
+    condition: dict | None = Field(default=None, description="wait: go on only if this still holds then")
 
 
 class RuleIn(Strict):
@@ -234,6 +284,8 @@ class RuleIn(Strict):
     name: Name = ""
     enabled: bool = True
     trigger: TriggerIn
+    condition: dict | None = Field(default=None, description="when the trigger fires, the rule runs only if "
+                                   "this holds (relance.conditions: and, or, not, field with is, gt, in, contains...)")
     automations: list[AutomationIn] = Field(min_length=1)
 
 
@@ -260,6 +312,9 @@ class OpportunityIn(Strict):
     contact: Identifier | None = None
     amount: Decimal | None = Field(default=None, ge=0)
     tags: list[Annotated[str, Field(pattern=r"^[\w.-]+$")]] = []
+    close_on: date | None = Field(default=None, description="the expected close date")
+    custom: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,100}$")], Annotated[str, Field(max_length=200)]] = \
+        Field(default={}, max_length=50, description="the host's own fields (conditions: custom.<name>)")
 
 
 class PipelineIn(Strict):

@@ -4,7 +4,9 @@ already reported keep the version they saw."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Container, Mapping
+from datetime import date
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -17,8 +19,18 @@ from models import (
     ProcessStage,
     SalesProcess,
 )
+from relance import conditions
 from relance.importing import rows
-from relance.importing.format import ASSIGNED_TO, AutomationIn, OrganisationIn, PipelineIn, RuleIn
+from relance.importing.format import (
+    ASSIGNED_TO,
+    RESULTS,
+    TIME_TRIGGERS,
+    AutomationIn,
+    OrganisationIn,
+    PipelineIn,
+    RuleIn,
+    condition_vocabulary,
+)
 from relance.importing.references import not_a_user, unknown
 from relance.importing.rows import named, upsert
 
@@ -31,11 +43,19 @@ NEEDS = {
     "send_email": ("to", "sender", "template"),
     "add_tag": ("tag",),
     "create_campaign": ("template", "name"),
+    "remove_tag": ("tag",),
+    "update_field": ("field", "value"),
+    "assign": ("users",),
+    "wait": (),
 }
-MAY = {"create_action": ("business_days",), "send_email": ("document_url", "attach"), "create_campaign": ("sender",)}
+MAY = {"wait": ("days", "at", "condition"), "create_action": ("business_days",), "send_email": ("document_url", "attach"),
+       "create_campaign": ("sender",)}
 TRIGGER_NEEDS = {"result": ("result",), "enters_stage": ("stage",), "stage_change": ("from_stage", "to_stage"),
-                 "quote_sent": (), "quote_reopened": (), "action_created": ("type",), "action_closed": ("type",)}
-_TRIGGER_FIELDS = ("result", "stage", "from_stage", "to_stage", "type")
+                 "quote_sent": (), "quote_reopened": (), "action_created": ("type",), "action_closed": ("type",),
+                 "days_in_stage": ("days",), "days_before_close": ("days",), "days_after_close": ("days",),
+                 "days_after_result": ("result", "days")}
+TRIGGER_MAY = {name: ("business_days",) for name in TIME_TRIGGERS} | {"days_in_stage": ("stage", "business_days")}
+_TRIGGER_FIELDS = ("result", "stage", "from_stage", "to_stage", "type", "days", "business_days")
 _SHOWN = {"from_stage": "from", "to_stage": "to"}
 
 
@@ -66,6 +86,13 @@ def automation_problems(at: str, a: AutomationIn, *, stages: Container[str], typ
         problems.append(f"{at} › assignee: {a.assignee!r} is neither {ASSIGNED_TO} nor a user of the organisation")
     if a.to is not None and a.to not in (ASSIGNED_TO, "contact") and "@" not in a.to:
         problems.append(f"{at} › to: {a.to!r} is neither {ASSIGNED_TO}, 'contact' nor an email address")
+    if a.field is not None and a.value is not None:
+        problems += _value_problems(f"{at} › value", a.field, a.value, stages, users)
+    problems += [p for user in a.users or () for p in not_a_user(at, "users", user, users)]
+    if a.do == "wait" and a.days is None and a.at is None:
+        problems.append(f"{at} › days: wait needs days, at (a time of day), or both")
+    if a.do == "wait" and a.condition is not None:
+        problems += conditions.problems(a.condition, f"{at} › condition", condition_vocabulary(list(stages)))
     for shortcode_field in ("title", "text", "name"):
         value = getattr(a, shortcode_field)
         if value and "[[" in value:
@@ -73,12 +100,30 @@ def automation_problems(at: str, a: AutomationIn, *, stages: Container[str], typ
     return problems
 
 
+def _value_problems(at: str, name: str, value: str, stages: Container[str], users: Container[str]) -> list[str]:
+    """update_field: the value must be one the field can take (checked when saved, not when it runs)."""
+    if name == "stage" and value not in stages:
+        return [f"{at}: unknown stage {value!r}"]
+    if name == "result" and value not in RESULTS:
+        return [f"{at}: {value!r} is not a result ({', '.join(RESULTS)})"]
+    if name == "amount" and not re.fullmatch(r"\d{1,10}(\.\d{1,2})?", value):
+        return [f"{at}: {value!r} is not an amount (like 12000 or 12000.50)"]
+    if name == "close_date":
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return [f"{at}: {value!r} is not a date YYYY-MM-DD"]
+    if name == "salesperson" and value != ASSIGNED_TO and value not in users:
+        return [f"{at}: {value!r} is not a user of the organisation"]
+    return []
+
+
 def rule_problems(at: str, rule: RuleIn, stages: list[str], **known) -> list[str]:
     t = rule.trigger
     problems = [f"{at} › trigger.{_SHOWN.get(n, n)}: trigger {t.when} needs it" for n in TRIGGER_NEEDS[t.when]
                 if getattr(t, n) is None]
     problems += [f"{at} › trigger.{_SHOWN.get(n, n)}: trigger {t.when} does not use it" for n in _TRIGGER_FIELDS
-                 if n not in TRIGGER_NEEDS[t.when] and getattr(t, n) is not None]
+                 if n not in (*TRIGGER_NEEDS[t.when], *TRIGGER_MAY.get(t.when, ())) and getattr(t, n) is not None]
     for name in ("stage", "from_stage", "to_stage"):
         value = getattr(t, name)
         if value is not None and value not in stages:
@@ -88,6 +133,8 @@ def rule_problems(at: str, rule: RuleIn, stages: list[str], **known) -> list[str
         problems.append(f"{at} › trigger.to: the same stage as from ({t.to_stage!r})")
     if t.type is not None and t.type not in known["types"]:
         problems.append(f"{at} › trigger.type: unknown action type {t.type!r}")
+    if rule.condition is not None:
+        problems += conditions.problems(rule.condition, f"{at} › condition", condition_vocabulary(stages))
     for position, a in enumerate(rule.automations, start=1):
         problems += automation_problems(f"{at} › automation {position} ({a.do})", a, stages=stages, **known)
     return problems
@@ -139,7 +186,9 @@ def rule_content(rule: RuleIn) -> dict:
     """What a version is made of (a change to any of it is a new version)."""
     return {"name": rule.name, "enabled": rule.enabled,
             "trigger": rule.trigger.model_dump(exclude_none=True, by_alias=False),
+            "condition": conditions.normalised(rule.condition) if rule.condition is not None else None,
             "automations": [a.model_dump(exclude_none=True, exclude_defaults=True) | {"do": a.do}
+                            | ({"condition": conditions.normalised(a.condition)} if a.condition else {})
                             for a in rule.automations]}
 
 
@@ -183,7 +232,8 @@ async def write_pipeline(session: AsyncSession, org: Organisation, p: PipelineIn
         existing = (await session.exec(select(Opportunity).where(Opportunity.org_id == org.id,
                                                                  Opportunity.ref == o.ref))).first()
         links = dict(name=o.name, account_id=accounts[o.account].id if o.account else None,
-                     contact_id=contacts[o.contact].id if o.contact else None, amount=o.amount)
+                     contact_id=contacts[o.contact].id if o.contact else None, amount=o.amount,
+                     close_on=o.close_on, custom=o.custom)
         given = named(o, {"account": ("account_id",), "contact": ("contact_id",)})
         if existing is None:
             process = processes.get(o.process) or (await session.exec(select(SalesProcess).where(

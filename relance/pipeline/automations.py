@@ -15,7 +15,16 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 
-from models import About, AutomationRun, EmailTemplate, FeedNotification, Opportunity, OpportunityAction, PipelineRule
+from models import (
+    About,
+    AppUser,
+    AutomationRun,
+    EmailTemplate,
+    FeedNotification,
+    Opportunity,
+    OpportunityAction,
+    PipelineRule,
+)
 from relance import calendar, limits
 from relance.db import Database
 from relance.documents import library
@@ -27,7 +36,6 @@ from relance.email.recipient import Recipient, recipient_from
 from relance.email.sending import SendStatus, send_once
 from relance.importing.format import ASSIGNED_TO
 from relance.marketing import public as marketing
-from relance.opening import holidays_of
 from relance.pipeline import events, merge_fields, repository, rules
 from relance.pipeline.ids import opportunity_workflow_id
 from relance.pipeline.repository import OpportunityFile
@@ -60,6 +68,10 @@ async def run(deps: Deps, inp: AutomationInput) -> AutomationOutcome:
         file = await repository.opportunity_file(session, inp.org_slug, inp.opportunity_ref)
         settled = await _claim(session, file, inp)  # as an earlier attempt settled it, if one did
         spec = (await session.get(PipelineRule, a.rule_id)).automations[a.position]
+        if settled is not None and settled.state == AutomationState.DONE and a.kind in _CAUSING:
+            # Done, but its answer was lost: the event it causes (same id: handled once), a wait's end, again.
+            again = await _IN_TRANSACTION[a.kind](session, file, inp, spec)
+            settled.caused, settled.until = again.caused, again.until
         if settled is None and a.kind in _IN_TRANSACTION:
             settled = await _IN_TRANSACTION[a.kind](session, file, inp, spec)
             await settle(session, a.idem_key, settled.state, settled.detail, inp)
@@ -109,11 +121,8 @@ async def _create_action(session: AsyncSession, file: OpportunityFile, inp: Auto
                          spec: dict) -> AutomationOutcome:
     org, a = file.org, inp.automation
     assignee = await _assignee(session, file, spec["assignee"])
-    # Business days: Monday to Friday but the organisation's public holidays (its send days are for email).
-    country, subdivision = holidays_of(org)
-    opening = calendar.Opening(weekdays=calendar.WORKING_DAYS, country=country, subdivision=subdivision)
     due = rules.due_on(calendar.local_today(inp.now, org.timezone), spec.get("due_in_days", 0),
-                       spec.get("business_days", False), opening)
+                       spec.get("business_days", False), rules.open_days(org))
     ref = f"auto-{a.rule_id}-{a.position}-{a.event_id}"[:200]
     await session.exec(insert(_ACTIONS).values(
         org_id=org.id, opportunity_id=file.opportunity.id, ref=ref, type_key=spec["type"], title=spec["title"],
@@ -152,7 +161,61 @@ async def _add_tag(session: AsyncSession, file: OpportunityFile, inp: Automation
     return AutomationOutcome(AutomationState.DONE, f"tagged {tag!r}")
 
 
-_IN_TRANSACTION = {"create_action": _create_action, "notify": _notify, "add_tag": _add_tag}
+async def _remove_tag(session: AsyncSession, file: OpportunityFile, inp: AutomationInput,
+                      spec: dict) -> AutomationOutcome:
+    tag = spec["tag"]
+    await session.exec(update(_OPPS).where(_OPPS.c.id == file.opportunity.id).values(
+        tags=func.array_remove(_OPPS.c.tags, tag)))
+    return AutomationOutcome(AutomationState.DONE, f"tag {tag!r} removed")
+
+
+async def _update_field(session: AsyncSession, file: OpportunityFile, inp: AutomationInput,
+                        spec: dict) -> AutomationOutcome:
+    """The change is an event of its own, carrying its cause: handled next, through the same path as the
+    host's (transitions, rules, the loop guard stops a rule reacting to its own update)."""
+    name, value = spec["field"], spec["value"]
+    if name == "salesperson":
+        return await _reassign(session, file, inp, await _assignee(session, file, value))
+    return AutomationOutcome(AutomationState.DONE, f"{name} → {value} (an event of its own)",
+                             await _caused_change(session, file, inp, {rules.UPDATABLE[name]: value}))
+
+
+async def _assign(session: AsyncSession, file: OpportunityFile, inp: AutomationInput, spec: dict) -> AutomationOutcome:
+    """Round robin among the rule's users, by the number of this rule's assignments done before this one
+    (the same answer on a retry)."""
+    mine = (await session.exec(select(_RUNS.c.id).where(_RUNS.c.idem_key == inp.automation.idem_key))).one()
+    done = (await session.exec(select(func.count()).select_from(_RUNS).join(
+        PipelineRule, PipelineRule.id == _RUNS.c.rule_id).where(
+        PipelineRule.org_id == file.org.id, PipelineRule.key == inp.automation.rule_key,
+        _RUNS.c.kind == "assign", _RUNS.c.state == AutomationState.DONE, _RUNS.c.id < mine))).one()
+    return await _reassign(session, file, inp, await _assignee(session, file, spec["users"][done % len(spec["users"])]))
+
+
+async def _reassign(session: AsyncSession, file: OpportunityFile, inp: AutomationInput,
+                    user_id: int) -> AutomationOutcome:
+    user = await session.get(AppUser, user_id)
+    return AutomationOutcome(AutomationState.DONE, f"assigned to {user.email} (an event of its own)",
+                             await _caused_change(session, file, inp, {"assigned_user_id": str(user_id)}))
+
+
+async def _caused_change(session: AsyncSession, file: OpportunityFile, inp: AutomationInput,
+                         changes: dict[str, str]) -> OppEvent:
+    a = inp.automation
+    return OppEvent(event_id=f"{a.idem_key}:update", kind=EventKind.OPPORTUNITY, changes=changes,
+                    cause=[*a.cause, a.rule_key], rules_upto=await repository.latest_rule_id(session, file.org.id))
+
+
+async def _wait(session: AsyncSession, file: OpportunityFile, inp: AutomationInput, spec: dict) -> AutomationOutcome:
+    """Only says until when: the opportunity's workflow holds the rule's next automations (a timer)."""
+    until = rules.wait_until(inp.now, spec.get("days"), spec.get("at"), file.org.timezone)
+    return AutomationOutcome(AutomationState.DONE, f"waits until {calendar.iso(until, file.org.timezone)}",
+                             until=until)
+
+
+# Those whose change is an event of its own, derived again the same way when a retry finds them done.
+_CAUSING = ("update_field", "assign", "wait")
+_IN_TRANSACTION = {"create_action": _create_action, "notify": _notify, "add_tag": _add_tag, "remove_tag": _remove_tag,
+                   "update_field": _update_field, "assign": _assign, "wait": _wait}
 
 
 # --- outside it: email (the ledger), marketing (deterministic runs) -------------------------------------

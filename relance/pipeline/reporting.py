@@ -15,13 +15,17 @@ from models import AppUser
 from relance.importing.format import REFERENCE_PATTERN, Email, Identifier, Name
 from relance.pipeline import repository
 from relance.pipeline.repository import OpportunityFile
-from relance.pipeline.types import EventKind, OppEvent
+from relance.pipeline.types import CUSTOM, EventKind, OppEvent
 
 # Which fields each kind of event carries.
-FIELDS = {EventKind.OPPORTUNITY: ("stage", "result", "assigned_to", "amount"),
+FIELDS = {EventKind.OPPORTUNITY: ("stage", "result", "assigned_to", "amount", "close_on", "custom"),
           EventKind.QUOTE: ("quote", "quote_state"),
           EventKind.ACTION: ("action", "action_type", "action_state", "title", "due_on")}
 REQUIRED = {EventKind.QUOTE: ("quote", "quote_state"), EventKind.ACTION: ("action", "action_type")}
+
+
+CustomName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_]{1,100}$")]
+CustomValue = Annotated[str, Field(max_length=200)] | Annotated[Decimal, Field(max_digits=20, allow_inf_nan=False)]
 
 
 class EventRefused(ValueError):
@@ -44,6 +48,10 @@ class EventBody(BaseModel):
     result: Literal["open", "won", "lost", "dormant"] | None = None
     assigned_to: Email | None = None
     amount: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+    close_on: date | None = Field(default=None, description="the expected close date")
+    custom: dict[CustomName, CustomValue] | None = Field(
+        default=None, max_length=50, description="the host's own fields, for conditions (custom.<name>); "
+                                                 "those it leaves out keep their value")
     quote: Identifier | None = None
     quote_state: Literal["sent", "reopened"] | None = None
     action: Identifier | None = None
@@ -72,7 +80,8 @@ async def check(session: AsyncSession, org_slug: str, body: EventBody) -> tuple[
     problems += [f"{name}: a {body.kind} event needs it" for name in REQUIRED.get(body.kind, ())
                  if getattr(body, name) is None]
     changes: dict[str, str] = {name: str(getattr(body, name)) for name in FIELDS[body.kind]
-                               if getattr(body, name) is not None}
+                               if getattr(body, name) is not None and name != "custom"}
+    changes |= {f"{CUSTOM}{name}": str(value) for name, value in (body.custom or {}).items()}
     unknown, user = await _unknown(session, file, body.stage, body.action_type, body.assigned_to)
     problems += unknown
     if user is not None:

@@ -112,7 +112,8 @@ async def switch_rule(session: AsyncSession, org_id: int, process_key: str, rule
     if latest.enabled == enabled:
         return latest
     row = PipelineRule(org_id=org_id, process_id=process.id, key=rule_key, version=latest.version + 1,
-                       name=latest.name, enabled=enabled, trigger=latest.trigger, automations=latest.automations)
+                       name=latest.name, enabled=enabled, trigger=latest.trigger, condition=latest.condition,
+                       automations=latest.automations)
     session.add(row)
     await session.flush()
     return row

@@ -4,12 +4,33 @@ the state relance knows, the rules they fire, the loop guard, what an automation
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
-from relance import calendar
-from relance.pipeline.types import MAX_CAUSE_DEPTH, EventKind, OppEvent
+from models import Organisation
+from relance import calendar, conditions
+from relance.importing.format import TIME_TRIGGERS, condition_vocabulary
+from relance.opening import holidays_of
+from relance.pipeline.types import MAX_CAUSE_DEPTH, EventKind, Moment, OppEvent
 
 FINAL_RESULTS = ("won", "lost", "dormant")
+# update_field: the field a rule may set -> the event field it becomes (the salesperson: a user's address).
+UPDATABLE = {"stage": "stage", "result": "result", "amount": "amount", "close_date": "close_on",
+             "salesperson": "assigned_user_id"}
+CLOSE_DATE_TIME = time(9)  # a close date's triggers are due at 09:00 in the organisation's zone
+
+
+@dataclass(frozen=True)
+class Timing:
+    """What time triggers are computed from: the opportunity as it is now, its organisation's zone and
+    open days."""
+
+    stage: str
+    result: str
+    stage_since: datetime | None
+    result_since: datetime | None
+    close_on: date | None
+    tz: str
+    opening: calendar.Opening
 
 
 @dataclass(frozen=True)
@@ -22,8 +43,11 @@ class Transition:
     from_stage: str | None = None
     to_stage: str | None = None
     type: str | None = None
+    moment: str | None = None  # a time trigger's: what fired it (time_key)
 
     def __str__(self) -> str:
+        if self.moment is not None:
+            return self.moment
         detail = {"result": self.result, "enters_stage": self.stage, "quote_sent": "", "quote_reopened": "",
                   "stage_change": f"{self.from_stage} → {self.to_stage}", "action_created": self.type,
                   "action_closed": self.type}[self.on]
@@ -68,8 +92,24 @@ def transitions(before: Before, event: OppEvent) -> list[Transition]:
 
 
 def matches(trigger: dict, transition: Transition) -> bool:
+    if trigger.get("when") in TIME_TRIGGERS:  # exactly its own moments: 14 days is not 14 open days
+        return transition.moment == time_key(trigger)
     return trigger.get("when") == transition.on and all(
         getattr(transition, name) == value for name, value in trigger.items() if name != "when")
+
+
+_VOCABULARY = condition_vocabulary()  # what conditions name, for evaluating and saying them (built once)
+
+
+def condition_verdict(condition: dict | None, snapshot: dict, lang: str = "en") -> conditions.Verdict | None:
+    """Whether a rule's condition holds on an event's snapshot, and why (None: the rule has none)."""
+    if condition is None:
+        return None
+    return conditions.evaluate(condition, snapshot, _VOCABULARY, lang)
+
+
+def condition_text(condition: dict | None, lang: str = "en") -> str | None:
+    return None if condition is None else conditions.sentence(condition, _VOCABULARY, lang)
 
 
 def loop_stop(rule_key: str, cause: list[str]) -> str | None:
@@ -104,6 +144,17 @@ def describe(automation: dict) -> str:
             (f" attaching {', '.join(a['attach'])}" if a.get("attach") else "")
     if kind == "add_tag":
         return f"tag the opportunity {a['tag']!r}"
+    if kind == "remove_tag":
+        return f"remove the tag {a['tag']!r}"
+    if kind == "update_field":
+        return f"set the {a['field'].replace('_', ' ')} to {a['value']}"
+    if kind == "wait":
+        when = [f"{a['days']} days"] if a.get("days") else []
+        when += [f"until {a['at']}"] if a.get("at") else []
+        return f"wait {', '.join(when)}" + (f", then go on only if {condition_text(a['condition'])}"
+                                            if a.get("condition") else "")
+    if kind == "assign":
+        return f"assign the opportunity in turn to {', '.join(a['users'])}"
     return f"create the email campaign draft {a['name']!r} (template {a['template']!r}) for the contact"
 
 
@@ -121,6 +172,12 @@ def trigger_text(trigger: dict) -> str:
     return when + (f" ({fields_text(conditions)})" if conditions else "")
 
 
+def open_days(org: Organisation) -> calendar.Opening:
+    """Business days: Monday to Friday but the organisation's public holidays (its send days are for email)."""
+    country, subdivision = holidays_of(org)
+    return calendar.Opening(weekdays=calendar.WORKING_DAYS, country=country, subdivision=subdivision)
+
+
 def due_on(today: date, days: int, business_days: bool, opening: calendar.Opening) -> date:
     """`days` after today in the organisation's zone (0 = today); in business days, open days only
     (weekdays and public holidays of the organisation), and a due date never falls on a closed day."""
@@ -132,3 +189,60 @@ def due_on(today: date, days: int, business_days: bool, opening: calendar.Openin
         if calendar.is_open_day(day, opening):
             left -= 1
     return day
+
+
+def time_key(trigger: dict) -> str:
+    """A time trigger in words, the same for every rule with the same one: "days_in_stage 14 open days R2"."""
+    unit = "open days" if trigger.get("business_days") else "days"
+    scope = trigger.get("stage") or trigger.get("result") or ""
+    return f"{trigger['when']} {trigger['days']} {unit} {scope}".strip()
+
+
+def moment(trigger: dict, timing: Timing) -> Moment | None:
+    """When a time trigger is due for the opportunity as it is (None: it does not apply now). Its event
+    id names the trigger and its anchor (the time it entered its stage, its close date, the time of its
+    result): a change of anchor is a new moment, the same anchor never fires twice."""
+    when, days, business = trigger["when"], trigger["days"], bool(trigger.get("business_days"))
+    if when == "days_in_stage":
+        if timing.result != "open" or timing.stage_since is None or trigger.get("stage") not in (None, timing.stage):
+            return None
+        anchor = timing.stage_since
+    elif when == "days_after_result":
+        if timing.result != trigger["result"] or timing.result_since is None:
+            return None
+        anchor = timing.result_since
+    else:
+        if timing.result != "open" or timing.close_on is None:
+            return None
+        anchor = calendar.at_local(timing.close_on, CLOSE_DATE_TIME, timing.tz)
+    sign = -1 if when == "days_before_close" else 1
+    due = shifted(anchor, sign * days, business, timing)
+    key = time_key(trigger)
+    return Moment(f"time:{key.replace(' ', ':')}:{anchor.isoformat()}", due,
+                  {"when": when, "moment": key, "anchor": anchor.isoformat()}, key)
+
+
+def shifted(anchor: datetime, days: int, business: bool, timing: Timing) -> datetime:
+    """`days` later (earlier when negative) at the same wall time in the zone; in open days, counting only
+    the organisation's open days."""
+    if not business:
+        return calendar.add_days(anchor, days, timing.tz)
+    local = calendar.in_zone(anchor, timing.tz)
+    day, left, step = local.date(), abs(days), 1 if days >= 0 else -1
+    while left > 0:
+        day += timedelta(days=step)
+        if calendar.is_open_day(day, timing.opening):
+            left -= 1
+    return calendar.at_local(day, local.time().replace(tzinfo=None), timing.tz)
+
+
+def wait_until(now: datetime, days: int | None, at: str | None, tz: str) -> datetime:
+    """The end of a wait started at `now`: `days` later at the same wall time, then the next `at` (HH:MM)
+    in the zone, that day or the next."""
+    end = calendar.add_days(now, days or 0, tz)
+    if at is None:
+        return end
+    hour, minute = (int(part) for part in at.split(":"))
+    local = calendar.in_zone(end, tz)
+    moment = calendar.at_local(local.date(), time(hour, minute), tz)
+    return moment if moment >= end else calendar.at_local(local.date() + timedelta(days=1), time(hour, minute), tz)

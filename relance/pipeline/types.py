@@ -9,12 +9,15 @@ from enum import StrEnum
 
 # An event caused by an automation carries the keys of the rules that led to it; a longer chain is a loop.
 MAX_CAUSE_DEPTH = 3
+# A custom field the host sends travels in an event's changes as custom.<name> (conditions name it so).
+CUSTOM = "custom."
 
 
 class EventKind(StrEnum):
     OPPORTUNITY = "opportunity"  # its new state (stage, result, salesperson, amount): the transitions are derived
     QUOTE = "quote"  # a quote sent or reopened
     ACTION = "action"  # an action created or closed
+    TIME = "time"  # a time trigger's moment came (issue 26): raised by the opportunity's own workflow
 
 
 @dataclass
@@ -47,6 +50,35 @@ class PendingRetry:
 
 
 @dataclass
+class Moment:
+    """A time trigger's moment for this opportunity as it is now (N days in its stage, before or after its
+    close date, after its result): its event id names the trigger and the anchor, so it fires once."""
+
+    event_id: str
+    due: datetime
+    changes: dict[str, str] = field(default_factory=dict)
+    label: str = ""
+
+
+@dataclass
+class Waiting:
+    """The rest of one rule's automations for one event, after its wait: they go on at `due` if the wait's
+    condition (its rule version's) still holds then."""
+
+    due: datetime
+    wait: PlannedAutomation
+    rest: list[PlannedAutomation] = field(default_factory=list)
+
+
+@dataclass
+class ResumeInput:
+    org_slug: str
+    opportunity_ref: str
+    waiting: Waiting
+    now: datetime
+
+
+@dataclass
 class OpportunityInput:
     org_slug: str
     opportunity_ref: str
@@ -55,6 +87,8 @@ class OpportunityInput:
     failed: list[PlannedAutomation] = field(default_factory=list)
     events_per_run: int = 500
     revision: int = 0
+    moments: list[Moment] = field(default_factory=list)  # the time triggers pending (continue-as-new keeps them)
+    waits: list[Waiting] = field(default_factory=list)  # the waits inside rules in flight (idem)
 
 
 @dataclass
@@ -88,6 +122,7 @@ class EventPlan:
     automations: list[PlannedAutomation] = field(default_factory=list)
     stage: str = ""
     result: str = ""
+    moments: list[Moment] = field(default_factory=list)  # the time triggers pending once it is applied
 
 
 @dataclass
@@ -111,6 +146,7 @@ class AutomationOutcome:
     state: str
     detail: str | None = None
     caused: OppEvent | None = None  # the event this automation caused (an action created)
+    until: datetime | None = None  # a wait's end: the rule's next automations go on then
 
 
 @dataclass
@@ -138,3 +174,5 @@ class OpportunityStatus:
     stage: str
     result: str
     busy: bool = False  # an event or a retry is being handled
+    moments: list[str] = field(default_factory=list)  # the time triggers pending: "<due ISO> <label>"
+    waits: list[str] = field(default_factory=list)  # the waits in flight: "<due ISO> <rule> #<n>"

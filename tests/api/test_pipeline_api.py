@@ -103,3 +103,24 @@ async def test_a_bad_field_and_unknown_records_are_named_in_one_422(pipeline_api
     assert any(e.startswith("kind") for e in gone.json()["errors"])
     assert any(e.startswith("opportunity:") and "OPP-404" in e for e in gone.json()["errors"]), gone.json()
     assert api.stack.sent() == []
+
+
+async def test_a_rule_with_a_bad_condition_is_one_422_naming_every_problem_and_the_dry_run_says_why(pipeline_api):
+    api = pipeline_api
+    won = {"key": "big", "trigger": {"when": "result", "result": "won"}, "automations": [{"do": "notify", "text": "x"}]}
+    bad = pipeline_org(api.stack.slug, rules=[{**won, "condition": {"or": [{"field": "amount", "gt": "lots"},
+                                                                           {"field": "colour", "is": "red"}]}}])
+    answer = await api.post("/v1/imports", {"organisations": [bad]})
+    assert answer.status_code == 422
+    errors = "\n".join(answer.json()["errors"])
+    assert "condition › or[1] › gt: 'lots' is not a number (amount)" in errors
+    assert "condition › or[2] › field: unknown field 'colour'" in errors
+    good = pipeline_org(api.stack.slug, rules=[{**won, "condition": {"field": "amount", "gt": 20000}}])
+    await api.stack.load(good)
+    [rule] = [r for r in (await api.get("/v1/pipeline/rules")).json() if r["key"] == "big"]
+    assert rule["condition_text"] == "le montant est supérieur à 20000"
+    dry = (await api.post("/v1/pipeline/dry-run", json={"event_id": "x", "opportunity": OPP, "kind": "opportunity",
+                                                        "result": "won"})).json()
+    assert dry["conditions"] == [{"rule": "big", "version": 1, "condition": "le montant est supérieur à 20000",
+                                  "held": False, "why": "le montant est supérieur à 20000: faux (12000.00)"}]
+    assert [a["rule"] for a in dry["automations"]] == ["won-admin"]  # the fixture's rule, with no condition

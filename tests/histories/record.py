@@ -245,6 +245,37 @@ async def pipeline_events(env, db, queue, slug):
     return _FirstRun(env.client.get_workflow_handle(first.id, run_id=run_id))
 
 
+async def pipeline_rules(env, db, queue, slug):
+    """Issue 26: a time trigger fires (14 days in R2), a conditional rule holds and waits 2 days then goes
+    on, and continue-as-new after 5 events with nothing in flight."""
+    from starter import pipeline
+    from tests.pipeline.data import pipeline_org
+
+    stale = {"key": "stale", "trigger": {"when": "days_in_stage", "stage": "R2", "days": 14},
+             "automations": [{"do": "notify", "text": "14 jours en R2"}]}
+    won = {"key": "won", "trigger": {"when": "result", "result": "won"}, "condition": {"field": "amount", "gt": 1000},
+           "automations": [{"do": "notify", "text": "gagnée"}, {"do": "wait", "days": 2,
+                                                                 "condition": {"field": "result", "is": "won"}},
+                           {"do": "add_tag", "tag": "suivi"}]}
+    await _load(db, env, pipeline_org(slug, rules=[stale, won]))
+
+    async def report(event_id: str, **fields):
+        await pipeline.report_event(env.client, db, queue, slug, {"event_id": event_id, "opportunity": "OPP-1",
+                                                                 "kind": "opportunity", **fields},
+                                    wait=True, events_per_run=5)
+    await report("e0", stage="R2")
+    await env.sleep(timedelta(days=15))
+    await report("e1", result="won")
+    await env.sleep(timedelta(days=3))
+    await report("e2", amount="5000")
+    await report("e3", amount="6000")
+    first = env.client.get_workflow_handle(f"opportunity:{slug}:OPP-1")
+    async for event in first.fetch_history_events():
+        run_id = event.workflow_execution_started_event_attributes.first_execution_run_id
+        break
+    return _FirstRun(env.client.get_workflow_handle(first.id, run_id=run_id))
+
+
 def _agency_org(slug: str) -> dict:
     from tests.agency import data
 
@@ -286,7 +317,7 @@ SCENARIOS = {fn.__name__: fn for fn in (completed_default_scenario, cancelled_by
                                         held_then_resumed, sweep, simulation, renewal_inspection,
                                         renewal_notice, webhook_delivery_failed, marketing_removed,
                                         marketing_campaign, marketing_campaign_batches, pipeline_events,
-                                        agency_drafting, agency_send_all)}
+                                        pipeline_rules, agency_drafting, agency_send_all)}
 
 if __name__ == "__main__":
     asyncio.run(record(sys.argv[1:]))

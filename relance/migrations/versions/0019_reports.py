@@ -6,7 +6,7 @@ Revises: 0014_setup_over_http
 from alembic import op
 
 revision = '0019_reports'
-down_revision = '0017_customer_dunning'
+down_revision = '0018_pipeline_rules'
 branch_labels = None
 depends_on = None
 
