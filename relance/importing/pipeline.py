@@ -48,8 +48,8 @@ NEEDS = {
     "assign": ("users",),
     "wait": (),
 }
-MAY = {"wait": ("days", "at", "condition"), "create_action": ("business_days",), "send_email": ("document_url", "attach"),
-       "create_campaign": ("sender",)}
+MAY = {"wait": ("days", "at", "condition"), "create_action": ("business_days",),
+       "send_email": ("document_url", "attach"), "create_campaign": ("sender",)}
 TRIGGER_NEEDS = {"result": ("result",), "enters_stage": ("stage",), "stage_change": ("from_stage", "to_stage"),
                  "quote_sent": (), "quote_reopened": (), "action_created": ("type",), "action_closed": ("type",),
                  "days_in_stage": ("days",), "days_before_close": ("days",), "days_after_close": ("days",),
