@@ -9,7 +9,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: up test bench chaos audit install browser clean catalogues
+.PHONY: up test bench chaos audit install browser clean catalogues docs docs-serve
 
 install: $(STAMP)
 
@@ -43,6 +43,13 @@ chaos: $(STAMP)
 	$(VENV)/bin/python -m bench.chaos $(CHAOS_ARGS)
 
 # Fails on a known vulnerability; PyPI out of reach is a note, never a failure (.ci/audit.py).
+docs: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict --quiet
+	@echo "the documentation site is in site/ (open site/index.html, or make docs-serve)"
+
+docs-serve: $(STAMP)
+	$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8001
+
 audit: $(STAMP)
 	$(VENV)/bin/python .ci/audit.py
 
