@@ -73,6 +73,15 @@ async def list_endpoints(db: Database, org_slug: str) -> list[WebhookEndpoint]:
                                         .order_by(WebhookEndpoint.id))).all())
 
 
+async def registered_secrets(db: Database, host: str, port: int, sealer: Sealer = Sealer()) -> list[str]:
+    """The secrets of the enabled endpoints, of any organisation, at http://host:port/: what the local
+    receiver (`relance webhook listen`) verifies with."""
+    async with db.session() as session:
+        stored = (await session.exec(select(WebhookEndpoint.secret).where(
+            col(WebhookEndpoint.url).startswith(f"http://{host}:{port}/"), WebhookEndpoint.enabled))).all()
+    return [sealer.open(secret) for secret in stored]
+
+
 async def remove_endpoint(db: Database, org_slug: str, endpoint_id: int) -> WebhookEndpoint:
     """Disable the endpoint: nothing more is sent to it, its deliveries stay listed."""
     async with db.session() as session:

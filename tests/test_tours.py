@@ -17,23 +17,31 @@ What the harness provides, so a block reads as a person types it:
   paths such as `relance/demo/template.yaml` and `.relance/scenario.yaml` resolve;
 - `.venv/bin/` is the running interpreter's scripts directory;
 - the stack's addresses in the environment: RELANCE_* for relance, TEMPORAL_ADDRESS for the
-  `temporal` CLI, RELANCE_API for the API's base URL (the blocks default it to http://127.0.0.1:8000).
+  `temporal` CLI, RELANCE_API for the API's base URL (the blocks default it to http://127.0.0.1:8000);
+- the page's webhook receiver, `relance webhook listen`, at RECEIVER; the lines a page shows after
+  `<!-- receiver-shows -->` must be among those it prints, in that order.
 """
 
 import re
 import signal
 import subprocess
+import sys
 import sysconfig
+import threading
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tests.conftest import local_stack_env, start_up
+from tests.conftest import free_port, local_stack_env, start_up
 
 ROOT = Path(__file__).resolve().parent.parent
 MARKER = "<!-- readme-test -->"
 BLOCK = re.compile(re.escape(MARKER) + r"\s*\n```(?:sh|bash)\n(.*?)```", re.DOTALL)
+# What the page's webhook receiver (`relance webhook listen`, started for the tours) prints.
+RECEIVED = re.compile(re.escape("<!-- receiver-shows -->") + r"\s*\n```\n(.*?)```", re.DOTALL)
 SHOWN = re.compile(r"^#   +(\S.*)$")
 # What changes from one run to the next, as the pages write it, and what it may be.
 VARYING = [
@@ -53,34 +61,46 @@ def pages() -> list[Path]:
     return [ROOT / "README.md"] + [ROOT / "docs" / name for name in files if (ROOT / "docs" / name).exists()]
 
 
-def tours() -> list[tuple[str, list[str]]]:
-    """(page, its runnable blocks) for every page that has some."""
-    found = [(page.name, BLOCK.findall(page.read_text(encoding="utf-8"))) for page in pages()]
-    return [(name, blocks) for name, blocks in found if blocks]
+@dataclass
+class Tour:
+    page: str
+    blocks: list[str]
+    received: list[str]  # the lines the webhook receiver prints, as the page shows them
+
+
+def tours() -> list[Tour]:
+    """Every page that has runnable blocks, with what it says the receiver prints."""
+    found = []
+    for page in pages():
+        text = page.read_text(encoding="utf-8")
+        if blocks := BLOCK.findall(text):
+            received = [line for shown in RECEIVED.findall(text) for line in shown.splitlines() if line.strip()]
+            found.append(Tour(page.name, blocks, received))
+    return found
 
 
 def expected_lines(block: str) -> list[re.Pattern]:
     """The output lines a block shows, as patterns (see the module's docstring)."""
-    patterns = []
-    for line in block.splitlines():
-        shown = SHOWN.match(line.strip() if line.startswith(" ") else line)
-        if not shown or shown.group(1).strip() == "…":
+    return [loosely(shown.group(1)) for line in block.splitlines()
+            if (shown := SHOWN.match(line)) and shown.group(1).strip() != "…"]
+
+
+def loosely(line: str) -> re.Pattern:
+    """A line as a page shows it, as a pattern: `…`, spacing and varying values read loosely."""
+    pattern, text = "", line.strip()
+    while text:
+        if text.startswith("…"):
+            pattern, text = pattern + ".*?", text[1:]
             continue
-        pattern, text = "", shown.group(1).strip()
-        while text:
-            if text.startswith("…"):
-                pattern, text = pattern + ".*?", text[1:]
-                continue
-            if text[0].isspace():
-                pattern, text = pattern + r"\s+", text.lstrip()
-                continue
-            varying = next(((m, regex) for rx, regex in VARYING if (m := rx.match(text))), None)
-            if varying:
-                pattern, text = pattern + varying[1], text[varying[0].end():]
-                continue
-            pattern, text = pattern + re.escape(text[0]), text[1:]
-        patterns.append(re.compile(pattern))
-    return patterns
+        if text[0].isspace():
+            pattern, text = pattern + r"\s+", text.lstrip()
+            continue
+        varying = next(((m, regex) for rx, regex in VARYING if (m := rx.match(text))), None)
+        if varying:
+            pattern, text = pattern + varying[1], text[varying[0].end():]
+            continue
+        pattern, text = pattern + re.escape(text[0]), text[1:]
+    return re.compile(pattern)
 
 
 def test_every_marker_is_on_a_shell_block():
@@ -88,7 +108,8 @@ def test_every_marker_is_on_a_shell_block():
     for page in pages():
         text = page.read_text(encoding="utf-8")
         assert text.count(MARKER) == len(BLOCK.findall(text)), page.name
-    assert sum(len(blocks) for _, blocks in tours()) >= 10
+    assert sum(len(tour.blocks) for tour in tours()) >= 10
+    assert any(tour.received for tour in tours())
 
 
 def test_a_shown_line_is_read_loosely_but_not_blindly():
@@ -97,26 +118,58 @@ def test_a_shown_line_is_read_loosely_but_not_blindly():
     assert not pattern.search("2027-07-01 09:05 +02:00 #12 failed by claire to ann@example.org")
 
 
-def run_tours(order: list[tuple[str, list[str]]], home: Path) -> None:
+def run_tours(order: list[Tour], home: Path) -> None:
     (home / "relance").symlink_to(ROOT / "relance")
     env = local_stack_env(home / ".relance")
     env["TEMPORAL_ADDRESS"] = env["RELANCE_TEMPORAL_ADDRESS"]
     env["RELANCE_API"] = f"http://127.0.0.1:{env['RELANCE_API_PORT']}"
     stack = start_up(env, cwd=home)
+    receiver_port = free_port()
+    env["RECEIVER"] = f"http://127.0.0.1:{receiver_port}/"
+    receiver = Receiver(env, receiver_port)
     try:
         scripts = sysconfig.get_path("scripts") + "/"
-        for page, blocks in order:
-            for block in blocks:
+        for tour in order:
+            for block in tour.blocks:
                 ran = subprocess.run(["bash", "-e", "-o", "pipefail", "-x", "-c", block.replace(".venv/bin/", scripts)],
                                      env=env, cwd=home, capture_output=True, text=True, timeout=300)
-                shown = f"{page} block:\n{block}\nstdout:\n{ran.stdout}\nstderr:\n{ran.stderr}"
+                shown = f"{tour.page} block:\n{block}\nstdout:\n{ran.stdout}\nstderr:\n{ran.stderr}"
                 assert ran.returncode == 0, shown
                 assert "Traceback" not in ran.stdout + ran.stderr, shown
                 missing = [p.pattern for p in expected_lines(block) if not p.search(ran.stdout)]
                 assert not missing, f"not in the output: {missing}\n{shown}"
+            receiver.shows(tour.received, tour.page)
     finally:
+        receiver.stop()
         stack.send_signal(signal.SIGTERM)
         stack.wait(timeout=60)
+
+
+class Receiver:
+    """The page's second terminal: `relance webhook listen`, its lines collected as they come."""
+
+    def __init__(self, env: dict[str, str], port: int):
+        self.process = subprocess.Popen([sys.executable, "-m", "relance.cli", "webhook", "listen", "--port", str(port)],
+                                        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: list[str] = []
+        threading.Thread(target=lambda: self.lines.extend(iter(self.process.stdout.readline, "")), daemon=True).start()
+
+    def shows(self, expected: list[str], page: str, within: float = 60) -> None:
+        """Each expected line is printed, in the page's order, within `within` seconds."""
+        patterns = [loosely(line) for line in expected]
+        deadline = time.monotonic() + within
+        while not _in_order(patterns, self.lines) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _in_order(patterns, self.lines), f"{page}: the receiver printed {self.lines}, not {expected}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def _in_order(patterns: list[re.Pattern], lines: list[str]) -> bool:
+    remaining = iter(list(lines))
+    return all(any(pattern.search(line) for line in remaining) for pattern in patterns)
 
 
 @pytest.mark.parametrize("order", ["the site's order", "the reverse order"])

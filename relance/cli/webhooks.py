@@ -9,6 +9,7 @@ import argparse
 from models import DeliveryState
 from relance import calendar, repository
 from relance.config import Settings
+from relance.db import Database
 from relance.outbound import Allowlist
 from relance.sealing import Sealer
 from relance.temporal.client import connect
@@ -39,7 +40,8 @@ def add_parser(sub) -> None:
     listen = commands.add_parser("listen", help="a local receiver printing each event and whether it is signed")
     listen.add_argument("--port", type=int, default=LOCAL_PORT)
     listen.add_argument("--host", default=LOCAL_HOST)
-    listen.add_argument("--secret", help="the endpoint's whsec_ secret, to verify signatures")
+    listen.add_argument("--secret", help="verify with this whsec_ secret instead of those of the endpoints "
+                        "registered for this address")
 
 
 async def run(settings: Settings, args: argparse.Namespace, with_db, say) -> int:
@@ -115,10 +117,22 @@ async def _replay(settings: Settings, args, with_db, say) -> int:
 async def _listen(settings: Settings, args, with_db, say) -> int:
     from relance.webhooks.listener import listen
     from relance.webhooks.validation import check_secret
+    from starter.webhooks import registered_secrets
 
     if args.secret:
         check_secret(args.secret)  # a malformed secret: one sentence, not a trace
-    await listen(args.host, args.port, args.secret, say)
+    db = None if args.secret else Database(settings.database_url)
+
+    async def secrets() -> list[str]:
+        if db is None:
+            return [args.secret]
+        return await registered_secrets(db, args.host, args.port, Sealer(settings.codec_keys))
+
+    try:
+        await listen(args.host, args.port, secrets, say)
+    finally:
+        if db is not None:
+            await db.close()
     return 0
 
 

@@ -11,9 +11,9 @@ import aiohttp
 from models import DeliveryState
 from relance.webhooks import signing
 from relance.webhooks.publishing import Event
-from starter.webhooks import list_deliveries, list_endpoints
+from starter.webhooks import add_endpoint, list_deliveries, list_endpoints
 from tests import factories as f
-from tests.conftest import free_port
+from tests.conftest import RECEIVERS, free_port
 from tests.test_cli import relance
 from tests.webhooks.conftest import org_id, until
 
@@ -40,6 +40,31 @@ async def test_listen_prints_each_event_and_whether_its_signature_is_the_secrets
     assert statuses == [204, 401]
     assert lines == [["reminder.sent", "msg_good", "verified", "yes"],
                      ["reminder.sent", "msg_forged", "verified", "no"]]
+
+
+async def test_listen_started_before_the_endpoint_verifies_with_the_secret_registered_for_its_address(
+        stack, settings):
+    """The README's walk: the receiver starts first, the endpoint is registered next, and the receiver
+    verifies the first event without being given the secret."""
+    port = free_port()
+    listener = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "relance.cli", "webhook", "listen", "--port", str(port),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "RELANCE_DATABASE_URL": settings.database_url})
+    try:
+        assert "listening on" in (await asyncio.wait_for(listener.stdout.readline(), 30)).decode()
+        await stack.load(stack.org(invoices=[f.invoice()]))
+        _, secret = await add_endpoint(stack.db, stack.slug, f"http://127.0.0.1:{port}/", allow=RECEIVERS)
+        body = signing.body("run.ended", datetime.now(UTC), {"invoice_number": "F-1"})
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"http://127.0.0.1:{port}/", data=body,
+                                 headers=signing.headers(secret, "msg_first", body, datetime.now(UTC))) as response:
+                status = response.status
+        line = (await asyncio.wait_for(listener.stdout.readline(), 10)).decode().split()
+    finally:
+        listener.terminate()
+        await listener.wait()
+    assert (status, line) == (204, ["run.ended", "msg_first", "verified", "yes"])
 
 
 async def test_add_list_deliveries_and_mistakes_at_the_terminal(stack, settings, receiver):
