@@ -11,10 +11,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGES_FROM_ROOT = {"index.md": "README.md", "security.md": "SECURITY.md"}
 
 
-def _site_links(markdown: str) -> str:
+def _site_links(markdown: str, page: str) -> str:
     """Links written for GitHub (README -> docs/x.md, docs/x.md -> ../README.md) as the site has them."""
-    for github, site in (("](docs/", "]("), ("](../README.md", "](index.md"), ("](../SECURITY.md", "](security.md"),
-                         ("](SECURITY.md", "](security.md"), ("](README.md", "](index.md")):
+    root_links = (("](docs/", "]("), ("](SECURITY.md", "](security.md")) if page in PAGES_FROM_ROOT else ()
+    for github, site in (*root_links, ("](../README.md", "](index.md"), ("](../SECURITY.md", "](security.md")):
         markdown = markdown.replace(github, site)
     return markdown
 
@@ -26,4 +26,4 @@ def on_files(files, config):
 
 
 def on_page_markdown(markdown, page, config, files):
-    return _site_links(markdown)
+    return _site_links(markdown, page.file.src_uri)
