@@ -1,6 +1,6 @@
 """Settings read from the environment, with defaults that match the local stack.
 
-Every variable is documented in the README ("Configuration"); docker-compose.yml sets the same names.
+Every variable is documented in docs/configuration.md; docker-compose.yml sets the same names.
 """
 
 from __future__ import annotations

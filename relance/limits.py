@@ -2,7 +2,7 @@
 value comes in (import file, CLI, starters the HTTP API shares), each past which a value could break
 a run (a timer beyond what the server accepts), a sweep (an id Temporal refuses) or the machine (a file
 or an email too big). Each check raises ValueError with a sentence naming the limit; the caller adds
-the record and the field. Documented in the README ("Limits")."""
+the record and the field. Documented in docs/operations.md ("Limits")."""
 
 from __future__ import annotations
 

@@ -30,7 +30,7 @@ from starter.importing import import_and_start, import_data
 router = APIRouter(prefix="/v1", tags=["import"], responses=documented(401, 403, 413, 422, 429, 503),
                    route_class=ContractRoute)
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml")
-IMPORT_BODY = {"requestBody": {"required": True, "description": "an import file (README, \"Import format\")",
+IMPORT_BODY = {"requestBody": {"required": True, "description": "an import file (docs/import-format.md)",
                                "content": {"application/json": {"schema": {"type": "object"}},
                                            "application/yaml": {"schema": {"type": "string"}}}}}
 ORGANISATION_BODY = {"requestBody": {"required": True, "description": "one organisation as in an import file",

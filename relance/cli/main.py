@@ -557,7 +557,7 @@ def parser() -> argparse.ArgumentParser:
     up.add_argument("--once", action="store_true", help="stop everything after the summary (smoke test)")
     sub.add_parser("worker", help="run a worker (settings from the environment)")
     sub.add_parser("migrate", help="bring the database schema up to date")
-    imp = sub.add_parser("import", help="import a YAML or JSON file (format in the README)")
+    imp = sub.add_parser("import", help="import a YAML or JSON file (format in docs/import-format.md)")
     imp.add_argument("file")
     imp.add_argument("--dry-run", action="store_true", help="say what the file would change, write nothing")
     sw = sub.add_parser("sweep", help="run the nightly jobs now: dunning sweep and renewal inspection")

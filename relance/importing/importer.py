@@ -156,7 +156,7 @@ def parse_text(text: str, source: str, json_format: bool = False) -> Any:
         raise ImportRejected(source, [f"not valid {kind}: {str(exc)[:500]}"]) from exc
 
 
-SHAPE = "a mapping with `organisations:` and a list of organisations under it (see the README)"
+SHAPE = "a mapping with `organisations:` and a list of organisations under it (see docs/import-format.md)"
 
 
 def parse(raw: Any, source: str) -> ImportFile:

@@ -56,10 +56,9 @@ async def test_listen_started_before_the_endpoint_verifies_with_the_secret_regis
         await stack.load(stack.org(invoices=[f.invoice()]))
         _, secret = await add_endpoint(stack.db, stack.slug, f"http://127.0.0.1:{port}/", allow=RECEIVERS)
         body = signing.body("run.ended", datetime.now(UTC), {"invoice_number": "F-1"})
-        async with aiohttp.ClientSession() as http:
-            async with http.post(f"http://127.0.0.1:{port}/", data=body,
-                                 headers=signing.headers(secret, "msg_first", body, datetime.now(UTC))) as response:
-                status = response.status
+        async with aiohttp.ClientSession() as http, http.post(f"http://127.0.0.1:{port}/", data=body,
+                             headers=signing.headers(secret, "msg_first", body, datetime.now(UTC))) as response:
+            status = response.status
         line = (await asyncio.wait_for(listener.stdout.readline(), 10)).decode().split()
     finally:
         listener.terminate()
