@@ -4,7 +4,6 @@ functions as `relance customer …`."""
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
@@ -16,6 +15,7 @@ from relance import limits
 from relance.api.auth import organisation
 from relance.api.problems import documented
 from relance.api.services import Services, services
+from relance.dunning.listing import Line
 from relance.importing.format import REFERENCE_PATTERN
 from starter import dunning_customer as customers
 
@@ -24,19 +24,10 @@ router = APIRouter(prefix="/v1", tags=["customers"], responses=documented(401, 4
 AccountRef = Annotated[str, Path(pattern=REFERENCE_PATTERN, max_length=limits.MAX_ID_LENGTH)]
 
 
-class StatementLineOut(BaseModel):
-    number: str
-    invoice_date: date
-    due_date: date
-    amount_incl_tax: Decimal
-    amount_due: Decimal
-    currency: str
-
-
 class StatementOut(BaseModel):
     account: str
     name: str
-    invoices: list[StatementLineOut]
+    invoices: list[Line]
     totals: dict[str, Decimal] = Field(description="amount due per currency")
     recipient: str | None = Field(description="who it goes to; null with not_sendable saying why")
     subject: str | None
@@ -49,7 +40,7 @@ def _out(statement, message_id: str | None = None) -> StatementOut:
     email, composition = statement.composition.email, statement.composition
     return StatementOut(
         account=statement.account, name=statement.name,
-        invoices=[StatementLineOut(**vars(line)) for line in statement.lines], totals=statement.totals,
+        invoices=list(statement.lines), totals=statement.totals,
         recipient=email.to if email else None, subject=email.subject if email else None, text=statement.text,
         not_sendable=None if email else f"{composition.reason}: {composition.detail}", message_id=message_id)
 

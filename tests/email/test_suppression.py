@@ -24,6 +24,16 @@ TWO_REMINDERS = [
 ]
 
 
+def billing_contact_bounces(stack) -> dict:
+    """An overdue invoice whose billing contact's address hard-bounces; the account's own address is next."""
+    return stack.org(TWO_REMINDERS, accounts=[
+        {"ref": "C1", "name": "Dupont SA", "email": "account@dupont.example.org",
+         "contacts": [{"ref": "C1-billing", "civility": "M.", "first_name": "Jean", "last_name": "Dupont",
+                       "email": BOUNCES, "billing": True}]}], invoices=[{
+        "number": "F-1", "account": "C1", "invoice_date": "today-50", "due_date": "today-20",
+        "amount_excl_tax": "1000.00", "amount_incl_tax": "1200.00"}])
+
+
 @pytest.fixture
 async def events_path(stack, settings, mailer):
     local_ses.provision_events(stack.ses_endpoint, settings.ses_configuration_set)
@@ -33,12 +43,7 @@ async def events_path(stack, settings, mailer):
 
 async def test_a_hard_bounce_suppresses_the_address_and_the_next_reminder_goes_down_the_chain(events_path, db):
     stack = events_path
-    await stack.load(stack.org(TWO_REMINDERS, accounts=[
-        {"ref": "C1", "name": "Dupont SA", "email": "account@dupont.example.org",
-         "contacts": [{"ref": "C1-billing", "civility": "M.", "first_name": "Jean", "last_name": "Dupont",
-                       "email": BOUNCES, "billing": True}]}], invoices=[{
-        "number": "F-1", "account": "C1", "invoice_date": "today-50", "due_date": "today-20",
-        "amount_excl_tax": "1000.00", "amount_incl_tax": "1200.00"}]))
+    await stack.load(billing_contact_bounces(stack))
     handle = await stack.start()
     await stack.advance_until(lambda: len(stack.sent()) == 1)
     drained = await stack.client.execute_workflow(SesEventsWorkflow.run, id=f"ses-events-{uuid.uuid4()}",
@@ -69,12 +74,7 @@ async def test_a_complaint_stops_reminders_but_not_legal_notices(db, clean):
 async def test_one_long_lived_run_drains_the_events_and_continues_as_new_under_its_id(events_path, db):
     """Ops see one drain run in the Temporal UI, not one a minute."""
     stack = events_path
-    await stack.load(stack.org(TWO_REMINDERS, accounts=[
-        {"ref": "C1", "name": "Dupont SA", "email": "account@dupont.example.org",
-         "contacts": [{"ref": "C1-billing", "civility": "M.", "first_name": "Jean", "last_name": "Dupont",
-                       "email": BOUNCES, "billing": True}]}], invoices=[{
-        "number": "F-1", "account": "C1", "invoice_date": "today-50", "due_date": "today-20",
-        "amount_excl_tax": "1000.00", "amount_incl_tax": "1200.00"}]))
+    await stack.load(billing_contact_bounces(stack))
     await stack.start()
     await stack.advance_until(lambda: len(stack.sent()) == 1)
     drain = await stack.client.start_workflow(
