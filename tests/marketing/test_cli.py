@@ -85,7 +85,7 @@ async def test_campaign_create_launch_with_progress_show(dev_stack, mailer, ses_
 
     refused = await relance(env, "marketing", "campaign", "create", slug, "promo", "--name", "Promo",
                             "--template", "first", "--tag", "newsletter")
-    assert refused.returncode == 1 and "unknown merge field(s) [[!Number]]" in refused.stderr
+    assert refused.returncode == 2 and "unknown merge field(s) [[!Number]]" in refused.stderr
     created = await relance(env, "marketing", "campaign", "create", slug, "promo", "--name", "Promo",
                             "--template", "tips", "--tag", "newsletter")
     assert "campaign promo (Promo): draft" in created.stdout, created.stderr
