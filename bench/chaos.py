@@ -43,8 +43,8 @@ from relance.migrate import upgrade_async
 from relance.nightly import SweepRequest
 from relance.temporal.admin import ensure_search_attributes
 from relance.temporal.client import connect
+from starter.email_events import ensure_ses_events_drain
 from starter.importing import import_data
-from starter.schedule import ensure_ses_events_schedule
 from workflows.dunning import DunningSweepWorkflow
 
 RESULTS = PROJECT_ROOT / "bench" / "results"
@@ -92,7 +92,7 @@ class Chaos:
         self.client = await connect(self.settings)
         await ensure_search_attributes(self.client, self.settings.temporal_namespace)
         self.local.start_worker()
-        await ensure_ses_events_schedule(self.client, self.settings.task_queue, EVENTS_EVERY_SECONDS)
+        await ensure_ses_events_drain(self.client, self.settings.task_queue, EVENTS_EVERY_SECONDS)
         self.db = Database(self.settings.database_url)
 
     async def load(self) -> str:

@@ -2,9 +2,11 @@
 postmaster's own children), Temporal servers, SES endpoint, forkserver, `relance up` or their children."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,10 +30,13 @@ def alive(processes: dict[int, int]) -> dict[int, str]:
     return left
 
 
-def test_a_killed_session_leaves_nothing_running(tmp_path):
+def test_a_killed_session_leaves_nothing_running():
+    # A short folder: PostgreSQL's socket path must stay under 107 bytes, which a pytest-xdist tmp_path
+    # nested three sessions deep is not.
+    held = Path(tempfile.mkdtemp(prefix="held-"))
     session = subprocess.Popen(
         [sys.executable, "-m", "pytest", str(HELD), "-q", "-s", "-p", "no:cacheprovider", "-p", "no:xdist",
-         f"--basetemp={tmp_path / 'held'}"],
+         f"--basetemp={held}"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         lines = []
@@ -52,4 +57,5 @@ def test_a_killed_session_leaves_nothing_running(tmp_path):
     deadline = time.monotonic() + 20
     while alive(started) and time.monotonic() < deadline:
         time.sleep(0.2)
+    shutil.rmtree(held, ignore_errors=True)
     assert alive(started) == {}
