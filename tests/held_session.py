@@ -16,5 +16,6 @@ async def test_hold(stack, dev_server, tmp_path):
     heavy.CHILDREN.Process(target=time.sleep, args=(600,)).start()
     start_up(local_stack_env(tmp_path / "home"), "--no-demo")
     subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    time.sleep(1)  # the watchdog notes the session's processes five times a second
     print("HELD", flush=True)
     time.sleep(600)

@@ -23,6 +23,9 @@ from relance.scenario.authoring import ScenarioRejected
 
 MEDIA_TYPE = "application/problem+json"
 UNIQUE_VIOLATION, NUMERIC_OUT_OF_RANGE = "23505", "22003"
+# PostgreSQL's class 22, data exception: a value the request carried (a NUL, a string past its column)
+# that typed bodies let through; the caller's problem, never a 500.
+DATA_EXCEPTION = "22"
 # Concurrent transactions PostgreSQL ended to let another go on (deadlock_detected,
 # serialization_failure): the request's writes rolled back; the same request again is expected to pass.
 RETRYABLE = {"40P01": "a deadlock", "40001": "a serialization failure"}
@@ -110,11 +113,16 @@ def install(app: FastAPI) -> None:
         sqlstate = getattr(exc.orig, "sqlstate", None)
         if sqlstate in RETRYABLE:
             return _concurrent(request, RETRYABLE[sqlstate])
-        if sqlstate != NUMERIC_OUT_OF_RANGE:
-            return await _unexpected(request, exc)
-        log.warning("a number reached the database beyond its column", path=request.url.path)
-        return problem_response(request, 422, "a number in the request is beyond what relance stores, nothing "
-                                "was written", ["body: a number is out of range"])
+        if sqlstate == NUMERIC_OUT_OF_RANGE:
+            log.warning("a number reached the database beyond its column", path=request.url.path)
+            return problem_response(request, 422, "a number in the request is beyond what relance stores, nothing "
+                                    "was written", ["body: a number is out of range"])
+        if sqlstate is not None and sqlstate.startswith(DATA_EXCEPTION):
+            log.warning("a value reached the database that it cannot take", path=request.url.path, sqlstate=sqlstate)
+            return problem_response(request, 422, "a value in the request cannot be stored or looked up (too long, "
+                                    "or a character such as NUL), nothing was written",
+                                    ["body: a value cannot be stored"])
+        return await _unexpected(request, exc)
 
     @app.exception_handler(IntegrityError)
     async def _conflict(request: Request, exc: IntegrityError):
