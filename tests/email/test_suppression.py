@@ -98,11 +98,16 @@ async def test_one_long_lived_run_drains_the_events_and_continues_as_new_under_i
 
 
 async def test_starting_the_drain_again_keeps_the_running_one_and_takes_the_new_interval(stack):
-    first = await ensure_ses_events_drain(stack.client, stack.task_queue, every_seconds=60)
+    """On a queue no worker polls: a drain of this test must not hold SES's events another test settles by."""
+    idle_queue = f"no-worker-{uuid.uuid4()}"
+    first = await ensure_ses_events_drain(stack.client, idle_queue, every_seconds=60)
     try:
-        again = await ensure_ses_events_drain(stack.client, stack.task_queue, every_seconds=15)
+        again = await ensure_ses_events_drain(stack.client, idle_queue, every_seconds=15)
         assert again.id == first.id == DRAIN_ID
         assert (await again.describe()).run_id == (await first.describe()).run_id
-        assert await again.query(SesEventsDrainWorkflow.interval) == 15
+        signalled = [e.workflow_execution_signaled_event_attributes async for e in again.fetch_history_events()
+                     if e.HasField("workflow_execution_signaled_event_attributes")]
+        assert [(s.signal_name, s.input.payloads[-1].data) for s in signalled][-1] == (
+            "change_interval", b"15")
     finally:
         await first.terminate("test over")
