@@ -26,9 +26,8 @@ up: $(STAMP)
 
 # Test processes (pytest-xdist), each with a stack of its own (PostgreSQL, SES, Temporal on free ports):
 # `auto` is one per core; PYTEST_WORKERS=0 runs in this one process. The slowest tests are listed last.
-# One process by default: under two, the uncertain-send tests (a worker dying mid-send, settled by SES's
-# events within the reconciliation window) met their window late on 2 cores; `make test PYTEST_WORKERS=auto`
-# runs one per core.
+# One process by default, the way the whole suite was last verified on 2 cores; `make test
+# PYTEST_WORKERS=auto` runs one per core.
 PYTEST_WORKERS ?= 0
 test: $(STAMP) browser
 	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=15 $(PYTEST_ARGS)
