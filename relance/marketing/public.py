@@ -110,14 +110,8 @@ async def campaign_reference_problems(session: AsyncSession, org: Organisation, 
             problems.append(f"{at}: field template {template_key!r}: {'; '.join(errors)}")
     if sender is not None and await _user(session, org, sender) is None:
         problems.append(f"{at}: field sender: {sender!r} is not a user of the organisation")
-    for field, ref, find in (("account", account_ref, campaigns.account_id),
-                             ("contact", contact_ref, repository.contact)):
-        if ref is not None:
-            try:
-                await find(session, org, ref)
-            except NotFound as exc:
-                problems.append(f"{at}: field {field}: {exc}")
-    return problems
+    return problems + await _missing(session, org, f"{at}: field ", (("account", account_ref, campaigns.account_id),
+                                                                      ("contact", contact_ref, repository.contact)))
 
 
 async def reference_problems(db: Database, org_slug: str, scenario_key: str | None = None, *,
@@ -130,16 +124,21 @@ async def reference_problems(db: Database, org_slug: str, scenario_key: str | No
         org = await repository.organisation(session, org_slug)
         if campaign is not None:
             return await campaign_reference_problems(session, org, **campaign)
-        problems = []
-        for field, ref, find in (("scenario", scenario_key, repository.latest_scenario),
-                                 ("contact", contact_ref, repository.contact),
-                                 ("account", account_ref, campaigns.account_id)):
-            if ref is not None:
-                try:
-                    await find(session, org, ref)
-                except NotFound as exc:
-                    problems.append(f"{field}: {exc}")
-        return problems
+        return await _missing(session, org, "", (("scenario", scenario_key, repository.latest_scenario),
+                                                 ("contact", contact_ref, repository.contact),
+                                                 ("account", account_ref, campaigns.account_id)))
+
+
+async def _missing(session: AsyncSession, org: Organisation, prefix: str, lookups) -> list[str]:
+    """`prefix` + field: why, for each (field, reference, finder) whose reference is given and not found."""
+    problems = []
+    for field, ref, find in lookups:
+        if ref is not None:
+            try:
+                await find(session, org, ref)
+            except NotFound as exc:
+                problems.append(f"{prefix}{field}: {exc}")
+    return problems
 
 
 async def _template(session: AsyncSession, org: Organisation, key: str) -> EmailTemplate | None:
