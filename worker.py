@@ -15,7 +15,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from relance.config import Settings
+from relance.config import WORKER_QUEUES, Settings
 from relance.db import Database
 from relance.email.mailer import SES_THREADS, SesMailer
 from relance.logging import LogContextInterceptor, configure
@@ -125,24 +125,28 @@ class RelanceWorker:
 
 def build_worker(client: Client, task_queue: str, db: Database, mailer: SesMailer,
                  overrides: dict | None = None, ses_rate: float | None = None,
-                 sandbox: SandboxRestrictions = STRICT) -> RelanceWorker:
-    """`overrides` replaces activities by name, for failure-injection tests only."""
+                 sandbox: SandboxRestrictions = STRICT, queues: tuple[str, ...] = WORKER_QUEUES) -> RelanceWorker:
+    """`queues` (WORKER_QUEUES) are the ones this process polls; `overrides` replaces activities by name,
+    for failure-injection tests only."""
     overrides = overrides or {}
     registered = registrations(WorkerDeps(db, mailer, Publisher(db, client, webhook_queue(task_queue))))
     common, emailing, posting = ([overrides.get(fn.__name__, fn) for fn in group] for group in (
         registered.activities, registered.email_activities, registered.webhook_activities))
     interceptors = [LogContextInterceptor()]
     runner = Sandbox(restrictions=sandbox)
-    return RelanceWorker([
-        Worker(client, task_queue=task_queue, workflows=registered.workflows, activities=common,
-               interceptors=interceptors, workflow_runner=runner, **TUNING),
-        Worker(client, task_queue=email_queue(task_queue), activities=emailing, interceptors=interceptors,
-               graceful_shutdown_timeout=SEND_GRACE, max_concurrent_activities=SEND_SLOTS,
-               max_concurrent_activity_task_polls=TUNING["max_concurrent_activity_task_polls"],
-               max_task_queue_activities_per_second=ses_rate),
-        Worker(client, task_queue=webhook_queue(task_queue), workflows=registered.webhook_workflows,
-               activities=posting, interceptors=interceptors, workflow_runner=runner, **WEBHOOK_TUNING),
-    ])
+    workers = {
+        "workflows": lambda: Worker(client, task_queue=task_queue, workflows=registered.workflows, activities=common,
+                                    interceptors=interceptors, workflow_runner=runner, **TUNING),
+        "email": lambda: Worker(client, task_queue=email_queue(task_queue), activities=emailing,
+                                interceptors=interceptors, graceful_shutdown_timeout=SEND_GRACE,
+                                max_concurrent_activities=SEND_SLOTS,
+                                max_concurrent_activity_task_polls=TUNING["max_concurrent_activity_task_polls"],
+                                max_task_queue_activities_per_second=ses_rate),
+        "webhooks": lambda: Worker(client, task_queue=webhook_queue(task_queue),
+                                   workflows=registered.webhook_workflows, activities=posting,
+                                   interceptors=interceptors, workflow_runner=runner, **WEBHOOK_TUNING),
+    }
+    return RelanceWorker([workers[name]() for name in WORKER_QUEUES if name in queues])
 
 
 async def run_worker(settings: Settings) -> None:
@@ -163,9 +167,9 @@ async def run_worker(settings: Settings) -> None:
     db = Database(settings.database_url, ping_on_checkout=False)
     try:
         async with build_worker(client, settings.task_queue, db, SesMailer(settings), ses_rate=settings.ses_rate,
-                                sandbox=PASSED_THROUGH):
-            log.info(
-                "worker started", task_queue=settings.task_queue, temporal=settings.temporal_address)
+                                sandbox=PASSED_THROUGH, queues=settings.worker_queues):
+            log.info("worker started", task_queue=settings.task_queue, queues=",".join(settings.worker_queues),
+                     temporal=settings.temporal_address)
             await stop.wait()
     finally:
         await db.close()

@@ -1,11 +1,12 @@
-"""The fault suite (`make chaos`): the local stack on free ports, N overdue invoices, one sweep, and while
-the runs go: the worker SIGKILLed at random moments, Temporal and PostgreSQL restarted once each, SES
+"""The fault suite (`make chaos`): the local stack on free ports with two relance worker processes on the
+same queues, N overdue invoices, one sweep, and while the runs go: one worker at a time SIGKILLed at random
+moments (the other keeps working), Temporal and PostgreSQL restarted once each, SES
 throttling on a share of sends (bench/ses_proxy.py in front of the local endpoint). Then, from SES's own
 record (every message it accepted, with the send tag relance gave it): emails per invoice, duplicates,
 never reminded, and how every send left uncertain was settled. Prints the figures, writes JSON beside
 them (bench/results/).
 
-    python -m bench.chaos [--n 1000] [--kills 5] [--stops 0] [--throttle 0.3] [--no-restarts] [--out FILE]
+    python -m bench.chaos [--n 1000] [--workers 2] [--kills 5] [--stops 0] [--throttle 0.3] [--no-restarts] [--out FILE]
 """
 
 from __future__ import annotations
@@ -58,8 +59,10 @@ def say(line: str) -> None:
 
 
 class Chaos:
-    def __init__(self, home: Path, n: int, kills: int, throttle: float, restarts: bool, seed: int, stops: int = 0):
+    def __init__(self, home: Path, n: int, kills: int, throttle: float, restarts: bool, seed: int, stops: int = 0,
+                 workers: int = 2):
         self.n, self.kills, self.restarts, self.stops = n, kills, restarts, stops
+        self.workers: list = [None] * workers  # relance worker processes, each restarted in place when it dies
         self.random = random.Random(seed)
         ses_port = free_port()
         os.environ.update({
@@ -92,6 +95,9 @@ class Chaos:
         self.client = await connect(self.settings)
         await ensure_search_attributes(self.client, self.settings.temporal_namespace)
         self.local.start_worker()
+        self.workers[0] = self.local._worker
+        for i in range(1, len(self.workers)):
+            self.workers[i] = self.local.spawn_worker(f"worker-{i + 1}.log")
         await ensure_ses_events_drain(self.client, self.settings.task_queue, EVENTS_EVERY_SECONDS)
         self.db = Database(self.settings.database_url)
 
@@ -115,6 +121,9 @@ class Chaos:
         finally:
             await self.proxy.stop()
             await self.db.close()
+            for worker in self.workers[1:]:
+                process.stop(worker)
+            self.local._worker = self.workers[0]  # the one LocalStack.stop stops, perhaps restarted since
             self.local.stop()
 
     async def inject_faults(self, started_at: float) -> None:
@@ -124,14 +133,16 @@ class Chaos:
         for kind in plan:
             await asyncio.sleep(self.random.uniform(1.0, self.spacing))
             at = round(time.perf_counter() - started_at, 1)
-            if kind == "kill":
-                os.killpg(self.local._worker.pid, signal.SIGKILL)
-                self.local._worker.wait()
-                self.local.start_worker()
-            elif kind == "sigterm":  # a deploy: the worker is asked to stop, as `relance up` and systemd do
-                # In a thread: the throttling proxy shares this loop, and the stopping worker's sends go through it.
-                await asyncio.to_thread(process.stop, self.local._worker)
-                self.local.start_worker()
+            if kind in ("kill", "sigterm"):
+                victim = self.random.randrange(len(self.workers))
+                kind = f"{kind} worker {victim + 1}" if len(self.workers) > 1 else kind
+                if kind.startswith("kill"):
+                    os.killpg(self.workers[victim].pid, signal.SIGKILL)
+                    self.workers[victim].wait()
+                else:  # a deploy: the worker is asked to stop, as `relance up` and systemd do
+                    # In a thread: the throttling proxy shares this loop, and the stopping worker's sends go through it.
+                    await asyncio.to_thread(process.stop, self.workers[victim])
+                self.workers[victim] = self.local.spawn_worker(f"worker-{victim + 1}.log")
             elif kind == "temporal":
                 await asyncio.to_thread(self.local.temporal.stop)
                 self.local.temporal.start()
@@ -147,8 +158,9 @@ class Chaos:
         deadline = time.perf_counter() + max(600, self.n * 1.5)
         ended = select(func.count()).where(col(DunningRun.ended_at).is_not(None))
         while time.perf_counter() < deadline:
-            if not process.running(self.local._worker):
-                self.local.start_worker()  # it may exit while PostgreSQL or Temporal was away
+            for i, worker in enumerate(self.workers):
+                if not process.running(worker):  # it may exit while PostgreSQL or Temporal was away
+                    self.workers[i] = self.local.spawn_worker(f"worker-{i + 1}.log")
             try:
                 async with self.db.session() as session:
                     done = (await session.exec(ended)).one()
@@ -177,7 +189,7 @@ class Chaos:
         emails = Counter(per_invoice.get(number, 0) for number in invoices)
         settled = Counter(row.reason for row in ledger if row.state == "sent" and row.reason)
         return {
-            "n": self.n, "runs_expected": self.n, "runs_started": swept,
+            "n": self.n, "workers": len(self.workers), "runs_expected": self.n, "runs_started": swept,
             "runs_completed": sum(1 for reason, ended_at in runs if ended_at and reason == "completed"),
             "emails_per_invoice": {str(k): v for k, v in sorted(emails.items())},
             "duplicates": sum(1 for number in invoices if per_invoice.get(number, 0) > 1),
@@ -214,28 +226,31 @@ def report(figures: dict) -> str:
     ])
 
 
-async def chaos(n: int, kills: int, throttle: float, restarts: bool, seed: int, stops: int) -> dict:
+async def chaos(n: int, kills: int, throttle: float, restarts: bool, seed: int, stops: int, workers: int) -> dict:
     # Ctrl-C or SIGTERM cancels the suite, and its `finally` stops every process it started.
     task = asyncio.current_task()
     for stop in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(stop, task.cancel)
     with tempfile.TemporaryDirectory(prefix="relance-chaos-") as home:
-        return await Chaos(Path(home), n, kills, throttle, restarts, seed, stops).run()
+        return await Chaos(Path(home), n, kills, throttle, restarts, seed, stops, workers).run()
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.chaos", description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=1000, help="overdue invoices (default 1000)")
-    parser.add_argument("--kills", type=int, default=5, help="worker SIGKILLs (default 5)")
+    parser.add_argument("--workers", type=int, default=2, help="relance worker processes (default 2)")
+    parser.add_argument("--kills", type=int, default=5, help="worker SIGKILLs, one worker at a time (default 5)")
     parser.add_argument("--stops", type=int, default=0, help="graceful worker stops, SIGTERM as a deploy (default 0)")
     parser.add_argument("--throttle", type=float, default=0.3, help="share of sends SES throttles (default 0.3)")
     parser.add_argument("--no-restarts", action="store_true", help="no Temporal and PostgreSQL restarts")
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--out", type=Path, help="JSON figures (default bench/results/chaos-<time>.json)")
     args = parser.parse_args(argv)
-    say(f"chaos: {args.n} overdue invoices, {args.kills} worker kills, {args.stops} graceful stops, "
+    say(f"chaos: {args.n} overdue invoices, {args.workers} workers, {args.kills} worker kills, "
+        f"{args.stops} graceful stops, "
         f"{'' if args.no_restarts else 'Temporal and PostgreSQL restarts, '}{args.throttle:.0%} of sends throttled")
-    figures = asyncio.run(chaos(args.n, args.kills, args.throttle, not args.no_restarts, args.seed, args.stops))
+    figures = asyncio.run(chaos(args.n, args.kills, args.throttle, not args.no_restarts, args.seed, args.stops,
+                                args.workers))
     say(report(figures))
     out = args.out or RESULTS / f"chaos-{datetime.now():%Y%m%d-%H%M%S}.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -46,6 +46,10 @@ FIGURES = {
     "ses_cpu_ms_per_run": ("ms", "", "local SES endpoint CPU per relance run"),
     "machine_cpu_ms_per_run": ("ms", "", "whole machine CPU per relance run (bench client included)"),
     "machine_busy_percent": ("%", "", "machine busy while relance runs (100 = all cores)"),
+    "workers_runs_per_s": ("runs/s", "", "relance with --workers worker processes, same reading as relance_runs_per_s"),
+    "workers_scaling": ("ratio", "", "workers_runs_per_s over relance_runs_per_s (median of the one-worker repetitions)"),
+    "workers_worker_cpu_ms_per_run": ("ms", "", "CPU per run of all the worker processes together"),
+    "workers_machine_busy_percent": ("%", "", "machine busy while the worker processes run"),
     "baseline_worker_cpu_ms_per_run": ("ms", "", "baseline worker CPU per bare workflow"),
     "baseline_server_cpu_ms_per_run": ("ms", "", "dev server CPU per bare workflow"),
     "baseline_machine_cpu_ms_per_run": ("ms", "", "whole machine CPU per bare workflow (client included)"),
@@ -61,6 +65,9 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
     p.add_argument("--n", type=int, default=2000, help="runs per throughput repetition (default 2000)")
     p.add_argument("--repeat", type=int, default=3, help="throughput repetitions (default 3)")
+    p.add_argument("--workers", type=int, default=2,
+                   help="relance worker processes of the scaling phase after the one-worker repetitions (default 2; "
+                        "1 skips it)")
     p.add_argument("--memory-runs", type=int, default=10_000, help="sleeping runs for the memory figure")
     p.add_argument("--memory-samples", type=int, default=3, help="RSS readings, 1 s apart")
     p.add_argument("--timeskip-runs", type=int, default=20, help="90-day scenarios on the test server")
@@ -110,6 +117,8 @@ async def measure(args) -> tuple[dict[str, list[float]], dict[str, dict[str, int
                                "machine_busy_percent")),
             ]:
                 samples[name].append(value)
+        if args.workers > 1:
+            samples.update(await more_workers(stack, client, db, args, statistics.median(samples["relance_runs_per_s"])))
         step(f"{args.memory_runs} sleeping runs")
         samples.update(await memory.sleeping_runs(stack, client, db, args.memory_runs, args.memory_samples))
         await db.close()
@@ -117,6 +126,29 @@ async def measure(args) -> tuple[dict[str, list[float]], dict[str, dict[str, int
         stack.stop()
     shutil.rmtree(home, ignore_errors=True)
     return samples, shapes
+
+
+async def more_workers(stack: BenchStack, client, db: Database, args, one_worker_runs_per_s: float) -> dict:
+    """The same relance repetitions with `--workers` worker processes on the queues: how far a second
+    process scales on this machine (the server, PostgreSQL and the SES endpoint share its cores)."""
+    for _ in range(args.workers - 1):
+        stack.add_worker()
+    try:
+        await throughput.relance(stack, client, db, WARM_UP_RUNS)
+        figures: dict[str, list[float]] = {"workers_runs_per_s": [], "workers_scaling": [],
+                                           "workers_worker_cpu_ms_per_run": [], "workers_machine_busy_percent": []}
+        for rep in range(args.repeat):
+            step(f"{args.workers} worker processes, repetition {rep + 1}/{args.repeat}: relance, {args.n} runs")
+            ours = await throughput.relance(stack, client, db, args.n)
+            print(f"  relance {ours['runs_per_s']:.1f} runs/s with {args.workers} workers; worker CPU ms/run "
+                  f"{ours['worker_cpu_ms_per_run']:.1f} (all processes)", file=sys.stderr)
+            figures["workers_runs_per_s"].append(ours["runs_per_s"])
+            figures["workers_scaling"].append(ours["runs_per_s"] / one_worker_runs_per_s)
+            figures["workers_worker_cpu_ms_per_run"].append(ours["worker_cpu_ms_per_run"])
+            figures["workers_machine_busy_percent"].append(ours["machine_busy_percent"])
+        return figures
+    finally:
+        stack.remove_extra_workers()
 
 
 def step(text: str) -> None:
@@ -127,7 +159,7 @@ def summarise(samples: dict[str, list[float]]) -> dict:
     return {name: {"median": statistics.median(values), "min": min(values), "max": max(values),
                    "samples": values, "unit": FIGURES[name][0], "target": FIGURES[name][1],
                    "what": FIGURES[name][2]}
-            for name, values in samples.items()}
+            for name, values in samples.items() if values}
 
 
 def table(figures: dict) -> str:
@@ -144,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     samples, shapes = asyncio.run(measure(args))
     figures = summarise(samples)
     report = {
-        "parameters": {"n": args.n, "repeat": args.repeat, "memory_runs": args.memory_runs,
+        "parameters": {"n": args.n, "repeat": args.repeat, "workers": args.workers, "memory_runs": args.memory_runs,
                        "memory_samples": args.memory_samples, "timeskip_runs": args.timeskip_runs},
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
         "figures": figures,

@@ -36,8 +36,9 @@ def _timeout(n: int) -> float:
 
 
 def _cpu(stack: BenchStack) -> dict[str, float]:
-    return {"machine": machine_busy_seconds(), "wall": time.perf_counter(),
-            **{name: cpu_seconds(proc) for name, proc in stack.processes().items()}}
+    seconds = {name: cpu_seconds(proc) for name, proc in stack.processes().items()}
+    relance_workers = sum(cpu for name, cpu in seconds.items() if name.startswith("worker"))
+    return {"machine": machine_busy_seconds(), "wall": time.perf_counter(), **seconds, "workers": relance_workers}
 
 
 def _cpu_ms_per_run(before: dict, after: dict, worker: str, n: int) -> dict:
@@ -128,7 +129,7 @@ async def relance(stack: BenchStack, client: Client, db: Database, n: int) -> di
         raise RuntimeError(f"expected {n} runs and emails, got {swept.started} runs, "
                            f"{ses_accepted(stack) - accepted_before} emails")
     return {"runs_per_s": n / (all_sent - started_at), "sweep_starts_per_s": n / sweep_seconds,
-            "machine_busy_percent": busy, **_cpu_ms_per_run(before, after, "worker", n),
+            "machine_busy_percent": busy, **_cpu_ms_per_run(before, after, "workers", n),
             "example": f"dunning:{slug}:B-000000"}
 
 

@@ -42,6 +42,21 @@ def _number(name: str, default: str, kind: type = int, low: float = 0, high: flo
     return value
 
 
+# What a `relance worker` process polls (RELANCE_WORKER_QUEUES): the workflows with their database
+# activities, the rate-limited email sends, the webhook deliveries. Any subset runs in its own process.
+WORKER_QUEUES = ("workflows", "email", "webhooks")
+
+
+def _queues(name: str) -> tuple[str, ...]:
+    text = _env(name, ",".join(WORKER_QUEUES))
+    chosen = tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    unknown = [part for part in chosen if part not in WORKER_QUEUES]
+    if unknown or not chosen:
+        raise ConfigError(f"{name}={text!r}: a comma-separated list among {', '.join(WORKER_QUEUES)} "
+                          f"(default all three)")
+    return chosen
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = field(
@@ -81,6 +96,9 @@ class Settings:
     sweep_cron: str = field(default_factory=lambda: _env("RELANCE_SWEEP_CRON", "0 2 * * *"))
     # Runs kept in worker memory between their steps: each costs about 0.2 MB (sandboxed instance);
     # a run not cached is replayed from its (short) history when its timer fires.
+    # The queues this worker process polls (WORKER_QUEUES): split them over processes to scale or
+    # isolate the email sends (docs/operations.md, "Splitting the work across processes").
+    worker_queues: tuple[str, ...] = field(default_factory=lambda: _queues("RELANCE_WORKER_QUEUES"))
     workflow_cache: int = field(default_factory=lambda: _number("RELANCE_WORKFLOW_CACHE", "400", high=1_000_000))
     # host:port for the worker's Prometheus endpoint (SDK and relance metrics); empty: off.
     metrics_address: str = field(default_factory=lambda: _env("RELANCE_METRICS_ADDRESS", ""))

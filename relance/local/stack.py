@@ -57,14 +57,21 @@ class LocalStack:
         self.temporal.start()
 
     def start_worker(self) -> None:
-        # Flagged local: the services may use the README's secrets and a codec server without a token
-        # (on 127.0.0.1), which they refuse anywhere else (Settings.refuse_unsafe).
-        env = {**self.outbound_env(), "RELANCE_LOCAL_STACK": "1"}
-        self._worker = process.spawn([sys.executable, "-m", "relance.cli", "worker"], self.logs / "worker.log", env)
+        env = self.service_env()
+        self._worker = self.spawn_worker()
         self._api = process.spawn([sys.executable, "-m", "relance.cli", "api"], self.logs / "api.log", env)
         if self.codec_endpoint:
             self._codec = process.spawn([sys.executable, "-m", "relance.cli", "codec-server"], self.logs / "codec.log",
                                         env)
+
+    def spawn_worker(self, log_name: str = "worker.log") -> subprocess.Popen:
+        """A `relance worker` process on the stack's queues; the bench and the chaos suite add a second one."""
+        return process.spawn([sys.executable, "-m", "relance.cli", "worker"], self.logs / log_name, self.service_env())
+
+    def service_env(self) -> dict[str, str]:
+        # Flagged local: the services may use the README's secrets and a codec server without a token
+        # (on 127.0.0.1), which they refuse anywhere else (Settings.refuse_unsafe).
+        return {**self.outbound_env(), "RELANCE_LOCAL_STACK": "1"}
 
     def outbound_env(self) -> dict[str, str]:
         """The environment of the worker and the API: webhooks may reach the local receiver (`relance
