@@ -45,7 +45,6 @@ from relance.nightly import SweepRequest
 from relance.temporal.admin import ensure_search_attributes
 from relance.temporal.client import connect
 from starter.email_events import ensure_ses_events_drain
-from starter.importing import import_data
 from workflows.dunning import DunningSweepWorkflow
 
 RESULTS = PROJECT_ROOT / "bench" / "results"
@@ -104,8 +103,8 @@ class Chaos:
     async def load(self) -> str:
         slug = "chaos"
         await SesMailer(self.settings).verify(data.SENDER)
-        await import_data(self.db, {"organisations": [data.organisation(slug, self.n, "today-20", data.ONE_REMINDER)]},
-                          "chaos", datetime.now(ZoneInfo("Europe/Paris")).date())
+        await data.load(self.db, data.organisation(slug, self.n, "today-20", data.ONE_REMINDER),
+                        datetime.now(ZoneInfo("Europe/Paris")).date(), "chaos")
         return slug
 
     async def run(self) -> dict:

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+from relance.db import Database
+from starter.importing import import_data
+
+# Invoices per imported file: under the importer's 5,000 records a file (relance/limits.py), as a host
+# splits a big sync.
+BATCH = 4_000
+
 SENDER = "bench@example.com"
 
 ONE_REMINDER = [{"kind": "email", "label": "Relance", "offset_days": 10, "template": "fr/first_reminder"}]
@@ -39,3 +48,13 @@ def organisation(slug: str, invoices: int, due: str, steps: list[dict], apply_to
             for i in range(invoices)
         ],
     }
+
+
+async def load(db: Database, organisation: dict, today: date, source: str = "bench") -> None:
+    """Import `organisation` as a host sends a big sync: the organisation with its first invoices, then
+    the rest in files of BATCH invoices naming only the organisation (an import adds what it names)."""
+    invoices = organisation.get("invoices", [])
+    await import_data(db, {"organisations": [{**organisation, "invoices": invoices[:BATCH]}]}, source, today)
+    for start in range(BATCH, len(invoices), BATCH):
+        part = {"slug": organisation["slug"], "invoices": invoices[start:start + BATCH]}
+        await import_data(db, {"organisations": [part]}, source, today)

@@ -17,13 +17,12 @@ from bench.measure import bounded, rss_mb, until
 from bench.stack import BenchStack
 from relance.db import Database
 from starter.dunning import start_dunning_run
-from starter.importing import import_data
 
 
 async def sleeping_runs(stack: BenchStack, client: Client, db: Database, runs: int, samples: int) -> dict:
     slug = f"mem-{uuid.uuid4().hex[:8]}"
     organisation = data.organisation(slug, runs, "today+60", data.ONE_REMINDER, apply_to_new=True)
-    await import_data(db, {"organisations": [organisation]}, "bench", datetime.now(ZoneInfo("Europe/Paris")).date())
+    await data.load(db, organisation, datetime.now(ZoneInfo("Europe/Paris")).date())
     task_queue = stack.settings.task_queue
     await bounded(lambda i=i: start_dunning_run(client, task_queue, slug, f"B-{i:06d}", f"C{i % 10}")
                   for i in range(runs))

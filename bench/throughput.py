@@ -26,7 +26,6 @@ from bench.stack import BASELINE_QUEUE, BenchStack
 from models import DunningRun, RunEvent
 from relance.db import Database
 from relance.nightly import SweepRequest
-from starter.importing import import_data
 from workflows.dunning import DunningSweepWorkflow
 
 
@@ -107,8 +106,8 @@ async def history_shape(client: Client, workflow_id: str) -> dict[str, int]:
 async def relance(stack: BenchStack, client: Client, db: Database, n: int) -> dict:
     """N overdue invoices, one sweep; done when every run has sent its first reminder."""
     slug = f"bench-{uuid.uuid4().hex[:8]}"
-    await import_data(db, {"organisations": [data.organisation(slug, n, "today-20", data.ONE_REMINDER)]},
-                      "bench", datetime.now(ZoneInfo("Europe/Paris")).date())
+    await data.load(db, data.organisation(slug, n, "today-20", data.ONE_REMINDER),
+                    datetime.now(ZoneInfo("Europe/Paris")).date())
     runs = f"dunning:{slug}:%"
     sent = select(func.count(RunEvent.id)).where(RunEvent.outcome == "sent", col(RunEvent.workflow_id).like(runs))
     ended = select(func.count()).where(col(DunningRun.workflow_id).like(runs), col(DunningRun.ended_at).is_not(None))

@@ -3,8 +3,14 @@
 import json
 import subprocess
 import sys
+from datetime import date
 
+from sqlalchemy import func
+from sqlmodel import select
+
+from bench import data
 from bench.run import FIGURES
+from models import Invoice
 from relance.config import PROJECT_ROOT
 
 
@@ -29,3 +35,10 @@ def test_the_api_latency_bench_runs_once_with_a_tiny_n(tmp_path):
     figures = json.loads(out.read_text())
     assert set(figures) == {"invoice_creation_sequential", "invoice_creation_2_in_flight"}
     assert all(f["n"] == 5 and 0 < f["p50_ms"] <= f["p95_ms"] <= f["max_ms"] for f in figures.values())
+
+
+async def test_the_bench_loads_more_invoices_than_one_import_file_holds(db, clean):
+    """`make bench` sleeps 10,000 runs: more than the importer takes in one file (relance/limits.py)."""
+    await data.load(db, data.organisation("big", data.BATCH + 1, "today+60", data.ONE_REMINDER), date.today())
+    async with db.session() as session:
+        assert (await session.exec(select(func.count()).select_from(Invoice))).one() == data.BATCH + 1
