@@ -1,6 +1,7 @@
 """One email per customer: an account's reminders due the same day go as one email, each invoice
 re-checked just before it (a paid one dropped), nothing sent when none is left."""
 
+import os
 from datetime import timedelta
 from decimal import Decimal
 from email import message_from_string, policy
@@ -17,6 +18,7 @@ from starter import documents
 from starter.dunning import exclude_account, pause_reminders, record_payment
 from tests import factories as f
 from tests.documents.conftest import PDF, docx
+from tests.test_cli import relance
 
 NUMBERS = ("F-1", "F-2", "F-3")
 
@@ -110,6 +112,11 @@ async def test_the_grouped_email_attaches_each_invoices_document_and_links_its_p
     assert '<a href="https://pay.example.com/F-1?t=a&amp;b=1">' in message["html"]
     assert f'<a href="{urls["F-2"]}">' in message["html"]
     assert "Non joints" not in message["text"]
+    shown = (await relance({**os.environ, "RELANCE_DATABASE_URL": settings.database_url,
+                            "RELANCE_SES_ENDPOINT": stack.ses_endpoint}, "mail", "--show", "1")).stdout
+    print(shown)  # the closing note's example
+    assert f"  attachment: Facture F-1.pdf (application/pdf, {len(PDF):,} bytes)" in shown
+    assert "  attachment: contrat F-2.docx (application/vnd.openxmlformats-officedocument" in shown
 
 
 async def test_documents_over_the_limit_of_one_email_are_named_not_attached(stack, settings, monkeypatch):
