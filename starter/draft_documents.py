@@ -15,7 +15,7 @@ from relance.documents.storage import DocumentStore
 def _open_draft(org_slug: str, agency_slug: str, draft_id: int):
     async def guard(session) -> None:
         _, agency = await repository.agency(session, org_slug, agency_slug)
-        await attachments.lock_open(session, agency, draft_id)
+        await attachments.changing(session, agency, draft_id)
     return guard
 
 

@@ -112,7 +112,7 @@ async def test_a_file_storage_lost_fails_the_draft_with_its_name_and_sends_nothi
         async with outbox.stack.db.session() as session:
             [document] = (await session.exec(Document.__table__.select())).all()
         await DocumentStore(settings).delete(document.storage_key)
-        sent = await ana.submit(page, page, version=str(drafts["arrival"].version), action="send",
+        sent = await ana.submit(page, page, version=str(drafts["arrival"].version + 1), action="send",
                                 subject=drafts["arrival"].subject, body=drafts["arrival"].body)
         after = await ana.get(sent.headers["location"])
     assert local_ses.sent_messages(outbox.stack.ses_endpoint) == []
@@ -122,3 +122,21 @@ async def test_a_file_storage_lost_fails_the_draft_with_its_name_and_sends_nothi
     assert draft.reason.startswith("attachment_missing: document ") and "(contrat.pdf) is no longer in storage" \
         in draft.reason
     assert "contrat.pdf" in after.text
+
+
+async def test_a_file_attached_by_a_colleague_stops_a_send_from_a_page_opened_before(outbox):
+    """Cleo attaches a file while Ana has the draft open: Ana's send is refused, the page says the draft
+    changed, nothing goes; sent again from the page as it now is, it goes with the file."""
+    drafts = (await outbox.agencies(nord=["ana@agency.example", "cleo@agency.example"]))["nord"]
+    draft, page = drafts["arrival"], _page(drafts["arrival"])
+    async with outbox.signed_in("ana@agency.example") as ana, outbox.signed_in("cleo@agency.example") as cleo:
+        await ana.get(page)
+        assert (await cleo.upload(page, page + "/documents", "contrat.pdf", PDF)).status_code == 303
+        late = await ana.submit(page, page, version=str(draft.version), action="send", subject=draft.subject,
+                                body=draft.body)
+        assert late.status_code == 409 and outbox.stack.sent() == []
+        sent = await ana.submit(page, page, version=str(draft.version + 1), action="send", subject=draft.subject,
+                                body=draft.body)
+        assert sent.status_code == 303
+    [message] = outbox.stack.sent()
+    assert [a["filename"] for a in message["attachments"]] == ["contrat.pdf"]
