@@ -2,6 +2,7 @@
 re-checked just before it (a paid one dropped), nothing sent when none is left."""
 
 import os
+import re
 from datetime import timedelta
 from decimal import Decimal
 from email import message_from_string, policy
@@ -173,3 +174,18 @@ async def test_an_exclusion_arriving_while_the_steps_are_handed_over_sends_nothi
     assert [(await h.result()).reason for h in handles] == [ExitReason.COMPLETED] * 2
     [message] = stack.sent()
     assert "F-1" in message["body"] and "F-2" in message["body"]
+
+
+async def test_an_english_customer_reads_the_grouped_email_in_english_with_its_links(stack):
+    await stack.mailer.verify(f.SENDER)
+    organisation = grouped_org(stack, "today-20", numbers=("F-1", "F-2"),
+                               **{"F-2": {"payment_url": "https://pay.example.com/F-2"}})
+    organisation["accounts"] = [{**f.BASE_ORG["accounts"][0], "language": "en"}]
+    await stack.load(organisation)
+    for handle in [await stack.start(number) for number in ("F-1", "F-2")]:
+        await handle.result()
+    [message] = stack.sent()
+    assert message["subject"] == "Reminder: 2 invoice(s) awaiting payment"
+    assert re.search(r"- F-2 of \d\d/\d\d/\d{4}, due \d\d/\d\d/\d{4}: 200,00\xa0€ still due \(total 200,00\xa0€\); "
+                     r"pay online: https://pay\.example\.com/F-2\r?\n", message["text"])
+    assert "Total due: 300,00\xa0€" in message["text"]  # amounts as an English reader in France reads them
