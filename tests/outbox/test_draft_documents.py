@@ -125,13 +125,16 @@ async def test_a_file_storage_lost_fails_the_draft_with_its_name_and_sends_nothi
 
 
 async def test_a_file_attached_by_a_colleague_stops_a_send_from_a_page_opened_before(outbox):
-    """Cleo attaches a file while Ana has the draft open: Ana's send is refused, the page says the draft
-    changed, nothing goes; sent again from the page as it now is, it goes with the file."""
+    """Cleo attaches a file while Ana has the draft open: the tab and the send-all's confirmation say the
+    draft carries a file; Ana's send from the page she opened before is refused, nothing goes; sent again
+    from the page as it now is, it goes with the file."""
     drafts = (await outbox.agencies(nord=["ana@agency.example", "cleo@agency.example"]))["nord"]
     draft, page = drafts["arrival"], _page(drafts["arrival"])
     async with outbox.signed_in("ana@agency.example") as ana, outbox.signed_in("cleo@agency.example") as cleo:
         await ana.get(page)
         assert (await cleo.upload(page, page + "/documents", "contrat.pdf", PDF)).status_code == 303
+        assert "1 file attached" in (await ana.get("/outbox/agencies/nord/tabs/arrival")).text
+        assert "(1 file attached)" in (await ana.get("/outbox/agencies/nord/tabs/arrival/send")).text
         late = await ana.submit(page, page, version=str(draft.version), action="send", subject=draft.subject,
                                 body=draft.body)
         assert late.status_code == 409 and outbox.stack.sent() == []
