@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from models import About, Agency, AgencyStaff, Booking, Draft, DraftStatus, SendBatch
+from models import About, Agency, AgencyStaff, Booking, Draft, DraftStatus, EmailState, SendBatch
 from relance import calendar
 from relance import staff as staff_accounts
 from relance.agency import drafting, events, kinds, outbox, repository, sending
@@ -29,7 +29,10 @@ from relance.agency.types import (
 )
 from relance.agency.withdrawal import withdraw
 from relance.db import Database
+from relance.documents import library
+from relance.documents.storage import DocumentStore
 from relance.email import ledger
+from relance.email.compose import NotSentReason
 from relance.email.mailer import SesMailer
 from relance.email.sending import SendStatus, send_once
 from relance.email.suppression import suppressed
@@ -53,6 +56,7 @@ class AgencyActivities:
         self.mailer = mailer
         self.webhooks = webhooks
         self.base_url = base_url  # where staff open the outbox (the summary links to it)
+        self.documents = DocumentStore(mailer.settings)  # the files staff attached to drafts
 
     @activity.defn
     async def draft_agency_day(self, inp: DraftingRequest) -> DraftingResult:
@@ -124,14 +128,22 @@ class AgencyActivities:
             draft, booking, agency = found
             made = Made(draft.id, draft.kind, booking.reference, draft.due_on)
             stopped, event = await _stopped(session, inp, draft, made, agency)
+            documents = await library.of_draft(session, draft.id)
         if event is not None:  # published once the draft's new status is committed
             await self.webhooks.publish(event)
         if stopped is not None:
             return stopped
-        result = await send_once(self.db, self.mailer, draft_email_key(draft.id, inp.batch_id),
-                                 sending.email_of(draft, agency),
-                                 ledger.Source(draft.org_id, activity.info().workflow_id,
-                                               About("booking", booking.reference)), inp.now)
+        key, email = draft_email_key(draft.id, inp.batch_id), sending.email_of(draft, agency)
+        source = ledger.Source(draft.org_id, activity.info().workflow_id, About("booking", booking.reference))
+        try:
+            email.attachments = await library.attachments(self.documents, documents)
+        except library.Unavailable as exc:  # said as not sent, unless an earlier attempt sent it already
+            async with self.db.autocommit() as session:
+                claim = await ledger.record_not_sent(session, key, source,
+                                                     f"{NotSentReason.ATTACHMENT_MISSING}: {exc}"[:500], inp.now)
+            if claim.state == EmailState.NOT_SENT:
+                return await self._failed(inp, draft, claim.reason)
+        result = await send_once(self.db, self.mailer, key, email, source, inp.now)
         if result.status == SendStatus.SENT:
             async with self.db.session() as session:
                 await sending.settle(session, draft.id, inp.batch_id, DraftStatus.SENT, inp.now, by=inp.by,
@@ -141,8 +153,12 @@ class AgencyActivities:
             log.info("draft sent", org=inp.org_slug, agency=inp.agency_slug, draft=draft.id,
                      message_id=result.message_id, fresh=result.fresh)
             return SendOutcome(draft.id, "sent", None, result.message_id)
-        reason = (f"{agency.sender_email} is not a verified SES identity"
-                  if result.status == SendStatus.SENDER_REFUSED else result.reason or result.status.value)
+        refused = result.status == SendStatus.SENDER_REFUSED
+        return await self._failed(inp, draft, f"{agency.sender_email} is not a verified SES identity" if refused
+                                  else result.reason or result.status.value)
+
+    async def _failed(self, inp: SendOne, draft: Draft, reason: str) -> SendOutcome:
+        """The draft failed, with the reason staff read on it (it is open again: fix and send)."""
         async with self.db.session() as session:
             await sending.settle(session, draft.id, inp.batch_id, DraftStatus.FAILED, inp.now, reason=reason)
         log.warning("draft not sent", org=inp.org_slug, agency=inp.agency_slug, draft=draft.id, reason=reason)

@@ -159,13 +159,9 @@ class DunningActivities:
             reason = rules.exit_reason(file.invoice, file.amount_due)
             if reason is not None:
                 return StepOutcome(StepStatus.EXIT, reason)
-            held = rules.hold_reason(file.org, file.account)
+            held = await record_hold(session, inp, file)
             if held is not None:
-                # One row per position and cause (switched off, excluded), as the run waits through both.
-                cause = "" if not file.org.dunning_enabled else ":excluded"
-                await _decide(session, inp, RunState.HELD, kind="hold", outcome="held", reason=held,
-                              idem_key=events.life_key(f"{inp.workflow_id}:{inp.position}:hold{cause}", inp.life))
-                return StepOutcome(StepStatus.HELD, held)
+                return held
             # The step with its template in one query (compose then finds the template in the session).
             step, _ = (await session.exec(_STEP_WITH_TEMPLATE, params={
                 "p_scenario_id": inp.scenario_id, "p_position": inp.position})).one()
@@ -446,6 +442,18 @@ async def _blocked(session: AsyncSession, inp: StepInput, sender: str | None, de
     log.warning("reminder held: sender not verified", org=inp.org_slug, invoice=inp.invoice_number,
                 step=step_number(inp.position))
     return StepOutcome(StepStatus.BLOCKED, detail)
+
+
+async def record_hold(session: AsyncSession, inp: StepInput, file: repository.InvoiceFile) -> StepOutcome | None:
+    """The step waits (dunning switched off, customer excluded): its timeline row and the run's state HELD
+    (what wake_held_runs looks for), once per position and cause as the run waits through both; None: it may go."""
+    held = rules.hold_reason(file.org, file.account)
+    if held is None:
+        return None
+    cause = "" if not file.org.dunning_enabled else ":excluded"
+    await _decide(session, inp, RunState.HELD, kind="hold", outcome="held", reason=held,
+                  idem_key=events.life_key(f"{inp.workflow_id}:{inp.position}:hold{cause}", inp.life))
+    return StepOutcome(StepStatus.HELD, held)
 
 
 async def _decide(session: AsyncSession, inp: StepInput, state: RunState, **event) -> None:

@@ -14,10 +14,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio import activity
 from temporalio.client import Client
 
+from activities import dunning as invoice_steps  # a module: it imports this one (join_customer_email)
 from models import About, DunningRun, RunEvent, ScenarioStep
 from relance import calendar
 from relance.db import Database
-from relance.dunning import events, listing, repository, rules
+from relance.documents import library
+from relance.documents.storage import DocumentStore
+from relance.dunning import events, grouped_documents, listing, repository, rules
 from relance.dunning.customer import (
     Batch,
     BatchInput,
@@ -30,11 +33,11 @@ from relance.dunning.customer import (
 from relance.dunning.ids import CUSTOMER_WORKFLOW, customer_workflow_id
 from relance.dunning.types import StepInput
 from relance.email import ledger
-from relance.email.compose import NotSentReason
+from relance.email.compose import Composition, NotSentReason
 from relance.email.mailer import SesMailer
 from relance.email.sending import SendStatus, send_once
 from relance.opening import holidays_of, weekdays_of
-from relance.scenario.plan import StepOutcome, StepStatus
+from relance.scenario.plan import RunState, StepOutcome, StepStatus
 from relance.webhooks.publishing import Publisher
 
 log = structlog.get_logger("relance.dunning.customer")
@@ -70,11 +73,14 @@ class CustomerDunningActivities:
         self.db = db
         self.mailer = mailer
         self.webhooks = webhooks
+        self.documents = DocumentStore(mailer.settings)  # the listed invoices' documents
 
     @activity.defn
     async def check_batch(self, inp: BatchInput) -> Batch:
         """Re-check each invoice just before the email: a paid one (or one whose run ended meanwhile) is
-        dropped; with dunning switched off every step is held. Also the local day, and when the next
+        dropped; one whose run was paused meanwhile (promise to pay, dispute), or whose customer was
+        excluded, or all when dunning is switched off, is held: left out, its run then follows its pause
+        or waits for the exclusion's lifting. Also the local day, and when the next
         day's email may go (the next opening of the window after midnight)."""
         async with self.db.session() as session:
             org = await repository.organisation(session, inp.org_slug)
@@ -85,7 +91,7 @@ class CustomerDunningActivities:
                 run = await session.get(DunningRun, step.invoice_workflow_id)
                 if reason is None and run is not None and run.exit_reason:
                     reason = run.exit_reason
-                held = "dunning switched off" if reason is None and not org.dunning_enabled else None
+                held = None if reason is not None else await _held(session, inp, step, file, run)
                 settled = (await session.exec(select(RunEvent.id).where(
                     RunEvent.idem_key == step_email_key(step)))).first() is not None
                 checked.append(CheckedStep(step, reason and str(reason), held, settled))
@@ -106,12 +112,19 @@ class CustomerDunningActivities:
                            key=lambda f: (f.invoice.due_date, f.invoice.number))
             org, account, first = files[0].org, files[0].account, files[0].invoice
             source = ledger.Source(org.id, inp.workflow_id, About("account", account.ref))
-            step = (await session.exec(select(ScenarioStep).where(
-                ScenarioStep.scenario_id == inp.steps[0].scenario_id,
-                ScenarioStep.position == inp.steps[0].position))).first()
+            steps = await _steps(session, inp.steps)
+            documents, left_out = await grouped_documents.chosen(
+                session, [(f, steps[f.invoice.number]) for f in files])
             lines = [listing.line_of(f.invoice, f.paid, org.currency) for f in files]
             composition = await listing.compose_listing(session, self.mailer, org, account, files[0].contacts, first,
-                                                        lines, inp.now, kind="reminder", step=step)
+                                                        lines, inp.now, kind="reminder",
+                                                        step=steps[inp.steps[0].invoice_number], not_attached=left_out)
+            if composition.email is not None and documents:
+                try:
+                    composition.email.attachments = await library.attachments(self.documents, documents)
+                except library.Unavailable as exc:
+                    composition = Composition(None, NotSentReason.ATTACHMENT_MISSING, str(exc)[:500],
+                                              composition.email.sender_address)
             if composition.reason == NotSentReason.SENDER_NOT_VERIFIED:
                 return StepOutcome(StepStatus.BLOCKED, composition.detail)
             if composition.email is None:
@@ -139,14 +152,35 @@ class CustomerDunningActivities:
     async def _tell(self, inp: SendBatchInput, files: dict[str, repository.InvoiceFile], outcome: StepOutcome) -> None:
         """Each invoice's reminder.sent (or not_sent) event, as its own send would have told it."""
         async with self.db.session() as session:
+            steps = await _steps(session, inp.steps)
             for grouped in inp.steps:
-                step = (await session.exec(select(ScenarioStep).where(
-                    ScenarioStep.scenario_id == grouped.scenario_id, ScenarioStep.position == grouped.position))).one()
                 event = events.of_step(StepInput(grouped.invoice_workflow_id, inp.org_slug, grouped.invoice_number,
                                                  grouped.scenario_id, grouped.position, inp.now),
-                                       files[grouped.invoice_number], step, outcome)
+                                       files[grouped.invoice_number], steps[grouped.invoice_number], outcome)
                 if event is not None:
                     await self.webhooks.publish(event)
+
+
+async def _steps(session: AsyncSession, grouped: list[GroupedStep]) -> dict[str, ScenarioStep]:
+    """Each invoice's scenario step, by invoice number (what it attaches, who signs)."""
+    found = {}
+    for step in grouped:
+        found[step.invoice_number] = (await session.exec(select(ScenarioStep).where(
+            ScenarioStep.scenario_id == step.scenario_id, ScenarioStep.position == step.position))).one()
+    return found
+
+
+async def _held(session: AsyncSession, inp: BatchInput, step: GroupedStep, file: repository.InvoiceFile,
+                run: DunningRun | None) -> str | None:
+    """Why the step waits instead of going in the email: a pause recorded on its run since it was handed
+    over, or the organisation's or customer's hold (its timeline row and the run's state HELD written as
+    for a step of its own, so lifting an exclusion wakes it)."""
+    if run is not None and run.state == RunState.PAUSED:
+        return "paused (promise to pay or dispute): the step goes when the pause ends"
+    as_own = StepInput(step.invoice_workflow_id, inp.org_slug, step.invoice_number, step.scenario_id, step.position,
+                       inp.now, life=run.life if run else 1)
+    held = await invoice_steps.record_hold(session, as_own, file)
+    return held.reason if held else None
 
 
 async def _record(session: AsyncSession, inp: SendBatchInput, key: str, outcome: StepOutcome, status: str,

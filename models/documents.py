@@ -16,6 +16,8 @@ class Document(SQLModel, table=True):
     key: str = Field(description="the host's name for it, unique in the organisation")
     invoice_id: int | None = Field(default=None, foreign_key="invoice.id", index=True,
                                    description="the invoice it belongs to (attached by dunning steps that say so)")
+    draft_id: int | None = Field(default=None, foreign_key="draft.id", index=True,
+                                 description="the agency draft staff attached it to (sent with that draft)")
     filename: str
     content_type: str = Field(description="sniffed from the bytes when it arrived, never taken from the name")
     size: int

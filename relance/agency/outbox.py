@@ -8,7 +8,7 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from models import Agency, AgencyStaff, Booking, Draft, DraftStatus, Organisation, Property
+from models import Agency, AgencyStaff, Booking, Document, Draft, DraftStatus, Organisation, Property
 from relance.agency import kinds
 from relance.agency.drafting import OPEN
 from relance.agency.views import DaySummary, DraftLine
@@ -35,7 +35,8 @@ async def summary(session: AsyncSession, agency: Agency, today: date) -> DaySumm
 
 async def lines(session: AsyncSession, agency: Agency, *conditions, newest_first: bool = False) -> list[DraftLine]:
     order = (col(Draft.id).desc(),) if newest_first else (Draft.due_on, Draft.id)
-    rows = (await session.exec(select(Draft, Booking, Property).join(Booking, Booking.id == Draft.booking_id)
+    files = select(func.count()).where(Document.draft_id == Draft.id).scalar_subquery()
+    rows = (await session.exec(select(Draft, Booking, Property, files).join(Booking, Booking.id == Draft.booking_id)
                                .join(Property, Property.id == Booking.property_id)
                                .where(Draft.agency_id == agency.id, *conditions).order_by(*order))).all()
     return [DraftLine(*row) for row in rows]

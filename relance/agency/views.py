@@ -29,11 +29,13 @@ class DaySummary:
 
 @dataclass
 class DraftLine:
-    """One row of a tab or of the withdrawn/expired list: the draft with its booking and property."""
+    """One row of a tab or of the withdrawn/expired list: the draft with its booking and property, and how
+    many files go with it."""
 
     draft: Draft
     booking: Booking
     property: Property
+    files: int = 0
 
 
 @dataclass

@@ -13,14 +13,17 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Depends, Request
 
 from models import Agency
+from relance import limits
 from relance.agency.errors import DraftConflict
 from relance.api.services import Services, services
+from relance.documents.kinds import ACCEPTED
 from relance.i18n import N_
 from relance.repository import NotFound
 from relance.web.pages import page, see_other
 from relance.web.session import PATH, Refused, Visitor, form, signed_in
 from relance.web.wording import KINDS, OPEN
 from starter import agency as agency_starter
+from starter import draft_documents
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
@@ -131,8 +134,41 @@ async def retry(request: Request, batch_id: str, here: Desk = Depends(desk), svc
 async def draft(request: Request, draft_id: int, saved: str = "", here: Desk = Depends(desk),
                 svc: Services = Depends(services)):
     line = await _found(agency_starter.draft_line(svc.db, here.org, here.agency.slug, draft_id), "draft")
-    return page(request, here.you, "draft.html", line=line, saved=saved, open=OPEN,
-                **here.context(), **here.window_now())
+    documents = await draft_documents.listed(svc.db, here.org, here.agency.slug, draft_id)
+    return page(request, here.you, "draft.html", line=line, saved=saved, open=OPEN, documents=documents,
+                accepted=ACCEPTED, max_mb=limits.MAX_DOCUMENT_BYTES // 2**20, **here.context(), **here.window_now())
+
+
+@router.post("/agencies/{agency}/drafts/{draft_id}/documents")
+async def attach(request: Request, draft_id: int, here: Desk = Depends(desk), svc: Services = Depends(services)):
+    """A file attached to the draft: its type read from its bytes, its size bounded, kept in storage."""
+    await form(request, here.you, svc.settings.web_secret)
+    part = (await request.form()).get("file")
+    if part is None or isinstance(part, str) or not part.filename:
+        raise Refused(422, N_("Nothing was attached: choose a file first."))
+    data = await part.read(limits.MAX_DOCUMENT_BYTES + 1)  # one byte over is enough to refuse it
+    await _changed(draft_documents.attach(svc.settings, svc.db, here.org, here.agency.slug, draft_id, data,
+                                          part.filename), N_("Nothing was attached: %(refusal)s."))
+    return see_other(request, here.you, here.url("drafts", draft_id) + "?saved=attached")
+
+
+@router.post("/agencies/{agency}/drafts/{draft_id}/documents/{key}/remove")
+async def detach(request: Request, draft_id: int, key: str, here: Desk = Depends(desk),
+                 svc: Services = Depends(services)):
+    await form(request, here.you, svc.settings.web_secret)
+    await _changed(draft_documents.remove(svc.settings, svc.db, here.org, here.agency.slug, draft_id, key),
+                   N_("Nothing was removed: %(refusal)s."))
+    return see_other(request, here.you, here.url("drafts", draft_id) + "?saved=removed")
+
+
+async def _changed(call, refused: str):
+    """A change of the draft's documents; a draft gone from the agency is a 404, a refusal a 422 saying it."""
+    try:
+        return await call
+    except NotFound:
+        raise _missing("draft")
+    except ValueError as refusal:  # limits.Refused (type, size), DraftConflict (no longer open)
+        raise Refused(422, refused, refusal=refusal)
 
 
 @router.post("/agencies/{agency}/drafts/{draft_id}")

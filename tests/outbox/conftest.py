@@ -41,6 +41,11 @@ class Browser:
         token = CSRF.search((await self.get(page_path)).text).group(1)
         return await self.http.post(to, data={"csrf": token, **fields})
 
+    async def upload(self, page_path: str, to: str, filename: str, data: bytes) -> httpx.Response:
+        """Open `page_path`, then post a file to `to` as its upload form does (multipart, the page's token)."""
+        token = CSRF.search((await self.get(page_path)).text).group(1)
+        return await self.http.post(to, data={"csrf": token}, files={"file": (filename, data)})
+
     async def sign_in(self, email: str, password: str = PASSWORD) -> httpx.Response:
         return await self.submit("/outbox/signin", "/outbox/signin", email=email, password=password)
 

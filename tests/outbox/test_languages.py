@@ -14,13 +14,15 @@ from sqlmodel import select
 
 from models import Agency, Booking, Draft
 from relance import i18n
+from relance.documents.kinds import ACCEPTED
 from starter import agency as agency_starter
 from tests.outbox.conftest import CSRF, PASSWORD
 from tests.outbox.test_pages import finished
 
 PLACEHOLDER = re.compile(r"%\(\w+\)s|<[^>]+>|\n")
 WORD = re.compile(r"[^\W\d_]{2,}")
-ALWAYS = ["relance", "Europe/Paris", "Français", "English"]  # the product, a zone, each language's own name
+# The product, a zone, each language's own name, the file formats a draft may carry (PDF, DOCX...).
+ALWAYS = ["relance", "Europe/Paris", "Français", "English", *ACCEPTED.split(", ")]
 
 
 class Visible(HTMLParser):
