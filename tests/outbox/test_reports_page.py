@@ -48,7 +48,7 @@ async def test_the_reports_page_shows_the_apis_figures_with_charts_in_french_and
     from playwright.async_api import async_playwright, expect
 
     await _demo_with_history(outbox.stack)
-    await outbox.account("claire@atelier.example")
+    await outbox.account("claire@atelier.example", language="fr")  # the page reads in the account's language
     today = await outbox.stack.today()
     query = f"from={today - timedelta(days=180)}&to={today}"
     report = await _api_report(outbox.stack, served, query)
