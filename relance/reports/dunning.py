@@ -25,7 +25,7 @@ DSO_DAYS = 90  # days sales outstanding over the sales of the last 90 days
 # The runs of the period, each with its invoice, reminders sent and payments; grouped by invoice id (an
 # integer: sorting and hashing the workflow ids' text costs more). One statement answers the totals, the
 # funnel, what was not sent and the steps' labels as JSON, so the runs and their timelines are read once;
-# the scenarios are joined to the totals once grouped (bench/reports.py --explain shows where time goes).
+# the scenarios are joined to the totals once grouped.
 _RUNS = """
 WITH runs AS MATERIALIZED (
   SELECT r.workflow_id, r.invoice_id, r.scenario_id, r.ended_at, i.amount_incl_tax AS amount,
@@ -185,13 +185,18 @@ class DunningReport(BaseModel):
     not_sent: list[NotSent]
 
 
-async def dunning_report(db: Database, scope: Scope) -> DunningReport:
+def statements(scope: Scope) -> dict[str, str]:
+    """The report's SQL for `scope` (bench/reports.py --explain prints their plans)."""
     runs_filter = _of_scenario(scope)
-    found = await rows(db, {
+    return {
         "runs": _RUNS.format(filter=runs_filter),
         "weeks": _WEEKS.format(dso=DSO_DAYS, invoice_filter=runs_filter and
                                f" AND EXISTS (SELECT 1 FROM dunningrun r WHERE r.invoice_id = i.id{runs_filter})"),
-    }, scope)
+    }
+
+
+async def dunning_report(db: Database, scope: Scope) -> DunningReport:
+    found = await rows(db, statements(scope), scope)
     found.update(json.loads(next(iter(found.pop("runs")[0].values())), parse_float=Decimal))
     totals = [row for row in found["totals"] if row["scenario_id"] is None]
     labels = {row["position"]: row["label"] for row in found["labels"]}

@@ -15,8 +15,9 @@ def scenario_filter(scope: Scope, alias: str = "s") -> str:
     return "".join(f" AND {part}" for part in parts)
 
 
-async def rows(db: Database, queries: dict[str, str], scope: Scope) -> dict[str, list[dict]]:
-    """Each query's rows, in one read-only transaction (one snapshot: the parts of a report agree)."""
+async def rows(db: Database, queries: dict[str, str], scope: Scope, explain: bool = False) -> dict[str, list[dict]]:
+    """Each query's rows, in one read-only transaction (one snapshot: the parts of a report agree); with
+    `explain`, each query's plan as PostgreSQL ran it, with its timings (bench/reports.py --explain)."""
     params = scope.params()
     async with db.session() as session:
         connection = await session.connection()
@@ -29,5 +30,6 @@ async def rows(db: Database, queries: dict[str, str], scope: Scope) -> dict[str,
         found = {}
         for name, query in queries.items():
             bound = {key: value for key, value in params.items() if f":{key}" in query}
+            query = f"EXPLAIN (ANALYZE, BUFFERS) {query}" if explain else query
             found[name] = [dict(row) for row in (await connection.execute(text(query), bound)).mappings()]
         return found
