@@ -30,8 +30,8 @@ async def _scope(svc: Services, you: Visitor, start: date | None, end: date | No
                  version: int | None) -> period.Scope:
     try:
         return await period.scope(svc.db, you.org_slug, start, end, scenario or None, version)
-    except ValueError as refused:
-        raise Refused(422, N_("No report for this period: %(why)s."), why=str(refused))
+    except period.BadPeriod as refused:
+        raise Refused(422, refused.message, **refused.params)
 
 
 def _reader(you: Visitor, lang: str | None) -> Visitor:
