@@ -7,9 +7,19 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from relance import calendar, repository
 from relance.db import Database
+from relance.i18n import N_
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 3 * 366  # a report is about months, not decades: bounded work whatever is asked
+
+
+class BadPeriod(ValueError):
+    """A period or filter refused, naming the field: `message` is marked with N_ (the reports page says it
+    in the reader's language), its %(name)s placeholders filled from `params`."""
+
+    def __init__(self, message: str, **params: object):
+        super().__init__(message % params)
+        self.message, self.params = message, params
 
 
 @dataclass(frozen=True)
@@ -44,16 +54,17 @@ class Scope:
 async def scope(db: Database, org_slug: str, start: date | None = None, end: date | None = None,
                 scenario: str | None = None, version: int | None = None, now: datetime | None = None) -> Scope:
     """The scope of a report; by default the last 90 days up to today in the organisation's zone.
-    Raises repository.NotFound for an unknown organisation, ValueError naming the field for a bad period."""
+    Raises repository.NotFound for an unknown organisation, BadPeriod naming the field for a bad period."""
     async with db.session() as session:
         org = await repository.organisation(session, org_slug)
     today = calendar.local_today(now or datetime.now(UTC), org.timezone)
     end = end or today
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
-        raise ValueError(f"from: {start.isoformat()} is after to ({end.isoformat()})")
+        raise BadPeriod(N_("from: %(start)s is after to (%(end)s)"), start=start.isoformat(), end=end.isoformat())
     if (end - start).days >= MAX_DAYS:
-        raise ValueError(f"from: the period is at most {MAX_DAYS} days (asked {(end - start).days + 1})")
+        raise BadPeriod(N_("from: the period is at most %(most)s days (asked %(asked)s)"), most=MAX_DAYS,
+                        asked=(end - start).days + 1)
     if version is not None and scenario is None:
-        raise ValueError("version: needs scenario (the key of the scenario it is a version of)")
+        raise BadPeriod(N_("version: needs scenario (the key of the scenario it is a version of)"))
     return Scope(org.id, org.slug, org.timezone, org.currency, start, end, scenario, version)

@@ -5,35 +5,45 @@ charts are drawn by Chart.js, served from relance's own static files (static/ven
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from datetime import date
-from decimal import Decimal
 
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal, format_percent
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import PlainTextResponse
 
-from relance import repository
+from relance import i18n
 from relance.api.services import Services, services
+from relance.i18n import N_
 from relance.reports import period
 from relance.reports.kinds import REPORTS
 from relance.reports.tables import csv_headers, csv_text
+from relance.web import wording
 from relance.web.pages import HEADERS, page
 from relance.web.session import PATH, Refused, Visitor, signed_in
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
-LANGUAGES = {"fr": "fr_FR", "en": "en_GB"}
 
 
 async def _scope(svc: Services, you: Visitor, start: date | None, end: date | None, scenario: str | None,
                  version: int | None) -> period.Scope:
     try:
         return await period.scope(svc.db, you.org_slug, start, end, scenario or None, version)
-    except ValueError as refused:
-        raise Refused(422, f"No report for this period: {refused}.")
+    except period.BadPeriod as refused:
+        raise Refused(422, refused.message, **refused.params)
 
 
-def _language(lang: str | None, locale: str) -> str:
-    return lang if lang in LANGUAGES else ("fr" if locale.startswith("fr") else "en")
+def _reader(you: Visitor, lang: str | None) -> Visitor:
+    """The visitor reading in `lang` when the page's switch asks for one of relance's languages (amounts and
+    dates in that language where the organisation is), else in their own."""
+    if lang not in i18n.LANGUAGES or lang == you.language:
+        return you
+    return dataclasses.replace(you, language=lang, locale=i18n.reading_locale(lang, you.locale))
+
+
+def _number(value, locale: str) -> str:
+    return "–" if value is None else format_decimal(value, locale=locale)
 
 
 @router.get("/reports")
@@ -43,13 +53,11 @@ async def reports_page(request: Request, lang: str | None = None, start: date | 
                        svc: Services = Depends(services)):
     where = await _scope(svc, you, start, end, scenario, version)
     reports = {kind: await make(svc.db, where) for kind, make in REPORTS.items()}
-    language = _language(lang, await _locale(svc, you))
-    locale = LANGUAGES[language]
-    return page(request, you, "reports.html", where=where, lang=language, dunning=reports["dunning"],
-                marketing=reports["marketing"], pipeline=reports["pipeline"],
-                money=lambda value: format_currency(Decimal(value), where.currency, locale=locale),
-                number=lambda value: "–" if value is None else format_decimal(value, locale=locale),
-                day=lambda value: value.strftime("%d/%m/%Y" if language == "fr" else "%d %b %Y"),
+    reader = _reader(you, lang)
+    return page(request, reader, "reports.html", where=where, dunning=reports["dunning"],
+                marketing=reports["marketing"], pipeline=reports["pipeline"], not_sent_reasons=wording.NOT_SENT,
+                number=functools.partial(_number, locale=reader.locale),
+                percent=functools.partial(format_percent, locale=reader.locale),
                 chart=_chart_data(reports["dunning"]))
 
 
@@ -59,15 +67,11 @@ async def reports_csv(kind: str, start: date | None = Query(None, alias="from"),
                       version: int | None = Query(None, ge=1, le=2**31 - 1), you: Visitor = Depends(signed_in),
                       svc: Services = Depends(services)):
     if kind not in REPORTS:
-        raise Refused(404, f"There is no report “{kind}”: the reports are {', '.join(REPORTS)}.")
+        raise Refused(404, N_("There is no report “%(kind)s”: the reports are %(reports)s."), kind=kind,
+                      reports=", ".join(REPORTS))
     where = await _scope(svc, you, start, end, scenario, version)
     return PlainTextResponse(csv_text(await REPORTS[kind](svc.db, where)), media_type="text/csv",
                              headers={**HEADERS, **csv_headers(kind, where)})
-
-
-async def _locale(svc: Services, you: Visitor) -> str:
-    async with svc.db.session() as session:
-        return (await repository.organisation(session, you.org_slug)).locale
 
 
 def _chart_data(report) -> dict:

@@ -44,6 +44,15 @@ REASONS = {
     "kind_switched_off": N_("the agency switched this kind of email off"),
     "past_sendable_until": N_("it was not sent in time"),
 }
+# Why a reminder could not be sent (the reports page's words for relance's reasons; another is shown as it came).
+NOT_SENT = {
+    "no_recipient": N_("no address"),
+    "sender_not_verified": N_("sender not verified"),
+    "bounced": N_("bounced"),
+    "template_error": N_("template error"),
+    "rejected by SES": N_("rejected by SES"),
+    "delivery_uncertain": N_("delivery uncertain"),
+}
 # Why an edited draft no longer matches its booking (relance.agency.withdrawal records "<date> moved from
 # <before> to <after>"): the date each kind counts from, moved.
 MOVED = {

@@ -106,6 +106,8 @@ async def pages_of(outbox, reader, drafts: dict[str, Draft]) -> dict[str, str]:
     pages["booking option"] = await reader.get("/outbox/agencies/nord/bookings/NORD-OPT")
     pages["confirm"] = await reader.get("/outbox/agencies/nord/tabs/balance/send")
     pages["confirm empty"] = await reader.get("/outbox/agencies/nord/tabs/after_departure/send")
+    pages["reports"] = await reader.get("/outbox/reports")
+    pages["reports bad period"] = await reader.get("/outbox/reports?from=2026-12-31&to=2026-01-01")
     pages["account"] = await reader.get("/outbox/account")
     pages["account saved"] = await reader.get("/outbox/account?saved=password")
     pages["account wrong password"] = await reader.submit("/outbox/account", "/outbox/account/password",
@@ -156,7 +158,10 @@ async def test_every_page_and_email_reads_in_french_and_in_english(outbox):
         french["batch"] = (await ana.get(started.headers["location"])).text
     data = await data_of(outbox) + ["Arrivée", "Bonjour", "Sujet périmé", "Texte périmé", "carl@agency.example",
                                     "nowhere", "NOWHERE", "de"]  # what was typed
+    data += ["dunning", "marketing", "pipeline"]  # the reports' names, as their CSV files and the API name them
     assert "Rappel arrivées" in french["tab arrival"] and "Arrival reminders" in english["tab arrival"]
+    assert "<h1>Rapports</h1>" in french["reports"] and "<h1>Reports</h1>" in english["reports"]
+    assert "Le premier jour (2026-12-31) est après le dernier" in french["reports bad period"]
     for name in french:
         read_in("fr", french[name], data, name)
         read_in("en", english[name], data, name)

@@ -48,7 +48,7 @@ async def test_the_reports_page_shows_the_apis_figures_with_charts_in_french_and
     from playwright.async_api import async_playwright, expect
 
     await _demo_with_history(outbox.stack)
-    await outbox.account("claire@atelier.example")
+    await outbox.account("claire@atelier.example", language="fr")  # the page reads in the account's language
     today = await outbox.stack.today()
     query = f"from={today - timedelta(days=180)}&to={today}"
     report = await _api_report(outbox.stack, served, query)
@@ -70,6 +70,9 @@ async def test_the_reports_page_shows_the_apis_figures_with_charts_in_french_and
             # The figures are the API's.
             await expect(page.locator("[data-figure=reminded]")).to_have_text(str(totals["reminded"]))
             await expect(page.locator("[data-figure=recovered]")).to_have_text(str(totals["recovered"]))
+            # The period in the reader's format, whatever the browser's date fields show (en-US here).
+            await expect(page.locator("[data-figure=period]")).to_contain_text(
+                f"{today - timedelta(days=180):%d/%m/%Y} au {today:%d/%m/%Y}")
             rows = page.locator("#funnel tbody tr")
             await expect(rows).to_have_count(len(funnel))
             for row, step in zip(await rows.all(), funnel, strict=True):

@@ -23,9 +23,9 @@
   }
   const weeks = document.getElementById("weeks-chart");
   if (weeks) {
-    const lang = weeks.dataset.lang === "fr" ? "fr-FR" : "en-GB";
-    const day = new Intl.DateTimeFormat(lang, { day: "2-digit", month: "short" });
-    const money = new Intl.NumberFormat(lang, { notation: "compact", maximumFractionDigits: 1 });
+    const locale = weeks.dataset.locale;  // the reader's, as the page writes its dates and amounts
+    const day = new Intl.DateTimeFormat(locale, { day: "2-digit", month: "short" });
+    const money = new Intl.NumberFormat(locale, { notation: "compact", maximumFractionDigits: 1 });
     new Chart(weeks, {
       type: "line",
       data: {
