@@ -282,14 +282,14 @@ class OpportunityWorkflow:
                                  [f"{w.due.isoformat()} {w.wait.rule_key} #{w.wait.position + 1}" for w in self._waits])
 
 
-WORKFLOWS = [OpportunityWorkflow]
+WORKFLOWS = [OpportunityWorkflow, HostCallWorkflow]  # every workflow of the domain (replay, sandbox checks)
 
 
 def registration(deps: WorkerDeps) -> Registration:
     """The pipeline domain's part of the worker."""
     acts = PipelineActivities(deps.db, deps.mailer, deps.webhooks)
     calls = HostCallActivities(deps.db, Allowlist.parse(deps.settings.outbound_allow), Sealer(deps.settings.codec_keys))
-    return Registration(workflows=WORKFLOWS, email_activities=[acts.send_automation_email],
+    return Registration(workflows=[OpportunityWorkflow], email_activities=[acts.send_automation_email],
                         activities=[acts.apply_event, acts.run_automation, acts.record_failure,
                                     acts.resume_after_wait],
                         webhook_workflows=[HostCallWorkflow],
