@@ -63,8 +63,9 @@ def organisation(slug: str, opportunities: int, conditions: bool = False, time_t
             "action_types": [{"key": "call"}],
             "processes": [{"key": "sales", "name": "Ventes", "stages": [{"key": "R1"}, {"key": "R2"}, {"key": "R3"}],
                            "rules": [rule, *([STALE] if time_trigger else [])]}],
-            "opportunities": [{"ref": f"O{n}", "process": "sales", "stage": "R1", "assigned_to": "paul@example.com"}
-                              for n in range(opportunities)],
+            # An amount: the condition reads it (a field the opportunity lacks makes a condition not hold).
+            "opportunities": [{"ref": f"O{n}", "process": "sales", "stage": "R1", "assigned_to": "paul@example.com",
+                               "amount": "1000"} for n in range(opportunities)],
         },
     }
 

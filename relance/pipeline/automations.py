@@ -88,8 +88,9 @@ async def run(deps: Deps, inp: AutomationInput) -> AutomationOutcome:
             await settle(session, a.idem_key, settled.state, settled.detail, inp)
     if settled is not None:
         # Told after the commit, and again by a retry that finds it done (a crash between the two loses
-        # nothing; the event's key keeps it from being told twice).
-        await _tell(deps, file, inp, spec, settled)
+        # nothing; the event's key keeps it from being told twice). What is done outside tells nothing.
+        if inside is not None:
+            await _tell(deps, file, inp, spec, settled)
         return settled
     if a.kind == "notify":
         outcome = await notifying.notify(deps.db, deps.mailer, file, inp, spec)

@@ -1,6 +1,7 @@
 """More automations (issue 26, part 3, continued): notify a given user by the channel they chose (a task or
 an email), assign by the account's owner, call the host (a signed POST, retried, its answer recorded)."""
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -69,6 +70,20 @@ async def test_assign_by_account_owner_says_why_not_and_the_next_automations_go_
     await pipeline.retry_automation(pipe.stack.client, pipe.stack.slug, OPP, lines[0].key)
     await pipe.settled()
     assert await _salesperson(pipe) == ADMIN
+
+
+async def test_two_opportunities_won_at_once_are_assigned_in_turn_to_different_users(pipe):
+    turn = rule("turn", WON, {"do": "assign", "users": [ADMIN, SALESPERSON]})
+    data = pipeline_org(pipe.stack.slug, rules=[turn])
+    data["pipeline"]["opportunities"].append({**data["pipeline"]["opportunities"][0], "ref": "OPP-2"})
+    await pipe.stack.load(data)
+    await asyncio.gather(*(pipe.report(f"won-{ref}", ref=ref, result="won") for ref in (OPP, "OPP-2")))
+    for ref in (OPP, "OPP-2"):
+        await pipe.settled(ref)  # the assignment is an event of its own, handled next
+    async with pipe.stack.db.session() as session:
+        chosen = (await session.exec(select(AppUser.email).join(Opportunity, Opportunity.assigned_user_id == AppUser.id)
+                                     .where(Opportunity.ref.in_([OPP, "OPP-2"])))).all()
+    assert sorted(chosen) == sorted([ADMIN, SALESPERSON]), "each took its turn: never the same user twice"
 
 
 async def test_call_host_posts_the_event_signed_retries_and_records_the_answer(pipe, receiver):  # noqa: F811
