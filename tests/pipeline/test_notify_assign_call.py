@@ -59,6 +59,10 @@ async def test_notify_reaches_each_user_by_their_channel_once(pipe):
 async def test_assign_by_account_owner_says_why_not_and_the_next_automations_go_on(pipe):
     owner = rule("owner", WON, {"do": "assign", "by": "account_owner"}, {"do": "add_tag", "tag": "gagne"})
     await _load(pipe, [owner])
+    dry = await pipeline.dry_run(pipe.stack.db, pipe.stack.slug, {"event_id": "d", "opportunity": OPP,
+                                                                  "kind": "opportunity", "result": "won"})
+    assert [line.does for line in dry.lines] == ["assign the opportunity to its account's owner",
+                                                       "tag the opportunity 'gagne'"]
     await pipe.report("won-1", result="won")
     lines = [line for line in await pipe.settled() if line.kind == "automation"]
     assert [(line.state, line.text.split(":")[0]) for line in lines] == [
