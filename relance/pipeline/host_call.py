@@ -35,8 +35,9 @@ class EndpointGone(Exception):
 
 
 async def endpoint(session: AsyncSession, org_id: int, name: str) -> WebhookEndpoint | None:
-    """The organisation's endpoint a rule names by its id or its URL (the first registered for it)."""
-    query = select(WebhookEndpoint).where(WebhookEndpoint.org_id == org_id)
+    """The organisation's endpoint a rule names by its id or its URL (the first registered for it), while
+    it is switched on (`relance webhook remove` switches it off; registering the URL again brings it back)."""
+    query = select(WebhookEndpoint).where(WebhookEndpoint.org_id == org_id, WebhookEndpoint.enabled)
     query = query.where(WebhookEndpoint.id == int(name)) if name.isdigit() else \
         query.where(WebhookEndpoint.url == name).order_by(WebhookEndpoint.id)
     return (await session.exec(query)).first()

@@ -13,7 +13,7 @@ from relance import tasks
 from relance.importing.importer import ImportRejected
 from relance.pipeline.rules import trigger_text
 from starter import pipeline
-from starter.webhooks import add_endpoint
+from starter.webhooks import add_endpoint, remove_endpoint
 from tests import factories as f
 from tests.conftest import RECEIVERS
 from tests.pipeline.data import ADMIN, OPP, SALESPERSON, pipeline_org, rule
@@ -115,6 +115,20 @@ async def test_call_host_posts_the_event_signed_retries_and_records_the_answer(p
     assert event["data"]["opportunity"] == OPP and event["data"]["event"]["id"] == "won-1"
     assert event["data"]["state"]["result"] == "won" and event["data"]["rule"] == {
         "key": "call", "version": 1, "automation": 1}
+
+
+async def test_a_call_to_a_removed_endpoint_fails_with_why_and_the_rest_goes_on(pipe, receiver):  # noqa: F811
+    await _load(pipe, [])
+    endpoint, _ = await add_endpoint(pipe.stack.db, pipe.stack.slug, receiver.url, allow=RECEIVERS)
+    call = rule("call", WON, {"do": "call_host", "endpoint": receiver.url}, {"do": "add_tag", "tag": "gagne"})
+    await _load(pipe, [call])
+    await remove_endpoint(pipe.stack.db, pipe.stack.slug, endpoint.id)
+    await pipe.report("won-1", result="won")
+    lines = [line for line in await pipe.settled() if line.kind == "automation"]
+    assert [(line.state, line.text.split(":")[0]) for line in lines] == [
+        ("failed", "call v1 #1 call_host"), ("done", "call v1 #2 add_tag")]
+    assert "is no webhook endpoint of the organisation (any more)" in lines[0].text
+    assert receiver.requests == []
 
 
 async def test_the_new_automations_are_checked_when_saved_every_problem_named(pipe):
