@@ -260,7 +260,8 @@ class AutomationIn(Strict):
                              "their own channel (notify_by: a task or an email); left out: the opportunity's feed")
     scenario: Identifier | None = Field(default=None, description="enrol / unenrol: a marketing scenario")
     to: str | None = Field(default=None, description=f"send_email: {ASSIGNED_TO}, 'contact' or an address")
-    sender: Email | None = Field(default=None, description="send_email / create_campaign: a user of the organisation")
+    sender: Email | None = Field(default=None, description="send_email / create_campaign / notify (a user reading "
+                                 "by email; default: the dunning sender): a user of the organisation")
     template: Identifier | None = Field(default=None, description="send_email / create_campaign: a template")
     document_url: Annotated[str, Field(max_length=2000, pattern=r"^https?://")] | None = Field(
         default=None, description="send_email: the document's download link ([[!DocumentUrl]] in the template)")

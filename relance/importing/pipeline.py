@@ -49,7 +49,7 @@ NEEDS = {
     "wait": (),
     "call_host": ("endpoint",),
 }
-MAY = {"wait": ("days", "at", "condition"), "create_action": ("business_days",), "notify": ("user",),
+MAY = {"wait": ("days", "at", "condition"), "create_action": ("business_days",), "notify": ("user", "sender"),
        "send_email": ("document_url", "attach"), "create_campaign": ("sender",), "assign": ("users", "by")}
 TRIGGER_NEEDS = {"result": ("result",), "enters_stage": ("stage",), "stage_change": ("from_stage", "to_stage"),
                  "quote_sent": (), "quote_reopened": (), "action_created": ("type",), "action_closed": ("type",),

@@ -40,7 +40,7 @@ async def _salesperson(pipe) -> str:
 
 
 async def test_notify_reaches_each_user_by_their_channel_once(pipe):
-    tell = rule("tell", WON, {"do": "notify", "user": ADMIN, "text": "Commande à saisir"},
+    tell = rule("tell", WON, {"do": "notify", "user": ADMIN, "text": "Commande à saisir", "sender": f.SENDER},
                 {"do": "notify", "user": "[[!AssignedToId]]", "text": "Bravo"})
     await _load(pipe, [tell], by_email=(ADMIN,))
     await pipe.report("won-1", result="won")
@@ -48,7 +48,7 @@ async def test_notify_reaches_each_user_by_their_channel_once(pipe):
     assert await pipe.automations() == [("tell v1 #1 notify", "done"), ("tell v1 #2 notify", "done")]
 
     [email] = pipe.stack.sent()
-    assert email["destinations"]["to"] == [ADMIN]
+    assert email["destinations"]["to"] == [ADMIN] and f.SENDER in email["source"]
     assert email["subject"] == "Opportunité OPP-1 : Commande à saisir", "the organisation's language (fr_FR)"
     assert "Bonjour Anne Adv" in email["body"] and "Commande à saisir" in email["body"]
     assert "+01:00" in email["body"] or "+02:00" in email["body"], "time with its offset"
