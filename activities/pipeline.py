@@ -7,7 +7,6 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from models import PipelineRule
 from relance.db import Database
 from relance.email.mailer import SesMailer
 from relance.pipeline import applying, automations, events, repository
@@ -15,7 +14,6 @@ from relance.pipeline.types import (
     ApplyInput,
     AutomationInput,
     AutomationOutcome,
-    AutomationState,
     EventPlan,
     FailureInput,
     ResumeInput,
@@ -81,9 +79,7 @@ class PipelineActivities:
     async def record_failure(self, inp: FailureInput) -> None:
         a = inp.automation
         async with self.db.session() as session:
-            await automations.settle(session, a.idem_key, AutomationState.FAILED, inp.reason,
-                                     AutomationInput(inp.org_slug, inp.opportunity_ref, a, inp.now))
-            org_id = (await session.get(PipelineRule, a.rule_id)).org_id
+            org_id = await automations.record_failed(session, inp)
         await self.webhooks.publish(events.automation_failed(inp, org_id))
         log.warning("automation failed", org=inp.org_slug, opportunity=inp.opportunity_ref, rule=a.rule_key,
                     position=a.position, kind=a.kind, reason=inp.reason)

@@ -7,9 +7,13 @@ entity workflows.
 - the worker's CPU per event;
 - with --open, the worker's and the server's memory with that many opportunity workflows open;
 - --conditions puts a condition on the rule (it holds); --time-trigger adds a rule "30 days in its
-  stage", so every open opportunity keeps a pending timer in its workflow.
+  stage", so every open opportunity keeps a pending timer in its workflow;
+- --pending N, instead: N opportunities, one event each (R1 -> R3: no automation), so that N
+  workflows stay open, each with its time trigger's timer pending; the worker's and the server's
+  memory before and after.
 
-    .venv/bin/python -m bench.pipeline [--opportunities 1000] [--events 10]
+    .venv/bin/python -m bench.pipeline [--opportunities 1000] [--events 10] [--conditions] [--open]
+    .venv/bin/python -m bench.pipeline --pending 10000
 """
 
 from __future__ import annotations
@@ -59,8 +63,9 @@ def organisation(slug: str, opportunities: int, conditions: bool = False, time_t
             "action_types": [{"key": "call"}],
             "processes": [{"key": "sales", "name": "Ventes", "stages": [{"key": "R1"}, {"key": "R2"}, {"key": "R3"}],
                            "rules": [rule, *([STALE] if time_trigger else [])]}],
-            "opportunities": [{"ref": f"O{n}", "process": "sales", "stage": "R1", "assigned_to": "paul@example.com"}
-                              for n in range(opportunities)],
+            # An amount: the condition reads it (a field the opportunity lacks makes a condition not hold).
+            "opportunities": [{"ref": f"O{n}", "process": "sales", "stage": "R1", "assigned_to": "paul@example.com",
+                               "amount": "1000"} for n in range(opportunities)],
         },
     }
 
@@ -98,6 +103,29 @@ async def run(stack: BenchStack, client: Client, db: Database, opportunities: in
             "worker_cpu_ms_per_event": round(1000 * cpu / total, 2), "slug": slug}
 
 
+async def pending(stack: BenchStack, client: Client, db: Database, opportunities: int) -> dict:
+    """N open opportunity workflows, each waiting for its "30 days in its stage" moment (a timer)."""
+    slug = f"pend-{uuid.uuid4().hex[:6]}"
+    await import_data(db, {"organisations": [organisation(slug, opportunities, time_trigger=True)]}, "bench",
+                      datetime.now(UTC).date())
+    procs = stack.processes()
+    before = {name: round(rss_mb(procs[name])) for name in ("worker", "server")}
+    started = time.perf_counter()
+
+    async def one(ref: str) -> None:
+        await pipeline.report_event(client, db, stack.settings.task_queue, slug, {
+            "event_id": f"{ref}-r3", "opportunity": ref, "kind": "opportunity", "stage": "R3"})
+
+    await bounded((lambda ref=f"O{n}": one(ref)) for n in range(opportunities))
+    await until(lambda: _count(db, PipelineEvent), opportunities, 600 + opportunities / 5, stack.check_alive)
+    elapsed = time.perf_counter() - started
+    sample = await pipeline.status(client, slug, "O0")
+    return {"open_workflows": opportunities, "seconds_to_open": round(elapsed, 1),
+            "pending_in_O0": sample.moments, "worker_rss_mb_before": before["worker"],
+            "worker_rss_mb": round(rss_mb(procs["worker"])), "server_rss_mb_before": before["server"],
+            "server_rss_mb": round(rss_mb(procs["server"]))}
+
+
 async def _count(db: Database, table) -> int:
     async with db.session() as session:
         return (await session.exec(select(func.count()).select_from(table))).one()
@@ -125,6 +153,11 @@ async def main(args: argparse.Namespace) -> None:
         try:
             client = await stack.start()
             db = Database(stack.settings.database_url)
+            if args.pending:
+                print(f"{args.pending} opportunities with a pending time trigger:",
+                      await pending(stack, client, db, args.pending))
+                await db.close()
+                return
             print(f"{args.opportunities} opportunities x {args.events} events"
                   f"{' (conditions)' if args.conditions else ''}{' (time trigger)' if args.time_trigger else ''}:",
                   await run(stack, client, db, args.opportunities, args.events, args.conditions, args.time_trigger))
@@ -145,5 +178,7 @@ if __name__ == "__main__":
     p.add_argument("--open", action="store_true", help="also report memory with the opportunities' workflows open")
     p.add_argument("--conditions", action="store_true", help="a condition on the rule (it holds: same automations)")
     p.add_argument("--time-trigger", action="store_true", help="a time trigger: each opportunity keeps a timer")
+    p.add_argument("--pending", type=int, default=0, metavar="N",
+                   help="instead: N open opportunities, each with a pending time trigger; memory")
     asyncio.run(main(p.parse_args()))
     os._exit(0)  # sdk-python#300

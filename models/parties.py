@@ -17,6 +17,8 @@ class AppUser(SQLModel, table=True):
     first_name: str = ""
     last_name: str = ""
     notify_on_reminder: bool = Field(default=False, description="copy (Bcc) of every reminder sent in their name")
+    notify_by: str = Field(default="task", max_length=8, sa_column_kwargs={"server_default": "task"},
+                           description="how a pipeline rule's notify reaches them: task | email")
 
     @property
     def full_name(self) -> str:
@@ -40,6 +42,8 @@ class Account(SQLModel, table=True):
     tags: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(String), nullable=False,
                                                                    server_default="{}"))
     dunning_excluded: str | None = Field(default=None, description="why its runs are held; None: not excluded")
+    owner_user_id: int | None = Field(default=None, foreign_key="appuser.id",
+                                      description="the account's owner (pipeline: assign by account owner)")
 
 
 class Contact(SQLModel, table=True):

@@ -230,9 +230,10 @@ def _compare(cond: dict, snapshot: dict, vocabulary: Vocabulary, lang: str) -> V
     op = next(op for op in OPS if op in cond)
     said = sentence(cond, vocabulary, lang)
     actual = _lookup(snapshot, name)
-    if actual is None or actual == "" or actual == []:
-        return Verdict(None, f"{said}: {words['unknown']} ({_label(name, vocabulary, lang)}: {words['missing']})")
     f = vocabulary.field(name)
+    # No tags is a known empty list (it contains nothing), not a missing field.
+    if actual is None or actual == "" or (actual == [] and (f is None or f.kind != "list")):
+        return Verdict(None, f"{said}: {words['unknown']} ({_label(name, vocabulary, lang)}: {words['missing']})")
     held = _holds(op, cond[op], actual, f.kind if f else "any")
     if held is None:
         return Verdict(None, f"{said}: {words['unknown']} ({_shown(actual)})")

@@ -18,8 +18,8 @@ def test_histories_are_there():
     assert {p.stem for p in HISTORIES} >= {"completed_default_scenario", "cancelled_by_signal", "paid_mid_run",
                                            "held_then_resumed", "sweep", "simulation", "renewal_inspection",
                                            "renewal_notice", "webhook_delivery_failed", "marketing_removed",
-                                           "marketing_campaign", "pipeline_events", "pipeline_rules", "agency_drafting",
-                                           "agency_send_all"}
+                                           "marketing_campaign", "pipeline_events", "pipeline_rules",
+                                           "pipeline_host_call", "agency_drafting", "agency_send_all"}
 
 
 @pytest.mark.parametrize("sandbox", [STRICT, PASSED_THROUGH], ids=["strict", "passed_through"])

@@ -20,7 +20,9 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.host_call import HostCallActivities
     from activities.pipeline import PERMANENT, PipelineActivities
+    from relance.outbound import Allowlist
     from relance.pipeline.types import (
         ApplyInput,
         AutomationInput,
@@ -38,9 +40,11 @@ with workflow.unsafe.imports_passed_through():
         RetryRequest,
         Waiting,
     )
+    from relance.sealing import Sealer
     from relance.temporal import search_attributes as sa
     from relance.temporal.queues import email_queue
     from relance.temporal.registration import Registration, WorkerDeps
+    from workflows.host_call import HostCallWorkflow
 
 # Time triggers (issue 26): the wait for work also waits for the next moment (a timer).
 TIME_TRIGGERS_PATCH = "pipeline-time-triggers"
@@ -278,12 +282,15 @@ class OpportunityWorkflow:
                                  [f"{w.due.isoformat()} {w.wait.rule_key} #{w.wait.position + 1}" for w in self._waits])
 
 
-WORKFLOWS = [OpportunityWorkflow]
+WORKFLOWS = [OpportunityWorkflow, HostCallWorkflow]  # every workflow of the domain (replay, sandbox checks)
 
 
 def registration(deps: WorkerDeps) -> Registration:
     """The pipeline domain's part of the worker."""
     acts = PipelineActivities(deps.db, deps.mailer, deps.webhooks)
-    return Registration(workflows=WORKFLOWS, email_activities=[acts.send_automation_email],
+    calls = HostCallActivities(deps.db, Allowlist.parse(deps.settings.outbound_allow), Sealer(deps.settings.codec_keys))
+    return Registration(workflows=[OpportunityWorkflow], email_activities=[acts.send_automation_email],
                         activities=[acts.apply_event, acts.run_automation, acts.record_failure,
-                                    acts.resume_after_wait])
+                                    acts.resume_after_wait],
+                        webhook_workflows=[HostCallWorkflow],
+                        webhook_activities=[calls.call_host, calls.record_host_answer])

@@ -82,6 +82,8 @@ class UserIn(Strict):
     first_name: Name = ""
     last_name: Name = ""
     notify_on_reminder: bool = False
+    notify_by: Literal["task", "email"] = Field(
+        default="task", description="how a pipeline rule's notify reaches them: a task in their agenda, or an email")
 
 
 TemplateBody = Annotated[str, Field(max_length=limits.MAX_TEMPLATE_LENGTH), AfterValidator(limits.check_text)]
@@ -247,16 +249,19 @@ class AutomationIn(Strict):
     """One automation (`do`) and the fields its kind uses; the others must stay empty."""
 
     do: Literal["create_action", "notify", "enrol", "unenrol", "send_email", "add_tag", "create_campaign",
-                "remove_tag", "update_field", "assign", "wait"]
+                "remove_tag", "update_field", "assign", "wait", "call_host"]
     type: Identifier | None = Field(default=None, description="create_action: the action type")
     title: Name | None = Field(default=None, description="create_action: the action's title")
     assignee: str | None = Field(default=None, description=f"create_action: a user's address or {ASSIGNED_TO}")
     due_in_days: Days | None = Field(default=None, description="create_action: 0 = today, in the organisation's zone")
     business_days: bool = Field(default=False, description="create_action: count open days only")
     text: Name | None = Field(default=None, description="notify: the notification's text")
+    user: str | None = Field(default=None, description=f"notify: a user's address or {ASSIGNED_TO}, reached by "
+                             "their own channel (notify_by: a task or an email); left out: the opportunity's feed")
     scenario: Identifier | None = Field(default=None, description="enrol / unenrol: a marketing scenario")
     to: str | None = Field(default=None, description=f"send_email: {ASSIGNED_TO}, 'contact' or an address")
-    sender: Email | None = Field(default=None, description="send_email / create_campaign: a user of the organisation")
+    sender: Email | None = Field(default=None, description="send_email / create_campaign / notify (a user reading "
+                                 "by email; default: the dunning sender): a user of the organisation")
     template: Identifier | None = Field(default=None, description="send_email / create_campaign: a template")
     document_url: Annotated[str, Field(max_length=2000, pattern=r"^https?://")] | None = Field(
         default=None, description="send_email: the document's download link ([[!DocumentUrl]] in the template)")
@@ -273,6 +278,11 @@ class AutomationIn(Strict):
                                   f"YYYY-MM-DD, a user's address or {ASSIGNED_TO})")
     users: list[Email] | None = Field(default=None, min_length=1, max_length=100,
                                       description="assign: round robin among these users")
+    by: Literal["round_robin", "account_owner"] | None = Field(
+        default=None, description="assign: round_robin among `users` (the default), or the account's owner")
+    endpoint: Annotated[str, Field(min_length=1, max_length=2000)] | None = Field(
+        default=None, description="call_host: a webhook endpoint of the organisation, by its id or its URL "
+                                  "(`relance webhook add`, POST /v1/webhook-endpoints): its secret signs the call")
     days: Days | None = Field(default=None, description="wait: N days (the rule's next automations go on then)")
     at: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] | None = Field(
         default=None, description="wait: until this time of day in the organisation's zone (after `days`)")
@@ -393,6 +403,8 @@ class AccountIn(Strict):
     tags: list[Tag] = Field(default=[], max_length=50, description="what dunning assignment rules select by")
     dunning_scenario: Identifier | None = Field(default=None, description="the account's own dunning scenario "
                                                 "(null: the rules and the default decide)")
+    owner: Email | None = Field(default=None, description="a user of the organisation who owns the account "
+                                "(pipeline: assign by account owner); null clears it")
     dunning_excluded: Annotated[str, Field(min_length=1, max_length=limits.MAX_NAME_LENGTH)] | None = Field(
         default=None, description="why the account is excluded from dunning (its runs hold); null lifts it (its "
         "held runs go on); absent leaves it as it is")

@@ -338,12 +338,13 @@ def organisation_problems(org: OrganisationIn, fields: TemplateFields, stored: S
         problems += [f"{where} › holiday_{p}" for p in calendar.validate_opening(opening)]
     contacts = stored.contact_accounts | {c.ref: a.ref for a in org.accounts for c in a.contacts}
     accounts = set(stored.accounts) | {a.ref for a in org.accounts}
+    problems += [p for a in org.accounts for p in not_a_user(f"{where} › account {a.ref!r}", "owner", a.owner, users)]
     problems += renewal_problems(org, users, accounts, contacts, fields, stored)
     problems += [f"{where} › {p}" for c in org.campaigns for p in campaign_problems(c, templates, users, accounts,
                                                                                       contacts)]
     problems += pipeline.pipeline_problems(org, templates, users, accounts, contacts, {
         s.key for s in org.marketing_scenarios} | stored.scenario_keys(ScenarioPurpose.MARKETING), stored.stages,
-        stored.action_types)
+        stored.action_types, stored.endpoints)
     for inv in org.invoices:
         problems += invoice_problems(f"{where} › invoice {inv.number!r}", inv, accounts, contacts, users)
     for kind, keys in (("user", [u.email for u in org.users]), ("account", [a.ref for a in org.accounts]),
@@ -497,7 +498,8 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, sto
     users = dict(stored.users)
     for u in org_in.users:
         users[u.email], _ = await rows.upsert(session, AppUser, {"org_id": org.id, "email": u.email}, dict(
-            first_name=u.first_name, last_name=u.last_name, notify_on_reminder=u.notify_on_reminder), rows.named(u))
+            first_name=u.first_name, last_name=u.last_name, notify_on_reminder=u.notify_on_reminder,
+            notify_by=u.notify_by), rows.named(u))
         report.count("users")
     templates = dict(stored.templates)
     for t in org_in.templates:
@@ -522,8 +524,9 @@ async def _write_organisation(session: AsyncSession, org_in: OrganisationIn, sto
     for a in org_in.accounts:
         accounts[a.ref], _ = rows.put(session, Account, stored.accounts.get(a.ref), {"org_id": org.id, "ref": a.ref},
                                       dict(name=a.name, email=a.email, cc=a.cc, language=a.language,
-                                           dunning_excluded=a.dunning_excluded, **customer_dunning.account_values(a)),
-                                      rows.named(a, customer_dunning.ACCOUNT_COLUMNS))
+                                           dunning_excluded=a.dunning_excluded, **customer_dunning.account_values(a),
+                                           owner_user_id=users[a.owner].id if a.owner else None),
+                                      rows.named(a, customer_dunning.ACCOUNT_COLUMNS | {"owner": ("owner_user_id",)}))
         if "dunning_excluded" in a.model_fields_set and a.dunning_excluded is None:
             report.readmitted_accounts.setdefault(org.slug, []).append(a.ref)
         report.count("accounts")

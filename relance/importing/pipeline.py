@@ -45,11 +45,12 @@ NEEDS = {
     "create_campaign": ("template", "name"),
     "remove_tag": ("tag",),
     "update_field": ("field", "value"),
-    "assign": ("users",),
+    "assign": (),
     "wait": (),
+    "call_host": ("endpoint",),
 }
-MAY = {"wait": ("days", "at", "condition"), "create_action": ("business_days",),
-       "send_email": ("document_url", "attach"), "create_campaign": ("sender",)}
+MAY = {"wait": ("days", "at", "condition"), "create_action": ("business_days",), "notify": ("user", "sender"),
+       "send_email": ("document_url", "attach"), "create_campaign": ("sender",), "assign": ("users", "by")}
 TRIGGER_NEEDS = {"result": ("result",), "enters_stage": ("stage",), "stage_change": ("from_stage", "to_stage"),
                  "quote_sent": (), "quote_reopened": (), "action_created": ("type",), "action_closed": ("type",),
                  "days_in_stage": ("days",), "days_before_close": ("days",), "days_after_close": ("days",),
@@ -70,7 +71,8 @@ def campaign_templates(pipeline: PipelineIn) -> set[str]:
 
 
 def automation_problems(at: str, a: AutomationIn, *, stages: Container[str], types: Container[str],
-                        templates: Container[str], users: Container[str], scenarios: Container[str]) -> list[str]:
+                        templates: Container[str], users: Container[str], scenarios: Container[str],
+                        endpoints: Container[str] = ()) -> list[str]:
     """Every problem of one automation, each naming its field."""
     problems = [f"{at} › {name}: {a.do} needs it" for name in NEEDS[a.do] if getattr(a, name) is None]
     allowed = {"do", *NEEDS[a.do], *MAY.get(a.do, ())}
@@ -89,6 +91,10 @@ def automation_problems(at: str, a: AutomationIn, *, stages: Container[str], typ
     if a.field is not None and a.value is not None:
         problems += _value_problems(f"{at} › value", a.field, a.value, stages, users)
     problems += [p for user in a.users or () for p in not_a_user(at, "users", user, users)]
+    problems += _assign_problems(at, a) + _notify_problems(at, a, users)
+    if a.endpoint is not None and a.endpoint not in endpoints:
+        problems.append(f"{at} › endpoint: {a.endpoint!r} is no webhook endpoint of the organisation (its id or "
+                        "URL, as `relance webhook list` shows it; register it first)")
     if a.do == "wait" and a.days is None and a.at is None:
         problems.append(f"{at} › days: wait needs days, at (a time of day), or both")
     if a.do == "wait" and a.condition is not None:
@@ -98,6 +104,23 @@ def automation_problems(at: str, a: AutomationIn, *, stages: Container[str], typ
         if value and "[[" in value:
             problems.append(f"{at} › {shortcode_field}: shortcodes are for templates; {value!r} would be sent as is")
     return problems
+
+
+def _assign_problems(at: str, a: AutomationIn) -> list[str]:
+    """Round robin needs its users; by account owner takes none."""
+    if a.do != "assign":
+        return []
+    if a.by == "account_owner" and a.users is not None:
+        return [f"{at} › users: assign by account_owner does not use them (the account's owner is assigned)"]
+    if a.by != "account_owner" and a.users is None:
+        return [f"{at} › users: assign in turn (round_robin) needs them"]
+    return []
+
+
+def _notify_problems(at: str, a: AutomationIn, users: Container[str]) -> list[str]:
+    if a.user is None or a.user == ASSIGNED_TO or a.user in users:
+        return []
+    return [f"{at} › user: {a.user!r} is neither {ASSIGNED_TO} nor a user of the organisation"]
 
 
 def _value_problems(at: str, name: str, value: str, stages: Container[str], users: Container[str]) -> list[str]:
@@ -142,7 +165,7 @@ def rule_problems(at: str, rule: RuleIn, stages: list[str], **known) -> list[str
 
 def pipeline_problems(org: OrganisationIn, templates: set[str], users: set[str], accounts: set[str],
                       contacts: Mapping[str, str], scenarios: set[str], stored_stages: Mapping[str, list[str]],
-                      stored_types: set[str]) -> list[str]:
+                      stored_types: set[str], endpoints: Container[str] = ()) -> list[str]:
     """Cross-record checks of the pipeline section (the records it names are in the file or stored: a
     process's stages are the file's and the stored ones it leaves out)."""
     where = f"organisation {org.slug!r} › pipeline"
@@ -157,7 +180,8 @@ def pipeline_problems(org: OrganisationIn, templates: set[str], users: set[str],
         problems += _repeats(at, "stage", given) + _repeats(at, "rule", [r.key for r in process.rules])
         for rule in process.rules:
             problems += rule_problems(f"{at} › rule {rule.key!r}", rule, stages_of[process.key], types=types,
-                                      templates=templates, users=users, scenarios=scenarios)
+                                      templates=templates, users=users, scenarios=scenarios,
+                                      endpoints=endpoints)
     for o in p.opportunities:
         at = f"{where} › opportunity {o.ref!r}"
         if o.process not in stages_of:

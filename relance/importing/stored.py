@@ -25,6 +25,7 @@ from models import (
     SalesProcess,
     Scenario,
     ScenarioPurpose,
+    WebhookEndpoint,
 )
 from relance.importing.format import RenewalsIn
 
@@ -48,6 +49,7 @@ class Stored:
     stages: dict[str, list[str]] = field(default_factory=dict)  # each sales process's stages, in order
     action_types: set[str] = field(default_factory=set)
     agencies: dict[str, StoredAgency] = field(default_factory=dict)  # by slug
+    endpoints: set[str] = field(default_factory=set)  # each webhook endpoint's id (as text) and URL, if on
 
     def scenario_keys(self, purpose: str) -> set[str]:
         return {key for key, s in self.scenarios.items() if s.purpose == purpose}
@@ -104,4 +106,8 @@ async def load_stored(session: AsyncSession, slug: str) -> Stored:
                   templates=await rows(EmailTemplate, "key"),
                   scenarios=latest, accounts=await rows(Account, "ref"), contacts=await rows(Contact, "ref"),
                   renewal_settings=await session.get(RenewalSettings, org.id), stages=stages,
-                  action_types=set(await session.exec(select(ActionType.key).where(ActionType.org_id == org.id))))
+                  action_types=set(await session.exec(select(ActionType.key).where(ActionType.org_id == org.id))),
+                  endpoints={str(value) for row in await session.exec(select(WebhookEndpoint.id, WebhookEndpoint.url)
+                                                                      .where(WebhookEndpoint.org_id == org.id,
+                                                                             WebhookEndpoint.enabled))
+                             for value in row})

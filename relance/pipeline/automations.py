@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
+from temporalio.common import SearchAttributePair
 
 from models import (
     About,
@@ -36,21 +37,28 @@ from relance.email.recipient import Recipient, recipient_from
 from relance.email.sending import SendStatus, send_once
 from relance.importing.format import ASSIGNED_TO
 from relance.marketing import public as marketing
-from relance.pipeline import events, merge_fields, repository, rules
-from relance.pipeline.ids import opportunity_workflow_id
+from relance.pipeline import events, host_call, merge_fields, notifying, repository, rules
+from relance.pipeline.errors import Permanent
+from relance.pipeline.ids import HOST_CALL_WORKFLOW, host_call_workflow_id, opportunity_workflow_id
 from relance.pipeline.repository import OpportunityFile
-from relance.pipeline.types import AutomationInput, AutomationOutcome, AutomationState, EventKind, OppEvent
+from relance.pipeline.types import (
+    AutomationInput,
+    AutomationOutcome,
+    AutomationState,
+    EventKind,
+    FailureInput,
+    HostCallEnd,
+    OppEvent,
+)
+from relance.temporal import search_attributes as sa
+from relance.temporal.queues import webhook_queue
+from relance.temporal.starting import start_once
 from relance.webhooks.publishing import Event
 
 _RUNS = AutomationRun.__table__
 _ACTIONS = OpportunityAction.__table__
 _FEED = FeedNotification.__table__
 _OPPS = Opportunity.__table__
-
-
-class Permanent(Exception):
-    """The automation cannot succeed as configured (template error, unverified sender, unknown scenario):
-    recorded failed with this reason; it can be retried once fixed."""
 
 
 @dataclass
@@ -66,24 +74,40 @@ async def run(deps: Deps, inp: AutomationInput) -> AutomationOutcome:
     a = inp.automation
     async with deps.db.session() as session:
         file = await repository.opportunity_file(session, inp.org_slug, inp.opportunity_ref)
-        settled = await _claim(session, file, inp)  # as an earlier attempt settled it, if one did
         spec = (await session.get(PipelineRule, a.rule_id)).automations[a.position]
+        if a.kind == "assign" and spec.get("by") != "account_owner":
+            await _take_turn(session, file.org.id, a.rule_key)
+        settled = await _claim(session, file, inp)  # as an earlier attempt settled it, if one did
+        inside = _IN_TRANSACTION.get(a.kind) if not (a.kind == "notify" and spec.get("user")) else None
         if settled is not None and settled.state == AutomationState.DONE and a.kind in _CAUSING:
             # Done, but its answer was lost: the event it causes (same id: handled once), a wait's end, again.
-            again = await _IN_TRANSACTION[a.kind](session, file, inp, spec)
+            again = await inside(session, file, inp, spec)
             settled.caused, settled.until = again.caused, again.until
-        if settled is None and a.kind in _IN_TRANSACTION:
-            settled = await _IN_TRANSACTION[a.kind](session, file, inp, spec)
+        if settled is None and inside is not None:
+            settled = await inside(session, file, inp, spec)
             await settle(session, a.idem_key, settled.state, settled.detail, inp)
     if settled is not None:
         # Told after the commit, and again by a retry that finds it done (a crash between the two loses
-        # nothing; the event's key keeps it from being told twice).
-        await _tell(deps, file, inp, spec, settled)
+        # nothing; the event's key keeps it from being told twice). What is done outside tells nothing.
+        if inside is not None:
+            await _tell(deps, file, inp, spec, settled)
         return settled
-    outcome = await _OUTSIDE[a.kind](deps, file, inp, spec)
-    async with deps.db.session() as session:
-        await settle(session, a.idem_key, outcome.state, outcome.detail, inp)
+    if a.kind == "notify":
+        outcome = await notifying.notify(deps.db, deps.mailer, file, inp, spec)
+    else:
+        outcome = await _OUTSIDE[a.kind](deps, file, inp, spec)
+    if a.kind != "call_host":  # its run writes its answer itself
+        async with deps.db.session() as session:
+            await settle(session, a.idem_key, outcome.state, outcome.detail, inp)
     return outcome
+
+
+async def _take_turn(session: AsyncSession, org_id: int, rule_key: str) -> None:
+    """Round robin: the rule's assignments one after another (a lock on its first version's row, taken
+    before the automation's row is claimed, so row ids follow the turns): two opportunities assigned at
+    the same moment never pick the same user by counting the same assignments."""
+    await session.exec(select(PipelineRule.id).where(PipelineRule.org_id == org_id, PipelineRule.key == rule_key)
+                       .order_by(PipelineRule.id).limit(1).with_for_update())
 
 
 async def _tell(deps: Deps, file: OpportunityFile, inp: AutomationInput, spec: dict,
@@ -114,6 +138,19 @@ async def settle(session: AsyncSession, key: str, state: str, detail: str | None
         state=state, detail=(detail or "")[:500] or None, settled_at=inp.now))
 
 
+async def record_failed(session: AsyncSession, inp: FailureInput) -> int:
+    """The automation failed for good, with why: its row written whatever became of it (a failure inside
+    the row's transaction rolled the row back with it). The organisation's id."""
+    a = inp.automation
+    file = await repository.opportunity_file(session, inp.org_slug, inp.opportunity_ref)
+    failed = dict(state=AutomationState.FAILED, detail=inp.reason[:500] or None, settled_at=inp.now)
+    await session.exec(insert(_RUNS).values(
+        idem_key=a.idem_key, org_id=file.org.id, opportunity_id=file.opportunity.id, event_id=a.event_id,
+        rule_id=a.rule_id, position=a.position, kind=a.kind, attempts=1, **failed)
+        .on_conflict_do_update(index_elements=["idem_key"], set_=failed))
+    return file.org.id
+
+
 # --- in the row's transaction ---------------------------------------------------------------------
 
 
@@ -137,14 +174,7 @@ async def _create_action(session: AsyncSession, file: OpportunityFile, inp: Auto
 
 
 async def _assignee(session: AsyncSession, file: OpportunityFile, assignee: str) -> int:
-    if assignee == ASSIGNED_TO:
-        if file.assigned is None:
-            raise Permanent(f"{ASSIGNED_TO}: opportunity {file.opportunity.ref!r} has no salesperson")
-        return file.assigned.id
-    user = await repository.user_by_email(session, file.org.id, assignee)
-    if user is None:
-        raise Permanent(f"assignee: {assignee!r} is not a user of the organisation")
-    return user.id
+    return (await notifying.user_named(session, file, assignee, "assignee")).id
 
 
 async def _notify(session: AsyncSession, file: OpportunityFile, inp: AutomationInput, spec: dict) -> AutomationOutcome:
@@ -181,8 +211,15 @@ async def _update_field(session: AsyncSession, file: OpportunityFile, inp: Autom
 
 
 async def _assign(session: AsyncSession, file: OpportunityFile, inp: AutomationInput, spec: dict) -> AutomationOutcome:
-    """Round robin among the rule's users, by the number of this rule's assignments done before this one
-    (the same answer on a retry)."""
+    """The account's owner, or round robin among the rule's users, by the number of this rule's assignments
+    done before this one (the same answer on a retry)."""
+    if spec.get("by") == "account_owner":
+        if file.account is None:
+            raise Permanent(f"account: opportunity {file.opportunity.ref!r} has no account, so no owner to assign")
+        if file.account.owner_user_id is None:
+            raise Permanent(f"owner: account {file.account.ref!r} has no owner (set it by import or "
+                            "POST /v1/imports, then retry)")
+        return await _reassign(session, file, inp, file.account.owner_user_id)
     mine = (await session.exec(select(_RUNS.c.id).where(_RUNS.c.idem_key == inp.automation.idem_key))).one()
     done = (await session.exec(select(func.count()).select_from(_RUNS).join(
         PipelineRule, PipelineRule.id == _RUNS.c.rule_id).where(
@@ -317,4 +354,24 @@ async def _create_campaign(deps: Deps, file: OpportunityFile, inp: AutomationInp
     return AutomationOutcome(AutomationState.DONE, f"campaign draft {key!r}")
 
 
-_OUTSIDE = {"send_email": _send_email, "enrol": _enrol, "unenrol": _unenrol, "create_campaign": _create_campaign}
+async def _call_host(deps: Deps, file: OpportunityFile, inp: AutomationInput, spec: dict) -> AutomationOutcome:
+    """Hands the signed call to its own run (one per automation key): the automation's line says it is under
+    way (running) until that run writes the host's answer on it."""
+    a = inp.automation
+    async with deps.db.session() as session:
+        target = await host_call.endpoint(session, file.org.id, spec["endpoint"])
+        if target is None:
+            raise Permanent(f"endpoint: {spec['endpoint']!r} is no webhook endpoint of the organisation (any more)")
+        call = await host_call.call_input(session, file, inp, target)
+        detail = f"signed POST to endpoint {target.id} under way ({host_call_workflow_id(a.idem_key)})"
+        await session.exec(update(_RUNS).where(_RUNS.c.idem_key == a.idem_key,
+                                               _RUNS.c.state != AutomationState.DONE).values(
+            state=AutomationState.RUNNING, detail=detail, settled_at=inp.now))
+    await start_once(deps.client, HOST_CALL_WORKFLOW, call, HostCallEnd, host_call_workflow_id(a.idem_key),
+                     webhook_queue(deps.task_queue), f"Call the host for {call.label} ({file.org.slug})",
+                     [SearchAttributePair(sa.ORGANISATION, file.org.slug)])
+    return AutomationOutcome(AutomationState.RUNNING, detail)
+
+
+_OUTSIDE = {"send_email": _send_email, "enrol": _enrol, "unenrol": _unenrol, "create_campaign": _create_campaign,
+            "call_host": _call_host}

@@ -133,6 +133,8 @@ def describe(automation: dict) -> str:
         return f"create the action {a['title']!r} (type {a['type']}) for {a['assignee']}, due " + \
             ("today" if days == 0 else f"in {days} {unit}")
     if kind == "notify":
+        if a.get("user"):
+            return f"notify {a['user']} of {a['text']!r} (a task or an email, as they chose)"
         return f"post {a['text']!r} on the opportunity's feed"
     if kind == "enrol":
         return f"add the contact to marketing scenario {a['scenario']!r}"
@@ -154,7 +156,11 @@ def describe(automation: dict) -> str:
         return f"wait {', '.join(when)}" + (f", then go on only if {condition_text(a['condition'])}"
                                             if a.get("condition") else "")
     if kind == "assign":
+        if a.get("by") == "account_owner":
+            return "assign the opportunity to its account's owner"
         return f"assign the opportunity in turn to {', '.join(a['users'])}"
+    if kind == "call_host":
+        return f"call the host: signed POST of the event to webhook endpoint {a['endpoint']}"
     return f"create the email campaign draft {a['name']!r} (template {a['template']!r}) for the contact"
 
 
@@ -164,9 +170,13 @@ def fields_text(fields: dict) -> str:
 
 
 def trigger_text(trigger: dict) -> str:
-    """What fires a rule: "enters_stage (stage=R2)", or "result=won" where the condition names the trigger."""
+    """What fires a rule: "enters_stage (stage=R2)", "result=won" where the condition names the trigger,
+    "days_in_stage (10 business days, stage=R2)" for a time trigger."""
     when = trigger["when"]
-    conditions = {name: value for name, value in trigger.items() if name != "when"}
+    conditions = {name: value for name, value in trigger.items() if name not in ("when", "days", "business_days")}
+    if "days" in trigger:
+        days = f"{trigger['days']} {'business days' if trigger.get('business_days') else 'days'}"
+        return f"{when} ({', '.join([days, *([fields_text(conditions)] if conditions else [])])})"
     if list(conditions) == [when]:
         return fields_text(conditions)
     return when + (f" ({fields_text(conditions)})" if conditions else "")

@@ -176,3 +176,32 @@ class OpportunityStatus:
     busy: bool = False  # an event or a retry is being handled
     moments: list[str] = field(default_factory=list)  # the time triggers pending: "<due ISO> <label>"
     waits: list[str] = field(default_factory=list)  # the waits in flight: "<due ISO> <rule> #<n>"
+
+
+@dataclass
+class HostCallInput:
+    """One call_host automation's signed POST (relance.pipeline.host_call): the same body on every attempt."""
+
+    org_slug: str
+    opportunity_ref: str
+    idem_key: str  # the automation's: the call's webhook-id, and its row on the timeline
+    endpoint_id: int
+    body: str  # the signed JSON, as sent
+    label: str  # "rule won-call v2 #1", for logs and summaries
+
+
+@dataclass
+class HostCallAnswer:
+    status: int
+    latency_ms: int
+    attempt: int
+
+
+@dataclass
+class HostCallEnd:
+    """What the call came to, written on the automation's timeline line at `now`."""
+
+    inp: HostCallInput
+    now: datetime
+    answer: HostCallAnswer | None = None
+    failure: str | None = None

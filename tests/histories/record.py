@@ -276,6 +276,28 @@ async def pipeline_rules(env, db, queue, slug):
     return _FirstRun(env.client.get_workflow_handle(first.id, run_id=run_id))
 
 
+async def pipeline_host_call(env, db, queue, slug):
+    """Issue 26: a rule calls the host, whose endpoint never answers: 3 days of retries, then the failure
+    written on the opportunity's timeline."""
+    from models import AutomationRun
+    from relance.pipeline.ids import host_call_workflow_id
+    from starter import pipeline
+    from tests.pipeline.data import pipeline_org
+
+    await _load(db, env, pipeline_org(slug, rules=[]))
+    endpoint, _ = await add_endpoint(db, slug, f"http://127.0.0.1:{free_port()}/nobody", ["run.ended"],
+                                     allow=RECEIVERS)
+    call = {"key": "call", "trigger": {"when": "result", "result": "won"},
+            "automations": [{"do": "call_host", "endpoint": str(endpoint.id)}]}
+    await _load(db, env, pipeline_org(slug, rules=[call]))
+    await pipeline.report_event(env.client, db, queue, slug, {"event_id": "e0", "opportunity": "OPP-1",
+                                                             "kind": "opportunity", "result": "won"}, wait=True)
+    await env.sleep(timedelta(days=3, hours=1))
+    async with db.session() as session:
+        key = (await session.exec(select(AutomationRun.idem_key).where(AutomationRun.kind == "call_host"))).one()
+    return env.client.get_workflow_handle(host_call_workflow_id(key))
+
+
 def _agency_org(slug: str) -> dict:
     from tests.agency import data
 
@@ -317,7 +339,7 @@ SCENARIOS = {fn.__name__: fn for fn in (completed_default_scenario, cancelled_by
                                         held_then_resumed, sweep, simulation, renewal_inspection,
                                         renewal_notice, webhook_delivery_failed, marketing_removed,
                                         marketing_campaign, marketing_campaign_batches, pipeline_events,
-                                        pipeline_rules, agency_drafting, agency_send_all)}
+                                        pipeline_rules, pipeline_host_call, agency_drafting, agency_send_all)}
 
 if __name__ == "__main__":
     asyncio.run(record(sys.argv[1:]))

@@ -37,6 +37,8 @@ def test_a_missing_field_does_not_hold_unless_the_other_side_decides():
     verdict = conditions.evaluate(no_date, {"close_date": None}, words)
     assert verdict.held is None and not verdict.holds and "close date: missing" in verdict.why
     assert conditions.evaluate({"not": no_date}, {}, words).held is None  # not unknown is still unknown
+    untagged = conditions.evaluate({"not": {"field": "tags", "contains": "perdu"}}, {"tags": []}, words)
+    assert untagged.holds, "no tags is known: it contains nothing (a rule on 'not tagged X' fires)"
     assert conditions.evaluate({"or": [no_date, {"field": "result", "is": "won"}]}, {"result": "won"}, words).holds
     assert conditions.evaluate({"and": [no_date, {"field": "result", "is": "won"}]}, {"result": "lost"},
                                words).held is False
