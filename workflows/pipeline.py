@@ -195,9 +195,11 @@ class OpportunityWorkflow:
     async def _run(self, a: PlannedAutomation, caused: list[OppEvent], retry: bool = False,
                    until: list | None = None) -> str:
         inp = self._inp
-        method = PipelineActivities.send_automation_email if a.kind == "send_email" else \
-            PipelineActivities.run_automation
-        queue = email_queue(workflow.info().task_queue) if a.kind == "send_email" else None
+        # What may send an email goes on the SES-paced email queue: a notification too, since it may email
+        # its user (the channel is read in the activity); before this change it ran on the main queue.
+        emails = a.kind == "send_email" or (a.kind == "notify" and workflow.patched("pipeline-notify-email-queue"))
+        method = PipelineActivities.send_automation_email if emails else PipelineActivities.run_automation
+        queue = email_queue(workflow.info().task_queue) if emails else None
         try:
             outcome = await workflow.execute_activity_method(
                 method, AutomationInput(inp.org_slug, inp.opportunity_ref, a, workflow.now(), retry),
