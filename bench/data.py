@@ -50,11 +50,44 @@ def organisation(slug: str, invoices: int, due: str, steps: list[dict], apply_to
     }
 
 
+def files(organisation: dict) -> list[dict]:
+    """`organisation` as a host sends a big sync: files of at most BATCH accounts, contacts, invoices and
+    opportunities, the first with everything else, the next naming only the organisation and, for a contact,
+    its account's ref (an import adds what it names; references reach what earlier files stored)."""
+    units: list[tuple[str, object]] = []
+    for account in organisation.get("accounts", []):
+        units.append(("account", {k: v for k, v in account.items() if k != "contacts"}))
+        units += [("contact", (account["ref"], contact)) for contact in account.get("contacts", [])]
+    units += [("invoice", invoice) for invoice in organisation.get("invoices", [])]
+    pipeline = organisation.get("pipeline", {})
+    units += [("opportunity", opportunity) for opportunity in pipeline.get("opportunities", [])]
+    head = {k: v for k, v in organisation.items() if k not in ("accounts", "invoices", "pipeline")}
+    if pipeline:
+        head["pipeline"] = {k: v for k, v in pipeline.items() if k != "opportunities"}
+    chunks = [units[i:i + BATCH] for i in range(0, len(units), BATCH)] or [[]]
+    return [_file(head if n == 0 else {"slug": organisation["slug"]}, chunk) for n, chunk in enumerate(chunks)]
+
+
+def _file(head: dict, chunk: list[tuple[str, object]]) -> dict:
+    accounts: dict[str, dict] = {}
+    invoices, opportunities = [], []
+    for kind, item in chunk:
+        if kind == "account":
+            accounts[item["ref"]] = {**item, "contacts": []}
+        elif kind == "contact":
+            ref, contact = item
+            accounts.setdefault(ref, {"ref": ref, "contacts": []})["contacts"].append(contact)
+        elif kind == "invoice":
+            invoices.append(item)
+        else:
+            opportunities.append(item)
+    body = {**head, "accounts": list(accounts.values()), "invoices": invoices}
+    if opportunities or "pipeline" in head:
+        body["pipeline"] = {**head.get("pipeline", {}), "opportunities": opportunities}
+    return body
+
+
 async def load(db: Database, organisation: dict, today: date, source: str = "bench") -> None:
-    """Import `organisation` as a host sends a big sync: the organisation with its first invoices, then
-    the rest in files of BATCH invoices naming only the organisation (an import adds what it names)."""
-    invoices = organisation.get("invoices", [])
-    await import_data(db, {"organisations": [{**organisation, "invoices": invoices[:BATCH]}]}, source, today)
-    for start in range(BATCH, len(invoices), BATCH):
-        part = {"slug": organisation["slug"], "invoices": invoices[start:start + BATCH]}
-        await import_data(db, {"organisations": [part]}, source, today)
+    """Import `organisation` through the real importer, in files under its limits (`files`)."""
+    for body in files(organisation):
+        await import_data(db, {"organisations": [body]}, source, today)

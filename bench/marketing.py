@@ -21,12 +21,12 @@ from pathlib import Path
 
 from temporalio.client import Client
 
+from bench import data
 from bench.measure import bounded, chain_histories, cpu_seconds, rss_mb, until
 from bench.stack import BenchStack
 from relance.db import Database
 from relance.email.mailer import SesMailer
 from starter import marketing
-from starter.importing import import_data
 
 SENDER = "claire.martin@example.com"
 
@@ -50,7 +50,7 @@ def organisation(slug: str, contacts: int) -> dict:
 
 async def campaign(stack: BenchStack, client: Client, db: Database, recipients: int) -> dict:
     slug = f"cmp-{uuid.uuid4().hex[:6]}"
-    await import_data(db, {"organisations": [organisation(slug, recipients)]}, "bench", datetime.now(UTC).date())
+    await data.load(db, organisation(slug, recipients), datetime.now(UTC).date())
     await marketing.create_campaign(db, slug, "promo", "Promo", "promo", "bench", tag="promo")
     worker = stack.processes()["worker"]
     cpu_before, started = cpu_seconds(worker), time.perf_counter()
@@ -67,7 +67,7 @@ async def campaign(stack: BenchStack, client: Client, db: Database, recipients: 
 
 async def sleeping_enrolments(stack: BenchStack, client: Client, db: Database, enrolments: int) -> dict:
     slug = f"enr-{uuid.uuid4().hex[:6]}"
-    await import_data(db, {"organisations": [organisation(slug, enrolments)]}, "bench", datetime.now(UTC).date())
+    await data.load(db, organisation(slug, enrolments), datetime.now(UTC).date())
     refs = [f"K{a}-{c}" for a in range(10) for c in range(enrolments // 10)]
     await bounded(lambda ref=ref: marketing.enrol(client, db, stack.settings.task_queue, slug, "welcome", ref,
                                                   "bench") for ref in refs)

@@ -32,12 +32,12 @@ from sqlalchemy import func
 from sqlmodel import select
 from temporalio.client import Client
 
+from bench import data
 from bench.measure import bounded, cpu_seconds, rss_mb, until
 from bench.stack import BenchStack
 from models import AutomationRun, PipelineEvent
 from relance.db import Database
 from starter import pipeline
-from starter.importing import import_data
 
 STAGES = ["R2", "R3"]
 
@@ -73,8 +73,7 @@ def organisation(slug: str, opportunities: int, conditions: bool = False, time_t
 async def run(stack: BenchStack, client: Client, db: Database, opportunities: int, events: int,
               conditions: bool = False, time_trigger: bool = False) -> dict:
     slug = f"pipe-{uuid.uuid4().hex[:6]}"
-    await import_data(db, {"organisations": [organisation(slug, opportunities, conditions, time_trigger)]}, "bench",
-                      datetime.now(UTC).date())
+    await data.load(db, organisation(slug, opportunities, conditions, time_trigger), datetime.now(UTC).date())
     worker = stack.processes()["worker"]
     reported: dict[tuple[str, str], float] = {}
 
@@ -106,8 +105,7 @@ async def run(stack: BenchStack, client: Client, db: Database, opportunities: in
 async def pending(stack: BenchStack, client: Client, db: Database, opportunities: int) -> dict:
     """N open opportunity workflows, each waiting for its "30 days in its stage" moment (a timer)."""
     slug = f"pend-{uuid.uuid4().hex[:6]}"
-    await import_data(db, {"organisations": [organisation(slug, opportunities, time_trigger=True)]}, "bench",
-                      datetime.now(UTC).date())
+    await data.load(db, organisation(slug, opportunities, time_trigger=True), datetime.now(UTC).date())
     procs = stack.processes()
     before = {name: round(rss_mb(procs[name])) for name in ("worker", "server")}
     started = time.perf_counter()

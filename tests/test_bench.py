@@ -8,9 +8,9 @@ from datetime import date
 from sqlalchemy import func
 from sqlmodel import select
 
-from bench import data
+from bench import data, marketing
 from bench.run import FIGURES
-from models import Invoice
+from models import Contact, Invoice
 from relance.config import PROJECT_ROOT
 
 
@@ -37,8 +37,11 @@ def test_the_api_latency_bench_runs_once_with_a_tiny_n(tmp_path):
     assert all(f["n"] == 5 and 0 < f["p50_ms"] <= f["p95_ms"] <= f["max_ms"] for f in figures.values())
 
 
-async def test_the_bench_loads_more_invoices_than_one_import_file_holds(db, clean):
-    """`make bench` sleeps 10,000 runs: more than the importer takes in one file (relance/limits.py)."""
+async def test_the_bench_loads_more_records_than_one_import_file_holds(db, clean):
+    """`make bench` sleeps 10,000 runs and the marketing bench mails 10,000 contacts: more than the importer
+    takes in one file (relance/limits.py), so they go as a host sends a big sync, in several."""
     await data.load(db, data.organisation("big", data.BATCH + 1, "today+60", data.ONE_REMINDER), date.today())
+    await data.load(db, marketing.organisation("many", data.BATCH + 10), date.today())
     async with db.session() as session:
         assert (await session.exec(select(func.count()).select_from(Invoice))).one() == data.BATCH + 1
+        assert (await session.exec(select(func.count()).select_from(Contact))).one() == 10 + data.BATCH + 10
