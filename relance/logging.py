@@ -43,6 +43,8 @@ def configure(log_format: str = "console", level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Alembic names each plugin it loads at INFO: seven lines on stderr at every migration, saying nothing.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 class _BindActivityContext(ActivityInboundInterceptor):

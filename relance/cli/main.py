@@ -75,9 +75,11 @@ def run(argv: list[str] | None = None) -> int:
         except click.ClickException as exc:
             exc.show()
             return exc.exit_code
-        except click.Abort:
+        except click.Abort:  # Ctrl-C while Click read the arguments
+            print("relance: interrupted", file=sys.stderr)
             return INTERRUPTED
     except KeyboardInterrupt:
+        print("relance: interrupted", file=sys.stderr)
         return INTERRUPTED
     except SystemExit as exc:  # shell completion answers and exits
         return exc.code if isinstance(exc.code, int) else 0
