@@ -74,25 +74,29 @@ def _date(text: str):
 
 
 DATE = Parsed(_date, "date")
+NEGATIVE_NUMBERS = {"ignore_unknown_options": True}
 
 
-def runs(into: click.Group | list, name: str, help: str | None = None, **given) -> Callable:
+def runs(into: click.Group | list, name: str, help: str | None = None, context_settings: dict | None = None,
+         **given) -> Callable:
     """Register the decorated body as the command `name` (in a group, or in a module's list of
     top-level commands), with the Click arguments and options stacked under this decorator; `given`
     adds fixed values to its args (`settings dunning` gives settings_of="dunning")."""
     def register(body):
-        command(into, name, body, reversed(getattr(body, "__click_params__", [])), help, **given)
+        command(into, name, body, reversed(getattr(body, "__click_params__", [])), help, context_settings, **given)
         return body
     return register
 
 
 def command(into: click.Group | list, name: str, body, params: Iterable[click.Parameter], help: str | None = None,
-            **given) -> click.Command:
-    """The command `name` running `body` with `params` (for commands made in a loop)."""
+            context_settings: dict | None = None, **given) -> click.Command:
+    """The command `name` running `body` with `params` (for commands made in a loop). With
+    NEGATIVE_NUMBERS as context_settings, `-50` is an argument (refused by its check), not an option."""
     def callback(**values):
         return execute(body, {**values, **given})
 
-    made = click.Command(name, params=list(params), callback=callback, help=help, short_help=help)
+    made = click.Command(name, params=list(params), callback=callback, help=help, short_help=help,
+                         context_settings=context_settings)
     into.append(made) if isinstance(into, list) else into.add_command(made)
     return made
 

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 
 import click
 
-from relance.cli.common import DATE, Parsed, connect, connect_when_asked, runs
+from relance.cli.common import DATE, NEGATIVE_NUMBERS, Parsed, connect, connect_when_asked, runs
 from relance.cli.output import say
 
 COMMANDS: list[click.Command] = []
@@ -116,7 +116,7 @@ async def cancel(settings, args, with_db, say_) -> int:
     return 0
 
 
-@runs(COMMANDS, "pay", help="record a payment; the run exits if nothing is due")
+@runs(COMMANDS, "pay", help="record a payment; the run exits if nothing is due", context_settings=NEGATIVE_NUMBERS)
 @_invoice
 @click.argument("amount", type=Parsed(_amount, "amount"))
 @click.option("--ref", default=f"cli-{int(wallclock.time())}")
