@@ -12,8 +12,8 @@ import asyncio
 import inspect
 import os
 import sys
-from argparse import Namespace
 from collections.abc import Callable, Iterable
+from types import SimpleNamespace
 
 import click
 
@@ -109,7 +109,7 @@ def group(name: str, help: str, parent: click.Group | None = None) -> click.Grou
     return made
 
 
-def exclusive(args: Namespace, *names: str, required: bool = False) -> None:
+def exclusive(args: SimpleNamespace, *names: str, required: bool = False) -> None:
     """At most one of these options (exactly one when required), as a usage error naming them."""
     given = [name for name in names if getattr(args, name) not in (None, False)]
     flags = ", ".join(f"--{name.replace('_', '-')}" for name in names)
@@ -122,7 +122,7 @@ def execute(body, values: dict) -> int:
     non-zero exit, never a traceback (unless --debug); a closed pipe (`relance show … | head`) ends
     the command quietly; Ctrl-C exits 130."""
     ctx = click.get_current_context()
-    args = Namespace(**{name: _as_argparse(value) for name, value in values.items()})
+    args = SimpleNamespace(**{name: _as_given(value) for name, value in values.items()})
     try:
         from relance.config import Settings
         from relance.logging import configure
@@ -146,8 +146,8 @@ def execute(body, values: dict) -> int:
         return BAD_INPUT if _bad_input(exc) else 1
 
 
-def _as_argparse(value):
-    """A repeatable option as argparse gave it: a list, or None when not given."""
+def _as_given(value):
+    """A repeatable option as the bodies read it: a list, or None when not given."""
     if isinstance(value, tuple):
         return list(value) or None
     return value
