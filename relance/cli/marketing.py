@@ -224,6 +224,9 @@ def _bar(done: int, total: int) -> str:
     return f"[{'#' * filled}{'.' * (width - filled)}] {done} of {total}"
 
 
+@runs(campaign, "show", help="a campaign's state, counts and each recipient's record")
+@click.argument("org")
+@click.argument("campaign")
 async def _campaign_show(settings, args, with_db, say) -> int:
     from starter import marketing
 
