@@ -7,6 +7,7 @@ workflow id, run id and activity type through the interceptor below.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import structlog
@@ -25,7 +26,7 @@ def configure(log_format: str = "console", level: str = "INFO") -> None:
     # workflow task failure is logged from inside the workflow sandbox, where that import is refused
     # ("--- Logging error ---", RestrictedWorkflowAccessError) and buries the real message.
     renderer = (structlog.processors.JSONRenderer() if log_format == "json"
-                else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty(),
+                else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty() and not os.environ.get("NO_COLOR"),
                                                    exception_formatter=structlog.dev.plain_traceback))
     exceptions = [structlog.processors.format_exc_info] if log_format == "json" else []
     structlog.configure(
@@ -42,6 +43,8 @@ def configure(log_format: str = "console", level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Alembic names each plugin it loads at INFO: seven lines on stderr at every migration, saying nothing.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 class _BindActivityContext(ActivityInboundInterceptor):

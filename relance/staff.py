@@ -11,6 +11,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
@@ -40,8 +41,13 @@ MAX_ATTEMPTS_PER_CLIENT = 30
 CLIENT_WINDOW = timedelta(minutes=15)
 
 _hasher = PasswordHasher()
-# Verified against when the email is unknown, so a wrong email takes as long as a wrong password.
-_DUMMY_HASH = _hasher.hash("relance-no-such-account")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the email is unknown, so a wrong email takes as long as a wrong password;
+    made at the first sign-in, not at import (an argon2 hash costs every process importing this)."""
+    return _hasher.hash("relance-no-such-account")
 
 
 class StaffError(ValueError):
@@ -113,7 +119,7 @@ async def sign_in_with_password(db: Database, email: str, password: str, now: da
         # A locked account answers as an unknown email does, in the same time: "locked" would tell
         # that the email has an account. The lockout holds all the same.
         if account is None or account.password_hash is None or is_locked(account, now):
-            await asyncio.to_thread(_matches, _DUMMY_HASH, password)
+            await asyncio.to_thread(_matches, _dummy_hash(), password)
             return wrong
         if not await asyncio.to_thread(_matches, account.password_hash, password):
             _count_wrong_password(account, now)

@@ -161,7 +161,7 @@ PAY = {
     "sweep an unknown organisation": (["sweep", "--org", "nope"], ["organisation 'nope'"]),
     "show an unknown organisation": (["show", "nope", "F-1"], ["nope"]),
     "activate an unknown organisation": (["activate", "nope", "on"], ["nope"]),
-    "activate with a bad state": (["activate", SLUG, "maybe"], ["invalid choice: 'maybe'"]),
+    "activate with a bad state": (["activate", SLUG, "maybe"], ["'maybe' is not one of 'on', 'off'"]),
     "wizard with a first reminder 10^9 days out": (
         ["scenario", "init", SLUG, "--first-days", "1000000000", "--second-days", "5", "--sender", f.SENDER],
         ["--first-days", "between -3650 and 3650"]),

@@ -62,7 +62,7 @@ async def test_a_negative_forecast_horizon_is_refused(loaded):
     env, _ = loaded
     result = await relance(env, "forecast", "errs", "--days", "-5")
     assert result.returncode == 2 and result.stdout == "", result.stdout
-    assert "argument --days: '-5' is not a number of days from 1 to 366" in result.stderr
+    assert "Invalid value for '--days': '-5' is not a number of days from 1 to 366" in result.stderr
 
 
 async def test_debug_shows_the_traceback(loaded):

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlmodel import SQLModel, select
 
 from models import Account, Contact, Contract, Organisation, RenewalSettings
-from relance.cli.main import DEMO_FILE
+from relance.cli.stack import DEMO_FILE
 from relance.importing.changes import as_json, lines
 from relance.importing.importer import ImportRejected, read_file
 from starter.importing import import_data

@@ -60,7 +60,7 @@ def test_ctrl_c_or_sigterm_stops_every_process_it_started(tmp_path, stop_signal)
     ports = {name: free_port() for name in ("pg", "ses", "temporal", "ui", "api")}
     process = start_up(local_stack_env(tmp_path / "home", ports), "--no-demo")
     process.send_signal(getattr(signal, stop_signal))
-    assert process.wait(timeout=60) in (0, 130)
+    assert process.wait(timeout=60) == 128 + getattr(signal, stop_signal)  # as a shell reports it
 
     def answers(port):
         with socket.socket() as s:
@@ -71,3 +71,48 @@ def test_ctrl_c_or_sigterm_stops_every_process_it_started(tmp_path, stop_signal)
     while any(answers(p) for p in ports.values()) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert [name for name, port in ports.items() if answers(port)] == []
+
+
+# When the Ctrl-C comes: in the first second (Python still importing), while initdb makes PostgreSQL's
+# data directory, while the Temporal dev server starts.
+MOMENTS = {"first second": None, "initdb": "initdb", "temporal start": "temporal server start-dev"}
+
+
+@pytest.mark.parametrize("moment", list(MOMENTS))
+def test_ctrl_c_at_any_moment_of_up_says_one_line_and_leaves_nothing_running(tmp_path, moment):
+    import os
+    import signal
+    import time
+
+    from relance.local.reaper import descendants
+    from tests.test_session_cleanup import alive
+
+    ports = {name: free_port() for name in ("pg", "ses", "temporal", "ui", "api")}
+    # Its own process group, which the terminal's Ctrl-C reaches as a whole.
+    process = subprocess.Popen([sys.executable, "-m", "relance.cli", "up", "--no-demo"],
+                               env=local_stack_env(tmp_path / "home", ports), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, process_group=0)
+    seen: dict[int, int] = {}
+    deadline = time.monotonic() + (1 if MOMENTS[moment] is None else 180)
+    while time.monotonic() < deadline:
+        seen.update(descendants(process.pid))
+        if MOMENTS[moment] and MOMENTS[moment] in " ".join(alive(seen).values()):
+            break
+        assert process.poll() is None, process.communicate()
+        time.sleep(0.02)
+    else:
+        assert MOMENTS[moment] is None, f"{moment} never came: {alive(seen)}"
+    os.killpg(process.pid, signal.SIGINT)
+    while process.poll() is None:  # what it starts while stopping counts too
+        seen.update(descendants(process.pid))
+        time.sleep(0.05)
+    out, err = process.communicate()
+
+    assert process.returncode == 130, out + err
+    assert "Traceback" not in out + err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("relance up: "), err
+    deadline = time.monotonic() + 20
+    while alive(seen) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert alive(seen) == {}

@@ -1,2 +1,4 @@
-"""The `relance` command: one module per concern (main: stack, import, runs; authoring: scenarios,
-templates, preview, simulation, forecast; renewal: contracts and notices)."""
+"""The `relance` command (Click, with Rich at a terminal): main builds the root group; one module per
+command group (runs, imports, sweeps, stack, authoring, renewal, marketing, pipeline, …); common runs a
+command body and turns a failure into one sentence and an exit code; output prints plain lines, or Rich
+tables and progress at a terminal."""

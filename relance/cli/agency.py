@@ -3,54 +3,22 @@ the command line (what starter/agency.py answers; the HTTP API and the outbox pa
 
 from __future__ import annotations
 
-import argparse
 import os
-from datetime import date
 from pathlib import Path
 
-from relance.config import Settings
-from relance.temporal.client import connect
+import click
+
+from relance.cli.common import DATE, connect, group, runs
 
 KINDS = ("balance", "arrival", "option", "after_departure")
+WHO = os.environ.get("USER", "cli")
+
+agency = group("agency", help="a booking agency's outbox: summary, tabs, drafting, sending")
+COMMANDS = [agency]
 
 
-def add_parser(sub) -> None:
-    agency = sub.add_parser("agency", help="a booking agency's outbox: summary, tabs, drafting, sending")
-    commands = agency.add_subparsers(dest="agency_command", required=True)
-    parsers = {
-        "summary": commands.add_parser("summary", help="drafts waiting per tab, and those expiring within 2 days"),
-        "tab": commands.add_parser("tab", help="the open drafts of one tab"),
-        "history": commands.add_parser("history", help="a booking's drafts: sent, withdrawn, expired, open"),
-        "closed": commands.add_parser("closed", help="withdrawn and expired drafts, with their reasons"),
-        "draft": commands.add_parser("draft", help="run the agency's nightly drafting now"),
-        "send": commands.add_parser("send", help="send all the drafts of one tab (as listed now)"),
-        "send-one": commands.add_parser("send-one", help="send one draft, optionally edited"),
-        "retry": commands.add_parser("retry", help="send again the failed drafts of a send-all"),
-        "booking": commands.add_parser("booking", help="report a booking created or changed (YAML or JSON file, "
-                                                       "the import file's booking): pointless drafts are withdrawn"),
-    }
-    for parser in parsers.values():
-        parser.add_argument("org")
-        parser.add_argument("agency")
-    for name in ("tab", "send"):
-        parsers[name].add_argument("kind", choices=KINDS)
-    parsers["history"].add_argument("booking")
-    parsers["draft"].add_argument("--day", type=date.fromisoformat, help="YYYY-MM-DD (default: today in its zone)")
-    parsers["send"].add_argument("--yes", action="store_true", help="send without asking")
-    one = parsers["send-one"]
-    one.add_argument("draft_id", type=int)
-    one.add_argument("--subject")
-    one.add_argument("--body-file", type=Path)
-    parsers["retry"].add_argument("batch")
-    parsers["booking"].add_argument("file", type=Path)
-    for name in ("send", "send-one", "retry"):
-        parsers[name].add_argument("--by", default=os.environ.get("USER", "cli"))
-
-
-async def run(settings: Settings, args: argparse.Namespace, with_db, say) -> int:
-    command = {"summary": _summary, "tab": _tab, "history": _history, "closed": _closed, "draft": _draft,
-               "send": _send, "send-one": _send_one, "retry": _retry, "booking": _booking}[args.agency_command]
-    return await command(settings, args, with_db, say)
+def _outbox(body):
+    return click.argument("org")(click.argument("agency")(body))
 
 
 def _line(line) -> str:
@@ -61,7 +29,9 @@ def _line(line) -> str:
             f"until {d.sendable_until}: {d.status}{extra}{flag} — {d.subject}")
 
 
-async def _summary(settings: Settings, args, with_db, say) -> int:
+@runs(agency, "summary", help="drafts waiting per tab, and those expiring within 2 days")
+@_outbox
+async def _summary(settings, args, with_db, say) -> int:
     from starter import agency
 
     s = await with_db(settings, lambda db: agency.day_summary(db, args.org, args.agency))
@@ -72,7 +42,10 @@ async def _summary(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def _tab(settings: Settings, args, with_db, say) -> int:
+@runs(agency, "tab", help="the open drafts of one tab")
+@_outbox
+@click.argument("kind", type=click.Choice(KINDS))
+async def _tab(settings, args, with_db, say) -> int:
     from starter import agency
 
     lines = await with_db(settings, lambda db: agency.tab_drafts(db, args.org, args.agency, args.kind))
@@ -82,7 +55,10 @@ async def _tab(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def _history(settings: Settings, args, with_db, say) -> int:
+@runs(agency, "history", help="a booking's drafts: sent, withdrawn, expired, open")
+@_outbox
+@click.argument("booking")
+async def _history(settings, args, with_db, say) -> int:
     from starter import agency
 
     h = await with_db(settings, lambda db: agency.booking_history(db, args.org, args.agency, args.booking))
@@ -96,7 +72,9 @@ async def _history(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def _closed(settings: Settings, args, with_db, say) -> int:
+@runs(agency, "closed", help="withdrawn and expired drafts, with their reasons")
+@_outbox
+async def _closed(settings, args, with_db, say) -> int:
     from starter import agency
 
     lines = await with_db(settings, lambda db: agency.closed_drafts(db, args.org, args.agency))
@@ -107,7 +85,10 @@ async def _closed(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def _draft(settings: Settings, args, with_db, say) -> int:
+@runs(agency, "draft", help="run the agency's nightly drafting now")
+@_outbox
+@click.option("--day", type=DATE, help="YYYY-MM-DD (default: today in its zone)")
+async def _draft(settings, args, with_db, say) -> int:
     from starter import agency
 
     result = await agency.draft_day(await connect(settings), settings.task_queue, args.org, args.agency, args.day)
@@ -118,7 +99,12 @@ async def _draft(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def _send(settings: Settings, args, with_db, say) -> int:
+@runs(agency, "send", help="send all the drafts of one tab (as listed now)")
+@_outbox
+@click.argument("kind", type=click.Choice(KINDS))
+@click.option("--yes", is_flag=True, help="send without asking")
+@click.option("--by", default=WHO)
+async def _send(settings, args, with_db, say) -> int:
     from starter import agency
 
     lines = await with_db(settings, lambda db: agency.tab_drafts(db, args.org, args.agency, args.kind))
@@ -135,7 +121,13 @@ async def _send(settings: Settings, args, with_db, say) -> int:
     return await _report(settings, with_db, say, args, started)
 
 
-async def _send_one(settings: Settings, args, with_db, say) -> int:
+@runs(agency, "send-one", help="send one draft, optionally edited")
+@_outbox
+@click.argument("draft_id", type=int)
+@click.option("--subject")
+@click.option("--body-file", type=click.Path(path_type=Path))
+@click.option("--by", default=WHO)
+async def _send_one(settings, args, with_db, say) -> int:
     from starter import agency
 
     body = args.body_file.read_text() if args.body_file else None
@@ -149,7 +141,11 @@ async def _send_one(settings: Settings, args, with_db, say) -> int:
     return await _report(settings, with_db, say, args, await with_db(settings, send))
 
 
-async def _retry(settings: Settings, args, with_db, say) -> int:
+@runs(agency, "retry", help="send again the failed drafts of a send-all")
+@_outbox
+@click.argument("batch")
+@click.option("--by", default=WHO)
+async def _retry(settings, args, with_db, say) -> int:
     from starter import agency
 
     client = await connect(settings)
@@ -158,7 +154,7 @@ async def _retry(settings: Settings, args, with_db, say) -> int:
     return await _report(settings, with_db, say, args, started)
 
 
-async def _report(settings: Settings, with_db, say, args, started) -> int:
+async def _report(settings, with_db, say, args, started) -> int:
     from starter import agency
 
     say(f"sending {started.count} draft(s): {started.batch_id}")
@@ -179,7 +175,11 @@ async def _report(settings: Settings, with_db, say, args, started) -> int:
     return 1 if progress.failed else 0
 
 
-async def _booking(settings: Settings, args, with_db, say) -> int:
+@runs(agency, "booking", help="report a booking created or changed (YAML or JSON file, the import file's booking): "
+                            "pointless drafts are withdrawn")
+@_outbox
+@click.argument("file", type=click.Path(path_type=Path))
+async def _booking(settings, args, with_db, say) -> int:
     from relance.importing.importer import read_file
     from starter import agency
 
@@ -194,7 +194,7 @@ async def _booking(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def draft_demo(settings: Settings, client, raw: dict, say) -> None:
+async def draft_demo(settings, client, raw: dict, say) -> None:
     """`relance up`: the demo agencies' outboxes are drafted at once, not at the first night."""
     from starter import agency
 

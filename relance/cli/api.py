@@ -2,44 +2,32 @@
 
 from __future__ import annotations
 
-import argparse
 from datetime import UTC, datetime
 
-from relance import apikeys, calendar, repository
-from relance.config import Settings
+import click
+
+from relance.cli.common import command, group, refuse_unsafe, runs
+
+COMMANDS: list[click.Command] = []
+apikey_group = group("apikey", help="API keys: create (shown once), list, revoke")
 
 
-def add_parsers(sub) -> None:
-    api = sub.add_parser("api", help="serve the HTTP API (docs at /docs)")
-    api.add_argument("--host", help="default: RELANCE_API_HOST (127.0.0.1)")
-    api.add_argument("--port", type=int, help="default: RELANCE_API_PORT (8000)")
-    key = sub.add_parser("apikey", help="API keys: create (shown once), list, revoke")
-    commands = key.add_subparsers(dest="apikey_command", required=True)
-    create = commands.add_parser("create", help="a new key for an organisation, or --admin")
-    create.add_argument("org", nargs="?", help="organisation slug (not with --admin)")
-    create.add_argument("--admin", action="store_true", help="a key that may only create organisations")
-    create.add_argument("--name", default="", help="what the key is for")
-    listing = commands.add_parser("list", help="an organisation's keys (or --admin), with last use")
-    listing.add_argument("org", nargs="?")
-    listing.add_argument("--admin", action="store_true")
-    revoke = commands.add_parser("revoke", help="revoke a key at once")
-    revoke.add_argument("org", nargs="?")
-    revoke.add_argument("key_id", type=int)
-    revoke.add_argument("--admin", action="store_true")
-
-
-def serve(settings: Settings, args: argparse.Namespace, say) -> int:
+@runs(COMMANDS, "api", help="serve the HTTP API (docs at /docs)")
+@click.option("--host", help="default: RELANCE_API_HOST (127.0.0.1)")
+@click.option("--port", type=int, help="default: RELANCE_API_PORT (8000)")
+def serve(settings, args, with_db, say) -> int:
     import uvicorn
 
     from relance.api.app import create_app
 
+    refuse_unsafe(settings)
     host, port = args.host or settings.api_host, args.port or settings.api_port
     say(f"relance API on http://{host}:{port} (docs: http://{host}:{port}/docs)")
     uvicorn.Server(server_config(create_app(settings), settings, host, port)).run()
     return 0
 
 
-def server_config(app, settings: Settings, host: str, port: int):
+def server_config(app, settings, host: str, port: int):
     """uvicorn's settings: X-Forwarded-For is read only from RELANCE_TRUSTED_PROXIES (uvicorn would
     otherwise trust it from any process on 127.0.0.1, or from FORWARDED_ALLOW_IPS)."""
     import uvicorn
@@ -49,7 +37,9 @@ def server_config(app, settings: Settings, host: str, port: int):
                           proxy_headers=bool(trusted), forwarded_allow_ips=trusted or None)
 
 
-async def apikey(settings: Settings, args: argparse.Namespace, with_db, say) -> int:
+async def apikey(settings, args, with_db, say) -> int:
+    from relance import apikeys, calendar, repository
+
     org = _owner(args)
     now = datetime.now(UTC)
     if args.apikey_command == "create":
@@ -71,7 +61,37 @@ async def apikey(settings: Settings, args: argparse.Namespace, with_db, say) -> 
     return 0
 
 
-def _owner(args: argparse.Namespace) -> str | None:
+def _owner(args) -> str | None:
     if args.admin == bool(args.org):
         raise ValueError("name an organisation, or give --admin (not both)")
     return args.org
+
+
+def _owner_params() -> list[click.Parameter]:
+    return [click.Argument(["org"], required=False),
+            click.Option(["--admin"], is_flag=True, help="the admin keys (that may only create organisations)")]
+
+
+command(apikey_group, "create", apikey,
+        [*_owner_params(), click.Option(["--name"], default="", help="what the key is for")],
+        help="a new key for an organisation, or --admin", apikey_command="create")
+command(apikey_group, "list", apikey, _owner_params(), help="an organisation's keys (or --admin), with last use",
+        apikey_command="list")
+
+
+def _org_and_key(ctx, param, words: tuple[str, ...]) -> tuple[str | None, int]:
+    """`[ORG] KEY_ID`: the organisation is left out with --admin (argparse read it so; Click needs telling)."""
+    if len(words) not in (1, 2) or not words[-1].isdigit():
+        raise click.BadParameter("give [ORG] KEY_ID, the key's id a number", ctx, param)
+    return (words[0] if len(words) == 2 else None), int(words[-1])
+
+
+async def _revoke(settings, args, with_db, say) -> int:
+    args.org, args.key_id = args.org_and_key
+    return await apikey(settings, args, with_db, say)
+
+
+command(apikey_group, "revoke", _revoke,
+        [click.Argument(["org_and_key"], nargs=-1, required=True, metavar="[ORG] KEY_ID", callback=_org_and_key),
+         _owner_params()[1]], help="revoke a key at once", apikey_command="revoke")
+COMMANDS.append(apikey_group)

@@ -3,62 +3,14 @@ before switching dunning on."""
 
 from __future__ import annotations
 
-import argparse
 from datetime import UTC, datetime
 from pathlib import Path
 
-from models import ScenarioPurpose
-from relance import calendar
-from relance.config import Settings
-from relance.importing.importer import read_file
-from relance.scenario.plan import step_name
-from relance.temporal.client import connect
+import click
 
+from relance.cli.common import Parsed, command, connect, group, runs
 
-def add_parsers(sub) -> None:
-    sc = sub.add_parser("scenario", help="author scenarios: init (wizard), show, validate, apply, reset, versions, "
-                                         "default")
-    sc_sub = sc.add_subparsers(dest="action", required=True)
-    init = sc_sub.add_parser("init", help="the wizard: two reminders and a phone call")
-    init.add_argument("org")
-    init.add_argument("--first-days", type=int, required=True, help="days from the due date to the 1st reminder")
-    init.add_argument("--second-days", type=int, required=True, help="days from the 1st to the 2nd reminder")
-    init.add_argument("--sender", required=True, help="the sending user's email (a verified SES identity)")
-    init.add_argument("--call-after", type=int, default=60, help="days from the 2nd reminder to the phone call")
-    for name in ("show", "validate", "apply", "reset", "versions"):
-        action = sc_sub.add_parser(name)
-        action.add_argument("org")
-        if name == "show":
-            action.add_argument("--key")
-        if name in ("validate", "apply"):
-            action.add_argument("file")
-        if name == "apply":
-            action.add_argument("--default", action="store_true", help="also make it the organisation's default")
-    default = sc_sub.add_parser("default", help="make a scenario's newest version the default")
-    default.add_argument("org")
-    default.add_argument("key")
-    tpl = sub.add_parser("template", help="save a custom template (checked first), list, show one, or preview one "
-                                          "rendered for a record")
-    tpl.add_argument("action", choices=["save", "list", "show", "preview"])
-    tpl.add_argument("org")
-    tpl.add_argument("file", nargs="?", help="save: the template's file; show, preview: its key")
-    for record in ("invoice", "contract", "contact", "opportunity"):
-        tpl.add_argument(f"--{record}", help=f"preview: render it for this {record}")
-    tpl.add_argument("--use", choices=["dunning", "renewal", "marketing", "pipeline"],
-                     help="check the merge fields of this use only (default: any use's)")
-    pv = sub.add_parser("preview", help="each step of an invoice's scenario as it would go out")
-    pv.add_argument("org")
-    pv.add_argument("invoice")
-    sim = sub.add_parser("simulate", help="run a scenario step by step for an internal user (emails really sent)")
-    sim.add_argument("action", choices=["start", "next", "show", "stop"])
-    sim.add_argument("org")
-    sim.add_argument("--as", dest="user", required=True, help="the user's email, who receives every email")
-    sim.add_argument("--scenario", help="scenario key (default: the organisation's)")
-    fc = sub.add_parser("forecast", help="what will be sent in the next N days")
-    fc.add_argument("org")
-    fc.add_argument("--days", type=_horizon, default=14, help="how many days ahead (1 to 366)")
-    fc.add_argument("--json", action="store_true")
-    fc.add_argument("--if-on", action="store_true", help="what would go if dunning were switched on now")
+COMMANDS: list[click.Command] = []
 
 
 def _horizon(text: str) -> int:
@@ -68,14 +20,21 @@ def _horizon(text: str) -> int:
     except ValueError:
         days = 0
     if not 1 <= days <= 366:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of days from 1 to 366")
+        raise ValueError(f"{text!r} is not a number of days from 1 to 366")
     return days
 
 
-async def scenario(settings: Settings, args, with_db, say) -> int:
+scenario_group = group("scenario", help="author scenarios: init (wizard), show, validate, apply, reset, versions, "
+                                        "default")
+COMMANDS.append(scenario_group)
+
+
+async def scenario(settings, args, with_db, say) -> int:
     import yaml
 
+    from models import ScenarioPurpose
     from relance.email.mailer import SesMailer
+    from relance.importing.importer import read_file
     from relance.scenario import authoring as scenarios
 
     async def work(db):
@@ -110,7 +69,45 @@ async def scenario(settings: Settings, args, with_db, say) -> int:
     return await with_db(settings, work)
 
 
-async def template(settings: Settings, args, with_db, say) -> int:
+def _org() -> click.Argument:
+    return click.Argument(["org"])
+
+
+command(scenario_group, "init", scenario, [
+    _org(),
+    click.Option(["--first-days"], type=int, required=True, help="days from the due date to the 1st reminder"),
+    click.Option(["--second-days"], type=int, required=True, help="days from the 1st to the 2nd reminder"),
+    click.Option(["--sender"], required=True, help="the sending user's email (a verified SES identity)"),
+    click.Option(["--call-after"], type=int, default=60, help="days from the 2nd reminder to the phone call")],
+    help="the wizard: two reminders and a phone call", action="init")
+command(scenario_group, "show", scenario, [_org(), click.Option(["--key"])], help="a scenario as YAML",
+        action="show")
+command(scenario_group, "validate", scenario, [_org(), click.Argument(["file"])],
+        help="check a scenario file, writing nothing", action="validate")
+command(scenario_group, "apply", scenario, [
+    _org(), click.Argument(["file"]),
+    click.Option(["--default"], is_flag=True, help="also make it the organisation's default")],
+    help="save a scenario file as a new version", action="apply")
+command(scenario_group, "reset", scenario, [_org()], help="reset the default scenario", action="reset")
+command(scenario_group, "versions", scenario, [_org()], help="every scenario's versions and runs",
+        action="versions")
+command(scenario_group, "default", scenario, [_org(), click.Argument(["key"])],
+        help="make a scenario's newest version the default", action="default")
+
+
+@runs(COMMANDS, "template", help="save a custom template (checked first), list, show one, or preview one rendered "
+                                 "for a record")
+@click.argument("action", type=click.Choice(["save", "list", "show", "preview"]))
+@click.argument("org")
+@click.argument("file", required=False)
+@click.option("--invoice", help="preview: render it for this invoice")
+@click.option("--contract", help="preview: render it for this contract")
+@click.option("--contact", help="preview: render it for this contact")
+@click.option("--opportunity", help="preview: render it for this opportunity")
+@click.option("--use", type=click.Choice(["dunning", "renewal", "marketing", "pipeline"]),
+              help="check the merge fields of this use only (default: any use's)")
+async def template(settings, args, with_db, say) -> int:
+    from relance.importing.importer import read_file
     from starter.importing import save_template
 
     if args.file is None:
@@ -125,7 +122,7 @@ async def template(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def list_templates(settings: Settings, args, with_db, say) -> int:
+async def list_templates(settings, args, with_db, say) -> int:
     from relance.scenario import authoring
 
     for t in await with_db(settings, lambda db: authoring.list_templates(db, args.org)):
@@ -133,7 +130,7 @@ async def list_templates(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def show_template(settings: Settings, args, with_db, say) -> int:
+async def show_template(settings, args, with_db, say) -> int:
     """`show`: the template as saved; `preview`: rendered for one record, as its email would read now."""
     from relance.scenario import authoring
     from starter.templates import preview_template
@@ -154,7 +151,10 @@ async def show_template(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def preview(settings: Settings, args, with_db, say) -> int:
+@runs(COMMANDS, "preview", help="each step of an invoice's scenario as it would go out")
+@click.argument("org")
+@click.argument("invoice")
+async def preview(settings, args, with_db, say) -> int:
     from relance.dunning.preview import preview_invoice
     from relance.email.mailer import SesMailer
 
@@ -166,6 +166,9 @@ async def preview(settings: Settings, args, with_db, say) -> int:
 
 def say_preview(steps, say) -> None:
     """Each step of a preview (relance.scenario.preview): when, from whom, to whom, subject and body."""
+    from relance import calendar
+    from relance.scenario.plan import step_name
+
     for s in steps:
         say(f"{calendar.written(s.at)}  step {step_name(s.position, s.label)} ({s.kind})")
         if s.not_sent:
@@ -177,7 +180,13 @@ def say_preview(steps, say) -> None:
             say(f"    {s.subject}")
 
 
-async def simulate(settings: Settings, args, with_db, say) -> int:
+@runs(COMMANDS, "simulate", help="run a scenario step by step for an internal user (emails really sent)")
+@click.argument("action", type=click.Choice(["start", "next", "show", "stop"]))
+@click.argument("org")
+@click.option("--as", "user", required=True, help="the user's email, who receives every email")
+@click.option("--scenario", help="scenario key (default: the organisation's)")
+async def simulate(settings, args, with_db, say) -> int:
+    from relance.scenario.plan import step_name
     from starter.simulation import simulation_handle, start_simulation
     from workflows.simulation import ScenarioSimulationWorkflow
 
@@ -211,9 +220,15 @@ async def simulate(settings: Settings, args, with_db, say) -> int:
 SOURCE_NOTES = {"tonight": "  (enters tonight)", "held": "  (held: resumes when switched on)"}
 
 
-async def forecast_cmd(settings: Settings, args, with_db, say) -> int:
+@runs(COMMANDS, "forecast", help="what will be sent in the next N days")
+@click.argument("org")
+@click.option("--days", type=Parsed(_horizon, "days"), default="14", help="how many days ahead (1 to 366)")
+@click.option("--json", is_flag=True)
+@click.option("--if-on", is_flag=True, help="what would go if dunning were switched on now")
+async def forecast_cmd(settings, args, with_db, say) -> int:
     import json
 
+    from relance import calendar
     from starter.dunning import forecast
 
     client = await connect(settings)
@@ -229,6 +244,3 @@ async def forecast_cmd(settings: Settings, args, with_db, say) -> int:
     say(f"{len(lines)} step(s) in the next {args.days} day(s)")
     return 0
 
-
-COMMANDS = {"scenario": scenario, "template": template, "preview": preview, "simulate": simulate,
-            "forecast": forecast_cmd}

@@ -3,41 +3,25 @@ starter functions as the HTTP API (starter/dunning_customer.py)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 
-from pydantic import ValidationError
+import click
 
-from relance.config import Settings
-from relance.email.mailer import SesMailer
+from relance.cli.common import group, runs
 
-
-def add_parser(sub) -> None:
-    customer = sub.add_parser("customer", help="per-customer dunning: an account's scenario and tags, the "
-                                               "assignment rules, the customer statement")
-    commands = customer.add_subparsers(dest="customer_command", required=True)
-    set_ = commands.add_parser("set", help="an account's own dunning scenario and its tags")
-    set_.add_argument("org")
-    set_.add_argument("account")
-    set_.add_argument("--scenario", help="a dunning scenario's key; 'none' clears it")
-    set_.add_argument("--tags", help="comma-separated tags, replacing the account's ('' clears them)")
-    rules = commands.add_parser("rules", help="list the assignment rules, or replace them with --set")
-    rules.add_argument("org")
-    rules.add_argument("--set", metavar="JSON", help='e.g. \'[{"tag": "vip", "scenario": "gentle"}, '
-                                                    '{"min_due": "5000", "scenario": "firm"}]\'; [] clears them')
-    statement = commands.add_parser("statement", help="a customer's open invoices and total due; --send sends it now")
-    statement.add_argument("org")
-    statement.add_argument("account")
-    statement.add_argument("--json", action="store_true", help="as the API answers it")
-    statement.add_argument("--send", action="store_true", help="send it now to the account's billing address")
+customer = group("customer", help="per-customer dunning: an account's scenario and tags, the assignment rules, "
+                                  "the customer statement")
+COMMANDS = [customer]
 
 
-async def run(settings: Settings, args: argparse.Namespace, with_db, say) -> int:
-    command = {"set": _set, "rules": _rules, "statement": _statement}[args.customer_command]
-    return await command(settings, args, with_db, say)
+@runs(customer, "set", help="an account's own dunning scenario and its tags")
+@click.argument("org")
+@click.argument("account")
+@click.option("--scenario", help="a dunning scenario's key; 'none' clears it")
+@click.option("--tags", help="comma-separated tags, replacing the account's ('' clears them)")
+async def _set(settings, args, with_db, say) -> int:
+    from pydantic import ValidationError
 
-
-async def _set(settings: Settings, args, with_db, say) -> int:
     from starter.dunning_customer import AccountDunningChange, change_account
 
     given = {}
@@ -55,7 +39,13 @@ async def _set(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def _rules(settings: Settings, args, with_db, say) -> int:
+@runs(customer, "rules", help="list the assignment rules, or replace them with --set")
+@click.argument("org")
+@click.option("--set", metavar="JSON", help='''e.g. '[{"tag": "vip", "scenario": "gentle"}, '''
+                                             '''{"min_due": "5000", "scenario": "firm"}]'; [] clears them''')
+async def _rules(settings, args, with_db, say) -> int:
+    from pydantic import ValidationError
+
     from starter.dunning_customer import ScenarioRules, change_rules, read_rules
 
     if args.set is not None:
@@ -73,7 +63,13 @@ async def _rules(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def _statement(settings: Settings, args, with_db, say) -> int:
+@runs(customer, "statement", help="a customer's open invoices and total due; --send sends it now")
+@click.argument("org")
+@click.argument("account")
+@click.option("--json", is_flag=True, help="as the API answers it")
+@click.option("--send", is_flag=True, help="send it now to the account's billing address")
+async def _statement(settings, args, with_db, say) -> int:
+    from relance.email.mailer import SesMailer
     from starter.dunning_customer import send_statement, statement
 
     mailer = SesMailer(settings)

@@ -5,36 +5,23 @@ relance.api.accounts)."""
 from __future__ import annotations
 
 import os
-from datetime import date
 
-from relance.config import Settings
-from relance.temporal.client import connect
+import click
 
+from relance.cli.common import DATE, connect, runs
 
-def add_parsers(sub) -> None:
-    who = os.environ.get("USER", "cli")
-    pause = sub.add_parser("pause", help="pause an invoice's reminders until a date (a promise to pay, a dispute)")
-    pause.add_argument("org")
-    pause.add_argument("invoice")
-    pause.add_argument("--until", required=True, type=date.fromisoformat, help="YYYY-MM-DD, a year ahead at most")
-    pause.add_argument("--reason", required=True, choices=["promise_to_pay", "dispute"])
-    pause.add_argument("--note", default="")
-    pause.add_argument("--by", default=who, help="who asks (the run's timeline records it)")
-    resume = sub.add_parser("resume", help="end the pause of an invoice's reminders now (a dispute resolved)")
-    resume.add_argument("org")
-    resume.add_argument("invoice")
-    resume.add_argument("--note", default="")
-    resume.add_argument("--by", default=who)
-    exclude = sub.add_parser("exclude", help="exclude an account from dunning: its runs hold, recorded with why")
-    exclude.add_argument("org")
-    exclude.add_argument("account")
-    exclude.add_argument("--reason", required=True)
-    readmit = sub.add_parser("readmit", help="lift an account's exclusion: its held runs go on where they were")
-    readmit.add_argument("org")
-    readmit.add_argument("account")
+COMMANDS: list[click.Command] = []
+WHO = os.environ.get("USER", "cli")
 
 
-async def pause(settings: Settings, args, with_db, say) -> int:
+@runs(COMMANDS, "pause", help="pause an invoice's reminders until a date (a promise to pay, a dispute)")
+@click.argument("org")
+@click.argument("invoice")
+@click.option("--until", required=True, type=DATE, help="YYYY-MM-DD, a year ahead at most")
+@click.option("--reason", required=True, type=click.Choice(["promise_to_pay", "dispute"]))
+@click.option("--note", default="")
+@click.option("--by", default=WHO, help="who asks (the run's timeline records it)")
+async def pause(settings, args, with_db, say) -> int:
     from relance import calendar, repository
     from relance.dunning.types import PauseRequest
     from starter.dunning import pause_reminders
@@ -48,7 +35,12 @@ async def pause(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def resume(settings: Settings, args, with_db, say) -> int:
+@runs(COMMANDS, "resume", help="end the pause of an invoice's reminders now (a dispute resolved)")
+@click.argument("org")
+@click.argument("invoice")
+@click.option("--note", default="")
+@click.option("--by", default=WHO)
+async def resume(settings, args, with_db, say) -> int:
     from relance import calendar, repository
     from relance.dunning.types import ResumeRequest
     from starter.dunning import resume_reminders
@@ -62,7 +54,11 @@ async def resume(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def exclude(settings: Settings, args, with_db, say) -> int:
+@runs(COMMANDS, "exclude", help="exclude an account from dunning: its runs hold, recorded with why")
+@click.argument("org")
+@click.argument("account")
+@click.option("--reason", required=True)
+async def exclude(settings, args, with_db, say) -> int:
     from starter.dunning import exclude_account
 
     client = await connect(settings)
@@ -71,7 +67,10 @@ async def exclude(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def readmit(settings: Settings, args, with_db, say) -> int:
+@runs(COMMANDS, "readmit", help="lift an account's exclusion: its held runs go on where they were")
+@click.argument("org")
+@click.argument("account")
+async def readmit(settings, args, with_db, say) -> int:
     from starter.dunning import exclude_account
 
     client = await connect(settings)
@@ -79,5 +78,3 @@ async def readmit(settings: Settings, args, with_db, say) -> int:
     say(f"account {args.account} readmitted to dunning; {woken} held run(s) resumed")
     return 0
 
-
-COMMANDS = {"pause": pause, "resume": resume, "exclude": exclude, "readmit": readmit}

@@ -5,16 +5,14 @@ Each prints what the host application's calls in starter/marketing.py answer (th
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
-import sys
 from datetime import UTC, datetime
 
-from relance import calendar, repository
-from relance.config import Settings
-from relance.scenario.plan import step_name
-from relance.temporal.client import connect, connect_when_asked
+import click
+
+from relance.cli.common import Parsed, connect, connect_when_asked, exclusive, group, runs
+from relance.cli.output import progress_bar
 
 OUTCOMES = {
     "started": "enrolled: the run started",
@@ -26,87 +24,34 @@ OUTCOMES = {
 }
 
 
-def add_parser(sub) -> None:
-    marketing = sub.add_parser("marketing", help="marketing scenarios: enrol, remove, show a contact")
-    commands = marketing.add_subparsers(dest="marketing_command", required=True)
-    enrol = commands.add_parser("enrol", help="enrol a contact, or every contact with a tag or of an account")
-    enrol.add_argument("org")
-    enrol.add_argument("scenario")
-    enrol.add_argument("contact", nargs="?")
-    batch = enrol.add_mutually_exclusive_group()
-    batch.add_argument("--tag", help="every contact with this tag")
-    batch.add_argument("--account", help="every contact of this account")
-    enrol.add_argument("--by", default=os.environ.get("USER", "cli"))
-    remove = commands.add_parser("remove", help="take a contact out of a scenario now (recorded with who and why)")
-    remove.add_argument("org")
-    remove.add_argument("scenario")
-    remove.add_argument("contact")
-    remove.add_argument("--reason", required=True)
-    remove.add_argument("--by", default=os.environ.get("USER", "cli"))
-    show = commands.add_parser("show", help="a contact's tags, consent and marketing enrolments")
-    show.add_argument("org")
-    show.add_argument("contact")
-    switch = commands.add_parser("switch", help="switch a marketing scenario on or off (off: its runs exit now)")
-    switch.add_argument("org")
-    switch.add_argument("scenario")
-    switch.add_argument("state", choices=["on", "off"])
-    preview = commands.add_parser("preview", help="what a contact would receive if enrolled now (nothing is sent)")
-    preview.add_argument("org")
-    preview.add_argument("scenario")
-    preview.add_argument("contact")
-    _add_campaign_parsers(commands)
-
-
-def _add_campaign_parsers(commands) -> None:
-    campaign = commands.add_parser("campaign", help="email campaigns: create, launch, show, cancel")
-    sub = campaign.add_subparsers(dest="campaign_command", required=True)
-    create = sub.add_parser("create", help="create or change a draft")
-    launch = sub.add_parser("launch", help="launch a draft now (with a progress bar) or --at a time")
-    show = sub.add_parser("show", help="a campaign's state, counts and each recipient's record")
-    cancel = sub.add_parser("cancel", help="stop a campaign: what is not sent yet is not sent")
-    retry = sub.add_parser("retry", help="send a failed recipient's email again, alone")
-    for command in (create, launch, show, cancel, retry):
-        command.add_argument("org")
-        command.add_argument("campaign")
-    create.add_argument("--name", required=True)
-    create.add_argument("--template", required=True)
-    create.add_argument("--sender", help="a user's address (default: the organisation's sender)")
-    audience = create.add_mutually_exclusive_group(required=True)
-    audience.add_argument("--tag")
-    audience.add_argument("--account")
-    audience.add_argument("--contact")
-    launch.add_argument("--at", type=_moment, help="ISO date-time with offset (default: now)")
-    launch.add_argument("--no-wait", action="store_true", help="do not follow the progress")
-    cancel.add_argument("--reason", required=True)
-    retry.add_argument("contact")
-    for command in (create, launch, cancel):
-        command.add_argument("--by", default=os.environ.get("USER", "cli"))
-
-
 def _moment(text: str) -> datetime:
     moment = datetime.fromisoformat(text)
     if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError(f"{text!r}: give the offset, e.g. 2026-12-01T09:00+01:00")
+        raise ValueError(f"{text!r}: give the offset, e.g. 2026-12-01T09:00+01:00")
     return moment
 
 
-async def run(settings: Settings, args: argparse.Namespace, with_db, say) -> int:
-    if args.marketing_command == "campaign":
-        command = {"create": _campaign_create, "launch": _campaign_launch, "show": _campaign_show,
-                   "cancel": _campaign_cancel, "retry": _campaign_retry}[args.campaign_command]
-    else:
-        command = {"enrol": _enrol, "remove": _remove, "show": _show, "preview": _preview,
-                   "switch": _switch}[args.marketing_command]
-    return await command(settings, args, with_db, say)
+WHO = os.environ.get("USER", "cli")
+marketing_group = group("marketing", help="marketing scenarios: enrol, remove, show a contact; campaigns")
+campaign = group("campaign", help="email campaigns: create, launch, show, cancel", parent=marketing_group)
+COMMANDS = [marketing_group]
 
 
 def _describe(outcome: str) -> str:
     return OUTCOMES.get(outcome, outcome)
 
 
-async def _enrol(settings: Settings, args, with_db, say) -> int:
+@runs(marketing_group, "enrol", help="enrol a contact, or every contact with a tag or of an account")
+@click.argument("org")
+@click.argument("scenario")
+@click.argument("contact", required=False)
+@click.option("--tag", help="every contact with this tag")
+@click.option("--account", help="every contact of this account")
+@click.option("--by", default=WHO)
+async def _enrol(settings, args, with_db, say) -> int:
     from starter import marketing
 
+    exclusive(args, "tag", "account")
     if (args.contact is None) == (args.tag is None and args.account is None):
         say("give a contact, or --tag T, or --account A (one of them)")
         return 2
@@ -128,14 +73,25 @@ async def _enrol(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def _remove(settings: Settings, args, with_db, say) -> int:
+@runs(marketing_group, "remove", help="take a contact out of a scenario now (recorded with who and why)")
+@click.argument("org")
+@click.argument("scenario")
+@click.argument("contact")
+@click.option("--reason", required=True)
+@click.option("--by", default=WHO)
+async def _remove(settings, args, with_db, say) -> int:
     from starter import marketing
 
     say(await marketing.remove(await connect(settings), args.org, args.scenario, args.contact, args.by, args.reason))
     return 0
 
 
-async def _show(settings: Settings, args, with_db, say) -> int:
+@runs(marketing_group, "show", help="a contact's tags, consent and marketing enrolments")
+@click.argument("org")
+@click.argument("contact")
+async def _show(settings, args, with_db, say) -> int:
+    from relance import calendar
+    from relance.scenario.plan import step_name
     from starter import marketing
 
     client_of = connect_when_asked(settings)
@@ -166,7 +122,11 @@ async def _show(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def _switch(settings: Settings, args, with_db, say) -> int:
+@runs(marketing_group, "switch", help="switch a marketing scenario on or off (off: its runs exit now)")
+@click.argument("org")
+@click.argument("scenario")
+@click.argument("state", type=click.Choice(["on", "off"]))
+async def _switch(settings, args, with_db, say) -> int:
     from starter import marketing
 
     client = await connect(settings)
@@ -177,7 +137,11 @@ async def _switch(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def _preview(settings: Settings, args, with_db, say) -> int:
+@runs(marketing_group, "preview", help="what a contact would receive if enrolled now (nothing is sent)")
+@click.argument("org")
+@click.argument("scenario")
+@click.argument("contact")
+async def _preview(settings, args, with_db, say) -> int:
     from relance.cli.authoring import say_preview
     from relance.email.mailer import SesMailer
     from relance.marketing.consent import Links
@@ -192,9 +156,20 @@ async def _preview(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def _campaign_create(settings: Settings, args, with_db, say) -> int:
+@runs(campaign, "create", help="create or change a draft")
+@click.argument("org")
+@click.argument("campaign")
+@click.option("--name", required=True)
+@click.option("--template", required=True)
+@click.option("--sender", help="a user's address (default: the organisation's sender)")
+@click.option("--tag")
+@click.option("--account")
+@click.option("--contact")
+@click.option("--by", default=WHO)
+async def _campaign_create(settings, args, with_db, say) -> int:
     from starter import marketing
 
+    exclusive(args, "tag", "account", "contact", required=True)
     c = await with_db(settings, lambda db: marketing.create_campaign(
         db, args.org, args.campaign, args.name, args.template, args.by, tag=args.tag, account_ref=args.account,
         contact_ref=args.contact, sender=args.sender))
@@ -202,7 +177,14 @@ async def _campaign_create(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def _campaign_launch(settings: Settings, args, with_db, say) -> int:
+@runs(campaign, "launch", help="launch a draft now (with a progress bar) or --at a time")
+@click.argument("org")
+@click.argument("campaign")
+@click.option("--at", type=Parsed(_moment, "moment"), help="ISO date-time with offset (default: now)")
+@click.option("--no-wait", is_flag=True, help="do not follow the progress")
+@click.option("--by", default=WHO)
+async def _campaign_launch(settings, args, with_db, say) -> int:
+    from relance import calendar, repository
     from starter import marketing
 
     client = await connect(settings)
@@ -214,16 +196,17 @@ async def _campaign_launch(settings: Settings, args, with_db, say) -> int:
             f"({handle.id})")
         return 0
     ending = asyncio.ensure_future(handle.result())
-    while not (await asyncio.wait({ending}, timeout=0.5))[0]:
-        await _show_progress(marketing, client, args)
-    result = ending.result()
-    await _show_progress(marketing, client, args, done=True)
+    with progress_bar(_bar) as update:
+        while not (await asyncio.wait({ending}, timeout=0.5))[0]:
+            await _show_progress(marketing, client, args, update)
+        result = ending.result()
+        await _show_progress(marketing, client, args, update)
     say(f"campaign {args.campaign} {result.state}: {result.sent} sent, {result.skipped} skipped, {result.failed} "
         f"failed, {result.cancelled} cancelled of {result.total}")
     return 0
 
 
-async def _show_progress(marketing, client, args, done: bool = False) -> None:
+async def _show_progress(marketing, client, args, update) -> None:
     """A query the worker answers late (a busy machine) skips one redraw of the bar, not the command."""
     from temporalio.service import RPCError
 
@@ -231,19 +214,20 @@ async def _show_progress(marketing, client, args, done: bool = False) -> None:
         progress = await marketing.campaign_progress(client, args.org, args.campaign)
     except RPCError:
         return
-    _bar(progress, done)
+    update(progress.done, progress.total)
 
 
-def _bar(progress, done: bool = False) -> None:
-    """`[#######.....] 412 of 1000`: rewritten in place on a terminal, a line per update otherwise."""
+def _bar(done: int, total: int) -> str:
+    """`[#######.....] 412 of 1000`: a line per update where no terminal shows a Rich bar."""
     width = 30
-    filled = width * progress.done // progress.total if progress.total else (width if done else 0)
-    line = f"[{'#' * filled}{'.' * (width - filled)}] {progress.done} of {progress.total}"
-    end = "\n" if done or not sys.stdout.isatty() else ""
-    print(f"\r{line}" if sys.stdout.isatty() else line, end=end, flush=True)
+    filled = width * done // total if total else width  # nobody to send to: nothing left
+    return f"[{'#' * filled}{'.' * (width - filled)}] {done} of {total}"
 
 
-async def _campaign_show(settings: Settings, args, with_db, say) -> int:
+@runs(campaign, "show", help="a campaign's state, counts and each recipient's record")
+@click.argument("org")
+@click.argument("campaign")
+async def _campaign_show(settings, args, with_db, say) -> int:
     from starter import marketing
 
     report = await with_db(settings, lambda db: marketing.campaign_report(db, args.org, args.campaign))
@@ -256,14 +240,23 @@ async def _campaign_show(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def _campaign_cancel(settings: Settings, args, with_db, say) -> int:
+@runs(campaign, "cancel", help="stop a campaign: what is not sent yet is not sent")
+@click.argument("org")
+@click.argument("campaign")
+@click.option("--reason", required=True)
+@click.option("--by", default=WHO)
+async def _campaign_cancel(settings, args, with_db, say) -> int:
     from starter import marketing
 
     say(await marketing.cancel_campaign(await connect(settings), args.org, args.campaign, args.by, args.reason))
     return 0
 
 
-async def _campaign_retry(settings: Settings, args, with_db, say) -> int:
+@runs(campaign, "retry", help="send a failed recipient's email again, alone")
+@click.argument("org")
+@click.argument("campaign")
+@click.argument("contact")
+async def _campaign_retry(settings, args, with_db, say) -> int:
     from starter import marketing
 
     client = await connect(settings)

@@ -4,33 +4,30 @@ with --link-only (the person then signs in with a link sent by email)."""
 
 from __future__ import annotations
 
-import argparse
 import getpass
 import sys
 
-from sqlmodel import select
+import click
 
-from models import Agency, AgencyStaff, Organisation
-from relance import staff
-from relance.config import Settings
-from relance.db import Database
+from relance.cli.common import group, runs
 
 DEMO_ORGANISATION = "demo"
 # The demo's staff sign in with this (local stack only; printed by `relance up`).
 DEMO_PASSWORD = "demo-outbox"
 
 
-def add_parser(sub) -> None:
-    outbox = sub.add_parser("outbox", help="the agency outbox's staff accounts (sign-in at /outbox)")
-    commands = outbox.add_subparsers(dest="outbox_command", required=True)
-    users = commands.add_parser("user", help="staff accounts").add_subparsers(dest="user_command", required=True)
-    add = users.add_parser("add", help="a staff account; it sees the agencies listing its email as staff")
-    add.add_argument("org", help="organisation slug")
-    add.add_argument("email")
-    add.add_argument("--link-only", action="store_true", help="no password: signs in with a link sent by email")
+outbox = group("outbox", help="the agency outbox's staff accounts (sign-in at /outbox)")
+users = group("user", help="staff accounts", parent=outbox)
+COMMANDS = [outbox]
 
 
-async def run(settings: Settings, args: argparse.Namespace, with_db, say) -> int:
+@runs(users, "add", help="a staff account; it sees the agencies listing its email as staff")
+@click.argument("org")
+@click.argument("email")
+@click.option("--link-only", is_flag=True, help="no password: signs in with a link sent by email")
+async def add_user(settings, args, with_db, say) -> int:
+    from relance import staff
+
     password = None if args.link_only else _password()
     try:
         account = await with_db(settings, lambda db: staff.create_account(db, args.org, args.email, password))
@@ -52,8 +49,13 @@ def _password() -> str:
     return first
 
 
-async def demo_accounts(settings: Settings, db: Database, say) -> None:
+async def demo_accounts(settings, db, say) -> None:
     """`relance up`: an account for each staff member of the demo's agencies, and how to sign in."""
+    from sqlmodel import select
+
+    from models import Agency, AgencyStaff, Organisation
+    from relance import staff
+
     async with db.session() as session:
         rows = (await session.exec(
             select(AgencyStaff.email, Agency.name).join(Agency, Agency.id == AgencyStaff.agency_id)

@@ -5,50 +5,49 @@ Each prints what the host application's calls in starter/pipeline.py answer (the
 
 from __future__ import annotations
 
-import argparse
+import functools
 import uuid
 from datetime import datetime
 
-from relance import calendar, repository
-from relance.config import Settings
-from relance.pipeline.rules import trigger_text
-from relance.temporal.client import connect
+import click
+
+from relance.cli.common import connect, group, runs
 
 # The event's fields as flags; the kind follows from them (a quote's, an action's, else the opportunity's).
 FLAGS = ("stage", "result", "assigned_to", "amount", "close_on", "quote", "quote_state", "action", "action_type",
          "action_state", "title", "due_on")
 
 
-def add_parser(sub) -> None:
-    pipeline = sub.add_parser("pipeline", help="sales pipeline: report an event, dry run, an opportunity, its "
-                                                "timeline, retry, the rules, switch one")
-    commands = pipeline.add_subparsers(dest="pipeline_command", required=True)
-    event = commands.add_parser("event", help="report what happened to an opportunity; its automations run")
-    dry = commands.add_parser("dry-run", help="what an event would do now: rules fired and automations, no effect")
-    for command in (event, dry):
-        command.add_argument("org")
-        command.add_argument("opportunity")
-        for name in FLAGS:
-            command.add_argument(f"--{name.replace('_', '-')}", dest=name)
-    event.add_argument("--id", dest="event_id", help="the event's id (default: a new one); a repeated id is ignored")
-    event.add_argument("--no-wait", action="store_true", help="do not wait for the automations")
-    show = commands.add_parser("show", help="an opportunity as relance knows it, its actions and feed")
-    timeline = commands.add_parser("timeline", help="an opportunity's events, rules fired and automation outcomes")
-    retry = commands.add_parser("retry", help="run a failed automation again (its key, from the timeline)")
-    for command in (show, timeline, retry):
-        command.add_argument("org")
-        command.add_argument("opportunity")
-    retry.add_argument("key")
-    retry.add_argument("--by", default="cli")
-    commands.add_parser("rules", help="every rule as it is now: trigger, automations in order, on or off") \
-        .add_argument("org")
-    switch = commands.add_parser("switch", help="switch a rule on or off (a new version of it)")
-    for name in ("org", "process", "rule"):
-        switch.add_argument(name)
-    switch.add_argument("state", choices=("on", "off"))
+pipeline = group("pipeline", help="sales pipeline: report an event, dry run, an opportunity, its timeline, retry, "
+                                  "the rules, switch one")
+COMMANDS = [pipeline]
 
 
-def _body(args: argparse.Namespace) -> dict:
+def _opportunity(body):
+    return click.argument("org")(click.argument("opportunity")(body))
+
+
+def _event_flags(body):
+    for name in reversed(FLAGS):
+        body = click.option(f"--{name.replace('_', '-')}", name)(body)
+    return _opportunity(body)
+
+
+def _refusals(body):
+    """An event the pipeline refuses is said with its problems, exit 2, nothing written."""
+    @functools.wraps(body)
+    async def said(settings, args, with_db, say) -> int:
+        from starter import pipeline
+
+        try:
+            return await body(settings, args, with_db, say)
+        except pipeline.EventRefused as exc:
+            say(f"refused, nothing written: {'; '.join(exc.problems)}")
+            return 2
+    return said
+
+
+def _body(args) -> dict:
     fields = {name: getattr(args, name) for name in FLAGS if getattr(args, name) is not None}
     kind = "quote" if "quote" in fields or "quote_state" in fields else \
         "action" if any(name.startswith("action") for name in fields) else "opportunity"
@@ -56,18 +55,12 @@ def _body(args: argparse.Namespace) -> dict:
             "opportunity": args.opportunity, "kind": kind, **fields}
 
 
-async def run(settings: Settings, args: argparse.Namespace, with_db, say) -> int:
-    from starter import pipeline
-
-    try:
-        return await {"event": _event, "dry-run": _dry_run, "show": _show, "timeline": _timeline, "retry": _retry,
-                      "rules": _rules, "switch": _switch}[args.pipeline_command](settings, args, with_db, say)
-    except pipeline.EventRefused as exc:
-        say(f"refused, nothing written: {'; '.join(exc.problems)}")
-        return 2
-
-
-async def _event(settings: Settings, args, with_db, say) -> int:
+@runs(pipeline, "event", help="report what happened to an opportunity; its automations run")
+@_event_flags
+@click.option("--id", "event_id", help="the event's id (default: a new one); a repeated id is ignored")
+@click.option("--no-wait", is_flag=True, help="do not wait for the automations")
+@_refusals
+async def _event(settings, args, with_db, say) -> int:
     from starter import pipeline
 
     client = await connect(settings)
@@ -82,7 +75,10 @@ async def _event(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def _dry_run(settings: Settings, args, with_db, say) -> int:
+@runs(pipeline, "dry-run", help="what an event would do now: rules fired and automations, no effect")
+@_event_flags
+@_refusals
+async def _dry_run(settings, args, with_db, say) -> int:
     from starter import pipeline
 
     result = await with_db(settings, lambda db: pipeline.dry_run(db, args.org, _body(args)))
@@ -97,7 +93,10 @@ async def _dry_run(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def _timeline(settings: Settings, args, with_db, say) -> int:
+@runs(pipeline, "timeline", help="an opportunity's events, rules fired and automation outcomes")
+@_opportunity
+async def _timeline(settings, args, with_db, say) -> int:
+    from relance import calendar, repository
     from starter import pipeline
 
     async def read(db):
@@ -115,14 +114,21 @@ async def _timeline(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def _retry(settings: Settings, args, with_db, say) -> int:
+@runs(pipeline, "retry", help="run a failed automation again (its key, from the timeline)")
+@_opportunity
+@click.argument("key")
+@click.option("--by", default="cli")
+async def _retry(settings, args, with_db, say) -> int:
     from starter import pipeline
 
     say(await pipeline.retry_automation(await connect(settings), args.org, args.opportunity, args.key, args.by))
     return 0
 
 
-async def _show(settings: Settings, args, with_db, say) -> int:
+@runs(pipeline, "show", help="an opportunity as relance knows it, its actions and feed")
+@_opportunity
+async def _show(settings, args, with_db, say) -> int:
+    from relance import calendar
     from starter import pipeline
 
     view = await with_db(settings, lambda db: pipeline.opportunity(db, args.org, args.opportunity))
@@ -149,7 +155,9 @@ async def _show(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def _rules(settings: Settings, args, with_db, say) -> int:
+@runs(pipeline, "rules", help="every rule as it is now: trigger, automations in order, on or off")
+@click.argument("org")
+async def _rules(settings, args, with_db, say) -> int:
     from starter import pipeline
 
     lines = await with_db(settings, lambda db: pipeline.current_rules(db, args.org))
@@ -160,7 +168,12 @@ async def _rules(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def _switch(settings: Settings, args, with_db, say) -> int:
+@runs(pipeline, "switch", help="switch a rule on or off (a new version of it)")
+@click.argument("org")
+@click.argument("process")
+@click.argument("rule")
+@click.argument("state", type=click.Choice(("on", "off")))
+async def _switch(settings, args, with_db, say) -> int:
     from starter import pipeline
 
     _say_rule(say, await with_db(settings, lambda db: pipeline.switch_rule(db, args.org, args.process, args.rule,
@@ -169,6 +182,8 @@ async def _switch(settings: Settings, args, with_db, say) -> int:
 
 
 def _say_rule(say, line) -> None:
+    from relance.pipeline.rules import trigger_text
+
     r = line.rule
     say(f"{line.process}/{r.key} v{r.version} {'on' if r.enabled else 'off'}: when {trigger_text(r.trigger)}"
         + (f", if {line.condition}" if line.condition else ""))

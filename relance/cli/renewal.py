@@ -5,36 +5,21 @@ Each prints what the host application's calls in starter/renewal.py answer (the 
 
 from __future__ import annotations
 
-import argparse
 import os
 from datetime import UTC, datetime
 
-from relance import calendar
-from relance.config import Settings
-from relance.temporal.client import connect, connect_when_asked
+import click
+
+from relance.cli.common import connect, connect_when_asked, group, runs
+
+renewal = group("renewal", help="contract renewal notices: upcoming, show, cancel")
+COMMANDS = [renewal]
 
 
-def add_parser(sub) -> None:
-    renewal = sub.add_parser("renewal", help="contract renewal notices: upcoming, show, cancel")
-    commands = renewal.add_subparsers(dest="renewal_command", required=True)
-    upcoming = commands.add_parser("upcoming", help="the notices due now and in the next days")
-    upcoming.add_argument("org")
-    upcoming.add_argument("--days", type=int, default=30, help="how far ahead (default 30)")
-    show = commands.add_parser("show", help="a contract's terms and its notices")
-    cancel = commands.add_parser("cancel", help="cancel a contract's notice not sent yet")
-    for command in (show, cancel):
-        command.add_argument("org")
-        command.add_argument("contract")
-    cancel.add_argument("--reason", required=True)
-    cancel.add_argument("--by", default=os.environ.get("USER", "cli"))
-
-
-async def run(settings: Settings, args: argparse.Namespace, with_db, say) -> int:
-    command = {"upcoming": _upcoming, "show": _show, "cancel": _cancel}[args.renewal_command]
-    return await command(settings, args, with_db, say)
-
-
-async def _upcoming(settings: Settings, args, with_db, say) -> int:
+@runs(renewal, "upcoming", help="the notices due now and in the next days")
+@click.argument("org")
+@click.option("--days", type=int, default=30, help="how far ahead (default 30)")
+async def _upcoming(settings, args, with_db, say) -> int:
     from starter.renewal import upcoming_notices
 
     up = await with_db(settings, lambda db: upcoming_notices(db, args.org, datetime.now(UTC), args.days))
@@ -47,7 +32,11 @@ async def _upcoming(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def _show(settings: Settings, args, with_db, say) -> int:
+@runs(renewal, "show", help="a contract's terms and its notices")
+@click.argument("org")
+@click.argument("contract")
+async def _show(settings, args, with_db, say) -> int:
+    from relance import calendar
     from starter.renewal import contract_report
 
     client_of = connect_when_asked(settings)
@@ -87,7 +76,12 @@ async def _show(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def _cancel(settings: Settings, args, with_db, say) -> int:
+@runs(renewal, "cancel", help="cancel a contract's notice not sent yet")
+@click.argument("org")
+@click.argument("contract")
+@click.option("--reason", required=True)
+@click.option("--by", default=os.environ.get("USER", "cli"))
+async def _cancel(settings, args, with_db, say) -> int:
     from starter.renewal import cancel_renewal_notice
 
     client = await connect(settings)

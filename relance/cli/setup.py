@@ -3,19 +3,21 @@ through the same starter and domain functions as the HTTP API (relance.api.runs,
 
 from __future__ import annotations
 
-import argparse
 import os
 from datetime import UTC, datetime
 
-from models import About
-from relance.config import Settings
-from relance.temporal.client import connect
+import click
+
+from relance.cli.common import Parsed, command, connect, group, runs
+
+COMMANDS: list[click.Command] = []
+WHO = os.environ.get("USER", "cli")
 
 
 def _window(text: str) -> list[str]:
     """"08:00-18:00" (the times are checked with the setting)."""
     if text.count("-") != 1:
-        raise argparse.ArgumentTypeError(f"a window is HH:MM-HH:MM, got {text!r}")
+        raise ValueError(f"a window is HH:MM-HH:MM, got {text!r}")
     return text.split("-")
 
 
@@ -23,60 +25,27 @@ def _minimum(text: str) -> tuple[str, str | None]:
     """"EUR=5.00", or "EUR=none" to remove the currency's minimum (the amount is checked with the setting)."""
     currency, _, amount = text.partition("=")
     if not currency or not amount:
-        raise argparse.ArgumentTypeError(f"a minimum is CURRENCY=AMOUNT (or CURRENCY=none), got {text!r}")
+        raise ValueError(f"a minimum is CURRENCY=AMOUNT (or CURRENCY=none), got {text!r}")
     return currency, None if amount.lower() == "none" else amount
 
 
 def _on_off(text: str) -> bool:
     if text not in ("on", "off"):
-        raise argparse.ArgumentTypeError(f"on or off, got {text!r}")
+        raise ValueError(f"on or off, got {text!r}")
     return text == "on"
 
 
-def add_parser(sub) -> None:
-    who = os.environ.get("USER", "cli")
-    for name, text in (("apply", "apply the default scenario to one invoice now, whatever its due date"),
-                       ("send-now", "send the step an invoice's run waits for now, cutting its pause short")):
-        cmd = sub.add_parser(name, help=text)
-        cmd.add_argument("org")
-        cmd.add_argument("invoice")
-        cmd.add_argument("--by", default=who, help="who asks (the run's timeline records it)")
-    st = sub.add_parser("settings", help="show or change an organisation's dunning or renewal settings "
-                                         "(only the options given change)")
-    which = st.add_subparsers(dest="settings_of", required=True)
-    dn = which.add_parser("dunning")
-    dn.add_argument("org")
-    dn.add_argument("--enabled", type=_on_off, help="on or off (held runs resume when switched on)")
-    dn.add_argument("--apply-to-new", dest="apply_to_new_invoices", type=_on_off)
-    dn.add_argument("--window", dest="send_window", type=_window, help="HH:MM-HH:MM")
-    dn.add_argument("--days", dest="send_days", help="e.g. mon-fri")
-    dn.add_argument("--holidays", dest="holiday_country", help="ISO country, or none")
-    dn.add_argument("--subdivision", dest="holiday_subdivision")
-    dn.add_argument("--sender-mode", choices=["user", "invoice_creator"])
-    dn.add_argument("--sender", help="a user's email, verified in SES")
-    dn.add_argument("--minimum", dest="minimum_amounts", type=_minimum, action="append",
-                    help="CURRENCY=AMOUNT: no step goes for less due (repeatable; CURRENCY=none removes it)")
-    rn = which.add_parser("renewal")
-    rn.add_argument("org")
-    rn.add_argument("--enabled", type=_on_off)
-    rn.add_argument("--days", dest="alert_days", type=int, help="days before the end of a term")
-    rn.add_argument("--template")
-    rn.add_argument("--sender", help="a user's email, verified in SES")
-    tk = sub.add_parser("tasks", help="list an organisation's tasks, or close one (with who; a task.closed webhook)")
-    tk_sub = tk.add_subparsers(dest="tasks_action", required=True)
-    ls = tk_sub.add_parser("list")
-    ls.add_argument("org")
-    ls.add_argument("--about-kind", help="invoice, contract, contact, opportunity...")
-    ls.add_argument("--about-ref")
-    ls.add_argument("--assignee", help="the assignee's email")
-    ls.add_argument("--state", choices=["open", "closed"])
-    cl = tk_sub.add_parser("close")
-    cl.add_argument("org")
-    cl.add_argument("task_id", type=int)
-    cl.add_argument("--by", default=who)
+ON_OFF = Parsed(_on_off, "on|off")
 
 
-async def apply_now(settings: Settings, args, with_db, say) -> int:
+def _invoice_request(body):
+    body = click.option("--by", default=WHO, help="who asks (the run's timeline records it)")(body)
+    return click.argument("org")(click.argument("invoice")(body))
+
+
+@runs(COMMANDS, "apply", help="apply the default scenario to one invoice now, whatever its due date")
+@_invoice_request
+async def apply_now(settings, args, with_db, say) -> int:
     from starter.dunning import apply_scenario_now
 
     client = await connect(settings)
@@ -89,7 +58,9 @@ async def apply_now(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def send_now(settings: Settings, args, with_db, say) -> int:
+@runs(COMMANDS, "send-now", help="send the step an invoice's run waits for now, cutting its pause short")
+@_invoice_request
+async def send_now(settings, args, with_db, say) -> int:
     from relance import calendar, repository
     from relance.scenario.plan import step_name
     from starter.dunning import send_next_now
@@ -102,7 +73,12 @@ async def send_now(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def settings_cmd(settings: Settings, args, with_db, say) -> int:
+settings_group = group("settings", help="show or change an organisation's dunning or renewal settings (only the "
+                                        "options given change)")
+COMMANDS.append(settings_group)
+
+
+async def settings_cmd(settings, args, with_db, say) -> int:
     given = {name: value for name, value in vars(args).items() if value is not None and name not in (
         "command", "settings_of", "org", "debug")}
     if "minimum_amounts" in given:
@@ -134,6 +110,28 @@ async def settings_cmd(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
+command(settings_group, "dunning", settings_cmd, [
+    click.Argument(["org"]),
+    click.Option(["--enabled"], type=ON_OFF, help="on or off (held runs resume when switched on)"),
+    click.Option(["--apply-to-new", "apply_to_new_invoices"], type=ON_OFF),
+    click.Option(["--window", "send_window"], type=Parsed(_window, "window"), help="HH:MM-HH:MM"),
+    click.Option(["--days", "send_days"], help="e.g. mon-fri"),
+    click.Option(["--holidays", "holiday_country"], help="ISO country, or none"),
+    click.Option(["--subdivision", "holiday_subdivision"]),
+    click.Option(["--sender-mode"], type=click.Choice(["user", "invoice_creator"])),
+    click.Option(["--sender"], help="a user's email, verified in SES"),
+    click.Option(["--minimum", "minimum_amounts"], type=Parsed(_minimum, "minimum"), multiple=True,
+                 help="CURRENCY=AMOUNT: no step goes for less due (repeatable; CURRENCY=none removes it)")],
+    help="show or change the dunning settings", settings_of="dunning")
+command(settings_group, "renewal", settings_cmd, [
+    click.Argument(["org"]),
+    click.Option(["--enabled"], type=ON_OFF),
+    click.Option(["--days", "alert_days"], type=int, help="days before the end of a term"),
+    click.Option(["--template"]),
+    click.Option(["--sender"], help="a user's email, verified in SES")],
+    help="show or change the renewal settings", settings_of="renewal")
+
+
 def _dunning_change(model, given: dict):
     """The change, or one sentence naming each field refused (`dunning › minimum_amounts.EUR: ...`)."""
     from pydantic import ValidationError
@@ -147,17 +145,20 @@ def _dunning_change(model, given: dict):
                                        for e in exc.errors())) from None
 
 
-async def tasks_cmd(settings: Settings, args, with_db, say) -> int:
-    from relance import calendar, repository, tasks
-    from starter.tasks import close_task
+tasks_group = group("tasks", help="list an organisation's tasks, or close one (with who; a task.closed webhook)")
+COMMANDS.append(tasks_group)
 
-    if args.tasks_action == "close":
-        client = await connect(settings)
-        view = await with_db(settings, lambda db: close_task(client, db, settings.task_queue, args.org, args.task_id,
-                                                             args.by, datetime.now(UTC)))
-        tz = await with_db(settings, lambda db: repository.zone(db, args.org))
-        say(f"task {view.id} closed by {view.closed_by} at {calendar.written(view.closed_at, tz)}")
-        return 0
+
+@runs(tasks_group, "list", help="an organisation's tasks")
+@click.argument("org")
+@click.option("--about-kind", help="invoice, contract, contact, opportunity...")
+@click.option("--about-ref")
+@click.option("--assignee", help="the assignee's email")
+@click.option("--state", type=click.Choice(["open", "closed"]))
+async def list_tasks(settings, args, with_db, say) -> int:
+    from models import About
+    from relance import tasks
+
     about = About(args.about_kind, args.about_ref or "") if args.about_kind else None
     closed = None if args.state is None else args.state == "closed"
     found = await with_db(settings, lambda db: tasks.list_tasks(db, args.org, about=about, assignee=args.assignee,
@@ -169,4 +170,17 @@ async def tasks_cmd(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-COMMANDS = {"apply": apply_now, "send-now": send_now, "settings": settings_cmd, "tasks": tasks_cmd}
+@runs(tasks_group, "close", help="close a task, with who (a task.closed webhook)")
+@click.argument("org")
+@click.argument("task_id", type=int)
+@click.option("--by", default=WHO)
+async def close_task(settings, args, with_db, say) -> int:
+    from relance import calendar, repository
+    from starter.tasks import close_task
+
+    client = await connect(settings)
+    view = await with_db(settings, lambda db: close_task(client, db, settings.task_queue, args.org, args.task_id,
+                                                         args.by, datetime.now(UTC)))
+    tz = await with_db(settings, lambda db: repository.zone(db, args.org))
+    say(f"task {view.id} closed by {view.closed_by} at {calendar.written(view.closed_at, tz)}")
+    return 0

@@ -11,31 +11,28 @@ send it again knowing it never went.
 
 from __future__ import annotations
 
-import argparse
+import click
 
-from sqlmodel import col, select
-from temporalio.client import WorkflowExecutionStatus
-from temporalio.service import RPCError
+from relance.cli.common import connect, runs
 
-from models import EmailLedgerEntry, EmailState, Organisation
-from relance import calendar
-from relance.config import Settings
-from relance.email import events, ledger
-from relance.email.mailer import SesMailer
-from relance.email.sending import Resolution
-from relance.temporal.client import connect
+COMMANDS: list[click.Command] = []
 
 NEVER_REACHED = "no SES event: never reached SES"
 
 
-def add_parser(sub) -> None:
-    cmd = sub.add_parser("uncertain", help="sends left uncertain (a worker died mid-send), and what SES says of them")
-    cmd.add_argument("--org", help="one organisation (slug)")
-    cmd.add_argument("--settle", action="store_true",
-                     help="record SES's answer for those whose run has ended: sent, or not_sent (never reached SES)")
+@runs(COMMANDS, "uncertain", help="sends left uncertain (a worker died mid-send), and what SES says of them")
+@click.option("--org", help="one organisation (slug)")
+@click.option("--settle", is_flag=True,
+              help="record SES's answer for those whose run has ended: sent, or not_sent (never reached SES)")
+async def uncertain(settings, args, with_db, say) -> int:
+    from sqlmodel import col, select
 
+    from models import EmailLedgerEntry, EmailState, Organisation
+    from relance import calendar
+    from relance.email import events, ledger
+    from relance.email.mailer import SesMailer
+    from relance.email.sending import Resolution
 
-async def run(settings: Settings, args: argparse.Namespace, with_db, say) -> int:
     client = await connect(settings)
 
     async def work(db):
@@ -76,6 +73,9 @@ async def run(settings: Settings, args: argparse.Namespace, with_db, say) -> int
 
 
 async def _running(client, workflow_id: str) -> bool:
+    from temporalio.client import WorkflowExecutionStatus
+    from temporalio.service import RPCError
+
     try:
         return (await client.get_workflow_handle(workflow_id).describe()).status == WorkflowExecutionStatus.RUNNING
     except RPCError:
@@ -83,6 +83,10 @@ async def _running(client, workflow_id: str) -> bool:
 
 
 async def _org_id(db, slug: str) -> int | None:
+    from sqlmodel import select
+
+    from models import Organisation
+
     async with db.session() as session:
         org = (await session.exec(select(Organisation).where(Organisation.slug == slug))).first()
     return org.id if org else None

@@ -4,57 +4,36 @@ their deliveries, and a local receiver to watch events arrive. The same function
 
 from __future__ import annotations
 
-import argparse
+import click
 
-from models import DeliveryState
-from relance import calendar, repository
-from relance.config import Settings
-from relance.db import Database
-from relance.outbound import Allowlist
-from relance.sealing import Sealer
-from relance.temporal.client import connect
+from relance.cli.common import Parsed, connect, group, runs
 from relance.webhooks.events import EVENT_TYPES
-from relance.webhooks.listener import LOCAL_HOST, LOCAL_PORT
 
-
-def add_parser(sub) -> None:
-    webhook = sub.add_parser("webhook", help="signed webhooks: endpoints, deliveries, replay, a local receiver")
-    commands = webhook.add_subparsers(dest="webhook_command", required=True)
-    add = commands.add_parser("add", help="register an endpoint (prints its signing secret once)")
-    add.add_argument("org")
-    add.add_argument("url")
-    add.add_argument("--events", type=_names, help=f"comma-separated, default all: {','.join(EVENT_TYPES)}")
-    add.add_argument("--secret", help="whsec_<base64> (default: a new random secret)")
-    listing = commands.add_parser("list", help="the organisation's endpoints")
-    listing.add_argument("org")
-    remove = commands.add_parser("remove", help="disable an endpoint: nothing more is sent to it")
-    remove.add_argument("org")
-    remove.add_argument("id", type=int)
-    deliveries = commands.add_parser("deliveries", help="the latest deliveries: status, attempts, last error")
-    deliveries.add_argument("org")
-    deliveries.add_argument("--failed", action="store_true", help="only those that never succeeded")
-    deliveries.add_argument("--last", type=int, default=50)
-    replay = commands.add_parser("replay", help="send a failed delivery again")
-    replay.add_argument("org")
-    replay.add_argument("delivery_id", type=int)
-    listen = commands.add_parser("listen", help="a local receiver printing each event and whether it is signed")
-    listen.add_argument("--port", type=int, default=LOCAL_PORT)
-    listen.add_argument("--host", default=LOCAL_HOST)
-    listen.add_argument("--secret", help="verify with this whsec_ secret instead of those of the endpoints "
-                        "registered for this address")
-
-
-async def run(settings: Settings, args: argparse.Namespace, with_db, say) -> int:
-    command = {"add": _add, "list": _list, "remove": _remove, "deliveries": _deliveries, "replay": _replay,
-               "listen": _listen}[args.webhook_command]
-    return await command(settings, args, with_db, say)
+webhook = group("webhook", help="signed webhooks: endpoints, deliveries, replay, a local receiver")
+COMMANDS = [webhook]
 
 
 def _names(text: str) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
-async def _add(settings: Settings, args, with_db, say) -> int:
+def _listener(name: str):
+    """The local receiver's address (relance.webhooks.listener, which imports aiohttp: read when run)."""
+    def default():
+        from relance.webhooks import listener
+
+        return getattr(listener, name)
+    return default
+
+
+@runs(webhook, "add", help="register an endpoint (prints its signing secret once)")
+@click.argument("org")
+@click.argument("url")
+@click.option("--events", type=Parsed(_names, "names"), help=f"comma-separated, default all: {','.join(EVENT_TYPES)}")
+@click.option("--secret", help="whsec_<base64> (default: a new random secret)")
+async def _add(settings, args, with_db, say) -> int:
+    from relance.outbound import Allowlist
+    from relance.sealing import Sealer
     from starter.webhooks import add_endpoint
 
     endpoint, secret = await with_db(settings, lambda db: add_endpoint(
@@ -66,7 +45,10 @@ async def _add(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def _list(settings: Settings, args, with_db, say) -> int:
+@runs(webhook, "list", help="the organisation's endpoints")
+@click.argument("org")
+async def _list(settings, args, with_db, say) -> int:
+    from relance import calendar
     from starter.webhooks import list_endpoints
 
     org, endpoints = await with_db(settings, lambda db: _org_and(db, args.org, list_endpoints(db, args.org)))
@@ -78,7 +60,10 @@ async def _list(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def _remove(settings: Settings, args, with_db, say) -> int:
+@runs(webhook, "remove", help="disable an endpoint: nothing more is sent to it")
+@click.argument("org")
+@click.argument("id", type=int)
+async def _remove(settings, args, with_db, say) -> int:
     from starter.webhooks import remove_endpoint
 
     endpoint = await with_db(settings, lambda db: remove_endpoint(db, args.org, args.id))
@@ -86,7 +71,13 @@ async def _remove(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def _deliveries(settings: Settings, args, with_db, say) -> int:
+@runs(webhook, "deliveries", help="the latest deliveries: status, attempts, last error")
+@click.argument("org")
+@click.option("--failed", is_flag=True, help="only those that never succeeded")
+@click.option("--last", type=int, default=50)
+async def _deliveries(settings, args, with_db, say) -> int:
+    from models import DeliveryState
+    from relance import calendar
     from starter.webhooks import list_deliveries
 
     state = DeliveryState.FAILED if args.failed else None
@@ -104,7 +95,10 @@ async def _deliveries(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def _replay(settings: Settings, args, with_db, say) -> int:
+@runs(webhook, "replay", help="send a failed delivery again")
+@click.argument("org")
+@click.argument("delivery_id", type=int)
+async def _replay(settings, args, with_db, say) -> int:
     from starter.webhooks import replay_delivery
 
     client = await connect(settings)
@@ -114,7 +108,14 @@ async def _replay(settings: Settings, args, with_db, say) -> int:
     return 0
 
 
-async def _listen(settings: Settings, args, with_db, say) -> int:
+@runs(webhook, "listen", help="a local receiver printing each event and whether it is signed")
+@click.option("--port", type=int, default=_listener("LOCAL_PORT"), show_default="8765")
+@click.option("--host", default=_listener("LOCAL_HOST"), show_default="127.0.0.1")
+@click.option("--secret", help="verify with this whsec_ secret instead of those of the endpoints registered for this "
+                               "address")
+async def _listen(settings, args, with_db, say) -> int:
+    from relance.db import Database
+    from relance.sealing import Sealer
     from relance.webhooks.listener import listen
     from relance.webhooks.validation import check_secret
     from starter.webhooks import registered_secrets
@@ -138,6 +139,8 @@ async def _listen(settings: Settings, args, with_db, say) -> int:
 
 async def _org_and(db, slug: str, rows):
     """The rows (whose call names a missing organisation), then the organisation for its zone."""
+    from relance import repository
+
     rows = await rows
     async with db.session() as session:
         return await repository.organisation(session, slug), rows

@@ -27,6 +27,12 @@ def _bin(name: str) -> str:
     return str(POSTGRES_BIN_PATH / name)
 
 
+def _run(command: list[str], **options) -> subprocess.CompletedProcess:
+    """A PostgreSQL tool, in a process group of its own: a Ctrl-C in the terminal reaches only `relance
+    up`, which then stops what it started in order (an initdb cut short would fail on its own)."""
+    return subprocess.run(command, capture_output=True, process_group=0, **options)
+
+
 def _run_as() -> dict:
     """subprocess kwargs that drop root privileges, creating the system user on first use."""
     if os.geteuid() != 0:
@@ -71,52 +77,41 @@ class LocalPostgres:
                 os.lchown(path, uid, -1)
             os.chmod(self.data_dir, 0o700)
         if not (self.data_dir / "PG_VERSION").exists():
-            subprocess.run(
+            _run(
                 [_bin("initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=trust", "--encoding=UTF8",
                  "--no-locale"],
-                check=True, capture_output=True, **run_as,
+                check=True, **run_as,
             )
         if self.is_running():
             return
         log = self.data_dir / "server.log"
-        subprocess.run(
+        _run(
             [_bin("pg_ctl"), "-D", str(self.data_dir), "-w", "-t", "60", "-l", str(log),
              "-o", f"-h {self.host} -p {self.port} -k {self.data_dir} -c fsync=off -c max_connections=200",
              "start"],
-            check=True, capture_output=True, **run_as,
+            check=True, **run_as,
         )
 
     def is_running(self) -> bool:
-        result = subprocess.run(
-            [_bin("pg_ctl"), "-D", str(self.data_dir), "status"], capture_output=True, **_run_as()
-        )
+        result = _run([_bin("pg_ctl"), "-D", str(self.data_dir), "status"], **_run_as())
         return result.returncode == 0
 
     def stop(self) -> None:
         if self.data_dir.exists() and self.is_running():
-            subprocess.run(
-                [_bin("pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
-                check=False, capture_output=True, **_run_as(),
-            )
+            _run([_bin("pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"], check=False, **_run_as())
 
     def create_database(self, name: str) -> None:
         """CREATE DATABASE unless it exists."""
         for _ in range(50):
-            probe = subprocess.run(
-                [_bin("psql"), "-h", self.host, "-p", str(self.port), "-U", "postgres", "-tAc",
-                 f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
-                capture_output=True, text=True,
-            )
+            probe = _run([_bin("psql"), "-h", self.host, "-p", str(self.port), "-U", "postgres", "-tAc",
+                          f"SELECT 1 FROM pg_database WHERE datname = '{name}'"], text=True)
             if probe.returncode == 0:
                 break
             time.sleep(0.2)
         else:
             raise RuntimeError(f"PostgreSQL on {self.host}:{self.port} does not answer: {probe.stderr}")
         if probe.stdout.strip() != "1":
-            subprocess.run(
-                [_bin("createdb"), "-h", self.host, "-p", str(self.port), "-U", "postgres", name],
-                check=True, capture_output=True,
-            )
+            _run([_bin("createdb"), "-h", self.host, "-p", str(self.port), "-U", "postgres", name], check=True)
 
     def destroy(self) -> None:
         self.stop()

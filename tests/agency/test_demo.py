@@ -1,7 +1,7 @@
 """The demo's two agencies: every tab filled, one draft expiring, one to withdraw, each agency's staff
 seeing only their own agency, and the morning summary emailed to the staff who ask for it."""
 
-from relance.cli.main import DEMO_FILE
+from relance.cli.stack import DEMO_FILE
 from relance.importing.importer import read_file
 from starter import agency
 

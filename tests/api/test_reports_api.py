@@ -10,7 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from relance.cli.main import DEMO_FILE
+from relance.cli.stack import DEMO_FILE
 from relance.demo.history import HISTORY, write_history
 from relance.importing.importer import read_file
 from tests import factories

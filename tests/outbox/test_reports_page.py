@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from relance import apikeys
-from relance.cli.main import DEMO_FILE
+from relance.cli.stack import DEMO_FILE
 from relance.demo.history import write_history
 from relance.importing.importer import read_file
 from tests import factories
