@@ -6,16 +6,20 @@ confirmed, or sent again when SES never had it."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.exceptions import ApplicationError
 
 from models import EmailEventKind, EmailState
 from relance.db import Database
 from relance.email import events, ledger
 from relance.email.mailer import OutgoingEmail, Rejected, SenderNotVerified, SesMailer
+from relance.temporal.heartbeat import heartbeating
 
 
 class SendStatus(StrEnum):
@@ -43,6 +47,15 @@ class SendResult:
     resolution: Resolution | None = None
 
 
+@asynccontextmanager
+async def _ledger(db: Database) -> AsyncIterator[AsyncSession]:
+    """A session for the ledger's statements. Waiting for one of the worker's connections (more sends
+    run at once than its pool holds) is a wait, not a death: it heartbeats, or a burst left sends
+    uncertain for the reconciliation window (bench.run, two workers, N=1,000)."""
+    async with heartbeating(), db.autocommit() as session:
+        yield session
+
+
 async def send_once(db: Database, mailer: SesMailer, key: str, email: OutgoingEmail, source: ledger.Source,
                     now: datetime, *, confirm=ledger.CONFIRM, confirm_params: dict | None = None,
                     resolve: bool = False) -> SendResult:
@@ -52,7 +65,7 @@ async def send_once(db: Database, mailer: SesMailer, key: str, email: OutgoingEm
     a permanent rejection settles it not_sent with SES's reason; any other failure releases it and
     raises, so the activity's retry sends. `confirm` (from ledger.confirm_with) writes the domain's own
     rows with the confirmation, from `confirm_params`."""
-    async with db.autocommit() as session:
+    async with _ledger(db) as session:
         claim = await ledger.claim(session, key, source, now, recipient=email.to, sender=email.sender_address,
                                    subject=email.subject)
     if not claim.fresh:
@@ -67,26 +80,26 @@ async def _send(db: Database, mailer: SesMailer, key: str, email: OutgoingEmail,
                 confirm_params: dict | None, resolution: Resolution | None = None, attempts: int = 1) -> SendResult:
     """Send under a claim this attempt holds. The window of uncertainty is from the claim's commit to
     the confirmation's: an attempt that dies in it leaves the row claimed."""
-    async with db.autocommit() as session:
+    async with _ledger(db) as session:
         if not await ledger.holds(session, key, attempts):  # a retry took over from this stalled attempt
             return SendResult(SendStatus.UNCERTAIN, None, email.to, ledger.DELIVERY_UNCERTAIN, fresh=False)
     try:
         message_id = await mailer.send(email, ledger.send_tag(key))
     except SenderNotVerified:
-        async with db.autocommit() as session:
+        async with _ledger(db) as session:
             await ledger.release(session, key)
         return SendResult(SendStatus.SENDER_REFUSED, reason=SendStatus.SENDER_REFUSED.value)
     except Rejected as exc:
         reason = f"rejected by SES: {exc}"[:500]
-        async with db.autocommit() as session:
+        async with _ledger(db) as session:
             await ledger.refused(session, key, reason, now)
         return SendResult(SendStatus.NOT_SENT, recipient=email.to, reason=reason, fresh=False)
     except Exception:
         # The provider did not take it (a cancellation, which may come after it did, keeps the claim).
-        async with db.autocommit() as session:
+        async with _ledger(db) as session:
             await ledger.release(session, key)
         raise
-    async with db.autocommit() as session:
+    async with _ledger(db) as session:
         await ledger.confirm(session, key, message_id, now, confirm, confirm_params, resolution)
     return SendResult(SendStatus.SENT, message_id, email.to, resolution=resolution)
 
@@ -97,11 +110,13 @@ async def _resolve(db: Database, mailer: SesMailer, key: str, email: OutgoingEma
     drained first (and messages in another drainer's hands awaited), so an event published by now is
     seen; an accepting event confirms the send, a Reject event settles it not_sent, no event at all
     means SES never had it, and it is sent again."""
-    if not await mailer.events.settle(db):
+    async with heartbeating():  # another drainer's messages are awaited
+        settled = await mailer.events.settle(db)
+    if not settled:
         # Events still being recorded by another drainer: decide nothing now, the step is retried.
         raise ApplicationError("SES events still in flight: the uncertain send is settled on the next try",
                                type="EventsInFlight")
-    async with db.autocommit() as session:
+    async with _ledger(db) as session:
         seen = await events.about(session, ledger.send_tag(key))
         accepted = next((e for e in seen if e.kind in events.ACCEPTED), None)
         if accepted is not None:

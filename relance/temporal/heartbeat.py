@@ -1,8 +1,10 @@
-"""Heartbeating while an activity waits its turn (SES's pace), which can outlast its heartbeat timeout.
+"""Heartbeating while an activity waits its turn (SES's pace, one of the worker's database connections),
+which can outlast its heartbeat timeout.
 
 A send's heartbeat timeout is there to notice a dead worker within seconds; a send waiting for its slot
-in the pace is alive. Only waits are wrapped, never the call to SES itself: a call that hangs is noticed
-by the timeout, as a death would be, and settled as uncertain.
+in the pace or for a connection is alive. Only waits are wrapped, never the call to SES itself: a call
+that hangs is noticed by the timeout, as a death would be, and settled as uncertain. A last beat as a
+wait ends gives the call that follows the whole timeout.
 """
 
 from __future__ import annotations
@@ -36,3 +38,4 @@ async def heartbeating() -> AsyncIterator[None]:
         yield
     finally:
         beater.cancel()
+        activity.heartbeat()

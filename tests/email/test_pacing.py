@@ -8,12 +8,14 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
 from structlog.testing import capture_logs
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 from temporalio.testing import ActivityEnvironment
 
 from bench.ses_proxy import DAILY_QUOTA, ThrottlingProxy
 from models import EmailLedgerEntry, EmailState
+from relance.db import Database
 from relance.email.mailer import OutgoingEmail, SesMailer
 from relance.email.sending import SendStatus, send_once
 from relance.local import ses as local_ses
@@ -84,3 +86,28 @@ async def test_a_send_waiting_for_its_turn_in_the_pace_heartbeats_so_temporal_do
     await environment.run(send_four)
     assert len(local_ses.sent_messages(ses_endpoint)) == 4
     assert len(beats) >= 4  # the last waits 1.5 s for its turn: a beat every 0.1 s meanwhile
+
+
+async def test_a_send_waiting_for_a_database_connection_heartbeats_and_goes_once(
+        settings, ses_endpoint, mailer, org_id):  # noqa: F811
+    await mailer.verify(SENDER)
+    crowded = Database(settings.database_url, pool_size=1, ping_on_checkout=False)  # two connections at most
+    environment = ActivityEnvironment()
+    environment.info = dataclasses.replace(environment.info, heartbeat_timeout=timedelta(seconds=0.3))
+    beats = []
+    environment.on_heartbeat = lambda *details: beats.append(details)
+
+    async def hold_every_connection():
+        async with crowded.autocommit() as one, crowded.autocommit() as two:
+            await one.exec(text("SELECT 1")), await two.exec(text("SELECT 1"))
+            await asyncio.sleep(1.0)
+
+    try:
+        holder = asyncio.create_task(hold_every_connection())
+        await asyncio.sleep(0.2)
+        result = await environment.run(send_once, crowded, mailer, "k", email(1), source(org_id), NOW)
+        await holder
+    finally:
+        await crowded.close()
+    assert result.status == SendStatus.SENT and len(local_ses.sent_messages(ses_endpoint)) == 1
+    assert len(beats) >= 5  # 0.8 s waiting for a connection: a beat every 0.1 s meanwhile
