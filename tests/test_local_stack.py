@@ -103,8 +103,12 @@ def test_ctrl_c_at_any_moment_of_up_says_one_line_and_leaves_nothing_running(tmp
     else:
         assert MOMENTS[moment] is None, f"{moment} never came: {alive(seen)}"
     os.killpg(process.pid, signal.SIGINT)
+    stop_deadline = time.monotonic() + 120
     while process.poll() is None:  # what it starts while stopping counts too
         seen.update(descendants(process.pid))
+        if time.monotonic() > stop_deadline:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise AssertionError(f"relance up still running 120 s after Ctrl-C at {moment}: {alive(seen)}")
         time.sleep(0.05)
     out, err = process.communicate()
 
@@ -116,3 +120,25 @@ def test_ctrl_c_at_any_moment_of_up_says_one_line_and_leaves_nothing_running(tmp
     while alive(seen) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert alive(seen) == {}
+
+
+def test_a_stop_signal_whose_interrupt_was_lost_still_stops_up():
+    """Native code running as the signal came can swallow the handler's KeyboardInterrupt: the signal
+    it noted still stops the command, and what was under way is cancelled (its clean-up runs)."""
+    import asyncio
+    import signal
+
+    from relance.cli.stack import _StopSignals, _until_stopped
+
+    signals, cleaned_up = _StopSignals(), []
+
+    async def stack_running():
+        asyncio.get_running_loop().call_later(0.2, setattr, signals, "received", signal.SIGINT)
+        try:
+            await asyncio.Event().wait()
+        finally:
+            cleaned_up.append(True)
+
+    with pytest.raises(KeyboardInterrupt):
+        asyncio.run(_until_stopped(signals, stack_running()))
+    assert cleaned_up == [True]

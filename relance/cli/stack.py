@@ -25,6 +25,7 @@ COMMANDS: list[click.Command] = []
 
 DEMO_FILE = Path(__file__).parent.parent / "demo" / "demo.yaml"
 DEMO_FORM, DEMO_FORM_KEY = DEMO_FILE.with_name("fiche-administrative.pdf"), "fiche-r2"
+SIGNAL_WATCH_SECONDS = 0.1
 DEMO_SLUG = "demo"  # the organisation the demo's dunning history belongs to (relance.demo.history)
 
 
@@ -58,7 +59,7 @@ def up(settings, args, with_db, say_) -> int:
         from relance.local.stack import LocalStack
 
         stack = LocalStack(settings)
-        return asyncio.run(_up(settings, stack, args))
+        return asyncio.run(_until_stopped(signals, _up(settings, stack, args)))
     except (KeyboardInterrupt, asyncio.CancelledError):
         signals.received = signals.received or signal.SIGINT
     except Exception:
@@ -73,6 +74,19 @@ def up(settings, args, with_db, say_) -> int:
         if stack is not None:
             stack.stop()
     return 128 + (signals.received or signal.SIGINT)
+
+
+async def _until_stopped(signals: _StopSignals, work) -> int:
+    """Run `work` until it ends or a stop signal has come. The handler's KeyboardInterrupt can be lost
+    when native code was running as it came (the Temporal client's bridge calling back into Python), so
+    the signal it noted is watched for too: under load, one such Ctrl-C left the stack running."""
+    task = asyncio.ensure_future(work)
+    while not task.done():
+        if signals.received is not None:
+            task.cancel()
+            raise KeyboardInterrupt
+        await asyncio.wait({task}, timeout=SIGNAL_WATCH_SECONDS)
+    return task.result()
 
 
 async def _up(settings, stack, args) -> int:
