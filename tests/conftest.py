@@ -69,6 +69,24 @@ def pytest_configure(config):
         config.stash[WATCHDOG] = guard()
 
 
+def pytest_collection_modifyitems(config, items):
+    """Under xdist (worksteal) each test process first takes a contiguous share of the list, the first
+    len/n tests to the first process and so on: the slow tests are dealt one to the head of each share
+    in turn, so none of them is left waiting at the end of a process while the others have finished."""
+    shares = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    slow = [item for item in items if item.get_closest_marker("slow")]
+    if shares < 2 or not slow:
+        return
+    rest = [item for item in items if not item.get_closest_marker("slow")]
+    dealt, remaining = [], len(items)
+    for share in range(shares):
+        size = remaining // (shares - share)  # as xdist's scheduler sizes it
+        heads = slow[share::shares]
+        dealt += heads + rest[:size - len(heads)]
+        rest, remaining = rest[size - len(heads):], remaining - size
+    items[:] = dealt + rest
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

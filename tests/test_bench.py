@@ -5,6 +5,7 @@ import subprocess
 import sys
 from datetime import date
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -14,6 +15,7 @@ from models import Contact, Invoice
 from relance.config import PROJECT_ROOT
 
 
+@pytest.mark.slow
 def test_bench_runs_once_with_a_tiny_n(tmp_path):
     out = tmp_path / "bench.json"
     subprocess.run(
@@ -28,6 +30,7 @@ def test_bench_runs_once_with_a_tiny_n(tmp_path):
         assert all(figure[key] > 0 for key in ("median", "min", "max")), name
 
 
+@pytest.mark.slow
 def test_the_api_latency_bench_runs_once_with_a_tiny_n(tmp_path):
     out = tmp_path / "api.json"
     subprocess.run([sys.executable, "-m", "bench.api_latency", "--n", "5", "--concurrency", "2", "--out", str(out)],

@@ -28,6 +28,7 @@ def browser_path():
     return CHROMIUM
 
 
+@pytest.mark.slow
 def test_ui_filters_workflows_by_invoice_number_and_shows_the_run(browser_path, tmp_path):
     from playwright.sync_api import sync_playwright
 

@@ -7,9 +7,12 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from relance.config import PROJECT_ROOT
 
 
+@pytest.mark.slow
 def test_faults_leave_no_invoice_unreminded_and_none_reminded_twice(tmp_path):
     out = tmp_path / "chaos.json"
     subprocess.run([sys.executable, "-m", "bench.chaos", "--n", "36", "--kills", "2", "--out", str(out)],

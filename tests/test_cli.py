@@ -9,6 +9,7 @@ import sysconfig
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 import yaml
 
 from relance.dunning.starting import start_dunning_run
@@ -41,6 +42,7 @@ async def until(condition):
     raise AssertionError("condition not met")
 
 
+@pytest.mark.slow
 async def test_import_sweep_show_pay_cancel(dev_stack, mailer, ses_endpoint, tmp_path):
     client, task_queue, env = dev_stack
     slug = f"cli-{task_queue[-8:]}"
@@ -119,6 +121,7 @@ async def test_bad_import_file_names_the_field_and_fails(dev_stack, tmp_path):
     assert "contacts[0] 'C1-billing' › email" in result.stderr
 
 
+@pytest.mark.slow
 async def test_scenario_authoring_commands(dev_stack, mailer, ses_endpoint, tmp_path):
     _, task_queue, env = dev_stack
     slug = f"author-{task_queue[-8:]}"
@@ -159,6 +162,7 @@ async def test_scenario_authoring_commands(dev_stack, mailer, ses_endpoint, tmp_
     assert fc.returncode == 0 and fc.stdout.strip() == "[]"  # no run yet, nothing overdue tonight
 
 
+@pytest.mark.slow
 async def test_renewal_upcoming_sweep_show_cancel(dev_stack, mailer, tmp_path):
     _, task_queue, env = dev_stack
     slug = f"ren-{task_queue[-8:]}"
@@ -217,6 +221,7 @@ async def test_an_interrupted_import_is_completed_by_importing_again(dev_stack, 
         await until_shown(env, slug, number, text=f"dunning:{slug}:{number}:")
 
 
+@pytest.mark.slow
 async def test_pipeline_rules_and_timeline_read_as_sentences(dev_stack, tmp_path):
     """No repeated word ("when when="), no Python dict, an article that fits the action's type."""
     _, task_queue, env = dev_stack

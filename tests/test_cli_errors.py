@@ -110,6 +110,7 @@ async def test_the_worker_waits_for_temporal_and_says_so(tmp_path):
     assert code == 0 and "Traceback" not in text
 
 
+@pytest.mark.slow
 async def test_a_sweep_waits_out_a_temporal_restart_and_prints_the_true_count(db, mailer, settings, clean, tmp_path,
                                                                             monkeypatch):
     """Temporal stopped and started again while `relance sweep` waits for its job: the command says it is

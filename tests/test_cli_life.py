@@ -3,6 +3,7 @@ readmit an account, a minimum amount; refusals are one sentence naming the field
 
 from datetime import date, timedelta
 
+import pytest
 import yaml
 
 from relance.local.ses import sent_messages
@@ -10,6 +11,7 @@ from tests import factories as f
 from tests.test_cli import relance, until, until_shown
 
 
+@pytest.mark.slow
 async def test_pause_resume_exclude_readmit_and_minimum_from_the_command_line(dev_stack, mailer, ses_endpoint,
                                                                               tmp_path):
     client, task_queue, env = dev_stack

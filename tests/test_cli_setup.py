@@ -1,5 +1,6 @@
 """The setup commands as a user types them: the same functions as the HTTP API's setup routes."""
 
+import pytest
 import yaml
 
 from relance.local.ses import sent_messages
@@ -7,6 +8,7 @@ from tests import factories as f
 from tests.test_cli import relance, until
 
 
+@pytest.mark.slow
 async def test_settings_templates_default_apply_and_send_now_from_the_command_line(dev_stack, mailer, ses_endpoint,
                                                                                     tmp_path):
     client, task_queue, env = dev_stack

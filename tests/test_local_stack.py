@@ -15,6 +15,7 @@ def up(env) -> subprocess.CompletedProcess:
                           text=True, timeout=300)
 
 
+@pytest.mark.slow
 def test_up_brings_the_stack_and_the_demo_and_resumes_without_duplicates(tmp_path):
     env = local_stack_env(tmp_path / "home")
     first = up(env)
@@ -51,6 +52,7 @@ def test_up_brings_the_stack_and_the_demo_and_resumes_without_duplicates(tmp_pat
     assert (tmp_path / "home" / "temporal.db").exists() and (tmp_path / "home" / "postgres").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stop_signal", ["SIGINT", "SIGTERM"])
 def test_ctrl_c_or_sigterm_stops_every_process_it_started(tmp_path, stop_signal):
     import signal
@@ -78,6 +80,7 @@ def test_ctrl_c_or_sigterm_stops_every_process_it_started(tmp_path, stop_signal)
 MOMENTS = {"first second": None, "initdb": "initdb", "temporal start": "temporal server start-dev"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("moment", list(MOMENTS))
 def test_ctrl_c_at_any_moment_of_up_says_one_line_and_leaves_nothing_running(tmp_path, moment):
     import os

@@ -35,6 +35,7 @@ def start(command: str, **variables: str) -> subprocess.CompletedProcess:
     ("worker", {"RELANCE_UNSUBSCRIBE_SECRET": STRONG, "RELANCE_WEB_SECRET": "short"}, "RELANCE_WEB_SECRET"),
     ("codec-server", {"RELANCE_CODEC_KEYS": "k1:" + "A" * 43 + "="}, "RELANCE_CODEC_TOKEN"),
 ])
+@pytest.mark.slow
 def test_a_service_refuses_to_start_with_a_public_or_missing_secret(command, variables, named):
     result = start(command, **variables)
     assert result.returncode == 2, result.stdout + result.stderr

@@ -10,6 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
+
 from relance.local.reaper import descendants
 
 HELD = Path(__file__).with_name("held_session.py")
@@ -30,6 +32,7 @@ def alive(processes: dict[int, int]) -> dict[int, str]:
     return left
 
 
+@pytest.mark.slow
 def test_a_killed_session_leaves_nothing_running():
     # A short folder: PostgreSQL's socket path must stay under 107 bytes, which a pytest-xdist tmp_path
     # nested three sessions deep is not.

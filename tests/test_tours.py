@@ -172,6 +172,7 @@ def _in_order(patterns: list[re.Pattern], lines: list[str]) -> bool:
     return all(any(pattern.search(line) for line in remaining) for pattern in patterns)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("order", ["the site's order", "the reverse order"])
 def test_the_tours_show_what_their_pages_say_in_any_order(order, tmp_path):
     found = tours()

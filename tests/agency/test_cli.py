@@ -5,12 +5,14 @@ then a tab sent while the send window is closed, told when it goes."""
 import re
 from datetime import UTC, datetime
 
+import pytest
 import yaml
 
 from tests.agency import data
 from tests.test_cli import relance
 
 
+@pytest.mark.slow
 async def test_import_draft_summary_send_a_tab_and_see_the_mail(dev_stack, mailer, tmp_path):
     _, task_queue, env = dev_stack
     slug = f"agc-{task_queue[-8:]}"

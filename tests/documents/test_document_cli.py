@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from relance.local.ses import sent_messages
@@ -11,6 +12,7 @@ from tests.documents.test_attachments import ATTACHING
 from tests.test_cli import relance, until
 
 
+@pytest.mark.slow
 async def test_add_list_attach_show_delete(dev_stack, mailer, ses_endpoint, tmp_path):
     client, task_queue, env = dev_stack
     slug = f"doc-{task_queue[-8:]}"

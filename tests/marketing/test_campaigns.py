@@ -68,6 +68,7 @@ async def _draft(stack, key: str = "promo", **audience):
                                            **(audience or {"tag": "promo"}))
 
 
+@pytest.mark.slow
 async def test_a_thousand_recipients_each_get_it_once_despite_throttling(stack, settings):
     await stack.mailer.verify(f.SENDER)
     opted_out = {n: {"opted_out": True} for n in range(0, 1000, 100)}

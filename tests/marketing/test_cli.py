@@ -5,6 +5,7 @@ batch by tag with progress, show, remove."""
 import asyncio
 import re
 
+import pytest
 import yaml
 
 from relance.local.ses import sent_messages
@@ -21,6 +22,7 @@ async def _shown(env, slug: str, text: str) -> str:
     raise AssertionError(f"{text!r} never shown:\n{shown.stdout}{shown.stderr}")
 
 
+@pytest.mark.slow
 async def test_enrol_mail_show_enrol_again_batch_remove(dev_stack, mailer, ses_endpoint, tmp_path):
     _, task_queue, env = dev_stack
     slug = f"mkt-{task_queue[-8:]}"

@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, datetime
 
 import aiohttp
+import pytest
 
 from models import DeliveryState
 from relance.webhooks import signing
@@ -66,6 +67,7 @@ async def test_listen_started_before_the_endpoint_verifies_with_the_secret_regis
     assert (status, line) == (204, ["run.ended", "msg_first", "verified", "yes"])
 
 
+@pytest.mark.slow
 async def test_add_list_deliveries_and_mistakes_at_the_terminal(stack, settings, receiver):
     env = {**os.environ, "RELANCE_DATABASE_URL": settings.database_url, "RELANCE_TASK_QUEUE": stack.task_queue,
            "RELANCE_TEMPORAL_ADDRESS": stack.client.service_client.config.target_host}
