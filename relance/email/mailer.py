@@ -8,7 +8,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email.message import EmailMessage
 from email.utils import formataddr
 
 import boto3
@@ -18,7 +17,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from relance.config import Settings
-from relance.email.addresses import POLICY, mailbox
+from relance.email import mime
+from relance.email.addresses import mailbox
 from relance.email.events import EventQueue
 from relance.email.ledger import SEND_TAG
 from relance.email.pacing import Episode, Pacer
@@ -167,23 +167,18 @@ class SesMailer:
     def _mime(self, email: OutgoingEmail, tag: str | None) -> bytes:
         """The email as MIME, with the headers SES reads and the email's own (marketing's List-Unsubscribe),
         and its attachments."""
-        message = EmailMessage()
-        message.set_raw("From", mailbox(single_line(email.sender_name), email.sender_address))
-        message["To"] = email.to
+        headers = [("To", email.to)]
         if email.cc:
-            message["Cc"] = ", ".join(email.cc)
-        message["Subject"] = single_line(email.subject)
+            headers.append(("Cc", ", ".join(email.cc)))
+        headers.append(("Subject", single_line(email.subject)))
         if self.configuration_set:
             # SES reads both headers from a raw email and strips them before delivery.
-            message["X-SES-CONFIGURATION-SET"] = self.configuration_set
+            headers.append(("X-SES-CONFIGURATION-SET", self.configuration_set))
             if tag:
-                message["X-SES-MESSAGE-TAGS"] = f"{SEND_TAG}={tag}"
-        for name, value in email.headers.items():  # single lines: no header injection
-            message[single_line(name)] = single_line(value)
-        message.set_content(email.text, cte="quoted-printable")
-        message.add_alternative(email.html, subtype="html", cte="quoted-printable")
-        for attachment in email.attachments:  # multipart/mixed; a non-ASCII name goes as RFC 2231
-            maintype, subtype = attachment.content_type.split("/", 1)
-            message.add_attachment(attachment.data, maintype=maintype, subtype=subtype,
-                                   filename=single_line(attachment.filename))
-        return message.as_bytes(policy=POLICY)
+                headers.append(("X-SES-MESSAGE-TAGS", f"{SEND_TAG}={tag}"))
+        # Single lines: no header injection.
+        headers += [(single_line(name), single_line(value)) for name, value in email.headers.items()]
+        sender = ("From", mailbox(single_line(email.sender_name), email.sender_address))
+        # A non-ASCII file name goes as RFC 2231.
+        attachments = [(a.data, *a.content_type.split("/", 1), single_line(a.filename)) for a in email.attachments]
+        return mime.message(mime.header_lines(headers, raw=[sender]), email.text, email.html, attachments)
