@@ -17,7 +17,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from relance.config import Settings
-from relance.email import mime
+from relance.email import mime, ses_form
 from relance.email.addresses import mailbox
 from relance.email.events import EventQueue
 from relance.email.ledger import SEND_TAG
@@ -81,6 +81,7 @@ class SesMailer:
             # A local endpoint accepts any credentials; never let it pick up real ones.
             kwargs.update(aws_access_key_id="local", aws_secret_access_key="local")
         self._client = boto3.client("ses", config=Config(max_pool_connections=SES_THREADS), **kwargs)
+        self._client.meta.events.register_first(ses_form.EVENT, ses_form.encode_once)
         self._threads = ThreadPoolExecutor(max_workers=SES_THREADS, thread_name_prefix="ses")
         self.configuration_set = settings.ses_configuration_set
         self.events = EventQueue(settings)  # what SES says became of the messages (relance.email.events)
