@@ -5,8 +5,9 @@ setting each part's Content-Type, its charset and the boundary parses the header
 again. The structure is always the same (text and HTML alternatives, then the attachments, if any),
 so it is laid out directly; the email package still encodes what depends on the email: its headers
 (parsed, RFC 2047-encoded and folded by POLICY, as before), the quoted-printable bodies, and each
-attachment's part. A boundary can never occur in a part: quoted-printable writes every "=" as "=3D",
-base64 has no "-", and the boundary starts with "--" and fifteen "=".
+attachment's part. No line of a part can be a boundary line ("--", fifteen "=", random digits):
+quoted-printable writes every "=" as "=3D", base64 has no "-", a header line starts with a letter or
+a space.
 """
 
 from __future__ import annotations
