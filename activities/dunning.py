@@ -52,6 +52,7 @@ from relance.nightly import Candidate, PageRequest, StartRequest, SweepInput, Sw
 from relance.scenario import timing
 from relance.scenario.plan import PlannedStep, RunState, StepOutcome, StepStatus, step_number
 from relance.tasks import create_task_once
+from relance.webhooks import publishing
 from relance.webhooks.publishing import Publisher
 
 log = structlog.get_logger("relance.dunning")
@@ -358,8 +359,9 @@ class DunningActivities:
                                    subject=inp.detail, idem_key=events.life_key(f"{inp.workflow_id}:exit", inp.life),
                                    now=inp.now)
             run = (await session.exec(_FINISH, params={**exited, "p_detail": inp.detail, "p_now": inp.now})).one()
-        await self.webhooks.publish(events.run_ended(inp, run.org_id, run.org_slug, run.invoice_number,
-                                                     run.account_ref))
+            ended = events.run_ended(inp, run.org_id, run.org_slug, run.invoice_number, run.account_ref)
+            pending = await publishing.record(session, ended)
+        await self.webhooks.deliver(ended, pending)
         log.info("run finished", reason=inp.reason)
 
 

@@ -124,7 +124,7 @@ async def reclaim(session: AsyncSession, key: str) -> int | None:
 
 
 async def holds(session: AsyncSession, key: str, attempts: int) -> bool:
-    """Whether the claim of this attempt is still its own, just before the provider is called. An
+    """Whether the claim of this attempt is still its own, before the provider is called. An
     attempt Temporal gave up on (a heartbeat timeout on a stalled worker) may still be running: once
     its retry found the claim and marked it uncertain, this attempt must not send."""
     return (await session.exec(_HOLDS, params={"l_idem_key": key, "l_attempts": attempts})).first() is not None

@@ -8,7 +8,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email.message import EmailMessage
 from email.utils import formataddr
 
 import boto3
@@ -18,7 +17,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 from relance.config import Settings
-from relance.email.addresses import POLICY, mailbox
+from relance.email import mime, ses_form
+from relance.email.addresses import mailbox
 from relance.email.events import EventQueue
 from relance.email.ledger import SEND_TAG
 from relance.email.pacing import Episode, Pacer
@@ -81,6 +81,7 @@ class SesMailer:
             # A local endpoint accepts any credentials; never let it pick up real ones.
             kwargs.update(aws_access_key_id="local", aws_secret_access_key="local")
         self._client = boto3.client("ses", config=Config(max_pool_connections=SES_THREADS), **kwargs)
+        self._client.meta.events.register_first(ses_form.EVENT, ses_form.encode_once)
         self._threads = ThreadPoolExecutor(max_workers=SES_THREADS, thread_name_prefix="ses")
         self.configuration_set = settings.ses_configuration_set
         self.events = EventQueue(settings)  # what SES says became of the messages (relance.email.events)
@@ -167,23 +168,18 @@ class SesMailer:
     def _mime(self, email: OutgoingEmail, tag: str | None) -> bytes:
         """The email as MIME, with the headers SES reads and the email's own (marketing's List-Unsubscribe),
         and its attachments."""
-        message = EmailMessage()
-        message.set_raw("From", mailbox(single_line(email.sender_name), email.sender_address))
-        message["To"] = email.to
+        headers = [("To", email.to)]
         if email.cc:
-            message["Cc"] = ", ".join(email.cc)
-        message["Subject"] = single_line(email.subject)
+            headers.append(("Cc", ", ".join(email.cc)))
+        headers.append(("Subject", single_line(email.subject)))
         if self.configuration_set:
             # SES reads both headers from a raw email and strips them before delivery.
-            message["X-SES-CONFIGURATION-SET"] = self.configuration_set
+            headers.append(("X-SES-CONFIGURATION-SET", self.configuration_set))
             if tag:
-                message["X-SES-MESSAGE-TAGS"] = f"{SEND_TAG}={tag}"
-        for name, value in email.headers.items():  # single lines: no header injection
-            message[single_line(name)] = single_line(value)
-        message.set_content(email.text, cte="quoted-printable")
-        message.add_alternative(email.html, subtype="html", cte="quoted-printable")
-        for attachment in email.attachments:  # multipart/mixed; a non-ASCII name goes as RFC 2231
-            maintype, subtype = attachment.content_type.split("/", 1)
-            message.add_attachment(attachment.data, maintype=maintype, subtype=subtype,
-                                   filename=single_line(attachment.filename))
-        return message.as_bytes(policy=POLICY)
+                headers.append(("X-SES-MESSAGE-TAGS", f"{SEND_TAG}={tag}"))
+        # Single lines: no header injection.
+        headers += [(single_line(name), single_line(value)) for name, value in email.headers.items()]
+        sender = ("From", mailbox(single_line(email.sender_name), email.sender_address))
+        # A non-ASCII file name goes as RFC 2231.
+        attachments = [(a.data, *a.content_type.split("/", 1), single_line(a.filename)) for a in email.attachments]
+        return mime.message(mime.header_lines(headers, raw=[sender]), email.text, email.html, attachments)

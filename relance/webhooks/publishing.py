@@ -17,6 +17,7 @@ from datetime import datetime
 
 import structlog
 from sqlalchemy import text
+from sqlmodel.ext.asyncio.session import AsyncSession
 from temporalio.client import Client
 from temporalio.common import SearchAttributePair
 
@@ -79,9 +80,11 @@ class Publisher:
     async def publish(self, event: Event) -> int:
         """Record the event and start its deliveries; the number of delivery runs started now."""
         async with self.db.autocommit() as session:
-            pending = (await session.exec(_PUBLISH, params={
-                "org_id": event.org_id, "type": event.type, "event_id": event.id,
-                "payload": json.dumps(event.data), "occurred_at": event.occurred_at})).all()
+            pending = await record(session, event)
+        return await self.deliver(event, pending)
+
+    async def deliver(self, event: Event, pending: list) -> int:
+        """Start the deliveries `record` answered, once the caller's connection is back in the pool."""
         if not pending:
             return 0
         started = await asyncio.gather(*(start_delivery(
@@ -90,6 +93,14 @@ class Publisher:
         count = sum(handle is not None for handle in started)
         log.info("webhook event published", org=event.org_slug, type=event.type, event_id=event.id, started=count)
         return count
+
+
+async def record(session: AsyncSession, event: Event) -> list:
+    """The event and its pending deliveries, in the caller's session (an activity that writes anyway
+    spares a connection checkout, bench/); Publisher.deliver starts them."""
+    return list((await session.exec(_PUBLISH, params={
+        "org_id": event.org_id, "type": event.type, "event_id": event.id,
+        "payload": json.dumps(event.data), "occurred_at": event.occurred_at})).all())
 
 
 async def start_delivery(client: Client, task_queue: str, org_slug: str, delivery: DeliveryInput,
