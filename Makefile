@@ -24,11 +24,11 @@ $(STAMP): pyproject.toml
 up: $(STAMP)
 	$(VENV)/bin/relance up
 
-# Test processes (pytest-xdist), each with a stack of its own (PostgreSQL, SES, Temporal on free ports):
-# `auto` is one per core; PYTEST_WORKERS=0 runs in this one process. The slowest tests are listed last.
-# One process by default, the way the whole suite was last verified on 2 cores; `make test
-# PYTEST_WORKERS=auto` runs one per core.
-PYTEST_WORKERS ?= 0
+# Test processes (pytest-xdist), each with a stack of its own (PostgreSQL, SES, Temporal on free ports).
+# Four by default, even on 2 cores: much of a test is waiting (servers, subprocesses, timers), and the
+# slow ones are dealt one to each process first (tests/conftest.py). PYTEST_WORKERS=0 runs in this one
+# process. The slowest tests are listed last.
+PYTEST_WORKERS ?= 4
 test: $(STAMP) browser
 	$(VENV)/bin/python -m pytest -n $(PYTEST_WORKERS) --dist worksteal --durations=15 $(PYTEST_ARGS)
 
