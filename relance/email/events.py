@@ -125,13 +125,16 @@ class EventQueue:
             kwargs.update(endpoint_url=settings.ses_endpoint, aws_access_key_id="local", aws_secret_access_key="local")
         self._client = boto3.client("sqs", **kwargs) if self.url else None
         self._running: asyncio.Future | None = None
+        self.missing = False  # the last drain found no queue at the URL
 
     async def settle(self, db: Database, wait_seconds: float = 60.0) -> bool:
         """Drain, then wait until no message is in another drainer's hands (received, not yet recorded
         and deleted). True: every event SES had published is in the database; False: some were still
-        in flight after `wait_seconds` (the caller decides nothing then)."""
+        in flight after `wait_seconds`, or the queue is missing (the caller decides nothing then)."""
         deadline = time.monotonic() + wait_seconds
         await self.drain(db)
+        if self.missing:
+            return False
         while self._client is not None and await self._in_flight():
             if time.monotonic() > deadline:
                 return False
@@ -163,6 +166,7 @@ class EventQueue:
     async def _drain(self, db: Database, limit: int) -> list[SesEvent]:
         """A message that cannot be read is left for the queue's redrive policy (dead-letter queue)."""
         new: list[SesEvent] = []
+        self.missing = False
         for _ in range(0, limit, self.BATCH):
             try:
                 answer = await asyncio.to_thread(self._client.receive_message, QueueUrl=self.url,
@@ -171,9 +175,11 @@ class EventQueue:
                 if exc.response.get("Error", {}).get("Code") not in MISSING_QUEUE:
                     raise
                 # An endpoint without the events path (docker-compose's plain moto): nothing can tell
-                # what SES took, so uncertain sends stay uncertain (README, "Reliability").
+                # what SES took, so uncertain sends stay uncertain (README, "Reliability"). Asked again at
+                # the next drain: a queue made later is found (turning it off for good made a later
+                # settle answer "all seen", and resend what SES had taken).
                 log.warning("SES events queue missing: uncertain sends cannot be settled", queue=self.url)
-                self._client = None
+                self.missing = True
                 break
             messages = answer.get("Messages", [])
             if not messages:

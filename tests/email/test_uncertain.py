@@ -11,8 +11,10 @@ import pytest
 from sqlmodel import select
 
 from activities.dunning import DunningActivities
-from models import EmailLedgerEntry, EmailState, RunEvent
+from models import EmailEventKind, EmailLedgerEntry, EmailState, RunEvent
 from relance.dunning.ids import dunning_workflow_id
+from relance.email import events
+from relance.email.mailer import OutgoingEmail, SesMailer
 from relance.local import ses as local_ses
 from relance.temporal.queues import webhook_queue
 from relance.webhooks.publishing import Publisher
@@ -76,3 +78,17 @@ async def _timeline(db, slug):
     async with db.session() as session:
         return list((await session.exec(select(RunEvent).where(
             RunEvent.workflow_id == dunning_workflow_id(slug, "F-1")).order_by(RunEvent.id))).all())
+
+
+async def test_without_an_events_queue_nothing_counts_as_settled_and_a_queue_made_later_is_found(
+        clean, db, settings, ses_endpoint):
+    """A missing queue must not read as "SES published nothing": that would resend what SES took."""
+    mailer = SesMailer(settings)
+    assert await mailer.events.settle(db) is False  # no queue yet: an uncertain send stays uncertain
+    local_ses.provision_events(ses_endpoint, settings.ses_configuration_set)
+    await mailer.verify(f.SENDER)
+    await mailer.send(OutgoingEmail(sender_address=f.SENDER, sender_name="Claire", to="ann@x.example.org",
+                                    subject="Facture F-1", text="t", html="h"), tag="k-1")
+    assert await mailer.events.settle(db) is True
+    async with db.session() as session:
+        assert {e.kind for e in await events.about(session, "k-1")} >= {EmailEventKind.SEND}
