@@ -3,7 +3,9 @@ time-skipping test server, all started once per session from the binaries in the
 
 from __future__ import annotations
 
+import itertools
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -87,10 +89,34 @@ def pytest_collection_modifyitems(config, items):
     items[:] = dealt + rest
 
 
+# Ports for the servers tests start: below the kernel's ephemeral range (32768-60999), where a port
+# asked of the kernel (bind to 0) comes from and every outgoing connection takes its own, so a port
+# chosen now is still free when its server binds it (a dev server once lost its Web UI port that way);
+# a block per test process, from a random point, so neither two processes nor two sessions pick alike.
+PORTS = range(20000, 32000)
+_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+_BLOCK = len(PORTS) // max(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")), _WORKER + 1)
+
+
+def _ports_of_this_process():
+    first, start = PORTS.start + _WORKER * _BLOCK, random.randrange(_BLOCK)
+    for step in itertools.count():
+        yield first + (start + step) % _BLOCK
+
+
+_candidates = _ports_of_this_process()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port no one listens on, from this test process's block."""
+    for port in itertools.islice(_candidates, _BLOCK):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError(f"no free port left among the {_BLOCK} of test process {_WORKER}")
 
 
 def local_stack_env(home, ports: dict[str, int] | None = None) -> dict[str, str]:
@@ -269,10 +295,16 @@ async def dev_server(tmp_path_factory):
     """The real Temporal dev server (schedules, visibility), as `relance up` runs it."""
     from relance.local.temporal import LocalTemporal
 
-    home = tmp_path_factory.mktemp("temporal")
-    server = LocalTemporal(home / "temporal.db", port=free_port(), ui_port=free_port(), log_file=home / "log")
-    server.start()
-    await server.wait_ready()
+    for attempt in range(3):  # its own internal ports are the kernel's: one can be taken before it binds
+        home = tmp_path_factory.mktemp("temporal")
+        server = LocalTemporal(home / "temporal.db", port=free_port(), ui_port=free_port(), log_file=home / "log")
+        server.start()
+        try:
+            await server.wait_ready()
+            break
+        except RuntimeError:
+            if server.is_running() or attempt == 2:
+                raise
     yield server
     server.stop()
 

@@ -4,11 +4,13 @@ for the key's organisation only."""
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException
 
 from relance import calendar, limits
 from relance.api.auth import organisation
@@ -49,10 +51,24 @@ def _out(document, number: str | None, tz: str) -> DocumentOut:
                        source_url=document.source_url, created_at=calendar.in_zone_or_none(document.created_at, tz))
 
 
+@asynccontextmanager
+async def _form(request: Request):
+    """The multipart form, or the refusal every bad upload gets (Starlette answers a body its parser gives
+    up on, a part header with a bare carriage return say, with a bare 400)."""
+    try:
+        form = await request.form(max_files=1, max_fields=10)
+    except HTTPException as exc:
+        raise limits.Refused(f"document: field file could not be read from the multipart body ({exc.detail})")
+    try:
+        yield form
+    finally:
+        await form.close()
+
+
 async def _body(request: Request, filename: str | None) -> tuple[bytes, str]:
     """The bytes and a name: a multipart form's `file` part, else the raw body."""
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        async with request.form(max_files=1, max_fields=10) as form:
+        async with _form(request) as form:
             part = form.get("file")
             if part is None or isinstance(part, str):
                 raise limits.Refused("document: field file is missing (a multipart part named `file`)")

@@ -80,7 +80,8 @@ class Tally:
         try:
             case.validate_response(response, checks=CHECKS)
         except (Exception, BaseExceptionGroup) as exc:  # schemathesis's FailureGroup is a BaseExceptionGroup
-            self.failures.append(f"{run}: {case.operation.label}: {str(exc).splitlines()[0]}")
+            what = " / ".join(line.strip() for line in str(exc).splitlines()[:12] if line.strip())
+            self.failures.append(f"{run}: {case.operation.label}: {what}")
 
     def total(self, run: str) -> int:
         return self.statuses[run].total()

@@ -56,3 +56,15 @@ async def test_the_late_interest_rate_is_a_dunning_setting(api):  # noqa: F811
     assert too_high.status_code == 422 and any("late_interest_rate" in e for e in too_high.json()["errors"])
     cleared = await api.put("/v1/settings/dunning", {"late_interest_rate": None})
     assert cleared.json()["late_interest_rate"] is None
+
+
+async def test_a_multipart_body_that_cannot_be_read_is_a_422_naming_the_file_field(api):  # noqa: F811
+    """A part header with a bare carriage return: the multipart parser gives up; the answer says so, as
+    every other refused upload does, and nothing is kept."""
+    body = b"--xyz\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\nX-Bad: a\rb\r\n\r\n"
+    body += b"%PDF-1.4\r\n--xyz--\r\n"
+    answer = await api.post("/v1/documents", content=body,
+                            headers={"Content-Type": "multipart/form-data; boundary=xyz"})
+    assert answer.status_code == 422, answer.text
+    assert "field file" in answer.json()["detail"] and "multipart" in answer.json()["detail"]
+    assert (await api.get("/v1/documents")).json() == []
