@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from relance.local.reaper import descendants
+from relance.local.reaper import Lookout, descendants
 
 HELD = Path(__file__).with_name("held_session.py")
 
@@ -62,3 +62,28 @@ def test_a_killed_session_leaves_nothing_running():
         time.sleep(0.2)
     shutil.rmtree(held, ignore_errors=True)
     assert alive(started) == {}
+
+
+def test_the_watchdog_notes_what_the_guarded_process_starts_later_and_nothing_else():
+    guarded = subprocess.Popen(["sh", "-c", "sleep 60 & read more; sleep 61 & wait"], stdin=subprocess.PIPE)
+    stranger = subprocess.Popen(["sleep", "62"])
+    try:
+        lookout = Lookout(guarded.pid)
+        deadline = time.monotonic() + 10
+        while len(descendants(guarded.pid)) < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        lookout.look()
+        assert lookout.noted == descendants(guarded.pid) and len(lookout.noted) == 1
+        guarded.stdin.write(b"go\n")
+        guarded.stdin.flush()
+        while len(descendants(guarded.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        lookout.look()
+        assert lookout.noted == descendants(guarded.pid) and len(lookout.noted) == 2
+        assert stranger.pid not in lookout.noted and os.getpid() not in lookout.noted
+    finally:
+        for pid in descendants(guarded.pid):
+            os.kill(pid, signal.SIGKILL)
+        for process in (guarded, stranger):
+            process.kill()
+            process.wait()
