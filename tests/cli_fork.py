@@ -156,7 +156,7 @@ class Forkserver:
                                                 stdout=subprocess.PIPE, text=True,
                                                 cwd=Path(__file__).resolve().parent.parent)
                 assert cls._process.stdout.readline().strip() == "ready", "the test forkserver did not start"
-                (cls._directory / "relance").write_text(f"#!{sys.executable} -I -S\n{CLIENT}")
+                (cls._directory / "relance").write_text(f"#!{sys.executable} -IS\n{CLIENT}")
                 (cls._directory / "relance").chmod(0o755)
             return str(cls._directory / "socket")
 
