@@ -71,6 +71,12 @@ def pytest_configure(config):
         config.stash[WATCHDOG] = guard()
 
 
+def pytest_unconfigure(config):
+    from tests.cli_fork import Forkserver
+
+    Forkserver.stop()
+
+
 def pytest_collection_modifyitems(config, items):
     """Under xdist (worksteal) each test process first takes a contiguous share of the list, the first
     len/n tests to the first process and so on: the slow tests are dealt one to the head of each share

@@ -1,13 +1,12 @@
 """`relance admin setup` on a real server: namespace and search attributes, idempotently."""
 
 import asyncio
-import subprocess
-import sys
 import uuid
 
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 
 from relance.temporal import search_attributes
+from tests import cli_fork
 
 
 async def test_admin_setup_creates_namespace_and_attributes_once(dev_stack):
@@ -15,9 +14,8 @@ async def test_admin_setup_creates_namespace_and_attributes_once(dev_stack):
     namespace = f"relance-{uuid.uuid4().hex[:8]}"
 
     async def admin():
-        return await asyncio.to_thread(subprocess.run, [
-            sys.executable, "-m", "relance.cli", "admin", "setup", "--namespace", namespace, "--create-namespace"],
-            env=env, capture_output=True, text=True, timeout=120)
+        return await asyncio.to_thread(cli_fork.run, ["admin", "setup", "--namespace", namespace,
+                                                      "--create-namespace"], env)
 
     first = await admin()
     assert first.returncode == 0, first.stderr

@@ -4,7 +4,6 @@ import asyncio
 import os
 import re
 import subprocess
-import sys
 import sysconfig
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -14,6 +13,7 @@ import yaml
 
 from relance.dunning.starting import start_dunning_run
 from relance.local.ses import sent_messages
+from tests import cli_fork
 from tests import factories as f
 from tests.pipeline import data as pipeline_data
 
@@ -22,8 +22,7 @@ TEMPORAL_CLI = os.path.join(sysconfig.get_path("scripts"), "temporal")
 
 async def relance(env, *args) -> subprocess.CompletedProcess:
     """Run the command in a thread: the test's worker shares this event loop and must keep polling."""
-    return await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "relance.cli", *args], env=env,
-                                   capture_output=True, text=True, timeout=120)
+    return await asyncio.to_thread(cli_fork.run, list(args), env)
 
 
 async def until_shown(env, *args, text: str):

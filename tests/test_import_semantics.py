@@ -6,8 +6,6 @@ import asyncio
 import copy
 import json
 import os
-import subprocess
-import sys
 from datetime import date, time
 
 from sqlalchemy import text
@@ -18,6 +16,7 @@ from relance.cli.stack import DEMO_FILE
 from relance.importing.changes import as_json, lines
 from relance.importing.importer import ImportRejected, read_file
 from starter.importing import import_data
+from tests import cli_fork
 
 TODAY = date(2026, 11, 24)
 DEMO = read_file(DEMO_FILE)
@@ -130,8 +129,7 @@ async def test_relance_import_dry_run_says_what_would_change_and_writes_nothing(
     path = tmp_path / "demo.json"
     path.write_text(json.dumps({"organisations": [organisation]}))
     env = {**os.environ, "RELANCE_DATABASE_URL": settings.database_url}
-    result = await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "relance.cli", "import", "--dry-run",
-                                                      str(path)], env=env, capture_output=True, text=True, timeout=120)
+    result = await asyncio.to_thread(cli_fork.run, ["import", "--dry-run", str(path)], env)
     assert result.returncode == 0, result.stderr
     assert "demo › settings: 0 created, 1 updated, 0 unchanged" in result.stdout
     assert "  ~ demo: dunning_enabled: True -> False" in result.stdout

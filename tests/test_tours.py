@@ -15,7 +15,8 @@ offsets, ports, email numbers (`#6`) and `$USER` for any value of their kind.
 What the harness provides, so a block reads as a person types it:
 - the working directory holds `relance/` (the repository's) and `.relance/` (the stack's home), so
   paths such as `relance/demo/template.yaml` and `.relance/scenario.yaml` resolve;
-- `.venv/bin/` is the running interpreter's scripts directory;
+- `.venv/bin/` is the running interpreter's scripts directory, and `.venv/bin/relance` the same command
+  forked from a process that has imported its libraries already (tests/cli_fork.py);
 - the stack's addresses in the environment: RELANCE_* for relance, TEMPORAL_ADDRESS for the
   `temporal` CLI, RELANCE_API for the API's base URL (the blocks default it to http://127.0.0.1:8000);
 - the page's webhook receiver, `relance webhook listen`, at RECEIVER; the lines a page shows after
@@ -35,6 +36,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests import cli_fork
 from tests.conftest import free_port, local_stack_env, start_up
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,10 +130,11 @@ def run_tours(order: list[Tour], home: Path) -> None:
     env["RECEIVER"] = f"http://127.0.0.1:{receiver_port}/"
     receiver = Receiver(env, receiver_port)
     try:
-        scripts = sysconfig.get_path("scripts") + "/"
+        scripts, relance = sysconfig.get_path("scripts") + "/", cli_fork.shim_directory(env) + "/relance"
         for tour in order:
             for block in tour.blocks:
-                ran = subprocess.run(["bash", "-e", "-o", "pipefail", "-x", "-c", block.replace(".venv/bin/", scripts)],
+                typed = block.replace(".venv/bin/relance", relance).replace(".venv/bin/", scripts)
+                ran = subprocess.run(["bash", "-e", "-o", "pipefail", "-x", "-c", typed],
                                      env=env, cwd=home, capture_output=True, text=True, timeout=300)
                 shown = f"{tour.page} block:\n{block}\nstdout:\n{ran.stdout}\nstderr:\n{ran.stderr}"
                 assert ran.returncode == 0, shown

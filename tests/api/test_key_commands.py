@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import subprocess
-import sys
+
+from tests import cli_fork
 
 
 async def relance(env: dict, *args: str) -> subprocess.CompletedProcess:
-    return await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "relance.cli", *args], env=env,
-                                   capture_output=True, text=True, timeout=120)
+    return await asyncio.to_thread(cli_fork.run, list(args), env)
 
 
 async def test_a_key_made_by_the_cli_opens_the_api_until_it_is_revoked(api, dev_stack):

@@ -3,15 +3,14 @@
 import asyncio
 import os
 import subprocess
-import sys
 
+from tests import cli_fork
 from tests import factories as f
 
 
 async def relance(settings, *args) -> subprocess.CompletedProcess:
     env = {**os.environ, "RELANCE_DATABASE_URL": settings.database_url, "RELANCE_SES_ENDPOINT": settings.ses_endpoint}
-    return await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "relance.cli", "customer", *args], env=env,
-                                   capture_output=True, text=True, timeout=120)
+    return await asyncio.to_thread(cli_fork.run, ["customer", *args], env)
 
 
 async def test_customer_commands_set_check_and_send(stack, settings):

@@ -5,17 +5,16 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 
 from relance import staff
+from tests import cli_fork
 from tests.outbox.conftest import PASSWORD
 
 
 async def relance(settings, *args, stdin: str = "") -> subprocess.CompletedProcess:
     env = {**os.environ, "RELANCE_DATABASE_URL": settings.database_url}
-    return await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "relance.cli", *args], env=env,
-                                   input=stdin, capture_output=True, text=True, timeout=120)
+    return await asyncio.to_thread(cli_fork.run, list(args), env, input=stdin)
 
 
 async def test_an_account_made_on_the_command_line_signs_in_and_a_second_one_is_refused(outbox, settings):
