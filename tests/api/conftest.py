@@ -12,8 +12,8 @@ import pytest
 from temporalio.client import Client
 
 from relance import apikeys
-from relance.api.app import create_app
 from relance.api.services import Services
+from tests.shared_app import app_serving, release
 
 
 @dataclass
@@ -44,13 +44,14 @@ async def serving(stack, settings, client: Client):
     """`api.key` opens the stack's organisation (loaded with the default scenario, no invoice yet)."""
     await stack.load(stack.org())
     app_settings = replace(settings, task_queue=stack.task_queue)
-    app = create_app(app_settings)
-    app.state.services = Services(app_settings, stack.db, stack.mailer, _client=client)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://relance.test") as http:
-        helper = Api(http, stack, "")
-        helper.key = await helper.key_for(stack.slug)
-        yield helper
+    app = app_serving(Services(app_settings, stack.db, stack.mailer, _client=client))
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://relance.test") as http:
+            helper = Api(http, stack, "")
+            helper.key = await helper.key_for(stack.slug)
+            yield helper
+    finally:
+        release(app)
 
 
 @pytest.fixture

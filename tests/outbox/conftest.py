@@ -16,10 +16,10 @@ from temporalio.client import Client
 
 from models import Agency, Draft
 from relance import staff
-from relance.api.app import create_app
 from relance.api.services import Services
 from starter import agency as agency_starter
 from tests.agency.data import ALL_DAY, booking, kinds
+from tests.shared_app import app_serving, release
 
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -130,14 +130,14 @@ def serving(stack, settings, task_queue: str):
     in production: the test client's time skipping would jump the clock years ahead after a send, past
     every draft's last sendable day."""
     app_settings = replace(settings, task_queue=task_queue)
-    app = create_app(app_settings)
     client = Client(stack.client.service_client, namespace=stack.client.namespace,
                     data_converter=stack.client.data_converter)
-    app.state.services = Services(app_settings, stack.db, stack.mailer, _client=client)
-    return app
+    return app_serving(Services(app_settings, stack.db, stack.mailer, _client=client))
 
 
 @pytest.fixture
 async def outbox(stack, settings):
     await stack.load(stack.org())
-    yield Outbox(serving(stack, settings, stack.task_queue), stack)
+    app = serving(stack, settings, stack.task_queue)
+    yield Outbox(app, stack)
+    release(app)
