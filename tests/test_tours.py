@@ -20,7 +20,8 @@ What the harness provides, so a block reads as a person types it:
 - the stack's addresses in the environment: RELANCE_* for relance, TEMPORAL_ADDRESS for the
   `temporal` CLI, RELANCE_API for the API's base URL (the blocks default it to http://127.0.0.1:8000);
 - the page's webhook receiver, `relance webhook listen`, at RECEIVER; the lines a page shows after
-  `<!-- receiver-shows -->` must be among those it prints, in that order.
+  `<!-- receiver-shows -->` must each be among those it prints, in whatever order they came (each event
+  is delivered on its own, as the page says).
 """
 
 import re
@@ -114,6 +115,13 @@ def test_every_marker_is_on_a_shell_block():
     assert any(tour.received for tour in tours())
 
 
+def test_each_line_the_receiver_should_show_needs_a_printed_line_of_its_own():
+    sent, ended = loosely("reminder.sent  msg_…  verified yes"), loosely("run.ended  msg_…  verified yes")
+    assert _each_among([sent, ended], ["run.ended  msg_2  verified yes", "reminder.sent  msg_1  verified yes"])
+    assert not _each_among([sent, sent], ["reminder.sent  msg_1  verified yes"])
+    assert not _each_among([sent], ["reminder.sent  msg_1  verified no"])
+
+
 def test_a_shown_line_is_read_loosely_but_not_blindly():
     [pattern] = expected_lines("#   2026-11-27 21:53 +01:00  #6 sent by $USER to …@example.org")
     assert pattern.search("2027-07-01 09:05 +02:00 #12  sent by claire to ann@example.org")
@@ -158,21 +166,26 @@ class Receiver:
         threading.Thread(target=lambda: self.lines.extend(iter(self.process.stdout.readline, "")), daemon=True).start()
 
     def shows(self, expected: list[str], page: str, within: float = 60) -> None:
-        """Each expected line is printed, in the page's order, within `within` seconds."""
+        """Each expected line is printed, each by a line of its own, within `within` seconds."""
         patterns = [loosely(line) for line in expected]
         deadline = time.monotonic() + within
-        while not _in_order(patterns, self.lines) and time.monotonic() < deadline:
+        while not _each_among(patterns, self.lines) and time.monotonic() < deadline:
             time.sleep(0.5)
-        assert _in_order(patterns, self.lines), f"{page}: the receiver printed {self.lines}, not {expected}"
+        assert _each_among(patterns, self.lines), f"{page}: the receiver printed {self.lines}, not {expected}"
 
     def stop(self) -> None:
         self.process.terminate()
         self.process.wait(timeout=30)
 
 
-def _in_order(patterns: list[re.Pattern], lines: list[str]) -> bool:
-    remaining = iter(list(lines))
-    return all(any(pattern.search(line) for line in remaining) for pattern in patterns)
+def _each_among(patterns: list[re.Pattern], lines: list[str]) -> bool:
+    remaining = list(lines)
+    for pattern in patterns:
+        found = next((line for line in remaining if pattern.search(line)), None)
+        if found is None:
+            return False
+        remaining.remove(found)
+    return True
 
 
 @pytest.mark.slow
