@@ -18,8 +18,9 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from relance.config import WORKER_QUEUES, Settings
 from relance.db import Database
 from relance.email.mailer import SES_THREADS, SesMailer
-from relance.logging import LogContextInterceptor, configure
+from relance.logging import configure
 from relance.temporal.client import connect_patiently, metrics_runtime
+from relance.temporal.log_context import LogContextInterceptor
 from relance.temporal.queues import email_queue, webhook_queue
 from relance.temporal.registration import Registration, WorkerDeps
 from relance.webhooks.publishing import Publisher

@@ -1,7 +1,8 @@
 """structlog set-up: readable console lines in development, JSON in production.
 
 Workflow code logs through `workflow.logger` (silent during replay); activity lines carry the
-workflow id, run id and activity type through the interceptor below.
+workflow id, run id and activity type through relance.temporal.log_context (kept apart, so that a
+command that only logs does not import Temporal's worker).
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ import os
 import sys
 
 import structlog
-from temporalio import activity
-from temporalio.worker import ActivityInboundInterceptor, ExecuteActivityInput, Interceptor
 
 
 def configure(log_format: str = "console", level: str = "INFO") -> None:
@@ -45,18 +44,3 @@ def configure(log_format: str = "console", level: str = "INFO") -> None:
     root.setLevel(level)
     # Alembic names each plugin it loads at INFO: seven lines on stderr at every migration, saying nothing.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-
-
-class _BindActivityContext(ActivityInboundInterceptor):
-    async def execute_activity(self, input: ExecuteActivityInput):
-        info = activity.info()
-        with structlog.contextvars.bound_contextvars(
-            workflow_id=info.workflow_id, run_id=info.workflow_run_id, activity=info.activity_type,
-            attempt=info.attempt,
-        ):
-            return await super().execute_activity(input)
-
-
-class LogContextInterceptor(Interceptor):
-    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
-        return _BindActivityContext(next)
