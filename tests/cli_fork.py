@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import struct
@@ -167,6 +168,7 @@ class Forkserver:
                 cls._process.kill()
                 cls._process.wait()
                 cls._process = None
+                shutil.rmtree(cls._directory, ignore_errors=True)
 
 
 def shim_directory(env: dict[str, str]) -> str:
