@@ -11,6 +11,9 @@ from relance.i18n import N_
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 3 * 366  # a report is about months, not decades: bounded work whatever is asked
+# The days a report may name: no business data lies outside them, and a day near the calendar's ends
+# would overflow the period's arithmetic (the default 90 days before `to`, the first moment after it).
+EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
 
 
 class BadPeriod(ValueError):
@@ -57,6 +60,10 @@ async def scope(db: Database, org_slug: str, start: date | None = None, end: dat
     Raises repository.NotFound for an unknown organisation, BadPeriod naming the field for a bad period."""
     async with db.session() as session:
         org = await repository.organisation(session, org_slug)
+    for day, refusal in ((start, N_("from: %(day)s is not a day between %(earliest)s and %(latest)s")),
+                         (end, N_("to: %(day)s is not a day between %(earliest)s and %(latest)s"))):
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise BadPeriod(refusal, day=day.isoformat(), earliest=EARLIEST.isoformat(), latest=LATEST.isoformat())
     today = calendar.local_today(now or datetime.now(UTC), org.timezone)
     end = end or today
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
