@@ -205,7 +205,7 @@ class Chaos:
 def _accepted_tags(endpoint: str) -> list[str | None]:
     """The send tag of every message the local SES endpoint accepted (its own record, raw MIME)."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(f"{endpoint}/moto-api/data.json", timeout=60) as answer:
+    with opener.open(f"{endpoint}/moto-api/data.json?service=ses", timeout=60) as answer:
         ses = json.loads(answer.read()).get("ses", {})
     return [(message_tags(message_from_string(item["raw_data"]).get("X-SES-MESSAGE-TAGS")).get("relance-send")
              or [None])[0] for item in ses.get("RawMessage", [])]

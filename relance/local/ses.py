@@ -3,7 +3,8 @@
 SES event publishing (configuration set -> SNS topic -> SQS queue) is provisioned here as it is in
 AWS, and relance/local/ses_server.py publishes the events moto leaves out. moto keeps everything in
 memory (a restart starts empty) and runs in its own process, so tests and the CLI read what it
-accepted over HTTP (/moto-api/data.json), never through moto's in-process backends.
+accepted over HTTP (/moto-api/data.json?service=ses, relance/local/ses_server.py), never through moto's
+in-process backends.
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ def sent_messages(endpoint: str) -> list[dict]:
     that is `body`, and text/html stay None. For SendRawEmail the MIME is parsed: text and html are
     the parts found, and body follows the same rule so it means the same thing for both kinds.
     """
-    ses = json.loads(_get(f"{endpoint}/moto-api/data.json")).get("ses", {})
+    ses = json.loads(_get(f"{endpoint}/moto-api/data.json?service=ses")).get("ses", {})
     messages = []
     for item in ses.get("Message", []):
         destinations = item["destinations"]

@@ -19,6 +19,7 @@ import uuid
 from datetime import UTC, datetime
 from email import message_from_string
 from email.utils import getaddresses, parseaddr
+from urllib.parse import parse_qs, urlsplit
 
 BOUNCE_ADDRESS = "bounce@simulator.amazonses.com"
 COMPLAINT_ADDRESS = "complaint@simulator.amazonses.com"
@@ -107,11 +108,48 @@ def _install_cheap_queue_clock() -> None:
     models.unix_time_millis = unix_time_millis
 
 
+def _install_one_service_data() -> None:
+    """`/moto-api/data.json?service=ses`: the models of the services named, in moto's layout, instead of
+    every service's. moto serializes each attribute of every instance it tracks, the SES events queued in
+    SQS and the documents in S3 included, and the tests ask for the sent mail many times a second while
+    they wait for it."""
+    from moto.core.model_instances import model_data as tracked
+    from moto.moto_api._internal.responses import MotoAPIResponse
+
+    everything = MotoAPIResponse.model_data
+
+    def model_data(self, request, full_url, headers):
+        services = parse_qs(urlsplit(full_url).query).get("service")
+        if not services:
+            return everything(self, request, full_url, headers)
+        results = {service: {name: [_public(instance) for instance in model.instances_tracked]
+                             for name, model in sorted(tracked.get(service, {}).items())} for service in services}
+        return 200, {"Content-Type": "application/json"}, json.dumps(results)
+
+    MotoAPIResponse.model_data = model_data
+
+
+def _public(instance) -> dict:
+    """An instance's attributes as moto's data.json gives them: public and JSON-serializable."""
+    attributes = {}
+    for name in dir(instance):
+        if name.startswith("_"):
+            continue
+        try:
+            value = getattr(instance, name)
+            json.dumps(value)
+        except (TypeError, AttributeError, ValueError):
+            continue
+        attributes[name] = value
+    return attributes
+
+
 def main(argv: list[str]) -> None:
     from moto.server import main as moto_main
 
     _install_event_publishing()
     _install_cheap_queue_clock()
+    _install_one_service_data()
     moto_main(argv)
 
 
