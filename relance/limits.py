@@ -23,6 +23,7 @@ class Refused(ValueError):
         self.problems = problems or [sentence]
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2200  # business dates: a timer beyond would break a run
 MAX_DAYS = 3650  # a pause, a step offset, a task's due delay, a renewal alert: ten years
 MAX_ID_LENGTH = 200  # invoice numbers, refs, slugs, keys: workflow ids stay far inside Temporal's 1,000
 MAX_NAME_LENGTH = 500  # names, labels, titles, subjects

@@ -24,7 +24,6 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from relance import calendar, conditions, limits
 
 RELATIVE_DAY = re.compile(r"^today(?:([+-])(\d{1,5}))?$")
-FIRST_YEAR, LAST_YEAR = 1900, 2200  # business dates; a timer beyond would break a run
 
 
 def _email(value: str) -> str:
@@ -58,8 +57,9 @@ def _day(value: object) -> DayRef:
             day = date.fromisoformat(text)
         except ValueError as exc:
             raise ValueError(f"invalid date {text[:40]!r}: use YYYY-MM-DD or today, today-N, today+N") from exc
-        if not FIRST_YEAR <= day.year <= LAST_YEAR:
-            raise ValueError(f"invalid date {text!r}: the year must be between {FIRST_YEAR} and {LAST_YEAR}")
+        if not limits.FIRST_YEAR <= day.year <= limits.LAST_YEAR:
+            raise ValueError(
+                f"invalid date {text!r}: the year must be between {limits.FIRST_YEAR} and {limits.LAST_YEAR}")
     return DayRef(text)
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from relance import calendar, repository
+from relance import calendar, limits, repository
 from relance.db import Database
 from relance.i18n import N_
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 3 * 366  # a report is about months, not decades: bounded work whatever is asked
-# The days a report may name: no business data lies outside them, and a day near the calendar's ends
-# would overflow the period's arithmetic (the default 90 days before `to`, the first moment after it).
-EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
+# The days a report may name, those a business date may take (relance.limits): a day near the calendar's
+# ends would overflow the period's arithmetic (the default 90 days before `to`, the first moment after it).
+EARLIEST, LATEST = date(limits.FIRST_YEAR, 1, 1), date(limits.LAST_YEAR, 12, 31)
 
 
 class BadPeriod(ValueError):
