@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from sqlmodel import select
 from temporalio.client import Client
 
@@ -133,6 +134,20 @@ def serving(stack, settings, task_queue: str):
     client = Client(stack.client.service_client, namespace=stack.client.namespace,
                     data_converter=stack.client.data_converter)
     return app_serving(Services(app_settings, stack.db, stack.mailer, _client=client))
+
+
+# relance stores argon2id with the library's defaults (relance/staff.py): ~0.24 s of CPU a hash or a
+# check, by design. These tests sign in hundreds of times, so their process hashes with the cheapest
+# parameters instead, as Django's test settings advise; a hash names its own parameters, so checking
+# works alike. test_signin.py checks that relance's own hasher is the strong one.
+STORED_BY_RELANCE = staff._hasher
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing():
+    staff._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    staff._hasher = STORED_BY_RELANCE
 
 
 @pytest.fixture

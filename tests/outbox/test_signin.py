@@ -20,7 +20,7 @@ from relance import staff
 from relance.cli import api as api_cli
 from relance.web.session import COOKIE
 from tests.conftest import free_port
-from tests.outbox.conftest import CSRF, PASSWORD, Browser
+from tests.outbox.conftest import CSRF, PASSWORD, STORED_BY_RELANCE, Browser
 
 
 async def test_a_page_sends_a_stranger_to_sign_in_then_back_where_they_were(outbox):
@@ -274,6 +274,10 @@ async def test_a_link_only_account_sets_its_first_password_without_a_current_one
                                  repeat_password=PASSWORD)).status_code == 303
     async with outbox.browser() as later:
         assert (await later.sign_in("ana@agency.example")).status_code == 303
+
+
+def test_relance_stores_passwords_as_argon2id_with_the_librarys_strong_defaults():
+    assert STORED_BY_RELANCE.hash(PASSWORD).startswith("$argon2id$v=19$m=65536,t=3,p=4$")
 
 
 async def test_the_command_line_makes_accounts_and_refuses_a_short_password_or_a_second_account(outbox):
