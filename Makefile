@@ -6,6 +6,11 @@
 #   make catalogues  the French and English catalogues (relance/locale) updated from the sources (babel.cfg)
 #   make audit known vulnerabilities of the installed dependencies (pip-audit; AUDIT_IGNORE="ID ..." accepts some)
 PYTHON ?= python3
+# Python keeps each compiled module (.pyc) and pytest each test module with its asserts rewritten, so the
+# next process only loads them: a shell's PYTHONDONTWRITEBYTECODE=1 made every process of the suite
+# compile relance and the libraries again (pytest's collection 12 s of CPU instead of 6, a worker's start
+# 1 s more), dozens of processes a run.
+unexport PYTHONDONTWRITEBYTECODE
 VENV := .venv
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
