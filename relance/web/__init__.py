@@ -31,7 +31,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Refused)
     async def _refused(request: Request, exc: Refused):
-        you = await visitor(request, request.app.state.services)
+        you = exc.reader or await visitor(request, request.app.state.services)
         _ = i18n.gettext_in(you.language)
         return page(request, you, "refused.html", status=exc.status, title=_(TITLES.get(exc.status, TITLES[400])),
                     message=_(exc.message, **exc.params))

@@ -31,7 +31,7 @@ async def _scope(svc: Services, you: Visitor, start: date | None, end: date | No
     try:
         return await period.scope(svc.db, you.org_slug, start, end, scenario or None, version)
     except period.BadPeriod as refused:
-        raise Refused(422, refused.message, **refused.params)
+        raise Refused(422, refused.message, reader=you, **refused.params)
 
 
 def _reader(you: Visitor, lang: str | None) -> Visitor:
@@ -51,9 +51,9 @@ async def reports_page(request: Request, lang: str | None = None, start: date | 
                        end: date | None = Query(None, alias="to"), scenario: str | None = Query(None, max_length=200),
                        version: int | None = Query(None, ge=1, le=2**31 - 1), you: Visitor = Depends(signed_in),
                        svc: Services = Depends(services)):
-    where = await _scope(svc, you, start, end, scenario, version)
+    reader = _reader(you, lang)  # a refused period reads in the language asked for too
+    where = await _scope(svc, reader, start, end, scenario, version)
     reports = {kind: await make(svc.db, where) for kind, make in REPORTS.items()}
-    reader = _reader(you, lang)
     return page(request, reader, "reports.html", where=where, dunning=reports["dunning"],
                 marketing=reports["marketing"], pipeline=reports["pipeline"], not_sent_reasons=wording.NOT_SENT,
                 number=functools.partial(_number, locale=reader.locale),

@@ -32,11 +32,12 @@ class SignInNeeded(Exception):
 
 class Refused(Exception):
     """A request the outbox answers with an explanation page: a status and a sentence (a message marked
-    with N_, translated for the reader, its %(name)s placeholders filled from `params`)."""
+    with N_, translated for the reader, its %(name)s placeholders filled from `params`). `reader`: the
+    visitor as the refused page was to be read (a page's language switch), else the visitor's own."""
 
-    def __init__(self, status: int, message: str, **params: object):
+    def __init__(self, status: int, message: str, *, reader: Visitor | None = None, **params: object):
         super().__init__(message % params if params else message)
-        self.status, self.message, self.params = status, message, params
+        self.status, self.message, self.params, self.reader = status, message, params, reader
 
 
 @dataclass

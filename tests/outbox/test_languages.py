@@ -146,6 +146,9 @@ async def test_every_page_and_email_reads_in_french_and_in_english(outbox):
         await agency_starter.report_booking(None, outbox.stack.db, outbox.stack.task_queue, outbox.stack.slug,
                                             "nord", moved, today)
         french, english = await pages_of(outbox, ana, drafts), await pages_of(outbox, bob, drafts)
+        # The reports page's language switch holds when the period is refused, too.
+        english["reports bad day, switched"] = (await ana.get("/outbox/reports?lang=en&to=0001-01-05")).text
+        french["reports bad day, switched"] = (await bob.get("/outbox/reports?lang=fr&to=0001-01-05")).text
         stale = await ana.http.post(arrival, data={"csrf": CSRF.search((await ana.get(arrival)).text).group(1),
                                                    "version": "1", "subject": "Sujet périmé", "body": "Texte périmé",
                                                    "action": "save"})
@@ -162,6 +165,9 @@ async def test_every_page_and_email_reads_in_french_and_in_english(outbox):
     assert "Rappel arrivées" in french["tab arrival"] and "Arrival reminders" in english["tab arrival"]
     assert "<h1>Rapports</h1>" in french["reports"] and "<h1>Reports</h1>" in english["reports"]
     assert "Le premier jour (2026-12-31) est après le dernier" in french["reports bad period"]
+    assert "to: 0001-01-05 is not a day between 1900-01-01 and 2200-12-31" in english["reports bad day, switched"]
+    assert "Le dernier jour (0001-01-05) n&#39;est pas entre le 1900-01-01 et le 2200-12-31" in french[
+        "reports bad day, switched"]
     for name in french:
         read_in("fr", french[name], data, name)
         read_in("en", english[name], data, name)
