@@ -16,9 +16,10 @@ MAX_DAYS = 3 * 366  # a report is about months, not decades: bounded work whatev
 EARLIEST, LATEST = date(limits.FIRST_YEAR, 1, 1), date(limits.LAST_YEAR, 12, 31)
 
 
-class BadPeriod(ValueError):
-    """A period or filter refused, naming the field: `message` is marked with N_ (the reports page says it
-    in the reader's language), its %(name)s placeholders filled from `params`."""
+class BadPeriod(limits.Refused):
+    """A period or filter refused, naming the field (bad input, as every refusal: a 422, exit 2): `message`
+    is marked with N_ (the reports page says it in the reader's language), its %(name)s placeholders
+    filled from `params`."""
 
     def __init__(self, message: str, **params: object):
         super().__init__(message % params)

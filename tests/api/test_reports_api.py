@@ -131,3 +131,4 @@ async def test_the_cli_prints_the_report_as_tables(api, two_demos, dev_stack):
     assert any(line.split()[:3] == ["1", "Rappel", str(len(REACHABLE))] for line in lines)
     refused = await relance(env, "report", api.stack.slug, "--from", "2026-05-01", "--to", "2026-04-01")
     assert refused.returncode != 0 and "from: 2026-05-01 is after to" in refused.stderr
+    assert refused.returncode == 2 and "--debug" not in refused.stderr  # bad input said plainly, not a crash
