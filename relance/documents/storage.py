@@ -18,16 +18,24 @@ class DocumentGone(LookupError):
     """The object is not in storage any more (deleted by hand, or a local endpoint that restarted)."""
 
 
+@functools.lru_cache(maxsize=8)
+def _s3_client(region: str, local_endpoint: str | None):
+    """One client per endpoint and process, shared by every store: boto3's clients are thread-safe, and
+    making one costs 10-40 ms of CPU, which each document request and each worker's start (three stores)
+    paid again."""
+    kwargs: dict = {"region_name": region}
+    if local_endpoint:
+        # A local endpoint accepts any credentials; never let it pick up real ones. Path-style: the bucket
+        # is not a host name on 127.0.0.1.
+        kwargs.update(endpoint_url=local_endpoint, aws_access_key_id="local", aws_secret_access_key="local",
+                      config=Config(s3={"addressing_style": "path"}))
+    return boto3.client("s3", **kwargs)
+
+
 class DocumentStore:
     def __init__(self, settings: Settings):
-        kwargs: dict = {"region_name": settings.aws_region}
         self.local = bool(settings.storage_endpoint)
-        if self.local:
-            # A local endpoint accepts any credentials; never let it pick up real ones. Path-style:
-            # the bucket is not a host name on 127.0.0.1.
-            kwargs.update(endpoint_url=settings.storage_endpoint, aws_access_key_id="local",
-                          aws_secret_access_key="local", config=Config(s3={"addressing_style": "path"}))
-        self._client = boto3.client("s3", **kwargs)
+        self._client = _s3_client(settings.aws_region, settings.storage_endpoint or None)
         self.bucket = settings.documents_bucket
         self._region = settings.aws_region
 
