@@ -16,11 +16,11 @@ apikey_group = group("apikey", help="API keys: create (shown once), list, revoke
 @click.option("--host", help="default: RELANCE_API_HOST (127.0.0.1)")
 @click.option("--port", type=int, help="default: RELANCE_API_PORT (8000)")
 def serve(settings, args, with_db, say) -> int:
+    refuse_unsafe(settings)  # before the app's imports: a refused start answers at once
     import uvicorn
 
     from relance.api.app import create_app
 
-    refuse_unsafe(settings)
     host, port = args.host or settings.api_host, args.port or settings.api_port
     say(f"relance API on http://{host}:{port} (docs: http://{host}:{port}/docs)")
     uvicorn.Server(server_config(create_app(settings), settings, host, port)).run()

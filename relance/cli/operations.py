@@ -16,9 +16,9 @@ COMMANDS: list[click.Command] = []
 
 @runs(COMMANDS, "worker", help="run a worker (settings from the environment)")
 def worker(settings, args, with_db, say_) -> int:
+    refuse_unsafe(settings)  # before the worker's imports: a refused start answers at once
     from worker import run_worker
 
-    refuse_unsafe(settings)
     asyncio.run(run_worker(settings))
     return 0
 
