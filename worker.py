@@ -12,7 +12,7 @@ from typing import ClassVar
 
 import structlog
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.worker import PollerBehaviorAutoscaling, Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from relance.config import WORKER_QUEUES, Settings
@@ -42,18 +42,21 @@ WORKFLOWS = [workflow for domain in DOMAINS for workflow in domain.WORKFLOWS]
 
 
 # Sized for throughput on a small host (TEMPORAL.md, pitfall 14): enough task slots and pollers that
-# the worker, not poll round trips, sets the pace. Not more workflow task slots than the process can
-# turn around within the server's 10 s workflow task timeout: with 500 (2 cores, a burst of 800 runs)
-# a third of the runs had a workflow task time out, i.e. done twice and replayed (bench/). The
-# workflow cache is what bounds memory
+# the worker, not poll round trips, sets the pace. The pollers scale with the server's feedback, up to
+# 20 each: 20 fixed pollers made every idle or short-lived worker keep 20 long polls open (the suite
+# starts hundreds: 12 % of the CPU of its worker tests), and measured the same hour at N=1,000 the
+# autoscaled worker ran 13.9 runs/s at 54 ms of CPU a run against 12.7 at 59. Not more workflow task
+# slots than the process can turn around within the server's 10 s workflow task timeout: with 500 (2
+# cores, a burst of 800 runs) a third of the runs had a workflow task time out, i.e. done twice and
+# replayed (bench/). The workflow cache is what bounds memory
 # (RELANCE_WORKFLOW_CACHE; bench, 10,000 sleeping runs: cache 5,000 → 1,008 MB, 1,000 → 334 MB, 400 → 238 MB).
 # bench/baseline_worker.py uses the same values so the benchmark compares like with like.
 TUNING = dict(
     max_concurrent_workflow_tasks=50,
     max_concurrent_activities=1000,
     max_cached_workflows=Settings().workflow_cache,
-    max_concurrent_workflow_task_polls=20,
-    max_concurrent_activity_task_polls=20,
+    workflow_task_poller_behavior=PollerBehaviorAutoscaling(maximum=20),
+    activity_task_poller_behavior=PollerBehaviorAutoscaling(maximum=20),
 )
 
 # The workflow sandbox, two ways. STRICT (the SDK's default) imports a workflow's module afresh for
@@ -141,7 +144,7 @@ def build_worker(client: Client, task_queue: str, db: Database, mailer: SesMaile
         "email": lambda: Worker(client, task_queue=email_queue(task_queue), activities=emailing,
                                 interceptors=interceptors, graceful_shutdown_timeout=SEND_GRACE,
                                 max_concurrent_activities=SEND_SLOTS,
-                                max_concurrent_activity_task_polls=TUNING["max_concurrent_activity_task_polls"],
+                                activity_task_poller_behavior=TUNING["activity_task_poller_behavior"],
                                 max_task_queue_activities_per_second=ses_rate),
         "webhooks": lambda: Worker(client, task_queue=webhook_queue(task_queue),
                                    workflows=registered.webhook_workflows, activities=posting,

@@ -48,7 +48,7 @@ async def main(address: str, task_queue: str) -> None:
                activities=[noop, same_shape.begin, same_shape.finish], **TUNING),
         Worker(client, task_queue=email_queue(task_queue), activities=[same_shape.step],
                max_concurrent_activities=TUNING["max_concurrent_activities"],
-               max_concurrent_activity_task_polls=TUNING["max_concurrent_activity_task_polls"]),
+               activity_task_poller_behavior=TUNING["activity_task_poller_behavior"]),
     ):
         await stop.wait()
 
