@@ -34,6 +34,7 @@ async def _drafted(stack, n: int) -> list[int]:
     return [line.draft.id for line in await agency.tab_drafts(stack.db, stack.slug, "mer", "arrival")]
 
 
+@pytest.mark.slow
 async def test_send_all_sends_exactly_the_confirmed_drafts_once_despite_throttling(stack, settings):
     await stack.mailer.verify(data.SENDER)
     ids = await _drafted(stack, 60)

@@ -48,6 +48,7 @@ class DiesMidSend:
         await asyncio.Event().wait()
 
 
+@pytest.mark.slow  # a send dies: Temporal notices at its heartbeat timeout, ~20 s
 @pytest.mark.parametrize("after_ses, how", [(True, "confirmed_by_ses_event"), (False, "resent_after_window")])
 async def test_a_worker_dying_mid_send_leaves_one_reminder_settled_by_ses_events(env, db, mailer, events_path,
                                                                                ses_endpoint, after_ses, how):

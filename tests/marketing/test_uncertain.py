@@ -47,6 +47,7 @@ async def _timers(handle) -> list[timedelta]:
             async for e in handle.fetch_history_events() if e.HasField("timer_started_event_attributes")]
 
 
+@pytest.mark.slow  # a send dies: Temporal notices at its heartbeat timeout, ~20 s
 @pytest.mark.parametrize("after_ses, how", [(True, "confirmed_by_ses_event"), (False, "resent_after_window")])
 async def test_a_scenario_step_whose_worker_died_mid_send_is_settled_once(stack, dying, after_ses, how):
     await stack.load(f.marketing_org(stack.slug))
@@ -64,6 +65,7 @@ async def test_a_scenario_step_whose_worker_died_mid_send_is_settled_once(stack,
     assert timedelta(seconds=stack.mailer.settle_after) in await _timers(enrolment.handle)  # after the window
 
 
+@pytest.mark.slow  # a send dies: Temporal notices at its heartbeat timeout, ~20 s
 async def test_a_campaign_recipient_whose_worker_died_mid_send_is_settled_once(stack, dying):
     data = f.marketing_org(stack.slug)
     data["accounts"][0]["contacts"] += [{"ref": f"R{n}", "email": f"r{n}@example.org", "tags": ["newsletter"]}
