@@ -1,9 +1,9 @@
 """schemathesis over the OpenAPI document, against the API served by uvicorn on the dev server and
 the test database: whatever it sends, no 5xx and no answer outside the document (status, content
-type, headers, body), and no time without the organisation's offset. Three passes: cases drawn from
-the document; the same with one body field or path parameter set to a number at the edge (huge,
-negative, many decimals, NaN); and sequences following the document's links (create, then read,
-then change)."""
+type, headers, body), and no time without the organisation's offset. Three passes, each a test of its
+own (so three test processes share the work): cases drawn from the document; the same with one body
+field or path parameter set to a number at the edge (huge, negative, many decimals, NaN); and
+sequences following the document's links (create, then read, then change)."""
 
 from __future__ import annotations
 
@@ -132,20 +132,30 @@ def valid_requests_at_the_edge(schema, base: str, auth: dict, tally: Tally) -> N
                                                                 **(raw if body is not None else {"headers": auth})))
 
 
-def fuzz(base: str, key: str, tally: Tally, fresh_key) -> None:
-    schema = schemathesis.openapi.from_url(f"{base}/openapi.json")
-    auth = {"Authorization": f"Bearer {key}"}
-    settings = hypothesis.settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
-                                   suppress_health_check=list(hypothesis.HealthCheck))
+SETTINGS = hypothesis.settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
+                               suppress_health_check=list(hypothesis.HealthCheck))
+
+
+def drawn(schema, base: str, auth: dict, tally: Tally) -> None:
+    """Cases drawn from the document, operation by operation."""
     for result in schema.get_all_operations():
         operation = result.ok()
 
-        @settings
+        @SETTINGS
         @hypothesis.given(case=operation.as_strategy())
-        def drawn(case):
+        def accept(case):
             tally.record("drawn", case, case.call(base_url=base, headers=auth, timeout=ANSWER_TIMEOUT))
 
-        @hypothesis.settings(settings, max_examples=EDGE_EXAMPLES_PER_OPERATION)
+        accept()
+
+
+def edges(schema, base: str, auth: dict, tally: Tally) -> None:
+    """Drawn cases with one body field or path parameter set to an edge number, then the valid requests
+    with each field so set."""
+    for result in schema.get_all_operations():
+        operation = result.ok()
+
+        @hypothesis.settings(SETTINGS, max_examples=EDGE_EXAMPLES_PER_OPERATION)
         @hypothesis.given(case=operation.as_strategy(), edge=st.sampled_from(EDGES), pick=st.integers(0, 100))
         def at_the_edge(case, edge, pick):
             slots = _slots(case)
@@ -159,10 +169,13 @@ def fuzz(base: str, key: str, tally: Tally, fresh_key) -> None:
             tally.record("edges", case, case.call(base_url=base, timeout=ANSWER_TIMEOUT,
                                                                 **({"headers": auth} | raw)))
 
-        drawn()
         at_the_edge()
 
     valid_requests_at_the_edge(schema, base, auth, tally)
+
+
+def stateful(schema, base: str, auth: dict, tally: Tally, fresh_key) -> None:
+    """Sequences following the document's links."""
 
     class Linked(schema.as_state_machine()):
         """Each scenario in an organisation of its own, as it was loaded: hypothesis replays a scenario's
@@ -178,12 +191,25 @@ def fuzz(base: str, key: str, tally: Tally, fresh_key) -> None:
         def validate_response(self, response, case, additional_checks=None, **kwargs):
             tally.record("stateful", case, response)
 
-    Linked.run(settings=hypothesis.settings(settings, max_examples=STATEFUL_SCENARIOS,
+    Linked.run(settings=hypothesis.settings(SETTINGS, max_examples=STATEFUL_SCENARIOS,
                                             stateful_step_count=STATEFUL_STEPS))
 
 
+def fuzz(run: str, base: str, key: str, tally: Tally, fresh_key) -> None:
+    schema = schemathesis.openapi.from_url(f"{base}/openapi.json")
+    auth = {"Authorization": f"Bearer {key}"}
+    if run == "drawn":
+        drawn(schema, base, auth, tally)
+    elif run == "edges":
+        edges(schema, base, auth, tally)
+    else:
+        stateful(schema, base, auth, tally, fresh_key)
+
+
 @pytest.mark.slow
-async def test_no_generated_request_gets_a_5xx_or_an_answer_outside_the_document(stack, dev_stack, settings, db):
+@pytest.mark.parametrize("run", ["drawn", "edges", "stateful"])  # three tests: three test processes at once
+async def test_no_generated_request_gets_a_5xx_or_an_answer_outside_the_document(stack, dev_stack, settings, db,
+                                                                                 run):
     client, task_queue, _ = dev_stack
     stack.task_queue = task_queue
     organisations, loop = count(), asyncio.get_running_loop()
@@ -203,12 +229,12 @@ async def test_no_generated_request_gets_a_5xx_or_an_answer_outside_the_document
     app_settings = replace(settings, task_queue=task_queue, temporal_address=client.service_client.config.target_host)
     tally = Tally()
     async with Served(create_app(app_settings)) as base:
-        await asyncio.to_thread(fuzz, base, key, tally, fresh_key)
-    for run, statuses in tally.statuses.items():
-        print(f"schemathesis {run}: {statuses.total()} case(s), answers {dict(sorted(statuses.items()))}")
+        await asyncio.to_thread(fuzz, run, base, key, tally, fresh_key)
+    statuses = tally.statuses[run]
+    print(f"schemathesis {run}: {statuses.total()} case(s), answers {dict(sorted(statuses.items()))}")
     print(f"schemathesis: {len(tally.failures)} failure(s)")
-    assert tally.total("drawn") >= 10 * EXAMPLES_PER_OPERATION
-    assert tally.total("edges") >= 10 * EDGE_EXAMPLES_PER_OPERATION
-    assert tally.total("stateful") >= STATEFUL_SCENARIOS
-    assert tally.statuses["drawn"][200] + tally.statuses["drawn"][201] > 0, "some generated requests were accepted"
+    assert tally.total(run) >= {"drawn": 10 * EXAMPLES_PER_OPERATION, "edges": 10 * EDGE_EXAMPLES_PER_OPERATION,
+                                "stateful": STATEFUL_SCENARIOS}[run]
+    if run == "drawn":
+        assert statuses[200] + statuses[201] > 0, "some generated requests were accepted"
     assert sorted(set(tally.failures)) == []
