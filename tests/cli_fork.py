@@ -2,8 +2,8 @@
 
 A command started as `python -m relance.cli …` spends about 2 s of CPU importing Temporal, SQLAlchemy,
 the models and boto3 before it does anything; the suite runs hundreds. Here one server process per
-test process imports the libraries once (not the `relance.cli` modules, which read `$USER` when
-imported), then forks for each command: the child takes the caller's argv, environment, working
+test process imports the libraries once (not the `relance.cli` modules: preloading them too measured
+no gain), then forks for each command: the child takes the caller's argv, environment, working
 directory and standard streams (passed as file descriptors over a Unix socket) and runs
 `relance.cli.main.main`, the entry point of the installed `relance` script. What a command does
 and prints is its own; only the interpreter's start is shared. The tests of the start itself (Ctrl-C,
@@ -27,7 +27,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-# Imported once by the server: what the commands import, and nothing that reads the environment.
+# Imported once by the server: what the commands import, and nothing that reads the environment when
+# imported (a command reads $USER, its settings and its language when it runs).
 PRELOADED = ["click", "structlog", "sqlalchemy", "sqlmodel", "asyncpg", "temporalio.client", "temporalio.worker",
              "boto3", "aiohttp", "jinja2", "holidays", "email_validator", "models", "relance.db", "relance.config",
              "starter.agency", "starter.documents", "starter.dunning", "starter.dunning_customer",

@@ -33,7 +33,8 @@ async def test_pause_resume_exclude_readmit_and_minimum_from_the_command_line(de
     assert paused.returncode == 0, paused.stderr
     assert f"reminders paused (dispute) until {until_day} 00:00 +0" in paused.stdout, paused.stdout
     await until_shown(env, slug, "F-1", text="now: paused at step 4.")
-    resumed = await relance(env, "resume", slug, "F-1", "--note", "avoir émis", "--by", "anna")
+    # --by defaults to who runs the command ($USER, read when it runs)
+    resumed = await relance({**env, "USER": "anna"}, "resume", slug, "F-1", "--note", "avoir émis")
     assert "reminders resumed by anna; the run is waiting" in resumed.stdout, resumed.stderr
     shown = (await relance(env, "show", slug, "F-1")).stdout
     assert "paused (dispute until" in shown and "resumed (by anna: avoir émis)" in shown, shown

@@ -3,15 +3,13 @@ the command line (what starter/agency.py answers; the HTTP API and the outbox pa
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
 
-from relance.cli.common import DATE, connect, group, runs
+from relance.cli.common import DATE, connect, group, runs, who
 
 KINDS = ("balance", "arrival", "option", "after_departure")
-WHO = os.environ.get("USER", "cli")
 
 agency = group("agency", help="a booking agency's outbox: summary, tabs, drafting, sending")
 COMMANDS = [agency]
@@ -103,7 +101,7 @@ async def _draft(settings, args, with_db, say) -> int:
 @_outbox
 @click.argument("kind", type=click.Choice(KINDS))
 @click.option("--yes", is_flag=True, help="send without asking")
-@click.option("--by", default=WHO)
+@click.option("--by", default=who)
 async def _send(settings, args, with_db, say) -> int:
     from starter import agency
 
@@ -126,7 +124,7 @@ async def _send(settings, args, with_db, say) -> int:
 @click.argument("draft_id", type=int)
 @click.option("--subject")
 @click.option("--body-file", type=click.Path(path_type=Path))
-@click.option("--by", default=WHO)
+@click.option("--by", default=who)
 async def _send_one(settings, args, with_db, say) -> int:
     from starter import agency
 
@@ -144,7 +142,7 @@ async def _send_one(settings, args, with_db, say) -> int:
 @runs(agency, "retry", help="send again the failed drafts of a send-all")
 @_outbox
 @click.argument("batch")
-@click.option("--by", default=WHO)
+@click.option("--by", default=who)
 async def _retry(settings, args, with_db, say) -> int:
     from starter import agency
 

@@ -77,6 +77,12 @@ DATE = Parsed(_date, "date")
 NEGATIVE_NUMBERS = {"ignore_unknown_options": True}
 
 
+def who() -> str:
+    """Who runs the command, for the timelines (`--by`): $USER, read when the command runs, not when
+    relance.cli is imported (the tests import it once and fork each command from there)."""
+    return os.environ.get("USER", "cli")
+
+
 def runs(into: click.Group | list, name: str, help: str | None = None, context_settings: dict | None = None,
          **given) -> Callable:
     """Register the decorated body as the command `name` (in a group, or in a module's list of

@@ -4,14 +4,11 @@ relance.api.accounts)."""
 
 from __future__ import annotations
 
-import os
-
 import click
 
-from relance.cli.common import DATE, connect, runs
+from relance.cli.common import DATE, connect, runs, who
 
 COMMANDS: list[click.Command] = []
-WHO = os.environ.get("USER", "cli")
 
 
 @runs(COMMANDS, "pause", help="pause an invoice's reminders until a date (a promise to pay, a dispute)")
@@ -20,7 +17,7 @@ WHO = os.environ.get("USER", "cli")
 @click.option("--until", required=True, type=DATE, help="YYYY-MM-DD, a year ahead at most")
 @click.option("--reason", required=True, type=click.Choice(["promise_to_pay", "dispute"]))
 @click.option("--note", default="")
-@click.option("--by", default=WHO, help="who asks (the run's timeline records it)")
+@click.option("--by", default=who, help="who asks (the run's timeline records it)")
 async def pause(settings, args, with_db, say) -> int:
     from relance import calendar, repository
     from relance.dunning.types import PauseRequest
@@ -39,7 +36,7 @@ async def pause(settings, args, with_db, say) -> int:
 @click.argument("org")
 @click.argument("invoice")
 @click.option("--note", default="")
-@click.option("--by", default=WHO)
+@click.option("--by", default=who)
 async def resume(settings, args, with_db, say) -> int:
     from relance import calendar, repository
     from relance.dunning.types import ResumeRequest

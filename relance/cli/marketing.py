@@ -6,12 +6,11 @@ Each prints what the host application's calls in starter/marketing.py answer (th
 from __future__ import annotations
 
 import asyncio
-import os
 from datetime import UTC, datetime
 
 import click
 
-from relance.cli.common import Parsed, connect, connect_when_asked, exclusive, group, runs
+from relance.cli.common import Parsed, connect, connect_when_asked, exclusive, group, runs, who
 from relance.cli.output import progress_bar
 
 OUTCOMES = {
@@ -31,7 +30,6 @@ def _moment(text: str) -> datetime:
     return moment
 
 
-WHO = os.environ.get("USER", "cli")
 marketing_group = group("marketing", help="marketing scenarios: enrol, remove, show a contact; campaigns")
 campaign = group("campaign", help="email campaigns: create, launch, show, cancel", parent=marketing_group)
 COMMANDS = [marketing_group]
@@ -47,7 +45,7 @@ def _describe(outcome: str) -> str:
 @click.argument("contact", required=False)
 @click.option("--tag", help="every contact with this tag")
 @click.option("--account", help="every contact of this account")
-@click.option("--by", default=WHO)
+@click.option("--by", default=who)
 async def _enrol(settings, args, with_db, say) -> int:
     from starter import marketing
 
@@ -78,7 +76,7 @@ async def _enrol(settings, args, with_db, say) -> int:
 @click.argument("scenario")
 @click.argument("contact")
 @click.option("--reason", required=True)
-@click.option("--by", default=WHO)
+@click.option("--by", default=who)
 async def _remove(settings, args, with_db, say) -> int:
     from starter import marketing
 
@@ -165,7 +163,7 @@ async def _preview(settings, args, with_db, say) -> int:
 @click.option("--tag")
 @click.option("--account")
 @click.option("--contact")
-@click.option("--by", default=WHO)
+@click.option("--by", default=who)
 async def _campaign_create(settings, args, with_db, say) -> int:
     from starter import marketing
 
@@ -182,7 +180,7 @@ async def _campaign_create(settings, args, with_db, say) -> int:
 @click.argument("campaign")
 @click.option("--at", type=Parsed(_moment, "moment"), help="ISO date-time with offset (default: now)")
 @click.option("--no-wait", is_flag=True, help="do not follow the progress")
-@click.option("--by", default=WHO)
+@click.option("--by", default=who)
 async def _campaign_launch(settings, args, with_db, say) -> int:
     from relance import calendar, repository
     from starter import marketing
@@ -244,7 +242,7 @@ async def _campaign_show(settings, args, with_db, say) -> int:
 @click.argument("org")
 @click.argument("campaign")
 @click.option("--reason", required=True)
-@click.option("--by", default=WHO)
+@click.option("--by", default=who)
 async def _campaign_cancel(settings, args, with_db, say) -> int:
     from starter import marketing
 

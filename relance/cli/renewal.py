@@ -5,12 +5,11 @@ Each prints what the host application's calls in starter/renewal.py answer (the 
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 
 import click
 
-from relance.cli.common import connect, connect_when_asked, group, runs
+from relance.cli.common import connect, connect_when_asked, group, runs, who
 
 renewal = group("renewal", help="contract renewal notices: upcoming, show, cancel")
 COMMANDS = [renewal]
@@ -80,7 +79,7 @@ async def _show(settings, args, with_db, say) -> int:
 @click.argument("org")
 @click.argument("contract")
 @click.option("--reason", required=True)
-@click.option("--by", default=os.environ.get("USER", "cli"))
+@click.option("--by", default=who)
 async def _cancel(settings, args, with_db, say) -> int:
     from starter.renewal import cancel_renewal_notice
 

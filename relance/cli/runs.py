@@ -3,13 +3,12 @@ reminders, record a payment) and an organisation's dunning switch, through start
 
 from __future__ import annotations
 
-import os
 import time as wallclock
 from decimal import Decimal, InvalidOperation
 
 import click
 
-from relance.cli.common import DATE, NEGATIVE_NUMBERS, Parsed, connect, connect_when_asked, runs
+from relance.cli.common import DATE, NEGATIVE_NUMBERS, Parsed, connect, connect_when_asked, runs, who
 from relance.cli.output import say
 
 COMMANDS: list[click.Command] = []
@@ -97,7 +96,7 @@ async def run_line(client, run, tz: str) -> str:
 @runs(COMMANDS, "cancel", help="cancel the reminders of an invoice")
 @_invoice
 @click.option("--reason", required=True)
-@click.option("--by", default=os.environ.get("USER", "cli"))
+@click.option("--by", default=who)
 async def cancel(settings, args, with_db, say_) -> int:
     from starter.dunning import cancel_reminders
 

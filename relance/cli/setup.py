@@ -3,15 +3,13 @@ through the same starter and domain functions as the HTTP API (relance.api.runs,
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 
 import click
 
-from relance.cli.common import Parsed, command, connect, group, runs
+from relance.cli.common import Parsed, command, connect, group, runs, who
 
 COMMANDS: list[click.Command] = []
-WHO = os.environ.get("USER", "cli")
 
 
 def _window(text: str) -> list[str]:
@@ -39,7 +37,7 @@ ON_OFF = Parsed(_on_off, "on|off")
 
 
 def _invoice_request(body):
-    body = click.option("--by", default=WHO, help="who asks (the run's timeline records it)")(body)
+    body = click.option("--by", default=who, help="who asks (the run's timeline records it)")(body)
     return click.argument("org")(click.argument("invoice")(body))
 
 
@@ -173,7 +171,7 @@ async def list_tasks(settings, args, with_db, say) -> int:
 @runs(tasks_group, "close", help="close a task, with who (a task.closed webhook)")
 @click.argument("org")
 @click.argument("task_id", type=int)
-@click.option("--by", default=WHO)
+@click.option("--by", default=who)
 async def close_task(settings, args, with_db, say) -> int:
     from relance import calendar, repository
     from starter.tasks import close_task
