@@ -20,7 +20,6 @@ import signal
 import sys
 import tempfile
 import time
-import urllib.request
 from collections import Counter
 from datetime import datetime
 from email import message_from_string
@@ -38,6 +37,7 @@ from relance.config import PROJECT_ROOT, Settings
 from relance.db import Database
 from relance.email.mailer import SesMailer
 from relance.local import process
+from relance.local import ses as local_ses
 from relance.local.ses_server import message_tags
 from relance.local.stack import LocalStack
 from relance.migrate import upgrade_async
@@ -204,9 +204,7 @@ class Chaos:
 
 def _accepted_tags(endpoint: str) -> list[str | None]:
     """The send tag of every message the local SES endpoint accepted (its own record, raw MIME)."""
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    with opener.open(f"{endpoint}/moto-api/data.json?service=ses", timeout=60) as answer:
-        ses = json.loads(answer.read()).get("ses", {})
+    ses = local_ses.accepted(endpoint, timeout=60)  # thousands of messages
     return [(message_tags(message_from_string(item["raw_data"]).get("X-SES-MESSAGE-TAGS")).get("relance-send")
              or [None])[0] for item in ses.get("RawMessage", [])]
 

@@ -78,8 +78,7 @@ NEGATIVE_NUMBERS = {"ignore_unknown_options": True}
 
 
 def who() -> str:
-    """Who runs the command, for the timelines (`--by`): $USER, read when the command runs, not when
-    relance.cli is imported (the tests import it once and fork each command from there)."""
+    """Who runs the command, for the timelines (`--by`): $USER, read when the command runs."""
     return os.environ.get("USER", "cli")
 
 

@@ -26,9 +26,15 @@ READY_TIMEOUT_SECONDS = 30.0
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def _get(url: str, method: str = "GET") -> bytes:
-    with _OPENER.open(urllib.request.Request(url, method=method), timeout=10) as response:
+def _get(url: str, method: str = "GET", timeout: float = 10) -> bytes:
+    with _OPENER.open(urllib.request.Request(url, method=method), timeout=timeout) as response:
         return response.read()
+
+
+def accepted(endpoint: str, timeout: float = 10) -> dict:
+    """What the endpoint accepted, in moto's layout ({"Message": [...], "RawMessage": [...]}): the SES
+    models alone (relance/local/ses_server.py), not every service's."""
+    return json.loads(_get(f"{endpoint}/moto-api/data.json?service=ses", timeout=timeout)).get("ses", {})
 
 
 def _answers(endpoint: str) -> bool:
@@ -119,7 +125,7 @@ def sent_messages(endpoint: str) -> list[dict]:
     that is `body`, and text/html stay None. For SendRawEmail the MIME is parsed: text and html are
     the parts found, and body follows the same rule so it means the same thing for both kinds.
     """
-    ses = json.loads(_get(f"{endpoint}/moto-api/data.json?service=ses")).get("ses", {})
+    ses = accepted(endpoint)
     messages = []
     for item in ses.get("Message", []):
         destinations = item["destinations"]
