@@ -6,10 +6,13 @@ PostgreSQL refuses to run as root, so under root it runs as a dedicated system u
 
 from __future__ import annotations
 
+import fcntl
+import functools
 import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 import time
 import warnings
 from dataclasses import dataclass
@@ -27,16 +30,30 @@ def _bin(name: str) -> str:
     return str(POSTGRES_BIN_PATH / name)
 
 
-def _run(command: list[str], **options) -> subprocess.CompletedProcess:
+def _run(command: list[str], check: bool = False, **options) -> subprocess.CompletedProcess:
     """A PostgreSQL tool, in a process group of its own: a Ctrl-C in the terminal reaches only `relance
-    up`, which then stops what it started in order (an initdb cut short would fail on its own)."""
-    return subprocess.run(command, capture_output=True, process_group=0, **options)
+    up`, which then stops what it started in order (an initdb cut short would fail on its own). A
+    failure names the tool and says what it printed, which the exit status alone does not."""
+    result = subprocess.run(command, capture_output=True, process_group=0, **options)
+    if check and result.returncode != 0:
+        said = result.stderr if isinstance(result.stderr, str) else result.stderr.decode(errors="replace")
+        raise RuntimeError(f"{Path(command[0]).name} failed (exit status {result.returncode}): {said.strip()}")
+    return result
 
 
+@functools.cache
 def _run_as() -> dict:
-    """subprocess kwargs that drop root privileges, creating the system user on first use."""
+    """subprocess kwargs that drop root privileges, creating the system user on first use. Processes
+    starting at once (the test processes, each with its own server) take turns: two `useradd` of the
+    same user at once fail the second (exit status 9)."""
     if os.geteuid() != 0:
         return {}
+    with open(Path(tempfile.gettempdir()) / "relance-embedded-postgres.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _allow_system_user()
+
+
+def _allow_system_user() -> dict:
     import stat
 
     from embedded_postgres._commands import POSTGRES_BIN_PATH
