@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from tests.outbox.test_browser import FLAGS, PHONE, browser_path, served  # noqa: F401  (fixtures)
+from tests.outbox.test_browser import FLAGS, PHONE, browser_path, screenshot, served  # noqa: F401  (fixtures)
 
 DESKTOP = {"width": 1280, "height": 800}
 # What each language calls the things the test clicks and checks.
@@ -41,7 +41,7 @@ async def test_the_outbox_reads_in_french_and_english_on_a_phone_and_a_desktop(
             shot = f"{language}-{size}"
             await page.goto(f"{served}/outbox/")
             await expect(page.locator("html")).to_have_attribute("lang", language)
-            await page.screenshot(path=str(tmp_path / f"{shot}-1-signin.png"), full_page=True)
+            await screenshot(page, tmp_path / f"{shot}-1-signin.png")
             form = page.get_by_role("region", name=words["password"])
             await form.get_by_label(words["email"]).fill("ana@agency.example")
             await form.get_by_label(words["secret"], exact=True).fill(PASSWORD)
@@ -53,13 +53,13 @@ async def test_the_outbox_reads_in_french_and_english_on_a_phone_and_a_desktop(
                 row = await first_row.bounding_box()
                 assert row["y"] + row["height"] <= PHONE["height"], "the first draft is below the first screen"
                 await expect(page.get_by_text(words["scroll"])).to_be_visible()
-            await page.screenshot(path=str(tmp_path / f"{shot}-2-tab.png"), full_page=True)
+            await screenshot(page, tmp_path / f"{shot}-2-tab.png")
             await page.get_by_role("link", name=drafts["arrival"].subject).click()
             await expect(page.get_by_text("Agence nord <nord@agency.example>")).to_be_visible()
-            await page.screenshot(path=str(tmp_path / f"{shot}-3-draft.png"), full_page=True)
+            await screenshot(page, tmp_path / f"{shot}-3-draft.png")
             await page.get_by_role("link", name="ana@agency.example").click()
             agencies = page.get_by_role("region", name=words["agencies"])
             await expect(agencies.get_by_role("link", name="Agence nord")).to_be_visible()
-            await page.screenshot(path=str(tmp_path / f"{shot}-4-account.png"), full_page=True)
+            await screenshot(page, tmp_path / f"{shot}-4-account.png")
             await context.close()
         await browser.close()
