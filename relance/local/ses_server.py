@@ -108,6 +108,63 @@ def _install_cheap_queue_clock() -> None:
     models.unix_time_millis = unix_time_millis
 
 
+def _install_one_signing_certificate() -> None:
+    """moto's SNS makes a new X.509 certificate (an RSA signature of its own) for every message it hands to
+    SQS, and keeps each one's PEM: the largest part of this endpoint's CPU once an email's two events are
+    published, and memory that grows with every event. SNS signs many messages with one certificate; so
+    does this, one per subscription, made with its first message. Every message is still signed
+    (SignatureVersion 2) and its SigningCertURL serves the certificate that verifies it."""
+    import base64
+    from datetime import timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import padding
+    from cryptography.x509.oid import NameOID
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.utils import iso_8601_datetime_with_milliseconds, utcnow
+    from moto.sns.models import Subscription, sns_backends
+
+    def certificate(subscription: Subscription) -> str:
+        """The name of the subscription's certificate, made and served from its first message on."""
+        if not hasattr(subscription, "_certificate"):
+            key = subscription.private_key()
+            issuer = [x509.NameAttribute(NameOID.COUNTRY_NAME, "US"),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Amazon"),
+                      x509.NameAttribute(NameOID.COMMON_NAME, "Amazon RSA 2048 M01")]
+            made = (x509.CertificateBuilder()
+                    .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")]))
+                    .issuer_name(x509.Name(issuer)).public_key(key.public_key())
+                    .serial_number(x509.random_serial_number())
+                    .not_valid_before(utcnow()).not_valid_after(utcnow() + timedelta(days=365))
+                    .sign(key, hashes.SHA256()))
+            name = f"SimpleNotificationService-{uuid.uuid4().hex}.pem"
+            # moto serves every certificate from its default account's backend of the region.
+            sns_backends[DEFAULT_ACCOUNT_ID][subscription.topic.sns_backend.region_name]._message_public_keys[
+                name] = made.public_bytes(serialization.Encoding.PEM)
+            subscription._certificate = name
+        return subscription._certificate
+
+    def get_post_data(self: Subscription, message: str, message_id: str, subject: str | None,
+                      message_attributes: dict | None = None) -> dict:
+        name, region = certificate(self), self.topic.sns_backend.region_name
+        timestamp = iso_8601_datetime_with_milliseconds()
+        signed = (f"Message\n{message}\nMessageId\n{message_id}\nTimestamp\n{timestamp}\nTopicArn\n"
+                  f"{self.topic.arn}\nType\nNotification\n")
+        signature = self.private_key().sign(signed.encode(), padding.PKCS1v15(), hashes.SHA256())
+        post = {"Type": "Notification", "MessageId": message_id, "TopicArn": self.topic.arn, "Message": message,
+                "Timestamp": timestamp, "SignatureVersion": "2", "Signature": base64.b64encode(signature).decode(),
+                "SigningCertURL": f"https://sns.{region}.amazonaws.com/{name}",
+                "UnsubscribeURL": f"https://sns.{region}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={self.arn}"}
+        if subject:
+            post["Subject"] = subject
+        if message_attributes:
+            post["MessageAttributes"] = message_attributes
+        return post
+
+    Subscription.get_post_data = get_post_data
+
+
 def _install_one_service_data() -> None:
     """`/moto-api/data.json?service=ses`: the models of the services named, in moto's layout, instead of
     every service's. moto serializes each attribute of every instance it tracks, the SES events queued in
@@ -149,6 +206,7 @@ def main(argv: list[str]) -> None:
 
     _install_event_publishing()
     _install_cheap_queue_clock()
+    _install_one_signing_certificate()
     _install_one_service_data()
     moto_main(argv)
 

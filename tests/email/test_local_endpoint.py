@@ -26,3 +26,38 @@ async def test_the_sent_mail_is_read_alone_and_as_moto_gives_it(clean, settings,
     assert alone == {"ses": everything["ses"]}
     assert [m["destinations"]["to"] for m in local_ses.sent_messages(ses_endpoint)] == [["ann@example.org"],
                                                                                        ["bob@example.org"]]
+
+
+def _certificate(endpoint: str, url: str):
+    """The certificate a SigningCertURL names, as the local endpoint serves it (moto's server picks the
+    service from the credential scope of the Authorization header, which it does not check)."""
+    from cryptography import x509
+
+    region = url.split("/")[2].split(".")[1]
+    scope = f"AWS4-HMAC-SHA256 Credential=local/20260101/{region}/sns/aws4_request, SignedHeaders=host, Signature=0"
+    request = urllib.request.Request(f"{endpoint}/{url.rsplit('/', 1)[1]}", headers={"Authorization": scope})
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=10) as answer:
+        return x509.load_pem_x509_certificate(answer.read())
+
+
+async def test_each_event_is_signed_and_one_certificate_verifies_them_all(clean, settings, mailer, ses_endpoint):
+    import base64
+
+    import boto3
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    queue = local_ses.provision_events(ses_endpoint, settings.ses_configuration_set)
+    await mailer.verify(f.SENDER)
+    for to in ("ann@example.org", "bob@example.org"):
+        await mailer.send(OutgoingEmail(f.SENDER, "Claire", to, "Facture F-1", text="t", html="h"), tag="k")
+    sqs = boto3.client("sqs", endpoint_url=ses_endpoint, region_name=settings.aws_region,
+                       aws_access_key_id="local", aws_secret_access_key="local")
+    notes = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]]
+    assert sorted(json.loads(n["Message"])["eventType"] for n in notes) == ["Delivery", "Delivery", "Send", "Send"]
+    assert len({n["SigningCertURL"] for n in notes}) == 1, "one certificate signs every message"
+    key = _certificate(ses_endpoint, notes[0]["SigningCertURL"]).public_key()
+    for note in notes:
+        signed = "".join(f"{name}\n{note[name]}\n" for name in ("Message", "MessageId", "Timestamp", "TopicArn",
+                                                                 "Type"))
+        key.verify(base64.b64decode(note["Signature"]), signed.encode(), padding.PKCS1v15(), hashes.SHA256())
