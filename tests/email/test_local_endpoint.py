@@ -9,18 +9,25 @@ from relance.email.mailer import OutgoingEmail
 from relance.local import ses as local_ses
 from tests import factories as f
 
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
 
 def _data(endpoint: str, query: str = "") -> dict:
-    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(
-            f"{endpoint}/moto-api/data.json{query}", timeout=10) as answer:
+    with OPENER.open(f"{endpoint}/moto-api/data.json{query}", timeout=10) as answer:
         return json.loads(answer.read())
 
 
-async def test_the_sent_mail_is_read_alone_and_as_moto_gives_it(clean, settings, mailer, ses_endpoint):
-    local_ses.provision_events(ses_endpoint, settings.ses_configuration_set)  # each send queues SES's events
+async def _two_sent(settings, mailer, ses_endpoint) -> str:
+    """Two emails sent with the configuration set, so each queues SES's events; the events' queue URL."""
+    queue = local_ses.provision_events(ses_endpoint, settings.ses_configuration_set)
     await mailer.verify(f.SENDER)
     for to in ("ann@example.org", "bob@example.org"):
         await mailer.send(OutgoingEmail(f.SENDER, "Claire", to, "Facture F-1", text="t", html="h"), tag="k")
+    return queue
+
+
+async def test_the_sent_mail_is_read_alone_and_as_moto_gives_it(clean, settings, mailer, ses_endpoint):
+    await _two_sent(settings, mailer, ses_endpoint)
     everything, alone = _data(ses_endpoint), _data(ses_endpoint, "?service=ses")
     assert everything["sqs"]["Message"], "the events went to SQS"
     assert alone == {"ses": everything["ses"]}
@@ -36,7 +43,7 @@ def _certificate(endpoint: str, url: str):
     region = url.split("/")[2].split(".")[1]
     scope = f"AWS4-HMAC-SHA256 Credential=local/20260101/{region}/sns/aws4_request, SignedHeaders=host, Signature=0"
     request = urllib.request.Request(f"{endpoint}/{url.rsplit('/', 1)[1]}", headers={"Authorization": scope})
-    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=10) as answer:
+    with OPENER.open(request, timeout=10) as answer:
         return x509.load_pem_x509_certificate(answer.read())
 
 
@@ -47,10 +54,7 @@ async def test_each_event_is_signed_and_one_certificate_verifies_them_all(clean,
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
 
-    queue = local_ses.provision_events(ses_endpoint, settings.ses_configuration_set)
-    await mailer.verify(f.SENDER)
-    for to in ("ann@example.org", "bob@example.org"):
-        await mailer.send(OutgoingEmail(f.SENDER, "Claire", to, "Facture F-1", text="t", html="h"), tag="k")
+    queue = await _two_sent(settings, mailer, ses_endpoint)
     sqs = boto3.client("sqs", endpoint_url=ses_endpoint, region_name=settings.aws_region,
                        aws_access_key_id="local", aws_secret_access_key="local")
     notes = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]]
