@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import statistics
 import tempfile
@@ -30,6 +31,7 @@ from relance.dunning.types import BeginRunInput, ExitReason, FinishRunInput, Ste
 from relance.email.mailer import SesMailer
 from relance.local.postgres import LocalPostgres
 from relance.local.ses import LocalSes
+from relance.logging import configure
 from relance.migrate import upgrade_async
 from relance.webhooks.publishing import Publisher
 
@@ -55,7 +57,15 @@ async def one_run(acts: DunningActivities, env: ActivityEnvironment, number: str
         spent[name] = spent.get(name, 0.0) + seconds
 
 
+def _log_nowhere() -> None:
+    """The worker's log lines, formatted as it formats them (their CPU counts), written to /dev/null so
+    the figures are what this prints."""
+    configure(Settings().log_format)
+    logging.getLogger().handlers[0].setStream(open(os.devnull, "w"))  # noqa: SIM115 (for the process's life)
+
+
 async def main(runs: int) -> None:
+    _log_nowhere()
     with tempfile.TemporaryDirectory() as home:
         pg = LocalPostgres(Path(home) / "data", port=free_port())
         ses = LocalSes(port=free_port(), log_file=Path(home) / "ses.log")
