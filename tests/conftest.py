@@ -247,6 +247,13 @@ class Stack:
     async def today(self, tz: str = "Europe/Paris") -> date:
         return (await self.now()).astimezone(ZoneInfo(tz)).date()
 
+    async def mid_morning(self, tz: str = "Europe/Paris") -> None:
+        """Skip to the next 10:00 in `tz`. The test server's clock starts at the real time: a test that
+        counts days there, started just before midnight, had a step taken "at once" land on the next day."""
+        now = (await self.now()).astimezone(ZoneInfo(tz))
+        ten = now.replace(hour=10, minute=0, second=0, microsecond=0)
+        await self.env.sleep((ten if ten > now else ten + timedelta(days=1)) - now)
+
     def webhooks(self, task_queue: str | None = None) -> Publisher:
         """The webhook publisher a worker on `task_queue` (default: the stack's) gives its activities."""
         return Publisher(self.db, self.client, webhook_queue(task_queue or self.task_queue))

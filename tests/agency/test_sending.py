@@ -29,6 +29,7 @@ def _to_guests(stack) -> list[dict]:
 
 
 async def _drafted(stack, n: int) -> list[int]:
+    await stack.mid_morning()  # drafted and sent the same day in the agency's zone
     await stack.load(data.organisation(stack.slug, _arrivals(n), {"arrival": 7}))
     await data.draft_today(stack)
     return [line.draft.id for line in await agency.tab_drafts(stack.db, stack.slug, "mer", "arrival")]

@@ -35,6 +35,7 @@ THREE = [{"kind": "email", "label": "Première", "offset_days": 10, "template": 
 
 
 async def _first_reminder_sent(stack, **invoice):
+    await stack.mid_morning()  # these tests count days in Paris
     await stack.mailer.verify(f.SENDER)
     await stack.load(stack.org(THREE, invoices=[f.invoice(**invoice)]))
     handle = await stack.start()
