@@ -6,15 +6,16 @@ import asyncio
 import copy
 import json
 import os
-from datetime import date, time
+from datetime import UTC, date, datetime, time
 
+import pytest
 from sqlalchemy import text
 from sqlmodel import SQLModel, select
 
 from models import Account, Contact, Contract, Organisation, RenewalSettings
 from relance.cli.stack import DEMO_FILE
 from relance.importing.changes import as_json, lines
-from relance.importing.importer import ImportRejected, read_file
+from relance.importing.importer import ImportRejected, import_day, read_file
 from starter.importing import import_data
 from tests import cli_fork
 
@@ -154,3 +155,15 @@ async def test_a_partial_agency_and_pipeline_reach_their_stored_records_and_keep
         opportunity = (await session.exec(text("SELECT stage_key FROM opportunity WHERE ref = 'OPP-002'"))).one()
     assert tuple(rows) == (True, 5, time(23, 59, 59), 2)
     assert opportunity[0] == "R2"
+
+
+@pytest.mark.parametrize(("raw", "day"), [
+    ({"organisations": [{"slug": "a", "timezone": "Europe/Paris"}]}, date(2026, 12, 8)),
+    ({"organisations": [{"slug": "a", "timezone": "America/New_York"}]}, date(2026, 12, 7)),
+    ({"organisations": [{"slug": "a"}]}, date(2026, 12, 8)),  # the format's default zone: Paris
+    ({"organisations": [{"slug": "a", "timezone": "Mars/Olympus"}]}, date(2026, 12, 8)),  # refused later, named
+    ("not a mapping", date(2026, 12, 8)),
+])
+def test_relative_dates_count_from_the_organisations_day_not_utcs(raw, day):
+    """At 23:30 UTC it is already the next day in Paris: "today" in a file is the organisation's."""
+    assert import_day(raw, datetime(2026, 12, 7, 23, 30, tzinfo=UTC)) == day

@@ -23,7 +23,7 @@ from relance.api.services import Services, services
 from relance.config import Settings
 from relance.db import Database
 from relance.importing.changes import as_json
-from relance.importing.importer import ImportRejected, parse_text, too_big
+from relance.importing.importer import ImportRejected, import_day, parse_text, too_big
 from relance.temporal.client import connect
 from starter.importing import import_and_start, import_data
 
@@ -135,13 +135,14 @@ async def _create_organisation(settings: Settings, body: bytes, content_type: st
 
 async def _import(client: Client, db: Database, settings: Settings, raw: Any, source: str,
                   dry_run: bool = False) -> ImportOut:
+    today = import_day(raw, datetime.now(UTC))
     if dry_run:
-        report = await import_data(db, raw, source, datetime.now(UTC).date(), dry_run=True)
+        report = await import_data(db, raw, source, today, dry_run=True)
         return ImportOut(counts=report.counts, new_invoices=len(report.new_invoices),
                          changed_invoices=len(report.changed_invoices), runs_started=0, schedules=[], dry_run=True,
                          changes=as_json(report.changes))
     outcome = await import_and_start(client, db, settings.task_queue, settings.sweep_cron,
-                                     raw, source, datetime.now(UTC).date(), settings=settings)
+                                     raw, source, today, settings=settings)
     report = outcome.report
     return ImportOut(counts=report.counts, new_invoices=len(report.new_invoices),
                      changed_invoices=len(report.changed_invoices), runs_started=outcome.runs_started,

@@ -36,11 +36,12 @@ async def import_file(settings, args, with_db, say_) -> int:
 
 async def load_and_start(settings, client, db, raw, source: str):
     """Import and start, as the host application does (starter.importing.import_and_start), saying what happened."""
+    from relance.importing.importer import import_day
     from starter.importing import import_and_start
 
     with status() as progress:
         outcome = await import_and_start(client, db, settings.task_queue, settings.sweep_cron, raw, source,
-                                         datetime.now(UTC).date(), progress=progress, settings=settings)
+                                         import_day(raw, datetime.now(UTC)), progress=progress, settings=settings)
     report = outcome.report
     counts = ", ".join(f"{n} {kind}" for kind, n in sorted(report.counts.items()))
     say(f"imported {len(report.organisations)} organisation(s): {counts}")
@@ -54,11 +55,12 @@ async def dry_run(settings, path: str) -> None:
     """What the file would change, section by section; nothing is written, nothing started."""
     from relance.cli.common import with_db
     from relance.importing import changes
-    from relance.importing.importer import read_file
+    from relance.importing.importer import import_day, read_file
     from starter.importing import import_data
 
     async def work(db):
-        report = await import_data(db, read_file(Path(path)), path, datetime.now(UTC).date(), dry_run=True)
+        raw = read_file(Path(path))
+        report = await import_data(db, raw, path, import_day(raw, datetime.now(UTC)), dry_run=True)
         say(f"dry run of {path}: nothing written")
         for line in changes.lines(report.changes):
             say(line)

@@ -136,7 +136,7 @@ async def _load_demo_once(settings, client, db) -> None:
     from relance.demo.history import write_history
     from relance.documents.storage import DocumentStore
     from relance.email.mailer import SesMailer
-    from relance.importing.importer import read_file
+    from relance.importing.importer import import_day, read_file
 
     raw = read_file(DEMO_FILE)
     mailer = SesMailer(settings)
@@ -153,7 +153,7 @@ async def _load_demo_once(settings, client, db) -> None:
             f"changed stays; `relance import {DEMO_FILE}` reloads it")
         return await _keep_demo_form(settings, db, raw["organisations"][0]["slug"])
     await load_and_start(settings, client, db, raw, "demo data")
-    written = await write_history(db, DEMO_SLUG, datetime.now(UTC).date())
+    written = await write_history(db, DEMO_SLUG, import_day(raw, datetime.now(UTC)))
     say(f"demo history: {written} past invoice(s) with their ended runs, for the reports")
     await agency.draft_demo(settings, client, raw, say)
     await _keep_demo_form(settings, db, raw["organisations"][0]["slug"])

@@ -57,6 +57,7 @@ from relance.importing.format import (
     OrganisationIn,
     ScenarioIn,
     TemplateIn,
+    known_zone,
 )
 from relance.importing.loading import load_yaml
 from relance.importing.references import not_a_user, unknown
@@ -122,6 +123,20 @@ class ImportReport:
 
     def count(self, kind: str) -> None:
         self.counts[kind] = self.counts.get(kind, 0) + 1
+
+
+def import_day(raw: Any, now: datetime) -> date:
+    """The day a file's relative dates ("today-20") count from: today in its first organisation's zone
+    (Europe/Paris, the format's default, when it names none or one it does not know), as the people of
+    that organisation count days. The UTC date was yesterday's for an hour each night in Paris, so a
+    file loaded then had every relative date a day early."""
+    organisations = raw.get("organisations") if isinstance(raw, dict) else None
+    first = organisations[0] if isinstance(organisations, list) and organisations else None
+    zone = first.get("timezone") if isinstance(first, dict) else None
+    try:
+        return calendar.local_today(now, known_zone(zone))
+    except (TypeError, ValueError):
+        return calendar.local_today(now, OrganisationIn.model_fields["timezone"].default)
 
 
 def read_file(path: Path) -> Any:
