@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Account, Organisation
+from relance import calendar
 
 
 class NotFound(LookupError):
@@ -26,6 +29,12 @@ async def zone(db, slug: str | None) -> str:
         return "UTC"
     async with db.session() as session:
         return (await organisation(session, slug)).timezone
+
+
+async def organisation_today(db, slug: str, now: datetime) -> date:
+    """The organisation's day at `now`: what a date left out, or written "today-N", means to its people
+    (the UTC date is yesterday's for an hour each night in Paris)."""
+    return calendar.local_today(now, await zone(db, slug))
 
 
 async def account_refs(session: AsyncSession, account_ids: set[int]) -> dict[int, str]:

@@ -13,11 +13,13 @@ from sqlalchemy import text
 from sqlmodel import SQLModel, select
 
 from models import Account, Contact, Contract, Organisation, RenewalSettings
+from relance import repository
 from relance.cli.stack import DEMO_FILE
 from relance.importing.changes import as_json, lines
 from relance.importing.importer import ImportRejected, import_day, read_file
 from starter.importing import import_data
 from tests import cli_fork
+from tests import factories as f
 
 TODAY = date(2026, 11, 24)
 DEMO = read_file(DEMO_FILE)
@@ -167,3 +169,15 @@ async def test_a_partial_agency_and_pipeline_reach_their_stored_records_and_keep
 def test_relative_dates_count_from_the_organisations_day_not_utcs(raw, day):
     """At 23:30 UTC it is already the next day in Paris: "today" in a file is the organisation's."""
     assert import_day(raw, datetime(2026, 12, 7, 23, 30, tzinfo=UTC)) == day
+
+
+async def test_a_payment_or_invoice_the_host_sends_alone_counts_its_days_as_the_organisation_does(db, clean):
+    """The API's invoice and payment and `relance pay` take "today" (a payment's date left out, a
+    "today-N") from here: at 23:30 UTC it is already tomorrow in Paris, still today in New York."""
+    await f.load(db, f.org(slug="paris", timezone="Europe/Paris"), TODAY)
+    await f.load(db, f.org(slug="ny", timezone="America/New_York"), TODAY)
+    late_evening = datetime(2026, 12, 7, 23, 30, tzinfo=UTC)
+    assert await repository.organisation_today(db, "paris", late_evening) == date(2026, 12, 8)
+    assert await repository.organisation_today(db, "ny", late_evening) == date(2026, 12, 7)
+    with pytest.raises(repository.NotFound, match="organisation 'nowhere' not found"):
+        await repository.organisation_today(db, "nowhere", late_evening)

@@ -77,7 +77,7 @@ async def put_invoice(number: InvoiceNumber, body: InvoiceBody, response: Respon
     raw = {"organisations": [{"slug": org, "invoices": [invoice.model_dump(mode="json")]}]}
     fetched = await documents.fetch_for_import(svc.settings, svc.db, raw, f"invoice {number!r}")
     saved = await dunning.save_invoice(await svc.client(), svc.db, svc.settings.task_queue, org, invoice,
-                                       datetime.now(UTC).date(),
+                                       await repository.organisation_today(svc.db, org, datetime.now(UTC)),
                                        written=partial(documents.keep_for_import, svc.settings, svc.db, fetched))
     response.status_code = 201 if saved.created else 200
     return SavedInvoiceOut(number=number, created=saved.created, run_started=saved.run_started)
@@ -98,7 +98,7 @@ class PaymentOut(BaseModel):
 async def post_payment(number: InvoiceNumber, body: PaymentBody, org: str = Depends(organisation),
                        svc: Services = Depends(services)) -> PaymentOut:
     """Record a payment; the run re-checks at once and ends when nothing is due."""
-    today = datetime.now(UTC).date()
+    today = await repository.organisation_today(svc.db, org, datetime.now(UTC))
     due = await dunning.record_payment(await svc.client(), svc.db, org, number, body.amount, body.ref,
                                        body.paid_on.resolve(today) if body.paid_on else today)
     return PaymentOut(invoice=number, amount_due=due)

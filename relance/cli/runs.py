@@ -118,21 +118,27 @@ async def cancel(settings, args, with_db, say_) -> int:
 @runs(COMMANDS, "pay", help="record a payment; the run exits if nothing is due", context_settings=NEGATIVE_NUMBERS)
 @_invoice
 @click.argument("amount", type=Parsed(_amount, "amount"))
-@click.option("--ref", default=f"cli-{int(wallclock.time())}")
-@click.option("--date", type=DATE)
+@click.option("--ref", help="the payment's reference, unique on the invoice (default: cli-<time>)")
+@click.option("--date", type=DATE, help="the day it was paid (default: today in the organisation's zone)")
 async def pay(settings, args, with_db, say_) -> int:
-    from datetime import date
+    from datetime import UTC, datetime
 
+    from relance.repository import organisation_today
     from starter.dunning import record_payment
 
     client = await connect(settings)
-    due = await with_db(settings, lambda db: record_payment(
-        client, db, args.org, args.invoice, args.amount, args.ref, args.date or date.today()))
+    ref = args.ref or f"cli-{wallclock.time_ns() // 1_000_000}"  # per command, not per process
+
+    async def record(db):
+        paid_on = args.date or await organisation_today(db, args.org, datetime.now(UTC))
+        return await record_payment(client, db, args.org, args.invoice, args.amount, ref, paid_on)
+
+    due = await with_db(settings, record)
     if due < 0:
-        say(f"payment {args.ref} recorded on {args.invoice}; warning: overpaid by {-due} ({args.amount} paid, "
+        say(f"payment {ref} recorded on {args.invoice}; warning: overpaid by {-due} ({args.amount} paid, "
             f"{due + args.amount} was due); nothing is due any more")
         return 0
-    say(f"payment {args.ref} recorded on {args.invoice}; still due: {due}")
+    say(f"payment {ref} recorded on {args.invoice}; still due: {due}")
     return 0
 
 

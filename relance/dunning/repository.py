@@ -12,7 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from models import Account, Contact, DunningRun, Invoice, InvoiceStatus, Organisation, Payment
 from relance.dunning import rules
-from relance.repository import NotFound, account_refs, organisation  # noqa: F401  (one module for the domain's reads)
+from relance.repository import NotFound, account_refs, organisation, organisation_today  # noqa: F401  (one module for the domain's reads)
 
 
 @dataclass
