@@ -86,7 +86,8 @@ async def put_invoice(number: InvoiceNumber, body: InvoiceBody, response: Respon
 class PaymentBody(StrictBody):
     ref: str = Field(min_length=1, max_length=200, description="the payment's reference, unique on the invoice")
     amount: PositiveAmount
-    paid_on: Day | None = Field(default=None, description="YYYY-MM-DD; default: today")
+    paid_on: Day | None = Field(default=None,
+                                description="YYYY-MM-DD or today-N; default: today in the organisation's zone")
 
 
 class PaymentOut(BaseModel):
