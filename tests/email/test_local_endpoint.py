@@ -65,3 +65,25 @@ async def test_each_event_is_signed_and_one_certificate_verifies_them_all(clean,
         signed = "".join(f"{name}\n{note[name]}\n" for name in ("Message", "MessageId", "Timestamp", "TopicArn",
                                                                  "Type"))
         key.verify(base64.b64decode(note["Signature"]), signed.encode(), padding.PKCS1v15(), hashes.SHA256())
+
+
+async def test_the_events_queue_counts_its_messages_as_sqs_does(clean, settings, mailer, ses_endpoint):
+    """The endpoint reads a queue's attributes one at a time (moto built them all, counting every message,
+    on each send); asked for all of them, it still counts what waits and what is being handled."""
+    import boto3
+
+    queue = await _two_sent(settings, mailer, ses_endpoint)
+    sqs = boto3.client("sqs", endpoint_url=ses_endpoint, region_name=settings.aws_region,
+                       aws_access_key_id="local", aws_secret_access_key="local")
+
+    def counts() -> tuple[str, str, str]:
+        attributes = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
+        assert {"QueueArn", "CreatedTimestamp", "VisibilityTimeout", "SqsManagedSseEnabled"} <= attributes.keys()
+        assert "RedrivePolicy" not in attributes and attributes["SqsManagedSseEnabled"] == "true"
+        return tuple(attributes[f"ApproximateNumberOfMessages{kind}"] for kind in ("", "NotVisible", "Delayed"))
+
+    assert counts() == ("4", "0", "0")
+    sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=3, VisibilityTimeout=60)
+    assert counts() == ("1", "3", "0")
+    asked = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"])
+    assert asked["Attributes"] == {"ApproximateNumberOfMessages": "1"}
