@@ -1,6 +1,7 @@
 """What the local SES endpoint (relance/local/ses_server.py) spends on one email as SES's events pile up
 in its queue, as they do between two of relance's drains: batches of sends with the configuration set
-(each queues a Send and a Delivery event), the endpoint process's CPU per send in each batch. The
+(each queues a Send and a Delivery event), the endpoint process's CPU per send in each batch, then per
+event as they are all drained (received and deleted ten at a time, as relance.email.events does). The
 endpoint shares the machine's cores with the worker in the bench and the tests. Run with
 `python -m bench.ses_endpoint [--batches 4] [--sends 500]`; it prints the figures and the load average.
 """
@@ -9,9 +10,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import os
 import tempfile
+import urllib.request
+from email.message import EmailMessage
 from pathlib import Path
+from urllib.parse import urlencode
 
 import psutil
 
@@ -19,9 +24,44 @@ from bench import data
 from bench.measure import cpu_seconds
 from bench.stack import free_port
 from relance.config import Settings
-from relance.email.mailer import OutgoingEmail, SesMailer
+from relance.email.mailer import SesMailer
 from relance.local import ses as local_ses
 from relance.local.ses import LocalSes
+
+OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _send(settings: Settings, to: str, tag: str) -> None:
+    """SendRawEmail as SES's query API takes it, with the configuration set and a message tag as relance's
+    mailer writes them. Plain HTTP: the endpoint reads the service from the credential scope and checks
+    no signature, and relance's mailer is the send-once ledger's alone (tests/email/test_ledger.py)."""
+    email = EmailMessage()
+    email["From"], email["To"], email["Subject"] = data.SENDER, to, "Facture F-1"
+    email["X-SES-CONFIGURATION-SET"], email["X-SES-MESSAGE-TAGS"] = settings.ses_configuration_set, f"k={tag}"
+    email.set_content("Bonjour,\n\nla facture F-1 est échue.\n")
+    form = urlencode({"Action": "SendRawEmail", "Version": "2010-12-01",
+                      "RawMessage.Data": base64.b64encode(email.as_bytes()).decode()})
+    scope = f"AWS4-HMAC-SHA256 Credential=local/20260101/{settings.aws_region}/ses/aws4_request, SignedHeaders=host, " \
+            "Signature=0"
+    request = urllib.request.Request(settings.ses_endpoint, data=form.encode(), headers={
+        "Authorization": scope, "Content-Type": "application/x-www-form-urlencoded"})
+    with OPENER.open(request, timeout=10) as answer:
+        answer.read()
+
+
+async def _drained(settings: Settings, url: str, endpoint: psutil.Process, queued: int) -> None:
+    """Every queued event received and deleted as relance's drain does (10 at a time)."""
+    import boto3
+
+    sqs = boto3.client("sqs", endpoint_url=settings.ses_endpoint, region_name=settings.aws_region,
+                       aws_access_key_id="local", aws_secret_access_key="local")
+    before, left = cpu_seconds(endpoint), queued
+    while left:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+        sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                                                        for i, m in enumerate(messages)])
+        left -= len(messages)
+    print(f"  drained {queued} events: {(cpu_seconds(endpoint) - before) * 1000 / queued:5.2f} ms an event")
 
 
 async def main(batches: int, sends: int) -> None:
@@ -30,7 +70,7 @@ async def main(batches: int, sends: int) -> None:
         ses.start()
         try:
             settings = Settings(ses_endpoint=ses.endpoint)
-            local_ses.provision_events(ses.endpoint, settings.ses_configuration_set)
+            queue = local_ses.provision_events(ses.endpoint, settings.ses_configuration_set)
             mailer = SesMailer(settings)
             await mailer.verify(data.SENDER)
             endpoint = psutil.Process(ses._process.pid)  # as bench.stack reads it
@@ -38,11 +78,10 @@ async def main(batches: int, sends: int) -> None:
             for batch in range(batches):
                 before = cpu_seconds(endpoint)
                 for i in range(sends):
-                    email = OutgoingEmail(data.SENDER, "Claire", f"c{i}@example.org", "Facture F-1", text="t",
-                                          html="h")
-                    await mailer.send(email, tag=f"k{batch}-{i}")
+                    _send(settings, f"c{i}@example.org", f"k{batch}-{i}")
                 spent = (cpu_seconds(endpoint) - before) * 1000 / sends
                 print(f"  {batch * sends * 2:6} events queued before: {spent:5.2f} ms a send")
+            await _drained(settings, queue, endpoint, batches * sends * 2)
         finally:
             ses.stop()
 

@@ -144,6 +144,44 @@ def _install_attributes_read_one_by_one() -> None:
     Queue.attributes = property(Attributes)
 
 
+def _install_queue_scans_once() -> None:
+    """moto's SQS reads the clock twice for every queued message when it lists the visible ones (each
+    ReceiveMessage), and walks the whole queue twice, building a list of receipt handles per message,
+    to delete one (each event relance drains): with thousands of events queued, draining an event cost
+    more than sending its email. The visible ones are now listed against one reading of the clock, and
+    a receipt handle leads to its message through an index kept as messages are received."""
+    from moto.sqs.exceptions import ReceiptHandleIsInvalid
+    from moto.sqs.models import Message, Queue
+
+    received: dict[str, Message] = {}
+    mark_received = Message.mark_received
+
+    def indexed_mark_received(self: Message, visibility_timeout: int | None = None) -> None:
+        mark_received(self, visibility_timeout)
+        received[self.receipt_handle] = self
+
+    def messages(self: Queue) -> list[Message]:
+        now = time.time() * 1000.0
+        return [message for message in self._messages if message.visible_at < now and message.delayed_until <= now]
+
+    def delete_message(self: Queue, receipt_handle: str) -> None:
+        if receipt_handle in self.deleted_messages:
+            return  # deleted already: SQS answers as if it were the first time
+        message = received.get(receipt_handle)
+        if message is None or message not in self._messages:
+            raise ReceiptHandleIsInvalid()
+        self.pending_messages.discard(message)
+        self.deleted_messages.update(message.all_receipt_handles)
+        for handle in message.all_receipt_handles:
+            received.pop(handle, None)
+        at = self._messages.index(message)
+        self._messages = self._messages[:at] + self._messages[at + 1:]  # a new list, as moto makes
+
+    Message.mark_received = indexed_mark_received
+    Queue.messages = property(messages)
+    Queue.delete_message = delete_message
+
+
 def _install_module_list_once() -> None:
     """moto's dispatcher lists its package's folders (a stat each, ~150) on every request to match the
     Host header against a service name: 7 % of the endpoint's CPU. They do not change while it runs."""
@@ -255,6 +293,7 @@ def main(argv: list[str]) -> None:
     _install_cheap_queue_clock()
     _install_one_signing_certificate()
     _install_attributes_read_one_by_one()
+    _install_queue_scans_once()
     _install_module_list_once()
     _install_one_service_data()
     moto_main(argv)

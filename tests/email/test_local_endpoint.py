@@ -67,9 +67,10 @@ async def test_each_event_is_signed_and_one_certificate_verifies_them_all(clean,
         key.verify(base64.b64decode(note["Signature"]), signed.encode(), padding.PKCS1v15(), hashes.SHA256())
 
 
-async def test_the_events_queue_counts_its_messages_as_sqs_does(clean, settings, mailer, ses_endpoint):
-    """The endpoint reads a queue's attributes one at a time (moto built them all, counting every message,
-    on each send); asked for all of them, it still counts what waits and what is being handled."""
+async def test_the_events_queue_counts_receives_and_deletes_as_sqs_does(clean, settings, mailer, ses_endpoint):
+    """The endpoint reads a queue's attributes one at a time, lists the visible messages against one
+    reading of the clock and finds a receipt's message through an index (moto built every attribute and
+    walked the whole queue for each); what a drain sees is still SQS's."""
     import boto3
 
     queue = await _two_sent(settings, mailer, ses_endpoint)
@@ -82,8 +83,20 @@ async def test_the_events_queue_counts_its_messages_as_sqs_does(clean, settings,
         assert "RedrivePolicy" not in attributes and attributes["SqsManagedSseEnabled"] == "true"
         return tuple(attributes[f"ApproximateNumberOfMessages{kind}"] for kind in ("", "NotVisible", "Delayed"))
 
+    def delete(*handles: str) -> list[str]:
+        answer = sqs.delete_message_batch(QueueUrl=queue, Entries=[{"Id": str(i), "ReceiptHandle": handle}
+                                                                   for i, handle in enumerate(handles)])
+        return [failed["Code"] for failed in answer.get("Failed", [])]
+
     assert counts() == ("4", "0", "0")
-    sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=3, VisibilityTimeout=60)
+    received = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=3, VisibilityTimeout=60)["Messages"]
     assert counts() == ("1", "3", "0")
-    asked = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"])
-    assert asked["Attributes"] == {"ApproximateNumberOfMessages": "1"}
+    assert sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"])[
+        "Attributes"] == {"ApproximateNumberOfMessages": "1"}
+    assert delete(received[0]["ReceiptHandle"], received[1]["ReceiptHandle"]) == []
+    assert counts() == ("1", "1", "0")
+    assert delete(received[0]["ReceiptHandle"]) == []  # deleted twice: SQS does not mind
+    assert delete("not-a-receipt-handle") == ["ReceiptHandleIsInvalid"]
+    [last] = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    assert last["MessageId"] not in {m["MessageId"] for m in received}
+    assert delete(last["ReceiptHandle"], received[2]["ReceiptHandle"]) == [] and counts() == ("0", "0", "0")
