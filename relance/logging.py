@@ -44,3 +44,5 @@ def configure(log_format: str = "console", level: str = "INFO") -> None:
     root.setLevel(level)
     # Alembic names each plugin it loads at INFO: seven lines on stderr at every migration, saying nothing.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    # httpx names every request at INFO: `relance up`'s summary printed its readiness probe in its midst.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -34,6 +34,7 @@ def test_up_brings_the_stack_and_the_demo_and_resumes_without_duplicates(tmp_pat
     assert "agency demo/mer: 7 draft(s) in its outbox" in out and "agency demo/montagne: 2 draft(s)" in out
     assert f"Temporal UI   http://127.0.0.1:{env['RELANCE_TEMPORAL_UI_PORT']}" in out
     assert f"HTTP API      http://127.0.0.1:{env['RELANCE_API_PORT']} (ready)" in out
+    assert "HTTP Request" not in first.stderr, "the readiness probe is not logged inside the summary"
 
     second = up(env)
     assert second.returncode == 0, second.stdout + second.stderr
