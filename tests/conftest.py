@@ -3,6 +3,7 @@ time-skipping test server, all started once per session from the binaries in the
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import random
@@ -53,6 +54,33 @@ os.environ.setdefault("RELANCE_LOCAL_STACK", "1")
 # the `relance` commands the tests start (they inherit this environment). Direct calls pass RECEIVERS.
 os.environ["RELANCE_OUTBOUND_ALLOW"] = "127.0.0.1"
 RECEIVERS = Allowlist.parse(os.environ["RELANCE_OUTBOUND_ALLOW"])
+
+def _read_history_again_after_an_http2_error() -> None:
+    """The time-skipping test server (Java's, built native) has answered a result's history long-poll with
+    an HTTP/2 protocol error (INTERNAL, "h2 protocol error") twice in about ten full runs, on busy cores
+    (tests/marketing/test_uncertain.py once); the SDK's client retries other transport errors, not that
+    one. Reading a history changes nothing, so that read, on that error only, is asked again (twice at
+    most): a test still fails on any other error, or on a third one."""
+    from temporalio.service import RPCError, RPCStatusCode, _BridgeServiceClient
+
+    call = _BridgeServiceClient._rpc_call
+
+    async def rpc_call(self, *args, **kwargs):
+        for attempt in range(3):
+            try:
+                return await call(self, *args, **kwargs)
+            except RPCError as err:
+                transient = (kwargs.get("rpc") == "get_workflow_execution_history" and err.status == RPCStatusCode.INTERNAL
+                             and "h2 protocol error" in err.message)
+                if not transient or attempt == 2:
+                    raise
+                await asyncio.sleep(0.2)
+
+    _BridgeServiceClient._rpc_call = rpc_call
+
+
+_read_history_again_after_an_http2_error()
+
 
 # The Java test server does not advertise a capability the SDK core asks for, and core warns about it
 # on every worker start: a clean test log shows only what the tests say (errors still show).
