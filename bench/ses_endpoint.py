@@ -49,12 +49,9 @@ def _send(settings: Settings, to: str, tag: str) -> None:
         answer.read()
 
 
-async def _drained(settings: Settings, url: str, endpoint: psutil.Process, queued: int) -> None:
+def _drained(settings: Settings, url: str, endpoint: psutil.Process, queued: int) -> None:
     """Every queued event received and deleted as relance's drain does (10 at a time)."""
-    import boto3
-
-    sqs = boto3.client("sqs", endpoint_url=settings.ses_endpoint, region_name=settings.aws_region,
-                       aws_access_key_id="local", aws_secret_access_key="local")
+    sqs = local_ses.client(settings.ses_endpoint, "sqs", settings.aws_region)
     before, left = cpu_seconds(endpoint), queued
     while left:
         messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
@@ -81,7 +78,7 @@ async def main(batches: int, sends: int) -> None:
                     _send(settings, f"c{i}@example.org", f"k{batch}-{i}")
                 spent = (cpu_seconds(endpoint) - before) * 1000 / sends
                 print(f"  {batch * sends * 2:6} events queued before: {spent:5.2f} ms a send")
-            await _drained(settings, queue, endpoint, batches * sends * 2)
+            _drained(settings, queue, endpoint, batches * sends * 2)
         finally:
             ses.stop()
 

@@ -14,7 +14,6 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import boto3
 from sqlalchemy import func
 from sqlmodel import col, select
 from temporalio.client import Client
@@ -25,6 +24,7 @@ from bench.measure import bounded, cpu_seconds, machine_busy_seconds, until
 from bench.stack import BASELINE_QUEUE, BenchStack
 from models import DunningRun, RunEvent
 from relance.db import Database
+from relance.local import ses as local_ses
 from relance.nightly import SweepRequest
 from workflows.dunning import DunningSweepWorkflow
 
@@ -134,8 +134,7 @@ async def relance(stack: BenchStack, client: Client, db: Database, n: int) -> di
 
 def ses_accepted(stack: BenchStack) -> int:
     """Emails the local SES endpoint accepted so far (its send quota counter)."""
-    ses = boto3.client("ses", region_name=stack.settings.aws_region, endpoint_url=stack.settings.ses_endpoint,
-                       aws_access_key_id="local", aws_secret_access_key="local")
+    ses = local_ses.client(stack.settings.ses_endpoint, "ses", stack.settings.aws_region)
     return int(ses.get_send_quota()["SentLast24Hours"])
 
 

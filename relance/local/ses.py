@@ -86,13 +86,18 @@ class LocalSes:
 EVENTS_QUEUE = "relance-ses-events"
 
 
+def client(endpoint: str, service: str, region: str = "eu-west-1"):
+    """A boto3 client of one of the local endpoint's services (ses, sns, sqs, s3): it takes any credentials."""
+    import boto3
+
+    return boto3.client(service, endpoint_url=endpoint, region_name=region, aws_access_key_id="local",
+                        aws_secret_access_key="local")
+
+
 def provision_events(endpoint: str, configuration_set: str, region: str = "eu-west-1") -> str:
     """The production wiring, on the local endpoint: a configuration set whose event destination is an
     SNS topic, and the SQS queue subscribed to it. Idempotent; returns the queue's URL."""
-    import boto3
-
-    kwargs = dict(endpoint_url=endpoint, region_name=region, aws_access_key_id="local", aws_secret_access_key="local")
-    ses, sns, sqs = (boto3.client(name, **kwargs) for name in ("ses", "sns", "sqs"))
+    ses, sns, sqs = (client(endpoint, name, region) for name in ("ses", "sns", "sqs"))
     queue_url = sqs.create_queue(QueueName=EVENTS_QUEUE)["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     topic_arn = sns.create_topic(Name=EVENTS_QUEUE)["TopicArn"]

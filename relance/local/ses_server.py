@@ -167,14 +167,15 @@ def _install_queue_scans_once() -> None:
     def delete_message(self: Queue, receipt_handle: str) -> None:
         if receipt_handle in self.deleted_messages:
             return  # deleted already: SQS answers as if it were the first time
-        message = received.get(receipt_handle)
-        if message is None or message not in self._messages:
-            raise ReceiptHandleIsInvalid()
+        try:
+            at = self._messages.index(received[receipt_handle])
+        except (KeyError, ValueError):  # never received, or its message is gone
+            raise ReceiptHandleIsInvalid() from None
+        message = self._messages[at]
         self.pending_messages.discard(message)
         self.deleted_messages.update(message.all_receipt_handles)
         for handle in message.all_receipt_handles:
             received.pop(handle, None)
-        at = self._messages.index(message)
         self._messages = self._messages[:at] + self._messages[at + 1:]  # a new list, as moto makes
 
     Message.mark_received = indexed_mark_received

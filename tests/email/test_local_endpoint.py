@@ -50,13 +50,11 @@ def _certificate(endpoint: str, url: str):
 async def test_each_event_is_signed_and_one_certificate_verifies_them_all(clean, settings, mailer, ses_endpoint):
     import base64
 
-    import boto3
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
 
     queue = await _two_sent(settings, mailer, ses_endpoint)
-    sqs = boto3.client("sqs", endpoint_url=ses_endpoint, region_name=settings.aws_region,
-                       aws_access_key_id="local", aws_secret_access_key="local")
+    sqs = local_ses.client(ses_endpoint, "sqs", settings.aws_region)
     notes = [json.loads(m["Body"]) for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]]
     assert sorted(json.loads(n["Message"])["eventType"] for n in notes) == ["Delivery", "Delivery", "Send", "Send"]
     assert len({n["SigningCertURL"] for n in notes}) == 1, "one certificate signs every message"
@@ -71,11 +69,8 @@ async def test_the_events_queue_counts_receives_and_deletes_as_sqs_does(clean, s
     """The endpoint reads a queue's attributes one at a time, lists the visible messages against one
     reading of the clock and finds a receipt's message through an index (moto built every attribute and
     walked the whole queue for each); what a drain sees is still SQS's."""
-    import boto3
-
     queue = await _two_sent(settings, mailer, ses_endpoint)
-    sqs = boto3.client("sqs", endpoint_url=ses_endpoint, region_name=settings.aws_region,
-                       aws_access_key_id="local", aws_secret_access_key="local")
+    sqs = local_ses.client(ses_endpoint, "sqs", settings.aws_region)
 
     def counts() -> tuple[str, str, str]:
         attributes = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["All"])["Attributes"]
